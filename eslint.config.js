@@ -1,0 +1,45 @@
+// Flat config: typescript-eslint's recommended rules plus the layout rules of docs/architecture.md.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+export default tseslint.config(
+  { ignores: ['build/', 'native/build/', 'node_modules/', 'dist/', 'src-renderer/dist/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // `any` needs a comment saying why; the disable comment is where that goes.
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    // Electron is imported only by the app; the engine runs headless under plain Node.
+    files: ['src-main/engine/**', 'src-main/cli/**', 'src-main/shared/**', 'test/**', 'bench/**', 'src-renderer/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'electron', message: 'electron may only be imported under src-main/app/.' }] },
+      ],
+    },
+  },
+  {
+    // The engine never reaches into the app or the renderer.
+    files: ['src-main/engine/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'electron may only be imported under src-main/app/.' }],
+          patterns: [{ group: ['**/app/*', '**/src-renderer/*'], message: 'the engine must not import app or renderer code.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src-renderer/**'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+);

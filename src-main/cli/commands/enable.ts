@@ -1,0 +1,3 @@
+import { notBuilt } from '../command.js';
+
+export default notBuilt('enable', 'Turn the CLAT on for the current network');

@@ -1,0 +1,62 @@
+// `clatbar`: dispatches to one module per subcommand under commands/.
+import { EXIT, UsageError, type Command } from './command.js';
+import run from './commands/run.js';
+import status from './commands/status.js';
+import enable from './commands/enable.js';
+import disable from './commands/disable.js';
+import diag from './commands/diag.js';
+import translate from './commands/translate.js';
+import dns64 from './commands/dns64.js';
+import lab from './commands/lab.js';
+import { VERSION } from '../shared/version.js';
+
+const commands: Command[] = [run, status, enable, disable, diag, translate, dns64, lab];
+
+function overview(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'clatbar: IPv4 for IPv6-only hosts, with a CLAT (RFC 6877) and a DNS64 stub (RFC 6147).',
+    '',
+    'usage: clatbar COMMAND [OPTIONS]',
+    '',
+    'commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `clatbar COMMAND --help` for the options of one command.',
+    'Commands that change the network need root or CAP_NET_ADMIN.',
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
+    process.stdout.write(topic ? topic.help : overview());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`clatbar ${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`clatbar: unknown command '${name}'. Run \`clatbar --help\` for the list.\n`);
+    return EXIT.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.help);
+    return EXIT.ok;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`clatbar ${name}: ${err.message}\nRun \`clatbar ${name} --help\` for usage.\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`clatbar ${name}: ${(err as Error).message}\n`);
+    if (process.env.CLATBAR_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    return EXIT.failure;
+  }
+}
