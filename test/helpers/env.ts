@@ -30,7 +30,10 @@ export function hasBinary(name: string): boolean {
  * Returns true when the test may go on. Call as
  * `if (!requires(t, { root: true, binaries: ['tayga'] })) return;`
  */
-export function requires(t: TestContext, need: { root?: boolean; tun?: boolean; binaries?: string[] }): boolean {
+export function requires(
+  t: TestContext,
+  need: { root?: boolean; tun?: boolean; binaries?: string[] },
+): boolean {
   if (need.root && !isRoot()) return missing(t, 'needs root (run the suite with sudo, as CI does)');
   if (need.tun) {
     try {
@@ -40,7 +43,8 @@ export function requires(t: TestContext, need: { root?: boolean; tun?: boolean; 
     }
   }
   for (const b of need.binaries ?? []) {
-    if (!hasBinary(b)) return missing(t, `needs \`${b}\` (apt-get install the package that ships it; .ci/run lists them)`);
+    if (!hasBinary(b))
+      return missing(t, `needs \`${b}\` (apt-get install the package that ships it; .ci/run lists them)`);
   }
   return true;
 }
