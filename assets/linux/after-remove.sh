@@ -1,0 +1,5 @@
+#!/bin/sh
+# Stops the engine (which restores the network) and removes what after-install.sh added.
+systemctl disable --now clatbar-engine.service 2>/dev/null || true
+rm -f /lib/systemd/system/clatbar-engine.service /usr/share/polkit-1/actions/org.clatbar.engine.policy
+systemctl daemon-reload 2>/dev/null || true
