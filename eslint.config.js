@@ -17,7 +17,14 @@ export default tseslint.config(
   },
   {
     // Electron is imported only by the app; the engine runs headless under plain Node.
-    files: ['src-main/engine/**', 'src-main/cli/**', 'src-main/shared/**', 'test/**', 'bench/**', 'src-renderer/**'],
+    files: [
+      'src-main/engine/**',
+      'src-main/cli/**',
+      'src-main/shared/**',
+      'test/**',
+      'bench/**',
+      'src-renderer/**',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -33,7 +40,12 @@ export default tseslint.config(
         'error',
         {
           paths: [{ name: 'electron', message: 'electron may only be imported under src-main/app/.' }],
-          patterns: [{ group: ['**/app/*', '**/src-renderer/*'], message: 'the engine must not import app or renderer code.' }],
+          patterns: [
+            {
+              group: ['**/app/*', '**/src-renderer/*'],
+              message: 'the engine must not import app or renderer code.',
+            },
+          ],
         },
       ],
     },
