@@ -1,0 +1,103 @@
+// Finds another CLAT already working on this host, so we never stack two translators
+// (ARCHITECTURE.md, "must never happen"). Three tells: an address from 192.0.0.0/29 (RFC 7335,
+// used by clatd, Android and NetworkManager's ipv4.clat alike), NetworkManager with ipv4.clat
+// on an active connection, and a clatd or tayga process in *our* network namespace (one in
+// another namespace, such as the test lab's NAT64 router, is not our concern).
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { addresses } from './iproute.js';
+import { execOut } from './exec.js';
+
+export interface Conflict {
+  /** Plain words: what is running and where. */
+  what: string;
+  /** How to stop it. */
+  fix: string;
+}
+
+function inRfc7335(addr: string): boolean {
+  const p = addr.split('.').map(Number);
+  return p[0] === 192 && p[1] === 0 && p[2] === 0 && p[3] < 8;
+}
+
+/** Interfaces (other than `ours`) holding an address from 192.0.0.0/29. */
+function rfc7335Holders(ours?: string): Conflict[] {
+  const found: Conflict[] = [];
+  for (const l of addresses(4)) {
+    if (l.ifname === ours) continue;
+    for (const a of l.addr_info ?? []) {
+      if (a.family === 'inet' && inRfc7335(a.local)) {
+        found.push({
+          what: `interface ${l.ifname} has ${a.local}/${a.prefixlen}, an address from the CLAT range 192.0.0.0/29 (RFC 7335): another CLAT is active`,
+          fix: `stop whatever manages ${l.ifname} (clatd, NetworkManager ipv4.clat, a stale clatbar: \`clatbar run --cleanup\`), or remove it: ip link del ${l.ifname}`,
+        });
+      }
+    }
+  }
+  return found;
+}
+
+/** clatd / tayga processes sharing our network namespace. */
+function translatorProcesses(): Conflict[] {
+  let ourNs: string;
+  try {
+    ourNs = readlinkSync('/proc/self/ns/net');
+  } catch {
+    return [];
+  }
+  const found: Conflict[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      // clatd is a Perl script: its comm is "perl" or "clatd", so read the command line too.
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const name = ['tayga', 'clatd'].find(
+        (n) => comm === n || cmdline.slice(0, 2).some((a) => a === n || a.endsWith(`/${n}`)),
+      );
+      if (!name) continue;
+      if (readlinkSync(`/proc/${pid}/ns/net`) !== ourNs) continue;
+      found.push({
+        what: `${name} (pid ${pid}) is running in this network namespace: it is a translator, likely acting as a CLAT`,
+        fix:
+          name === 'clatd'
+            ? 'stop it: systemctl stop clatd'
+            : `stop it: systemctl stop tayga, or kill ${pid}`,
+      });
+    } catch {
+      // The process ended while we looked, or is not ours to read: nothing to report.
+    }
+  }
+  return found;
+}
+
+/** Active NetworkManager connections with ipv4.clat enabled (NetworkManager >= 1.58). */
+function networkManagerClat(): Conflict[] {
+  let active: string;
+  try {
+    active = execOut(['nmcli', '-t', '-f', 'UUID,DEVICE', 'connection', 'show', '--active']);
+  } catch {
+    return []; // No nmcli, or NetworkManager not running.
+  }
+  const found: Conflict[] = [];
+  for (const line of active.split('\n').filter(Boolean)) {
+    const [uuid, dev] = line.split(':');
+    try {
+      const clat = execOut(['nmcli', '-g', 'ipv4.clat', 'connection', 'show', uuid]).trim();
+      // "auto" only translates when NetworkManager finds a NAT64 prefix; either way it is a CLAT.
+      if (clat && clat !== 'no' && clat !== 'default') {
+        found.push({
+          what: `NetworkManager runs its own CLAT on ${dev} (connection ${uuid} has ipv4.clat=${clat})`,
+          fix: `use NetworkManager's CLAT, or turn it off: nmcli connection modify ${uuid} ipv4.clat no`,
+        });
+      }
+    } catch {
+      // Older NetworkManager without the ipv4.clat property: it cannot be running a CLAT.
+    }
+  }
+  return found;
+}
+
+/** Every other CLAT we can see; empty when it is safe to start ours. */
+export function findConflictingClats(ourTun?: string): Conflict[] {
+  return [...rfc7335Holders(ourTun), ...networkManagerClat(), ...translatorProcesses()];
+}

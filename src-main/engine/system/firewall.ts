@@ -1,0 +1,152 @@
+// Spots firewall rules that would drop the CLAT's forwarded IPv6 traffic. The CLAT's IPv6
+// packets are *forwarded* by the kernel (TUN -> uplink and back), so a forward chain with policy
+// drop (ufw's and firewalld's default) silently breaks every IPv4 app. We only report, with the
+// rule to add: rewriting someone's firewall behind their back is not ours to do.
+import { existsSync, readFileSync } from 'node:fs';
+import { execOut } from './exec.js';
+
+export interface FirewallFinding {
+  /** Which tool and chain, in plain words. */
+  where: string;
+  problem: string;
+  /** Commands the user may run to let the traffic through. */
+  fix: string;
+}
+
+type NftObject = Record<string, Record<string, unknown>>;
+interface NftChain {
+  family: string;
+  table: string;
+  name: string;
+  hook?: string;
+  policy?: string;
+}
+interface NftRule {
+  family: string;
+  table: string;
+  chain: string;
+  expr?: Array<Record<string, unknown>>;
+}
+
+/** Interface names a rule's matches mention (iifname/oifname/iif/oif), with their operators. */
+function interfaceMatches(rule: NftRule): Array<{ key: string; op: string; value: string }> {
+  const out: Array<{ key: string; op: string; value: string }> = [];
+  for (const e of rule.expr ?? []) {
+    const m = e.match as { op?: string; left?: { meta?: { key?: string } }; right?: unknown } | undefined;
+    const key = m?.left?.meta?.key;
+    if (m && key && ['iifname', 'oifname', 'iif', 'oif'].includes(key) && typeof m.right === 'string')
+      out.push({ key, op: m.op ?? '==', value: m.right });
+  }
+  return out;
+}
+
+function verdict(rule: NftRule): string | undefined {
+  for (const e of rule.expr ?? []) {
+    for (const v of ['accept', 'drop', 'reject', 'jump', 'goto']) if (v in e) return v;
+  }
+  return undefined;
+}
+
+function nameMatches(pattern: string, name: string): boolean {
+  // nft wildcards are a trailing '*' only.
+  return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
+}
+
+/** Analyses `nft -j list ruleset` output (exported for tests). */
+export function analyseNftRuleset(json: string, tun: string, uplink: string): FirewallFinding[] {
+  const objects = (JSON.parse(json) as { nftables?: NftObject[] }).nftables ?? [];
+  const chains = objects.filter((o) => 'chain' in o).map((o) => o.chain as unknown as NftChain);
+  const rules = objects.filter((o) => 'rule' in o).map((o) => o.rule as unknown as NftRule);
+  const findings: FirewallFinding[] = [];
+  for (const c of chains) {
+    if (c.hook !== 'forward' || !['ip6', 'inet'].includes(c.family)) continue;
+    const where = `nftables: table ${c.family} ${c.table}, chain ${c.name} (forward hook)`;
+    const mine = rules.filter((r) => r.family === c.family && r.table === c.table && r.chain === c.name);
+    const acceptsTun = mine.some(
+      (r) =>
+        verdict(r) === 'accept' &&
+        interfaceMatches(r).some((m) => m.op === '==' && nameMatches(m.value, tun)) &&
+        // Only a rule that matches nothing else but the interface surely lets every packet by.
+        (r.expr ?? []).filter((e) => 'match' in e).length === 1,
+    );
+    const fix = `nft insert rule ${c.family} ${c.table} ${c.name} iifname "${tun}" accept; nft insert rule ${c.family} ${c.table} ${c.name} oifname "${tun}" accept`;
+    if (c.policy === 'drop' && !acceptsTun) {
+      findings.push({
+        where,
+        problem: `policy drop: IPv6 packets the CLAT forwards between ${tun} and ${uplink} will be dropped unless a rule accepts them`,
+        fix,
+      });
+    }
+    for (const r of mine) {
+      const v = verdict(r);
+      if (v !== 'drop' && v !== 'reject') continue;
+      const ifs = interfaceMatches(r);
+      const touchesUs =
+        ifs.length === 0 ||
+        ifs.some((m) =>
+          m.op === '!='
+            ? !nameMatches(m.value, tun)
+            : nameMatches(m.value, tun) || nameMatches(m.value, uplink),
+        );
+      if (touchesUs && !acceptsTun)
+        findings.push({
+          where,
+          problem: `a rule with verdict ${v} may catch the CLAT's forwarded traffic`,
+          fix,
+        });
+    }
+  }
+  return findings;
+}
+
+/** Analyses `ip6tables-save` output (legacy iptables; iptables-nft shows up in nft already). */
+export function analyseIptablesSave(text: string, tun: string): FirewallFinding[] {
+  const findings: FirewallFinding[] = [];
+  const fix = `ip6tables -I FORWARD -i ${tun} -j ACCEPT; ip6tables -I FORWARD -o ${tun} -j ACCEPT`;
+  const acceptsTun = text
+    .split('\n')
+    .some((l) => l.startsWith('-A FORWARD') && l.includes(`-i ${tun} -j ACCEPT`));
+  if (/^:FORWARD DROP/m.test(text) && !acceptsTun)
+    findings.push({
+      where: 'ip6tables: filter table, FORWARD chain',
+      problem: 'policy DROP: the IPv6 packets the CLAT forwards will be dropped',
+      fix,
+    });
+  for (const l of text.split('\n')) {
+    if (/^-A FORWARD\b/.test(l) && / -j (DROP|REJECT)\b/.test(l) && !acceptsTun)
+      findings.push({
+        where: 'ip6tables: filter table, FORWARD chain',
+        problem: `rule \`${l}\` may drop the CLAT's forwarded traffic`,
+        fix,
+      });
+  }
+  return findings;
+}
+
+function tryExec(argv: string[]): string | null {
+  try {
+    return execOut(argv);
+  } catch {
+    return null;
+  }
+}
+
+/** Every finding on this host. Never changes anything. */
+export function findFirewallProblems(tun: string, uplink: string): FirewallFinding[] {
+  const findings: FirewallFinding[] = [];
+  const nft = tryExec(['nft', '-j', 'list', 'ruleset']);
+  if (nft) findings.push(...analyseNftRuleset(nft, tun, uplink));
+  const legacy = tryExec(['ip6tables-legacy-save']) ?? (nft === null ? tryExec(['ip6tables-save']) : null);
+  if (legacy) findings.push(...analyseIptablesSave(legacy, tun));
+  if (existsSync('/etc/ufw/ufw.conf') && /^ENABLED=yes/m.test(readFileSync('/etc/ufw/ufw.conf', 'utf8'))) {
+    const def = existsSync('/etc/default/ufw') ? readFileSync('/etc/default/ufw', 'utf8') : '';
+    if (/^DEFAULT_FORWARD_POLICY="?(DROP|REJECT)/m.test(def))
+      findings.push({
+        where: 'ufw',
+        problem:
+          'ufw is on with DEFAULT_FORWARD_POLICY drop: the CLAT forwards IPv6 packets, which ufw drops',
+        fix: `ufw route allow in on ${tun}; ufw route allow out on ${tun}`,
+      });
+  }
+  return findings;
+}

@@ -1,0 +1,144 @@
+// The undo journal survives a crash: a child process journals changes and is killed with
+// SIGKILL mid-run; a later process replays the journal and the host is as before.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Journal } from '../../src-main/engine/system/journal.js';
+import { requires } from '../helpers/env.js';
+import { Lab } from '../helpers/netns.js';
+
+const journalModule = pathToFileURL(
+  fileURLToPath(new URL('../../src-main/engine/system/journal.js', import.meta.url)),
+).href;
+
+/** Runs `body` in a child Node process that holds a Journal, then SIGKILLs it once it says "ready". */
+async function crashAfter(stateDir: string, body: string, netns?: string): Promise<void> {
+  const script = `
+    import { Journal } from ${JSON.stringify(journalModule)};
+    import { writeFileSync } from 'node:fs';
+    const j = Journal.create(${JSON.stringify(stateDir)});
+    ${body}
+    process.stdout.write('ready\\n');
+    setInterval(() => {}, 1000);
+  `;
+  const cmd = netns ? 'ip' : process.execPath;
+  const args = [
+    ...(netns ? ['netns', 'exec', netns, process.execPath] : []),
+    '--input-type=module',
+    '-e',
+    script,
+  ];
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`child exited early (${code}): ${err}`)));
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+test('recover() undoes file changes of a SIGKILLed process, newest first', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-journal-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const existing = join(dir, 'existing.conf');
+  const created = join(dir, 'created.conf');
+  writeFileSync(existing, 'original\n');
+  await crashAfter(
+    join(dir, 'state'),
+    `
+    j.apply('rewrite existing', { kind: 'restore-file', path: ${JSON.stringify(existing)}, content: 'original\\n' },
+      () => writeFileSync(${JSON.stringify(existing)}, 'changed once\\n'));
+    j.apply('rewrite existing again', { kind: 'restore-file', path: ${JSON.stringify(existing)}, content: 'changed once\\n' },
+      () => writeFileSync(${JSON.stringify(existing)}, 'changed twice\\n'));
+    j.apply('create file', { kind: 'restore-file', path: ${JSON.stringify(created)}, content: null },
+      () => writeFileSync(${JSON.stringify(created)}, 'new\\n'));
+    `,
+  );
+  assert.equal(readFileSync(existing, 'utf8'), 'changed twice\n');
+  assert.ok(existsSync(created));
+  const left = Journal.leftover(join(dir, 'state'));
+  assert.equal(left?.entries.length, 3);
+
+  const lines: string[] = [];
+  const outcomes = Journal.recover(join(dir, 'state'), (l) => lines.push(l));
+  assert.deepEqual(
+    outcomes.map((o) => [o.what, o.ok]),
+    [
+      ['create file', true],
+      ['rewrite existing again', true],
+      ['rewrite existing', true],
+    ],
+  );
+  assert.equal(readFileSync(existing, 'utf8'), 'original\n');
+  assert.ok(!existsSync(created));
+  assert.equal(Journal.leftover(join(dir, 'state')), null);
+  assert.ok(lines[0].startsWith('recovering: undoing 3 change(s)'));
+  // A second recovery finds nothing to do, and a new journal can start.
+  assert.deepEqual(Journal.recover(join(dir, 'state')), []);
+  Journal.create(join(dir, 'state')).undoAll();
+});
+
+test('recover() refuses while the owning process is alive', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-journal-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // pid 1 is always alive; the journal claims it owns the state dir.
+  writeFileSync(
+    join(dir, 'journal.json'),
+    JSON.stringify({ version: 1, owner: { pid: 1, startedAt: 'x' }, entries: [] }),
+  );
+  assert.throws(() => Journal.recover(dir), /another clatbar engine \(pid 1\)/);
+});
+
+test('recover() undoes links, addresses, routes and sysctls of a SIGKILLed process in a netns', async (t) => {
+  if (!requires(t, { root: true })) return;
+  const lab = new Lab('jr');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('host');
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-journal-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const state = () =>
+    [
+      lab.exec(ns, 'ip', ['-j', 'link', 'show']).replace(/"ifindex":\d+,/g, ''),
+      lab.exec(ns, 'ip', ['-j', 'addr', 'show']).replace(/"ifindex":\d+,/g, ''),
+      lab.exec(ns, 'ip', ['-j', '-6', 'route', 'show', 'table', 'all']),
+      lab.exec(ns, 'sysctl', ['-n', 'net.ipv6.conf.all.forwarding']),
+    ].join('\n');
+  const before = state();
+  await crashAfter(
+    dir,
+    `
+    j.exec('veth pair d0/d1', ['ip', 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1'], ['ip', 'link', 'del', 'd0']);
+    j.exec('d0 up', ['ip', 'link', 'set', 'd0', 'up'], ['ip', 'link', 'set', 'd0', 'down']);
+    j.exec('address on d0', ['ip', 'addr', 'add', '2001:db8:9::1/64', 'dev', 'd0', 'nodad'],
+      ['ip', 'addr', 'del', '2001:db8:9::1/64', 'dev', 'd0']);
+    j.exec('route via d0', ['ip', '-6', 'route', 'add', '2001:db8:99::/64', 'dev', 'd0'],
+      ['ip', '-6', 'route', 'del', '2001:db8:99::/64', 'dev', 'd0']);
+    j.setSysctl('net.ipv6.conf.all.forwarding', '1');
+    `,
+    ns,
+  );
+  assert.notEqual(state(), before, 'the child changed the namespace');
+  const outcomes = JSON.parse(
+    lab.exec(ns, process.execPath, [
+      '--input-type=module',
+      '-e',
+      `import { Journal } from ${JSON.stringify(journalModule)};
+       process.stdout.write(JSON.stringify(Journal.recover(${JSON.stringify(dir)})));`,
+    ]),
+  ) as Array<{ what: string; ok: boolean }>;
+  assert.equal(outcomes.length, 5);
+  assert.ok(
+    outcomes.every((o) => o.ok),
+    JSON.stringify(outcomes),
+  );
+  assert.equal(state(), before);
+});
