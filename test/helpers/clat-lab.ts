@@ -1,0 +1,201 @@
+// The CLAT lab: an IPv6-only laptop behind a router that is the network's NAT64 (TAYGA), and an
+// IPv4-only server, all in throwaway namespaces. The acceptance tests and bench/clat.ts both
+// build on it, so what is measured is what is tested.
+//
+//   laptop (up0: SLAAC from RAs)  --  router (r0 2001:db8:1::1/64, NAT64 2001:db8:64::/96 via
+//   tayga, dynamic pool 198.51.100.0/24; r1 203.0.113.1/24)  --  server (s0 203.0.113.10/24)
+//
+// The bench topology is smaller: laptop -- host, where the host owns 2001:db8:64::203.0.113.10
+// itself, so only the laptop's CLAT translates.
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { Lab, sh } from './netns.js';
+
+export const PREFIX = '2001:db8:64::/96';
+export const LAN_PREFIX = '2001:db8:1::/64';
+export const ROUTER_LL_GW = '2001:db8:1::1';
+export const SERVER_V4 = '203.0.113.10';
+export const SERVER_V6_MAPPED = '2001:db8:64::cb00:710a';
+export const ROUTER_V4 = '203.0.113.1';
+
+/** Waits (polling, without any timing assertion) until probe() returns true or ms pass. */
+export async function waitFor(what: string, probe: () => boolean, ms = 15000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      if (probe()) return;
+    } catch {
+      // Not there yet.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+// A router advertisement sender, stdlib only: the kernel fills in the ICMPv6 checksum on raw
+// ICMPv6 sockets. PIO 2001:db8:1::/64 (on-link, autonomous) and PREF64 (RFC 8781) for the prefix.
+const RA_SENDER = `
+import socket, struct, sys, time
+ifname, interval = sys.argv[1], float(sys.argv[2])
+idx = socket.if_nametoindex(ifname)
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
+ra = struct.pack('!BBHBBHII', 134, 0, 0, 64, 0, 600, 0, 0)
+pio = struct.pack('!BBBBIII', 3, 4, 64, 0xc0, 3600, 1800, 0) + socket.inet_pton(socket.AF_INET6, '2001:db8:1::')
+pref64 = struct.pack('!BBH', 38, 2, (75 << 3) | 0) + socket.inet_pton(socket.AF_INET6, '2001:db8:64::')[:12]
+while True:
+    s.sendto(ra + pio + pref64, ('ff02::1', 0, 0, idx))
+    time.sleep(interval)
+`;
+
+export interface ClatLab {
+  lab: Lab;
+  laptop: string;
+  router: string;
+  server: string;
+  /** Directory the server serves over HTTP; holds the generated files. */
+  wwwDir: string;
+  uplink: string;
+  tayga: ChildProcess;
+  dispose(): Promise<void>;
+}
+
+/** Runs a shell command line inside a namespace. */
+export function nsh(lab: Lab, ns: string, line: string, allowFail = false): string {
+  return lab.exec(ns, 'sh', ['-c', line], { allowFail });
+}
+
+/** The acceptance topology: laptop -- router (NAT64 by tayga) -- IPv4-only server. */
+export async function buildClatLab(tag = 'cl'): Promise<ClatLab> {
+  const lab = new Lab(tag);
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-lab-'));
+  const wwwDir = join(dir, 'www');
+  try {
+    const laptop = lab.ns('laptop');
+    const router = lab.ns('router');
+    const server = lab.ns('server');
+    lab.veth(laptop, 'up0', router, 'r0');
+    lab.veth(router, 'r1', server, 's0');
+
+    // Router: IPv6 towards the laptop (sends RAs), IPv4 towards the server, NAT64 in between.
+    nsh(
+      lab,
+      router,
+      'sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1 net.ipv6.conf.r0.accept_dad=0',
+    );
+    lab.exec(router, 'ip', ['addr', 'add', '2001:db8:1::1/64', 'dev', 'r0', 'nodad']);
+    lab.exec(router, 'ip', ['addr', 'add', `${ROUTER_V4}/24`, 'dev', 'r1']);
+    const conf = join(dir, 'tayga.conf');
+    writeFileSync(
+      conf,
+      [
+        'tun-device nat64',
+        'ipv4-addr 198.51.100.1',
+        `prefix ${PREFIX}`,
+        'dynamic-pool 198.51.100.0/24',
+        `data-dir ${dir}`,
+        '',
+      ].join('\n'),
+    );
+    lab.exec(router, 'tayga', ['--mktun', '--config', conf]);
+    lab.exec(router, 'ip', ['link', 'set', 'nat64', 'up']);
+    lab.exec(router, 'ip', ['route', 'add', '198.51.100.0/24', 'dev', 'nat64']);
+    lab.exec(router, 'ip', ['-6', 'route', 'add', PREFIX, 'dev', 'nat64']);
+    const tayga = lab.spawn(router, 'tayga', ['-d', '--config', conf]);
+    tayga.stdout?.resume();
+    tayga.stderr?.resume();
+    await waitFor(
+      'the router link-local address',
+      () =>
+        nsh(lab, router, 'ip -6 addr show dev r0 scope link').includes('fe80::') &&
+        !nsh(lab, router, 'ip -6 addr show dev r0').includes('tentative'),
+    );
+    const ra = lab.spawn(router, '/usr/bin/python3', ['-c', RA_SENDER, 'r0', '1']);
+    ra.stdout?.resume();
+    ra.stderr?.resume();
+
+    // Server: IPv4 only.
+    nsh(lab, server, 'sysctl -qw net.ipv6.conf.all.disable_ipv6=1');
+    lab.exec(server, 'ip', ['addr', 'add', `${SERVER_V4}/24`, 'dev', 's0']);
+    lab.exec(server, 'ip', ['route', 'add', 'default', 'via', ROUTER_V4]);
+
+    // Laptop: IPv6 only, address and default route from the RAs (SLAAC), as on real Wi-Fi.
+    await waitFor(
+      'the laptop to take a SLAAC address and an RA default route',
+      () =>
+        /2001:db8:1:0:[0-9a-f:]+\/64 scope global dynamic/.test(
+          nsh(lab, laptop, 'ip -6 addr show dev up0'),
+        ) &&
+        !nsh(lab, laptop, 'ip -6 addr show dev up0').includes('tentative') &&
+        nsh(lab, laptop, 'ip -6 route show default').includes('proto ra'),
+    );
+    const cleanup = async () => {
+      await lab.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    };
+    return { lab, laptop, router, server, wwwDir, uplink: 'up0', tayga, dispose: cleanup };
+  } catch (err) {
+    await lab.dispose();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Servers on the IPv4-only host: HTTP on :80 (files in wwwDir), UDP echo on :7, sha256 of any TCP upload on :9000. */
+export async function startServers(cl: ClatLab, files: Record<string, number> = {}): Promise<void> {
+  const { lab, server, wwwDir } = cl;
+  sh('mkdir', ['-p', wwwDir]);
+  for (const [name, mb] of Object.entries(files))
+    sh('dd', ['if=/dev/urandom', `of=${join(wwwDir, name)}`, 'bs=1M', `count=${mb}`, 'status=none']);
+  for (const [cmd, args] of [
+    ['/usr/bin/python3', ['-m', 'http.server', '80', '--bind', SERVER_V4, '--directory', wwwDir]],
+    ['socat', [`UDP4-RECVFROM:7,bind=${SERVER_V4},fork`, 'PIPE']],
+    ['socat', [`TCP4-LISTEN:9000,bind=${SERVER_V4},reuseaddr,fork`, 'SYSTEM:sha256sum']],
+  ] as const) {
+    const c = lab.spawn(server, cmd, [...args]);
+    c.stdout?.resume();
+    c.stderr?.resume();
+  }
+  await waitFor('the HTTP server', () => nsh(lab, server, 'ss -ltn').includes(`${SERVER_V4}:80`));
+  await waitFor('the upload server', () => nsh(lab, server, 'ss -ltn').includes(`${SERVER_V4}:9000`));
+}
+
+/**
+ * Sets TAYGA up as a CLAT on the laptop, the way clatd does: a TUN with 192.0.0.1/29, a
+ * default route into it, the CLAT IPv6 address proxied on the uplink and routed into the TUN.
+ * Returns the child; its TUN and routes go with the namespace.
+ */
+export function taygaClat(
+  lab: Lab,
+  ns: string,
+  opts: { uplink: string; clatV6: string; dir: string; tun?: string; mtu?: number },
+): ChildProcess {
+  const tun = opts.tun ?? 'tayclat';
+  const conf = join(opts.dir, `${tun}.conf`);
+  writeFileSync(
+    conf,
+    [`tun-device ${tun}`, 'ipv4-addr 192.0.0.2', `prefix ${PREFIX}`, `map 192.0.0.1 ${opts.clatV6}`, ''].join(
+      '\n',
+    ),
+  );
+  nsh(
+    lab,
+    ns,
+    [
+      `sysctl -qw net.ipv6.conf.${opts.uplink}.accept_ra=2 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.${opts.uplink}.proxy_ndp=1`,
+      `tayga --mktun --config ${conf}`,
+      `ip link set ${tun} up mtu ${opts.mtu ?? 1500}`,
+      `ip addr add 192.0.0.1/29 dev ${tun}`,
+      `ip route add default dev ${tun} mtu ${(opts.mtu ?? 1500) - 20}`,
+      `ip -6 route add ${opts.clatV6}/128 dev ${tun}`,
+      `ip -6 neigh add proxy ${opts.clatV6} dev ${opts.uplink}`,
+    ].join(' && '),
+  );
+  const child = lab.spawn(ns, 'tayga', ['-d', '--config', conf]);
+  child.stdout?.resume();
+  child.stderr?.resume();
+  return child;
+}
