@@ -1,0 +1,664 @@
+// Linux TUN back end: /dev/net/tun with IFF_TUN | IFF_NO_PI, optional IFF_VNET_HDR with
+// TUNSETOFFLOAD (so the kernel hands us 64 KiB GSO super-packets), optional IFF_MULTI_QUEUE.
+//
+// Data path design (docs/native.md has the full picture):
+// - The fd is non-blocking and watched with uv_poll on the Node event loop, so there are no
+//   threads to stop and closing while "reads are pending" cannot hang: there is never a blocked
+//   read().
+// - Packets are read into a ring of fixed slots inside one ArrayBuffer that JS sees directly.
+//   Each slot is [headroom][vnet hdr][packet], the packet at a fixed offset, so the translator can
+//   grow a packet forwards into the headroom (IPv4 -> IPv6 is +20, +8 for a fragment header) and
+//   move the 10-byte vnet header along without copying the payload.
+// - One JS call per batch: the batch descriptor (offsets, lengths) is a second ArrayBuffer, also
+//   shared, so steady state allocates nothing per packet or per batch.
+// - Backpressure: a batch's slots go back to the free list when the callback returns, unless JS
+//   holds the batch. With no free slot, we stop polling for readable; the kernel queue then fills
+//   and the kernel drops, instead of our memory growing.
+// - Writes go out immediately with write(); on EAGAIN the rest is copied into a bounded queue that
+//   is flushed when the fd becomes writable, and the caller is told how many packets were taken.
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <napi.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bindings.h"
+#include "errors.h"
+#include "netns_linux.h"
+
+// Newer than the headers of older distributions; values are kernel ABI (include/uapi/linux/if_tun.h).
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
+
+namespace clatbar {
+namespace {
+
+constexpr uint32_t kMaxVnetHdr = 12;
+constexpr uint32_t kDefaultMaxPacket = 65600;  // 64 KiB GSO super-packet + IPv6 header, rounded
+constexpr size_t kDefaultWriteQueueBytes = 8u << 20;
+
+uint32_t RoundUp(uint32_t v, uint32_t to) { return (v + to - 1) / to * to; }
+
+const char* kPermHint = "needs root or CAP_NET_ADMIN";
+
+class Tun : public Napi::ObjectWrap<Tun> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Tun",
+                       {
+                           InstanceMethod("info", &Tun::Info),
+                           InstanceMethod("start", &Tun::Start),
+                           InstanceMethod("pause", &Tun::Pause),
+                           InstanceMethod("resume", &Tun::Resume),
+                           InstanceMethod("hold", &Tun::Hold),
+                           InstanceMethod("release", &Tun::Release),
+                           InstanceMethod("writeBatch", &Tun::WriteBatch),
+                           InstanceMethod("setMtu", &Tun::SetMtu),
+                           InstanceMethod("getMtu", &Tun::GetMtu),
+                           InstanceMethod("setUp", &Tun::SetUp),
+                           InstanceMethod("isUp", &Tun::IsUp),
+                           InstanceMethod("stats", &Tun::Stats),
+                           InstanceMethod("close", &Tun::Close),
+                       });
+  }
+
+  // new Tun({ name, vnetHdr, vnetHdrSize, offloads, multiQueue, netns, slots, batch, headroom,
+  //           maxPacket, writeQueueBytes, onPackets, onDrain, onError })
+  explicit Tun(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tun>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "Tun: options object expected");
+    Napi::Object o = info[0].As<Napi::Object>();
+    auto str = [&](const char* k) -> std::string {
+      Napi::Value v = o.Get(k);
+      return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+    };
+    auto num = [&](const char* k, uint32_t dflt) -> uint32_t {
+      Napi::Value v = o.Get(k);
+      return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : dflt;
+    };
+    auto flag = [&](const char* k) -> bool {
+      Napi::Value v = o.Get(k);
+      return v.IsBoolean() && v.As<Napi::Boolean>().Value();
+    };
+
+    std::string name = str("name");
+    if (name.size() >= IFNAMSIZ) throw Napi::RangeError::New(env, "Tun: interface name longer than 15 bytes");
+    bool vnet = flag("vnetHdr");
+    uint32_t vnetSize = num("vnetHdrSize", 10);
+    if (vnet && vnetSize != 10 && vnetSize != 12)
+      throw Napi::RangeError::New(env, "Tun: vnetHdrSize must be 10 (virtio_net_hdr) or 12 (with num_buffers)");
+    uint32_t wantOffloads = num("offloads", 0);
+    if (wantOffloads && !vnet) throw Napi::TypeError::New(env, "Tun: offloads need vnetHdr: true");
+    mq_ = flag("multiQueue");
+    slots_ = num("slots", 128);
+    batch_ = num("batch", 64);
+    uint32_t headroom = num("headroom", 64);
+    uint32_t maxPacket = num("maxPacket", kDefaultMaxPacket);
+    wqLimit_ = num("writeQueueBytes", kDefaultWriteQueueBytes);
+    if (slots_ < 1 || slots_ > 65536 || batch_ < 1 || batch_ > 4096 || headroom > 4096 || maxPacket < 1280 ||
+        maxPacket > 262144)
+      throw Napi::RangeError::New(env, "Tun: slots 1..65536, batch 1..4096, headroom <= 4096, maxPacket 1280..262144");
+    if (batch_ > slots_) batch_ = slots_;
+    std::string netns = str("netns");
+
+    // The packet starts at the same 16-byte aligned offset in every slot whatever the vnet header
+    // size, with the header immediately in front of it, so write() can send [hdr][packet] from
+    // where they sit.
+    packetOffset_ = RoundUp(headroom + kMaxVnetHdr, 16);
+    slotSize_ = RoundUp(packetOffset_ + maxPacket, 64);
+    // Offsets handed to JS are uint32.
+    if (static_cast<uint64_t>(slots_) * slotSize_ > (1ull << 31))
+      throw Napi::RangeError::New(env, "Tun: slots * slot size must stay under 2 GiB");
+
+    std::string what = "open TUN device" + (name.empty() ? std::string() : " " + name);
+    {
+      NetnsGuard ns(netns);
+      if (ns.error)
+        throw ErrnoError(env, ns.error, ns.failedCall, what + " in " + netns,
+                         ns.error == ENOENT ? "no such network namespace" : kPermHint);
+      fd_ = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+      if (fd_ < 0) {
+        int e = errno;
+        throw ErrnoError(env, e, "open(/dev/net/tun)", what,
+                         e == ENOENT ? "the tun module is not loaded (modprobe tun) or /dev/net/tun is missing"
+                                     : "");
+      }
+      struct ifreq ifr;
+      std::memset(&ifr, 0, sizeof ifr);
+      ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0) | (mq_ ? IFF_MULTI_QUEUE : 0);
+      std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+      if (ioctl(fd_, TUNSETIFF, &ifr) != 0) {
+        int e = errno;
+        Fail();
+        const char* hint = e == EPERM   ? kPermHint
+                           : e == EBUSY ? "the device exists and is in use or was created with other flags "
+                                          "(multi-queue must match, and a single-queue device takes one opener)"
+                           : e == EINVAL ? "a device with this name exists but is not a TUN device with matching "
+                                           "flags (vnet_hdr, multi_queue), or the name is invalid"
+                                         : "";
+        throw ErrnoError(env, e, "ioctl(TUNSETIFF)", what, hint);
+      }
+      name_ = ifr.ifr_name;
+      what = "TUN device " + name_;
+      if (vnet) {
+        int sz = static_cast<int>(vnetSize);
+        if (ioctl(fd_, TUNSETVNETHDRSZ, &sz) != 0) {
+          int e = errno;
+          Fail();
+          throw ErrnoError(env, e, "ioctl(TUNSETVNETHDRSZ)", what);
+        }
+        // Little-endian vnet header fields on every host, so the TS parser needs no byte-order
+        // switch; harmless (already LE) on x86 and arm64, where a kernel without the ioctl is fine.
+        int le = 1;
+        (void)ioctl(fd_, TUNSETVNETLE, &le);
+        vnetLen_ = vnetSize;
+        if (wantOffloads) offloads_ = ProbeOffloads(wantOffloads);
+      }
+      // The control socket is made in the same namespace as the device: SIOCSIFMTU and friends
+      // look the name up in the socket's namespace.
+      ctl_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      if (ctl_ < 0) ctl_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      if (ctl_ < 0) {
+        int e = errno;
+        Fail();
+        throw ErrnoError(env, e, "socket", what);
+      }
+      std::memset(&ifr, 0, sizeof ifr);
+      std::strncpy(ifr.ifr_name, name_.c_str(), IFNAMSIZ - 1);
+      if (ioctl(ctl_, SIOCGIFINDEX, &ifr) != 0) {
+        int e = errno;
+        Fail();
+        throw ErrnoError(env, e, "ioctl(SIOCGIFINDEX)", what);
+      }
+      ifindex_ = ifr.ifr_ifindex;
+    }
+
+    // V8-owned memory (not an external buffer): Electron's memory cage forbids externals.
+    Napi::ArrayBuffer ring = Napi::ArrayBuffer::New(env, static_cast<size_t>(slots_) * slotSize_);
+    ring_ = static_cast<uint8_t*>(ring.Data());
+    ringRef_ = Napi::Persistent(ring);
+    Napi::ArrayBuffer desc = Napi::ArrayBuffer::New(env, static_cast<size_t>(batch_) * 8);
+    desc_ = static_cast<uint32_t*>(desc.Data());
+    descRef_ = Napi::Persistent(desc);
+    free_.reserve(slots_);
+    for (uint32_t i = slots_; i-- > 0;) free_.push_back(i);  // slot 0 on top: LIFO keeps it cache-warm
+    inUse_.assign(slots_, 0);
+    cur_.assign(batch_, 0);
+
+    Napi::Value cb = o.Get("onPackets");
+    if (cb.IsFunction()) onPackets_ = Napi::Persistent(cb.As<Napi::Function>());
+    cb = o.Get("onDrain");
+    if (cb.IsFunction()) onDrain_ = Napi::Persistent(cb.As<Napi::Function>());
+    cb = o.Get("onError");
+    if (cb.IsFunction()) onError_ = Napi::Persistent(cb.As<Napi::Function>());
+    actx_ = std::make_unique<Napi::AsyncContext>(env, "clatbar.TunDevice");
+    if (napi_get_uv_event_loop(env, &loop_) != napi_ok) {
+      Fail();
+      throw Napi::Error::New(env, "Tun: no libuv event loop");
+    }
+    // An open device is like an open socket: it stays alive until closed, even if JS drops it.
+    Ref();
+  }
+
+  ~Tun() override {
+    // Only reached for a device never closed, at environment teardown.
+    StopPoll();
+    if (fd_ >= 0) ::close(fd_);
+    if (ctl_ >= 0) ::close(ctl_);
+  }
+
+ private:
+  void Fail() {
+    if (fd_ >= 0) ::close(fd_);
+    if (ctl_ >= 0) ::close(ctl_);
+    fd_ = ctl_ = -1;
+  }
+
+  // TUNSETOFFLOAD replaces the whole set and rejects any bit it does not know, so offloads are
+  // added one group at a time, keeping each that the kernel accepts. CSUM comes first because
+  // the kernel ignores everything else without it; USO4 and USO6 only go together (the kernel
+  // accepts the pair, not either alone: drivers/net/tun.c set_offload).
+  unsigned ProbeOffloads(unsigned want) {
+    unsigned cur = 0;
+    const unsigned groups[] = {TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN, TUN_F_USO4 | TUN_F_USO6};
+    for (unsigned g : groups) {
+      if (!(want & g)) continue;
+      if (g != TUN_F_CSUM && !(cur & TUN_F_CSUM)) break;
+      if (ioctl(fd_, TUNSETOFFLOAD, static_cast<unsigned long>(cur | g)) == 0) cur |= g;
+    }
+    (void)ioctl(fd_, TUNSETOFFLOAD, static_cast<unsigned long>(cur));
+    return cur;
+  }
+
+  Napi::Error Closed(Napi::Env env, const char* call) {
+    return ErrnoError(env, EBADF, call, "TUN device " + name_ + " is closed", "open it again");
+  }
+
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", name_);
+    o.Set("ifindex", ifindex_);
+    o.Set("fd", fd_);
+    o.Set("vnetHdrLen", vnetLen_);
+    o.Set("offloads", offloads_);
+    o.Set("multiQueue", mq_);
+    o.Set("slots", slots_);
+    o.Set("slotSize", slotSize_);
+    o.Set("packetOffset", packetOffset_);
+    o.Set("batch", batch_);
+    o.Set("ring", ringRef_.Value());
+    o.Set("desc", descRef_.Value());
+    return o;
+  }
+
+  void UpdatePoll() {
+    if (closed_) return;
+    int ev = 0;
+    if (reading_ && !paused_ && !free_.empty()) ev |= UV_READABLE;
+    if (!wq_.empty()) ev |= UV_WRITABLE;
+    if (ev == events_) return;
+    if (!poll_) {
+      poll_ = new uv_poll_t;
+      int r = uv_poll_init(loop_, poll_, fd_);
+      if (r != 0) {
+        delete poll_;
+        poll_ = nullptr;
+        throw ErrnoError(Env(), -r, "uv_poll_init", "TUN device " + name_);
+      }
+      poll_->data = this;
+    }
+    if (ev == 0)
+      uv_poll_stop(poll_);
+    else
+      uv_poll_start(poll_, ev, OnPoll);
+    events_ = ev;
+  }
+
+  void StopPoll() {
+    if (!poll_) return;
+    // uv_poll_stop takes the fd out of epoll, so closing the fd right after is safe; the handle
+    // memory goes when libuv is done with it.
+    uv_poll_stop(poll_);
+    poll_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    poll_ = nullptr;
+    events_ = 0;
+  }
+
+  // Runs JS from libuv: exceptions become uncaught exceptions of the process (what a throwing
+  // 'data' listener on a socket does), never silently dropped.
+  void CallJs(Napi::FunctionReference& fn, const std::initializer_list<napi_value>& args) {
+    if (fn.IsEmpty()) return;
+    try {
+      fn.MakeCallback(Value(), args, *actx_);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(Env(), e.Value());
+    }
+  }
+
+  void ReportError(Napi::Error err) {
+    if (onError_.IsEmpty()) {
+      napi_fatal_exception(Env(), err.Value());
+      return;
+    }
+    CallJs(onError_, {err.Value()});
+  }
+
+  static void OnPoll(uv_poll_t* h, int status, int events) {
+    Tun* self = static_cast<Tun*>(h->data);
+    if (!self || self->closed_) return;
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    // JS may close and drop the device from inside a callback; keep the object alive until here.
+    self->Ref();
+    if (status < 0) {
+      // POLLERR: the device was deleted or this queue detached. Stop, or libuv would spin.
+      self->reading_ = false;
+      self->StopPoll();
+      self->ReportError(ErrnoError(env, -status, "poll", "TUN device " + self->name_,
+                                   "the interface was deleted or detached; close and open it again"));
+    } else {
+      if (events & UV_WRITABLE) self->Flush();
+      if (!self->closed_ && (events & UV_READABLE)) self->ReadBatch();
+      if (!self->closed_) self->UpdatePoll();
+    }
+    self->Unref();
+  }
+
+  void ReadBatch() {
+    Napi::Env env = Env();
+    const uint32_t cap = slotSize_ - packetOffset_ + vnetLen_;
+    uint32_t* off = desc_;
+    uint32_t* len = desc_ + batch_;
+    uint32_t n = 0;
+    int err = 0;
+    while (n < batch_ && !free_.empty()) {
+      uint32_t slot = free_.back();
+      uint8_t* p = ring_ + static_cast<size_t>(slot) * slotSize_ + packetOffset_ - vnetLen_;
+      ssize_t r = read(fd_, p, cap);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN) err = errno;
+        break;
+      }
+      if (static_cast<uint32_t>(r) <= vnetLen_) continue;
+      free_.pop_back();
+      inUse_[slot] = 1;
+      cur_[n] = slot;
+      off[n] = slot * slotSize_ + packetOffset_;
+      len[n] = static_cast<uint32_t>(r) - vnetLen_;
+      rxBytes_ += len[n];
+      n++;
+    }
+    if (n > 0) {
+      rxPackets_ += n;
+      rxBatches_++;
+      held_ = false;
+      delivering_ = true;
+      CallJs(onPackets_, {Napi::Number::New(env, n)});
+      delivering_ = false;
+      if (closed_) return;
+      if (!held_)
+        for (uint32_t i = 0; i < n; i++) FreeSlot(cur_[i]);
+    }
+    if (err) {
+      reading_ = false;
+      ReportError(ErrnoError(env, err, "read", "TUN device " + name_,
+                             err == EBADFD ? "the interface was deleted or detached; close and open it again" : ""));
+    }
+  }
+
+  void FreeSlot(uint32_t slot) {
+    if (slot >= slots_ || !inUse_[slot]) return;
+    inUse_[slot] = 0;
+    free_.push_back(slot);
+  }
+
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    if (closed_) throw Closed(info.Env(), "start");
+    if (info.Length() > 0 && info[0].IsFunction()) onPackets_ = Napi::Persistent(info[0].As<Napi::Function>());
+    if (onPackets_.IsEmpty()) throw Napi::TypeError::New(info.Env(), "Tun.start: no packet callback");
+    reading_ = true;
+    UpdatePoll();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Pause(const Napi::CallbackInfo& info) {
+    paused_ = true;
+    UpdatePoll();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Resume(const Napi::CallbackInfo& info) {
+    paused_ = false;
+    UpdatePoll();
+    return info.Env().Undefined();
+  }
+
+  // Called from inside the packet callback: the current batch's slots stay lent out until release.
+  Napi::Value Hold(const Napi::CallbackInfo& info) {
+    if (!delivering_) throw Napi::Error::New(info.Env(), "Tun.hold: only valid inside the packet callback");
+    held_ = true;
+    return info.Env().Undefined();
+  }
+
+  // release(offsets: Uint32Array, count): gives back the slots those packets sit in. Offsets may
+  // have moved within their slot (headroom use); each slot is freed once however often named.
+  Napi::Value Release(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsNumber())
+      throw Napi::TypeError::New(env, "Tun.release(offsets: Uint32Array, count)");
+    Napi::Uint32Array offs = info[0].As<Napi::Uint32Array>();
+    uint32_t count = info[1].As<Napi::Number>().Uint32Value();
+    if (count > offs.ElementLength()) throw Napi::RangeError::New(env, "Tun.release: count > offsets.length");
+    if (closed_) return env.Undefined();
+    for (uint32_t i = 0; i < count; i++) FreeSlot(offs[i] / slotSize_);
+    UpdatePoll();
+    return env.Undefined();
+  }
+
+  // writeBatch(buf: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, start, count) ->
+  // number of packets taken (written now or queued). With a vnet header the vnetHdrLen bytes in
+  // front of each packet are its virtio_net_hdr. A packet the kernel rejects throws an errno error
+  // with `index` (the packet) and `written` (how many before it went out); the caller decides
+  // whether to go on with the rest.
+  Napi::Value WriteBatch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 5 || !info[0].IsTypedArray() || !info[1].IsTypedArray() || !info[2].IsTypedArray())
+      throw Napi::TypeError::New(env, "Tun.writeBatch(buf: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, start, count)");
+    if (closed_) throw Closed(env, "write");
+    Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
+    if (ta.TypedArrayType() != napi_uint8_array) throw Napi::TypeError::New(env, "Tun.writeBatch: buf must be a Uint8Array");
+    Napi::Uint8Array buf = info[0].As<Napi::Uint8Array>();
+    Napi::Uint32Array offs = info[1].As<Napi::Uint32Array>();
+    Napi::Uint32Array lens = info[2].As<Napi::Uint32Array>();
+    uint32_t start = info[3].As<Napi::Number>().Uint32Value();
+    uint32_t count = info[4].As<Napi::Number>().Uint32Value();
+    if (static_cast<uint64_t>(start) + count > offs.ElementLength() ||
+        static_cast<uint64_t>(start) + count > lens.ElementLength())
+      throw Napi::RangeError::New(env, "Tun.writeBatch: start + count exceeds offsets/lengths");
+    const uint8_t* data = buf.Data();
+    const size_t size = buf.ByteLength();
+    const uint32_t end = start + count;
+    for (uint32_t i = start; i < end; i++) {
+      if (offs[i] < vnetLen_ || static_cast<uint64_t>(offs[i]) + lens[i] > size || lens[i] == 0)
+        throw Napi::RangeError::New(env, "Tun.writeBatch: packet " + std::to_string(i) +
+                                             " lies outside the buffer or has no room for its vnet header");
+    }
+    uint32_t i = start;
+    if (wq_.empty()) {
+      for (; i < end; i++) {
+        const uint8_t* p = data + offs[i] - vnetLen_;
+        size_t l = lens[i] + vnetLen_;
+        ssize_t w;
+        do w = write(fd_, p, l);
+        while (w < 0 && errno == EINTR);
+        if (w < 0) {
+          int e = errno;
+          if (e == EAGAIN) break;
+          txErrors_++;
+          Napi::Error err = WriteError(env, e, i);
+          err.Set("index", Napi::Number::New(env, i));
+          err.Set("written", Napi::Number::New(env, i - start));
+          throw err;
+        }
+        txPackets_++;
+        txBytes_ += lens[i];
+      }
+      if (i == end) return Napi::Number::New(env, count);
+      txEagain_++;
+    }
+    // EAGAIN now or earlier: keep order by queueing everything behind what is already queued.
+    for (; i < end; i++) {
+      size_t l = lens[i] + vnetLen_;
+      if (!wq_.empty() && wqBytes_ + l > wqLimit_) break;
+      const uint8_t* p = data + offs[i] - vnetLen_;
+      wq_.emplace_back(p, p + l);
+      wqBytes_ += l;
+      txQueued_++;
+    }
+    UpdatePoll();
+    return Napi::Number::New(env, i - start);
+  }
+
+  Napi::Error WriteError(Napi::Env env, int e, uint32_t index) {
+    std::string what = "TUN device " + name_ + ": packet " + std::to_string(index);
+    const char* hint = e == EINVAL ? "the kernel rejected it: not a well-formed IPv4/IPv6 packet, or its virtio-net "
+                                     "header does not match it (gso_type, hdr_len, csum_start/csum_offset)"
+                       : e == EIO  ? "the interface is down or this queue is detached; bring the link up"
+                                   : "";
+    return ErrnoError(env, e, "write", what, hint);
+  }
+
+  void Flush() {
+    Napi::Env env = Env();
+    bool had = !wq_.empty();
+    while (!wq_.empty() && !closed_) {
+      std::vector<uint8_t>& v = wq_.front();
+      ssize_t w = write(fd_, v.data(), v.size());
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN) return;
+        int e = errno;
+        wqBytes_ -= v.size();
+        wq_.pop_front();
+        txErrors_++;
+        ReportError(WriteError(env, e, 0));
+        continue;
+      }
+      txPackets_++;
+      txBytes_ += v.size() - vnetLen_;
+      wqBytes_ -= v.size();
+      wq_.pop_front();
+    }
+    if (had && wq_.empty() && !closed_) {
+      UpdatePoll();
+      CallJs(onDrain_, {});
+    }
+  }
+
+  Napi::Value SetMtu(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (closed_) throw Closed(env, "SIOCSIFMTU");
+    struct ifreq ifr;
+    std::memset(&ifr, 0, sizeof ifr);
+    std::strncpy(ifr.ifr_name, name_.c_str(), IFNAMSIZ - 1);
+    ifr.ifr_mtu = info[0].As<Napi::Number>().Int32Value();
+    if (ioctl(ctl_, SIOCSIFMTU, &ifr) != 0) {
+      int e = errno;
+      throw ErrnoError(env, e, "ioctl(SIOCSIFMTU)", "set MTU of " + name_ + " to " + std::to_string(ifr.ifr_mtu),
+                       e == EINVAL ? "MTU out of range for a TUN device (68..65535; 1280 or more for IPv6)" : "");
+    }
+    return env.Undefined();
+  }
+
+  Napi::Value GetMtu(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (closed_) throw Closed(env, "SIOCGIFMTU");
+    struct ifreq ifr;
+    std::memset(&ifr, 0, sizeof ifr);
+    std::strncpy(ifr.ifr_name, name_.c_str(), IFNAMSIZ - 1);
+    if (ioctl(ctl_, SIOCGIFMTU, &ifr) != 0) throw ErrnoError(env, errno, "ioctl(SIOCGIFMTU)", "get MTU of " + name_);
+    return Napi::Number::New(env, ifr.ifr_mtu);
+  }
+
+  Napi::Value SetUp(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (closed_) throw Closed(env, "SIOCSIFFLAGS");
+    bool up = info[0].ToBoolean().Value();
+    struct ifreq ifr;
+    std::memset(&ifr, 0, sizeof ifr);
+    std::strncpy(ifr.ifr_name, name_.c_str(), IFNAMSIZ - 1);
+    if (ioctl(ctl_, SIOCGIFFLAGS, &ifr) != 0) throw ErrnoError(env, errno, "ioctl(SIOCGIFFLAGS)", "bring " + name_ + (up ? " up" : " down"));
+    if (up)
+      ifr.ifr_flags |= IFF_UP;
+    else
+      ifr.ifr_flags &= ~IFF_UP;
+    if (ioctl(ctl_, SIOCSIFFLAGS, &ifr) != 0) throw ErrnoError(env, errno, "ioctl(SIOCSIFFLAGS)", "bring " + name_ + (up ? " up" : " down"));
+    return env.Undefined();
+  }
+
+  Napi::Value IsUp(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (closed_) throw Closed(env, "SIOCGIFFLAGS");
+    struct ifreq ifr;
+    std::memset(&ifr, 0, sizeof ifr);
+    std::strncpy(ifr.ifr_name, name_.c_str(), IFNAMSIZ - 1);
+    if (ioctl(ctl_, SIOCGIFFLAGS, &ifr) != 0) throw ErrnoError(env, errno, "ioctl(SIOCGIFFLAGS)", "read flags of " + name_);
+    return Napi::Boolean::New(env, (ifr.ifr_flags & IFF_UP) != 0);
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("rxPackets", static_cast<double>(rxPackets_));
+    o.Set("rxBytes", static_cast<double>(rxBytes_));
+    o.Set("rxBatches", static_cast<double>(rxBatches_));
+    o.Set("txPackets", static_cast<double>(txPackets_));
+    o.Set("txBytes", static_cast<double>(txBytes_));
+    o.Set("txQueued", static_cast<double>(txQueued_));
+    o.Set("txEagain", static_cast<double>(txEagain_));
+    o.Set("txErrors", static_cast<double>(txErrors_));
+    o.Set("writeQueuePackets", static_cast<double>(wq_.size()));
+    o.Set("writeQueueBytes", static_cast<double>(wqBytes_));
+    o.Set("freeSlots", static_cast<double>(free_.size()));
+    return o;
+  }
+
+  // Returns how many queued packets were dropped. Safe from inside any callback of this device.
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (closed_) return Napi::Number::New(env, 0);
+    closed_ = true;
+    reading_ = false;
+    StopPoll();
+    ::close(fd_);
+    ::close(ctl_);
+    fd_ = ctl_ = -1;
+    size_t dropped = wq_.size();
+    wq_.clear();
+    wqBytes_ = 0;
+    onPackets_.Reset();
+    onDrain_.Reset();
+    onError_.Reset();
+    Unref();
+    return Napi::Number::New(env, static_cast<double>(dropped));
+  }
+
+  int fd_ = -1;
+  int ctl_ = -1;
+  std::string name_;
+  int ifindex_ = 0;
+  uint32_t vnetLen_ = 0;
+  unsigned offloads_ = 0;
+  bool mq_ = false;
+  uint32_t slots_ = 0, slotSize_ = 0, packetOffset_ = 0, batch_ = 0;
+  Napi::Reference<Napi::ArrayBuffer> ringRef_, descRef_;
+  uint8_t* ring_ = nullptr;
+  uint32_t* desc_ = nullptr;
+  std::vector<uint32_t> free_;
+  std::vector<uint8_t> inUse_;
+  std::vector<uint32_t> cur_;
+  bool delivering_ = false, held_ = false;
+  Napi::FunctionReference onPackets_, onDrain_, onError_;
+  std::unique_ptr<Napi::AsyncContext> actx_;
+  uv_loop_t* loop_ = nullptr;
+  uv_poll_t* poll_ = nullptr;
+  int events_ = 0;
+  bool reading_ = false, paused_ = false, closed_ = false;
+  std::deque<std::vector<uint8_t>> wq_;
+  size_t wqBytes_ = 0, wqLimit_ = kDefaultWriteQueueBytes;
+  uint64_t rxPackets_ = 0, rxBytes_ = 0, rxBatches_ = 0, txPackets_ = 0, txBytes_ = 0, txQueued_ = 0,
+           txEagain_ = 0, txErrors_ = 0;
+};
+
+}  // namespace
+
+void InitTun(Napi::Env env, Napi::Object exports) {
+  exports.Set("Tun", Tun::Define(env));
+  Napi::Object f = Napi::Object::New(env);
+  f.Set("csum", TUN_F_CSUM);
+  f.Set("tso4", TUN_F_TSO4);
+  f.Set("tso6", TUN_F_TSO6);
+  f.Set("tsoEcn", TUN_F_TSO_ECN);
+  f.Set("uso4", TUN_F_USO4);
+  f.Set("uso6", TUN_F_USO6);
+  exports.Set("offloadFlags", f);
+}
+
+}  // namespace clatbar

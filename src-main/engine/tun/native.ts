@@ -1,0 +1,148 @@
+// Loads the Node-API addon built from native/ (node-gyp, at `npm install`). Node-API only, so the
+// same file loads in plain Node (the engine) and in Electron. Everything platform-specific sits
+// behind the shapes declared here; the wrappers next to this file are what the engine uses.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** An Error from a failed system call: `code` is the errno name ("EPERM"). */
+export interface SysError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  /** writeBatch only: index of the packet the kernel rejected, and how many went out before it. */
+  index?: number;
+  written?: number;
+}
+
+export function isSysError(e: unknown): e is SysError {
+  return e instanceof Error && typeof (e as Partial<SysError>).code === 'string';
+}
+
+export interface NativeTunInfo {
+  name: string;
+  ifindex: number;
+  fd: number;
+  vnetHdrLen: number;
+  offloads: number;
+  multiQueue: boolean;
+  slots: number;
+  slotSize: number;
+  packetOffset: number;
+  batch: number;
+  ring: ArrayBuffer;
+  desc: ArrayBuffer;
+}
+
+export interface NativeTunOptions {
+  name?: string;
+  vnetHdr?: boolean;
+  vnetHdrSize?: number;
+  offloads?: number;
+  multiQueue?: boolean;
+  netns?: string;
+  slots?: number;
+  batch?: number;
+  headroom?: number;
+  maxPacket?: number;
+  writeQueueBytes?: number;
+  onPackets?: (count: number) => void;
+  onDrain?: () => void;
+  onError?: (err: SysError) => void;
+}
+
+export interface NativeTun {
+  info(): NativeTunInfo;
+  start(onPackets?: (count: number) => void): void;
+  pause(): void;
+  resume(): void;
+  hold(): void;
+  release(offsets: Uint32Array, count: number): void;
+  writeBatch(
+    buf: Uint8Array,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    start: number,
+    count: number,
+  ): number;
+  setMtu(mtu: number): void;
+  getMtu(): number;
+  setUp(up: boolean): void;
+  isUp(): boolean;
+  stats(): TunStats;
+  close(): number;
+}
+
+export interface TunStats {
+  rxPackets: number;
+  rxBytes: number;
+  rxBatches: number;
+  txPackets: number;
+  txBytes: number;
+  /** Packets that met EAGAIN and were queued for later (all of them were, or were refused). */
+  txQueued: number;
+  /** writeBatch calls that met EAGAIN. */
+  txEagain: number;
+  txErrors: number;
+  writeQueuePackets: number;
+  writeQueueBytes: number;
+  freeSlots: number;
+}
+
+export interface NativeRaSocket {
+  info(): { ifname: string; ifindex: number; fd: number };
+  start(): void;
+  solicit(): void;
+  close(): void;
+}
+
+export interface NativeRaOptions {
+  ifname: string;
+  netns?: string;
+  onMessage?: (payload: Buffer, source: string, hopLimit: number, ifindex: number) => void;
+  onError?: (err: SysError) => void;
+}
+
+export interface NativeAddon {
+  platform: 'linux' | 'unsupported';
+  Tun?: new (opts: NativeTunOptions) => NativeTun;
+  offloadFlags?: { csum: number; tso4: number; tso6: number; tsoEcn: number; uso4: number; uso6: number };
+  getPeerCred?: (fd: number) => { pid: number; uid: number; gid: number };
+  RaSocket?: new (opts: NativeRaOptions) => NativeRaSocket;
+}
+
+// build/src-main/engine/tun/native.js -> <repo>/native/build/Release/clatbar_native.node.
+// CLATBAR_NATIVE_ADDON overrides it for packaged apps, where the addon sits outside the asar.
+const defaultPath = fileURLToPath(
+  new URL('../../../../native/build/Release/clatbar_native.node', import.meta.url),
+);
+
+let cached: NativeAddon | undefined;
+
+export function addonPath(): string {
+  return process.env.CLATBAR_NATIVE_ADDON || defaultPath;
+}
+
+export function loadNative(): NativeAddon {
+  if (cached) return cached;
+  const path = addonPath();
+  if (!existsSync(path)) throw new Error(`native addon not built: run npm install (missing ${path})`);
+  const require = createRequire(import.meta.url);
+  cached = require(path) as NativeAddon;
+  return cached;
+}
+
+/** The addon's member for this platform, or an error saying the platform lacks it. */
+export function nativeFeature<K extends keyof NativeAddon>(key: K): NonNullable<NativeAddon[K]> {
+  const addon = loadNative();
+  const v = addon[key];
+  if (v === undefined)
+    throw new Error(`${String(key)} is not supported on ${process.platform} yet (docs/native.md)`);
+  return v as NonNullable<NativeAddon[K]>;
+}
+
+/** `netns` may be a name from `ip netns` or a path to a namespace file (/proc/PID/ns/net). */
+export function netnsPath(netns: string | undefined): string | undefined {
+  if (!netns) return undefined;
+  return netns.includes('/') ? netns : `/run/netns/${netns}`;
+}

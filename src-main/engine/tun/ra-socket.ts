@@ -1,0 +1,155 @@
+// Router Advertisements straight off an interface, for the NAT64 prefix in the PREF64 option
+// (RFC 8781). A raw ICMPv6 socket (native/src/ra_socket_linux.cc) filtered to RAs and bound to
+// the interface; validation per RFC 4861 §6.1.2 happens here.
+import { nativeFeature, netnsPath, type NativeRaSocket, type SysError } from './native.js';
+
+export interface RouterAdvertisement {
+  /** Link-local address of the router. */
+  source: string;
+  ifindex: number;
+  /** The ICMPv6 message from its type byte on. */
+  payload: Buffer;
+  /** Router lifetime in seconds (0: not a default router). */
+  routerLifetime: number;
+  pref64: Pref64[];
+}
+
+export interface Pref64 {
+  /** e.g. "64:ff9b::/96" */
+  prefix: string;
+  /** Prefix bytes (16, zero beyond the length). */
+  bytes: Uint8Array;
+  length: 32 | 40 | 48 | 56 | 64 | 96;
+  /** Seconds; 0 means the prefix must no longer be used. */
+  lifetime: number;
+}
+
+const ND_ROUTER_ADVERT = 134;
+const OPT_PREF64 = 38;
+// RFC 8781 §4: Prefix Length Code -> prefix length.
+const PLC_LENGTHS = [96, 64, 56, 48, 40, 32] as const;
+
+/** RFC 5952 text form. */
+export function formatIPv6(b: Uint8Array): string {
+  const g: number[] = [];
+  for (let i = 0; i < 16; i += 2) g.push((b[i] << 8) | b[i + 1]);
+  let bestAt = -1;
+  let bestLen = 1; // a single zero group is not compressed (RFC 5952 §4.2.2)
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestAt = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
+  if (bestAt < 0) return hex(g);
+  return `${hex(g.slice(0, bestAt))}::${hex(g.slice(bestAt + bestLen))}`;
+}
+
+/**
+ * RFC 4861 §6.1.2 checks that do not need the IP header (hop limit and source are checked by the
+ * caller), then the options; undefined for a message that must be silently discarded.
+ */
+export function parseRouterAdvertisement(
+  payload: Uint8Array,
+): Pick<RouterAdvertisement, 'routerLifetime' | 'pref64'> | undefined {
+  if (payload.length < 16 || payload[0] !== ND_ROUTER_ADVERT || payload[1] !== 0) return undefined;
+  const routerLifetime = (payload[6] << 8) | payload[7];
+  const pref64: Pref64[] = [];
+  for (let i = 16; i < payload.length;) {
+    if (i + 2 > payload.length) return undefined;
+    const len = payload[i + 1] * 8;
+    if (len === 0 || i + len > payload.length) return undefined; // §6.1.2: zero-length option
+    // RFC 8781 §4: Length 2 (16 bytes); a receiver ignores the option with a PLC it does not know.
+    if (payload[i] === OPT_PREF64 && len === 16) {
+      const v = (payload[i + 2] << 8) | payload[i + 3];
+      const plc = v & 7;
+      if (plc < PLC_LENGTHS.length) {
+        const length = PLC_LENGTHS[plc];
+        const bytes = new Uint8Array(16);
+        bytes.set(payload.subarray(i + 4, i + 4 + length / 8));
+        pref64.push({ prefix: `${formatIPv6(bytes)}/${length}`, bytes, length, lifetime: (v >>> 3) * 8 });
+      }
+    }
+    i += len;
+  }
+  return { routerLifetime, pref64 };
+}
+
+export interface RaSocketOptions {
+  ifname: string;
+  /** Open inside this network namespace (`ip netns` name or path). */
+  netns?: string;
+}
+
+export class RaSocket {
+  readonly ifname: string;
+  readonly ifindex: number;
+  /** Messages dropped by RFC 4861 §6.1.2 validation. */
+  invalid = 0;
+  private readonly native: NativeRaSocket;
+  private msgCbs: ((ra: RouterAdvertisement) => void)[] = [];
+  private errorCbs: ((err: SysError) => void)[] = [];
+  private started = false;
+
+  static open(opts: RaSocketOptions): RaSocket {
+    return new RaSocket(opts);
+  }
+
+  private constructor(opts: RaSocketOptions) {
+    const Native = nativeFeature('RaSocket');
+    this.native = new Native({
+      ifname: opts.ifname,
+      netns: netnsPath(opts.netns),
+      onMessage: (payload, source, hopLimit, ifindex) => this.receive(payload, source, hopLimit, ifindex),
+      onError: (err) => {
+        if (this.errorCbs.length === 0) throw err;
+        for (const cb of this.errorCbs) cb(err);
+      },
+    });
+    const info = this.native.info();
+    this.ifname = info.ifname;
+    this.ifindex = info.ifindex;
+  }
+
+  private receive(payload: Buffer, source: string, hopLimit: number, ifindex: number): void {
+    // RFC 4861 §6.1.2: hop limit 255 (not forwarded) and a link-local source.
+    const linkLocal = /^fe[89ab][0-9a-f]:/i.test(source);
+    const parsed = hopLimit === 255 && linkLocal ? parseRouterAdvertisement(payload) : undefined;
+    if (!parsed) {
+      this.invalid++;
+      return;
+    }
+    const ra: RouterAdvertisement = { source, ifindex, payload, ...parsed };
+    for (const cb of this.msgCbs) cb(ra);
+  }
+
+  /** Starts receiving; valid RAs go to every listener. */
+  onMessage(cb: (ra: RouterAdvertisement) => void): void {
+    this.msgCbs.push(cb);
+    if (!this.started) {
+      this.started = true;
+      this.native.start();
+    }
+  }
+
+  onError(cb: (err: SysError) => void): void {
+    this.errorCbs.push(cb);
+  }
+
+  /** Sends a Router Solicitation so routers answer now (RFC 4861 §6.3.7). */
+  solicit(): void {
+    this.native.solicit();
+  }
+
+  close(): void {
+    this.native.close();
+  }
+}
