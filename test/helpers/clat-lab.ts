@@ -199,3 +199,51 @@ export function taygaClat(
   child.stderr?.resume();
   return child;
 }
+
+/**
+ * Everything bring-up may touch in a namespace, normalised so that only real differences show:
+ * links, addresses, routes (all tables, both families), rules, proxy neighbours, net.* sysctls.
+ * Counters and lifetimes that tick by themselves are dropped.
+ */
+export function hostState(lab: Lab, ns: string): Record<string, unknown> {
+  const json = (args: string[]): unknown[] => {
+    const out = lab.exec(ns, 'ip', ['-j', ...args]).trim();
+    return out ? (JSON.parse(out) as unknown[]) : [];
+  };
+  const scrub = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(scrub);
+    if (v && typeof v === 'object') {
+      const o: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        if (
+          ['expires', 'valid_life_time', 'preferred_life_time', 'stats64', 'ifindex', 'link_index'].includes(
+            k,
+          )
+        )
+          continue;
+        o[k] = scrub(x);
+      }
+      return o;
+    }
+    return v;
+  };
+  const sysctls = lab
+    .exec(ns, 'sysctl', ['-a'], { allowFail: true })
+    .split('\n')
+    .filter((l) => /^net\.ipv[46]\.(conf|neigh)\./.test(l) || /^net\.ipv4\.ip_forward/.test(l))
+    .filter((l) => !/stable_secret|base_reachable_time|gc_stale/.test(l))
+    .sort();
+  return {
+    links: scrub(json(['link', 'show'])),
+    addresses: scrub(json(['addr', 'show'])),
+    routes4: scrub(json(['-4', 'route', 'show', 'table', 'all'])),
+    routes6: scrub(json(['-6', 'route', 'show', 'table', 'all'])),
+    rules4: json(['-4', 'rule', 'show']),
+    rules6: json(['-6', 'rule', 'show']),
+    proxyNeighbours: json(['-6', 'neigh', 'show', 'proxy']),
+    sysctls,
+  };
+}
+
+/** The repository's bin/clatbar. */
+export const CLATBAR = new URL('../../../bin/clatbar', import.meta.url).pathname;

@@ -1,3 +1,147 @@
-import { notBuilt } from '../command.js';
+// `clatbar run`: the CLAT engine in the foreground on one uplink, until SIGINT/SIGTERM.
+import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
+import { ClatEngine } from '../../engine/clat/engine.js';
+import { DEFAULTS, NotNeeded, type ClatOptions } from '../../engine/clat/plan.js';
+import { serveControl } from '../../engine/clat/status-socket.js';
+import { loadDataPath } from '../../engine/clat/datapath-loader.js';
 
-export default notBuilt('run', 'Run the CLAT engine in the foreground on an uplink');
+const help = `clatbar run: run the CLAT engine in the foreground on an IPv6-only uplink.
+
+usage: clatbar run --uplink IFACE --prefix PFX/LEN [OPTIONS]
+       clatbar run --cleanup [--state-dir DIR]
+
+IPv4 apps on this host then reach IPv4 hosts through the network's NAT64: their packets go
+into a TUN device, are translated to IPv6 (RFC 7915) with the NAT64 prefix (RFC 6052), and
+leave through the uplink from a dedicated IPv6 address. Ctrl-C (SIGINT) or SIGTERM undoes
+every change and exits 0.
+
+options:
+  --uplink IFACE         the interface with the IPv6 connection (required; the daemon mode
+                         that picks it by itself comes with network discovery)
+  --prefix PFX/LEN       the network's NAT64 prefix, e.g. 64:ff9b::/96 (required for now).
+                         Lengths 32, 40, 48, 56, 64, 96 (RFC 6052 §2.2).
+  --clat-ipv4 ADDR       the host's IPv4 address on the TUN, from 192.0.0.0/29 (RFC 7335).
+                         default: ${DEFAULTS.clatIpv4} (as Android; .1/.2 are DS-Lite's, RFC 6333)
+  --clat-ipv6 ADDR       the CLAT's IPv6 address; must be in the uplink's /64.
+                         default: random in that /64, checksum-neutral when the prefix is a
+                         /96 or /32, checked with DAD first
+  --tun NAME             name of the TUN device. default: ${DEFAULTS.tun}
+  --mtu N                the IPv6 path MTU to assume. default: the uplink's route/link MTU.
+                         IPv4 gets N - 28: 20 for the bigger header, 8 for a Fragment header
+                         that IPv4 fragments need (RFC 7915 §5.1.1)
+  --dns64 off|auto|on    also run the DNS64 stub. default: ${DEFAULTS.dns64}
+  --state-dir DIR        where the undo journal lives. default: ${DEFAULTS.stateDir}
+                         (/run is a tmpfs: after a reboot the changes are gone too, so a
+                         journal there never outlives what it describes)
+  --control-socket PATH  JSON-RPC status socket. default: ${DEFAULTS.controlSocket}
+  --force                run even though the host has native IPv4 (ours then loses)
+  --cleanup              undo what an earlier run (crashed, or killed with kill -9) left in
+                         --state-dir, then exit
+
+Needs root or CAP_NET_ADMIN.
+
+example:
+  sudo clatbar run --uplink wlan0 --prefix 64:ff9b::/96
+`;
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+const command: Command = {
+  name: 'run',
+  summary: 'Run the CLAT engine in the foreground on an uplink',
+  help,
+  async run(argv) {
+    const { values } = parseOptions({
+      args: argv,
+      options: {
+        uplink: { type: 'string' },
+        prefix: { type: 'string' },
+        'clat-ipv4': { type: 'string', default: DEFAULTS.clatIpv4 },
+        'clat-ipv6': { type: 'string' },
+        tun: { type: 'string', default: DEFAULTS.tun },
+        mtu: { type: 'string' },
+        dns64: { type: 'string', default: DEFAULTS.dns64 },
+        'state-dir': { type: 'string', default: DEFAULTS.stateDir },
+        'control-socket': { type: 'string', default: DEFAULTS.controlSocket },
+        force: { type: 'boolean', default: false },
+        cleanup: { type: 'boolean', default: false },
+      },
+    });
+    const stateDir = values['state-dir'];
+    if (values.cleanup) {
+      const outcomes = ClatEngine.recover(stateDir, log);
+      if (outcomes.length === 0) log(`nothing to clean up in ${stateDir}`);
+      return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failure;
+    }
+    if (!values.uplink)
+      throw new UsageError('--uplink is required (automatic uplink and prefix discovery is not built yet)');
+    if (!values.prefix)
+      throw new UsageError('--prefix is required (NAT64 prefix discovery is not built yet)');
+    const dns64 = values.dns64;
+    if (dns64 !== 'off' && dns64 !== 'auto' && dns64 !== 'on')
+      throw new UsageError(`--dns64 must be off, auto or on, not '${dns64}'`);
+    let mtu: number | undefined;
+    if (values.mtu !== undefined) {
+      mtu = Number(values.mtu);
+      if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 65535)
+        throw new UsageError(`--mtu must be a whole number from 1280 to 65535, not '${values.mtu}'`);
+    }
+    const opts: ClatOptions = {
+      uplink: values.uplink,
+      prefix: values.prefix,
+      clatIpv4: values['clat-ipv4'],
+      clatIpv6: values['clat-ipv6'],
+      tun: values.tun,
+      mtu,
+      dns64,
+      stateDir,
+      controlSocket: values['control-socket'],
+      force: values.force,
+    };
+
+    let engine: ClatEngine;
+    try {
+      engine = await ClatEngine.start(opts, log, await loadDataPath(log));
+    } catch (err) {
+      if (err instanceof NotNeeded) {
+        log(err.message);
+        return EXIT.ok;
+      }
+      throw err;
+    }
+    // From here on a signal must always lead to teardown.
+    let stopping = false;
+    const done = new Promise<number>((resolve) => {
+      const stop = (sig: string) => {
+        if (stopping) return;
+        stopping = true;
+        log(`${sig} received`);
+        void engine.stop().then((outcomes) => resolve(outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failure));
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGHUP', () => stop('SIGHUP'));
+    });
+    try {
+      const server = await serveControl(opts.controlSocket, { status: () => engine.status() });
+      engine.onStop(() => new Promise<void>((r) => server.close(() => r())));
+      log(`status: clatbar status, or JSON-RPC "status" on ${opts.controlSocket}`);
+    } catch (err) {
+      log(`control socket ${opts.controlSocket} not available: ${(err as Error).message}`);
+    }
+    if (dns64 !== 'off') {
+      try {
+        const { startDns64 } = await import('../../engine/clat/dns64-glue.js');
+        const stopDns = await startDns64(engine, dns64, log);
+        engine.onStop(stopDns);
+      } catch (err) {
+        log(`DNS64 stub not started: ${(err as Error).message}`);
+      }
+    }
+    return done;
+  },
+};
+
+export default command;

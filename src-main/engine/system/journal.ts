@@ -182,6 +182,24 @@ export class Journal {
     this.apply(what, { kind: 'exec', argv: undo, ignore }, () => void execOut(argv));
   }
 
+  /**
+   * Undoes the newest change now and drops it from the journal: for temporary changes such as
+   * a DAD probe address, so they are covered by the journal only while they exist.
+   */
+  undoLast(): UndoOutcome | null {
+    const entry = this.data.entries[this.data.entries.length - 1];
+    if (!entry) return null;
+    let outcome: UndoOutcome = { what: entry.what, ok: true };
+    try {
+      runUndo(entry.undo);
+    } catch (err) {
+      outcome = { what: entry.what, ok: false, detail: (err as Error).message };
+    }
+    this.data.entries.pop();
+    this.flush();
+    return outcome;
+  }
+
   /** Undoes everything newest first. Keeps going past failures, reports each, then empties the file. */
   undoAll(log: (line: string) => void = () => {}): UndoOutcome[] {
     const outcomes: UndoOutcome[] = [];

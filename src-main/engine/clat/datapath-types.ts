@@ -1,0 +1,27 @@
+// The seam between bring-up and the packet loop: bring-up needs a TUN that exists and moves
+// packets; how (native TUN + SIIT translator, or a stand-in) is the factory's business.
+export interface DataPathParams {
+  tun: string;
+  clatIpv4: string;
+  clatIpv6: string;
+  /** NAT64 prefix, text. */
+  prefix: string;
+  /** TUN MTU and the IPv6 side's MTU. */
+  ipv6Mtu: number;
+  /** MTU of IPv4 packets the kernel hands us (route MTU). */
+  ipv4Mtu: number;
+  log: (line: string) => void;
+}
+
+export interface DataPath {
+  /** One line about offloads etc., for the log. */
+  describe?(): string;
+  /** Starts moving packets; the TUN already exists and is up. */
+  start(): void;
+  /** Stops and closes the TUN. */
+  stop(): Promise<void>;
+  counters(): Record<string, number>;
+}
+
+/** Creates the TUN (up, with MTU ipv6Mtu) and returns the loop, not yet started. */
+export type DataPathFactory = (p: DataPathParams) => Promise<DataPath>;

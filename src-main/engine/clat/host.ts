@@ -1,0 +1,120 @@
+// The host side of bring-up: sysctls, addresses, routes and proxy-ND, each journaled before it
+// is made (system/journal.ts), in an order that never leaves the uplink without its SLAAC
+// address or default route, even for a moment.
+import { existsSync, writeFileSync } from 'node:fs';
+import type { Journal } from '../system/journal.js';
+import { readSysctl, ifSysctl } from '../system/iproute.js';
+import { DEFAULTS, type ClatPlan } from './plan.js';
+
+export interface HostSetup {
+  /** How forwarding was turned on, for the status and the docs' wording. */
+  forwarding: 'per-interface (force_forwarding)' | 'global (net.ipv6.conf.all.forwarding)';
+}
+
+/** The TUN's own settings: they vanish with the device, so they need no journal entry. */
+export function configureTun(plan: ClatPlan, log: (l: string) => void): void {
+  const tun = plan.opts.tun;
+  const set = (key: string, value: string) => {
+    if (readSysctl(key) !== null) writeSysctl(key, value);
+  };
+  // Loose reverse-path filtering on the TUN (RFC 3704 §2.4 "loose"): the kernel takes the max of
+  // `all` and the interface, so 2 here wins over a strict 1 in `all`. Strict mode would drop
+  // every translated reply whenever a native IPv4 route (--force) points elsewhere.
+  set(ifSysctl(4, tun, 'rp_filter'), '2');
+  // The TUN is not a link to any router: no RAs, no autoconfigured addresses from it.
+  set(ifSysctl(6, tun, 'accept_ra'), '0');
+  set(ifSysctl(6, tun, 'autoconf'), '0');
+  log(`${tun}: loose rp_filter, no router advertisements`);
+}
+
+function writeSysctl(key: string, value: string): void {
+  writeFileSync(`/proc/sys/${key}`, `${value}\n`);
+}
+
+/**
+ * Uplink sysctls, in this order (docs/clat.md, "Traps"):
+ * 1. accept_ra=2 on the uplink *before* any forwarding: when forwarding turns on, Linux purges
+ *    default routes learned from RAs on every interface whose accept_ra is not 2 and ignores
+ *    later RAs (net/ipv6/addrconf.c), which would cut the laptop off.
+ * 2. forwarding=1 on the uplink: proxy-ND only answers on an interface with forwarding on.
+ * 3. force_forwarding=1 on the uplink and the TUN (Linux >= 6.17) so packets are forwarded
+ *    between just these two without turning the whole host into a router; older kernels need
+ *    net.ipv6.conf.all.forwarding=1.
+ * 4. proxy_ndp=1 on the uplink.
+ */
+export function configureUplink(journal: Journal, plan: ClatPlan, log: (l: string) => void): HostSetup {
+  const up = plan.opts.uplink;
+  const tun = plan.opts.tun;
+  const acceptRa = readSysctl(ifSysctl(6, up, 'accept_ra'));
+  if (acceptRa === '1') {
+    journal.setSysctl(ifSysctl(6, up, 'accept_ra'), '2');
+    log(`${up}: accept_ra 1 -> 2, so router advertisements keep working once forwarding is on`);
+  } else {
+    log(`${up}: accept_ra is ${acceptRa}; left alone (0 means addresses are static, 2 is already right)`);
+  }
+  journal.setSysctl(ifSysctl(6, up, 'forwarding'), '1');
+  log(`${up}: IPv6 forwarding on (proxy-ND answers only on forwarding interfaces)`);
+  let forwarding: HostSetup['forwarding'];
+  if (existsSync(`/proc/sys/${ifSysctl(6, up, 'force_forwarding')}`)) {
+    journal.setSysctl(ifSysctl(6, up, 'force_forwarding'), '1');
+    // The TUN's value dies with the device; journaled anyway costs nothing and reads well.
+    writeSysctl(ifSysctl(6, tun, 'force_forwarding'), '1');
+    forwarding = 'per-interface (force_forwarding)';
+    log(`${up}, ${tun}: force_forwarding on; the rest of the host is not made a router`);
+  } else {
+    journal.setSysctl('net/ipv6/conf/all/forwarding', '1');
+    forwarding = 'global (net.ipv6.conf.all.forwarding)';
+    log('net.ipv6.conf.all.forwarding on (this kernel has no per-interface force_forwarding)');
+  }
+  journal.setSysctl(ifSysctl(6, up, 'proxy_ndp'), '1');
+  log(`${up}: proxy_ndp on`);
+  return { forwarding };
+}
+
+/** Addresses, routes and the proxy neighbour. */
+export function configureAddressing(
+  journal: Journal,
+  plan: ClatPlan,
+  clatIpv6: string,
+  log: (l: string) => void,
+): void {
+  const { uplink, tun, clatIpv4 } = plan.opts;
+  journal.exec(
+    `IPv4 address ${clatIpv4}/29 on ${tun}`,
+    ['ip', 'addr', 'add', `${clatIpv4}/29`, 'dev', tun],
+    ['ip', 'addr', 'del', `${clatIpv4}/29`, 'dev', tun],
+  );
+  journal.exec(
+    `route ${clatIpv6}/128 into ${tun}`,
+    ['ip', '-6', 'route', 'add', `${clatIpv6}/128`, 'dev', tun],
+    ['ip', '-6', 'route', 'del', `${clatIpv6}/128`, 'dev', tun],
+  );
+  journal.exec(
+    `proxy neighbour ${clatIpv6} on ${uplink}`,
+    ['ip', '-6', 'neigh', 'add', 'proxy', clatIpv6, 'dev', uplink],
+    ['ip', '-6', 'neigh', 'del', 'proxy', clatIpv6, 'dev', uplink],
+  );
+  log(`CLAT IPv6 ${clatIpv6}: routed into ${tun}, answered for on ${uplink} by proxy-ND`);
+  const metric = String(DEFAULTS.routeMetric);
+  journal.exec(
+    `IPv4 default route via ${tun}`,
+    [
+      'ip',
+      'route',
+      'add',
+      'default',
+      'dev',
+      tun,
+      'metric',
+      metric,
+      'mtu',
+      String(plan.ipv4Mtu),
+      'src',
+      clatIpv4,
+    ],
+    ['ip', 'route', 'del', 'default', 'dev', tun, 'metric', metric],
+  );
+  log(
+    `IPv4 default route via ${tun}, metric ${metric} (any native route wins), MTU ${plan.ipv4Mtu} = IPv6 path MTU ${plan.ipv6Mtu} - 28`,
+  );
+}

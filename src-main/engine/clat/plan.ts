@@ -1,0 +1,133 @@
+// The checks before bring-up and the numbers bring-up will use, worked out without changing
+// anything: so every refusal happens before the first change, and says what to do.
+import { existsSync } from 'node:fs';
+import { hasNetAdmin } from '../system/privilege.js';
+import { defaultRoutes } from '../system/iproute.js';
+import { findConflictingClats } from '../system/conflicts.js';
+import { snapshotUplink, CheckFailed, type UplinkSnapshot } from '../net/uplink.js';
+import {
+  parsePrefix6,
+  rfc6052Problem,
+  formatPrefix6,
+  embedIPv4,
+  formatIPv6,
+  parseIPv4,
+  type Prefix6,
+} from '../net/addr.js';
+import { inSubnet64 } from '../net/clat-address.js';
+
+export { CheckFailed };
+
+export interface ClatOptions {
+  uplink: string;
+  /** NAT64 prefix text, e.g. 64:ff9b::/96. */
+  prefix: string;
+  clatIpv4: string;
+  /** A fixed CLAT IPv6 address; generated in the uplink /64 when absent. */
+  clatIpv6?: string;
+  tun: string;
+  /** IPv6 MTU to assume for the path; the uplink's when absent. */
+  mtu?: number;
+  dns64: 'off' | 'auto' | 'on';
+  stateDir: string;
+  controlSocket: string;
+  force: boolean;
+}
+
+export const DEFAULTS = {
+  clatIpv4: '192.0.0.4',
+  tun: 'clat0',
+  stateDir: '/run/clatbar',
+  controlSocket: '/run/clatbar/engine.sock',
+  dns64: 'off',
+  /**
+   * Metric of our IPv4 default route. Higher loses, so any native default route (DHCP clients
+   * use 0..20000) wins; 2^31-1 stays clear of tools that read the u32 as signed.
+   */
+  routeMetric: 2147483647,
+} as const;
+
+/** Bytes the IPv4 route MTU is below the IPv6 path MTU; see mtuDelta's comment in docs/clat.md. */
+export const MTU_DELTA = 28;
+
+export interface ClatPlan {
+  opts: ClatOptions;
+  prefix: Prefix6;
+  uplink: UplinkSnapshot;
+  /** MTU of the TUN and of the IPv6 side: the IPv6 path MTU. */
+  ipv6Mtu: number;
+  /** MTU of the IPv4 default route: ipv6Mtu - 28 (RFC 7915 §5.1.1: +20 header, +8 Fragment header). */
+  ipv4Mtu: number;
+}
+
+/** "Not needed" is not an error: native IPv4 is better than any CLAT. */
+export class NotNeeded extends Error {}
+
+/**
+ * Every check the issue lists, in order: privilege, prefix, uplink, native IPv4, other CLATs.
+ * Throws CheckFailed (with a fix) or NotNeeded.
+ */
+export function planClat(opts: ClatOptions): ClatPlan {
+  if (!hasNetAdmin())
+    throw new CheckFailed(
+      'changing the network needs root or CAP_NET_ADMIN',
+      'run it with sudo, or from the systemd unit (it grants CAP_NET_ADMIN)',
+    );
+  let prefix: Prefix6;
+  try {
+    prefix = parsePrefix6(opts.prefix);
+  } catch (err) {
+    throw new CheckFailed(
+      (err as Error).message,
+      'pass --prefix as ADDRESS/LENGTH, e.g. --prefix 64:ff9b::/96',
+    );
+  }
+  const problem = rfc6052Problem(prefix);
+  if (problem)
+    throw new CheckFailed(
+      `the NAT64 prefix ${opts.prefix} is not usable: ${problem}`,
+      'ask the network for its prefix (it is in router advertisements as PREF64, or: dig AAAA ipv4only.arpa)',
+    );
+  try {
+    parseIPv4(opts.clatIpv4);
+  } catch (err) {
+    throw new CheckFailed(
+      (err as Error).message,
+      'pass --clat-ipv4 as an address from 192.0.0.0/29, e.g. 192.0.0.4',
+    );
+  }
+  const towards = formatIPv6(embedIPv4(prefix, parseIPv4('192.0.2.1')));
+  const uplink = snapshotUplink(opts.uplink, towards);
+  if (opts.clatIpv6 && !inSubnet64(opts.clatIpv6, uplink.subnet64))
+    throw new CheckFailed(
+      `--clat-ipv6 ${opts.clatIpv6} is not inside the uplink's ${uplink.subnet64}`,
+      'pick an address from that /64 (proxy-ND only answers on the uplink link), or omit it to get a random one',
+    );
+  const native = defaultRoutes(4).filter((r) => r.dev !== opts.tun);
+  if (native.length > 0 && !opts.force)
+    throw new NotNeeded(
+      `not needed: this host has native IPv4 (default route via ${native[0].gateway ?? native[0].dev}); native IPv4 always beats a CLAT. Use --force to run anyway (our route then loses to the native one).`,
+    );
+  if (existsSync(`/sys/class/net/${opts.tun}`))
+    throw new CheckFailed(
+      `an interface named ${opts.tun} already exists`,
+      `if it is left from an earlier clatbar, run \`clatbar run --cleanup\`; otherwise pick another --tun name`,
+    );
+  const conflicts = findConflictingClats(opts.tun);
+  if (conflicts.length > 0)
+    throw new CheckFailed(
+      `another CLAT is already active: ${conflicts.map((c) => c.what).join('; ')}`,
+      conflicts.map((c) => c.fix).join('; '),
+    );
+  const ipv6Mtu = Math.min(opts.mtu ?? uplink.pathMtu, uplink.mtu);
+  if (ipv6Mtu < 1280)
+    throw new CheckFailed(
+      `IPv6 MTU ${ipv6Mtu} is below the IPv6 minimum 1280 (RFC 8200 §5)`,
+      'pass --mtu 1280 or more',
+    );
+  return { opts, prefix, uplink, ipv6Mtu, ipv4Mtu: ipv6Mtu - MTU_DELTA };
+}
+
+export function describePrefix(p: Prefix6): string {
+  return formatPrefix6(p);
+}

@@ -1,0 +1,116 @@
+// Bring-up and teardown of `clatbar run` on the lab laptop: what it changes, that SIGTERM puts
+// everything back, and that a kill -9 is undone by the next run or by `run --cleanup`.
+// Uses the stand-in data path: these properties do not depend on translation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requires } from '../helpers/env.js';
+import { buildClatLab, hostState, nsh, waitFor, CLATBAR, type ClatLab } from '../helpers/clat-lab.js';
+
+function startRun(
+  cl: ClatLab,
+  stateDir: string,
+  extra: string[] = [],
+): { child: ChildProcess; out: () => string } {
+  const child = cl.lab.spawn(
+    cl.laptop,
+    process.execPath,
+    [
+      CLATBAR,
+      'run',
+      '--uplink',
+      cl.uplink,
+      '--prefix',
+      '2001:db8:64::/96',
+      '--state-dir',
+      stateDir,
+      '--control-socket',
+      join(stateDir, 'engine.sock'),
+      ...extra,
+    ],
+    { env: { ...process.env, CLATBAR_DATAPATH: 'stub' } },
+  );
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, out: () => out };
+}
+
+async function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  return new Promise((r) => child.once('exit', (code) => r(code)));
+}
+
+test('clatbar run: bring-up, SIGTERM teardown, kill -9 recovery', async (t) => {
+  if (!requires(t, { root: true, tun: true, binaries: ['tayga'] })) return;
+  const cl = await buildClatLab('cb');
+  t.after(() => cl.dispose());
+  const stateDir = mkdtempSync(join(tmpdir(), 'clatbar-state-'));
+  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  const before = hostState(cl.lab, cl.laptop);
+
+  await t.test('bring-up makes the changes, SIGTERM undoes all of them', async () => {
+    const run = startRun(cl, stateDir);
+    await waitFor('the CLAT to come up', () => run.out().includes('CLAT is up'));
+    const out = run.out();
+    assert.match(out, /accept_ra 1 -> 2/);
+    assert.match(out, /DAD: 2001:db8:1:0:[0-9a-f:]+ is free/);
+    assert.match(out, /checksum-neutral/);
+    assert.match(
+      nsh(cl.lab, cl.laptop, 'ip -4 route show default'),
+      /default dev clat0 .*metric 2147483647 .*mtu 1472/,
+    );
+    assert.match(nsh(cl.lab, cl.laptop, 'ip -4 addr show dev clat0'), /192\.0\.0\.4\/29/);
+    const proxy = nsh(cl.lab, cl.laptop, 'ip -6 neigh show proxy');
+    assert.match(proxy, /2001:db8:1:0:[0-9a-f:]+ dev up0 proxy/);
+    const clatV6 = proxy.split(' ')[0];
+    assert.match(nsh(cl.lab, cl.laptop, `ip -6 route show ${clatV6}`), /dev clat0/);
+    assert.equal(nsh(cl.lab, cl.laptop, 'sysctl -n net.ipv6.conf.up0.accept_ra').trim(), '2');
+    // The RA-learned default route and SLAAC address survived forwarding being turned on.
+    assert.match(nsh(cl.lab, cl.laptop, 'ip -6 route show default'), /proto ra/);
+    // The router resolves the CLAT address to the laptop: proxy-ND answers.
+    nsh(cl.lab, cl.router, `ping -c 1 -W 2 ${clatV6}`, true);
+    assert.match(nsh(cl.lab, cl.router, `ip -6 neigh show ${clatV6}`), /lladdr/);
+    assert.ok(existsSync(join(stateDir, 'journal.json')));
+    run.child.kill('SIGTERM');
+    assert.equal(await exited(run.child), 0);
+    assert.match(run.out(), /stopped; the host is as it was/);
+    assert.deepEqual(hostState(cl.lab, cl.laptop), before);
+    assert.ok(!existsSync(join(stateDir, 'journal.json')));
+  });
+
+  await t.test('kill -9, then `run --cleanup` restores the same state', async () => {
+    const run = startRun(cl, stateDir);
+    await waitFor('the CLAT to come up', () => run.out().includes('CLAT is up'));
+    // `ip netns exec` execs the command, so the child's pid is the engine itself.
+    run.child.kill('SIGKILL');
+    await exited(run.child);
+    assert.notDeepEqual(hostState(cl.lab, cl.laptop), before);
+    const r = spawnSync(
+      'ip',
+      ['netns', 'exec', cl.laptop, process.execPath, CLATBAR, 'run', '--cleanup', '--state-dir', stateDir],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /recovering: undoing \d+ change\(s\)/);
+    assert.deepEqual(hostState(cl.lab, cl.laptop), before);
+  });
+
+  await t.test('kill -9, then a new `run` recovers first and comes up cleanly', async () => {
+    const run = startRun(cl, stateDir);
+    await waitFor('the CLAT to come up', () => run.out().includes('CLAT is up'));
+    run.child.kill('SIGKILL');
+    await exited(run.child);
+    const again = startRun(cl, stateDir);
+    await waitFor('the CLAT to come up again', () => again.out().includes('CLAT is up'));
+    assert.match(again.out(), /recovering: undoing/);
+    again.child.kill('SIGTERM');
+    assert.equal(await exited(again.child), 0);
+    assert.deepEqual(hostState(cl.lab, cl.laptop), before);
+  });
+});
