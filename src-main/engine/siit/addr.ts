@@ -1,0 +1,293 @@
+// Address mapping: RFC 6052 (IPv4-embedded IPv6 addresses), RFC 7757 (Explicit Address Mappings)
+// and the RFC 6791 source for ICMP errors whose source cannot be translated.
+// IPv4 addresses are uint32 numbers; IPv6 addresses are 16 bytes at an offset of some buffer.
+
+export interface Prefix4 {
+  addr: number;
+  len: number;
+}
+export interface Prefix6 {
+  addr: Uint8Array;
+  len: number;
+}
+
+export function parseIPv4(s: string): number | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) return null;
+  let n = 0;
+  for (let i = 1; i <= 4; i++) {
+    const o = Number(m[i]);
+    if (o > 255 || (m[i].length > 1 && m[i][0] === '0')) return null;
+    n = n * 256 + o;
+  }
+  return n;
+}
+
+export function formatIPv4(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+export function parseIPv6(s: string): Uint8Array | null {
+  if (!/^[0-9a-fA-F:.]+$/.test(s) || s.length > 45) return null;
+  const out = new Uint8Array(16);
+  const halves = s.split('::');
+  if (halves.length > 2) return null;
+  const words = (part: string): number[] | null => {
+    if (part === '') return [];
+    const res: number[] = [];
+    const groups = part.split(':');
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i];
+      if (i === groups.length - 1 && g.includes('.')) {
+        const v4 = parseIPv4(g);
+        if (v4 === null) return null;
+        res.push(v4 >>> 16, v4 & 0xffff);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+        res.push(parseInt(g, 16));
+      }
+    }
+    return res;
+  };
+  const head = words(halves[0]);
+  const tail = halves.length === 2 ? words(halves[1]) : [];
+  if (!head || !tail) return null;
+  if (halves.length === 1 && head.length !== 8) return null;
+  if (halves.length === 2 && head.length + tail.length > 7) return null;
+  const all = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  for (let i = 0; i < 8; i++) {
+    out[2 * i] = all[i] >> 8;
+    out[2 * i + 1] = all[i] & 255;
+  }
+  return out;
+}
+
+/** RFC 5952 text form (longest run of zero words compressed, lower case). */
+export function formatIPv6(b: Uint8Array, off = 0): string {
+  const w: number[] = [];
+  for (let i = 0; i < 8; i++) w.push((b[off + 2 * i] << 8) | b[off + 2 * i + 1]);
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
+  if (best < 0) return hex(w);
+  return `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;
+}
+
+function splitPrefix(s: string): [string, number] | null {
+  const i = s.indexOf('/');
+  if (i < 0) return null;
+  const lenText = s.slice(i + 1);
+  if (!/^\d{1,3}$/.test(lenText)) return null;
+  return [s.slice(0, i), Number(lenText)];
+}
+
+/** "a.b.c.d/len" with no host bits set, or null. */
+export function parsePrefix4(s: string): Prefix4 | null {
+  const parts = splitPrefix(s);
+  if (!parts || parts[1] > 32) return null;
+  const addr = parseIPv4(parts[0]);
+  if (addr === null) return null;
+  const len = parts[1];
+  if (len < 32 && addr % 2 ** (32 - len) !== 0) return null;
+  return { addr, len };
+}
+
+/** "x::/len" with no host bits set, or null. */
+export function parsePrefix6(s: string): Prefix6 | null {
+  const parts = splitPrefix(s);
+  if (!parts || parts[1] > 128) return null;
+  const addr = parseIPv6(parts[0]);
+  if (!addr) return null;
+  const len = parts[1];
+  for (let bit = len; bit < 128; bit++) if (addr[bit >> 3] & (0x80 >> (bit & 7))) return null;
+  return { addr, len };
+}
+
+function prefixMatch6(p: Uint8Array, len: number, b: Uint8Array, off: number): boolean {
+  const full = len >> 3;
+  for (let i = 0; i < full; i++) if (p[i] !== b[off + i]) return false;
+  const rem = len & 7;
+  if (rem === 0) return true;
+  const mask = (0xff00 >> rem) & 0xff;
+  return (p[full] & mask) === (b[off + full] & mask);
+}
+
+function prefixMatch4(p: number, len: number, a: number): boolean {
+  if (len === 0) return true;
+  const shift = 32 - len;
+  return Math.floor(a / 2 ** shift) === Math.floor(p / 2 ** shift);
+}
+
+/**
+ * RFC 6890 "Globally Reachable = False" IPv4 blocks, plus multicast and the reserved 240/4,
+ * which RFC 6052 §3.1 forbids to represent with the Well-Known Prefix 64:ff9b::/96.
+ */
+const NON_GLOBAL4: Prefix4[] = [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 3],
+].map(([a, l]) => ({ addr: parseIPv4(a as string)!, len: l as number }));
+
+export function isGlobal4(a: number): boolean {
+  // RFC 6890 lists 192.0.0.9 and 192.0.0.10 (inside 192.0.0.0/24) as globally reachable.
+  if (a === 0xc0000009 || a === 0xc000000a) return true;
+  for (const p of NON_GLOBAL4) if (prefixMatch4(p.addr, p.len, a)) return false;
+  return true;
+}
+
+/** RFC 1812 §5.3.7 / RFC 7915 §4.1: sources a router never forwards from. */
+export function isIllegalSource4(a: number): boolean {
+  const top = a >>> 24;
+  return top === 0 || top === 127 || top >= 224;
+}
+
+export const POOL6_LENGTHS = [32, 40, 48, 56, 64, 96] as const;
+const WKP = parsePrefix6('64:ff9b::/96')!;
+
+/** An RFC 6052 prefix: IPv4 octets go at fixed byte positions, skipping the u-octet (byte 8). */
+export class Pool6 {
+  readonly prefix: Uint8Array;
+  readonly len: number;
+  /** RFC 6052 §3.1: the Well-Known Prefix never carries non-global IPv4 addresses. */
+  readonly wellKnown: boolean;
+  private readonly pos: number[];
+
+  constructor(p: Prefix6) {
+    if (!(POOL6_LENGTHS as readonly number[]).includes(p.len)) {
+      throw new Error(`RFC 6052 prefix length must be one of ${POOL6_LENGTHS.join(', ')}`);
+    }
+    // RFC 6052 §2.2: bits 64-71 (the u-octet) must be zero, so a prefix may not set them either.
+    if (p.len === 96 && p.addr[8] !== 0)
+      throw new Error('bits 64-71 (the u-octet) of the prefix must be zero');
+    this.prefix = p.addr;
+    this.len = p.len;
+    this.wellKnown = p.len === 96 && prefixMatch6(WKP.addr, 96, p.addr, 0);
+    const pos: number[] = [];
+    let at = p.len >> 3;
+    while (pos.length < 4) {
+      if (at === 8) at++;
+      pos.push(at++);
+    }
+    this.pos = pos;
+  }
+
+  /** Writes the IPv4-embedded address of `v4` at out[off]; false if RFC 6052 §3.1 forbids it. */
+  embed(v4: number, out: Uint8Array, off: number): boolean {
+    if (this.wellKnown && !isGlobal4(v4)) return false;
+    const p = this.prefix;
+    const n = this.len >> 3;
+    for (let i = 0; i < n; i++) out[off + i] = p[i];
+    for (let i = n; i < 16; i++) out[off + i] = 0;
+    const pos = this.pos;
+    out[off + pos[0]] = v4 >>> 24;
+    out[off + pos[1]] = (v4 >>> 16) & 255;
+    out[off + pos[2]] = (v4 >>> 8) & 255;
+    out[off + pos[3]] = v4 & 255;
+    return true;
+  }
+
+  /** The IPv4 address embedded in b[off..off+16), or -1 when it is outside the prefix (or forbidden). */
+  extract(b: Uint8Array, off: number): number {
+    if (!prefixMatch6(this.prefix, this.len, b, off)) return -1;
+    const pos = this.pos;
+    // The u-octet and the suffix are ignored on the way in (RFC 6052 §2.2 only constrains senders).
+    const v4 =
+      ((b[off + pos[0]] << 24) | (b[off + pos[1]] << 16) | (b[off + pos[2]] << 8) | b[off + pos[3]]) >>> 0;
+    if (this.wellKnown && !isGlobal4(v4)) return -1;
+    return v4;
+  }
+}
+
+export interface EamEntry {
+  v4: Prefix4;
+  v6: Prefix6;
+}
+
+/**
+ * RFC 7757 Explicit Address Mapping Table. Lookups are longest-prefix matches on either side; the
+ * IPv4 suffix bits are copied to the bits right after the IPv6 prefix (§3.2), the rest are zero.
+ */
+export class Eamt {
+  private readonly by4: EamEntry[];
+  private readonly by6: EamEntry[];
+
+  constructor(entries: EamEntry[]) {
+    for (const e of entries) {
+      if (128 - e.v6.len < 32 - e.v4.len) {
+        throw new Error('the IPv6 suffix must be at least as long as the IPv4 suffix (RFC 7757 §3.2)');
+      }
+    }
+    this.by4 = [...entries].sort((a, b) => b.v4.len - a.v4.len);
+    this.by6 = [...entries].sort((a, b) => b.v6.len - a.v6.len);
+  }
+
+  get size(): number {
+    return this.by4.length;
+  }
+
+  has4(v4: number): boolean {
+    const t = this.by4;
+    for (let i = 0; i < t.length; i++) if (prefixMatch4(t[i].v4.addr, t[i].v4.len, v4)) return true;
+    return false;
+  }
+
+  /** Maps v4 into out[off..off+16); false when no entry covers it. */
+  map4to6(v4: number, out: Uint8Array, off: number): boolean {
+    const t = this.by4;
+    for (let i = 0; i < t.length; i++) {
+      const e = t[i];
+      if (!prefixMatch4(e.v4.addr, e.v4.len, v4)) continue;
+      const p = e.v6.addr;
+      for (let k = 0; k < 16; k++) out[off + k] = p[k];
+      const bits = 32 - e.v4.len;
+      for (let k = 0; k < bits; k++) {
+        if (Math.floor(v4 / 2 ** (bits - 1 - k)) & 1) {
+          const bit = e.v6.len + k;
+          out[off + (bit >> 3)] |= 0x80 >> (bit & 7);
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** The IPv4 address for b[off..off+16), or -1 when no entry covers it. */
+  map6to4(b: Uint8Array, off: number): number {
+    const t = this.by6;
+    for (let i = 0; i < t.length; i++) {
+      const e = t[i];
+      if (!prefixMatch6(e.v6.addr, e.v6.len, b, off)) continue;
+      const bits = 32 - e.v4.len;
+      let suffix = 0;
+      for (let k = 0; k < bits; k++) {
+        const bit = e.v6.len + k;
+        suffix = suffix * 2 + ((b[off + (bit >> 3)] >> (7 - (bit & 7))) & 1);
+      }
+      return e.v4.addr + suffix;
+    }
+    return -1;
+  }
+}
