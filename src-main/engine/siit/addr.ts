@@ -125,10 +125,9 @@ function prefixMatch6(p: Uint8Array, len: number, b: Uint8Array, off: number): b
   return (p[full] & mask) === (b[off + full] & mask);
 }
 
-function prefixMatch4(p: number, len: number, a: number): boolean {
-  if (len === 0) return true;
-  const shift = 32 - len;
-  return Math.floor(a / 2 ** shift) === Math.floor(p / 2 ** shift);
+/** The netmask of a prefix length as a uint32 (0 for /0). */
+export function mask4(len: number): number {
+  return len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
 }
 
 /**
@@ -151,10 +150,14 @@ const NON_GLOBAL4: Prefix4[] = [
   ['224.0.0.0', 3],
 ].map(([a, l]) => ({ addr: parseIPv4(a as string)!, len: l as number }));
 
+const NG_ADDR = Int32Array.from(NON_GLOBAL4, (p) => p.addr | 0);
+const NG_MASK = Int32Array.from(NON_GLOBAL4, (p) => mask4(p.len) | 0);
+
 export function isGlobal4(a: number): boolean {
   // RFC 6890 lists 192.0.0.9 and 192.0.0.10 (inside 192.0.0.0/24) as globally reachable.
   if (a === 0xc0000009 || a === 0xc000000a) return true;
-  for (const p of NON_GLOBAL4) if (prefixMatch4(p.addr, p.len, a)) return false;
+  const x = a | 0;
+  for (let i = 0; i < NG_ADDR.length; i++) if ((x & NG_MASK[i]) === NG_ADDR[i]) return false;
   return true;
 }
 
@@ -226,13 +229,25 @@ export interface EamEntry {
   v6: Prefix6;
 }
 
+interface Eam {
+  a4: number;
+  m4: number;
+  len4: number;
+  p6: Uint8Array;
+  len6: number;
+}
+
+function matchEam6(e: Eam, b: Uint8Array, off: number): boolean {
+  return prefixMatch6(e.p6, e.len6, b, off);
+}
+
 /**
  * RFC 7757 Explicit Address Mapping Table. Lookups are longest-prefix matches on either side; the
  * IPv4 suffix bits are copied to the bits right after the IPv6 prefix (§3.2), the rest are zero.
  */
 export class Eamt {
-  private readonly by4: EamEntry[];
-  private readonly by6: EamEntry[];
+  private readonly by4: Eam[];
+  private readonly by6: Eam[];
 
   constructor(entries: EamEntry[]) {
     for (const e of entries) {
@@ -240,38 +255,46 @@ export class Eamt {
         throw new Error('the IPv6 suffix must be at least as long as the IPv4 suffix (RFC 7757 §3.2)');
       }
     }
-    this.by4 = [...entries].sort((a, b) => b.v4.len - a.v4.len);
-    this.by6 = [...entries].sort((a, b) => b.v6.len - a.v6.len);
+    const all: Eam[] = entries.map((e) => ({
+      a4: e.v4.addr | 0,
+      m4: mask4(e.v4.len) | 0,
+      len4: e.v4.len,
+      p6: e.v6.addr,
+      len6: e.v6.len,
+    }));
+    this.by4 = [...all].sort((a, b) => b.len4 - a.len4);
+    this.by6 = [...all].sort((a, b) => b.len6 - a.len6);
   }
 
   get size(): number {
     return this.by4.length;
   }
 
-  has4(v4: number): boolean {
+  private find4(v4: number): Eam | null {
     const t = this.by4;
-    for (let i = 0; i < t.length; i++) if (prefixMatch4(t[i].v4.addr, t[i].v4.len, v4)) return true;
-    return false;
+    const x = v4 | 0;
+    for (let i = 0; i < t.length; i++) if ((x & t[i].m4) === t[i].a4) return t[i];
+    return null;
+  }
+
+  has4(v4: number): boolean {
+    return this.find4(v4) !== null;
   }
 
   /** Maps v4 into out[off..off+16); false when no entry covers it. */
   map4to6(v4: number, out: Uint8Array, off: number): boolean {
-    const t = this.by4;
-    for (let i = 0; i < t.length; i++) {
-      const e = t[i];
-      if (!prefixMatch4(e.v4.addr, e.v4.len, v4)) continue;
-      const p = e.v6.addr;
-      for (let k = 0; k < 16; k++) out[off + k] = p[k];
-      const bits = 32 - e.v4.len;
-      for (let k = 0; k < bits; k++) {
-        if (Math.floor(v4 / 2 ** (bits - 1 - k)) & 1) {
-          const bit = e.v6.len + k;
-          out[off + (bit >> 3)] |= 0x80 >> (bit & 7);
-        }
+    const e = this.find4(v4);
+    if (e === null) return false;
+    const p = e.p6;
+    for (let k = 0; k < 16; k++) out[off + k] = p[k];
+    const bits = 32 - e.len4;
+    for (let k = 0; k < bits; k++) {
+      if ((v4 >>> (bits - 1 - k)) & 1) {
+        const bit = e.len6 + k;
+        out[off + (bit >> 3)] |= 0x80 >> (bit & 7);
       }
-      return true;
     }
-    return false;
+    return true;
   }
 
   /** The IPv4 address for b[off..off+16), or -1 when no entry covers it. */
@@ -279,14 +302,14 @@ export class Eamt {
     const t = this.by6;
     for (let i = 0; i < t.length; i++) {
       const e = t[i];
-      if (!prefixMatch6(e.v6.addr, e.v6.len, b, off)) continue;
-      const bits = 32 - e.v4.len;
+      if (!matchEam6(e, b, off)) continue;
+      const bits = 32 - e.len4;
       let suffix = 0;
       for (let k = 0; k < bits; k++) {
-        const bit = e.v6.len + k;
-        suffix = suffix * 2 + ((b[off + (bit >> 3)] >> (7 - (bit & 7))) & 1);
+        const bit = e.len6 + k;
+        suffix = (suffix << 1) | ((b[off + (bit >> 3)] >> (7 - (bit & 7))) & 1);
       }
-      return e.v4.addr + suffix;
+      return (e.a4 | suffix) >>> 0;
     }
     return -1;
   }

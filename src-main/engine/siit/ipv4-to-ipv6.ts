@@ -211,8 +211,10 @@ export function translate46(
   ob[o + 4] = plen >> 8;
   ob[o + 5] = plen & 255;
   ob[o + 7] = hop;
-  ob.set(a6s, o + 8);
-  ob.set(a6d, o + 24);
+  for (let i = 0; i < 16; i++) {
+    ob[o + 8 + i] = a6s[i];
+    ob[o + 24 + i] = a6d[i];
+  }
   if (isFrag) {
     // RFC 7915 §4.1: a Fragment Header only when the IPv4 packet already was a fragment.
     ob[o + 6] = 44;
