@@ -1,6 +1,5 @@
 // Bring-up and teardown of `clatbar run` on the lab laptop: what it changes, that SIGTERM puts
 // everything back, and that a kill -9 is undone by the next run or by `run --cleanup`.
-// Uses the stand-in data path: these properties do not depend on translation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
@@ -15,24 +14,19 @@ function startRun(
   stateDir: string,
   extra: string[] = [],
 ): { child: ChildProcess; out: () => string } {
-  const child = cl.lab.spawn(
-    cl.laptop,
-    process.execPath,
-    [
-      CLATBAR,
-      'run',
-      '--uplink',
-      cl.uplink,
-      '--prefix',
-      '2001:db8:64::/96',
-      '--state-dir',
-      stateDir,
-      '--control-socket',
-      join(stateDir, 'engine.sock'),
-      ...extra,
-    ],
-    { env: { ...process.env, CLATBAR_DATAPATH: 'stub' } },
-  );
+  const child = cl.lab.spawn(cl.laptop, process.execPath, [
+    CLATBAR,
+    'run',
+    '--uplink',
+    cl.uplink,
+    '--prefix',
+    '2001:db8:64::/96',
+    '--state-dir',
+    stateDir,
+    '--control-socket',
+    join(stateDir, 'engine.sock'),
+    ...extra,
+  ]);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

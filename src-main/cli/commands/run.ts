@@ -103,7 +103,7 @@ const command: Command = {
 
     let engine: ClatEngine;
     try {
-      engine = await ClatEngine.start(opts, log, await loadDataPath(log));
+      engine = await ClatEngine.start(opts, log, await loadDataPath());
     } catch (err) {
       if (err instanceof NotNeeded) {
         log(err.message);

@@ -1,9 +1,239 @@
-// The translating data path: native TUN <-> SIIT translator. Filled in when the TUN binding and
-// the translator land.
-import type { DataPathFactory } from './datapath-types.js';
+// The translating data path: one TUN carries both families (the kernel routes IPv4 into it by
+// the default route and forwards IPv6 for the CLAT address into it), the SIIT translator turns
+// each packet into the other family in place, and the result goes back into the same TUN.
+//
+// Per batch: one read callback from the native ring, translate each packet where it lies (the
+// ring leaves headroom so IPv4 -> IPv6 grows forwards into it), move its virtio-net header along,
+// then one writeBatch for the whole batch straight from the ring. Nothing is allocated per
+// packet. GSO super-packets (up to 64 KiB of TCP or UDP) stay super-packets: the translator
+// rewrites their one header and we rewrite the vnet header's gso_type (TCPV4 <-> TCPV6),
+// csum_start and hdr_len, so the kernel segments them after translation, not us.
+import { TunDevice, type PacketBatch } from '../tun/tun.js';
+import { GsoType, VnetFlag, VNET_HDR_LEN, relocateVnet, clearVnet } from '../tun/vnet.js';
+import { Translator, FLAG, HEADROOM } from '../siit/translator.js';
+import { parseIPv4, formatIPv4 } from '../net/addr.js';
+import type { DataPath, DataPathFactory, DataPathParams } from './datapath-types.js';
 
-export const translatingDataPath: DataPathFactory = async () => {
-  throw new Error(
-    'the translating data path is not built yet; CLATBAR_DATAPATH=stub runs without translation',
-  );
+/** RFC 7600: 192.0.0.8, the IPv4 dummy address, as the source of ICMPv6 errors from unmapped IPv6 routers. */
+const IPV4_DUMMY = '192.0.0.8';
+
+/** Packets the translator emitted outside the ring (ICMP errors, fragments): copied here first. */
+const STAGE_BYTES = 1 << 20;
+const STAGE_SLOTS = 512;
+const STAGE_SLOT_ROOM = VNET_HDR_LEN + 6;
+
+export interface DataPathCounters {
+  batches: number;
+  packetsIn: number;
+  packetsOut: number;
+  gsoIn: number;
+  writeRefused: number;
+  writeErrors: number;
+  stagedOverflow: number;
+}
+
+/** Another address in the CLAT /29 for the translator's own ICMPv4 errors: not the host's, or the kernel calls it martian. */
+function icmpSourceFor(clatIpv4: string): string {
+  const b = parseIPv4(clatIpv4);
+  b[3] ^= 1;
+  return formatIPv4(b);
+}
+
+export function translatorConfigFor(p: DataPathParams) {
+  return {
+    pool6: p.prefix,
+    eamt: [{ ipv4: `${p.clatIpv4}/32`, ipv6: `${p.clatIpv6}/128` }],
+    rfc6791v4: IPV4_DUMMY,
+    rfc6791v6: null,
+    // The IPv6 path beyond our link is unknown: DF-clear IPv4 packets are cut to 1280 so they
+    // always get through (RFC 7915 §4.1, RFC 6145's default); DF-set ones find the path MTU.
+    lowestIpv6Mtu: 1280,
+    amendUdpChecksumZero: true,
+    ipv6Mtu: p.ipv6Mtu,
+    // An IPv6 packet as big as the TUN MTU shrinks by 20 bytes; the local stack takes that.
+    ipv4Mtu: p.ipv6Mtu - 20,
+    icmpSourceV4: icmpSourceFor(p.clatIpv4),
+    icmpSourceV6: p.clatIpv6,
+  };
+}
+
+class TranslatingDataPath implements DataPath {
+  private readonly t: Translator;
+  private readonly ring: Uint8Array;
+  private readonly outOff: Uint32Array;
+  private readonly outLen: Uint32Array;
+  private nOut = 0;
+  private readonly stage = new Uint8Array(STAGE_BYTES);
+  private readonly stageOff = new Uint32Array(STAGE_SLOTS);
+  private readonly stageLen = new Uint32Array(STAGE_SLOTS);
+  private nStage = 0;
+  private stageUsed = 0;
+  /** The packet being translated: where it started, and whether its in-place result was emitted. */
+  private curOff = 0;
+  private curInPlace = false;
+  private readonly savedVnet = new Uint8Array(VNET_HDR_LEN);
+  private paused = false;
+  private readonly log: (l: string) => void;
+  readonly c: DataPathCounters = {
+    batches: 0,
+    packetsIn: 0,
+    packetsOut: 0,
+    gsoIn: 0,
+    writeRefused: 0,
+    writeErrors: 0,
+    stagedOverflow: 0,
+  };
+
+  constructor(
+    private readonly tun: TunDevice,
+    p: DataPathParams,
+  ) {
+    this.log = p.log;
+    this.ring = tun.buffer;
+    this.outOff = new Uint32Array(tun.batchSize * 2);
+    this.outLen = new Uint32Array(tun.batchSize * 2);
+    this.t = new Translator(translatorConfigFor(p), (buf, off, len) => this.emit(buf, off, len));
+  }
+
+  describe(): string {
+    const on = Object.entries(this.tun.offloads)
+      .filter(([, v]) => v)
+      .map(([k]) => k);
+    return `offloads ${on.length ? on.join(' ') : 'none'}, vnet header ${this.tun.vnetHdrLen} bytes`;
+  }
+
+  start(): void {
+    this.tun.onError((err) => {
+      // A rejected packet (EINVAL from a malformed vnet header, say) costs that packet only.
+      this.c.writeErrors++;
+      if (this.c.writeErrors === 1)
+        this.log(`TUN error (first of its kind, later ones only counted): ${err.message}`);
+      if (err.code === 'EBADFD' || err.code === 'ENODEV') this.tun.close();
+    });
+    this.tun.onDrain(() => {
+      if (this.paused) {
+        this.paused = false;
+        this.tun.resume();
+      }
+    });
+    this.tun.onPackets((b) => this.onBatch(b));
+  }
+
+  private onBatch(b: PacketBatch): void {
+    const buf = b.buffer;
+    const vnet = this.tun.vnetHdrLen > 0;
+    this.c.batches++;
+    for (let i = 0; i < b.count; i++) {
+      const off = b.offsets[i];
+      const len = b.lengths[i];
+      let flags = 0;
+      if (vnet) {
+        const h = off - VNET_HDR_LEN;
+        if ((buf[h + 1] & ~GsoType.ECN) !== GsoType.NONE) {
+          flags |= FLAG.gso;
+          this.c.gsoIn++;
+        }
+        if (buf[h] & VnetFlag.NEEDS_CSUM) flags |= FLAG.csumPartial;
+      }
+      // The new IP header may overwrite the old vnet header in the headroom: keep a copy.
+      if (vnet) this.savedVnet.set(buf.subarray(off - VNET_HDR_LEN, off));
+      this.curOff = off;
+      this.curInPlace = false;
+      this.c.packetsIn++;
+      this.t.translate(buf, off, len, flags);
+    }
+    this.flush();
+  }
+
+  /** Every packet the translator sends comes here, synchronously. */
+  private emit(buf: Uint8Array, off: number, len: number): void {
+    if (buf === this.ring && !this.curInPlace && Math.abs(off - this.curOff) <= HEADROOM + 20) {
+      // Translated in place: the payload did not move, so the L3 header grew or shrank by the
+      // distance the start moved; csum_start and hdr_len shift by as much.
+      this.curInPlace = true;
+      if (this.tun.vnetHdrLen > 0) {
+        buf.set(this.savedVnet, off - VNET_HDR_LEN);
+        relocateVnet(buf, off, off, this.curOff - off);
+        const g = off - VNET_HDR_LEN + 1;
+        const type = buf[g] & ~GsoType.ECN;
+        const v = buf[off] >> 4;
+        if (type === GsoType.TCPV4 && v === 6) buf[g] = (buf[g] & GsoType.ECN) | GsoType.TCPV6;
+        else if (type === GsoType.TCPV6 && v === 4) buf[g] = (buf[g] & GsoType.ECN) | GsoType.TCPV4;
+      }
+      if (this.nOut === this.outOff.length) this.flush();
+      this.outOff[this.nOut] = off;
+      this.outLen[this.nOut++] = len;
+      return;
+    }
+    // ICMP errors, fragments, hairpins: built in the translator's scratch; copy them out.
+    if (this.nStage === STAGE_SLOTS || this.stageUsed + len + STAGE_SLOT_ROOM > STAGE_BYTES) this.flush();
+    if (len + STAGE_SLOT_ROOM > STAGE_BYTES) {
+      this.c.stagedOverflow++;
+      return;
+    }
+    const at = this.stageUsed + VNET_HDR_LEN;
+    this.stage.set(buf.subarray(off, off + len), at);
+    if (this.tun.vnetHdrLen > 0) clearVnet(this.stage, at);
+    this.stageOff[this.nStage] = at;
+    this.stageLen[this.nStage++] = len;
+    // Keep offsets even so the next header lands 2-byte aligned; nothing needs more.
+    this.stageUsed = at + len + (len & 1);
+  }
+
+  private flush(): void {
+    if (this.nOut > 0) {
+      const taken = this.tun.writeBatch(this.ring, this.outOff, this.outLen, this.nOut);
+      this.account(taken, this.nOut);
+      this.nOut = 0;
+    }
+    if (this.nStage > 0) {
+      const taken = this.tun.writeBatch(this.stage, this.stageOff, this.stageLen, this.nStage);
+      this.account(taken, this.nStage);
+      this.nStage = 0;
+      this.stageUsed = 0;
+    }
+  }
+
+  private account(taken: number, n: number): void {
+    this.c.packetsOut += taken;
+    if (taken < n) {
+      // The write queue is full: stop reading until it drains, so the kernel queues (and, past
+      // its limit, drops) instead of our memory growing.
+      this.c.writeRefused += n - taken;
+      if (!this.paused) {
+        this.paused = true;
+        this.tun.pause();
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.tun.close();
+  }
+
+  counters(): Record<string, number> {
+    const s = this.t.counters.snapshot();
+    const tun = this.tun.closed ? null : this.tun.stats();
+    const out: Record<string, number> = {
+      ...this.c,
+      translated46: s.translated46,
+      translated64: s.translated64,
+      icmpErrorsSent: s.icmpErrorsSent,
+      fragmentsEmitted: s.fragmentsEmitted,
+    };
+    for (const [k, v] of Object.entries(s.drops)) out[`drop.${k}`] = v;
+    if (tun) for (const [k, v] of Object.entries(tun)) if (typeof v === 'number') out[`tun.${k}`] = v;
+    return out;
+  }
+}
+
+export const translatingDataPath: DataPathFactory = async (p) => {
+  const tun = TunDevice.open({ name: p.tun, offloads: 'all', mtu: p.ipv6Mtu, up: true });
+  try {
+    if (tun.name !== p.tun) throw new Error(`asked for TUN ${p.tun}, got ${tun.name}`);
+    return new TranslatingDataPath(tun, p);
+  } catch (err) {
+    tun.close();
+    throw err;
+  }
 };

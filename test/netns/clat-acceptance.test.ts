@@ -1,0 +1,131 @@
+// Issue 5 acceptance: on an IPv6-only laptop behind a NAT64 (TAYGA on the router), `clatbar run`
+// gives IPv4 apps ping, a 100 MB HTTP download that hashes right, UDP, ICMP errors that reach
+// the app (port unreachable, time exceeded), and path-MTU discovery across the translation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { requires } from '../helpers/env.js';
+import {
+  buildClatLab,
+  startServers,
+  nsh,
+  waitFor,
+  hostState,
+  CLATBAR,
+  SERVER_V4,
+  ROUTER_V4,
+  PREFIX,
+} from '../helpers/clat-lab.js';
+
+// An IPv4 UDP client as an app would be: connect, send, wait for an answer or an error.
+const UDP_APP = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.connect((sys.argv[1], int(sys.argv[2])))
+s.send(sys.argv[3].encode())
+try:
+    print('reply:' + s.recv(2048).decode())
+except ConnectionRefusedError:
+    print('refused')
+except socket.timeout:
+    print('timeout')
+`;
+
+test('clatbar run: IPv4 apps work on an IPv6-only laptop', async (t) => {
+  if (!requires(t, { root: true, tun: true, binaries: ['tayga', 'socat', 'curl', 'traceroute'] })) return;
+  const cl = await buildClatLab('ca');
+  t.after(() => cl.dispose());
+  await startServers(cl, { 'big.bin': 100 });
+  const { lab, laptop, router } = cl;
+  const before = hostState(lab, laptop);
+  const stateDir = join(cl.wwwDir, '..', 'state');
+  const run = lab.spawn(laptop, process.execPath, [
+    CLATBAR,
+    'run',
+    '--uplink',
+    cl.uplink,
+    '--prefix',
+    PREFIX,
+    '--state-dir',
+    stateDir,
+    '--control-socket',
+    join(stateDir, 'engine.sock'),
+  ]);
+  let out = '';
+  run.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  run.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => run.once('exit', (code) => r(code)));
+  await waitFor('the CLAT to come up', () => out.includes('CLAT is up') || run.exitCode !== null, 30000);
+  assert.match(out, /CLAT is up/, out);
+  assert.match(out, /offloads csum tso4 tso6/, 'the TUN has offloads');
+
+  await t.test('ping 203.0.113.10', () => {
+    assert.match(nsh(lab, laptop, `timeout 20 ping -c 3 -W 5 ${SERVER_V4}`), /3 received/);
+  });
+
+  await t.test('100 MB HTTP download, sha256 matches', () => {
+    const want = createHash('sha256')
+      .update(readFileSync(join(cl.wwwDir, 'big.bin')))
+      .digest('hex');
+    const got = nsh(lab, laptop, `timeout 120 curl -sS --fail http://${SERVER_V4}/big.bin | sha256sum`).split(
+      ' ',
+    )[0];
+    assert.equal(got, want);
+  });
+
+  await t.test('UDP request/response', () => {
+    assert.equal(
+      lab.exec(laptop, '/usr/bin/python3', ['-c', UDP_APP, SERVER_V4, '7', 'hello over udp']).trim(),
+      'reply:hello over udp',
+    );
+  });
+
+  await t.test('UDP to a closed port: the app gets ICMP port unreachable', () => {
+    assert.equal(
+      lab.exec(laptop, '/usr/bin/python3', ['-c', UDP_APP, SERVER_V4, '9', 'anyone?']).trim(),
+      'refused',
+    );
+  });
+
+  await t.test('TTL expiry comes back as ICMP time exceeded (traceroute)', () => {
+    const tr = nsh(lab, laptop, `timeout 60 traceroute -n -q 1 -w 2 -m 8 ${SERVER_V4}`);
+    const hops = tr
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/)[1])
+      .filter(Boolean);
+    // Hop 1 is the CLAT itself (its ICMP source, 192.0.0.5); the IPv6 router's answer has no
+    // IPv4 form and comes from 192.0.0.8 (RFC 7600); the IPv4 router behind the NAT64 answers
+    // for its own hop; the last hop is the server.
+    assert.equal(hops[0], '192.0.0.5', tr);
+    assert.ok(hops.includes('192.0.0.8'), tr);
+    assert.ok(hops.includes(ROUTER_V4), tr);
+    assert.equal(hops[hops.length - 1], SERVER_V4, tr);
+  });
+
+  await t.test(
+    'a smaller MTU on the IPv6 path: Packet Too Big reaches the IPv4 app as Fragmentation Needed',
+    () => {
+      lab.exec(router, 'ip', ['-6', 'route', 'replace', PREFIX, 'dev', 'nat64', 'mtu', '1400']);
+      // DF set, too big for the new path: the first try is refused with the MTU the path allows.
+      const ping = nsh(lab, laptop, `timeout 10 ping -c 2 -W 2 -M do -s 1400 ${SERVER_V4} 2>&1; true`);
+      assert.match(ping, /Frag needed and DF set \(mtu = 1380\)/, ping);
+      assert.match(nsh(lab, laptop, `ip route get ${SERVER_V4}`), /mtu 1380/);
+      // TCP honours it: a 4 MB upload (full-size segments, DF set) arrives intact.
+      nsh(lab, laptop, `dd if=/dev/urandom of=${cl.wwwDir}/up.bin bs=1M count=4 status=none`);
+      const want = nsh(lab, laptop, `sha256sum ${cl.wwwDir}/up.bin`).split(' ')[0];
+      const reply = nsh(lab, laptop, `timeout 60 socat -t 10 - TCP4:${SERVER_V4}:9000 < ${cl.wwwDir}/up.bin`);
+      assert.equal(reply.split(' ')[0], want);
+      lab.exec(router, 'ip', ['-6', 'route', 'replace', PREFIX, 'dev', 'nat64']);
+    },
+  );
+
+  await t.test('SIGTERM: exit 0, and the laptop is exactly as before', async () => {
+    run.kill('SIGTERM');
+    assert.equal(await exited, 0, out);
+    assert.deepEqual(hostState(lab, laptop), before);
+  });
+});
