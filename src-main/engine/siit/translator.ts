@@ -26,7 +26,7 @@ import {
   type TranslatorConfig,
   type TranslatorConfigInput,
 } from './config.js';
-import { Counters, REASONS } from './counters.js';
+import { Counters, R, REASONS } from './counters.js';
 import { FLAG } from './flags.js';
 import { ErrorLayout } from './icmp.js';
 import { translate46 } from './ipv4-to-ipv6.js';
@@ -90,12 +90,11 @@ export class Translator {
 
   /** Translates one IP packet of either version. */
   translate(buf: Uint8Array, off: number, len: number, flags = 0): Verdict {
-    if (len < 1) return this.begin() || this.drop(2);
-    const v = buf[off] >> 4;
+    const v = len > 0 ? buf[off] >> 4 : 0;
     if (v === 4) return this.translate4to6(buf, off, len, flags);
     if (v === 6) return this.translate6to4(buf, off, len, flags);
     this.begin();
-    return this.drop(1);
+    return this.drop(len > 0 ? R.notIp : R.truncated);
   }
 
   /** RFC 7915 §4: an IPv4 packet bound for the IPv6 side. */
@@ -115,12 +114,11 @@ export class Translator {
     return REASONS[this.reason];
   }
 
-  private begin(): 0 {
+  private begin(): void {
     this.reason = 0;
     this.emitted = 0;
     this.l4Off = -1;
     this.inHairpin = false;
-    return 0;
   }
 
   /** @internal */
