@@ -283,7 +283,7 @@ export class Dns64Server {
 
   private async listen(l: ListenAddress): Promise<void> {
     const family = net.isIPv6(l.address) ? 'udp6' : 'udp4';
-    const sock = dgram.createSocket({ type: family, ipv6Only: family === 'udp6' });
+    const sock = dgram.createSocket({ type: family, ipv6Only: family === 'udp6', lookup: literalLookup });
     await new Promise<void>((resolve, reject) => {
       sock.once('error', reject);
       sock.bind(l.port, l.address, () => {
@@ -812,6 +812,20 @@ export class Dns64Server {
     this.c.ptrSynthesized++;
     return { wire: out, ttl: cacheTtl(out), extRcode: msg.opt ? wire[msg.opt.ttlOff] : 0 };
   }
+}
+
+/**
+ * dgram resolves every destination through dns.lookup, which answers even an IP literal on the
+ * next tick. We only ever send to literals (the client's own address), so we answer at once:
+ * one deferral less per reply on the hot path.
+ */
+export function literalLookup(
+  address: string,
+  family: unknown,
+  callback: (err: Error | null, address: string, family: number) => void,
+): void {
+  // dgram passes 4 or 6 for its socket type (lookup4/lookup6).
+  callback(null, address, family === 6 ? 6 : 4);
 }
 
 /**

@@ -212,7 +212,7 @@ export class Upstreams {
     if (list) return list;
     list = [];
     for (let i = 0; i < this.socketCount; i++) {
-      const s = dgram.createSocket(family);
+      const s = dgram.createSocket({ type: family, lookup: literalLookup });
       const slot = i;
       s.on('message', (m, rinfo) => this.onReply(slot, family, m, rinfo));
       s.on('error', () => {
@@ -354,6 +354,16 @@ export class Upstreams {
     for (const s of this.tcpSockets) s.destroy();
     this.tcpSockets.clear();
   }
+}
+
+/** Upstreams are IP literals: no name lookup, and no deferral to the next tick for one. */
+function literalLookup(
+  address: string,
+  family: unknown,
+  callback: (err: Error | null, address: string, family: number) => void,
+): void {
+  // dgram passes 4 or 6 for its socket type (lookup4/lookup6).
+  callback(null, address, family === 6 ? 6 : 4);
 }
 
 function sameAddress(a: string, b: string): boolean {

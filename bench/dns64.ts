@@ -1,0 +1,218 @@
+// Benchmark (not a test): dnsperf against `clatbar dns64` and against unbound's own dns64
+// module (`module-config: "dns64 iterator"`, one thread), both forwarding to the same upstream
+// unbound, with the same file of already cached names, in the same run. Only the ratio within a
+// run counts: absolute numbers move a lot between runs on these shared machines.
+//
+// usage: node build/bench/dns64.js [--seconds N] [--rounds N] [--clients N] [--qps-for-latency N]
+// Prints a table: queries/s (dnsperf at full speed) and latency percentiles (a second dnsperf
+// pass at a fixed rate with -v, which reports every query's latency).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ask, freePort, startUnbound } from '../test/dns64/helpers.js';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '2' },
+    clients: { type: 'string', default: '8' },
+    'qps-for-latency': { type: 'string', default: '20000' },
+  },
+});
+const seconds = Number(values.seconds);
+const rounds = Number(values.rounds);
+const clients = Number(values.clients);
+const latencyQps = Number(values['qps-for-latency']);
+const root = new URL('../../', import.meta.url).pathname;
+const PREFIX = '2001:db8:64::/96';
+
+// Cached names of every kind the stub handles: synthesized, real AAAA, CNAME chains, A, NODATA.
+const QUERIES = [
+  'a-only.dns64.example AAAA',
+  'a-short.dns64.example AAAA',
+  'aaaa-only.dns64.example AAAA',
+  'mixed.dns64.example AAAA',
+  'cname.dns64.example AAAA',
+  'excluded.dns64.example AAAA',
+  'rfc6052.dns64.example AAAA',
+  'a-only.dns64.example A',
+  'mixed.dns64.example A',
+  'nodata.dns64.example AAAA',
+];
+
+interface Run {
+  qps: number;
+  lost: number;
+  p50?: number;
+  p99?: number;
+}
+
+function dnsperf(
+  port: number,
+  file: string,
+  verbose: boolean,
+): Promise<{ out: string; code: number | null }> {
+  const args = [
+    '-s',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-d',
+    file,
+    '-l',
+    String(seconds),
+    '-c',
+    String(clients),
+    '-T',
+    '1',
+    '-q',
+    '500',
+    '-t',
+    '2',
+  ];
+  if (verbose) args.push('-v', '-Q', String(latencyQps));
+  return new Promise((resolve) => {
+    const child = spawn('dnsperf', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => chunks.push(d));
+    child.stderr.on('data', (d: Buffer) => chunks.push(d));
+    child.on('exit', (code) => resolve({ out: Buffer.concat(chunks).toString(), code }));
+  });
+}
+
+function parse(out: string, verbose: boolean): Run {
+  const qps = Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const lost = Number(/Queries lost:\s+(\d+)/.exec(out)?.[1] ?? NaN);
+  const run: Run = { qps, lost };
+  if (verbose) {
+    const lat = [...out.matchAll(/^> \S+ \S+ \S+ ([\d.]+)$/gm)]
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+    if (lat.length) {
+      run.p50 = lat[Math.floor(lat.length * 0.5)];
+      run.p99 = lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))];
+    }
+  }
+  return run;
+}
+
+async function main(): Promise<void> {
+  for (const bin of ['dnsperf', 'unbound']) {
+    if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) throw new Error(`needs ${bin}`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-bench-dns64-'));
+  const file = join(dir, 'queries.txt');
+  writeFileSync(file, `${QUERIES.join('\n')}\n`);
+  const children: ChildProcess[] = [];
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    const upstream = await startUnbound();
+    cleanups.push(() => upstream.stop());
+    const theirs = await startUnbound({
+      zones: false,
+      refuseRoot: false,
+      extra: [
+        'module-config: "dns64 iterator"',
+        `dns64-prefix: ${PREFIX}`,
+        'local-zone: "dns64.example." nodefault',
+        'msg-cache-size: 32m',
+        'rrset-cache-size: 32m',
+      ],
+      tail: `forward-zone:\n  name: "."\n  forward-addr: 127.0.0.1@${upstream.port}\n`,
+    });
+    cleanups.push(() => theirs.stop());
+    const ourPort = await freePort();
+    const ours = spawn(
+      process.execPath,
+      [
+        join(root, 'bin/clatbar'),
+        'dns64',
+        '--listen',
+        `127.0.0.1:${ourPort}`,
+        '--upstream',
+        `127.0.0.1:${upstream.port}`,
+        '--prefix',
+        PREFIX,
+        '--quiet',
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    children.push(ours);
+    for (let i = 0; i < 100; i++) {
+      if (await ask({ port: ourPort }, 'a-only.dns64.example', 'AAAA', { timeoutMs: 100 }).catch(() => null))
+        break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Warm both caches and check that both give the same synthesized answer.
+    for (const line of QUERIES) {
+      const [name, type] = line.split(' ');
+      const a = await ask({ port: ourPort }, name, type);
+      const b = await ask({ port: theirs.port }, name, type);
+      const show = (r: typeof a): string =>
+        JSON.stringify((r.msg.answers ?? []).map((x) => [x.name, x.type, (x as { data?: unknown }).data]));
+      if (show(a) !== show(b))
+        console.error(`note: answers differ for ${line}:\n  clatbar ${show(a)}\n  unbound ${show(b)}`);
+    }
+    const results: Record<string, Run[]> = { clatbar: [], unbound: [] };
+    for (let r = 0; r < rounds; r++) {
+      // Alternate who goes first, so neither always gets the warmer (or cooler) machine.
+      const order: Array<[string, number]> =
+        r % 2 === 0
+          ? [
+              ['clatbar', ourPort],
+              ['unbound', theirs.port],
+            ]
+          : [
+              ['unbound', theirs.port],
+              ['clatbar', ourPort],
+            ];
+      for (const [who, port] of order) {
+        const full = parse((await dnsperf(port, file, false)).out, false);
+        const lat = parse((await dnsperf(port, file, true)).out, true);
+        results[who].push({ qps: full.qps, lost: full.lost, p50: lat.p50, p99: lat.p99 });
+        console.error(
+          `round ${r + 1} ${who}: ${full.qps.toFixed(0)} q/s, p99 ${((lat.p99 ?? NaN) * 1e3).toFixed(3)} ms`,
+        );
+      }
+    }
+    const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const row = (who: string): string[] => {
+      const rs = results[who];
+      return [
+        who,
+        med(rs.map((x) => x.qps)).toFixed(0),
+        String(rs.reduce((a, x) => a + x.lost, 0)),
+        (med(rs.map((x) => x.p50 ?? NaN)) * 1e3).toFixed(3),
+        (med(rs.map((x) => x.p99 ?? NaN)) * 1e3).toFixed(3),
+      ];
+    };
+    const table = [
+      ['server', 'queries/s', 'lost', `p50 ms @${latencyQps}/s`, `p99 ms @${latencyQps}/s`],
+      row('clatbar'),
+      row('unbound'),
+    ];
+    const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+    console.log(
+      `dnsperf, ${seconds} s x ${rounds} rounds, ${clients} clients, ${QUERIES.length} cached names (medians)`,
+    );
+    for (const r of table) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
+    const ratio = med(results.clatbar.map((x) => x.qps)) / med(results.unbound.map((x) => x.qps));
+    const p99ok =
+      med(results.clatbar.map((x) => x.p99 ?? Infinity)) <=
+      med(results.unbound.map((x) => x.p99 ?? Infinity));
+    console.log(`clatbar/unbound queries/s: ${ratio.toFixed(2)}; p99 no worse: ${p99ok ? 'yes' : 'no'}`);
+  } finally {
+    for (const c of children) {
+      if (c.exitCode === null && c.signalCode === null) {
+        c.kill('SIGTERM');
+        await new Promise((r) => c.once('exit', r));
+      }
+    }
+    for (const f of cleanups.reverse()) await f();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
