@@ -5,6 +5,7 @@ import { R } from './counters.js';
 import { sendIcmp6Error } from './errors.js';
 import { error6to4, hasLength6, info6to4, mtu6to4, pointer6to4 } from './icmp.js';
 import { translate46 } from './ipv4-to-ipv6.js';
+import { fragment64, writeIpv4 } from './fragment.js';
 import { FLAG } from './flags.js';
 import type { Translator, Verdict } from './translator.js';
 
@@ -22,54 +23,6 @@ function map6to4(t: Translator, b: Uint8Array, off: number): number {
 /** Extension headers RFC 7915 §5.1 skips (Hop-by-Hop, Routing, Destination Options) and Fragment. */
 function isExtHeader(nh: number): boolean {
   return nh === 0 || nh === 43 || nh === 60 || nh === 44;
-}
-
-function writeIpv4(
-  o: Uint8Array,
-  p: number,
-  tos: number,
-  total: number,
-  id: number,
-  flagsOff: number,
-  ttl: number,
-  proto: number,
-  src: number,
-  dst: number,
-): void {
-  o[p] = 0x45;
-  o[p + 1] = tos;
-  o[p + 2] = total >> 8;
-  o[p + 3] = total & 255;
-  o[p + 4] = id >> 8;
-  o[p + 5] = id & 255;
-  o[p + 6] = flagsOff >> 8;
-  o[p + 7] = flagsOff & 255;
-  o[p + 8] = ttl;
-  o[p + 9] = proto;
-  o[p + 12] = src >>> 24;
-  o[p + 13] = (src >>> 16) & 255;
-  o[p + 14] = (src >>> 8) & 255;
-  o[p + 15] = src & 255;
-  o[p + 16] = dst >>> 24;
-  o[p + 17] = (dst >>> 16) & 255;
-  o[p + 18] = (dst >>> 8) & 255;
-  o[p + 19] = dst & 255;
-  // The header checksum, unrolled: ten words plus the fold.
-  let s =
-    ((o[p] << 8) | o[p + 1]) +
-    ((o[p + 2] << 8) | o[p + 3]) +
-    ((o[p + 4] << 8) | o[p + 5]) +
-    ((o[p + 6] << 8) | o[p + 7]) +
-    ((o[p + 8] << 8) | o[p + 9]) +
-    (src >>> 16) +
-    (src & 0xffff) +
-    (dst >>> 16) +
-    (dst & 0xffff);
-  s = (s & 0xffff) + (s >>> 16);
-  s = (s & 0xffff) + (s >>> 16);
-  const c = ~s & 0xffff;
-  o[p + 10] = c >> 8;
-  o[p + 11] = c & 255;
 }
 
 export function translate64(
@@ -182,10 +135,16 @@ export function translate64(
 
   const gso = (flags & FLAG.gso) !== 0;
   const total = 20 + l4len;
-  // IPv6 routers do not fragment: too big for the IPv4 next hop -> Packet Too Big (RFC 7915 §5,
-  // RFC 8200 §5), with the IPv4 MTU plus the header difference.
-  if (!gso && total > cfg.ipv4Mtu) {
-    return sendIcmp6Error(t, buf, off, end - off, 2, 0, Math.max(1280, cfg.ipv4Mtu + 20), R.tooBig);
+  const hairpinning = dstViaPool6 && cfg.eamt.has4(dst4);
+  // Too big for the IPv4 next hop. RFC 7915 §5.1: up to 1260 bytes the IPv4 packet has DF clear,
+  // so the translator, as an IPv4 router, fragments it; bigger ones (DF set) and IPv6 fragments
+  // get Packet Too Big with the IPv4 MTU plus the header difference (as Jool).
+  let fragment4 = false;
+  if (!gso && !hairpinning && total > cfg.ipv4Mtu) {
+    if (frag >= 0 || total > 1260) {
+      return sendIcmp6Error(t, buf, off, end - off, 2, 0, Math.max(1280, cfg.ipv4Mtu + 20), R.tooBig);
+    }
+    fragment4 = true;
   }
 
   // RFC 7915 §5.5: transport checksums, first fragment or whole packet only.
@@ -238,6 +197,8 @@ export function translate64(
     id = t.nextIpId();
     flagsOff = 0;
   }
+  if (fragment4)
+    return fragment64(t, buf, l4, l4len, tos, id, ttl, nh === 58 ? 1 : nh, src4, dst4, cfg.ipv4Mtu);
   const o = l4 - 20;
   writeIpv4(buf, o, tos, total, id, flagsOff, ttl, nh === 58 ? 1 : nh, src4, dst4);
   t.l4Off = l4;
