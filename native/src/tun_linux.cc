@@ -77,7 +77,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
   }
 
   // new Tun({ name, vnetHdr, vnetHdrSize, offloads, multiQueue, netns, slots, batch, headroom,
-  //           maxPacket, writeQueueBytes, onPackets, onDrain, onError })
+  //           maxPacket, writeQueueBytes, sndbuf, onPackets, onDrain, onError })
   explicit Tun(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tun>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "Tun: options object expected");
@@ -154,6 +154,16 @@ class Tun : public Napi::ObjectWrap<Tun> {
       }
       name_ = ifr.ifr_name;
       what = "TUN device " + name_;
+      // The kernel's budget for written packets not yet consumed by the stack; writes past it
+      // fail with EAGAIN. Default INT_MAX (effectively never); smaller values bound memory.
+      if (uint32_t sndbuf = num("sndbuf", 0)) {
+        int v = static_cast<int>(sndbuf);
+        if (ioctl(fd_, TUNSETSNDBUF, &v) != 0) {
+          int e = errno;
+          Fail();
+          throw ErrnoError(env, e, "ioctl(TUNSETSNDBUF)", what);
+        }
+      }
       if (vnet) {
         int sz = static_cast<int>(vnetSize);
         if (ioctl(fd_, TUNSETVNETHDRSZ, &sz) != 0) {
@@ -394,6 +404,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     if (info.Length() > 0 && info[0].IsFunction()) onPackets_ = Napi::Persistent(info[0].As<Napi::Function>());
     if (onPackets_.IsEmpty()) throw Napi::TypeError::New(info.Env(), "Tun.start: no packet callback");
     reading_ = true;
+    paused_ = false;
     UpdatePoll();
     return info.Env().Undefined();
   }

@@ -46,6 +46,7 @@ export interface NativeTunOptions {
   headroom?: number;
   maxPacket?: number;
   writeQueueBytes?: number;
+  sndbuf?: number;
   onPackets?: (count: number) => void;
   onDrain?: () => void;
   onError?: (err: SysError) => void;

@@ -57,6 +57,11 @@ export interface TunOpenOptions {
   maxPacket?: number;
   /** Bytes of packets kept for retry after EAGAIN before writeBatch refuses more (default 8 MiB). */
   writeQueueBytes?: number;
+  /**
+   * TUNSETSNDBUF: bytes of written packets the kernel may hold before write() says EAGAIN
+   * (kernel default: unlimited).
+   */
+  sndbuf?: number;
 }
 
 export interface PacketBatch {
@@ -121,6 +126,7 @@ export class TunDevice {
       headroom: opts.headroom,
       maxPacket: opts.maxPacket,
       writeQueueBytes: opts.writeQueueBytes,
+      sndbuf: opts.sndbuf,
       onPackets: (count) => this.deliver(count),
       onDrain: () => {
         for (const cb of this.drainCbs) cb();
@@ -182,7 +188,7 @@ export class TunDevice {
     for (const cb of this.errorCbs) cb(err);
   }
 
-  /** Starts reading; `cb` gets one call per batch. Replaces an earlier callback. */
+  /** Starts (or resumes) reading; `cb` gets one call per batch. Replaces an earlier callback. */
   onPackets(cb: (batch: PacketBatch) => void): void {
     this.packetCb = cb;
     this.native.start();
