@@ -4,7 +4,6 @@
 // to segment correctly on the way out.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { Lab } from '../helpers/netns.js';
 import { requires } from '../helpers/env.js';
 import { TunDevice, type PacketBatch } from '../../src-main/engine/tun/tun.js';
