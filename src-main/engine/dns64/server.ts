@@ -625,7 +625,13 @@ export class Dns64Server {
   }
 
   private async forward(q: Query): Promise<Result> {
-    const r = await this.up.query(q.qname, q.qtype, q.qclass, q.cd, q.dnssecOk);
+    // Chains are completed for data types, so every type sees the same, whole chain (§5.3.3
+    // still holds: the upstream's records go out unchanged, only missing links are added).
+    const chase =
+      q.qclass === CLASS_IN && q.qtype !== TYPE.CNAME && q.qtype !== TYPE.ANY && q.qtype !== TYPE.DNAME;
+    const r = chase
+      ? await this.chased(q.qname, q.qtype, q.dnssecOk, q.cd)
+      : await this.up.query(q.qname, q.qtype, q.qclass, q.cd, q.dnssecOk);
     if (!r) return this.servfail(q);
     this.c.passedThrough++;
     return this.passthrough(r, q);
@@ -726,12 +732,17 @@ export class Dns64Server {
    * answer stops at a CNAME whose target it did not resolve (unbound's local data does this),
    * we ask for the target ourselves, at most MAX_CHASE times, and join the answers.
    */
-  private async chased(qname: Buffer, qtype: number, dnssecOk: boolean): Promise<UpstreamReply | null> {
-    let r = await this.up.query(qname, qtype, CLASS_IN, false, dnssecOk);
+  private async chased(
+    qname: Buffer,
+    qtype: number,
+    dnssecOk: boolean,
+    cd = false,
+  ): Promise<UpstreamReply | null> {
+    let r = await this.up.query(qname, qtype, CLASS_IN, cd, dnssecOk);
     for (let hop = 0; r && hop < MAX_CHASE && r.msg.rcode === RCODE.NOERROR; hop++) {
       const target = danglingTarget(r, qname, qtype);
       if (!target) break;
-      const next = await this.up.query(target, qtype, CLASS_IN, false, dnssecOk);
+      const next = await this.up.query(target, qtype, CLASS_IN, cd, dnssecOk);
       if (!next) return null;
       r = joinChain(r, next);
       // The target has no data of this type: the chain ends here, in NODATA.
