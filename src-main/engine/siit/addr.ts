@@ -1,6 +1,9 @@
 // Address mapping: RFC 6052 (IPv4-embedded IPv6 addresses), RFC 7757 (Explicit Address Mappings)
 // and the RFC 6791 source for ICMP errors whose source cannot be translated.
-// IPv4 addresses are uint32 numbers; IPv6 addresses are 16 bytes at an offset of some buffer.
+// IPv4 addresses are numbers; IPv6 addresses are 16 bytes at an offset of some buffer. On the data
+// path IPv4 addresses are int32 (`| 0`): V8 keeps those unboxed, where uint32 values above 2^31
+// passed between functions would each allocate a heap number. -1 (255.255.255.255, never
+// translatable) stands for "no address".
 
 export interface Prefix4 {
   addr: number;
@@ -155,8 +158,8 @@ const NG_MASK = Int32Array.from(NON_GLOBAL4, (p) => mask4(p.len) | 0);
 
 export function isGlobal4(a: number): boolean {
   // RFC 6890 lists 192.0.0.9 and 192.0.0.10 (inside 192.0.0.0/24) as globally reachable.
-  if (a === 0xc0000009 || a === 0xc000000a) return true;
   const x = a | 0;
+  if (x === (0xc0000009 | 0) || x === (0xc000000a | 0)) return true;
   for (let i = 0; i < NG_ADDR.length; i++) if ((x & NG_MASK[i]) === NG_ADDR[i]) return false;
   return true;
 }
@@ -212,13 +215,12 @@ export class Pool6 {
     return true;
   }
 
-  /** The IPv4 address embedded in b[off..off+16), or -1 when it is outside the prefix (or forbidden). */
+  /** The IPv4 address (int32) embedded in b[off..off+16), or -1 when outside the prefix or forbidden. */
   extract(b: Uint8Array, off: number): number {
     if (!prefixMatch6(this.prefix, this.len, b, off)) return -1;
     const pos = this.pos;
     // The u-octet and the suffix are ignored on the way in (RFC 6052 §2.2 only constrains senders).
-    const v4 =
-      ((b[off + pos[0]] << 24) | (b[off + pos[1]] << 16) | (b[off + pos[2]] << 8) | b[off + pos[3]]) >>> 0;
+    const v4 = (b[off + pos[0]] << 24) | (b[off + pos[1]] << 16) | (b[off + pos[2]] << 8) | b[off + pos[3]];
     if (this.wellKnown && !isGlobal4(v4)) return -1;
     return v4;
   }
@@ -297,7 +299,7 @@ export class Eamt {
     return true;
   }
 
-  /** The IPv4 address for b[off..off+16), or -1 when no entry covers it. */
+  /** The IPv4 address (int32) for b[off..off+16), or -1 when no entry covers it. */
   map6to4(b: Uint8Array, off: number): number {
     const t = this.by6;
     for (let i = 0; i < t.length; i++) {
@@ -309,7 +311,7 @@ export class Eamt {
         const bit = e.len6 + k;
         suffix = (suffix << 1) | ((b[off + (bit >> 3)] >> (7 - (bit & 7))) & 1);
       }
-      return (e.a4 | suffix) >>> 0;
+      return e.a4 | suffix;
     }
     return -1;
   }

@@ -63,3 +63,11 @@ export function adjustPartial(field: number, oldSum: number, newSum: number): nu
 export function pseudo6(b: Uint8Array, srcOff: number, dstOff: number, len: number, nh: number): number {
   return sumAddr6(b, srcOff) + sumAddr6(b, dstOff) + (len >>> 16) + (len & 0xffff) + nh;
 }
+
+/**
+ * Copies len bytes between two different buffers without creating a view (subarray() allocates
+ * an object per call; the data path must not).
+ */
+export function copy(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, len: number): void {
+  for (let i = 0; i < len; i++) dst[dstOff + i] = src[srcOff + i];
+}

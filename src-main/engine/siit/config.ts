@@ -87,14 +87,14 @@ export function parseTranslatorConfig(input: unknown): TranslatorConfig {
 export interface CompiledConfig {
   pool6: Pool6 | null;
   eamt: Eamt;
-  /** -1 when unset. */
+  /** int32; -1 when unset. */
   rfc6791v4: number;
   rfc6791v6: Uint8Array | null;
   lowestIpv6Mtu: number;
   amendUdpChecksumZero: boolean;
   ipv4Mtu: number;
   ipv6Mtu: number;
-  /** -1 when unset. */
+  /** int32; -1 when unset. */
   icmpSourceV4: number;
   icmpSourceV6: Uint8Array | null;
 }
@@ -104,13 +104,13 @@ export function compileConfig(c: TranslatorConfig): CompiledConfig {
   return {
     pool6: c.pool6 === null ? null : new Pool6(parsePrefix6(c.pool6)!),
     eamt: new Eamt(eam),
-    rfc6791v4: c.rfc6791v4 === null ? -1 : parseIPv4(c.rfc6791v4)!,
+    rfc6791v4: c.rfc6791v4 === null ? -1 : parseIPv4(c.rfc6791v4)! | 0,
     rfc6791v6: c.rfc6791v6 === null ? null : parseIPv6(c.rfc6791v6),
     lowestIpv6Mtu: c.lowestIpv6Mtu,
     amendUdpChecksumZero: c.amendUdpChecksumZero,
     ipv4Mtu: c.ipv4Mtu,
     ipv6Mtu: c.ipv6Mtu,
-    icmpSourceV4: c.icmpSourceV4 === null ? -1 : parseIPv4(c.icmpSourceV4)!,
+    icmpSourceV4: c.icmpSourceV4 === null ? -1 : parseIPv4(c.icmpSourceV4)! | 0,
     icmpSourceV6: c.icmpSourceV6 === null ? null : parseIPv6(c.icmpSourceV6),
   };
 }

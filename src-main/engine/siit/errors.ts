@@ -1,7 +1,7 @@
 // ICMP errors the translator originates itself (RFC 7915 §4.4 and §5.4): Time Exceeded,
 // Fragmentation Needed / Packet Too Big, Parameter Problem and the default "administratively
 // prohibited" for packets it refuses. Sources are the configured icmpSourceV4 / icmpSourceV6.
-import { finish, pseudo6, sum16 } from './checksum.js';
+import { copy, finish, pseudo6, sum16 } from './checksum.js';
 import { isIllegalSource4 } from './addr.js';
 import type { Translator, Verdict } from './translator.js';
 
@@ -27,16 +27,16 @@ export function sendIcmp4Error(
   reason: number,
 ): Verdict {
   const cfg = t.cfg;
-  const src = ((buf[off + 12] << 24) | (buf[off + 13] << 16) | (buf[off + 14] << 8) | buf[off + 15]) >>> 0;
-  const dst = ((buf[off + 16] << 24) | (buf[off + 17] << 16) | (buf[off + 18] << 8) | buf[off + 19]) >>> 0;
+  const src = (buf[off + 12] << 24) | (buf[off + 13] << 16) | (buf[off + 14] << 8) | buf[off + 15];
+  const dst = (buf[off + 16] << 24) | (buf[off + 17] << 16) | (buf[off + 18] << 8) | buf[off + 19];
   const fragOffset = ((buf[off + 6] << 8) | buf[off + 7]) & 0x1fff;
   if (
-    cfg.icmpSourceV4 < 0 ||
+    cfg.icmpSourceV4 === -1 ||
     t.inHairpin ||
     fragOffset !== 0 ||
     isIllegalSource4(src) ||
     dst >>> 28 === 14 ||
-    dst === 0xffffffff
+    dst === -1
   ) {
     return t.drop(reason);
   }
@@ -71,7 +71,7 @@ export function sendIcmp4Error(
   o[25] = (rest >>> 16) & 255;
   o[26] = (rest >>> 8) & 255;
   o[27] = rest & 255;
-  o.set(buf.subarray(off, off + quote), 28);
+  copy(o, 28, buf, off, quote);
   const c = finish(sum16(o, 20, 8 + quote, 0));
   o[22] = c >> 8;
   o[23] = c & 255;
@@ -119,7 +119,7 @@ export function sendIcmp6Error(
   o[45] = (rest >>> 16) & 255;
   o[46] = (rest >>> 8) & 255;
   o[47] = rest & 255;
-  o.set(buf.subarray(off, off + quote), 48);
+  copy(o, 48, buf, off, quote);
   const c = finish(sum16(o, 40, plen, pseudo6(o, 8, 24, plen, 58)));
   o[42] = c >> 8;
   o[43] = c & 255;

@@ -3,6 +3,7 @@
 // carrying the IPv4 Identification. RFC 7915 §5.1: translated IPv4 packets of up to 1260 bytes
 // have DF clear, so when the IPv4 next hop is smaller still, the translator fragments them as any
 // IPv4 router would (RFC 791 §3.2).
+import { copy } from './checksum.js';
 import type { Translator, Verdict } from './translator.js';
 
 /**
@@ -49,7 +50,7 @@ export function fragment46(
     const fw = (fragOff + done) | (last && !mf ? 0 : 1);
     o[42] = fw >> 8;
     o[43] = fw & 255;
-    o.set(buf.subarray(l4 + done, l4 + done + n), 48);
+    copy(o, 48, buf, l4 + done, n);
     t.counters.fragmentsEmitted++;
     t.out(o, 0, 48 + n);
   }
@@ -130,7 +131,7 @@ export function fragment64(
     const n = Math.min(chunk, l4len - done);
     const last = done + n >= l4len;
     writeIpv4(o, 0, tos, 20 + n, id, (done >> 3) | (last ? 0 : 0x2000), ttl, proto, src, dst);
-    o.set(buf.subarray(l4 + done, l4 + done + n), 20);
+    copy(o, 20, buf, l4 + done, n);
     t.counters.fragmentsEmitted++;
     t.out(o, 0, 20 + n);
   }

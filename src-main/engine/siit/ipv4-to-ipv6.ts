@@ -1,6 +1,6 @@
 // RFC 7915 §4: IPv4 -> IPv6. The payload stays where it is; the IPv6 header (and Fragment Header)
 // is written into the headroom in front of it, so the common case is translated in place.
-import { adjust, adjustPartial, finish, fold, sum16, sumAddr4, sumAddr6 } from './checksum.js';
+import { adjust, adjustPartial, copy, finish, fold, sum16, sumAddr4, sumAddr6 } from './checksum.js';
 import { isIllegalSource4 } from './addr.js';
 import { R } from './counters.js';
 import { sendIcmp4Error } from './errors.js';
@@ -10,8 +10,7 @@ import { FLAG } from './flags.js';
 import type { Translator, Verdict } from './translator.js';
 
 const r16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
-const r32 = (b: Uint8Array, o: number) =>
-  ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+const r32 = (b: Uint8Array, o: number) => (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
 
 /**
  * RFC 7757 §3.3 / RFC 6052: EAM first, then pool6. Hairpinned packets (RFC 7757 §4.2) map the
@@ -91,7 +90,7 @@ export function translate46(
   // ICMPv4 error, which is translated "for the purpose of trouble shooting".
   if (!icmpErr && isIllegalSource4(src)) return t.drop(R.illegalSource);
   // RFC 6052 has no mapping for multicast or broadcast destinations.
-  if (dst >>> 28 === 14 || dst === 0xffffffff) return t.drop(R.dstUntranslatable);
+  if (dst >>> 28 === 14 || dst === -1) return t.drop(R.dstUntranslatable);
   if (ihl > 20) {
     const sr = sourceRoute(buf, off + 20, off + ihl);
     if (sr < 0) return t.drop(R.badIpv4Header);
@@ -200,7 +199,7 @@ export function translate46(
   if (o < 0) {
     // Not enough headroom: the (preallocated) scratch area takes the packet instead.
     ob = t.s46;
-    ob.set(buf.subarray(l4, l4 + l4len), hdr);
+    copy(ob, hdr, buf, l4, l4len);
     o = 0;
   }
   ob[o] = 0x60 | (tos >> 4);
@@ -286,7 +285,7 @@ function inner46(t: Translator, b: Uint8Array, ip: number, ilen: number, o: Uint
   }
   const l4n = ilen - ihl;
   const q = p + hdr;
-  o.set(b.subarray(ip + ihl, ip + ilen), q);
+  copy(o, q, b, ip + ihl, ilen - ihl);
   if (fragOff === 0) {
     const oldSum = sumAddr4(src) + sumAddr4(dst);
     const newSum = sumAddr6(o, p + 8) + sumAddr6(o, p + 24);
@@ -374,7 +373,7 @@ function translateIcmp4Error(
   if (n < 0) return t.drop(-n);
   const lay = t.layout.compute(n, extLen, 48, 1280, 8);
   for (let i = 48 + lay.inner; i < 48 + lay.padded; i++) o[i] = 0;
-  if (lay.ext > 0) o.set(buf.subarray(inner + innerLen, inner + innerLen + lay.ext), 48 + lay.padded);
+  if (lay.ext > 0) copy(o, 48 + lay.padded, buf, inner + innerLen, lay.ext);
   if (lay.lengthField > 0 && (ntype === 1 || ntype === 3)) rest = lay.lengthField << 24;
   const plen = 8 + lay.padded + lay.ext;
   o[0] = 0x60 | (tos >> 4);

@@ -1,6 +1,6 @@
 // RFC 7915 §5: IPv6 -> IPv4. Extension headers before the upper layer are skipped, the IPv4
 // header is written right in front of the upper-layer header, so translation is in place.
-import { adjust, adjustPartial, finish, fold, pseudo6, sum16, sumAddr4, sumAddr6 } from './checksum.js';
+import { adjust, adjustPartial, copy, finish, fold, pseudo6, sum16, sumAddr4, sumAddr6 } from './checksum.js';
 import { R } from './counters.js';
 import { sendIcmp6Error } from './errors.js';
 import { error6to4, hasLength6, info6to4, mtu6to4, pointer6to4 } from './icmp.js';
@@ -16,7 +16,7 @@ const r32 = (b: Uint8Array, o: number) =>
 /** RFC 7757 §3.3: EAM first, then pool6; -1 when neither maps the address. */
 function map6to4(t: Translator, b: Uint8Array, off: number): number {
   const v = t.cfg.eamt.map6to4(b, off);
-  if (v >= 0) return v;
+  if (v !== -1) return v;
   return t.cfg.pool6 === null ? -1 : t.cfg.pool6.extract(b, off);
 }
 
@@ -87,21 +87,21 @@ export function translate64(
 
   let dst4 = cfg.eamt.map6to4(buf, off + 24);
   let dstViaPool6 = false;
-  if (dst4 < 0 && cfg.pool6 !== null) {
+  if (dst4 === -1 && cfg.pool6 !== null) {
     dst4 = cfg.pool6.extract(buf, off + 24);
-    dstViaPool6 = dst4 >= 0;
+    dstViaPool6 = dst4 !== -1;
   }
-  if (dst4 < 0) {
+  if (dst4 === -1) {
     return icmpErr
       ? t.drop(R.dstUntranslatable)
       : sendIcmp6Error(t, buf, off, end - off, 1, 1, 0, R.dstUntranslatable);
   }
   let src4 = map6to4(t, buf, off + 8);
-  if (src4 < 0) {
+  if (src4 === -1) {
     if (!icmpErr) return sendIcmp6Error(t, buf, off, end - off, 1, 1, 0, R.srcUntranslatable);
     // RFC 7915 §5.1 / RFC 6791: errors from untranslatable addresses get a pool address.
-    src4 = cfg.rfc6791v4 >= 0 ? cfg.rfc6791v4 : cfg.icmpSourceV4;
-    if (src4 < 0) return t.drop(R.srcUntranslatable);
+    src4 = cfg.rfc6791v4 !== -1 ? cfg.rfc6791v4 : cfg.icmpSourceV4;
+    if (src4 === -1) return t.drop(R.srcUntranslatable);
   }
 
   // RFC 7915 §5.1 TTL: Hop Limit minus one; the translator is a router (RFC 8200 §3).
@@ -264,7 +264,7 @@ function inner64(t: Translator, b: Uint8Array, ip: number, ilen: number, o: Uint
   if (iplen < ext) return -R.icmpInnerInvalid;
   const src4 = map6to4(t, b, ip + 8);
   const dst4 = map6to4(t, b, ip + 24);
-  if (src4 < 0 || dst4 < 0) return -R.icmpInnerUntranslatable;
+  if (src4 === -1 || dst4 === -1) return -R.icmpInnerUntranslatable;
   const itotal = 20 + iplen - ext;
   let fragOff = 0;
   let id = 0;
@@ -279,7 +279,7 @@ function inner64(t: Translator, b: Uint8Array, ip: number, ilen: number, o: Uint
   writeIpv4(o, p, tos, itotal & 0xffff, id, flagsOff, b[ip + 7], nh === 58 ? 1 : nh, src4, dst4);
   const l4n = iend - q;
   const d = p + 20;
-  o.set(b.subarray(q, iend), d);
+  copy(o, d, b, q, iend - q);
   if (fragOff === 0) {
     const oldSum = sumAddr6(b, ip + 8) + sumAddr6(b, ip + 24);
     const newSum = sumAddr4(src4) + sumAddr4(dst4);
@@ -366,7 +366,7 @@ function translateIcmp6Error(
   if (n < 0) return t.drop(-n);
   const lay = t.layout.compute(n, extLen, 28, 576, 4);
   for (let i = 28 + lay.inner; i < 28 + lay.padded; i++) o[i] = 0;
-  if (lay.ext > 0) o.set(buf.subarray(inner + innerLen, inner + innerLen + lay.ext), 28 + lay.padded);
+  if (lay.ext > 0) copy(o, 28 + lay.padded, buf, inner + innerLen, lay.ext);
   if (lay.lengthField > 0 && (ntype === 3 || ntype === 11)) rest = (rest & 0xffff) | (lay.lengthField << 16);
   const total = 28 + lay.padded + lay.ext;
   // Same Identification/DF rules as any packet (RFC 7915 §5.1): an (atomic) Fragment Header
