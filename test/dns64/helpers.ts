@@ -32,18 +32,18 @@ export interface Unbound {
   stop(): Promise<void>;
 }
 
-/**
- * Starts unbound on 127.0.0.1 with our zones. "." is refused so nothing ever leaves the machine;
- * `extra` lines go in the server: clause, `tail` after it (stub-zone, forward-zone, ...).
- */
-export async function startUnbound(
-  opts: { extra?: string[]; tail?: string; zones?: boolean; refuseRoot?: boolean } = {},
-): Promise<Unbound> {
-  const dir = mkdtempSync(join(tmpdir(), 'clatbar-unbound-'));
-  const port = await freePort();
-  const conf = [
+export interface UnboundOptions {
+  extra?: string[];
+  tail?: string;
+  zones?: boolean;
+  refuseRoot?: boolean;
+}
+
+/** unbound.conf text for our test resolver listening on address@port with its files in dir. */
+export function unboundConf(dir: string, address: string, port: number, opts: UnboundOptions = {}): string {
+  return [
     'server:',
-    `  interface: 127.0.0.1@${port}`,
+    `  interface: ${address}@${port}`,
     `  port: ${port}`,
     '  do-daemonize: no',
     '  chroot: ""',
@@ -55,6 +55,7 @@ export async function startUnbound(
     '  num-threads: 1',
     '  do-ip6: no',
     '  do-not-query-localhost: no',
+    '  access-control: 0.0.0.0/0 allow',
     '  verbosity: 0',
     // Answers keep the zone's order, so tests can check that order is kept.
     '  rrset-roundrobin: no',
@@ -63,6 +64,16 @@ export async function startUnbound(
     ...(opts.extra ?? []).map((l) => `  ${l}`),
     opts.tail ?? '',
   ].join('\n');
+}
+
+/**
+ * Starts unbound on 127.0.0.1 with our zones. "." is refused so nothing ever leaves the machine;
+ * `extra` lines go in the server: clause, `tail` after it (stub-zone, forward-zone, ...).
+ */
+export async function startUnbound(opts: UnboundOptions = {}): Promise<Unbound> {
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-unbound-'));
+  const port = await freePort();
+  const conf = unboundConf(dir, '127.0.0.1', port, opts);
   writeFileSync(join(dir, 'unbound.conf'), `${conf}\n`);
   const child: ChildProcess = spawn('unbound', ['-d', '-c', join(dir, 'unbound.conf')], {
     stdio: ['ignore', 'ignore', 'pipe'],

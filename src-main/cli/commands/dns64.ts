@@ -47,10 +47,14 @@ exit status: 0 after SIGINT/SIGTERM, 1 when it cannot start (e.g. the port is ta
 `;
 
 function parseListen(text: string): ListenAddress {
-  const s = parseServer(text, 0);
-  if (s.port === 0 || !/:\d+$/.test(text))
-    throw new UsageError(`--listen ${text}: give ADDR:PORT, e.g. 127.0.0.1:5353`);
-  return s;
+  // A bare IPv6 address also ends in ":digits", so IPv6 needs the [ADDR]:PORT form.
+  const hasPort = /^\[[^\]]+\]:\d+$/.test(text) || /^[\d.]+:\d+$/.test(text);
+  if (!hasPort) throw new UsageError(`--listen ${text}: give ADDR:PORT, e.g. 127.0.0.1:5353 or [::1]:5353`);
+  try {
+    return parseServer(text);
+  } catch (err) {
+    throw new UsageError(`--listen ${text}: ${(err as Error).message}`);
+  }
 }
 
 function positiveInt(name: string, v: string | undefined, dflt: number): number {
