@@ -77,7 +77,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
   }
 
   // new Tun({ name, vnetHdr, vnetHdrSize, offloads, multiQueue, netns, slots, batch, headroom,
-  //           maxPacket, writeQueueBytes, sndbuf, onPackets, onDrain, onError })
+  //           maxPacket, writeQueueBytes, sndbuf, faultEagainEvery, onPackets, onDrain, onError })
   explicit Tun(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tun>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "Tun: options object expected");
@@ -109,6 +109,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     uint32_t headroom = num("headroom", 64);
     uint32_t maxPacket = num("maxPacket", kDefaultMaxPacket);
     wqLimit_ = num("writeQueueBytes", kDefaultWriteQueueBytes);
+    faultEagain_ = num("faultEagainEvery", 0);
     if (slots_ < 1 || slots_ > 65536 || batch_ < 1 || batch_ > 4096 || headroom > 4096 || maxPacket < 1280 ||
         maxPacket > 262144)
       throw Napi::RangeError::New(env, "Tun: slots 1..65536, batch 1..4096, headroom <= 4096, maxPacket 1280..262144");
@@ -477,7 +478,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
         const uint8_t* p = data + offs[i] - vnetLen_;
         size_t l = lens[i] + vnetLen_;
         ssize_t w;
-        do w = write(fd_, p, l);
+        do w = Write(p, l);
         while (w < 0 && errno == EINTR);
         if (w < 0) {
           int e = errno;
@@ -507,6 +508,17 @@ class Tun : public Napi::ObjectWrap<Tun> {
     return Napi::Number::New(env, i - start);
   }
 
+  // TUN writes practically never meet EAGAIN on Linux (the stack consumes a written packet
+  // synchronously and the default sndbuf is unlimited), so tests reach the retry queue by asking
+  // for every Nth write to fail that way.
+  ssize_t Write(const uint8_t* p, size_t l) {
+    if (faultEagain_ && ++writeCount_ % faultEagain_ == 0) {
+      errno = EAGAIN;
+      return -1;
+    }
+    return write(fd_, p, l);
+  }
+
   Napi::Error WriteError(Napi::Env env, int e, uint32_t index) {
     std::string what = "TUN device " + name_ + ": packet " + std::to_string(index);
     const char* hint = e == EINVAL ? "the kernel rejected it: not a well-formed IPv4/IPv6 packet, or its virtio-net "
@@ -521,7 +533,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     bool had = !wq_.empty();
     while (!wq_.empty() && !closed_) {
       std::vector<uint8_t>& v = wq_.front();
-      ssize_t w = write(fd_, v.data(), v.size());
+      ssize_t w = Write(v.data(), v.size());
       if (w < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN) return;
@@ -654,6 +666,8 @@ class Tun : public Napi::ObjectWrap<Tun> {
   bool reading_ = false, paused_ = false, closed_ = false;
   std::deque<std::vector<uint8_t>> wq_;
   size_t wqBytes_ = 0, wqLimit_ = kDefaultWriteQueueBytes;
+  uint32_t faultEagain_ = 0;
+  uint64_t writeCount_ = 0;
   uint64_t rxPackets_ = 0, rxBytes_ = 0, rxBatches_ = 0, txPackets_ = 0, txBytes_ = 0, txQueued_ = 0,
            txEagain_ = 0, txErrors_ = 0;
 };

@@ -47,6 +47,7 @@ export interface NativeTunOptions {
   maxPacket?: number;
   writeQueueBytes?: number;
   sndbuf?: number;
+  faultEagainEvery?: number;
   onPackets?: (count: number) => void;
   onDrain?: () => void;
   onError?: (err: SysError) => void;

@@ -62,6 +62,11 @@ export interface TunOpenOptions {
    * (kernel default: unlimited).
    */
   sndbuf?: number;
+  /**
+   * Testing only: every Nth write fails with EAGAIN, since the Linux TUN driver practically never
+   * says EAGAIN itself, and the retry queue must still be exercised.
+   */
+  faultEagainEvery?: number;
 }
 
 export interface PacketBatch {
@@ -127,6 +132,7 @@ export class TunDevice {
       maxPacket: opts.maxPacket,
       writeQueueBytes: opts.writeQueueBytes,
       sndbuf: opts.sndbuf,
+      faultEagainEvery: opts.faultEagainEvery,
       onPackets: (count) => this.deliver(count),
       onDrain: () => {
         for (const cb of this.drainCbs) cb();

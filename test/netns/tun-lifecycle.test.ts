@@ -1,0 +1,257 @@
+// TUN device lifecycle: closing while busy, fd leaks over 1000 open/close cycles, EAGAIN retry
+// queue and drain, multi-queue and persistent devices, the device vanishing underneath us, and
+// errors that say what to do.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { Lab } from '../helpers/netns.js';
+import { requires } from '../helpers/env.js';
+import { TunDevice, type HeldBatch } from '../../src-main/engine/tun/tun.js';
+import { isSysError, type SysError } from '../../src-main/engine/tun/native.js';
+import { nodeIn, parseIp, put16, superPacket, swapInPlace } from './tun-packets.js';
+
+const need = { root: true, tun: true };
+
+function fds(): string[] {
+  return readdirSync('/proc/self/fd').map((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return '(gone)'; // the fd readdir itself used
+    }
+  });
+}
+const tunFds = () => fds().filter((l) => l === '/dev/net/tun').length;
+
+/** A UDP sender in `ns` that floods 192.0.2.2 until killed, ignoring send errors. */
+function flood(lab: Lab, ns: string) {
+  return nodeIn(
+    lab,
+    ns,
+    `const s = require('dgram').createSocket('udp4'); s.on('error', () => {});
+     const m = Buffer.alloc(200);
+     const go = () => { for (let i = 0; i < 200; i++) s.send(m, 9000, '192.0.2.2', () => {}); setImmediate(go); };
+     s.bind(0, '192.0.2.1', go);`,
+  );
+}
+
+function udpPacket(): Uint8Array {
+  const sp = superPacket('udp', '192.0.2.2', '192.0.2.1', new Uint8Array(100), 1000);
+  put16(sp.packet, 26, 0); // UDP over IPv4 without a checksum (RFC 768): a complete packet
+  return sp.packet;
+}
+
+test('closing while packets stream in, from inside the callback and from outside', async (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('busy');
+  const baseline = tunFds();
+
+  // 1. close() from inside the packet callback, mid-stream, while echoing.
+  const a = TunDevice.open({ name: 'tunbusy0', netns: ns, up: true, batchSize: 8 });
+  lab.exec(ns, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'tunbusy0']);
+  const sender = flood(lab, ns);
+  sender.done.catch(() => {}); // killed at the end
+  let batches = 0;
+  let afterClose = 0;
+  await new Promise<void>((resolve) => {
+    a.onPackets((b) => {
+      if (a.closed) afterClose++;
+      for (let i = 0; i < b.count; i++) {
+        const p = b.buffer.subarray(b.offsets[i], b.offsets[i] + b.lengths[i]);
+        if (parseIp(p).proto === 17) swapInPlace(p);
+      }
+      a.writeBatch(b.buffer, b.offsets, b.lengths, b.count);
+      if (++batches === 50) {
+        a.close();
+        assert.throws(() => a.writeBatch(b.buffer, b.offsets, b.lengths, b.count), { code: 'EBADF' });
+        setTimeout(resolve, 200); // let any stray event fire
+      }
+    });
+  });
+  assert.equal(afterClose, 0, 'no callback after close');
+  assert.equal(a.closed, true);
+  assert.equal(a.close(), 0, 'second close is a no-op');
+  assert.equal(tunFds(), baseline);
+
+  // 2. close() from outside while a batch is held and writes are queued behind EAGAIN.
+  const b = TunDevice.open({ name: 'tunbusy1', netns: ns, up: true, faultEagainEvery: 1 });
+  lab.exec(ns, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'tunbusy1']);
+  let held: HeldBatch | undefined;
+  await new Promise<void>((resolve) => {
+    b.onPackets((batch) => {
+      if (held) return;
+      held = batch.hold();
+      resolve();
+    });
+  });
+  const pkt = udpPacket();
+  for (let i = 0; i < 10; i++) assert.equal(b.write(pkt), true);
+  assert.ok(b.stats().writeQueuePackets >= 10, 'writes queued behind EAGAIN');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(b.close() >= 10, true, 'close reports the dropped queue');
+  // The held batch's memory stays valid; releasing after close is harmless.
+  assert.ok(held!.count > 0 && held!.buffer.byteLength > 0);
+  held!.release();
+  sender.child.kill('SIGKILL');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(tunFds(), baseline);
+  assert.equal(lab.exec(ns, 'ip', ['-o', 'link', 'show', 'type', 'tun']).trim(), '', 'devices gone');
+});
+
+test('1000 open/close cycles leave the fd count unchanged', (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('leak');
+  const before = fds().length;
+  for (let i = 0; i < 1000; i++) {
+    const d = TunDevice.open({
+      name: 'tunleak0',
+      netns: ns,
+      offloads: i % 2 ? 'all' : undefined,
+      up: i % 3 === 0,
+    });
+    if (i % 10 === 0) d.onPackets(() => {}); // with a poll handle too
+    d.close();
+  }
+  // Failed opens must not leak either: a name that exists as a non-TUN device.
+  lab.exec(ns, 'ip', ['link', 'add', 'vleak0', 'type', 'veth', 'peer', 'name', 'vleak1']);
+  for (let i = 0; i < 100; i++)
+    assert.throws(() => TunDevice.open({ name: 'vleak0', netns: ns }), { code: 'EINVAL' });
+  assert.equal(fds().length, before);
+});
+
+test('EAGAIN: packets are queued, written when the fd is writable, and drain is reported', async (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('again');
+  const dev = TunDevice.open({
+    name: 'tunagain0',
+    netns: ns,
+    up: true,
+    faultEagainEvery: 3,
+    writeQueueBytes: 100 * 130,
+  });
+  t.after(() => dev.close());
+  lab.exec(ns, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'tunagain0']);
+  // Count what the kernel really receives: the datagrams go to a listening UDP socket.
+  // Few enough that the receiver's default socket buffer holds them all.
+  const n = 150;
+  const rx = nodeIn(
+    lab,
+    ns,
+    `const s = require('dgram').createSocket('udp4'); let got = 0;
+     s.on('message', () => { if (++got === ${n}) { console.log('got', got); process.exit(0); } });
+     s.bind(5201, '192.0.2.1', () => console.log('ready'));
+     setTimeout(() => { console.log('got', got); process.exit(1); }, 10000);`,
+  );
+  await new Promise<void>((r) => rx.child.stdout!.on('data', (d: Buffer) => d.includes('ready') && r()));
+  const pkt = udpPacket();
+  // n copies of the packet back to back, one writeBatch at a time until all are taken.
+  const stride = pkt.length;
+  const buf = new Uint8Array(stride * n);
+  const offsets = new Uint32Array(n);
+  const lengths = new Uint32Array(n).fill(pkt.length);
+  for (let i = 0; i < n; i++) {
+    buf.set(pkt, i * stride);
+    offsets[i] = i * stride;
+  }
+  let drains = 0;
+  dev.onDrain(() => drains++);
+  let taken = dev.writeBatch(buf, offsets, lengths, n);
+  assert.ok(taken < n, `the bounded queue refuses the excess (took ${taken})`);
+  assert.ok(dev.stats().writeQueuePackets > 0);
+  while (taken < n) {
+    await new Promise<void>((r) => dev.onDrain(r));
+    taken += dev.writeBatch(buf, offsets, lengths, n - taken, taken);
+  }
+  assert.match(await rx.done, new RegExp(`got ${n}`));
+  const s = dev.stats();
+  assert.equal(s.txPackets, n);
+  assert.ok(s.txEagain > 0 && s.txQueued > 0 && drains > 0, JSON.stringify(s));
+  assert.equal(s.writeQueuePackets, 0);
+});
+
+test('multi-queue and persistent devices: attach, detach, flags that must match', (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('mq');
+  const q1 = TunDevice.open({ name: 'tunmq0', netns: ns, multiQueue: true, offloads: 'all' });
+  const q2 = TunDevice.open({ name: 'tunmq0', netns: ns, multiQueue: true, offloads: 'all' });
+  assert.equal(q1.ifindex, q2.ifindex);
+  assert.equal(q1.multiQueue, true);
+  q1.close();
+  assert.match(lab.exec(ns, 'ip', ['link', 'show', 'tunmq0']), /tunmq0/, 'the other queue keeps the device');
+  assert.throws(
+    () => TunDevice.open({ name: 'tunmq0', netns: ns }),
+    (e: SysError) => e.code === 'EINVAL' && /multi_queue/.test(e.message) && e.syscall === 'ioctl(TUNSETIFF)',
+  );
+  q2.close();
+  assert.equal(lab.exec(ns, 'ip', ['link', 'show', 'tunmq0'], { allowFail: true }), '');
+
+  lab.exec(ns, 'ip', ['tuntap', 'add', 'dev', 'tunpers0', 'mode', 'tun', 'vnet_hdr']);
+  const p = TunDevice.open({ name: 'tunpers0', netns: ns, vnetHdr: true, mtu: 1280 });
+  assert.equal(p.mtu, 1280);
+  p.close();
+  assert.match(lab.exec(ns, 'ip', ['link', 'show', 'tunpers0']), /mtu 1280/, 'persistent device stays');
+});
+
+test('a device deleted underneath an open fd is reported once, then closes cleanly', async (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('gone');
+  const dev = TunDevice.open({ name: 'tungone0', netns: ns, up: true });
+  const errors: SysError[] = [];
+  dev.onError((e) => errors.push(e));
+  dev.onPackets(() => {});
+  lab.exec(ns, 'ip', ['link', 'del', 'tungone0']);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(errors.length, 1, errors.map((e) => e.message).join('; '));
+  assert.match(errors[0].message, /deleted or detached/);
+  assert.throws(() => dev.setMtu(1400), { code: 'ENODEV' });
+  dev.close();
+});
+
+test('errors carry the errno name and say what to do', async (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('err');
+  // Unprivileged: TUNSETIFF needs CAP_NET_ADMIN.
+  const script = `import('${new URL('../../src-main/engine/tun/tun.js', import.meta.url).href}').then(({ TunDevice }) => {
+      try { TunDevice.open({ name: 'tunperm0' }); console.log('opened'); }
+      catch (e) { console.log(JSON.stringify({ code: e.code, errno: e.errno, message: e.message })); }
+    });`;
+  const out = await new Promise<string>((resolve, reject) => {
+    const c = spawn(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534 });
+    let s = '';
+    c.stdout.on('data', (d: Buffer) => (s += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (s += d.toString()));
+    c.on('exit', () => resolve(s));
+    c.on('error', reject);
+  });
+  const e = JSON.parse(out) as { code: string; message: string };
+  assert.equal(e.code, 'EPERM');
+  assert.match(e.message, /ioctl\(TUNSETIFF\) failed with EPERM .*needs root or CAP_NET_ADMIN/);
+
+  assert.throws(
+    () => TunDevice.open({ name: 'x', netns: 'tun-no-such-namespace' }),
+    (err: unknown) => {
+      return isSysError(err) && err.code === 'ENOENT' && /no such network namespace/.test(err.message);
+    },
+  );
+  assert.throws(() => TunDevice.open({ name: 'a-name-far-too-long' }), RangeError);
+  assert.throws(
+    () => TunDevice.open({ name: 'tunmtu0', netns: ns, mtu: 10 }),
+    (err: unknown) => {
+      return isSysError(err) && err.code === 'EINVAL' && /MTU out of range/.test(err.message);
+    },
+  );
+  assert.equal(fds().filter((l) => l === '/dev/net/tun').length, 0, 'failed opens close their fds');
+});
