@@ -100,15 +100,21 @@ const translate: Command = {
     const out: { data: Uint8Array; time: number }[] = [];
     let time = 0;
     const t = new Translator(config, (buf, off, len) => out.push({ data: buf.slice(off, off + len), time }));
-    const work = new Uint8Array(HEADROOM + 65536 + 64);
+    const largest = capture.packets.reduce((m, p) => Math.max(m, p.data.length), 0);
+    const work = new Uint8Array(HEADROOM + largest);
     const lines: string[] = [];
     capture.packets.forEach((p, index) => {
       time = p.time;
-      work.set(p.data, HEADROOM);
-      const v = t.translate(work, HEADROOM, p.data.length);
-      lines.push(
-        JSON.stringify({ index, verdict: VERDICT_NAMES[v], reason: t.reasonName, emitted: t.emitted }),
-      );
+      let verdict = 'dropped';
+      let reason = 'not-ip'; // an Ethernet frame that carries something else
+      let emitted = 0;
+      if (p.data.length > 0) {
+        work.set(p.data, HEADROOM);
+        verdict = VERDICT_NAMES[t.translate(work, HEADROOM, p.data.length)];
+        reason = t.reasonName;
+        emitted = t.emitted;
+      }
+      lines.push(JSON.stringify({ index, verdict, reason, emitted }));
     });
     await writeFile(values.out!, writePcap(out));
     if (values.verdicts !== undefined)

@@ -123,10 +123,10 @@ export function translate46(
   }
 
   if (proto === 1) {
-    if (icmpErr) return translateIcmp4Error(t, buf, off, total, ihl, hop, tos);
     // RFC 7915 §1.2: fragmented ICMP cannot be translated (the ICMPv6 pseudo-header needs the
-    // length of the whole message).
+    // length of the whole message, and an error needs its whole quote).
     if (isFrag) return t.drop(R.icmpFragmented);
+    if (icmpErr) return translateIcmp4Error(t, buf, off, total, ihl, hop, tos);
     if (l4len < 8) return t.drop(R.transportTruncated);
     if (info4to6(buf[l4]) < 0) return t.drop(R.icmpUntranslatable);
   }

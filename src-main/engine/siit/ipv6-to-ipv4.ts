@@ -113,6 +113,8 @@ export function translate64(
   }
 
   if (nh === 58) {
+    // RFC 7915 §1.2: fragmented ICMPv6 is not translated.
+    if (isFrag) return t.drop(R.icmpFragmented);
     if (icmpErr)
       return translateIcmp6Error(
         t,
@@ -128,7 +130,6 @@ export function translate64(
         dstViaPool6,
         hairpin,
       );
-    if (isFrag) return t.drop(R.icmpFragmented);
     if (l4len < 8) return t.drop(R.transportTruncated);
     if (info6to4(buf[l4]) < 0) return t.drop(R.icmpUntranslatable);
   }
