@@ -270,6 +270,7 @@ function inner64(t: Translator, b: Uint8Array, ip: number, ilen: number, o: Uint
   let fragOff = 0;
   let id = 0;
   let flagsOff = itotal > 1260 ? 0x4000 : 0;
+  t.innerFragHeader = frag >= 0;
   if (frag >= 0) {
     const fw = r16(b, frag + 2);
     fragOff = fw & 0xfff8;
@@ -354,9 +355,7 @@ function translateIcmp6Error(
     }
   }
   let rest = 0;
-  if (ntype === 3 && ncode === 4) {
-    rest = mtu6to4(r32(buf, l4 + 4), cfg.ipv4Mtu, cfg.ipv6Mtu);
-  } else if (ntype === 12) {
+  if (ntype === 12) {
     const ptr = r32(buf, l4 + 4);
     const p4 = ptr > 39 ? -1 : pointer6to4(ptr);
     if (p4 < 0) return t.drop(R.icmpUntranslatable);
@@ -365,6 +364,11 @@ function translateIcmp6Error(
   const o = t.s64;
   const n = inner64(t, buf, inner, innerLen, o, 28);
   if (n < 0) return t.drop(-n);
+  if (ntype === 3 && ncode === 4) {
+    // RFC 7915 §5.2: "taking into account whether or not the packet in error includes a Fragment
+    // Header": without it the IPv4 packet is 20 bytes smaller, with it 28.
+    rest = mtu6to4(r32(buf, l4 + 4) - (t.innerFragHeader ? 8 : 0), cfg.ipv4Mtu, cfg.ipv6Mtu);
+  }
   const lay = t.layout.compute(n, extLen, 28, 576, 4);
   for (let i = 28 + lay.inner; i < 28 + lay.padded; i++) o[i] = 0;
   if (lay.ext > 0) copy(o, 28 + lay.padded, buf, inner + innerLen, lay.ext);

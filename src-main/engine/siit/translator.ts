@@ -78,6 +78,8 @@ export class Translator {
   readonly layout = new ErrorLayout();
   /** @internal true during the second (IPv4 -> IPv6) pass of a hairpinned packet. */
   inHairpin = false;
+  /** @internal whether the packet quoted in the ICMPv6 error being translated had a Fragment Header. */
+  innerFragHeader = false;
   private ipId: number;
 
   /** Takes the JSON form (validated; throws ConfigError naming the key) or a parsed config. */
