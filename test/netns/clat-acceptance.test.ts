@@ -34,6 +34,35 @@ except socket.timeout:
     print('timeout')
 `;
 
+// A burst of numbered datagrams; the receiver checks every payload it gets against its number.
+const UDP_BURST_SEND = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((sys.argv[1], int(sys.argv[2])))
+for i in range(int(sys.argv[3])):
+    s.send(b'%08d' % i + bytes((i + k) & 255 for k in range(92)))
+`;
+const UDP_BURST_RECV = `
+import json, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+s.bind((sys.argv[1], int(sys.argv[2])))
+print('ready', flush=True)
+s.settimeout(10)
+got = bad = 0
+try:
+    while True:
+        d = s.recv(2048)
+        s.settimeout(2)
+        i = int(d[:8])
+        if d[8:] != bytes((i + k) & 255 for k in range(92)):
+            bad += 1
+        got += 1
+except socket.timeout:
+    pass
+print(json.dumps({'got': got, 'bad': bad}), flush=True)
+`;
+
 test('clatbar run: IPv4 apps work on an IPv6-only laptop', async (t) => {
   if (!requires(t, { root: true, tun: true, binaries: ['tayga', 'socat', 'curl', 'traceroute'] })) return;
   const cl = await buildClatLab('ca');
@@ -81,6 +110,30 @@ test('clatbar run: IPv4 apps work on an IPv6-only laptop', async (t) => {
       lab.exec(laptop, '/usr/bin/python3', ['-c', UDP_APP, SERVER_V4, '7', 'hello over udp']).trim(),
       'reply:hello over udp',
     );
+  });
+
+  await t.test('a burst of small UDP datagrams is merged into GSO packets and arrives intact', async (tt) => {
+    const recv = lab.spawn(cl.server, '/usr/bin/python3', ['-c', UDP_BURST_RECV, SERVER_V4, '9998']);
+    let got = '';
+    recv.stdout?.on('data', (d: Buffer) => (got += d.toString()));
+    await waitFor('the burst receiver', () => got.includes('ready'));
+    const done = new Promise((r) => recv.once('exit', r));
+    lab.exec(laptop, '/usr/bin/python3', ['-c', UDP_BURST_SEND, SERVER_V4, '9998', '20000']);
+    await done;
+    const r = JSON.parse(got.split('\n')[1]) as { got: number; bad: number };
+    assert.equal(r.bad, 0);
+    assert.ok(r.got > 0);
+    const status = JSON.parse(
+      nsh(
+        lab,
+        laptop,
+        `echo '{"jsonrpc":"2.0","id":1,"method":"status"}' | socat - UNIX:${join(stateDir, 'engine.sock')}`,
+      ),
+    ) as { result: { counters: Record<string, number> } };
+    const c = status.result.counters;
+    tt.diagnostic(`received ${r.got}/20000; ${c.udpMerged} merged into ${c.udpSuperPackets} GSO packets`);
+    assert.ok(c.udpSuperPackets > 0, JSON.stringify(c));
+    assert.equal(c.writeErrors, 0);
   });
 
   await t.test('UDP to a closed port: the app gets ICMP port unreachable', () => {

@@ -12,6 +12,7 @@ import { TunDevice, type PacketBatch } from '../tun/tun.js';
 import { GsoType, VnetFlag, VNET_HDR_LEN, relocateVnet, clearVnet } from '../tun/vnet.js';
 import { Translator, FLAG, HEADROOM } from '../siit/translator.js';
 import { parseIPv4, formatIPv4 } from '../net/addr.js';
+import { UdpCoalescer } from './udp-coalesce.js';
 import type { DataPath, DataPathFactory, DataPathParams } from './datapath-types.js';
 
 /** RFC 7600: 192.0.0.8, the IPv4 dummy address, as the source of ICMPv6 errors from unmapped IPv6 routers. */
@@ -63,9 +64,10 @@ class TranslatingDataPath implements DataPath {
   private readonly outOff: Uint32Array;
   private readonly outLen: Uint32Array;
   private nOut = 0;
+  /** The buffer the pending run of writes lives in (ring, coalescing arena or stage). */
+  private outBuf: Uint8Array | null = null;
+  private readonly coalescer: UdpCoalescer;
   private readonly stage = new Uint8Array(STAGE_BYTES);
-  private readonly stageOff = new Uint32Array(STAGE_SLOTS);
-  private readonly stageLen = new Uint32Array(STAGE_SLOTS);
   private nStage = 0;
   private stageUsed = 0;
   /** The packet being translated: where it started, and whether its in-place result was emitted. */
@@ -93,6 +95,10 @@ class TranslatingDataPath implements DataPath {
     this.outOff = new Uint32Array(tun.batchSize * 2);
     this.outLen = new Uint32Array(tun.batchSize * 2);
     this.t = new Translator(translatorConfigFor(p), (buf, off, len) => this.emit(buf, off, len));
+    this.coalescer = new UdpCoalescer(
+      (buf, off, len) => this.queue(buf, off, len),
+      () => this.writeRun(),
+    );
   }
 
   describe(): string {
@@ -136,13 +142,30 @@ class TranslatingDataPath implements DataPath {
         if (buf[h] & VnetFlag.NEEDS_CSUM) flags |= FLAG.csumPartial;
       }
       // The new IP header may overwrite the old vnet header in the headroom: keep a copy.
-      if (vnet) this.savedVnet.set(buf.subarray(off - VNET_HDR_LEN, off));
+      if (vnet) for (let k = 0; k < VNET_HDR_LEN; k++) this.savedVnet[k] = buf[off - VNET_HDR_LEN + k];
       this.curOff = off;
       this.curInPlace = false;
       this.c.packetsIn++;
       this.t.translate(buf, off, len, flags);
     }
+    this.coalescer.close();
     this.flush();
+    this.coalescer.reset();
+  }
+
+  /** Appends one packet to the pending writes, in order; a new buffer starts a new run. */
+  private queue(buf: Uint8Array, off: number, len: number): void {
+    if ((buf !== this.outBuf && this.nOut > 0) || this.nOut === this.outOff.length) this.writeRun();
+    this.outBuf = buf;
+    this.outOff[this.nOut] = off;
+    this.outLen[this.nOut++] = len;
+  }
+
+  private writeRun(): void {
+    if (this.nOut === 0 || !this.outBuf) return;
+    const taken = this.tun.writeBatch(this.outBuf, this.outOff, this.outLen, this.nOut);
+    this.account(taken, this.nOut);
+    this.nOut = 0;
   }
 
   /** Every packet the translator sends comes here, synchronously. */
@@ -160,11 +183,11 @@ class TranslatingDataPath implements DataPath {
         if (type === GsoType.TCPV4 && v === 6) buf[g] = (buf[g] & GsoType.ECN) | GsoType.TCPV6;
         else if (type === GsoType.TCPV6 && v === 4) buf[g] = (buf[g] & GsoType.ECN) | GsoType.TCPV4;
       }
-      if (this.nOut === this.outOff.length) this.flush();
-      this.outOff[this.nOut] = off;
-      this.outLen[this.nOut++] = len;
+      if (this.tun.vnetHdrLen > 0) this.coalescer.push(buf, off, len);
+      else this.queue(buf, off, len);
       return;
     }
+    this.coalescer.close();
     // ICMP errors, fragments, hairpins: built in the translator's scratch; copy them out.
     if (this.nStage === STAGE_SLOTS || this.stageUsed + len + STAGE_SLOT_ROOM > STAGE_BYTES) this.flush();
     if (len + STAGE_SLOT_ROOM > STAGE_BYTES) {
@@ -174,24 +197,16 @@ class TranslatingDataPath implements DataPath {
     const at = this.stageUsed + VNET_HDR_LEN;
     this.stage.set(buf.subarray(off, off + len), at);
     if (this.tun.vnetHdrLen > 0) clearVnet(this.stage, at);
-    this.stageOff[this.nStage] = at;
-    this.stageLen[this.nStage++] = len;
+    this.nStage++;
+    this.queue(this.stage, at, len);
     // Keep offsets even so the next header lands 2-byte aligned; nothing needs more.
     this.stageUsed = at + len + (len & 1);
   }
 
   private flush(): void {
-    if (this.nOut > 0) {
-      const taken = this.tun.writeBatch(this.ring, this.outOff, this.outLen, this.nOut);
-      this.account(taken, this.nOut);
-      this.nOut = 0;
-    }
-    if (this.nStage > 0) {
-      const taken = this.tun.writeBatch(this.stage, this.stageOff, this.stageLen, this.nStage);
-      this.account(taken, this.nStage);
-      this.nStage = 0;
-      this.stageUsed = 0;
-    }
+    this.writeRun();
+    this.nStage = 0;
+    this.stageUsed = 0;
   }
 
   private account(taken: number, n: number): void {
@@ -216,6 +231,8 @@ class TranslatingDataPath implements DataPath {
     const tun = this.tun.closed ? null : this.tun.stats();
     const out: Record<string, number> = {
       ...this.c,
+      udpMerged: this.coalescer.merged,
+      udpSuperPackets: this.coalescer.superPackets,
       translated46: s.translated46,
       translated64: s.translated64,
       icmpErrorsSent: s.icmpErrorsSent,
