@@ -339,9 +339,14 @@ class Tun : public Napi::ObjectWrap<Tun> {
     self->Ref();
     if (status < 0) {
       // POLLERR: the device was deleted or this queue detached. Stop, or libuv would spin.
+      // libuv says only EBADF; a zero-length read gets the driver's own answer (EBADFD when
+      // the device is gone), which is what callers match on.
+      int e = -status;
+      char none[1];
+      if (read(self->fd_, none, 0) < 0 && errno != EAGAIN) e = errno;
       self->reading_ = false;
       self->StopPoll();
-      self->ReportError(ErrnoError(env, -status, "poll", "TUN device " + self->name_,
+      self->ReportError(ErrnoError(env, e, "poll", "TUN device " + self->name_,
                                    "the interface was deleted or detached; close and open it again"));
     } else {
       if (events & UV_WRITABLE) self->Flush();

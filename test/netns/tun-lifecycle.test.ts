@@ -213,6 +213,7 @@ test('a device deleted underneath an open fd is reported once, then closes clean
   lab.exec(ns, 'ip', ['link', 'del', 'tungone0']);
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(errors.length, 1, errors.map((e) => e.message).join('; '));
+  assert.equal(errors[0].code, 'EBADFD');
   assert.match(errors[0].message, /deleted or detached/);
   assert.throws(() => dev.setMtu(1400), { code: 'ENODEV' });
   dev.close();
