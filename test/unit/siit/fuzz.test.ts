@@ -6,7 +6,7 @@
 // SIIT_FUZZ_ITERATIONS=N (default 20000) and SIIT_FUZZ_SEED=S (default 7915) widen the search.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HEADROOM, Translator } from '../../../src-main/engine/siit/translator.js';
+import { FLAG, HEADROOM, Translator } from '../../../src-main/engine/siit/translator.js';
 import { finish, fold, pseudo6, sum16, sumAddr4 } from '../../../src-main/engine/siit/checksum.js';
 import { parseIPv6 } from '../../../src-main/engine/siit/addr.js';
 
@@ -199,7 +199,7 @@ function ipv6(r: Rng, depth = 0): number[] {
 
 function mutate(r: Rng, p: number[]): number[] {
   const q = p.slice();
-  switch (r.int(6)) {
+  switch (r.int(7)) {
     case 0: // flip bytes
       for (let i = r.int(4) + 1; i > 0 && q.length; i--) q[r.int(q.length)] = r.int(256);
       return q;
@@ -220,6 +220,17 @@ function mutate(r: Rng, p: number[]): number[] {
           q[o] = q[6];
           q[o + 1] = 0;
         }
+      }
+      return q;
+    case 5: // IPv4 options that never end, or whose length fields are 0 or 1
+      if (q[0] >> 4 === 4 && q.length >= 20) {
+        const opts = Array.from({ length: 40 }, () => r.pick([0x83, 0x89, 0x07, 0x44, 0x01, 0x00, 0x02]));
+        for (let i = 1; i < 40; i += 2) opts[i] = r.pick([0, 1, 2, 3, 39, 40, 255]);
+        const out = [0x4f, ...q.slice(1, 20), ...opts, ...q.slice(20 + ((q[0] & 15) * 4 - 20))];
+        put16(out, 2, out.length);
+        put16(out, 10, 0);
+        put16(out, 10, finish(sum16(Uint8Array.from(out), 0, 60, 0)));
+        return out;
       }
       return q;
     default: // garbage
@@ -301,10 +312,13 @@ test(`fuzz: ${ITERATIONS} random/mutated packets (seed ${SEED}) never throw and 
     inputValid = r.int(3) === 0;
     const pkt = inputValid ? base : mutate(r, base);
     const tr = translators[r.int(translators.length)];
+    // Now and then as a GSO super-packet with a partial checksum (the TUN offload path).
+    const flags = r.int(10) === 0 ? r.pick([FLAG.gso, FLAG.csumPartial, FLAG.gso | FLAG.csumPartial]) : 0;
+    if (flags & FLAG.csumPartial) inputValid = false;
     buf.fill(0xaa, 0, HEADROOM);
     buf.set(pkt, HEADROOM);
     try {
-      tr.translate(buf, HEADROOM, pkt.length);
+      tr.translate(buf, HEADROOM, pkt.length, flags);
     } catch (err) {
       assert.fail(`iteration ${i} threw ${(err as Error).stack}\ninput ${Buffer.from(pkt).toString('hex')}`);
     }
