@@ -29,6 +29,7 @@ export async function freePort(): Promise<number> {
 
 export interface Unbound {
   port: number;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -90,7 +91,7 @@ export async function startUnbound(opts: UnboundOptions = {}): Promise<Unbound> 
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) break;
     const r = await ask({ port }, 'dns64.example', 'SOA', { timeoutMs: 100 }).catch(() => null);
-    if (r) return { port, stop };
+    if (r) return { port, pid: child.pid ?? 0, stop };
     await new Promise((res) => setTimeout(res, 50));
   }
   await stop();

@@ -128,6 +128,7 @@ const dns64: Command = {
       attempts: values.attempts === undefined ? undefined : positiveInt('attempts', values.attempts, 2),
       cache: { maxEntries: positiveInt('cache-entries', values['cache-entries'], 10000) },
       log: info,
+      warn: log,
     });
     await server.start();
     info(

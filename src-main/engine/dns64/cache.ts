@@ -4,7 +4,7 @@
 //
 // Bounded by entries and bytes; on overflow the oldest insertions go first (FIFO), which keeps
 // the hit path free of bookkeeping. Expired entries are dropped when met and by a sweep.
-import { walkRRs, parseMessage, type RR, TYPE } from './wire.js';
+import { parseMessage, type RR, TYPE } from './wire.js';
 
 export interface CacheEntry {
   /** Response without OPT; ID 0; question as first asked. Its TTL fields are patched in place. */
@@ -119,6 +119,3 @@ export class AnswerCache {
     this.bytes = 0;
   }
 }
-
-/** Keep the walk helper reachable for callers that want TTL offsets without a cache. */
-export { walkRRs };

@@ -72,6 +72,8 @@ export interface Dns64Options {
   /** How often mode auto re-checks the upstreams, ms (default 5 minutes). */
   probeIntervalMs?: number;
   log?: (line: string) => void;
+  /** Problems (upstreams not answering, internal errors); default: log. */
+  warn?: (line: string) => void;
 }
 
 export interface Dns64Stats {
@@ -140,6 +142,7 @@ export class Dns64Server {
   private readonly up: Upstreams;
   private readonly cache: AnswerCache;
   private readonly log: (line: string) => void;
+  private readonly warn: (line: string) => void;
   private readonly inflight = new Map<string, Array<{ q: Query; sink: Sink }>>();
   private readonly udpSockets: dgram.Socket[] = [];
   private readonly tcpServers: net.Server[] = [];
@@ -172,9 +175,14 @@ export class Dns64Server {
     this.prefix = opts.prefix;
     this.mode = opts.mode ?? 'on';
     this.exclude = opts.exclude ?? [parseV6Range(DEFAULT_EXCLUDE)];
-    this.up = new Upstreams(opts.upstreams, { timeoutMs: opts.timeoutMs, attempts: opts.attempts });
-    this.cache = new AnswerCache(opts.cache);
     this.log = opts.log ?? (() => {});
+    this.warn = opts.warn ?? this.log;
+    this.up = new Upstreams(opts.upstreams, {
+      timeoutMs: opts.timeoutMs,
+      attempts: opts.attempts,
+      log: this.warn,
+    });
+    this.cache = new AnswerCache(opts.cache);
   }
 
   get stats(): Dns64Stats {
@@ -261,7 +269,7 @@ export class Dns64Server {
   async probe(): Promise<boolean | null> {
     const r = await this.up.query(textToName(IPV4ONLY_ARPA), TYPE.AAAA, CLASS_IN, false, false);
     if (!r) {
-      this.log('could not ask the upstreams whether they do DNS64 (no answer); synthesizing ourselves');
+      this.warn('could not ask the upstreams whether they do DNS64 (no answer); synthesizing ourselves');
       return this.upstreamDns64;
     }
     const found = r.msg.answer
@@ -297,7 +305,7 @@ export class Dns64Server {
     } catch {
       // Bigger buffers only absorb bursts; the kernel's limits are fine without them.
     }
-    sock.on('error', (err) => this.log(`UDP listener ${l.address}: ${err.message}`));
+    sock.on('error', (err) => this.warn(`UDP listener ${l.address}: ${err.message}`));
     sock.on('message', (msg, rinfo) => this.onUdp(sock, msg, rinfo));
     this.udpSockets.push(sock);
     const port = sock.address().port;
@@ -310,7 +318,7 @@ export class Dns64Server {
         resolve();
       });
     });
-    server.on('error', (err) => this.log(`TCP listener ${l.address}: ${err.message}`));
+    server.on('error', (err) => this.warn(`TCP listener ${l.address}: ${err.message}`));
     this.tcpServers.push(server);
     this.bound.push({ address: l.address, port });
     this.log(`listening on ${formatServer({ address: l.address, port })} (UDP and TCP)`);
@@ -481,7 +489,7 @@ export class Dns64Server {
     const gen = this.generation;
     this.resolve(q)
       .catch((err: Error) => {
-        this.log(`internal error answering ${nameToText(q.qname)}: ${err.message}`);
+        this.warn(`internal error answering ${nameToText(q.qname)}: ${err.message}`);
         return this.servfail(q);
       })
       .then((res) => {

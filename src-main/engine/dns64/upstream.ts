@@ -32,6 +32,8 @@ export interface UpstreamOptions {
   sockets?: number;
   /** Most queries in flight at once; more are refused (counted as failures). */
   maxInflight?: number;
+  /** Plain-words notes about servers that stop answering (at most one per server per minute). */
+  log?: (line: string) => void;
 }
 
 export interface UpstreamReply {
@@ -77,6 +79,29 @@ export function parseServer(text: string, defaultPort = 53): UpstreamServer {
   return { address, port };
 }
 
+/**
+ * RFC 7050 §3 asked of the given resolvers directly (never of our own stub): the AAAA
+ * addresses they return for ipv4only.arpa, empty when they do not synthesize. For the engine's
+ * NAT64 prefix discovery; the prefix is then read off these with the well-known IPv4 addresses.
+ */
+export async function askIpv4OnlyArpa(
+  servers: UpstreamServer[],
+  opts: UpstreamOptions = {},
+): Promise<Buffer[] | null> {
+  const up = new Upstreams(servers, opts);
+  try {
+    const name = Buffer.from([8, ...Buffer.from('ipv4only'), 4, ...Buffer.from('arpa'), 0]);
+    const r = await up.query(name, TYPE.AAAA, 1, false, false);
+    if (!r) return null;
+    if (r.msg.rcode !== RCODE.NOERROR) return [];
+    return r.msg.answer
+      .filter((rr) => rr.type === TYPE.AAAA && rr.rdLen === 16)
+      .map((rr) => Buffer.from(r.wire.subarray(rr.rdOff, rr.rdOff + 16)));
+  } finally {
+    up.close();
+  }
+}
+
 export function formatServer(s: UpstreamServer): string {
   return net.isIPv6(s.address) ? `[${s.address}]:${s.port}` : `${s.address}:${s.port}`;
 }
@@ -119,6 +144,8 @@ export class Upstreams {
   private readonly pending = new Map<number, Pending>();
   private readonly tcpSockets = new Set<net.Socket>();
   private closed = false;
+  private readonly log: (line: string) => void;
+  private readonly lastComplaint = new Map<string, number>();
   readonly stats: UpstreamStats = { sent: 0, timeouts: 0, tcpRetries: 0, failovers: 0, badReplies: 0 };
 
   constructor(servers: UpstreamServer[], opts: UpstreamOptions = {}) {
@@ -128,6 +155,15 @@ export class Upstreams {
     this.attempts = opts.attempts ?? Math.max(2, servers.length * 2);
     this.socketCount = opts.sockets ?? 8;
     this.maxInflight = opts.maxInflight ?? 4096;
+    this.log = opts.log ?? (() => {});
+  }
+
+  private complain(server: UpstreamServer, what: string): void {
+    const key = formatServer(server);
+    const now = Date.now();
+    if (now - (this.lastComplaint.get(key) ?? -Infinity) < 60_000) return;
+    this.lastComplaint.set(key, now);
+    this.log(`upstream ${key} ${what}${this.servers.length > 1 ? '; trying the next one' : ''}`);
   }
 
   get list(): readonly UpstreamServer[] {
@@ -160,7 +196,10 @@ export class Upstreams {
       const server = this.servers[index];
       if (i > 0) this.stats.failovers++;
       const reply = await this.attempt(server, qname, qtype, qclass, cd, dnssecOk);
-      if (!reply) continue;
+      if (!reply) {
+        if (!this.closed) this.complain(server, `did not answer within ${this.timeoutMs} ms`);
+        continue;
+      }
       const rc = reply.msg.rcode;
       if ((rc === RCODE.SERVFAIL || rc === RCODE.REFUSED) && i + 1 < this.attempts && n > 1) {
         fallback ??= reply;

@@ -145,7 +145,10 @@ export function namesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Parses count records from off; null when any of them is malformed or runs off the end. */
+/**
+ * Parses count records from off into out; returns the offset after them, or -1 when one is
+ * malformed or runs off the end.
+ */
 export function walkRRs(buf: Buffer, off: number, count: number, out: RR[]): number {
   for (let i = 0; i < count; i++) {
     const start = off;
