@@ -170,6 +170,13 @@ export function isIllegalSource4(a: number): boolean {
   return top === 0 || top === 127 || top >= 224;
 }
 
+/** RFC 7915 §5.1 / RFC 4291 §2.5.2-§2.7: unspecified, loopback and multicast never source a packet. */
+export function isIllegalSource6(b: Uint8Array, off: number): boolean {
+  if (b[off] === 0xff) return true;
+  for (let i = 0; i < 15; i++) if (b[off + i] !== 0) return false;
+  return b[off + 15] <= 1;
+}
+
 export const POOL6_LENGTHS = [32, 40, 48, 56, 64, 96] as const;
 const WKP = parsePrefix6('64:ff9b::/96')!;
 

@@ -1,6 +1,7 @@
 // RFC 7915 §5: IPv6 -> IPv4. Extension headers before the upper layer are skipped, the IPv4
 // header is written right in front of the upper-layer header, so translation is in place.
 import { adjust, adjustPartial, copy, finish, fold, pseudo6, sum16, sumAddr4, sumAddr6 } from './checksum.js';
+import { isIllegalSource6 } from './addr.js';
 import { R } from './counters.js';
 import { sendIcmp6Error } from './errors.js';
 import { error6to4, hasLength6, info6to4, mtu6to4, pointer6to4 } from './icmp.js';
@@ -85,6 +86,8 @@ export function translate64(
   const icmpErr = nh === 58 && fragOff === 0 && l4len > 0 && buf[l4] < 128;
   const hairpin = (flags & FLAG.hairpin) !== 0;
 
+  // RFC 7915 §5.1 Source Address: illegal sources (::, ::1, multicast) are silently dropped.
+  if (!icmpErr && isIllegalSource6(buf, off + 8)) return t.drop(R.illegalSource);
   let dst4 = cfg.eamt.map6to4(buf, off + 24);
   let dstViaPool6 = false;
   if (dst4 === -1 && cfg.pool6 !== null) {
