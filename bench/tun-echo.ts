@@ -5,7 +5,10 @@
 //   ns A: tun 192.0.2.1/24 ==[ this process: read batch from A, writeBatch to B, and back ]== ns B: tun 192.0.2.2/24
 //   ns C: veth 198.51.100.1/24 ------------------------------------------------------- ns D: veth 198.51.100.2/24
 //
-// usage (root): node build/bench/tun-echo.js [--seconds N] [--streams N] [--json]
+// usage (root): node build/bench/tun-echo.js [--seconds N] [--streams N] [--rounds N] [--json]
+// The machines here are shared and noisy, so each setup runs --rounds times (interleaved) and the
+// table shows the median, with the spread; "bridge CPU" is this process's CPU time over the run
+// divided by the wall time (100% = one core).
 import { Lab } from '../test/helpers/netns.js';
 import { TunDevice, type OffloadName } from '../src-main/engine/tun/tun.js';
 
@@ -13,6 +16,8 @@ interface Result {
   setup: string;
   gbps: number;
   retransmits: number;
+  /** Bridge CPU as a fraction of one core; undefined for the veth baseline. */
+  cpu?: number;
   note: string;
 }
 
@@ -23,6 +28,7 @@ function arg(name: string, dflt: number): number {
 
 const seconds = arg('--seconds', 5);
 const streams = arg('--streams', 1);
+const rounds = arg('--rounds', 3);
 
 function run(lab: Lab, ns: string, cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -87,7 +93,11 @@ async function tunRun(lab: Lab, offloads: readonly OffloadName[] | undefined): P
     lab.exec(nsA, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'tbench0']);
     lab.exec(nsB, 'ip', ['addr', 'add', '192.0.2.2/24', 'dev', 'tbench0']);
     bridge(a, b);
+    const cpu0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
     const [gbps, retransmits] = await iperf(lab, nsA, nsB, '192.0.2.2');
+    const used = process.cpuUsage(cpu0);
+    const cpu = (used.user + used.system) / 1000 / (Number(process.hrtime.bigint() - t0) / 1e6);
     const sa = a.stats();
     const sb = b.stats();
     const pkts = sa.rxPackets + sb.rxPackets;
@@ -101,7 +111,7 @@ async function tunRun(lab: Lab, offloads: readonly OffloadName[] | undefined): P
       `${(pkts / Math.max(batches, 1)).toFixed(1)} pkts/batch` +
       (offloads ? `, offloads ${accepted}` : '') +
       (sa.txEagain + sb.txEagain ? `, EAGAIN ${sa.txEagain + sb.txEagain}` : '');
-    return { setup: `Node TUN bridge, ${label}`, gbps, retransmits, note };
+    return { setup: `Node TUN bridge, ${label}`, gbps, retransmits, cpu, note };
   } finally {
     a.close();
     b.close();
@@ -124,28 +134,41 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const lab = new Lab('tunb');
-  const results: Result[] = [];
+  const runs: Result[][] = [[], [], []];
   const cleanup = async () => {
     await lab.dispose();
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
-    results.push(await vethRun(lab));
-    results.push(await tunRun(lab, ['csum', 'tso4', 'tso6', 'tsoEcn', 'uso4', 'uso6']));
-    results.push(await tunRun(lab, undefined));
+    for (let r = 0; r < rounds; r++) {
+      runs[0].push(await vethRun(lab));
+      runs[1].push(await tunRun(lab, ['csum', 'tso4', 'tso6', 'tsoEcn', 'uso4', 'uso6']));
+      runs[2].push(await tunRun(lab, undefined));
+    }
   } finally {
     await cleanup();
   }
+  const median = (rs: Result[]): Result =>
+    [...rs].sort((x, y) => x.gbps - y.gbps)[Math.floor((rs.length - 1) / 2)];
   if (process.argv.includes('--json')) {
-    console.log(JSON.stringify({ seconds, streams, results }));
+    console.log(JSON.stringify({ seconds, streams, rounds, runs }));
     return;
   }
-  console.log(`iperf3 TCP, ${streams} stream(s), ${seconds} s (first second omitted), MTU 1500`);
-  console.log(`${'setup'.padEnd(34)} ${'Gbit/s'.padStart(7)} ${'retr'.padStart(6)}  notes`);
-  for (const r of results)
+  console.log(
+    `iperf3 TCP, ${streams} stream(s), ${seconds} s (first second omitted), MTU 1500, median of ${rounds} round(s)`,
+  );
+  console.log(
+    `${'setup'.padEnd(28)} ${'Gbit/s'.padStart(7)} ${'range'.padStart(13)} ${'retr'.padStart(6)} ${'bridge CPU'.padStart(10)}  notes`,
+  );
+  for (const rs of runs) {
+    const m = median(rs);
+    const g = rs.map((r) => r.gbps);
+    const range = `${Math.min(...g).toFixed(2)}-${Math.max(...g).toFixed(2)}`;
+    const cpu = m.cpu === undefined ? '-' : `${(m.cpu * 100).toFixed(0)}%`;
     console.log(
-      `${r.setup.padEnd(34)} ${r.gbps.toFixed(2).padStart(7)} ${String(r.retransmits).padStart(6)}  ${r.note}`,
+      `${m.setup.padEnd(28)} ${m.gbps.toFixed(2).padStart(7)} ${range.padStart(13)} ${String(m.retransmits).padStart(6)} ${cpu.padStart(10)}  ${m.note}`,
     );
+  }
 }
 
 main().catch((e: unknown) => {
