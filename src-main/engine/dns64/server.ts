@@ -328,7 +328,7 @@ export class Dns64Server {
 
   private onUdp(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     this.c.udpQueries++;
-    this.handle(msg, { udp: true, sock, port: rinfo.port, address: rinfo.address });
+    this.handle(msg, sock, rinfo, null);
   }
 
   private onTcp(sock: net.Socket): void {
@@ -353,7 +353,7 @@ export class Dns64Server {
         const frame = buf.subarray(2, 2 + len);
         buf = buf.subarray(2 + len);
         this.c.tcpQueries++;
-        this.handle(frame, { udp: false, conn });
+        this.handle(frame, null, null, conn);
         if (conn.inflight >= MAX_TCP_PIPELINE) sock.pause();
       }
     });
@@ -365,8 +365,26 @@ export class Dns64Server {
     sock.on('close', close);
   }
 
-  /** Parses a query, answers from the cache when it can, otherwise starts a resolution. */
-  private handle(msg: Buffer, sink: Sink): void {
+  /**
+   * Parses a query, answers from the cache when it can, otherwise starts a resolution. The
+   * reply address comes as separate arguments (not a Sink object) to keep the cache-hit path
+   * free of allocations of our own.
+   */
+  private handle(
+    msg: Buffer,
+    sock: dgram.Socket | null,
+    rinfo: dgram.RemoteInfo | null,
+    conn: TcpConn | null,
+  ): void {
+    const sink = (): Sink =>
+      conn
+        ? { udp: false, conn }
+        : {
+            udp: true,
+            sock: sock as dgram.Socket,
+            port: (rinfo as dgram.RemoteInfo).port,
+            address: (rinfo as dgram.RemoteInfo).address,
+          };
     this.c.queries++;
     if (msg.length < 12) {
       this.c.dropped++;
@@ -383,7 +401,7 @@ export class Dns64Server {
     const nameEnd = qd === 1 ? skipQuestionName(msg) : -1;
     const qEnd = nameEnd < 0 || nameEnd + 4 > msg.length ? -1 : nameEnd + 4;
     if (qEnd < 0) {
-      this.reject(msg, -1, sink, RCODE.FORMERR, null);
+      this.reject(msg, -1, sink(), RCODE.FORMERR, null);
       return;
     }
     // EDNS (RFC 6891): the common shape (just an OPT after the question) is read directly.
@@ -396,7 +414,7 @@ export class Dns64Server {
     const ar = msg.readUInt16BE(10);
     if (an === 0 && ns === 0 && ar === 0) {
       if (qEnd !== msg.length) {
-        this.reject(msg, qEnd, sink, RCODE.FORMERR, null);
+        this.reject(msg, qEnd, sink(), RCODE.FORMERR, null);
         return;
       }
     } else if (
@@ -415,7 +433,7 @@ export class Dns64Server {
     } else {
       const p = parseMessage(msg);
       if (!p) {
-        this.reject(msg, qEnd, sink, RCODE.FORMERR, null);
+        this.reject(msg, qEnd, sink(), RCODE.FORMERR, null);
         return;
       }
       if (p.opt) {
@@ -426,22 +444,23 @@ export class Dns64Server {
       }
     }
     const ednsInfo = edns ? { udpSize, dnssecOk } : null;
+    const ednsSize = edns ? udpSize : 0;
     if (version !== 0) {
       // RFC 6891 §6.1.3: BADVERS (16) is 1 in the extended RCODE with 0 in the header.
-      this.reject(msg, qEnd, sink, 0, ednsInfo, 1);
+      this.reject(msg, qEnd, sink(), 0, ednsInfo, 1);
       return;
     }
     if (opcode !== 0) {
-      this.reject(msg, qEnd, sink, RCODE.NOTIMP, ednsInfo);
+      this.reject(msg, qEnd, sink(), RCODE.NOTIMP, ednsInfo);
       return;
     }
     const qtype = msg.readUInt16BE(nameEnd);
     if (qtype === TYPE.OPT) {
-      this.reject(msg, qEnd, sink, RCODE.FORMERR, ednsInfo);
+      this.reject(msg, qEnd, sink(), RCODE.FORMERR, ednsInfo);
       return;
     }
     if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) {
-      this.reject(msg, qEnd, sink, RCODE.NOTIMP, ednsInfo);
+      this.reject(msg, qEnd, sink(), RCODE.NOTIMP, ednsInfo);
       return;
     }
     const cd = (flags & FLAG.CD) !== 0;
@@ -460,7 +479,22 @@ export class Dns64Server {
     const hit = this.cache.get(key, Date.now());
     if (hit) {
       this.c.cacheHits++;
-      this.respond(hit.wire, hit.extRcode, id, rd, msg, qEnd, ednsInfo, sink);
+      if (sock)
+        this.respond(
+          hit.wire,
+          hit.extRcode,
+          id,
+          rd,
+          msg,
+          qEnd,
+          ednsSize,
+          dnssecOk,
+          sock,
+          (rinfo as dgram.RemoteInfo).port,
+          (rinfo as dgram.RemoteInfo).address,
+          null,
+        );
+      else this.respond(hit.wire, hit.extRcode, id, rd, msg, qEnd, ednsSize, dnssecOk, null, 0, '', conn);
       return;
     }
     const q: Query = {
@@ -476,15 +510,16 @@ export class Dns64Server {
       dnssecOk,
     };
     const waiting = this.inflight.get(key);
+    const to = sink();
     if (waiting) {
       // Identical questions in flight share one resolution.
       this.c.coalesced++;
-      waiting.push({ q, sink });
-      if (!sink.udp) sink.conn.inflight++;
+      waiting.push({ q, sink: to });
+      if (!to.udp) to.conn.inflight++;
       return;
     }
-    const list = [{ q, sink }];
-    if (!sink.udp) sink.conn.inflight++;
+    const list = [{ q, sink: to }];
+    if (!to.udp) to.conn.inflight++;
     this.inflight.set(key, list);
     const gen = this.generation;
     this.resolve(q)
@@ -503,6 +538,7 @@ export class Dns64Server {
           }
           const qb = Buffer.alloc(12 + w.q.question.length);
           w.q.question.copy(qb, 12);
+          const ws = w.sink;
           this.respond(
             res.wire,
             res.extRcode,
@@ -510,8 +546,12 @@ export class Dns64Server {
             w.q.rd,
             qb,
             qb.length,
-            w.q.edns ? { udpSize: w.q.udpSize, dnssecOk: w.q.dnssecOk } : null,
-            w.sink,
+            w.q.edns ? w.q.udpSize : 0,
+            w.q.dnssecOk,
+            ws.udp ? ws.sock : null,
+            ws.udp ? ws.port : 0,
+            ws.udp ? ws.address : '',
+            ws.udp ? null : ws.conn,
           );
         }
       });
@@ -529,21 +569,26 @@ export class Dns64Server {
     rd: boolean,
     query: Buffer,
     qEnd: number,
-    edns: { udpSize: number; dnssecOk: boolean } | null,
-    sink: Sink,
+    /** The client's EDNS UDP size; 0 when it sent no OPT. */
+    ednsSize: number,
+    dnssecOk: boolean,
+    sock: dgram.Socket | null,
+    port: number,
+    address: string,
+    conn: TcpConn | null,
   ): void {
-    const optLen = edns ? 11 : 0;
+    const optLen = ednsSize ? 11 : 0;
     let len = wire.length + optLen;
     let out: Buffer;
-    const limit = sink.udp ? (edns ? edns.udpSize : 512) : 65535;
+    const limit = sock ? ednsSize || 512 : 65535;
     if (len <= limit) {
       out = Buffer.allocUnsafe(len);
       wire.copy(out);
       out.writeUInt16BE(id, 0);
       out[2] = (out[2] & 0xfe) | (rd ? 1 : 0);
       query.copy(out, 12, 12, qEnd);
-      if (edns) {
-        writeOpt(out, wire.length, EDNS_UDP_SIZE, edns.dnssecOk, extRcode);
+      if (ednsSize) {
+        writeOpt(out, wire.length, EDNS_UDP_SIZE, dnssecOk, extRcode);
         out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
       }
     } else {
@@ -556,20 +601,21 @@ export class Dns64Server {
       out[2] = (out[2] & 0xfe) | (rd ? 1 : 0) | (FLAG.TC >> 8);
       out.writeUInt16BE(1, 4);
       query.copy(out, 12, 12, qEnd);
-      if (edns) {
-        writeOpt(out, qEnd, EDNS_UDP_SIZE, edns.dnssecOk, extRcode);
+      if (ednsSize) {
+        writeOpt(out, qEnd, EDNS_UDP_SIZE, dnssecOk, extRcode);
         out.writeUInt16BE(1, 10);
       }
     }
-    this.send(out, sink);
+    if (sock) sock.send(out, port, address);
+    else if (conn) this.sendTcp(out, conn);
   }
 
   private send(out: Buffer, sink: Sink): void {
-    if (sink.udp) {
-      sink.sock.send(out, sink.port, sink.address);
-      return;
-    }
-    const { conn } = sink;
+    if (sink.udp) sink.sock.send(out, sink.port, sink.address);
+    else this.sendTcp(out, sink.conn);
+  }
+
+  private sendTcp(out: Buffer, conn: TcpConn): void {
     if (conn.closed || conn.sock.destroyed) return;
     // A client that stops reading is not allowed to make us buffer without end.
     if (conn.sock.writableLength > 1 << 20) {
