@@ -5,6 +5,20 @@ import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
 import { ConfigError, parseTranslatorConfig } from '../../engine/siit/config.js';
 import { readPcap, writePcap, PcapError } from '../../engine/siit/pcap.js';
 import { HEADROOM, Translator, VERDICT_NAMES } from '../../engine/siit/translator.js';
+import { REASONS } from '../../engine/siit/counters.js';
+
+function wrap(text: string, indent: string, width = 96): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(indent + line);
+  return lines.join('\n');
+}
 
 const help = `clatbar translate: run packets from a capture through the stateless translator (RFC 7915).
 
@@ -12,7 +26,7 @@ usage: clatbar translate --config CASE.json --in IN.pcap --out OUT.pcap [--verdi
 
 Each IPv4 packet of IN.pcap is translated to IPv6 and each IPv6 packet to IPv4, exactly as the
 CLAT engine's data path does, with no network access. OUT.pcap receives every packet the
-translator emits for each input, in input order: translations, IPv6 fragments, hairpinned
+translator emits for each input, in input order: translations, fragments, hairpinned
 packets (RFC 7757), and the ICMP errors the translator sends back itself (Time Exceeded,
 Fragmentation Needed / Packet Too Big, Parameter Problem, administratively prohibited).
 
@@ -50,6 +64,9 @@ example (a CLAT: NAT64 prefix plus the CLAT's own address as one EAM entry):
     "icmpSourceV4": "192.0.0.2",
     "icmpSourceV6": "2001:db8:1:2::c1a7"
   }
+
+drop reasons (the "reason" of dropped and icmp-error verdicts):
+${wrap(REASONS.slice(1).join(', '), '  ')}
 
 exit status: 0 when the capture was processed (whatever the verdicts), 1 on unreadable files or
 a bad configuration, 2 on usage errors.
