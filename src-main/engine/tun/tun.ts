@@ -296,6 +296,7 @@ export class TunDevice {
    * Stops reading, drops queued writes and closes the fd (a non-persistent device then
    * disappears). Safe from inside any callback of this device, and more than once. Returns how
    * many queued packets were dropped. Held batches stay readable (the ring is ordinary memory).
+   * Like a socket, an open device is never garbage-collected: close it.
    */
   close(): number {
     if (this.isClosed) return 0;
