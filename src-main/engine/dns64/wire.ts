@@ -280,14 +280,19 @@ function compressedRdata(type: number): 'name' | 'soa' | 'mx' | 'minfo' | null {
 }
 
 /**
- * Assembles a new message from pieces of others. Names are written uncompressed, so records
- * copied from another message stay valid wherever they land. Throws when the result would pass
- * 65535 bytes or a copied record is malformed; callers turn that into SERVFAIL.
+ * Assembles a new message from pieces of others. Names from other messages are expanded and
+ * compressed again against this message's own names (RFC 1035 §4.1.4), so copied records stay
+ * valid wherever they land, and answers stay as small as the upstream's (which matters for the
+ * 512-byte limit of clients without EDNS). Only owner names and the RDATA names RFC 3597 §4
+ * allows are compressed. Throws when the result would pass 65535 bytes or a copied record is
+ * malformed; callers turn that into SERVFAIL.
  */
 export class Builder {
   private buf = Buffer.allocUnsafe(512);
   private len = 12;
   private readonly counts = [0, 0, 0, 0];
+  /** Lowercased wire suffixes already written, and where. */
+  private readonly names = new Map<string, number>();
 
   constructor(id: number, flags: number) {
     this.buf.writeUInt16BE(id, 0);
@@ -322,19 +327,47 @@ export class Builder {
 
   /** Question section: raw question bytes (name + type + class). */
   question(raw: Uint8Array): void {
+    const at = this.len;
     this.bytes(raw);
+    const end = skipName(raw, 0);
+    if (end > 0) this.remember(Buffer.from(raw.subarray(0, end)), at);
     this.counts[0]++;
   }
 
-  private nameFrom(src: Buffer, off: number): void {
+  /** Records where each suffix of labels (a whole name) starts, for suffixes before limit. */
+  private remember(labels: Buffer, at: number, limit = labels.length): void {
+    for (let off = 0; off < limit && labels[off] !== 0 && at + off < 0x4000; off += labels[off] + 1) {
+      const key = lowerKey(labels, off);
+      if (!this.names.has(key)) this.names.set(key, at + off);
+    }
+  }
+
+  /** Writes wire labels (uncompressed, root-terminated), pointing at an earlier copy of a suffix. */
+  name(labels: Buffer, compress = true): void {
+    const at = this.len;
+    if (compress) {
+      for (let off = 0; off < labels.length && labels[off] !== 0; off += labels[off] + 1) {
+        const ptr = this.names.get(lowerKey(labels, off));
+        if (ptr === undefined) continue;
+        this.bytes(labels.subarray(0, off));
+        this.u16(0xc000 | ptr);
+        this.remember(labels, at, off);
+        return;
+      }
+    }
+    this.bytes(labels);
+    this.remember(labels, at);
+  }
+
+  private nameFrom(src: Buffer, off: number, compress: boolean): void {
     const n = readName(src, off);
     if (!n) throw new Error('malformed name');
-    this.bytes(n);
+    this.name(n, compress);
   }
 
   /** Copies a record of src into section (1 answer, 2 authority, 3 additional), names expanded. */
   copy(section: 1 | 2 | 3, src: Buffer, rr: RR, ttl = rr.ttl): void {
-    this.nameFrom(src, rr.start);
+    this.nameFrom(src, rr.start, true);
     this.u16(rr.type);
     this.u16(rr.klass);
     this.u32(ttl);
@@ -353,7 +386,7 @@ export class Builder {
       }
       const names = kind === 'soa' || kind === 'minfo' ? 2 : 1;
       for (let i = 0; i < names; i++) {
-        this.nameFrom(src, off);
+        this.nameFrom(src, off, true);
         off = skipName(src, off);
         if (off < 0 || off > end) throw new Error('malformed rdata');
       }
@@ -367,8 +400,8 @@ export class Builder {
   }
 
   /** A record with owner copied from src at ownerOff and the given type and RDATA. */
-  record(section: 1 | 2 | 3, owner: Uint8Array, type: number, ttl: number, rdata: Uint8Array): void {
-    this.bytes(owner);
+  record(section: 1 | 2 | 3, owner: Buffer, type: number, ttl: number, rdata: Uint8Array): void {
+    this.name(owner);
     this.u16(type);
     this.u16(CLASS_IN);
     this.u32(ttl);
@@ -387,6 +420,16 @@ export class Builder {
     for (let i = 0; i < 4; i++) this.buf.writeUInt16BE(this.counts[i], 4 + i * 2);
     return Buffer.from(this.buf.subarray(0, this.len));
   }
+}
+
+/** Map key of the name suffix at off: the rest of the labels, ASCII lowercased. */
+function lowerKey(labels: Uint8Array, off: number): string {
+  let k = '';
+  for (let i = off; i < labels.length; i++) {
+    const c = labels[i];
+    k += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+  }
+  return k;
 }
 
 /** Negative-caching TTL of a response: min(SOA TTL, SOA MINIMUM) of an authority SOA (RFC 2308 §5). */

@@ -67,3 +67,23 @@ test('the builder expands compressed names in copied records', () => {
   assert.equal(out.answers?.[1].name, 'foo.example');
   assert.equal(nameToText(readName(src, 12)!), 'www.example.');
 });
+
+test('the builder compresses names again against its own question and records', () => {
+  const q = packet.encode({
+    type: 'query',
+    id: 1,
+    questions: [{ type: 'AAAA', name: 'www.example', class: 'IN' }],
+  });
+  const b = new Builder(1, 0x8180);
+  b.question(q.subarray(12));
+  const owner = Buffer.from([3, 0x57, 0x57, 0x57, 7, ...Buffer.from('example'), 0]); // "WWW.example"
+  for (let i = 0; i < 3; i++) b.record(1, owner, TYPE.AAAA, 60, Buffer.alloc(16, i));
+  const out = b.finish();
+  // Each owner is a 2-byte pointer to the question's name: 12 + 17 + 3 * (2 + 10 + 16).
+  assert.equal(out.length, 12 + 17 + 3 * 28);
+  const d = packet.decode(out);
+  assert.deepEqual(
+    d.answers?.map((a) => a.name),
+    ['www.example', 'www.example', 'www.example'],
+  );
+});
