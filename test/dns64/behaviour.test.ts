@@ -381,3 +381,20 @@ function ip6arpa(b: Buffer): string {
   for (let i = 15; i >= 0; i--) n.push((b[i] & 15).toString(16), (b[i] >> 4).toString(16));
   return `${n.join('.')}.ip6.arpa`;
 }
+
+test('stop() with resolutions in flight ends them quietly', async (t) => {
+  if (!requires(t, { binaries: ['unbound'] })) return;
+  const silent = await silentResolver();
+  t.after(() => silent.close());
+  const d = await dns64(t, { upstreams: [{ address: '127.0.0.1', port: silent.port }], timeoutMs: 2000 });
+  if (!d) return;
+  const pending = ask(d, 'a-only.dns64.example', 'AAAA', { timeoutMs: 1000 }).catch((e: Error) => e);
+  const tcp = ask(d, 'a-only.dns64.example', 'A', { tcp: true, timeoutMs: 1000 }).catch((e: Error) => e);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(silent.received() >= 1);
+  await d.server.stop();
+  // No answer comes (the sockets are gone), and nothing throws in the background.
+  assert.ok((await pending) instanceof Error);
+  assert.ok((await tcp) instanceof Error);
+  await new Promise((r) => setTimeout(r, 200));
+});

@@ -153,6 +153,7 @@ export class Dns64Server {
   private upstreamDns64: boolean | null = null;
   private timers: NodeJS.Timeout[] = [];
   private started = false;
+  private stopped = false;
   private readonly c = {
     queries: 0,
     udpQueries: 0,
@@ -221,14 +222,17 @@ export class Dns64Server {
     sweep.unref();
     this.timers.push(sweep);
     if (this.mode === 'auto') {
-      void this.probe();
-      const t = setInterval(() => void this.probe(), this.opts.probeIntervalMs ?? 300_000);
+      const probe = (): void =>
+        void this.probe().catch((err: Error) => this.warn(`DNS64 probe failed: ${err.message}`));
+      probe();
+      const t = setInterval(probe, this.opts.probeIntervalMs ?? 300_000);
       t.unref();
       this.timers.push(t);
     }
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.up.close();
@@ -247,14 +251,14 @@ export class Dns64Server {
     this.log(`NAT64 prefix now ${prefix ? prefix.text : 'none (passing queries through)'}; cache flushed`);
     this.prefix = prefix;
     this.flush();
-    if (this.mode === 'auto' && this.started) void this.probe();
+    if (this.mode === 'auto' && this.started) void this.probe().catch(() => {});
   }
 
   setUpstreams(servers: UpstreamServer[]): void {
     this.up.setServers(servers);
     this.log(`upstream resolvers now ${servers.map(formatServer).join(', ')}; cache flushed`);
     this.flush();
-    if (this.mode === 'auto' && this.started) void this.probe();
+    if (this.mode === 'auto' && this.started) void this.probe().catch(() => {});
   }
 
   flush(): void {
@@ -529,6 +533,8 @@ export class Dns64Server {
       })
       .then((res) => {
         this.inflight.delete(key);
+        // Resolutions still running at stop() end here: the sockets are closed.
+        if (this.stopped) return;
         if (res.ttl > 0 && gen === this.generation)
           this.cache.set(key, res.wire, res.ttl, res.extRcode, Date.now());
         for (const w of list) {
@@ -554,7 +560,8 @@ export class Dns64Server {
             ws.udp ? null : ws.conn,
           );
         }
-      });
+      })
+      .catch((err: Error) => this.warn(`could not send an answer: ${err.message}`));
   }
 
   /**
@@ -741,7 +748,8 @@ export class Dns64Server {
   private async aaaa(q: Query): Promise<Result> {
     const prefix = this.prefix as Pref64;
     // §5.1.8: the A query goes out at the same time, so names without AAAA cost one round trip.
-    const aQuery = this.chased(q.qname, TYPE.A, q.dnssecOk);
+    // Caught here: when the AAAA answer settles things, nobody awaits this promise.
+    const aQuery = this.chased(q.qname, TYPE.A, q.dnssecOk).catch(() => null);
     const r1 = await this.chased(q.qname, TYPE.AAAA, q.dnssecOk);
     let negTtl: number | null = null;
     if (r1) {
