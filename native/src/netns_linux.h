@@ -55,4 +55,19 @@ class NetnsGuard {
   bool entered_ = false;
 };
 
+// What to do about a NetnsGuard failure, by its errno.
+inline const char* NetnsHint(int err) {
+  switch (err) {
+    case ENOENT:
+      return "no such network namespace (`ip netns list` shows the names)";
+    case EINVAL:
+      return "not a network namespace file (expected /run/netns/NAME or /proc/PID/ns/net)";
+    case EPERM:
+    case EACCES:
+      return "entering a network namespace needs root or CAP_SYS_ADMIN";
+    default:
+      return "";
+  }
+}
+
 }  // namespace clatbar

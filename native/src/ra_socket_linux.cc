@@ -45,10 +45,18 @@ class RaSocket : public Napi::ObjectWrap<RaSocket> {
     if (ifname_.empty() || ifname_.size() >= IFNAMSIZ) throw Napi::RangeError::New(env, "RaSocket: bad interface name");
     v = o.Get("netns");
     std::string netns = v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+    // Options are read (getters are JS) before the socket exists and before the thread enters
+    // the namespace, so a throwing getter leaks nothing and no JS runs in another namespace.
+    v = o.Get("onMessage");
+    if (v.IsFunction()) onMessage_ = Napi::Persistent(v.As<Napi::Function>());
+    v = o.Get("onError");
+    if (v.IsFunction()) onError_ = Napi::Persistent(v.As<Napi::Function>());
+    actx_ = std::make_unique<Napi::AsyncContext>(env, "clatbar.RaSocket");
+    if (napi_get_uv_event_loop(env, &loop_) != napi_ok) throw Napi::Error::New(env, "RaSocket: no libuv event loop");
     std::string what = "router advertisement socket on " + ifname_;
     {
       NetnsGuard ns(netns);
-      if (ns.error) throw ErrnoError(env, ns.error, ns.failedCall, what + " in " + netns);
+      if (ns.error) throw ErrnoError(env, ns.error, ns.failedCall, what + " in " + netns, NetnsHint(ns.error));
       ifindex_ = if_nametoindex(ifname_.c_str());
       if (ifindex_ == 0) throw ErrnoError(env, errno, "if_nametoindex", what, "no such interface");
       fd_ = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
@@ -90,12 +98,6 @@ class RaSocket : public Napi::ObjectWrap<RaSocket> {
         throw ErrnoError(env, e, s.call, what);
       }
     }
-    v = o.Get("onMessage");
-    if (v.IsFunction()) onMessage_ = Napi::Persistent(v.As<Napi::Function>());
-    v = o.Get("onError");
-    if (v.IsFunction()) onError_ = Napi::Persistent(v.As<Napi::Function>());
-    actx_ = std::make_unique<Napi::AsyncContext>(env, "clatbar.RaSocket");
-    napi_get_uv_event_loop(env, &loop_);
     Ref();
   }
 
@@ -178,6 +180,14 @@ class RaSocket : public Napi::ObjectWrap<RaSocket> {
     }
   }
 
+  // To onError, or an uncaught exception without a listener: never dropped.
+  void ReportError(Napi::Error err) {
+    if (onError_.IsEmpty())
+      napi_fatal_exception(Env(), err.Value());
+    else
+      Call(onError_, {err.Value()});
+  }
+
   static void OnPoll(uv_poll_t* h, int status, int events) {
     RaSocket* self = static_cast<RaSocket*>(h->data);
     if (!self || self->fd_ < 0) return;
@@ -186,11 +196,7 @@ class RaSocket : public Napi::ObjectWrap<RaSocket> {
     self->Ref();
     if (status < 0) {
       self->StopPoll();
-      Napi::Error e = ErrnoError(env, -status, "poll", "router advertisement socket on " + self->ifname_);
-      if (self->onError_.IsEmpty())
-        napi_fatal_exception(env, e.Value());
-      else
-        self->Call(self->onError_, {e.Value()});
+      self->ReportError(ErrnoError(env, -status, "poll", "router advertisement socket on " + self->ifname_));
     } else {
       // RAs are rare and small; drain what is there, one callback each.
       for (int i = 0; i < 64 && self->fd_ >= 0; i++) {
@@ -208,13 +214,8 @@ class RaSocket : public Napi::ObjectWrap<RaSocket> {
         ssize_t n = recvmsg(self->fd_, &msg, 0);
         if (n < 0) {
           if (errno == EINTR) continue;
-          if (errno != EAGAIN) {
-            Napi::Error e = ErrnoError(env, errno, "recvmsg", "router advertisement socket on " + self->ifname_);
-            if (self->onError_.IsEmpty())
-              napi_fatal_exception(env, e.Value());
-            else
-              self->Call(self->onError_, {e.Value()});
-          }
+          int e = errno;
+          if (e != EAGAIN) self->ReportError(ErrnoError(env, e, "recvmsg", "router advertisement socket on " + self->ifname_));
           break;
         }
         int hopLimit = -1;

@@ -110,6 +110,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     uint32_t maxPacket = num("maxPacket", kDefaultMaxPacket);
     wqLimit_ = num("writeQueueBytes", kDefaultWriteQueueBytes);
     faultEagain_ = num("faultEagainEvery", 0);
+    uint32_t sndbuf = num("sndbuf", 0);
     if (slots_ < 1 || slots_ > 65536 || batch_ < 1 || batch_ > 4096 || headroom > 4096 || maxPacket < 1280 ||
         maxPacket > 262144)
       throw Napi::RangeError::New(env, "Tun: slots 1..65536, batch 1..4096, headroom <= 4096, maxPacket 1280..262144");
@@ -118,86 +119,24 @@ class Tun : public Napi::ObjectWrap<Tun> {
 
     // The packet starts at the same 16-byte aligned offset in every slot whatever the vnet header
     // size, with the header immediately in front of it, so write() can send [hdr][packet] from
-    // where they sit.
+    // where they sit. One byte more than maxPacket: a read that fills the slot to the last byte
+    // may have been cut short (the TUN driver truncates to the buffer and says nothing), so such a
+    // packet is dropped, and every packet up to maxPacket still fits.
     packetOffset_ = RoundUp(headroom + kMaxVnetHdr, 16);
-    slotSize_ = RoundUp(packetOffset_ + maxPacket, 64);
+    slotSize_ = RoundUp(packetOffset_ + maxPacket + 1, 64);
     // Offsets handed to JS are uint32.
     if (static_cast<uint64_t>(slots_) * slotSize_ > (1ull << 31))
       throw Napi::RangeError::New(env, "Tun: slots * slot size must stay under 2 GiB");
 
-    std::string what = "open TUN device" + (name.empty() ? std::string() : " " + name);
-    {
-      NetnsGuard ns(netns);
-      if (ns.error)
-        throw ErrnoError(env, ns.error, ns.failedCall, what + " in " + netns,
-                         ns.error == ENOENT ? "no such network namespace" : kPermHint);
-      fd_ = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-      if (fd_ < 0) {
-        int e = errno;
-        throw ErrnoError(env, e, "open(/dev/net/tun)", what,
-                         e == ENOENT ? "the tun module is not loaded (modprobe tun) or /dev/net/tun is missing"
-                                     : "");
-      }
-      struct ifreq ifr;
-      std::memset(&ifr, 0, sizeof ifr);
-      ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0) | (mq_ ? IFF_MULTI_QUEUE : 0);
-      std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-      if (ioctl(fd_, TUNSETIFF, &ifr) != 0) {
-        int e = errno;
-        Fail();
-        const char* hint = e == EPERM   ? kPermHint
-                           : e == EBUSY ? "the device exists and is in use or was created with other flags "
-                                          "(multi-queue must match, and a single-queue device takes one opener)"
-                           : e == EINVAL ? "a device with this name exists but is not a TUN device with matching "
-                                           "flags (vnet_hdr, multi_queue), or the name is invalid"
-                                         : "";
-        throw ErrnoError(env, e, "ioctl(TUNSETIFF)", what, hint);
-      }
-      name_ = ifr.ifr_name;
-      what = "TUN device " + name_;
-      // The kernel's budget for written packets not yet consumed by the stack; writes past it
-      // fail with EAGAIN. Default INT_MAX (effectively never); smaller values bound memory.
-      if (uint32_t sndbuf = num("sndbuf", 0)) {
-        int v = static_cast<int>(sndbuf);
-        if (ioctl(fd_, TUNSETSNDBUF, &v) != 0) {
-          int e = errno;
-          Fail();
-          throw ErrnoError(env, e, "ioctl(TUNSETSNDBUF)", what);
-        }
-      }
-      if (vnet) {
-        int sz = static_cast<int>(vnetSize);
-        if (ioctl(fd_, TUNSETVNETHDRSZ, &sz) != 0) {
-          int e = errno;
-          Fail();
-          throw ErrnoError(env, e, "ioctl(TUNSETVNETHDRSZ)", what);
-        }
-        // Little-endian vnet header fields on every host, so the TS parser needs no byte-order
-        // switch; harmless (already LE) on x86 and arm64, where a kernel without the ioctl is fine.
-        int le = 1;
-        (void)ioctl(fd_, TUNSETVNETLE, &le);
-        vnetLen_ = vnetSize;
-        if (wantOffloads) offloads_ = ProbeOffloads(wantOffloads);
-      }
-      // The control socket is made in the same namespace as the device: SIOCSIFMTU and friends
-      // look the name up in the socket's namespace.
-      ctl_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-      if (ctl_ < 0) ctl_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-      if (ctl_ < 0) {
-        int e = errno;
-        Fail();
-        throw ErrnoError(env, e, "socket", what);
-      }
-      std::memset(&ifr, 0, sizeof ifr);
-      std::strncpy(ifr.ifr_name, name_.c_str(), IFNAMSIZ - 1);
-      if (ioctl(ctl_, SIOCGIFINDEX, &ifr) != 0) {
-        int e = errno;
-        Fail();
-        throw ErrnoError(env, e, "ioctl(SIOCGIFINDEX)", what);
-      }
-      ifindex_ = ifr.ifr_ifindex;
-    }
-
+    // Everything that reads the options object (a getter is JS, and JS must never run while this
+    // thread is in another namespace) or can fail without a system call comes before the device
+    // exists, so a failure here leaves no fd behind.
+    Napi::Value cb = o.Get("onPackets");
+    if (cb.IsFunction()) onPackets_ = Napi::Persistent(cb.As<Napi::Function>());
+    cb = o.Get("onDrain");
+    if (cb.IsFunction()) onDrain_ = Napi::Persistent(cb.As<Napi::Function>());
+    cb = o.Get("onError");
+    if (cb.IsFunction()) onError_ = Napi::Persistent(cb.As<Napi::Function>());
     // V8-owned memory (not an external buffer): Electron's memory cage forbids externals.
     Napi::ArrayBuffer ring = Napi::ArrayBuffer::New(env, static_cast<size_t>(slots_) * slotSize_);
     ring_ = static_cast<uint8_t*>(ring.Data());
@@ -209,18 +148,10 @@ class Tun : public Napi::ObjectWrap<Tun> {
     for (uint32_t i = slots_; i-- > 0;) free_.push_back(i);  // slot 0 on top: LIFO keeps it cache-warm
     inUse_.assign(slots_, 0);
     cur_.assign(batch_, 0);
-
-    Napi::Value cb = o.Get("onPackets");
-    if (cb.IsFunction()) onPackets_ = Napi::Persistent(cb.As<Napi::Function>());
-    cb = o.Get("onDrain");
-    if (cb.IsFunction()) onDrain_ = Napi::Persistent(cb.As<Napi::Function>());
-    cb = o.Get("onError");
-    if (cb.IsFunction()) onError_ = Napi::Persistent(cb.As<Napi::Function>());
     actx_ = std::make_unique<Napi::AsyncContext>(env, "clatbar.TunDevice");
-    if (napi_get_uv_event_loop(env, &loop_) != napi_ok) {
-      Fail();
-      throw Napi::Error::New(env, "Tun: no libuv event loop");
-    }
+    if (napi_get_uv_event_loop(env, &loop_) != napi_ok) throw Napi::Error::New(env, "Tun: no libuv event loop");
+
+    OpenDevice(env, name, netns, vnet ? vnetSize : 0, wantOffloads, sndbuf);
     // An open device is like an open socket: it stays alive until closed, even if JS drops it.
     Ref();
   }
@@ -237,6 +168,95 @@ class Tun : public Napi::ObjectWrap<Tun> {
     if (fd_ >= 0) ::close(fd_);
     if (ctl_ >= 0) ::close(ctl_);
     fd_ = ctl_ = -1;
+  }
+
+  // Creates or attaches the device (inside `netns` when given) and its control socket; on any
+  // failure closes what it opened and throws.
+  void OpenDevice(Napi::Env env, const std::string& name, const std::string& netns, uint32_t vnetSize,
+                  unsigned wantOffloads, uint32_t sndbuf) {
+    std::string what = "open TUN device" + (name.empty() ? std::string() : " " + name);
+    NetnsGuard ns(netns);
+    if (ns.error) throw ErrnoError(env, ns.error, ns.failedCall, what + " in " + netns, NetnsHint(ns.error));
+    // Saves errno, closes what is open, and throws; `hint` empty means the errno's usual advice.
+    auto fail = [&](const char* call, const char* hint = "") {
+      int e = errno;
+      Fail();
+      throw ErrnoError(env, e, call, what, hint);
+    };
+    fd_ = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd_ < 0) {
+      int e = errno;
+      fail("open(/dev/net/tun)",
+           e == ENOENT ? "the tun module is not loaded (modprobe tun) or /dev/net/tun is missing "
+                         "(a container needs the device passed in)"
+           : e == ENXIO || e == ENODEV
+               ? "the kernel has no TUN driver: modprobe tun, or use a kernel built with CONFIG_TUN"
+           : e == EPERM || e == EACCES
+               ? "needs root or CAP_NET_ADMIN (in a container, the device cgroup must also allow /dev/net/tun)"
+               : "");
+    }
+    struct ifreq ifr = Ifr(name);
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnetSize ? IFF_VNET_HDR : 0) | (mq_ ? IFF_MULTI_QUEUE : 0);
+    if (ioctl(fd_, TUNSETIFF, &ifr) != 0) {
+      int e = errno;
+      fail("ioctl(TUNSETIFF)",
+           e == EPERM    ? kPermHint
+           : e == EBUSY  ? "the device exists and is in use or was created with other flags "
+                           "(multi-queue must match, and a single-queue device takes one opener)"
+           : e == EINVAL ? "a device with this name exists but is not a TUN device with matching "
+                           "flags (vnet_hdr, multi_queue), or the name is invalid"
+           : e == ENOTTY ? "/dev/net/tun is not the TUN driver's device node"
+                         : "");
+    }
+    name_ = ifr.ifr_name;
+    what = "TUN device " + name_;
+    // The kernel's budget for written packets not yet consumed by the stack; writes past it
+    // fail with EAGAIN. Default INT_MAX (effectively never); smaller values bound memory.
+    if (sndbuf) {
+      int v = static_cast<int>(sndbuf);
+      if (ioctl(fd_, TUNSETSNDBUF, &v) != 0) fail("ioctl(TUNSETSNDBUF)");
+    }
+    if (vnetSize) {
+      int sz = static_cast<int>(vnetSize);
+      if (ioctl(fd_, TUNSETVNETHDRSZ, &sz) != 0) fail("ioctl(TUNSETVNETHDRSZ)");
+      // Little-endian vnet header fields on every host, so the TS parser needs no byte-order
+      // switch; harmless (already LE) on x86 and arm64, where a kernel without the ioctl is fine.
+      int le = 1;
+      (void)ioctl(fd_, TUNSETVNETLE, &le);
+      vnetLen_ = vnetSize;
+      if (wantOffloads) offloads_ = ProbeOffloads(wantOffloads);
+    }
+    // The control socket is made in the same namespace as the device: SIOCSIFMTU and friends
+    // look the name up in the socket's namespace.
+    ctl_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (ctl_ < 0) ctl_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (ctl_ < 0) fail("socket");
+    ifr = Ifr(name_);
+    if (ioctl(ctl_, SIOCGIFINDEX, &ifr) != 0) fail("ioctl(SIOCGIFINDEX)");
+    ifindex_ = ifr.ifr_ifindex;
+  }
+
+  static struct ifreq Ifr(const std::string& name) {
+    struct ifreq ifr;
+    std::memset(&ifr, 0, sizeof ifr);
+    std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+    return ifr;
+  }
+
+  // An interface ioctl on the control socket; on failure throws the errno with the hint given
+  // for it in `hints`, else the errno's usual advice.
+  struct Hint {
+    int err;
+    const char* text;
+  };
+  void CtlIoctl(Napi::Env env, unsigned long req, struct ifreq& ifr, const char* call, const std::string& what,
+                std::initializer_list<Hint> hints = {}) {
+    if (ioctl(ctl_, req, &ifr) == 0) return;
+    int e = errno;
+    std::string hint;
+    for (const Hint& h : hints)
+      if (h.err == e) hint = h.text;
+    throw ErrnoError(env, e, call, what, hint);
   }
 
   // TUNSETOFFLOAD replaces the whole set and rejects any bit it does not know, so offloads are
@@ -358,6 +378,16 @@ class Tun : public Napi::ObjectWrap<Tun> {
 
   void ReadBatch() {
     Napi::Env env = Env();
+    // JS can detach the ring (structuredClone or postMessage with a transfer list, or
+    // ArrayBuffer.prototype.transfer); its memory then belongs to someone else or is freed, and
+    // ring_ must not be written through again.
+    if (ringRef_.Value().IsDetached() || descRef_.Value().IsDetached()) {
+      reading_ = false;
+      ReportError(ErrnoError(env, EFAULT, "read", "TUN device " + name_,
+                             "its packet ring (device.buffer) was transferred or detached, so reading stopped; "
+                             "close the device and open it again"));
+      return;
+    }
     const uint32_t cap = slotSize_ - packetOffset_ + vnetLen_;
     uint32_t* off = desc_;
     uint32_t* len = desc_ + batch_;
@@ -373,6 +403,10 @@ class Tun : public Napi::ObjectWrap<Tun> {
         break;
       }
       if (static_cast<uint32_t>(r) <= vnetLen_) continue;
+      if (static_cast<uint32_t>(r) >= cap) {
+        rxTruncated_++;  // filled the slot to the last byte: cut short (see slotSize_)
+        continue;
+      }
       free_.pop_back();
       inUse_[slot] = 1;
       cur_[n] = slot;
@@ -438,7 +472,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
   // have moved within their slot (headroom use); each slot is freed once however often named.
   Napi::Value Release(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsNumber())
+    if (info.Length() < 2 || !IsUint32Array(info[0]) || !info[1].IsNumber())
       throw Napi::TypeError::New(env, "Tun.release(offsets: Uint32Array, count)");
     Napi::Uint32Array offs = info[0].As<Napi::Uint32Array>();
     uint32_t count = info[1].As<Napi::Number>().Uint32Value();
@@ -456,11 +490,13 @@ class Tun : public Napi::ObjectWrap<Tun> {
   // whether to go on with the rest.
   Napi::Value WriteBatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 5 || !info[0].IsTypedArray() || !info[1].IsTypedArray() || !info[2].IsTypedArray())
+    // The element types are checked, not assumed: a Uint8Array taken for a Uint32Array would be
+    // indexed four times past its end.
+    if (info.Length() < 5 || !info[0].IsTypedArray() ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !IsUint32Array(info[1]) ||
+        !IsUint32Array(info[2]) || !info[3].IsNumber() || !info[4].IsNumber())
       throw Napi::TypeError::New(env, "Tun.writeBatch(buf: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, start, count)");
     if (closed_) throw Closed(env, "write");
-    Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
-    if (ta.TypedArrayType() != napi_uint8_array) throw Napi::TypeError::New(env, "Tun.writeBatch: buf must be a Uint8Array");
     Napi::Uint8Array buf = info[0].As<Napi::Uint8Array>();
     Napi::Uint32Array offs = info[1].As<Napi::Uint32Array>();
     Napi::Uint32Array lens = info[2].As<Napi::Uint32Array>();
@@ -489,7 +525,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
           int e = errno;
           if (e == EAGAIN) break;
           txErrors_++;
-          Napi::Error err = WriteError(env, e, i);
+          Napi::Error err = WriteError(env, e, "packet " + std::to_string(i));
           err.Set("index", Napi::Number::New(env, i));
           err.Set("written", Napi::Number::New(env, i - start));
           throw err;
@@ -524,8 +560,13 @@ class Tun : public Napi::ObjectWrap<Tun> {
     return write(fd_, p, l);
   }
 
-  Napi::Error WriteError(Napi::Env env, int e, uint32_t index) {
-    std::string what = "TUN device " + name_ + ": packet " + std::to_string(index);
+  static bool IsUint32Array(const Napi::Value& v) {
+    return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint32_array;
+  }
+
+  // `which`: "packet 3" for writeBatch, "a queued packet" for the retry queue.
+  Napi::Error WriteError(Napi::Env env, int e, const std::string& which) {
+    std::string what = "TUN device " + name_ + ": " + which;
     const char* hint = e == EINVAL ? "the kernel rejected it: not a well-formed IPv4/IPv6 packet, or its virtio-net "
                                      "header does not match it (gso_type, hdr_len, csum_start/csum_offset)"
                        : e == EIO  ? "the interface is down or this queue is detached; bring the link up"
@@ -546,7 +587,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
         wqBytes_ -= v.size();
         wq_.pop_front();
         txErrors_++;
-        ReportError(WriteError(env, e, 0));
+        ReportError(WriteError(env, e, "a queued packet"));
         continue;
       }
       txPackets_++;
@@ -563,25 +604,18 @@ class Tun : public Napi::ObjectWrap<Tun> {
   Napi::Value SetMtu(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (closed_) throw Closed(env, "SIOCSIFMTU");
-    struct ifreq ifr;
-    std::memset(&ifr, 0, sizeof ifr);
-    std::strncpy(ifr.ifr_name, name_.c_str(), IFNAMSIZ - 1);
+    struct ifreq ifr = Ifr(name_);
     ifr.ifr_mtu = info[0].As<Napi::Number>().Int32Value();
-    if (ioctl(ctl_, SIOCSIFMTU, &ifr) != 0) {
-      int e = errno;
-      throw ErrnoError(env, e, "ioctl(SIOCSIFMTU)", "set MTU of " + name_ + " to " + std::to_string(ifr.ifr_mtu),
-                       e == EINVAL ? "MTU out of range for a TUN device (68..65535; 1280 or more for IPv6)" : "");
-    }
+    CtlIoctl(env, SIOCSIFMTU, ifr, "ioctl(SIOCSIFMTU)", "set MTU of " + name_ + " to " + std::to_string(ifr.ifr_mtu),
+             {{EINVAL, "MTU out of range for a TUN device (68..65535; 1280 or more for IPv6)"}});
     return env.Undefined();
   }
 
   Napi::Value GetMtu(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (closed_) throw Closed(env, "SIOCGIFMTU");
-    struct ifreq ifr;
-    std::memset(&ifr, 0, sizeof ifr);
-    std::strncpy(ifr.ifr_name, name_.c_str(), IFNAMSIZ - 1);
-    if (ioctl(ctl_, SIOCGIFMTU, &ifr) != 0) throw ErrnoError(env, errno, "ioctl(SIOCGIFMTU)", "get MTU of " + name_);
+    struct ifreq ifr = Ifr(name_);
+    CtlIoctl(env, SIOCGIFMTU, ifr, "ioctl(SIOCGIFMTU)", "get MTU of " + name_);
     return Napi::Number::New(env, ifr.ifr_mtu);
   }
 
@@ -589,25 +623,22 @@ class Tun : public Napi::ObjectWrap<Tun> {
     Napi::Env env = info.Env();
     if (closed_) throw Closed(env, "SIOCSIFFLAGS");
     bool up = info[0].ToBoolean().Value();
-    struct ifreq ifr;
-    std::memset(&ifr, 0, sizeof ifr);
-    std::strncpy(ifr.ifr_name, name_.c_str(), IFNAMSIZ - 1);
-    if (ioctl(ctl_, SIOCGIFFLAGS, &ifr) != 0) throw ErrnoError(env, errno, "ioctl(SIOCGIFFLAGS)", "bring " + name_ + (up ? " up" : " down"));
+    std::string what = "bring " + name_ + (up ? " up" : " down");
+    struct ifreq ifr = Ifr(name_);
+    CtlIoctl(env, SIOCGIFFLAGS, ifr, "ioctl(SIOCGIFFLAGS)", what);
     if (up)
       ifr.ifr_flags |= IFF_UP;
     else
       ifr.ifr_flags &= ~IFF_UP;
-    if (ioctl(ctl_, SIOCSIFFLAGS, &ifr) != 0) throw ErrnoError(env, errno, "ioctl(SIOCSIFFLAGS)", "bring " + name_ + (up ? " up" : " down"));
+    CtlIoctl(env, SIOCSIFFLAGS, ifr, "ioctl(SIOCSIFFLAGS)", what);
     return env.Undefined();
   }
 
   Napi::Value IsUp(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (closed_) throw Closed(env, "SIOCGIFFLAGS");
-    struct ifreq ifr;
-    std::memset(&ifr, 0, sizeof ifr);
-    std::strncpy(ifr.ifr_name, name_.c_str(), IFNAMSIZ - 1);
-    if (ioctl(ctl_, SIOCGIFFLAGS, &ifr) != 0) throw ErrnoError(env, errno, "ioctl(SIOCGIFFLAGS)", "read flags of " + name_);
+    struct ifreq ifr = Ifr(name_);
+    CtlIoctl(env, SIOCGIFFLAGS, ifr, "ioctl(SIOCGIFFLAGS)", "read flags of " + name_);
     return Napi::Boolean::New(env, (ifr.ifr_flags & IFF_UP) != 0);
   }
 
@@ -617,6 +648,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     o.Set("rxPackets", static_cast<double>(rxPackets_));
     o.Set("rxBytes", static_cast<double>(rxBytes_));
     o.Set("rxBatches", static_cast<double>(rxBatches_));
+    o.Set("rxTruncated", static_cast<double>(rxTruncated_));
     o.Set("txPackets", static_cast<double>(txPackets_));
     o.Set("txBytes", static_cast<double>(txBytes_));
     o.Set("txQueued", static_cast<double>(txQueued_));
@@ -673,7 +705,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
   size_t wqBytes_ = 0, wqLimit_ = kDefaultWriteQueueBytes;
   uint32_t faultEagain_ = 0;
   uint64_t writeCount_ = 0;
-  uint64_t rxPackets_ = 0, rxBytes_ = 0, rxBatches_ = 0, txPackets_ = 0, txBytes_ = 0, txQueued_ = 0,
+  uint64_t rxPackets_ = 0, rxBytes_ = 0, rxBatches_ = 0, rxTruncated_ = 0, txPackets_ = 0, txBytes_ = 0, txQueued_ = 0,
            txEagain_ = 0, txErrors_ = 0;
 };
 

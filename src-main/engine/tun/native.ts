@@ -79,6 +79,8 @@ export interface TunStats {
   rxPackets: number;
   rxBytes: number;
   rxBatches: number;
+  /** Packets longer than a slot holds (`maxPacket`), dropped rather than delivered cut short. */
+  rxTruncated: number;
   txPackets: number;
   txBytes: number;
   /** Packets that met EAGAIN and were queued for later (all of them were, or were refused). */

@@ -120,9 +120,12 @@ export class RaSocket {
   }
 
   private receive(payload: Buffer, source: string, hopLimit: number, ifindex: number): void {
-    // RFC 4861 §6.1.2: hop limit 255 (not forwarded) and a link-local source.
+    // RFC 4861 §6.1.2: hop limit 255 (not forwarded) and a link-local source. The interface is
+    // checked too: a message queued in the instant between socket() and SO_BINDTODEVICE may have
+    // come in on another link (and lacks the packet info, so its ifindex reads 0).
     const linkLocal = /^fe[89ab][0-9a-f]:/i.test(source);
-    const parsed = hopLimit === 255 && linkLocal ? parseRouterAdvertisement(payload) : undefined;
+    const ok = hopLimit === 255 && linkLocal && ifindex === this.ifindex;
+    const parsed = ok ? parseRouterAdvertisement(payload) : undefined;
     if (!parsed) {
       this.invalid++;
       return;

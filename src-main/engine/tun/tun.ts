@@ -115,10 +115,12 @@ export class TunDevice {
 
   private constructor(opts: TunOpenOptions) {
     const Tun = nativeFeature('Tun');
-    const flags = loadNative().offloadFlags!;
+    // A back end without virtio-net headers (utun, Wintun) has no offload flags: every wish
+    // is then refused and every offload reads false (docs/native.md).
+    const flags: Partial<Record<OffloadName, number>> = loadNative().offloadFlags ?? {};
     const wanted = opts.offloads === 'all' ? OFFLOAD_NAMES : (opts.offloads ?? []);
     let mask = 0;
-    for (const o of wanted) mask |= flags[o];
+    for (const o of wanted) mask |= flags[o] ?? 0;
     this.native = new Tun({
       name: opts.name ?? '',
       vnetHdr: Boolean(opts.vnetHdr) || mask !== 0,
@@ -145,7 +147,7 @@ export class TunDevice {
     this.vnetHdrLen = info.vnetHdrLen;
     this.multiQueue = info.multiQueue;
     this.offloads = Object.fromEntries(
-      OFFLOAD_NAMES.map((o) => [o, (info.offloads & flags[o]) !== 0]),
+      OFFLOAD_NAMES.map((o) => [o, (info.offloads & (flags[o] ?? 0)) !== 0]),
     ) as OffloadSet;
     this.buffer = new Uint8Array(info.ring);
     this.headroom = info.packetOffset - info.vnetHdrLen;
@@ -247,7 +249,8 @@ export class TunDevice {
         start += skipped;
         count -= skipped;
         this.emitError(e);
-        if (count === 0) return taken;
+        // The listener may have closed the device (it went away): the rest is not taken.
+        if (count === 0 || this.isClosed) return taken;
       }
     }
   }

@@ -1,0 +1,199 @@
+// Edge cases of the TUN addon found in review: packets larger than a slot, a ring detached from
+// under the reader, an error listener closing the device mid-write, option getters running while
+// the thread is in another namespace, argument types the native side must not trust, and errors
+// for a missing TUN driver or a path that is not a network namespace.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+import { Lab } from '../helpers/netns.js';
+import { requires } from '../helpers/env.js';
+import { TunDevice } from '../../src-main/engine/tun/tun.js';
+import { RaSocket } from '../../src-main/engine/tun/ra-socket.js';
+import { isSysError, loadNative, type SysError } from '../../src-main/engine/tun/native.js';
+import { get16, nodeIn, parseIp } from './tun-packets.js';
+
+const need = { root: true, tun: true };
+
+/** Sends UDP datagrams of the given payload sizes from 192.0.2.1 to 192.0.2.2, in order. */
+async function sendUdp(lab: Lab, ns: string, sizes: number[]): Promise<void> {
+  await nodeIn(
+    lab,
+    ns,
+    `const s = require('dgram').createSocket('udp4');
+     const sizes = ${JSON.stringify(sizes)};
+     s.bind(0, '192.0.2.1', () => {
+       let left = sizes.length;
+       for (const n of sizes) s.send(Buffer.alloc(n, 0x61), 9000, '192.0.2.2', () => { if (--left === 0) s.close(); });
+     });`,
+  ).done;
+}
+
+test('a packet larger than maxPacket is dropped and counted, never delivered cut short', async (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('trunc');
+  // Slots for 1280-byte packets on a 1500-byte link: the kernel would hand over a 1428-byte
+  // datagram cut to whatever fits, and say nothing about it.
+  const dev = TunDevice.open({ name: 'tuntr0', netns: ns, mtu: 1500, up: true, maxPacket: 1280 });
+  t.after(() => dev.close());
+  lab.exec(ns, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'tuntr0']);
+  const udp: { len: number; ipLen: number }[] = [];
+  dev.onPackets((b) => {
+    for (let i = 0; i < b.count; i++) {
+      const p = b.buffer.subarray(b.offsets[i], b.offsets[i] + b.lengths[i]);
+      if (p[0] >> 4 === 4 && parseIp(p).proto === 17) udp.push({ len: b.lengths[i], ipLen: get16(p, 2) });
+    }
+  });
+  // 1252 + 28 = 1280 fits exactly; 1400 + 28 does not; 100 + 28 does.
+  await sendUdp(lab, ns, [1252, 1400, 100]);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(
+    udp.map((u) => u.len),
+    [1280, 128],
+  );
+  for (const u of udp) assert.equal(u.len, u.ipLen, 'delivered length matches the IPv4 total length');
+  assert.equal(dev.stats().rxTruncated, 1);
+});
+
+test('a detached ring stops reading with an error instead of being written into', async (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('detach');
+  const dev = TunDevice.open({ name: 'tundet0', netns: ns, up: true, slots: 4, maxPacket: 1500 });
+  t.after(() => dev.close());
+  lab.exec(ns, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'tundet0']);
+  const errors: SysError[] = [];
+  dev.onError((e) => errors.push(e));
+  let batches = 0;
+  dev.onPackets(() => batches++);
+  // Transferring the ring moves its memory to another owner; the device must not write there.
+  const ring = dev.buffer.buffer as ArrayBuffer;
+  const moved = new Uint8Array(structuredClone(ring, { transfer: [ring] }));
+  assert.equal(dev.buffer.byteLength, 0);
+  await sendUdp(lab, ns, [100]);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(batches, 0);
+  assert.ok(
+    moved.every((x) => x === 0),
+    'nothing written into the transferred memory',
+  );
+  assert.equal(errors.length, 1);
+  assert.match(errors[0].message, /ring .*detached.*close the device/);
+});
+
+test('an error listener may close the device in the middle of writeBatch', (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('wclose');
+  const dev = TunDevice.open({ name: 'tunwc0', netns: ns, up: true });
+  t.after(() => dev.close());
+  const codes: string[] = [];
+  // What the CLAT data path does: a device that went away is closed from its error listener.
+  dev.onError((e) => {
+    codes.push(e.code);
+    dev.close();
+  });
+  lab.exec(ns, 'ip', ['link', 'del', 'tunwc0']);
+  const buf = new Uint8Array(300);
+  const taken = dev.writeBatch(buf, Uint32Array.of(0, 100, 200), Uint32Array.of(28, 28, 28));
+  assert.deepEqual(codes, ['EBADFD']);
+  assert.equal(taken, 1, 'the rejected packet was taken; the rest were not');
+  assert.equal(dev.closed, true);
+});
+
+test('options are read before the thread enters the namespace', (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('getter');
+  const Tun = loadNative().Tun!;
+  const here = readlinkSync('/proc/thread-self/ns/net');
+  const seen: string[] = [];
+  // A getter is JS; if it ran while the main thread was in `ns`, anything it did (open a
+  // socket, say) would land in the wrong namespace.
+  const opts = {
+    name: 'tunget0',
+    netns: `/run/netns/${ns}`,
+    get sndbuf() {
+      seen.push(readlinkSync('/proc/thread-self/ns/net'));
+      return 0;
+    },
+  };
+  const dev = new Tun(opts);
+  dev.close();
+  assert.ok(seen.length > 0);
+  assert.deepEqual(new Set(seen), new Set([here]));
+});
+
+test('writeBatch and release refuse offsets and lengths that are not Uint32Array', (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('types');
+  const dev = TunDevice.open({ name: 'tunty0', netns: ns });
+  t.after(() => dev.close());
+  const Tun = loadNative().Tun!;
+  const raw = new Tun({ name: 'tunty1', netns: `/run/netns/${ns}` });
+  t.after(() => raw.close());
+  const buf = new Uint8Array(64);
+  // A Uint8Array of 4 elements read as 4 uint32 would run 12 bytes past its end.
+  const bytes = new Uint8Array(4);
+  assert.throws(
+    () => raw.writeBatch(buf, bytes as unknown as Uint32Array, Uint32Array.of(1, 1, 1, 1), 0, 4),
+    TypeError,
+  );
+  assert.throws(
+    () => raw.writeBatch(buf, Uint32Array.of(0, 0, 0, 0), bytes as unknown as Uint32Array, 0, 4),
+    TypeError,
+  );
+  assert.throws(() => raw.release(bytes as unknown as Uint32Array, 4), TypeError);
+});
+
+test('a missing TUN driver and a path that is no network namespace get errors that say so', (t) => {
+  if (!requires(t, { ...need, binaries: ['unshare', 'mknod'] })) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('nodrv');
+  // A kernel without the TUN driver: /dev/net/tun is a device node nothing answers (ENXIO).
+  // Made in a private mount namespace, so the real node is untouched.
+  const tunJs = new URL('../../src-main/engine/tun/tun.js', import.meta.url).pathname;
+  const script = `import(${JSON.stringify(tunJs)}).then(({ TunDevice }) => {
+      try { TunDevice.open({ name: 'tunnd0' }); console.log('opened'); }
+      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }
+    });`;
+  const r = spawnSync(
+    'unshare',
+    [
+      '-m',
+      'sh',
+      '-c',
+      'mount --make-rprivate / && d=$(mktemp -d) && mknod "$d/tun" c 240 250 && ' +
+        'mount --bind "$d/tun" /dev/net/tun && exec "$0" --input-type=module -e "$1"',
+      process.execPath,
+      script,
+    ],
+    { encoding: 'utf8' },
+  );
+  const e = JSON.parse(r.stdout) as { code: string; message: string };
+  assert.equal(e.code, 'ENXIO', r.stderr);
+  assert.match(e.message, /no TUN driver.*modprobe tun/);
+  assert.doesNotMatch(e.message, /interface does not exist/);
+
+  // A namespace file of another kind: setns refuses it with EINVAL, which is no permission problem.
+  const notNet = (err: unknown) =>
+    isSysError(err) &&
+    err.code === 'EINVAL' &&
+    /not a network namespace/.test(err.message) &&
+    !/root/.test(err.message);
+  assert.throws(() => TunDevice.open({ name: 'tunnd1', netns: '/proc/self/ns/mnt' }), notNet);
+  assert.throws(() => RaSocket.open({ ifname: 'lo', netns: '/proc/self/ns/mnt' }), notNet);
+  assert.throws(
+    () => RaSocket.open({ ifname: 'lo', netns: `${ns}-missing` }),
+    (err: unknown) =>
+      isSysError(err) && err.code === 'ENOENT' && /no such network namespace/.test(err.message),
+  );
+});
