@@ -134,6 +134,7 @@ const NO_SOA_TTL = 600;
 const MAX_TCP_PIPELINE = 64;
 const IPV4ONLY_ARPA = 'ipv4only.arpa.';
 const MAX_CHASE = 8;
+const MAX_WAITERS = 1000;
 
 export class Dns64Server {
   private prefix: Pref64 | null;
@@ -516,7 +517,13 @@ export class Dns64Server {
     const waiting = this.inflight.get(key);
     const to = sink();
     if (waiting) {
-      // Identical questions in flight share one resolution.
+      // Identical questions in flight share one resolution. A flood of them while the upstream
+      // is slow must not grow memory without bound: past MAX_WAITERS they are dropped, and the
+      // clients' own retries find the answer in the cache.
+      if (waiting.length >= MAX_WAITERS) {
+        this.c.dropped++;
+        return;
+      }
       this.c.coalesced++;
       waiting.push({ q, sink: to });
       if (!to.udp) to.conn.inflight++;
