@@ -381,15 +381,6 @@ export class Dns64Server {
     rinfo: dgram.RemoteInfo | null,
     conn: TcpConn | null,
   ): void {
-    const sink = (): Sink =>
-      conn
-        ? { udp: false, conn }
-        : {
-            udp: true,
-            sock: sock as dgram.Socket,
-            port: (rinfo as dgram.RemoteInfo).port,
-            address: (rinfo as dgram.RemoteInfo).address,
-          };
     this.c.queries++;
     if (msg.length < 12) {
       this.c.dropped++;
@@ -406,7 +397,7 @@ export class Dns64Server {
     const nameEnd = qd === 1 ? skipQuestionName(msg) : -1;
     const qEnd = nameEnd < 0 || nameEnd + 4 > msg.length ? -1 : nameEnd + 4;
     if (qEnd < 0) {
-      this.reject(msg, -1, sink(), RCODE.FORMERR, null);
+      this.reject(msg, -1, makeSink(sock, rinfo, conn), RCODE.FORMERR, 0, false);
       return;
     }
     // EDNS (RFC 6891): the common shape (just an OPT after the question) is read directly.
@@ -419,7 +410,7 @@ export class Dns64Server {
     const ar = msg.readUInt16BE(10);
     if (an === 0 && ns === 0 && ar === 0) {
       if (qEnd !== msg.length) {
-        this.reject(msg, qEnd, sink(), RCODE.FORMERR, null);
+        this.reject(msg, qEnd, makeSink(sock, rinfo, conn), RCODE.FORMERR, 0, false);
         return;
       }
     } else if (
@@ -438,7 +429,7 @@ export class Dns64Server {
     } else {
       const p = parseMessage(msg);
       if (!p) {
-        this.reject(msg, qEnd, sink(), RCODE.FORMERR, null);
+        this.reject(msg, qEnd, makeSink(sock, rinfo, conn), RCODE.FORMERR, 0, false);
         return;
       }
       if (p.opt) {
@@ -448,24 +439,23 @@ export class Dns64Server {
         dnssecOk = (msg[p.opt.ttlOff + 2] & 0x80) !== 0;
       }
     }
-    const ednsInfo = edns ? { udpSize, dnssecOk } : null;
     const ednsSize = edns ? udpSize : 0;
     if (version !== 0) {
       // RFC 6891 §6.1.3: BADVERS (16) is 1 in the extended RCODE with 0 in the header.
-      this.reject(msg, qEnd, sink(), 0, ednsInfo, 1);
+      this.reject(msg, qEnd, makeSink(sock, rinfo, conn), 0, ednsSize, dnssecOk, 1);
       return;
     }
     if (opcode !== 0) {
-      this.reject(msg, qEnd, sink(), RCODE.NOTIMP, ednsInfo);
+      this.reject(msg, qEnd, makeSink(sock, rinfo, conn), RCODE.NOTIMP, ednsSize, dnssecOk);
       return;
     }
     const qtype = msg.readUInt16BE(nameEnd);
     if (qtype === TYPE.OPT) {
-      this.reject(msg, qEnd, sink(), RCODE.FORMERR, ednsInfo);
+      this.reject(msg, qEnd, makeSink(sock, rinfo, conn), RCODE.FORMERR, ednsSize, dnssecOk);
       return;
     }
     if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) {
-      this.reject(msg, qEnd, sink(), RCODE.NOTIMP, ednsInfo);
+      this.reject(msg, qEnd, makeSink(sock, rinfo, conn), RCODE.NOTIMP, ednsSize, dnssecOk);
       return;
     }
     const cd = (flags & FLAG.CD) !== 0;
@@ -515,7 +505,7 @@ export class Dns64Server {
       dnssecOk,
     };
     const waiting = this.inflight.get(key);
-    const to = sink();
+    const to = makeSink(sock, rinfo, conn);
     if (waiting) {
       // Identical questions in flight share one resolution. A flood of them while the upstream
       // is slow must not grow memory without bound: past MAX_WAITERS they are dropped, and the
@@ -650,12 +640,14 @@ export class Dns64Server {
     qEnd: number,
     sink: Sink,
     rcode: number,
-    edns: { udpSize: number; dnssecOk: boolean } | null,
+    /** The client's EDNS UDP size; 0 when it sent no OPT. */
+    ednsSize: number,
+    dnssecOk: boolean,
     extRcode = 0,
   ): void {
     if (rcode === RCODE.FORMERR) this.c.formerr++;
     const qLen = qEnd > 0 ? qEnd - 12 : 0;
-    const out = Buffer.alloc(12 + qLen + (edns ? 11 : 0));
+    const out = Buffer.alloc(12 + qLen + (ednsSize ? 11 : 0));
     msg.copy(out, 0, 0, 2);
     const flags = msg.readUInt16BE(2);
     out.writeUInt16BE(
@@ -666,8 +658,8 @@ export class Dns64Server {
       out.writeUInt16BE(1, 4);
       msg.copy(out, 12, 12, qEnd);
     }
-    if (edns) {
-      writeOpt(out, 12 + qLen, EDNS_UDP_SIZE, edns.dnssecOk, extRcode);
+    if (ednsSize) {
+      writeOpt(out, 12 + qLen, EDNS_UDP_SIZE, dnssecOk, extRcode);
       out.writeUInt16BE(1, 10);
     }
     this.send(out, sink);
@@ -892,6 +884,16 @@ export class Dns64Server {
     this.c.ptrSynthesized++;
     return { wire: out, ttl: cacheTtl(out), extRcode: msg.opt ? wire[msg.opt.ttlOff] : 0 };
   }
+}
+
+function makeSink(sock: dgram.Socket | null, rinfo: dgram.RemoteInfo | null, conn: TcpConn | null): Sink {
+  if (conn) return { udp: false, conn };
+  return {
+    udp: true,
+    sock: sock as dgram.Socket,
+    port: (rinfo as dgram.RemoteInfo).port,
+    address: (rinfo as dgram.RemoteInfo).address,
+  };
 }
 
 /**
