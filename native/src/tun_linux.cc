@@ -210,6 +210,21 @@ class Tun : public Napi::ObjectWrap<Tun> {
     }
     name_ = ifr.ifr_name;
     what = "TUN device " + name_;
+    // Attaching a later queue of a multi-queue device keeps the flags of the first queue,
+    // whatever this open asked for; with another vnet header setting every packet would be
+    // misread by 10 bytes, so ask the device what it really does.
+    if (mq_) {
+      struct ifreq got = Ifr(name_);
+      if (ioctl(fd_, TUNGETIFF, &got) != 0) fail("ioctl(TUNGETIFF)");
+      if ((got.ifr_flags & IFF_VNET_HDR) != (ifr.ifr_flags & IFF_VNET_HDR)) {
+        errno = EINVAL;
+        fail("ioctl(TUNSETIFF)", got.ifr_flags & IFF_VNET_HDR
+                                     ? "other queues of this multi-queue device use a vnet header: open every "
+                                       "queue with the same vnetHdr/offloads"
+                                     : "other queues of this multi-queue device use no vnet header: open every "
+                                       "queue with the same vnetHdr/offloads");
+      }
+    }
     // The kernel's budget for written packets not yet consumed by the stack; writes past it
     // fail with EAGAIN. Default INT_MAX (effectively never); smaller values bound memory.
     if (sndbuf) {

@@ -197,3 +197,28 @@ test('a missing TUN driver and a path that is no network namespace get errors th
       isSysError(err) && err.code === 'ENOENT' && /no such network namespace/.test(err.message),
   );
 });
+
+test('a multi-queue queue whose vnet header setting differs from the device is refused', (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('mqvnet');
+  // The kernel keeps the flags of the first queue for every later one whatever they ask for, so
+  // a later queue that believed its own request would misread every packet by 10 bytes.
+  for (const [first, second] of [
+    [{ offloads: 'all' }, {}],
+    [{}, { vnetHdr: true }],
+  ] as const) {
+    const q1 = TunDevice.open({ name: 'tunmqv0', netns: ns, multiQueue: true, ...first });
+    assert.throws(
+      () => TunDevice.open({ name: 'tunmqv0', netns: ns, multiQueue: true, ...second }),
+      (e: unknown) => isSysError(e) && e.code === 'EINVAL' && /other queues .*vnet header/.test(e.message),
+    );
+    // The same settings attach fine.
+    const q2 = TunDevice.open({ name: 'tunmqv0', netns: ns, multiQueue: true, ...first });
+    assert.equal(q2.vnetHdrLen, q1.vnetHdrLen);
+    q2.close();
+    q1.close();
+  }
+  assert.equal(lab.exec(ns, 'ip', ['-o', 'link', 'show', 'type', 'tun']).trim(), '', 'no device left');
+});
