@@ -279,6 +279,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
   // the kernel ignores everything else without it; USO4 and USO6 only go together (the kernel
   // accepts the pair, not either alone: drivers/net/tun.c set_offload).
   unsigned ProbeOffloads(unsigned want) {
+    if (want & ~TUN_F_CSUM) want |= TUN_F_CSUM;  // every other offload is useless without it
     unsigned cur = 0;
     const unsigned groups[] = {TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN, TUN_F_USO4 | TUN_F_USO6};
     for (unsigned g : groups) {

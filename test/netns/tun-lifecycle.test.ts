@@ -162,17 +162,26 @@ test('EAGAIN: packets are queued, written when the fd is writable, and drain is 
   }
   let drains = 0;
   dev.onDrain(() => drains++);
+  // Waiting for one drain at a time removes each one-shot listener, and removed ones stay quiet.
+  let removedCalls = 0;
+  dev.onDrain(() => removedCalls++)();
   let taken = dev.writeBatch(buf, offsets, lengths, n);
   assert.ok(taken < n, `the bounded queue refuses the excess (took ${taken})`);
   assert.ok(dev.stats().writeQueuePackets > 0);
   while (taken < n) {
-    await new Promise<void>((r) => dev.onDrain(r));
+    await new Promise<void>((r) => {
+      const off = dev.onDrain(() => {
+        off();
+        r();
+      });
+    });
     taken += dev.writeBatch(buf, offsets, lengths, n - taken, taken);
   }
   assert.match(await rx.done, new RegExp(`got ${n}`));
   const s = dev.stats();
   assert.equal(s.txPackets, n);
   assert.ok(s.txEagain > 0 && s.txQueued > 0 && drains > 0, JSON.stringify(s));
+  assert.equal(removedCalls, 0);
   assert.equal(s.writeQueuePackets, 0);
 });
 

@@ -222,3 +222,19 @@ test('a multi-queue queue whose vnet header setting differs from the device is r
   }
   assert.equal(lab.exec(ns, 'ip', ['-o', 'link', 'show', 'type', 'tun']).trim(), '', 'no device left');
 });
+
+test('asking for TSO alone also gets the checksum offload it cannot work without', (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('csum');
+  const dev = TunDevice.open({ name: 'tuncs0', netns: ns, offloads: ['tso4'] });
+  t.after(() => dev.close());
+  assert.equal(dev.vnetHdrLen, 10);
+  assert.deepEqual(
+    Object.entries(dev.offloads)
+      .filter(([, on]) => on)
+      .map(([k]) => k),
+    ['csum', 'tso4'],
+  );
+});

@@ -36,7 +36,8 @@ export interface TunOpenOptions {
   vnetHdr?: boolean;
   /**
    * TUNSETOFFLOAD wishes; `'all'` asks for every one. The kernel may refuse some (USO needs
-   * Linux 6.2); `device.offloads` says what was accepted. USO4 and USO6 only come as a pair.
+   * Linux 6.2); `device.offloads` says what was accepted. USO4 and USO6 only come as a pair,
+   * and any of them brings `csum` along (the kernel ignores the others without it).
    * Implies vnetHdr.
    */
   offloads?: readonly OffloadName[] | 'all';
@@ -137,7 +138,8 @@ export class TunDevice {
       faultEagainEvery: opts.faultEagainEvery,
       onPackets: (count) => this.deliver(count),
       onDrain: () => {
-        for (const cb of this.drainCbs) cb();
+        // A copy: a listener may remove itself (or others) while being called.
+        for (const cb of [...this.drainCbs]) cb();
       },
       onError: (err) => this.emitError(err),
     });
@@ -193,7 +195,7 @@ export class TunDevice {
 
   private emitError(err: SysError): void {
     if (this.errorCbs.length === 0) throw err;
-    for (const cb of this.errorCbs) cb(err);
+    for (const cb of [...this.errorCbs]) cb(err);
   }
 
   /** Starts (or resumes) reading; `cb` gets one call per batch. Replaces an earlier callback. */
@@ -202,17 +204,27 @@ export class TunDevice {
     this.native.start();
   }
 
-  /** Called when packets queued after EAGAIN have all been written. */
-  onDrain(cb: () => void): void {
+  /**
+   * Called when packets queued after EAGAIN have all been written. Returns a function that
+   * removes the listener: a caller that waits for one drain at a time must call it, or every
+   * wait leaves a listener behind.
+   */
+  onDrain(cb: () => void): () => void {
     this.drainCbs.push(cb);
+    return () => {
+      this.drainCbs = this.drainCbs.filter((f) => f !== cb);
+    };
   }
 
   /**
    * Read errors, write errors of queued packets, packets rejected by writeBatch, and the device
    * going away. Without a listener these are thrown (as uncaught exceptions from the event loop).
    */
-  onError(cb: (err: SysError) => void): void {
+  onError(cb: (err: SysError) => void): () => void {
     this.errorCbs.push(cb);
+    return () => {
+      this.errorCbs = this.errorCbs.filter((f) => f !== cb);
+    };
   }
 
   /** Stops reading (the kernel queues, then drops); writes go on. */
