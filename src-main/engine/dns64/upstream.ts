@@ -7,6 +7,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
+import { parseIPv6 } from './rfc6052.js';
 import {
   EDNS_UDP_SIZE,
   FLAG,
@@ -407,11 +408,8 @@ function literalLookup(
 
 function sameAddress(a: string, b: string): boolean {
   if (a === b) return true;
-  // IPv6 text may differ in form (e.g. zero compression); compare canonical forms.
-  if (net.isIPv6(a) && net.isIPv6(b)) {
-    const sa = new net.SocketAddress({ address: a, family: 'ipv6' }).address;
-    const sb = new net.SocketAddress({ address: b, family: 'ipv6' }).address;
-    return sa === sb;
-  }
-  return false;
+  // IPv6 text may differ in form (zero compression, case, a zone suffix): compare the bytes.
+  const x = parseIPv6(a.split('%')[0]);
+  const y = parseIPv6(b.split('%')[0]);
+  return x !== null && y !== null && x.equals(y);
 }
