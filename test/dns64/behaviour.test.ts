@@ -3,6 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
+import net from 'node:net';
+import packet from 'dns-packet';
 import { requires } from '../helpers/env.js';
 import { Dns64Server, type Dns64Options } from '../../src-main/engine/dns64/server.js';
 import { parsePref64 } from '../../src-main/engine/dns64/rfc6052.js';
@@ -397,4 +399,41 @@ test('stop() with resolutions in flight ends them quietly', async (t) => {
   assert.ok((await pending) instanceof Error);
   assert.ok((await tcp) instanceof Error);
   await new Promise((r) => setTimeout(r, 200));
+});
+
+test('RFC 7766 §6.2.1.1: pipelined TCP queries on one connection are all answered', async (t) => {
+  const d = await dns64(t);
+  if (!d) return;
+  const names = ['a-only', 'aaaa-only', 'cname', 'nothere', 'mixed'].map((n) => `${n}.dns64.example`);
+  const frames = names.map((name, i) => {
+    const q = packet.encode({
+      type: 'query',
+      id: 100 + i,
+      flags: packet.RECURSION_DESIRED,
+      questions: [{ type: 'AAAA', name, class: 'IN' }],
+    });
+    const len = Buffer.alloc(2);
+    len.writeUInt16BE(q.length);
+    return Buffer.concat([len, q]);
+  });
+  const got = await new Promise<Map<number, packet.Packet>>((resolve, reject) => {
+    const byId = new Map<number, packet.Packet>();
+    const s = net.connect({ host: '127.0.0.1', port: d.port }, () => s.write(Buffer.concat(frames)));
+    let buf = Buffer.alloc(0);
+    s.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const m = packet.decode(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+        byId.set(m.id ?? -1, m);
+        buf = buf.subarray(2 + buf.readUInt16BE(0));
+      }
+      if (byId.size === names.length) {
+        s.destroy();
+        resolve(byId);
+      }
+    });
+    s.on('error', reject);
+  });
+  names.forEach((name, i) => assert.equal(got.get(100 + i)?.questions?.[0].name, name));
+  assert.equal((got.get(103) as { rcode?: string }).rcode, 'NXDOMAIN');
 });
