@@ -3,7 +3,8 @@
 // unbound, with the same file of already cached names, in the same run. Only the ratio within a
 // run counts: absolute numbers move a lot between runs on these shared machines.
 //
-// usage: node build/bench/dns64.js [--seconds N] [--rounds N] [--clients N] [--qps-for-latency N] [--pin]
+// usage: node build/bench/dns64.js [--seconds N] [--rounds N] [--clients N] [--outstanding N]
+//                                  [--qps-for-latency N] [--pin]
 // Prints a table: queries/s (dnsperf at full speed), the server's CPU time per query over that
 // pass (from /proc, all its threads), and latency percentiles (a second dnsperf pass at a fixed
 // rate with -v, which reports every query's latency). --pin puts dnsperf on CPU 0 and both
@@ -26,12 +27,14 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '6' },
     pin: { type: 'boolean', default: false },
     clients: { type: 'string', default: '8' },
+    outstanding: { type: 'string', default: '500' },
     'qps-for-latency': { type: 'string', default: '20000' },
   },
 });
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const clients = Number(values.clients);
+const outstanding = Number(values.outstanding);
 const latencyQps = Number(values['qps-for-latency']);
 const pin = values.pin && cpus().length >= 2;
 const root = new URL('../../', import.meta.url).pathname;
@@ -82,7 +85,7 @@ function dnsperf(
     '-T',
     '1',
     '-q',
-    '500',
+    String(outstanding),
     '-t',
     '2',
   ];
@@ -239,7 +242,7 @@ async function main(): Promise<void> {
     ];
     const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
     console.log(
-      `dnsperf, ${seconds} s x ${rounds} rounds, ${clients} clients, ${QUERIES.length} cached names, ` +
+      `dnsperf, ${seconds} s x ${rounds} rounds, ${clients} clients, ${outstanding} outstanding, ${QUERIES.length} cached names, ` +
         `${pin ? 'dnsperf on CPU 0 and the servers on CPU 1' : 'unpinned'} (medians of rounds; pooled = all rounds' queries)`,
     );
     for (const r of table) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
