@@ -273,8 +273,11 @@ export class Dns64Server {
    */
   async probe(): Promise<boolean | null> {
     const r = await this.up.query(textToName(IPV4ONLY_ARPA), TYPE.AAAA, CLASS_IN, false, false);
+    if (this.stopped) return this.upstreamDns64;
     if (!r) {
-      this.warn('could not ask the upstreams whether they do DNS64 (no answer); synthesizing ourselves');
+      this.warn(
+        `could not ask the upstreams whether they do DNS64 (no answer); ${this.upstreamDns64 ? 'still passing through' : 'synthesizing ourselves'}`,
+      );
       return this.upstreamDns64;
     }
     const found = r.msg.answer
