@@ -18,6 +18,7 @@
 #include "bindings.h"
 #include "errors.h"
 #include "netns_linux.h"
+#include "poll_handle.h"
 
 namespace clatbar {
 namespace {
@@ -120,15 +121,9 @@ class RaSocket : public Napi::ObjectWrap<RaSocket> {
     if (fd_ < 0) throw ErrnoError(env, EBADF, "start", "router advertisement socket", "it is closed");
     if (onMessage_.IsEmpty()) throw Napi::TypeError::New(env, "RaSocket.start: no onMessage callback");
     if (poll_) return env.Undefined();
-    poll_ = new uv_poll_t;
-    int r = uv_poll_init_socket(loop_, poll_, fd_);
-    if (r != 0) {
-      delete poll_;
-      poll_ = nullptr;
-      throw ErrnoError(env, -r, "uv_poll_init", "router advertisement socket on " + ifname_);
-    }
-    poll_->data = this;
-    uv_poll_start(poll_, UV_READABLE, OnPoll);
+    int r = PollHandle::Open(env, loop_, fd_, true, this, &poll_);
+    if (r != 0) throw ErrnoError(env, -r, "uv_poll_init", "router advertisement socket on " + ifname_);
+    poll_->Start(UV_READABLE, OnPoll);
     return env.Undefined();
   }
 
@@ -152,11 +147,7 @@ class RaSocket : public Napi::ObjectWrap<RaSocket> {
   }
 
   void StopPoll() {
-    if (!poll_) return;
-    uv_poll_stop(poll_);
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-    poll_ = nullptr;
+    if (poll_) poll_->Close();
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -243,7 +234,7 @@ class RaSocket : public Napi::ObjectWrap<RaSocket> {
   std::string ifname_;
   unsigned ifindex_ = 0;
   uv_loop_t* loop_ = nullptr;
-  uv_poll_t* poll_ = nullptr;
+  PollHandle* poll_ = nullptr;
   Napi::FunctionReference onMessage_, onError_;
   std::unique_ptr<Napi::AsyncContext> actx_;
 };

@@ -35,6 +35,7 @@
 #include "bindings.h"
 #include "errors.h"
 #include "netns_linux.h"
+#include "poll_handle.h"
 
 // Newer than the headers of older distributions; values are kernel ABI (include/uapi/linux/if_tun.h).
 #ifndef TUN_F_USO4
@@ -320,30 +321,19 @@ class Tun : public Napi::ObjectWrap<Tun> {
     if (!wq_.empty()) ev |= UV_WRITABLE;
     if (ev == events_) return;
     if (!poll_) {
-      poll_ = new uv_poll_t;
-      int r = uv_poll_init(loop_, poll_, fd_);
-      if (r != 0) {
-        delete poll_;
-        poll_ = nullptr;
-        throw ErrnoError(Env(), -r, "uv_poll_init", "TUN device " + name_);
-      }
-      poll_->data = this;
+      int r = PollHandle::Open(Env(), loop_, fd_, false, this, &poll_);
+      if (r != 0) throw ErrnoError(Env(), -r, "uv_poll_init", "TUN device " + name_);
     }
     if (ev == 0)
-      uv_poll_stop(poll_);
+      poll_->Stop();
     else
-      uv_poll_start(poll_, ev, OnPoll);
+      poll_->Start(ev, OnPoll);
     events_ = ev;
   }
 
+  // Safe to close the fd right after (poll_handle.h).
   void StopPoll() {
-    if (!poll_) return;
-    // uv_poll_stop takes the fd out of epoll, so closing the fd right after is safe; the handle
-    // memory goes when libuv is done with it.
-    uv_poll_stop(poll_);
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-    poll_ = nullptr;
+    if (poll_) poll_->Close();
     events_ = 0;
   }
 
@@ -714,7 +704,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
   Napi::FunctionReference onPackets_, onDrain_, onError_;
   std::unique_ptr<Napi::AsyncContext> actx_;
   uv_loop_t* loop_ = nullptr;
-  uv_poll_t* poll_ = nullptr;
+  PollHandle* poll_ = nullptr;
   int events_ = 0;
   bool reading_ = false, paused_ = false, closed_ = false;
   std::deque<std::vector<uint8_t>> wq_;

@@ -238,3 +238,45 @@ test('asking for TSO alone also gets the checksum offload it cannot work without
     ['csum', 'tso4'],
   );
 });
+
+test('a worker thread may exit with a device open, closed, or closing, without a crash or a leaked fd', (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('worker');
+  // libuv finishes closing a poll handle on a later loop turn; a worker's last turns run after
+  // Node has unloaded the addon, so the handle's close callback must not be left pending then.
+  // In a child process, because the failure is a segfault.
+  const tunJs = new URL('../../src-main/engine/tun/tun.js', import.meta.url).pathname;
+  const raJs = new URL('../../src-main/engine/tun/ra-socket.js', import.meta.url).pathname;
+  const script = `
+    const { Worker } = require('node:worker_threads');
+    const fs = require('node:fs');
+    const devFds = () => fs.readdirSync('/proc/self/fd').filter((f) => {
+      try { return /^(\\/dev\\/net\\/tun|socket:)/.test(fs.readlinkSync('/proc/self/fd/' + f)); } catch { return false; }
+    }).length;
+    const before = devFds();
+    (async () => {
+      for (const how of ['open', 'closed', 'open', 'closed']) {
+        const w = new Worker(\`
+          const { parentPort } = require('node:worker_threads');
+          Promise.all([import(${JSON.stringify(tunJs)}), import(${JSON.stringify(raJs)})]).then(([{ TunDevice }, { RaSocket }]) => {
+            const d = TunDevice.open({ name: 'tunwk0', netns: '/run/netns/${ns}', up: true, offloads: 'all' });
+            d.onPackets(() => {});
+            const ra = RaSocket.open({ ifname: 'lo', netns: '/run/netns/${ns}' });
+            ra.onMessage(() => {});
+            if ('\${how}' === 'closed') { d.close(); ra.close(); }
+            parentPort.postMessage('ready');
+          });\`, { eval: true });
+        await new Promise((r) => w.once('message', r));
+        await w.terminate();
+      }
+      console.log(JSON.stringify({ before, after: devFds() }));
+    })();`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.equal(r.signal, null, `worker teardown crashed the process (${r.signal}): ${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  const { before, after } = JSON.parse(r.stdout) as { before: number; after: number };
+  assert.equal(after, before, 'every device and socket fd closed with its worker');
+  assert.equal(lab.exec(ns, 'ip', ['-o', 'link', 'show', 'type', 'tun']).trim(), '', 'no device left');
+});
