@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { spawnSync } from 'node:child_process';
 import packet from 'dns-packet';
 import { requires } from '../helpers/env.js';
 import { Dns64Server } from '../../src-main/engine/dns64/server.js';
@@ -241,5 +242,26 @@ test(`TCP: garbage streams, odd frames and stalled clients never stall the serve
     );
   }
   await Promise.all(conns);
+  await stillAnswers();
+});
+
+test('a forged query from source port 0 is dropped, not fatal', async (t) => {
+  // Node's dgram refuses to send to port 0 (it throws), so answering would crash the engine.
+  if (!requires(t, { root: true, binaries: ['unbound', '/usr/bin/python3'] })) return;
+  if (spawnSync('/usr/bin/python3', ['-c', 'import scapy']).status !== 0)
+    return t.skip('needs python3-scapy');
+  assert.ok(server);
+  const before = server.stats.dropped;
+  const py = [
+    'from scapy.all import *',
+    'conf.L3socket = L3RawSocket',
+    "q = bytes.fromhex('123401000001000000000000016100001c0001')",
+    `send(IP(dst='127.0.0.1')/UDP(sport=0, dport=${port})/Raw(q), verbose=0)`,
+  ].join('\n');
+  const r = spawnSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  for (let i = 0; i < 50 && server.stats.dropped === before; i++)
+    await new Promise((res) => setTimeout(res, 20));
+  assert.equal(server.stats.dropped, before + 1);
   await stillAnswers();
 });

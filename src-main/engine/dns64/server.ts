@@ -336,7 +336,17 @@ export class Dns64Server {
 
   private onUdp(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     this.c.udpQueries++;
-    this.handle(msg, sock, rinfo, null);
+    // Source port 0 cannot be answered (dgram would throw): a forged packet, dropped.
+    if (rinfo.port === 0) {
+      this.c.dropped++;
+      return;
+    }
+    try {
+      this.handle(msg, sock, rinfo, null);
+    } catch (err) {
+      // Nothing a client sends may take the engine down; a bug here costs one answer.
+      this.warn(`internal error on a query from ${rinfo.address}: ${(err as Error).message}`);
+    }
   }
 
   private onTcp(sock: net.Socket): void {
@@ -361,7 +371,13 @@ export class Dns64Server {
         const frame = buf.subarray(2, 2 + len);
         buf = buf.subarray(2 + len);
         this.c.tcpQueries++;
-        this.handle(frame, null, null, conn);
+        try {
+          this.handle(frame, null, null, conn);
+        } catch (err) {
+          this.warn(`internal error on a TCP query: ${(err as Error).message}`);
+          sock.destroy();
+          return;
+        }
         if (conn.inflight >= MAX_TCP_PIPELINE) sock.pause();
       }
     });
