@@ -1,0 +1,348 @@
+// The app's client of the engine's control socket (JSON-RPC 2.0, one message per line; see
+// engine/clat/status-socket.ts). Plain node:net, no electron, so it runs and is tested under
+// plain Node, and the UI tests use it to play Electron main's part.
+//
+// One connection, kept open; `status` is asked every pollMs. When the engine goes away (not
+// started yet, restarted, crashed) the client says so once and reconnects with exponential
+// backoff. A peer that answers something other than clatbar's status is an error, not a crash:
+// the line is bounded, parsed defensively, and the connection dropped and retried.
+import { connect, type Socket } from 'node:net';
+import type {
+  EngineClientModule,
+  EngineClientOptions,
+  EngineStatus,
+  EngineStatusSource,
+  PrefixSource,
+  Traffic,
+  Dns64Activity,
+} from '../shared/ipc.js';
+
+/** Longest reply line we accept; a status is a few KiB. */
+const MAX_LINE = 256 * 1024;
+
+/** The reply is not a clatbar engine status. */
+export class ProtocolError extends Error {}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function str(o: Json, key: string): string {
+  const v = o[key];
+  if (typeof v !== 'string') throw new ProtocolError(`"${key}" is missing or not a string`);
+  return v;
+}
+
+function num(o: Json, key: string): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new ProtocolError(`"${key}" is missing or not a number`);
+  return v;
+}
+
+function optNum(o: Json, key: string): number | undefined {
+  const v = o[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+const PREFIX_SOURCES: readonly PrefixSource[] = ['pref64', 'ipv4only.arpa', 'configured'];
+
+/** Data path counters that are drops, under the names DROP_REASONS uses. */
+const DATA_PATH_DROPS: Record<string, string> = {
+  writeRefused: 'write-refused',
+  writeErrors: 'write-errors',
+  stagedOverflow: 'staged-overflow',
+};
+
+function dns64From(v: unknown): Dns64Activity | undefined {
+  if (!isObject(v) || typeof v.queries !== 'number') return undefined;
+  const upstream = isObject(v.upstream) ? v.upstream : {};
+  const listen = Array.isArray(v.listen)
+    ? v.listen.filter((x): x is string => typeof x === 'string')
+    : undefined;
+  return {
+    mode: v.mode === 'auto' || v.mode === 'on' ? v.mode : undefined,
+    listen,
+    queries: v.queries,
+    synthesized: optNum(v, 'synthesized') ?? 0,
+    ptrSynthesized: optNum(v, 'ptrSynthesized'),
+    cacheHits: optNum(v, 'cacheHits'),
+    passedThrough: optNum(v, 'passedThrough'),
+    servfail: optNum(v, 'servfail'),
+    upstreamDoesDns64: typeof v.upstreamDoesDns64 === 'boolean' ? v.upstreamDoesDns64 : null,
+    upstreamTimeouts: optNum(upstream, 'timeouts'),
+  };
+}
+
+/**
+ * Maps the engine's `status` result (engine/clat/engine.ts ClatStatus) to the app's view of it.
+ * Throws ProtocolError when the reply is not a status; extra fields are ignored, so an older
+ * app works with a newer engine.
+ */
+export function toEngineStatus(reply: unknown, controlSocket: string, sampledAt: number): EngineStatus {
+  if (!isObject(reply)) throw new ProtocolError('the status is not an object');
+  const state = str(reply, 'state');
+  if (state !== 'running' && state !== 'stopping') throw new ProtocolError(`unknown engine state "${state}"`);
+  const uplink = str(reply, 'uplink');
+  const prefix = str(reply, 'prefix');
+  const source = reply.prefixSource;
+  // Until discovery lands, `clatbar run --prefix` is the only way to get a prefix.
+  const prefixSource: PrefixSource =
+    typeof source === 'string' && (PREFIX_SOURCES as readonly string[]).includes(source)
+      ? (source as PrefixSource)
+      : 'configured';
+  const counters = isObject(reply.counters) ? reply.counters : {};
+  const count = (k: string) => optNum(counters, k) ?? 0;
+
+  const drops: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counters)) {
+    if (typeof v !== 'number' || v <= 0) continue;
+    if (k.startsWith('drop.')) drops[k.slice(5)] = v;
+    else if (Object.hasOwn(DATA_PATH_DROPS, k)) drops[DATA_PATH_DROPS[k]] = v;
+  }
+  const traffic: Traffic = {
+    sampledAt,
+    packets4to6: count('translated46'),
+    packets6to4: count('translated64'),
+    bytes4to6: optNum(counters, 'bytes46'),
+    bytes6to4: optNum(counters, 'bytes64'),
+    icmpErrorsSent: count('icmpErrorsSent'),
+    fragmentsEmitted: count('fragmentsEmitted'),
+  };
+  if (optNum(counters, 'tun.rxPackets') !== undefined)
+    traffic.tunIn = { packets: count('tun.rxPackets'), bytes: count('tun.rxBytes') };
+  if (optNum(counters, 'tun.txPackets') !== undefined)
+    traffic.tunOut = { packets: count('tun.txPackets'), bytes: count('tun.txBytes') };
+
+  const warnings = Array.isArray(reply.firewallWarnings)
+    ? reply.firewallWarnings.filter((w): w is string => typeof w === 'string')
+    : [];
+  const status: EngineStatus =
+    state === 'running'
+      ? {
+          state: 'active',
+          reason: `IPv4 apps on this computer reach IPv4 hosts through the network's NAT64 (${prefix}) via ${uplink}`,
+        }
+      : { state: 'standby', reason: 'the engine is stopping and putting the network back as it was' };
+  status.engine = { pid: num(reply, 'pid'), startedAt: str(reply, 'startedAt'), controlSocket };
+  status.uplink = uplink;
+  status.prefix = { prefix, source: prefixSource };
+  status.clat = {
+    ipv4: str(reply, 'clatIpv4'),
+    ipv6: str(reply, 'clatIpv6'),
+    tun: str(reply, 'tun'),
+    mtu: num(reply, 'ipv6Mtu'),
+    ipv4Mtu: optNum(reply, 'ipv4Mtu'),
+    checksumNeutral: typeof reply.checksumNeutral === 'boolean' ? reply.checksumNeutral : undefined,
+  };
+  status.traffic = traffic;
+  status.drops = drops;
+  if (warnings.length) status.warnings = warnings;
+  const dns64 = dns64From(reply.dns64);
+  if (dns64) status.dns64 = dns64;
+  return status;
+}
+
+/** Why a connection attempt failed, in words, with the fix. */
+function unreachable(err: NodeJS.ErrnoException, path: string): EngineStatus {
+  switch (err.code) {
+    case 'ENOENT':
+    case 'ECONNREFUSED':
+      return {
+        state: 'disconnected',
+        reason: `no engine is running (nothing answers on ${path})`,
+        problem: 'start it with `sudo clatbar run --uplink IFACE --prefix PFX/LEN`',
+      };
+    case 'EACCES':
+    case 'EPERM':
+      return {
+        state: 'disconnected',
+        reason: `no permission to open ${path}`,
+        problem: 'the engine makes its socket readable by everyone; an older or foreign socket is in the way',
+      };
+    default:
+      return { state: 'disconnected', reason: `cannot reach the engine on ${path}: ${err.message}` };
+  }
+}
+
+export class EngineClient implements EngineStatusSource {
+  private current: EngineStatus = { state: 'disconnected', reason: 'connecting to the engine' };
+  private lastSent = '';
+  private readonly listeners = new Set<(s: EngineStatus) => void>();
+  private sock: Socket | null = null;
+  private buf = '';
+  private nextId = 1;
+  /** id of the request in flight and when it went out; one at a time keeps replies in order. */
+  private pending: { id: number; timer: NodeJS.Timeout } | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryMs: number;
+  private closed = true;
+  private readonly pollMs: number;
+  private readonly retryMinMs: number;
+  private readonly retryMaxMs: number;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: EngineClientOptions) {
+    this.pollMs = options.pollMs ?? 1000;
+    this.retryMinMs = options.retryMinMs ?? 250;
+    this.retryMaxMs = options.retryMaxMs ?? 5000;
+    this.timeoutMs = options.timeoutMs ?? 3000;
+    this.retryMs = this.retryMinMs;
+  }
+
+  get status(): EngineStatus {
+    return this.current;
+  }
+
+  start(): void {
+    if (!this.closed) return;
+    this.closed = false;
+    this.connect();
+  }
+
+  onStatus(listener: (s: EngineStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.drop();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  private emit(s: EngineStatus): void {
+    this.current = s;
+    // A disconnected status repeats on every retry; say it once.
+    const key = JSON.stringify(s);
+    if (key === this.lastSent) return;
+    this.lastSent = key;
+    for (const l of this.listeners) {
+      try {
+        l(s);
+      } catch {
+        // One broken listener must not stop the others or the client.
+      }
+    }
+  }
+
+  private connect(): void {
+    const path = this.options.socketPath;
+    const sock = connect(path);
+    this.sock = sock;
+    this.buf = '';
+    sock.setEncoding('utf8');
+    sock.on('connect', () => this.ask());
+    sock.on('data', (chunk: string) => this.onData(sock, chunk));
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.sock !== sock) return;
+      this.lost(unreachable(err, path));
+    });
+    sock.on('close', () => {
+      if (this.sock !== sock) return;
+      this.lost({
+        state: 'disconnected',
+        reason: `the engine closed the connection on ${path} (stopped or restarting)`,
+      });
+    });
+  }
+
+  private ask(): void {
+    const sock = this.sock;
+    if (!sock || this.pending) return;
+    const id = this.nextId++;
+    const timer = setTimeout(() => {
+      if (this.sock !== sock) return;
+      this.lost({
+        state: 'error',
+        reason: `the engine did not answer within ${this.timeoutMs} ms`,
+        problem: 'it may be stuck; restarting it (clatbar run) puts the network back and starts over',
+      });
+    }, this.timeoutMs);
+    this.pending = { id, timer };
+    sock.write(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'status' })}\n`);
+  }
+
+  private onData(sock: Socket, chunk: string): void {
+    if (this.sock !== sock) return;
+    this.buf += chunk;
+    let nl: number;
+    while ((nl = this.buf.indexOf('\n')) >= 0) {
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      try {
+        this.onReply(line);
+      } catch (err) {
+        this.lost({
+          state: 'error',
+          reason: `something on ${this.options.socketPath} answers, but not as a clatbar engine`,
+          problem: `${(err as Error).message}; is another program (or an incompatible clatbar version) using that socket?`,
+        });
+        return;
+      }
+    }
+    if (this.buf.length > MAX_LINE) {
+      this.lost({
+        state: 'error',
+        reason: `something on ${this.options.socketPath} answers, but not as a clatbar engine`,
+        problem: `a reply longer than ${MAX_LINE} bytes without a line end`,
+      });
+    }
+  }
+
+  private onReply(line: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      throw new ProtocolError('the reply is not JSON');
+    }
+    if (!isObject(msg) || msg.jsonrpc !== '2.0') throw new ProtocolError('the reply is not JSON-RPC 2.0');
+    if (!this.pending || msg.id !== this.pending.id)
+      throw new ProtocolError(`a reply to a request never made (id ${String(msg.id)})`);
+    clearTimeout(this.pending.timer);
+    this.pending = null;
+    if (isObject(msg.error)) {
+      const message = typeof msg.error.message === 'string' ? msg.error.message : 'unknown error';
+      throw new ProtocolError(`the engine refused "status": ${message}`);
+    }
+    const status = toEngineStatus(msg.result, this.options.socketPath, Date.now());
+    // A good answer: the next outage starts its backoff from the bottom again.
+    this.retryMs = this.retryMinMs;
+    this.emit(status);
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = null;
+      this.ask();
+    }, this.pollMs);
+  }
+
+  /** Forgets the connection and its timers. */
+  private drop(): void {
+    if (this.pending) clearTimeout(this.pending.timer);
+    this.pending = null;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    const sock = this.sock;
+    this.sock = null;
+    sock?.destroy();
+  }
+
+  private lost(status: EngineStatus): void {
+    this.drop();
+    this.emit(status);
+    if (this.closed || this.retryTimer) return;
+    const wait = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, this.retryMaxMs);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.closed) this.connect();
+    }, wait);
+  }
+}
+
+// Checked here, relied upon by the tests that load this module at run time.
+const _module = { EngineClient, toEngineStatus } satisfies EngineClientModule;
