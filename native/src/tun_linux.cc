@@ -259,6 +259,17 @@ class Tun : public Napi::ObjectWrap<Tun> {
     return ifr;
   }
 
+  // The device's ifreq for a control ioctl, named by looking up our ifindex: after a rename the
+  // device is still ours, and after it was deleted a new interface that took the name must not
+  // be reconfigured in its place (ENODEV instead).
+  struct ifreq CtlIfr(Napi::Env env, const std::string& what) {
+    struct ifreq ifr = Ifr("");
+    ifr.ifr_ifindex = ifindex_;
+    CtlIoctl(env, SIOCGIFNAME, ifr, "ioctl(SIOCGIFNAME)", what);
+    name_ = ifr.ifr_name;
+    return ifr;
+  }
+
   // An interface ioctl on the control socket; on failure throws the errno with the hint given
   // for it in `hints`, else the errno's usual advice.
   struct Hint {
@@ -610,9 +621,11 @@ class Tun : public Napi::ObjectWrap<Tun> {
   Napi::Value SetMtu(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (closed_) throw Closed(env, "SIOCSIFMTU");
-    struct ifreq ifr = Ifr(name_);
-    ifr.ifr_mtu = info[0].As<Napi::Number>().Int32Value();
-    CtlIoctl(env, SIOCSIFMTU, ifr, "ioctl(SIOCSIFMTU)", "set MTU of " + name_ + " to " + std::to_string(ifr.ifr_mtu),
+    int mtu = info[0].As<Napi::Number>().Int32Value();
+    std::string what = "set MTU of " + name_ + " to " + std::to_string(mtu);
+    struct ifreq ifr = CtlIfr(env, what);
+    ifr.ifr_mtu = mtu;
+    CtlIoctl(env, SIOCSIFMTU, ifr, "ioctl(SIOCSIFMTU)", what,
              {{EINVAL, "MTU out of range for a TUN device (68..65535; 1280 or more for IPv6)"}});
     return env.Undefined();
   }
@@ -620,8 +633,9 @@ class Tun : public Napi::ObjectWrap<Tun> {
   Napi::Value GetMtu(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (closed_) throw Closed(env, "SIOCGIFMTU");
-    struct ifreq ifr = Ifr(name_);
-    CtlIoctl(env, SIOCGIFMTU, ifr, "ioctl(SIOCGIFMTU)", "get MTU of " + name_);
+    std::string what = "get MTU of " + name_;
+    struct ifreq ifr = CtlIfr(env, what);
+    CtlIoctl(env, SIOCGIFMTU, ifr, "ioctl(SIOCGIFMTU)", what);
     return Napi::Number::New(env, ifr.ifr_mtu);
   }
 
@@ -630,7 +644,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     if (closed_) throw Closed(env, "SIOCSIFFLAGS");
     bool up = info[0].ToBoolean().Value();
     std::string what = "bring " + name_ + (up ? " up" : " down");
-    struct ifreq ifr = Ifr(name_);
+    struct ifreq ifr = CtlIfr(env, what);
     CtlIoctl(env, SIOCGIFFLAGS, ifr, "ioctl(SIOCGIFFLAGS)", what);
     if (up)
       ifr.ifr_flags |= IFF_UP;
@@ -643,8 +657,9 @@ class Tun : public Napi::ObjectWrap<Tun> {
   Napi::Value IsUp(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (closed_) throw Closed(env, "SIOCGIFFLAGS");
-    struct ifreq ifr = Ifr(name_);
-    CtlIoctl(env, SIOCGIFFLAGS, ifr, "ioctl(SIOCGIFFLAGS)", "read flags of " + name_);
+    std::string what = "read flags of " + name_;
+    struct ifreq ifr = CtlIfr(env, what);
+    CtlIoctl(env, SIOCGIFFLAGS, ifr, "ioctl(SIOCGIFFLAGS)", what);
     return Napi::Boolean::New(env, (ifr.ifr_flags & IFF_UP) != 0);
   }
 

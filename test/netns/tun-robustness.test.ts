@@ -280,3 +280,27 @@ test('a worker thread may exit with a device open, closed, or closing, without a
   assert.equal(after, before, 'every device and socket fd closed with its worker');
   assert.equal(lab.exec(ns, 'ip', ['-o', 'link', 'show', 'type', 'tun']).trim(), '', 'no device left');
 });
+
+test('MTU and up/down follow the device by ifindex, not by a name another interface can take', (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('byidx');
+  const dev = TunDevice.open({ name: 'tunix0', netns: ns });
+  t.after(() => dev.close());
+  // Renamed: the device is still ours.
+  lab.exec(ns, 'ip', ['link', 'set', 'tunix0', 'name', 'tunix1']);
+  dev.setMtu(1400);
+  dev.setUp(true);
+  assert.equal(dev.mtu, 1400);
+  assert.equal(dev.isUp, true);
+  assert.match(lab.exec(ns, 'ip', ['link', 'show', 'tunix1']), /mtu 1400/);
+  // Deleted, and another interface takes the old name: it must not be touched.
+  lab.exec(ns, 'ip', ['link', 'del', 'tunix1']);
+  lab.exec(ns, 'ip', ['link', 'add', 'tunix1', 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'tunix2']);
+  assert.throws(() => dev.setMtu(1300), { code: 'ENODEV' });
+  assert.throws(() => dev.setUp(true), { code: 'ENODEV' });
+  const other = lab.exec(ns, 'ip', ['link', 'show', 'tunix1']);
+  assert.match(other, /mtu 1500/);
+  assert.doesNotMatch(other, /[<,]UP[,>]/);
+});
