@@ -88,8 +88,9 @@ async function tunRun(lab: Lab, offloads: readonly OffloadName[] | undefined): P
   const nsB = lab.ns(`${label[0]}b`);
   const opts = { name: 'tbench0', mtu: 1500, up: true, offloads, vnetHdr: Boolean(offloads) };
   const a = TunDevice.open({ ...opts, netns: nsA });
-  const b = TunDevice.open({ ...opts, netns: nsB });
+  let b: TunDevice | undefined;
   try {
+    b = TunDevice.open({ ...opts, netns: nsB });
     lab.exec(nsA, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'tbench0']);
     lab.exec(nsB, 'ip', ['addr', 'add', '192.0.2.2/24', 'dev', 'tbench0']);
     bridge(a, b);
@@ -114,7 +115,7 @@ async function tunRun(lab: Lab, offloads: readonly OffloadName[] | undefined): P
     return { setup: `Node TUN bridge, ${label}`, gbps, retransmits, cpu, note };
   } finally {
     a.close();
-    b.close();
+    b?.close();
   }
 }
 
