@@ -7,7 +7,15 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requires } from '../helpers/env.js';
-import { buildClatLab, hostState, nsh, waitFor, CLATBAR, type ClatLab } from '../helpers/clat-lab.js';
+import {
+  buildClatLab,
+  hostState,
+  nsh,
+  waitFor,
+  taygaClat,
+  CLATBAR,
+  type ClatLab,
+} from '../helpers/clat-lab.js';
 
 function startRun(
   cl: ClatLab,
@@ -106,5 +114,120 @@ test('clatbar run: bring-up, SIGTERM teardown, kill -9 recovery', async (t) => {
     again.child.kill('SIGTERM');
     assert.equal(await exited(again.child), 0);
     assert.deepEqual(hostState(cl.lab, cl.laptop), before);
+  });
+});
+
+function runOnce(cl: ClatLab, stateDir: string, extra: string[]): { status: number | null; out: string } {
+  const r = spawnSync(
+    'ip',
+    [
+      'netns',
+      'exec',
+      cl.laptop,
+      process.execPath,
+      CLATBAR,
+      'run',
+      '--uplink',
+      cl.uplink,
+      '--state-dir',
+      stateDir,
+      '--control-socket',
+      join(stateDir, 'engine.sock'),
+      ...extra,
+    ],
+    { encoding: 'utf8', timeout: 30000 },
+  );
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+test('clatbar run: refusals before any change, and the firewall report', async (t) => {
+  if (!requires(t, { root: true, tun: true, binaries: ['tayga', 'nft'] })) return;
+  const cl = await buildClatLab('cr');
+  t.after(() => cl.dispose());
+  const stateDir = mkdtempSync(join(tmpdir(), 'clatbar-state-'));
+  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  const before = hostState(cl.lab, cl.laptop);
+
+  await t.test('an illegal prefix: error with the fix, nothing changed', () => {
+    const r = runOnce(cl, stateDir, ['--prefix', '2001:db8:64::/80']);
+    assert.equal(r.status, 1, r.out);
+    assert.match(r.out, /not one RFC 6052 §2\.2 allows/);
+    assert.match(r.out, /fix: /);
+    assert.deepEqual(hostState(cl.lab, cl.laptop), before);
+  });
+
+  await t.test('a missing uplink: error with the fix', () => {
+    const r = spawnSync(
+      'ip',
+      [
+        'netns',
+        'exec',
+        cl.laptop,
+        process.execPath,
+        CLATBAR,
+        'run',
+        '--uplink',
+        'wlan9',
+        '--prefix',
+        '2001:db8:64::/96',
+        '--state-dir',
+        stateDir,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /uplink 'wlan9' does not exist/);
+  });
+
+  await t.test('native IPv4: "not needed", exit 0, nothing changed', () => {
+    nsh(cl.lab, cl.laptop, 'ip addr add 198.51.100.50/24 dev up0 && ip route add default via 198.51.100.1');
+    try {
+      const r = runOnce(cl, stateDir, ['--prefix', '2001:db8:64::/96']);
+      assert.equal(r.status, 0, r.out);
+      assert.match(r.out, /not needed: this host has native IPv4/);
+    } finally {
+      nsh(cl.lab, cl.laptop, 'ip route del default via 198.51.100.1 && ip addr del 198.51.100.50/24 dev up0');
+    }
+    assert.deepEqual(hostState(cl.lab, cl.laptop), before);
+  });
+
+  await t.test('another CLAT (TAYGA as a CLAT in this namespace): refused, naming it', async () => {
+    const tayga = taygaClat(cl.lab, cl.laptop, {
+      uplink: cl.uplink,
+      clatV6: '2001:db8:1::c1a7',
+      dir: stateDir,
+    });
+    await waitFor('tayga', () => nsh(cl.lab, cl.laptop, 'ip -4 addr show dev tayclat').includes('192.0.0.1'));
+    const r = runOnce(cl, stateDir, ['--prefix', '2001:db8:64::/96']);
+    assert.equal(r.status, 1, r.out);
+    assert.match(r.out, /another CLAT is already active/);
+    assert.match(r.out, /interface tayclat has 192\.0\.0\.1\/29/);
+    assert.match(r.out, /tayga \(pid \d+\) is running in this network namespace/);
+    tayga.kill('SIGTERM');
+    await new Promise((r2) => tayga.once('exit', r2));
+  });
+
+  await t.test('a firewall dropping forwarded traffic is reported, not changed', async () => {
+    const fresh = await buildClatLab('cf');
+    t.after(() => fresh.dispose());
+    nsh(
+      fresh.lab,
+      fresh.laptop,
+      "nft add table inet fw && nft add chain inet fw forward '{ type filter hook forward priority 0; policy drop; }'",
+    );
+    const rules = nsh(fresh.lab, fresh.laptop, 'nft list ruleset');
+    const run = startRun(fresh, stateDir, ['--state-dir', join(stateDir, 'fw')]);
+    await waitFor(
+      'the CLAT to come up',
+      () => run.out().includes('CLAT is up') || run.child.exitCode !== null,
+    );
+    assert.match(
+      run.out(),
+      /firewall warning: nftables: table inet fw, chain forward \(forward hook\): policy drop/,
+    );
+    assert.match(run.out(), /nft insert rule inet fw forward iifname "clat0" accept/);
+    assert.equal(nsh(fresh.lab, fresh.laptop, 'nft list ruleset'), rules);
+    run.child.kill('SIGTERM');
+    assert.equal(await exited(run.child), 0);
   });
 });

@@ -1,13 +1,39 @@
-// Placeholder until the DNS64 stub (issue 6) lands: --dns64 is accepted and reported.
+// --dns64: the DNS64 stub (engine/dns64) next to the CLAT. It listens on the CLAT's IPv4
+// address, forwards to the resolvers the uplink had before, and the system resolver is pointed
+// at it through the same undo journal, so stopping (or crash recovery) puts DNS back too.
+import { Dns64Server } from '../dns64/server.js';
+import { parsePref64 } from '../dns64/rfc6052.js';
+import { learnResolvers, hookSystemResolver } from '../dns64/system-resolver.js';
 import type { ClatEngine } from './engine.js';
 
 export async function startDns64(
-  _engine: ClatEngine,
+  engine: ClatEngine,
   mode: 'auto' | 'on',
   log: (l: string) => void,
-): Promise<() => void> {
-  log(
-    `DNS64 (${mode}) is not built into this version yet; IPv4 literals work, names need the network's DNS64`,
-  );
-  return () => {};
+): Promise<() => Promise<void>> {
+  const { uplink, clatIpv4, tun } = engine.options;
+  // Learned before hooking, or we would learn ourselves.
+  const upstreams = learnResolvers({ iface: uplink, exclude: [clatIpv4] });
+  if (upstreams.length === 0)
+    throw new Error(
+      `no resolvers known for ${uplink} (resolvectl dns ${uplink}, /etc/resolv.conf); DNS left alone`,
+    );
+  const server = new Dns64Server({
+    listen: [{ address: clatIpv4, port: 53 }],
+    upstreams,
+    prefix: parsePref64(engine.status().prefix),
+    mode,
+    log,
+  });
+  await server.start();
+  try {
+    const hooked = hookSystemResolver({ journal: engine.journal, address: clatIpv4, iface: tun, log });
+    log(
+      `DNS64 (${mode}) on ${clatIpv4}:53, via ${hooked.how}, forwarding to ${upstreams.length} resolver(s)`,
+    );
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  return () => server.stop();
 }

@@ -32,7 +32,8 @@ export class ClatEngine {
 
   private constructor(
     private readonly plan: ClatPlan,
-    private readonly journal: Journal,
+    /** The undo journal, for parts started after bring-up (DNS64's resolver hook). */
+    readonly journal: Journal,
     private readonly dataPath: DataPath,
     private readonly info: Omit<ClatStatus, 'state' | 'counters'>,
     private readonly log: (l: string) => void,

@@ -64,7 +64,7 @@ export interface ClatPlan {
 export class NotNeeded extends Error {}
 
 /**
- * Every check the issue lists, in order: privilege, prefix, uplink, native IPv4, other CLATs.
+ * Every check, in order: privilege, prefix, uplink, TUN name, other CLATs, native IPv4.
  * Throws CheckFailed (with a fix) or NotNeeded.
  */
 export function planClat(opts: ClatOptions): ClatPlan {
@@ -103,21 +103,22 @@ export function planClat(opts: ClatOptions): ClatPlan {
       `--clat-ipv6 ${opts.clatIpv6} is not inside the uplink's ${uplink.subnet64}`,
       'pick an address from that /64 (proxy-ND only answers on the uplink link), or omit it to get a random one',
     );
-  const native = defaultRoutes(4).filter((r) => r.dev !== opts.tun);
-  if (native.length > 0 && !opts.force)
-    throw new NotNeeded(
-      `not needed: this host has native IPv4 (default route via ${native[0].gateway ?? native[0].dev}); native IPv4 always beats a CLAT. Use --force to run anyway (our route then loses to the native one).`,
-    );
   if (existsSync(`/sys/class/net/${opts.tun}`))
     throw new CheckFailed(
       `an interface named ${opts.tun} already exists`,
       `if it is left from an earlier clatbar, run \`clatbar run --cleanup\`; otherwise pick another --tun name`,
     );
+  // Before the native-IPv4 check: another CLAT's default route is not native IPv4.
   const conflicts = findConflictingClats(opts.tun);
   if (conflicts.length > 0)
     throw new CheckFailed(
       `another CLAT is already active: ${conflicts.map((c) => c.what).join('; ')}`,
       conflicts.map((c) => c.fix).join('; '),
+    );
+  const native = defaultRoutes(4).filter((r) => r.dev !== opts.tun);
+  if (native.length > 0 && !opts.force)
+    throw new NotNeeded(
+      `not needed: this host has native IPv4 (default route via ${native[0].gateway ?? native[0].dev}); native IPv4 always beats a CLAT. Use --force to run anyway (our route then loses to the native one).`,
     );
   const ipv6Mtu = Math.min(opts.mtu ?? uplink.pathMtu, uplink.mtu);
   if (ipv6Mtu < 1280)

@@ -1,0 +1,154 @@
+// Address helpers, RFC 6052 prefix rules, the CLAT address generator and the firewall analysers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  parseIPv6,
+  formatIPv6,
+  parsePrefix6,
+  rfc6052Problem,
+  embedIPv4,
+  parseIPv4,
+} from '../../src-main/engine/net/addr.js';
+import { generateClatIpv6, isChecksumNeutral, inSubnet64 } from '../../src-main/engine/net/clat-address.js';
+import { analyseNftRuleset, analyseIptablesSave } from '../../src-main/engine/system/firewall.js';
+
+test('IPv6 text round-trips to RFC 5952 form', () => {
+  for (const [input, want] of [
+    ['2001:DB8:0:0:0:0:0:1', '2001:db8::1'],
+    ['::', '::'],
+    ['::ffff:192.0.2.1', '::ffff:c000:201'],
+    ['2001:db8:0:1:0:0:1:1', '2001:db8:0:1::1:1'],
+    ['2001:db8::1:0:0:1', '2001:db8::1:0:0:1'],
+    ['fe80::1%eth0', 'fe80::1'],
+  ])
+    assert.equal(formatIPv6(parseIPv6(input)), want, input);
+  assert.throws(() => parseIPv6('2001:db8::g'), /not an IPv6 address/);
+});
+
+test('RFC 6052: legal lengths, the u-octet, host bits, the Well-Known Prefix', () => {
+  for (const ok of [
+    '64:ff9b::/96',
+    '2001:db8:64::/96',
+    '2001:db8::/32',
+    '2001:db8:100::/40',
+    '2001:db8:122::/48',
+    '2001:db8:122:300::/56',
+    '2001:db8:122:344::/64',
+  ])
+    assert.equal(rfc6052Problem(parsePrefix6(ok)), null, ok);
+  assert.match(rfc6052Problem(parsePrefix6('2001:db8::/80'))!, /not one RFC 6052/);
+  assert.match(rfc6052Problem(parsePrefix6('2001:db8:0:0:ff00::/96'))!, /u" octet/);
+  assert.match(rfc6052Problem(parsePrefix6('2001:db8::1:0:0/64'))!, /bits set beyond/);
+  assert.match(rfc6052Problem(parsePrefix6('64:ff9b::/64'))!, /only valid with length 96/);
+});
+
+test('RFC 6052 §2.4 examples: 192.0.2.33 under each prefix length', () => {
+  const v4 = parseIPv4('192.0.2.33');
+  for (const [p, want] of [
+    ['2001:db8::/32', '2001:db8:c000:221::'],
+    ['2001:db8:100::/40', '2001:db8:1c0:2:21::'],
+    ['2001:db8:122::/48', '2001:db8:122:c000:2:2100::'],
+    ['2001:db8:122:300::/56', '2001:db8:122:3c0:0:221::'],
+    ['2001:db8:122:344::/64', '2001:db8:122:344:c0:2:2100:0'],
+    ['2001:db8:122:344::/96', '2001:db8:122:344::192.0.2.33'],
+  ])
+    assert.equal(formatIPv6(embedIPv4(parsePrefix6(p), v4)), formatIPv6(parseIPv6(want)), p);
+});
+
+test('CLAT IPv6 addresses: random, in the /64, checksum-neutral for /96 and /32', () => {
+  const seen = new Set<string>();
+  for (const p of ['2001:db8:64::/96', '64:ff9b::/96', '2001:db8::/32']) {
+    for (let i = 0; i < 200; i++) {
+      const { address, neutral } = generateClatIpv6('2001:db8:1::/64', '192.0.0.4', parsePrefix6(p));
+      assert.ok(inSubnet64(address, '2001:db8:1::/64'));
+      assert.ok(neutral);
+      assert.ok(isChecksumNeutral(address, '192.0.0.4', parsePrefix6(p)), `${address} ${p}`);
+      seen.add(address);
+    }
+  }
+  assert.ok(seen.size > 590, 'addresses are random');
+  const odd = generateClatIpv6('2001:db8:1::/64', '192.0.0.4', parsePrefix6('2001:db8:100::/40'));
+  assert.equal(odd.neutral, false);
+  // avoid: an address in the list is never returned (the generator retries).
+  assert.ok(inSubnet64(odd.address, '2001:db8:1::/64'));
+});
+
+test('checksum neutrality means the pseudo-header sums really are equal', () => {
+  const p = parsePrefix6('2001:db8:64::/96');
+  const { address } = generateClatIpv6('2001:db8:1::/64', '192.0.0.4', p);
+  const sum = (b: Uint8Array) => {
+    let s = 0;
+    for (let i = 0; i < b.length; i += 2) s += (b[i] << 8) | b[i + 1];
+    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+    return s % 0xffff;
+  };
+  const dst4 = parseIPv4('203.0.113.10');
+  const v4 = new Uint8Array([...parseIPv4('192.0.0.4'), ...dst4]);
+  const v6 = new Uint8Array([...parseIPv6(address), ...embedIPv4(p, dst4)]);
+  assert.equal(sum(v6), sum(v4));
+});
+
+const nft = (chainPolicy: string, rules: unknown[]) =>
+  JSON.stringify({
+    nftables: [
+      { metainfo: { version: '1.0.6' } },
+      { table: { family: 'inet', name: 'filter', handle: 1 } },
+      {
+        chain: {
+          family: 'inet',
+          table: 'filter',
+          name: 'forward',
+          handle: 2,
+          type: 'filter',
+          hook: 'forward',
+          prio: 0,
+          policy: chainPolicy,
+        },
+      },
+      {
+        chain: {
+          family: 'inet',
+          table: 'filter',
+          name: 'input',
+          handle: 3,
+          type: 'filter',
+          hook: 'input',
+          prio: 0,
+          policy: 'drop',
+        },
+      },
+      ...rules.map((expr, i) => ({
+        rule: { family: 'inet', table: 'filter', chain: 'forward', handle: 10 + i, expr },
+      })),
+    ],
+  });
+
+test('firewall: a forward chain with policy drop is reported with the fix', () => {
+  const f = analyseNftRuleset(nft('drop', []), 'clat0', 'wlan0');
+  assert.equal(f.length, 1);
+  assert.match(f[0].where, /inet filter, chain forward/);
+  assert.match(f[0].problem, /policy drop/);
+  assert.match(f[0].fix, /nft insert rule inet filter forward iifname "clat0" accept/);
+});
+
+test('firewall: an accept rule for the TUN silences it; an accepting chain is fine', () => {
+  const accept = [
+    { match: { op: '==', left: { meta: { key: 'iifname' } }, right: 'clat*' } },
+    { accept: null },
+  ];
+  assert.deepEqual(analyseNftRuleset(nft('drop', [accept]), 'clat0', 'wlan0'), []);
+  assert.deepEqual(analyseNftRuleset(nft('accept', []), 'clat0', 'wlan0'), []);
+  const dropAll = [{ drop: null }];
+  assert.equal(analyseNftRuleset(nft('accept', [dropAll]), 'clat0', 'wlan0').length, 1);
+  const dropOther = [
+    { match: { op: '==', left: { meta: { key: 'iifname' } }, right: 'docker0' } },
+    { drop: null },
+  ];
+  assert.deepEqual(analyseNftRuleset(nft('accept', [dropOther]), 'clat0', 'wlan0'), []);
+});
+
+test('firewall: legacy ip6tables FORWARD DROP is reported', () => {
+  const text = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
+  assert.equal(analyseIptablesSave(text, 'clat0').length, 1);
+  assert.deepEqual(analyseIptablesSave(`${text}-A FORWARD -i clat0 -j ACCEPT\n`, 'clat0'), []);
+});
