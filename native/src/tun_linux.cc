@@ -34,6 +34,7 @@
 
 #include "bindings.h"
 #include "errors.h"
+#include "js_call.h"
 #include "netns_linux.h"
 #include "poll_handle.h"
 
@@ -348,24 +349,10 @@ class Tun : public Napi::ObjectWrap<Tun> {
     events_ = 0;
   }
 
-  // Runs JS from libuv: exceptions become uncaught exceptions of the process (what a throwing
-  // 'data' listener on a socket does), never silently dropped.
-  void CallJs(Napi::FunctionReference& fn, const std::initializer_list<napi_value>& args) {
-    if (fn.IsEmpty()) return;
-    try {
-      fn.MakeCallback(Value(), args, *actx_);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(Env(), e.Value());
-    }
+  void CallJs(Napi::FunctionReference& fn, std::initializer_list<napi_value> args) {
+    clatbar::CallJs(Env(), Value(), fn, args, *actx_);
   }
-
-  void ReportError(Napi::Error err) {
-    if (onError_.IsEmpty()) {
-      napi_fatal_exception(Env(), err.Value());
-      return;
-    }
-    CallJs(onError_, {err.Value()});
-  }
+  void ReportError(const Napi::Error& err) { clatbar::ReportError(Env(), Value(), onError_, err, *actx_); }
 
   static void OnPoll(uv_poll_t* h, int status, int events) {
     Tun* self = static_cast<Tun*>(h->data);
