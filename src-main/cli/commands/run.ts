@@ -101,6 +101,11 @@ const command: Command = {
       force: values.force,
     };
 
+    // Signals are caught from the start: one that arrives during bring-up stops the engine as
+    // soon as it is up (bring-up itself undoes its own changes if it fails), never midway.
+    let stopSignal: string | null = null;
+    let onSignal: (sig: string) => void = (sig) => (stopSignal ??= sig);
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => onSignal(sig));
     let engine: ClatEngine;
     try {
       engine = await ClatEngine.start(opts, log, await loadDataPath());
@@ -111,19 +116,19 @@ const command: Command = {
       }
       throw err;
     }
-    // From here on a signal must always lead to teardown.
-    let stopping = false;
     const done = new Promise<number>((resolve) => {
-      const stop = (sig: string) => {
+      let stopping = false;
+      onSignal = (sig) => {
         if (stopping) return;
         stopping = true;
         log(`${sig} received`);
         void engine.stop().then((outcomes) => resolve(outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failure));
       };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGHUP', () => stop('SIGHUP'));
     });
+    if (stopSignal) {
+      onSignal(stopSignal);
+      return done;
+    }
     try {
       const server = await serveControl(opts.controlSocket, { status: () => engine.status() });
       engine.onStop(() => new Promise<void>((r) => server.close(() => r())));
