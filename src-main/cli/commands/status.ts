@@ -1,3 +1,282 @@
-import { notBuilt } from '../command.js';
+// `clatbar status`: asks the running engine (JSON-RPC `status` on its control socket) and says
+// what it is doing in plain words, or prints its reply as JSON for scripts.
+import { connect } from 'node:net';
+import { EXIT, parseOptions, type Command } from '../command.js';
+import { DEFAULTS } from '../../engine/clat/plan.js';
+import type { ClatStatus } from '../../engine/clat/engine.js';
+import { DROP_REASONS } from '../../shared/ipc.js';
 
-export default notBuilt('status', 'Show what the running engine is doing');
+const TIMEOUT_MS = 3000;
+
+const help = `clatbar status: show what the running CLAT engine is doing.
+
+usage: clatbar status [--control-socket PATH] [--json]
+
+Asks the engine started by \`clatbar run\` over its control socket and prints:
+  - whether it is translating, on which uplink, since when
+  - the NAT64 prefix and where it came from
+  - the CLAT addresses: the IPv4 address apps use (192.0.0.0/29, RFC 7335) and the IPv6
+    address it is translated to
+  - the TUN device and its MTU, and the MTU IPv4 apps see
+  - traffic: packets translated each way, packets and bytes through the TUN
+  - dropped packets, by reason, in words
+  - the DNS64 stub's activity, when the engine reports it
+  - firewall rules that would drop translated traffic
+
+Needs no privileges: the socket is readable by every user.
+
+options:
+  --control-socket PATH  the engine's socket, as given to \`clatbar run --control-socket\`.
+                         default: ${DEFAULTS.controlSocket}
+  --json                 print the engine's status reply as it is (JSON), for scripts
+
+exit status: 0 when an engine answered; 1 when none runs or it did not answer properly (the
+message says why and what to do); 2 on usage errors.
+
+examples:
+  clatbar status
+  clatbar status --json | jq .counters.translated46
+`;
+
+class NoAnswer extends Error {
+  constructor(
+    message: string,
+    readonly fix: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One `status` request, bounded in time and size; anything else than a reply is a NoAnswer. */
+function ask(path: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(path);
+    let buf = '';
+    const fail = (err: NoAnswer) => {
+      clearTimeout(timer);
+      sock.destroy();
+      reject(err);
+    };
+    const timer = setTimeout(
+      () =>
+        fail(
+          new NoAnswer(
+            `the engine on ${path} did not answer within ${TIMEOUT_MS / 1000} s`,
+            'it may be stuck: stop it (Ctrl-C or kill PID) and start `clatbar run` again; the network is put back either way',
+          ),
+        ),
+      TIMEOUT_MS,
+    );
+    const garbage = (what: string) =>
+      fail(
+        new NoAnswer(
+          `something answers on ${path}, but not as a clatbar engine: ${what}`,
+          'check which program owns that socket (ss -xlp), or pass the right --control-socket',
+        ),
+      );
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'status' })}\n`));
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')
+        fail(
+          new NoAnswer(
+            `no engine is running (nothing listens on ${path})`,
+            'Start one:  sudo clatbar run --uplink IFACE --prefix PFX/LEN\n' +
+              'If it runs with another --control-socket, pass that path here too.',
+          ),
+        );
+      else if (err.code === 'EACCES' || err.code === 'EPERM')
+        fail(
+          new NoAnswer(
+            `no permission to open ${path}`,
+            'the engine makes its socket readable by everyone; an old socket may be in the way: restart `clatbar run`',
+          ),
+        );
+      else
+        fail(
+          new NoAnswer(`cannot reach the engine on ${path}: ${err.message}`, 'see `clatbar status --help`'),
+        );
+    });
+    sock.on('close', () => {
+      if (buf.indexOf('\n') < 0) garbage('it closed the connection without a reply');
+    });
+    sock.on('data', (d: string) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl < 0) {
+        if (buf.length > 256 * 1024) garbage('a reply without a line end');
+        return;
+      }
+      clearTimeout(timer);
+      sock.end();
+      let msg: { jsonrpc?: unknown; result?: unknown; error?: { message?: unknown } };
+      try {
+        msg = JSON.parse(buf.slice(0, nl)) as typeof msg;
+      } catch {
+        return garbage('the reply is not JSON');
+      }
+      if (typeof msg !== 'object' || msg === null || msg.jsonrpc !== '2.0')
+        return garbage('the reply is not JSON-RPC 2.0');
+      if (msg.error) return garbage(`it refused "status": ${String(msg.error.message)}`);
+      resolve(msg.result);
+    });
+  });
+}
+
+/** The fields this command prints must be there and have their types; extra fields are fine. */
+function checkStatus(v: unknown): ClatStatus {
+  const o = v as Record<string, unknown>;
+  if (typeof v !== 'object' || v === null) throw new Error('the status is not an object');
+  for (const k of ['state', 'startedAt', 'uplink', 'tun', 'prefix', 'clatIpv4', 'clatIpv6'])
+    if (typeof o[k] !== 'string') throw new Error(`the status has no "${k}"`);
+  for (const k of ['pid', 'ipv6Mtu', 'ipv4Mtu'])
+    if (typeof o[k] !== 'number') throw new Error(`the status has no "${k}"`);
+  if (typeof o.counters !== 'object' || o.counters === null) throw new Error('the status has no "counters"');
+  return v as ClatStatus;
+}
+
+function bytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = -1;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+function since(iso: string): string {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  const d =
+    s >= 3600
+      ? `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`
+      : s >= 60
+        ? `${Math.floor(s / 60)} min`
+        : `${s} s`;
+  return `${new Date(iso).toLocaleString()} (${d} ago)`;
+}
+
+const PREFIX_SOURCE_WORDS: Record<string, string> = {
+  pref64: 'learned from the router advertisements (PREF64, RFC 8781)',
+  'ipv4only.arpa': "learned by asking the network's DNS for ipv4only.arpa (RFC 7050)",
+  configured: 'configured with clatbar run --prefix',
+};
+
+function describe(s: ClatStatus, path: string): string {
+  const extra = s as ClatStatus & { prefixSource?: string; dns64?: Record<string, unknown> };
+  const c = s.counters;
+  const n = (k: string) => (typeof c[k] === 'number' ? c[k] : 0);
+  const label = (l: string) => `  ${l.padEnd(14)}`;
+  const pad = ' '.repeat(16);
+  const lines: string[] = [];
+  lines.push(
+    s.state === 'running'
+      ? `clatbar is active: IPv4 apps on this host reach IPv4 hosts through the NAT64 via ${s.uplink}.`
+      : 'clatbar is stopping: the engine is putting the network back as it was.',
+  );
+  lines.push('');
+  lines.push(`${label('engine')}pid ${s.pid}, up since ${since(s.startedAt)}`);
+  lines.push(`${pad}control socket ${path}`);
+  lines.push(`${label('uplink')}${s.uplink}`);
+  const source = extra.prefixSource ?? 'configured';
+  lines.push(`${label('NAT64 prefix')}${s.prefix}, ${PREFIX_SOURCE_WORDS[source] ?? source}`);
+  lines.push(`${label('CLAT IPv4')}${s.clatIpv4}  (what IPv4 apps use as their address)`);
+  lines.push(
+    `${label('CLAT IPv6')}${s.clatIpv6}  (what it becomes on the network${s.checksumNeutral ? '; checksum-neutral' : ''})`,
+  );
+  lines.push(`${label('device')}${s.tun}, MTU ${s.ipv6Mtu}; IPv4 apps see MTU ${s.ipv4Mtu}`);
+  lines.push(`${label('traffic')}IPv4 -> IPv6 (out): ${count(n('translated46'), 'packet')}`);
+  lines.push(`${pad}IPv6 -> IPv4 (in):  ${count(n('translated64'), 'packet')}`);
+  if (typeof c['tun.rxPackets'] === 'number')
+    lines.push(
+      `${pad}through ${s.tun}: ${count(n('tun.rxPackets'), 'packet')} (${bytes(n('tun.rxBytes'))}) read, ` +
+        `${count(n('tun.txPackets'), 'packet')} (${bytes(n('tun.txBytes'))}) written`,
+    );
+  if (n('icmpErrorsSent') || n('fragmentsEmitted'))
+    lines.push(
+      `${pad}made by the translator: ${count(n('icmpErrorsSent'), 'ICMP error')}, ${count(n('fragmentsEmitted'), 'fragment')}`,
+    );
+
+  const drops: Array<[string, number]> = [];
+  for (const [k, v] of Object.entries(c)) {
+    if (typeof v !== 'number' || v <= 0) continue;
+    if (k.startsWith('drop.')) drops.push([k.slice(5), v]);
+    else if (k === 'writeRefused') drops.push(['write-refused', v]);
+    else if (k === 'writeErrors') drops.push(['write-errors', v]);
+    else if (k === 'stagedOverflow') drops.push(['staged-overflow', v]);
+  }
+  drops.sort((a, b) => b[1] - a[1]);
+  if (drops.length === 0) lines.push(`${label('drops')}none`);
+  else {
+    const w = Math.max(...drops.map(([, v]) => v.toLocaleString('en-US').length));
+    drops.forEach(([reason, v], i) =>
+      lines.push(
+        `${i === 0 ? label('drops') : pad}${v.toLocaleString('en-US').padStart(w)}  ${DROP_REASONS[reason] ?? reason} (${reason})`,
+      ),
+    );
+  }
+
+  const d = extra.dns64;
+  if (d && typeof d.queries === 'number') {
+    const q = (k: string) => (typeof d[k] === 'number' ? (d[k] as number) : 0);
+    lines.push(
+      `${label('DNS64')}${count(q('queries'), 'query', 'queries')}: ${q('synthesized')} AAAA synthesized, ` +
+        `${q('cacheHits')} from cache, ${q('passedThrough')} passed through, ${q('servfail')} failed`,
+    );
+    if (d.upstreamDoesDns64 === true)
+      lines.push(`${pad}the network's resolvers do DNS64 themselves: passing through`);
+  } else lines.push(`${label('DNS64')}no activity reported by this engine`);
+
+  if (s.firewallWarnings.length === 0)
+    lines.push(`${label('firewall')}nothing found that would drop translated traffic`);
+  else s.firewallWarnings.forEach((f, i) => lines.push(`${i === 0 ? label('firewall') : pad}warning: ${f}`));
+  return `${lines.join('\n')}\n`;
+}
+
+const command: Command = {
+  name: 'status',
+  summary: 'Show what the running engine is doing',
+  help,
+  async run(argv) {
+    const { values } = parseOptions({
+      args: argv,
+      options: {
+        'control-socket': { type: 'string', default: DEFAULTS.controlSocket },
+        json: { type: 'boolean', default: false },
+      },
+    });
+    const path = values['control-socket'];
+    let reply: unknown;
+    try {
+      reply = await ask(path);
+    } catch (err) {
+      if (!(err instanceof NoAnswer)) throw err;
+      process.stderr.write(`clatbar status: ${err.message}.\n${err.fix}\n`);
+      return EXIT.failure;
+    }
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(reply, null, 2)}\n`);
+      return EXIT.ok;
+    }
+    let status: ClatStatus;
+    try {
+      status = checkStatus(reply);
+    } catch (err) {
+      process.stderr.write(
+        `clatbar status: the engine on ${path} answered, but ${(err as Error).message}.\n` +
+          'Is it a different clatbar version? `clatbar status --json` shows the reply as it is.\n',
+      );
+      return EXIT.failure;
+    }
+    process.stdout.write(describe(status, path));
+    return EXIT.ok;
+  },
+};
+
+export default command;

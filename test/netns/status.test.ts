@@ -1,0 +1,146 @@
+// `clatbar status` against a real `clatbar run` on the lab laptop (one lab for every check, to
+// keep the suite short), and against no engine and a socket that talks garbage.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requires } from '../helpers/env.js';
+import { buildClatLab, nsh, waitFor, CLATBAR, PREFIX, SERVER_V4 } from '../helpers/clat-lab.js';
+
+/** Runs `clatbar status` without blocking this process (which may be the peer it talks to). */
+function status(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLATBAR, 'status', ...args], { encoding: 'utf8' }, (err, out, errOut) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out, err: errOut }),
+    );
+  });
+}
+
+test('clatbar status: no engine, and a socket that is not an engine', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-status-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const sock = join(dir, 'engine.sock');
+
+  const none = await status('--control-socket', sock);
+  assert.equal(none.code, 1);
+  assert.equal(none.out, '');
+  assert.match(none.err, new RegExp(`no engine is running \\(nothing listens on ${sock}\\)`));
+  assert.match(none.err, /sudo clatbar run --uplink IFACE --prefix/);
+  assert.equal((await status('--control-socket', sock, '--json')).code, 1);
+
+  const server = createServer((c) => {
+    c.on('error', () => {});
+    c.end('SSH-2.0-OpenSSH_9.2\r\n');
+  });
+  await new Promise<void>((r) => server.listen(sock, r));
+  const garbage = await status('--control-socket', sock);
+  assert.equal(garbage.code, 1);
+  assert.match(garbage.err, /something answers on .* but not as a clatbar engine: the reply is not JSON/);
+  server.close();
+
+  const help = spawnSync(process.execPath, [CLATBAR, 'status', '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /--control-socket PATH/);
+  assert.match(help.stdout, /--json/);
+  assert.match(help.stdout, /exit status/);
+  const bad = await status('--colour');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--colour/);
+});
+
+test('clatbar status: a running engine in words and in JSON', async (t) => {
+  if (!requires(t, { root: true, tun: true, binaries: ['tayga'] })) return;
+  const cl = await buildClatLab('st');
+  t.after(() => cl.dispose());
+  const stateDir = mkdtempSync(join(tmpdir(), 'clatbar-state-'));
+  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  const sock = join(stateDir, 'engine.sock');
+  const run = cl.lab.spawn(cl.laptop, process.execPath, [
+    CLATBAR,
+    'run',
+    '--uplink',
+    cl.uplink,
+    '--prefix',
+    PREFIX,
+    '--dns64',
+    'off',
+    '--state-dir',
+    stateDir,
+    '--control-socket',
+    sock,
+  ]);
+  let log = '';
+  run.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  run.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  await waitFor(
+    'the CLAT to come up',
+    () => log.includes('status: clatbar status') || run.exitCode !== null,
+    30000,
+  );
+  assert.match(log, /CLAT is up/, log);
+  const clatV6 = nsh(cl.lab, cl.laptop, 'ip -6 neigh show proxy').split(' ')[0];
+
+  await t.test('in words: prefix and its source, addresses, device', async () => {
+    const r = await status('--control-socket', sock);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^clatbar is active: .* via up0\./);
+    assert.match(r.out, /NAT64 prefix +2001:db8:64::\/96, configured with clatbar run --prefix/);
+    assert.match(r.out, /CLAT IPv4 +192\.0\.0\.4 /);
+    assert.match(r.out, new RegExp(`CLAT IPv6 +${clatV6} .*checksum-neutral`));
+    assert.match(r.out, /device +clat0, MTU 1500; IPv4 apps see MTU 1472/);
+    assert.match(r.out, new RegExp(`pid ${run.pid}, up since`));
+    assert.match(r.out, /firewall +nothing found/);
+  });
+
+  await t.test('after pings: the counters rose each way, in words and in JSON', async () => {
+    const before = JSON.parse((await status('--control-socket', sock, '--json')).out) as {
+      counters: Record<string, number>;
+    };
+    assert.match(nsh(cl.lab, cl.laptop, `timeout 20 ping -c 3 -W 5 ${SERVER_V4}`), /3 received/);
+    const j = await status('--control-socket', sock, '--json');
+    assert.equal(j.code, 0, j.err);
+    const after = JSON.parse(j.out) as { prefix: string; clatIpv6: string; counters: Record<string, number> };
+    assert.equal(after.prefix, PREFIX);
+    assert.equal(after.clatIpv6, clatV6);
+    assert.ok(after.counters.translated46 >= before.counters.translated46 + 3, j.out);
+    assert.ok(after.counters.translated64 >= before.counters.translated64 + 3, j.out);
+    const words = (await status('--control-socket', sock)).out;
+    assert.match(words, new RegExp(`IPv4 -> IPv6 \\(out\\): ${after.counters.translated46} packets`));
+    assert.match(words, /through clat0: \d+ packets \(.+\) read, \d+ packets \(.+\) written/);
+  });
+
+  await t.test('a drop shows with its reason in words', async () => {
+    const counters = async () =>
+      (
+        JSON.parse((await status('--control-socket', sock, '--json')).out) as {
+          counters: Record<string, number>;
+        }
+      ).counters;
+    const before = await counters();
+    // TTL 1 leaves the host (local packets are not decremented) and expires in the translator,
+    // which answers Time Exceeded (RFC 7915 §4.1) and counts the drop.
+    nsh(cl.lab, cl.laptop, `ping -c 1 -W 2 -t 1 ${SERVER_V4}`, true);
+    const after = await counters();
+    const expired = after['drop.ttl-expired'];
+    assert.equal(expired, (before['drop.ttl-expired'] ?? 0) + 1);
+    assert.equal(after.icmpErrorsSent, before.icmpErrorsSent + 1);
+    const r = await status('--control-socket', sock);
+    assert.match(
+      r.out,
+      new RegExp(` ${expired} {2}hop limit ran out \\(Time Exceeded sent back\\) \\(ttl-expired\\)\\n`),
+    );
+    assert.match(r.out, new RegExp(`made by the translator: ${after.icmpErrorsSent} ICMP error`));
+  });
+
+  await t.test('after the engine stops: no engine, exit 1', async () => {
+    const exited = new Promise<number | null>((r) => run.once('exit', (code) => r(code)));
+    run.kill('SIGTERM');
+    assert.equal(await exited, 0, log);
+    const r = await status('--control-socket', sock);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /no engine is running/);
+  });
+});
