@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { join, dirname } from 'node:path';
 import { IPC, type EngineStatus } from '../shared/ipc.js';
 import { trayView } from '../shared/tray.js';
+import { EngineClient } from './engine-client.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '../../..');
@@ -12,6 +13,13 @@ const repoRoot = join(here, '../../..');
 let tray: Tray | null = null;
 let window: BrowserWindow | null = null;
 let status: EngineStatus = { state: 'disconnected', reason: 'connecting to the engine' };
+
+// The engine's default socket (engine/clat/plan.ts DEFAULTS.controlSocket); the app imports only
+// shared code, so it is repeated here. CLATBAR_CONTROL_SOCKET matches `clatbar run --control-socket`.
+const engine = new EngineClient({
+  socketPath: process.env.CLATBAR_CONTROL_SOCKET ?? '/run/clatbar/engine.sock',
+});
+engine.onStatus(setStatus);
 
 function iconPath(name: string): string {
   return join(repoRoot, 'assets/icons', `${name}.png`);
@@ -23,8 +31,10 @@ function showDiagnostics(): void {
     return;
   }
   window = new BrowserWindow({
-    width: 760,
-    height: 560,
+    width: 1000,
+    height: 700,
+    minWidth: 560,
+    minHeight: 420,
     title: 'clatbar diagnostics',
     webPreferences: { preload: join(here, 'preload.cjs'), sandbox: true, contextIsolation: true },
   });
@@ -32,16 +42,26 @@ function showDiagnostics(): void {
   void window.loadFile(join(repoRoot, 'build/renderer/index.html'));
 }
 
+let shownIcon = '';
+
 function render(): void {
   const view = trayView(status);
-  tray?.setImage(nativeImage.createFromPath(iconPath(view.icon)));
+  // Statuses arrive every second with new counters; the icon changes only with the state.
+  if (tray && view.icon !== shownIcon) {
+    tray.setImage(nativeImage.createFromPath(iconPath(view.icon)));
+    shownIcon = view.icon;
+  }
   tray?.setToolTip(view.tooltip);
-  window?.webContents.send(IPC.status, status);
+  if (window && !window.isDestroyed()) window.webContents.send(IPC.status, status);
 }
 
 app.whenReady().then(() => {
   ipcMain.handle(IPC.getStatus, () => status);
-  tray = new Tray(nativeImage.createFromPath(iconPath(trayView(status).icon)));
+  ipcMain.handle(IPC.setPolicy, () => {
+    throw new Error('per-network policy is not built into the engine yet');
+  });
+  shownIcon = trayView(status).icon;
+  tray = new Tray(nativeImage.createFromPath(iconPath(shownIcon)));
   tray.setContextMenu(
     Menu.buildFromTemplate([
       { label: 'Diagnostics…', click: showDiagnostics },
@@ -50,7 +70,10 @@ app.whenReady().then(() => {
     ]),
   );
   render();
+  engine.start();
 });
+
+app.on('before-quit', () => engine.close());
 
 // A tray app keeps running with no window open.
 app.on('window-all-closed', () => {});
