@@ -179,6 +179,43 @@ test('clatbar run: refusals before any change, and the firewall report', async (
     assert.match(r.stderr, /uplink 'wlan9' does not exist/);
   });
 
+  await t.test('without root or CAP_NET_ADMIN: refused with the fix', () => {
+    const r = spawnSync(
+      'ip',
+      [
+        'netns',
+        'exec',
+        cl.laptop,
+        'setpriv',
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        '--inh-caps=-all',
+        process.execPath,
+        CLATBAR,
+        'run',
+        '--uplink',
+        cl.uplink,
+        '--prefix',
+        '2001:db8:64::/96',
+        '--state-dir',
+        join(stateDir, 'nobody'),
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /needs root or CAP_NET_ADMIN/);
+    assert.match(r.stderr, /fix: run it with sudo/);
+  });
+
+  await t.test('a --clat-ipv6 already in use on the link fails DAD and is refused', () => {
+    // The router owns 2001:db8:1::1; DAD on the laptop's uplink sees its answer.
+    const r = runOnce(cl, stateDir, ['--prefix', '2001:db8:64::/96', '--clat-ipv6', '2001:db8:1::1']);
+    assert.equal(r.status, 1, r.out);
+    assert.match(r.out, /--clat-ipv6 2001:db8:1::1 is already in use on up0/);
+    assert.deepEqual(hostState(cl.lab, cl.laptop), before);
+  });
+
   await t.test('native IPv4: "not needed", exit 0, nothing changed', () => {
     nsh(cl.lab, cl.laptop, 'ip addr add 198.51.100.50/24 dev up0 && ip route add default via 198.51.100.1');
     try {

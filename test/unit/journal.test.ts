@@ -87,15 +87,23 @@ test('recover() undoes file changes of a SIGKILLed process, newest first', async
   Journal.create(join(dir, 'state')).undoAll();
 });
 
-test('recover() refuses while the owning process is alive', (t) => {
+test('recover() refuses while the owning clatbar process is alive, not for a reused pid', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-journal-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  // pid 1 is always alive; the journal claims it owns the state dir.
-  writeFileSync(
-    join(dir, 'journal.json'),
-    JSON.stringify({ version: 1, owner: { pid: 1, startedAt: 'x' }, entries: [] }),
-  );
-  assert.throws(() => Journal.recover(dir), /another clatbar engine \(pid 1\)/);
+  // A live process whose command line names clatbar owns the journal.
+  const owner = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'clatbar-test-owner']);
+  t.after(() => owner.kill('SIGKILL'));
+  await new Promise((r) => owner.once('spawn', r));
+  const journal = (pid: number) =>
+    writeFileSync(
+      join(dir, 'journal.json'),
+      JSON.stringify({ version: 1, owner: { pid, startedAt: 'x' }, entries: [] }),
+    );
+  journal(owner.pid!);
+  assert.throws(() => Journal.recover(dir), new RegExp(`another clatbar engine \\(pid ${owner.pid}\\)`));
+  // pid 1 is alive but is not clatbar: the pid was reused, the journal is an orphan.
+  journal(1);
+  assert.deepEqual(Journal.recover(dir), []);
 });
 
 test('recover() undoes links, addresses, routes and sysctls of a SIGKILLed process in a netns', async (t) => {

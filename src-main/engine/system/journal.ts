@@ -106,7 +106,7 @@ export class Journal {
   static recover(stateDir: string, log: (line: string) => void = () => {}): UndoOutcome[] {
     const left = Journal.leftover(stateDir);
     if (!left) return [];
-    if (left.owner.pid !== process.pid && processAlive(left.owner.pid)) {
+    if (left.owner.pid !== process.pid && ownerAlive(left.owner.pid)) {
       throw new Error(
         `another clatbar engine (pid ${left.owner.pid}) owns ${stateDir}; stop it first (clatbar disable, or kill ${left.owner.pid})`,
       );
@@ -222,6 +222,20 @@ export class Journal {
 
   private flush(): void {
     writeFileAtomic.sync(this.path, `${JSON.stringify(this.data, null, 1)}\n`, { fsync: true, mode: 0o600 });
+  }
+}
+
+/**
+ * Whether the journal's owner still runs. A pid can be reused after a crash or reboot-less
+ * kill -9, so a live pid only counts when its command line is a clatbar one.
+ */
+function ownerAlive(pid: number): boolean {
+  if (!processAlive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('clatbar');
+  } catch {
+    // No /proc (or not ours to read): trust the pid, the safe side.
+    return true;
   }
 }
 
