@@ -237,9 +237,11 @@ class Tun : public Napi::ObjectWrap<Tun> {
       int sz = static_cast<int>(vnetSize);
       if (ioctl(fd_, TUNSETVNETHDRSZ, &sz) != 0) fail("ioctl(TUNSETVNETHDRSZ)");
       // Little-endian vnet header fields on every host, so the TS parser needs no byte-order
-      // switch; harmless (already LE) on x86 and arm64, where a kernel without the ioctl is fine.
+      // switch. Already the case on little-endian hosts, where a failure does not matter; on a
+      // big-endian one it would mean misread headers, so it is an error there.
       int le = 1;
-      (void)ioctl(fd_, TUNSETVNETLE, &le);
+      if (ioctl(fd_, TUNSETVNETLE, &le) != 0 && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+        fail("ioctl(TUNSETVNETLE)", "this big-endian host's kernel cannot give little-endian virtio-net headers");
       vnetLen_ = vnetSize;
       if (wantOffloads) offloads_ = ProbeOffloads(wantOffloads);
     }
