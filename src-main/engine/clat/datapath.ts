@@ -14,6 +14,7 @@ import { Translator, FLAG, HEADROOM } from '../siit/translator.js';
 import { parseIPv4, formatIPv4 } from '../net/addr.js';
 import { UdpCoalescer } from './udp-coalesce.js';
 import { execOut } from '../system/exec.js';
+import { writeFileSync } from 'node:fs';
 import type { DataPath, DataPathFactory, DataPathParams } from './datapath-types.js';
 
 /** RFC 7600: 192.0.0.8, the IPv4 dummy address, as the source of ICMPv6 errors from unmapped IPv6 routers. */
@@ -253,8 +254,15 @@ export const translatingDataPath: DataPathFactory = async (p) => {
     name: p.tun,
     offloads: 'all',
     mtu: p.ipv6Mtu,
-    up: true,
+    up: false,
   });
+  // No IPv6 link-local on the TUN (addr_gen_mode 1 = none, before the link comes up): nothing
+  // on the far side of it speaks NDP or MLD, so those packets would only be translator drops.
+  try {
+    writeFileSync(`/proc/sys/net/ipv6/conf/${p.tun}/addr_gen_mode`, '1\n');
+  } catch {
+    // Older kernels without addr_gen_mode: a link-local costs a few dropped packets, no more.
+  }
   // The kernel's queue towards us (tun's default is 500 packets) absorbs the moments when the
   // engine is not scheduled; with 500, bursts of small datagrams overflow it on a busy 2-CPU
   // laptop (bench/clat.ts: about 1.5x more 64-byte datagrams delivered with 4096). TCP is not
@@ -266,6 +274,7 @@ export const translatingDataPath: DataPathFactory = async (p) => {
   }
   try {
     if (tun.name !== p.tun) throw new Error(`asked for TUN ${p.tun}, got ${tun.name}`);
+    tun.setUp(true);
     return new TranslatingDataPath(tun, p);
   } catch (err) {
     tun.close();
