@@ -40,15 +40,20 @@ test('a packet larger than maxPacket is dropped and counted, never delivered cut
   t.after(() => dev.close());
   lab.exec(ns, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'tuntr0']);
   const udp: { len: number; ipLen: number }[] = [];
-  dev.onPackets((b) => {
-    for (let i = 0; i < b.count; i++) {
-      const p = b.buffer.subarray(b.offsets[i], b.offsets[i] + b.lengths[i]);
-      if (p[0] >> 4 === 4 && parseIp(p).proto === 17) udp.push({ len: b.lengths[i], ipLen: get16(p, 2) });
-    }
-  });
+  // The small datagram is sent last: once it is in, everything before it has been read.
+  const last = new Promise<void>((resolve) =>
+    dev.onPackets((b) => {
+      for (let i = 0; i < b.count; i++) {
+        const p = b.buffer.subarray(b.offsets[i], b.offsets[i] + b.lengths[i]);
+        if (p[0] >> 4 !== 4 || parseIp(p).proto !== 17) continue;
+        udp.push({ len: b.lengths[i], ipLen: get16(p, 2) });
+        if (b.lengths[i] === 128) resolve();
+      }
+    }),
+  );
   // 1252 + 28 = 1280 fits exactly; 1400 + 28 does not; 100 + 28 does.
   await sendUdp(lab, ns, [1252, 1400, 100]);
-  await new Promise((r) => setTimeout(r, 200));
+  await last;
   assert.deepEqual(
     udp.map((u) => u.len),
     [1280, 128],
@@ -66,7 +71,12 @@ test('a detached ring stops reading with an error instead of being written into'
   t.after(() => dev.close());
   lab.exec(ns, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'tundet0']);
   const errors: SysError[] = [];
-  dev.onError((e) => errors.push(e));
+  const failed = new Promise<void>((resolve) =>
+    dev.onError((e) => {
+      errors.push(e);
+      resolve();
+    }),
+  );
   let batches = 0;
   dev.onPackets(() => batches++);
   // Transferring the ring moves its memory to another owner; the device must not write there.
@@ -74,7 +84,8 @@ test('a detached ring stops reading with an error instead of being written into'
   const moved = new Uint8Array(structuredClone(ring, { transfer: [ring] }));
   assert.equal(dev.buffer.byteLength, 0);
   await sendUdp(lab, ns, [100]);
-  await new Promise((r) => setTimeout(r, 200));
+  await failed;
+  await new Promise((r) => setImmediate(r));
   assert.equal(batches, 0);
   assert.ok(
     moved.every((x) => x === 0),
