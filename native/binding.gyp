@@ -10,7 +10,7 @@
       "cflags_cc": ["-std=c++17", "-fexceptions", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["src/tun_linux.cc", "src/peercred_linux.cc", "src/ra_socket_linux.cc"]
+          "sources": ["src/tun_linux.cc", "src/peercred_linux.cc", "src/ra_socket_linux.cc", "src/udp_linux.cc"]
         }],
         ["OS=='mac'", {
           "xcode_settings": {

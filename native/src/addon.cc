@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   clatbar::InitTun(env, exports);
   clatbar::InitPeerCred(env, exports);
   clatbar::InitRaSocket(env, exports);
+  clatbar::InitUdp(env, exports);
 #else
   // macOS utun and Windows Wintun back ends slot in here (docs/native.md); until then the
   // wrapper reports "not supported on this platform" from the missing classes.

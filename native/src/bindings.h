@@ -6,4 +6,5 @@ namespace clatbar {
 void InitTun(Napi::Env env, Napi::Object exports);
 void InitPeerCred(Napi::Env env, Napi::Object exports);
 void InitRaSocket(Napi::Env env, Napi::Object exports);
+void InitUdp(Napi::Env env, Napi::Object exports);
 }  // namespace clatbar

@@ -5,6 +5,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { AnswerCache, type CacheOptions } from './cache.js';
+import { BatchUdpSocket, ReplyBatch, batchUdpUnavailable } from '../udp/batch-socket.js';
 import {
   Builder,
   CLASS_IN,
@@ -71,6 +72,11 @@ export interface Dns64Options {
   maxTcpConnections?: number;
   /** How often mode auto re-checks the upstreams, ms (default 5 minutes). */
   probeIntervalMs?: number;
+  /**
+   * UDP through the native addon's batched sockets (recvmmsg/sendmmsg), default true; false, or
+   * no addon, uses node:dgram.
+   */
+  udpBatch?: boolean;
   log?: (line: string) => void;
   /** Problems (upstreams not answering, internal errors); default: log. */
   warn?: (line: string) => void;
@@ -120,7 +126,11 @@ interface Query {
   dnssecOk: boolean;
 }
 
-type Sink = { udp: true; sock: dgram.Socket; port: number; address: string } | { udp: false; conn: TcpConn };
+/** Where a reply goes; null in place of a Sink means the datagram being handled in a batch. */
+type Sink =
+  | { kind: 'dgram'; sock: dgram.Socket; port: number; address: string }
+  | { kind: 'batch'; sock: BatchUdpSocket; addr: Buffer; port: number; scope: number }
+  | { kind: 'tcp'; conn: TcpConn };
 
 interface TcpConn {
   sock: net.Socket;
@@ -135,6 +145,8 @@ const MAX_TCP_PIPELINE = 64;
 const IPV4ONLY_ARPA = 'ipv4only.arpa.';
 const MAX_CHASE = 8;
 const MAX_WAITERS = 1000;
+/** Datagrams per recvmmsg, and replies per sendmmsg. */
+const UDP_BATCH = 64;
 
 export class Dns64Server {
   private prefix: Pref64 | null;
@@ -146,6 +158,11 @@ export class Dns64Server {
   private readonly warn: (line: string) => void;
   private readonly inflight = new Map<string, Array<{ q: Query; sink: Sink }>>();
   private readonly udpSockets: dgram.Socket[] = [];
+  private readonly batchSockets: BatchUdpSocket[] = [];
+  /** While a batch is handled: its socket and the datagram's index; replies collect in `replies`. */
+  private cur: BatchUdpSocket | null = null;
+  private curIndex = 0;
+  private readonly replies = new ReplyBatch(UDP_BATCH * 2, 256 * 1024);
   private readonly tcpServers: net.Server[] = [];
   private readonly tcpConns = new Set<TcpConn>();
   private readonly bound: Array<{ address: string; port: number }> = [];
@@ -239,6 +256,8 @@ export class Dns64Server {
     this.up.close();
     for (const s of this.udpSockets) s.close();
     this.udpSockets.length = 0;
+    for (const s of this.batchSockets) s.close();
+    this.batchSockets.length = 0;
     for (const c of this.tcpConns) c.sock.destroy();
     this.tcpConns.clear();
     await Promise.all(this.tcpServers.map((s) => new Promise((r) => s.close(() => r(undefined)))));
@@ -299,6 +318,54 @@ export class Dns64Server {
 
   private async listen(l: ListenAddress): Promise<void> {
     const family = net.isIPv6(l.address) ? 'udp6' : 'udp4';
+    const port = this.batchUdp() ? this.listenBatch(l) : await this.listenDgram(l, family);
+    const server = net.createServer((s) => this.onTcp(s));
+    server.maxConnections = this.opts.maxTcpConnections ?? 256;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: l.address, port, ipv6Only: family === 'udp6' }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.warn(`TCP listener ${l.address}: ${err.message}`));
+    this.tcpServers.push(server);
+    this.bound.push({ address: l.address, port });
+    this.log(`listening on ${formatServer({ address: l.address, port })} (UDP and TCP)`);
+  }
+
+  private batchChecked = false;
+  private batchOk = false;
+
+  /** Whether UDP goes through the native batched sockets; says once why not when it cannot. */
+  private batchUdp(): boolean {
+    if (this.batchChecked) return this.batchOk;
+    this.batchChecked = true;
+    if (this.opts.udpBatch === false) return (this.batchOk = false);
+    const why = batchUdpUnavailable();
+    if (why) this.log(`UDP without batching (node:dgram): ${why}`);
+    return (this.batchOk = why === null);
+  }
+
+  private listenBatch(l: ListenAddress): number {
+    const sock = BatchUdpSocket.open({
+      address: l.address,
+      port: l.port,
+      ipv6Only: net.isIPv6(l.address),
+      batch: UDP_BATCH,
+      // Queries are small; a bigger one (there is no reason for it) is dropped, as dgram would
+      // never have dropped it, but no client sends queries that long.
+      slotSize: 4096,
+      rcvbuf: 4 << 20,
+      sndbuf: 4 << 20,
+    });
+    sock.onError((err) => this.warn(`UDP listener ${l.address}: ${err.message}`));
+    sock.onBatch((count) => this.onUdpBatch(sock, count));
+    this.batchSockets.push(sock);
+    return sock.port;
+  }
+
+  private async listenDgram(l: ListenAddress, family: 'udp4' | 'udp6'): Promise<number> {
     const sock = dgram.createSocket({ type: family, ipv6Only: family === 'udp6', lookup: literalLookup });
     await new Promise<void>((resolve, reject) => {
       sock.once('error', reject);
@@ -316,23 +383,49 @@ export class Dns64Server {
     sock.on('error', (err) => this.warn(`UDP listener ${l.address}: ${err.message}`));
     sock.on('message', (msg, rinfo) => this.onUdp(sock, msg, rinfo));
     this.udpSockets.push(sock);
-    const port = sock.address().port;
-    const server = net.createServer((s) => this.onTcp(s));
-    server.maxConnections = this.opts.maxTcpConnections ?? 256;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: l.address, port, ipv6Only: family === 'udp6' }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    server.on('error', (err) => this.warn(`TCP listener ${l.address}: ${err.message}`));
-    this.tcpServers.push(server);
-    this.bound.push({ address: l.address, port });
-    this.log(`listening on ${formatServer({ address: l.address, port })} (UDP and TCP)`);
+    return sock.address().port;
   }
 
   // ---------------------------------------------------------------- receiving queries
+
+  /**
+   * One recvmmsg worth of queries. Cache hits are answered into `replies` as they are handled and
+   * leave together in one sendmmsg at the end; misses start resolutions that answer later.
+   */
+  private onUdpBatch(sock: BatchUdpSocket, count: number): void {
+    this.cur = sock;
+    try {
+      for (let i = 0; i < count && !sock.isClosed; i++) {
+        this.c.udpQueries++;
+        // Source port 0 cannot be answered: a forged packet, dropped.
+        if (sock.ports[i] === 0) {
+          this.c.dropped++;
+          continue;
+        }
+        this.curIndex = i;
+        try {
+          this.handle(sock.message(i), null, null, null);
+        } catch (err) {
+          // Nothing a client sends may take the engine down; a bug here costs one answer.
+          this.warn(`internal error on a query from ${sock.sourceAddress(i)}: ${(err as Error).message}`);
+        }
+      }
+    } finally {
+      this.cur = null;
+      this.replies.flush(sock);
+    }
+  }
+
+  /** Room for a reply to the datagram being handled in a batch; null when it cannot fit. */
+  private reserve(len: number): Buffer | null {
+    const cur = this.cur as BatchUdpSocket;
+    let b = this.replies.reserve(len, this.curIndex);
+    if (!b && this.replies.count > 0) {
+      this.replies.flush(cur);
+      b = this.replies.reserve(len, this.curIndex);
+    }
+    return b;
+  }
 
   private onUdp(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     this.c.udpQueries++;
@@ -416,7 +509,7 @@ export class Dns64Server {
     const nameEnd = qd === 1 ? skipQuestionName(msg) : -1;
     const qEnd = nameEnd < 0 || nameEnd + 4 > msg.length ? -1 : nameEnd + 4;
     if (qEnd < 0) {
-      this.reject(msg, -1, makeSink(sock, rinfo, conn), RCODE.FORMERR, 0, false);
+      this.reject(msg, -1, this.here(sock, rinfo, conn), RCODE.FORMERR, 0, false);
       return;
     }
     // EDNS (RFC 6891): the common shape (just an OPT after the question) is read directly.
@@ -429,7 +522,7 @@ export class Dns64Server {
     const ar = msg.readUInt16BE(10);
     if (an === 0 && ns === 0 && ar === 0) {
       if (qEnd !== msg.length) {
-        this.reject(msg, qEnd, makeSink(sock, rinfo, conn), RCODE.FORMERR, 0, false);
+        this.reject(msg, qEnd, this.here(sock, rinfo, conn), RCODE.FORMERR, 0, false);
         return;
       }
     } else if (
@@ -448,7 +541,7 @@ export class Dns64Server {
     } else {
       const p = parseMessage(msg);
       if (!p) {
-        this.reject(msg, qEnd, makeSink(sock, rinfo, conn), RCODE.FORMERR, 0, false);
+        this.reject(msg, qEnd, this.here(sock, rinfo, conn), RCODE.FORMERR, 0, false);
         return;
       }
       if (p.opt) {
@@ -461,20 +554,20 @@ export class Dns64Server {
     const ednsSize = edns ? udpSize : 0;
     if (version !== 0) {
       // RFC 6891 §6.1.3: BADVERS (16) is 1 in the extended RCODE with 0 in the header.
-      this.reject(msg, qEnd, makeSink(sock, rinfo, conn), 0, ednsSize, dnssecOk, 1);
+      this.reject(msg, qEnd, this.here(sock, rinfo, conn), 0, ednsSize, dnssecOk, 1);
       return;
     }
     if (opcode !== 0) {
-      this.reject(msg, qEnd, makeSink(sock, rinfo, conn), RCODE.NOTIMP, ednsSize, dnssecOk);
+      this.reject(msg, qEnd, this.here(sock, rinfo, conn), RCODE.NOTIMP, ednsSize, dnssecOk);
       return;
     }
     const qtype = msg.readUInt16BE(nameEnd);
     if (qtype === TYPE.OPT) {
-      this.reject(msg, qEnd, makeSink(sock, rinfo, conn), RCODE.FORMERR, ednsSize, dnssecOk);
+      this.reject(msg, qEnd, this.here(sock, rinfo, conn), RCODE.FORMERR, ednsSize, dnssecOk);
       return;
     }
     if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) {
-      this.reject(msg, qEnd, makeSink(sock, rinfo, conn), RCODE.NOTIMP, ednsSize, dnssecOk);
+      this.reject(msg, qEnd, this.here(sock, rinfo, conn), RCODE.NOTIMP, ednsSize, dnssecOk);
       return;
     }
     const cd = (flags & FLAG.CD) !== 0;
@@ -493,22 +586,17 @@ export class Dns64Server {
     const hit = this.cache.get(key, Date.now());
     if (hit) {
       this.c.cacheHits++;
-      if (sock)
-        this.respond(
-          hit.wire,
-          hit.extRcode,
-          id,
-          rd,
-          msg,
-          qEnd,
-          ednsSize,
-          dnssecOk,
-          sock,
-          (rinfo as dgram.RemoteInfo).port,
-          (rinfo as dgram.RemoteInfo).address,
-          null,
-        );
-      else this.respond(hit.wire, hit.extRcode, id, rd, msg, qEnd, ednsSize, dnssecOk, null, 0, '', conn);
+      this.respond(
+        hit.wire,
+        hit.extRcode,
+        id,
+        rd,
+        msg,
+        qEnd,
+        ednsSize,
+        dnssecOk,
+        this.here(sock, rinfo, conn),
+      );
       return;
     }
     const q: Query = {
@@ -524,7 +612,7 @@ export class Dns64Server {
       dnssecOk,
     };
     const waiting = this.inflight.get(key);
-    const to = makeSink(sock, rinfo, conn);
+    const to = this.durable(sock, rinfo, conn);
     if (waiting) {
       // Identical questions in flight share one resolution. A flood of them while the upstream
       // is slow must not grow memory without bound: past MAX_WAITERS they are dropped, and the
@@ -535,11 +623,11 @@ export class Dns64Server {
       }
       this.c.coalesced++;
       waiting.push({ q, sink: to });
-      if (!to.udp) to.conn.inflight++;
+      if (to.kind === 'tcp') to.conn.inflight++;
       return;
     }
     const list = [{ q, sink: to }];
-    if (!to.udp) to.conn.inflight++;
+    if (to.kind === 'tcp') to.conn.inflight++;
     this.inflight.set(key, list);
     const gen = this.generation;
     this.resolve(q)
@@ -554,13 +642,12 @@ export class Dns64Server {
         if (res.ttl > 0 && gen === this.generation)
           this.cache.set(key, res.wire, res.ttl, res.extRcode, Date.now());
         for (const w of list) {
-          if (!w.sink.udp) {
+          if (w.sink.kind === 'tcp') {
             w.sink.conn.inflight--;
             if (w.sink.conn.inflight < MAX_TCP_PIPELINE) w.sink.conn.sock.resume();
           }
           const qb = Buffer.alloc(12 + w.q.question.length);
           w.q.question.copy(qb, 12);
-          const ws = w.sink;
           this.respond(
             res.wire,
             res.extRcode,
@@ -570,10 +657,7 @@ export class Dns64Server {
             qb.length,
             w.q.edns ? w.q.udpSize : 0,
             w.q.dnssecOk,
-            ws.udp ? ws.sock : null,
-            ws.udp ? ws.port : 0,
-            ws.udp ? ws.address : '',
-            ws.udp ? null : ws.conn,
+            w.sink,
           );
         }
       })
@@ -595,17 +679,17 @@ export class Dns64Server {
     /** The client's EDNS UDP size; 0 when it sent no OPT. */
     ednsSize: number,
     dnssecOk: boolean,
-    sock: dgram.Socket | null,
-    port: number,
-    address: string,
-    conn: TcpConn | null,
+    /** null: the datagram being handled in a batch, answered in place in the batch's replies. */
+    sink: Sink | null,
   ): void {
     const optLen = ednsSize ? 11 : 0;
     let len = wire.length + optLen;
     let out: Buffer;
-    const limit = sock ? ednsSize || 512 : 65535;
+    const limit = sink === null || sink.kind !== 'tcp' ? ednsSize || 512 : 65535;
     if (len <= limit) {
-      out = Buffer.allocUnsafe(len);
+      // In a batch the reply is written straight into the batch's send buffer.
+      const direct = sink === null ? this.reserve(len) : null;
+      out = direct ?? Buffer.allocUnsafe(len);
       wire.copy(out);
       out.writeUInt16BE(id, 0);
       out[2] = (out[2] & 0xfe) | (rd ? 1 : 0);
@@ -614,6 +698,7 @@ export class Dns64Server {
         writeOpt(out, wire.length, EDNS_UDP_SIZE, dnssecOk, extRcode);
         out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
       }
+      if (direct) return;
     } else {
       // Too big: header, question and OPT only, with TC set, so the client retries over TCP.
       this.c.truncated++;
@@ -629,13 +714,43 @@ export class Dns64Server {
         out.writeUInt16BE(1, 10);
       }
     }
-    if (sock) sock.send(out, port, address);
-    else if (conn) this.sendTcp(out, conn);
+    this.send(out, sink);
   }
 
-  private send(out: Buffer, sink: Sink): void {
-    if (sink.udp) sink.sock.send(out, sink.port, sink.address);
+  private send(out: Buffer, sink: Sink | null): void {
+    if (sink === null) {
+      const cur = this.cur as BatchUdpSocket;
+      const room = this.reserve(out.length);
+      if (room) out.copy(room);
+      else {
+        const i = this.curIndex;
+        cur.sendTo(out, cur.addrs.subarray(i * 16, i * 16 + 16), cur.ports[i], cur.scopes[i]);
+      }
+    } else if (sink.kind === 'batch') sink.sock.sendTo(out, sink.addr, sink.port, sink.scope);
+    else if (sink.kind === 'dgram') sink.sock.send(out, sink.port, sink.address);
     else this.sendTcp(out, sink.conn);
+  }
+
+  /** The reply address of a query as handle() gets it; null for the datagram being handled in a batch. */
+  private here(sock: dgram.Socket | null, rinfo: dgram.RemoteInfo | null, conn: TcpConn | null): Sink | null {
+    if (conn) return { kind: 'tcp', conn };
+    if (sock && rinfo) return { kind: 'dgram', sock, port: rinfo.port, address: rinfo.address };
+    return null;
+  }
+
+  /** A reply address that outlives the batch (the batch's address table is reused). */
+  private durable(sock: dgram.Socket | null, rinfo: dgram.RemoteInfo | null, conn: TcpConn | null): Sink {
+    const h = this.here(sock, rinfo, conn);
+    if (h) return h;
+    const cur = this.cur as BatchUdpSocket;
+    const i = this.curIndex;
+    return {
+      kind: 'batch',
+      sock: cur,
+      addr: Buffer.from(cur.addrs.subarray(i * 16, i * 16 + 16)),
+      port: cur.ports[i],
+      scope: cur.scopes[i],
+    };
   }
 
   private sendTcp(out: Buffer, conn: TcpConn): void {
@@ -657,7 +772,7 @@ export class Dns64Server {
   private reject(
     msg: Buffer,
     qEnd: number,
-    sink: Sink,
+    sink: Sink | null,
     rcode: number,
     /** The client's EDNS UDP size; 0 when it sent no OPT. */
     ednsSize: number,
@@ -903,16 +1018,6 @@ export class Dns64Server {
     this.c.ptrSynthesized++;
     return { wire: out, ttl: cacheTtl(out), extRcode: msg.opt ? wire[msg.opt.ttlOff] : 0 };
   }
-}
-
-function makeSink(sock: dgram.Socket | null, rinfo: dgram.RemoteInfo | null, conn: TcpConn | null): Sink {
-  if (conn) return { udp: false, conn };
-  return {
-    udp: true,
-    sock: sock as dgram.Socket,
-    port: (rinfo as dgram.RemoteInfo).port,
-    address: (rinfo as dgram.RemoteInfo).address,
-  };
 }
 
 /**
