@@ -89,6 +89,9 @@ export function vnetGsoSize(buf: Uint8Array, packetOffset: number): number {
  * translator grew or shrank its IP header in the headroom) and shifts hdr_len and csum_start by
  * `l3Delta`, the change in IP header length (IPv4 -> IPv6: +20, +28 with a fragment header).
  * gso_type (TCPV4 <-> TCPV6) is the translator's to set, since only it knows the new family.
+ * The two places overlap the IP headers: call it before writing a longer new header (which
+ * covers the old vnet header) and after reading a longer old one (which the new vnet header
+ * covers), or save the 10 bytes first and pass from === to (docs/native.md).
  */
 export function relocateVnet(buf: Uint8Array, from: number, to: number, l3Delta: number): void {
   if (from !== to) buf.copyWithin(to - VNET_HDR_LEN, from - VNET_HDR_LEN, from);
