@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { Lab } from '../helpers/netns.js';
 import { requires } from '../helpers/env.js';
-import { TunDevice } from '../../src-main/engine/tun/tun.js';
+import { TunDevice, type HeldBatch } from '../../src-main/engine/tun/tun.js';
 import { RaSocket } from '../../src-main/engine/tun/ra-socket.js';
 import { isSysError, loadNative, type SysError } from '../../src-main/engine/tun/native.js';
 import { get16, nodeIn, parseIp } from './tun-packets.js';
@@ -314,4 +314,28 @@ test('MTU and up/down follow the device by ifindex, not by a name another interf
   const other = lab.exec(ns, 'ip', ['link', 'show', 'tunix1']);
   assert.match(other, /mtu 1500/);
   assert.doesNotMatch(other, /[<,]UP[,>]/);
+});
+
+test('a batch held twice keeps its slots until both holds are released', async (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('hold2');
+  // No IPv6 on the link: no kernel chatter, only the datagram sent below.
+  lab.exec(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  const dev = TunDevice.open({ name: 'tunh20', netns: ns, up: true, slots: 4 });
+  t.after(() => dev.close());
+  lab.exec(ns, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'tunh20']);
+  // Two consumers of one batch each hold it, say the translator and a capture.
+  const holds = new Promise<HeldBatch[]>((resolve) => dev.onPackets((b) => resolve([b.hold(), b.hold()])));
+  await sendUdp(lab, ns, [100]);
+  const [first, second] = await holds;
+  const held = first.count;
+  assert.equal(dev.stats().freeSlots, 4 - held);
+  first.release();
+  assert.equal(dev.stats().freeSlots, 4 - held, 'still held by the second');
+  first.release();
+  assert.equal(dev.stats().freeSlots, 4 - held, 'releasing twice counts once');
+  second.release();
+  assert.equal(dev.stats().freeSlots, 4);
 });

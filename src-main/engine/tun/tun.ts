@@ -76,7 +76,10 @@ export interface PacketBatch {
   readonly offsets: Uint32Array;
   readonly lengths: Uint32Array;
   count: number;
-  /** Keep this batch's slots after the callback returns; call release() when done with them. */
+  /**
+   * Keep this batch's slots after the callback returns; call release() when done with them. Each
+   * hold is released on its own; the slots go back after the last.
+   */
   hold(): HeldBatch;
 }
 
@@ -109,6 +112,8 @@ export class TunDevice {
   private scratch: Uint8Array | undefined;
   private readonly one = { off: new Uint32Array(1), len: new Uint32Array(1) };
   private isClosed = false;
+  /** The holds of the batch being delivered (see PacketBatch.hold). */
+  private heldNow: { slots: Uint32Array; refs: number } | undefined;
 
   static open(opts: TunOpenOptions = {}): TunDevice {
     return new TunDevice(opts);
@@ -164,17 +169,28 @@ export class TunDevice {
       offsets,
       lengths,
       count: 0,
-      hold(): HeldBatch {
-        native.hold();
-        const count = this.count;
-        const held = { buffer, offsets: offsets.slice(0, count), lengths: lengths.slice(0, count), count };
+      hold: (): HeldBatch => {
+        // Every hold of one delivery shares the slots: they go back when the last is released,
+        // so one consumer's release cannot hand slots another still reads to the next batch.
+        const count = this.batch.count;
+        let shared = this.heldNow;
+        if (!shared) {
+          native.hold();
+          shared = { slots: offsets.slice(0, count), refs: 0 };
+          this.heldNow = shared;
+        }
+        const s = shared;
+        s.refs++;
         let released = false;
         return {
-          ...held,
+          buffer,
+          offsets: offsets.slice(0, count),
+          lengths: lengths.slice(0, count),
+          count,
           release() {
             if (released) return;
             released = true;
-            native.release(held.offsets, count);
+            if (--s.refs === 0) native.release(s.slots, s.slots.length);
           },
         };
       },
@@ -190,7 +206,9 @@ export class TunDevice {
 
   private deliver(count: number): void {
     this.batch.count = count;
+    this.heldNow = undefined;
     this.packetCb?.(this.batch);
+    this.heldNow = undefined;
   }
 
   private emitError(err: SysError): void {
