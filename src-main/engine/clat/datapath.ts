@@ -175,7 +175,9 @@ class TranslatingDataPath implements DataPath {
 
   /** Every packet the translator sends comes here, synchronously. */
   private emit(buf: Uint8Array, off: number, len: number): void {
-    if (buf === this.ring && !this.curInPlace && Math.abs(off - this.curOff) <= HEADROOM + 20) {
+    // The translator emits from our ring only the in-place translation of the current packet
+    // (errors, fragments and hairpins come from its own scratch areas).
+    if (buf === this.ring && !this.curInPlace) {
       // Translated in place: the payload did not move, so the L3 header grew or shrank by the
       // distance the start moved; csum_start and hdr_len shift by as much.
       this.curInPlace = true;
@@ -274,6 +276,9 @@ export const translatingDataPath: DataPathFactory = async (p) => {
   }
   try {
     if (tun.name !== p.tun) throw new Error(`asked for TUN ${p.tun}, got ${tun.name}`);
+    // Less headroom than the translator needs would mean a copy per IPv4 packet, not a failure.
+    if (tun.headroom < HEADROOM)
+      p.log(`${p.tun}: only ${tun.headroom} bytes of headroom; IPv4 -> IPv6 will copy packets`);
     tun.setUp(true);
     return new TranslatingDataPath(tun, p);
   } catch (err) {
