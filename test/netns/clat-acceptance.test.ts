@@ -172,6 +172,16 @@ test('clatbar run: IPv4 apps work on an IPv6-only laptop', async (t) => {
       const want = nsh(lab, laptop, `sha256sum ${cl.wwwDir}/up.bin`).split(' ')[0];
       const reply = nsh(lab, laptop, `timeout 60 socat -t 10 - TCP4:${SERVER_V4}:9000 < ${cl.wwwDir}/up.bin`);
       assert.equal(reply.split(' ')[0], want);
+      // The upload went through as TSO super-packets, translated whole (never cut up by us).
+      const status = JSON.parse(
+        nsh(
+          lab,
+          laptop,
+          `echo '{"jsonrpc":"2.0","id":1,"method":"status"}' | socat - UNIX:${join(stateDir, 'engine.sock')}`,
+        ),
+      ) as { result: { counters: Record<string, number> } };
+      assert.ok(status.result.counters.gsoIn > 0, JSON.stringify(status.result.counters));
+      assert.equal(status.result.counters.writeErrors, 0);
       lab.exec(router, 'ip', ['-6', 'route', 'replace', PREFIX, 'dev', 'nat64']);
     },
   );
