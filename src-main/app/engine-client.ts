@@ -2,10 +2,11 @@
 // engine/clat/status-socket.ts). Plain node:net, no electron, so it runs and is tested under
 // plain Node, and the UI tests use it to play Electron main's part.
 //
-// One connection, kept open; `status` is asked every pollMs. When the engine goes away (not
-// started yet, restarted, crashed) the client says so once and reconnects with exponential
-// backoff. A peer that answers something other than clatbar's status is an error, not a crash:
-// the line is bounded, parsed defensively, and the connection dropped and retried.
+// `status` is asked every pollMs, one short connection per request: the engine's stop closes its
+// server and waits for open connections, so a connection held open by the tray would keep the
+// engine from exiting. When the engine goes away (not started yet, restarted, crashed) the
+// client says so once and retries with exponential backoff. A peer that answers something other
+// than clatbar's status is an error, not a crash: the line is bounded and parsed defensively.
 import { connect, type Socket } from 'node:net';
 import type {
   EngineClientModule,
@@ -171,13 +172,12 @@ export class EngineClient implements EngineStatusSource {
   private current: EngineStatus = { state: 'disconnected', reason: 'connecting to the engine' };
   private lastSent = '';
   private readonly listeners = new Set<(s: EngineStatus) => void>();
+  /** The request in flight: its connection, id and timeout. */
   private sock: Socket | null = null;
-  private buf = '';
+  private requestTimer: NodeJS.Timeout | null = null;
   private nextId = 1;
-  /** id of the request in flight and when it went out; one at a time keeps replies in order. */
-  private pending: { id: number; timer: NodeJS.Timeout } | null = null;
-  private pollTimer: NodeJS.Timeout | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
+  /** The next request (after pollMs, or after a backoff). */
+  private nextTimer: NodeJS.Timeout | null = null;
   private retryMs: number;
   private closed = true;
   private readonly pollMs: number;
@@ -200,7 +200,7 @@ export class EngineClient implements EngineStatusSource {
   start(): void {
     if (!this.closed) return;
     this.closed = false;
-    this.connect();
+    this.request();
   }
 
   onStatus(listener: (s: EngineStatus) => void): () => void {
@@ -210,9 +210,9 @@ export class EngineClient implements EngineStatusSource {
 
   close(): void {
     this.closed = true;
-    this.drop();
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
+    this.finish();
+    if (this.nextTimer) clearTimeout(this.nextTimer);
+    this.nextTimer = null;
   }
 
   private emit(s: EngineStatus): void {
@@ -230,71 +230,66 @@ export class EngineClient implements EngineStatusSource {
     }
   }
 
-  private connect(): void {
+  /** One `status` request on a connection of its own. */
+  private request(): void {
     const path = this.options.socketPath;
+    const id = this.nextId++;
     const sock = connect(path);
     this.sock = sock;
-    this.buf = '';
-    sock.setEncoding('utf8');
-    sock.on('connect', () => this.ask());
-    sock.on('data', (chunk: string) => this.onData(sock, chunk));
-    sock.on('error', (err: NodeJS.ErrnoException) => {
-      if (this.sock !== sock) return;
-      this.lost(unreachable(err, path));
-    });
-    sock.on('close', () => {
-      if (this.sock !== sock) return;
-      this.lost({
-        state: 'disconnected',
-        reason: `the engine closed the connection on ${path} (stopped or restarting)`,
+    let buf = '';
+    const mine = () => this.sock === sock;
+    const notAnEngine = (problem: string) =>
+      this.failed({
+        state: 'error',
+        reason: `something on ${path} answers, but not as a clatbar engine`,
+        problem,
       });
-    });
-  }
-
-  private ask(): void {
-    const sock = this.sock;
-    if (!sock || this.pending) return;
-    const id = this.nextId++;
-    const timer = setTimeout(() => {
-      if (this.sock !== sock) return;
-      this.lost({
+    this.requestTimer = setTimeout(() => {
+      if (!mine()) return;
+      this.failed({
         state: 'error',
         reason: `the engine did not answer within ${this.timeoutMs} ms`,
         problem: 'it may be stuck; restarting it (clatbar run) puts the network back and starts over',
       });
     }, this.timeoutMs);
-    this.pending = { id, timer };
-    sock.write(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'status' })}\n`);
-  }
-
-  private onData(sock: Socket, chunk: string): void {
-    if (this.sock !== sock) return;
-    this.buf += chunk;
-    let nl: number;
-    while ((nl = this.buf.indexOf('\n')) >= 0) {
-      const line = this.buf.slice(0, nl);
-      this.buf = this.buf.slice(nl + 1);
-      try {
-        this.onReply(line);
-      } catch (err) {
-        this.lost({
-          state: 'error',
-          reason: `something on ${this.options.socketPath} answers, but not as a clatbar engine`,
-          problem: `${(err as Error).message}; is another program (or an incompatible clatbar version) using that socket?`,
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'status' })}\n`));
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      if (mine()) this.failed(unreachable(err, path));
+    });
+    sock.on('close', () => {
+      if (mine())
+        this.failed({
+          state: 'disconnected',
+          reason: `the engine closed the connection on ${path} (stopped or restarting)`,
         });
+    });
+    sock.on('data', (chunk: string) => {
+      if (!mine()) return;
+      buf += chunk;
+      const nl = buf.indexOf('\n');
+      if (nl < 0) {
+        if (buf.length > MAX_LINE) notAnEngine(`a reply longer than ${MAX_LINE} bytes without a line end`);
         return;
       }
-    }
-    if (this.buf.length > MAX_LINE) {
-      this.lost({
-        state: 'error',
-        reason: `something on ${this.options.socketPath} answers, but not as a clatbar engine`,
-        problem: `a reply longer than ${MAX_LINE} bytes without a line end`,
-      });
-    }
+      let status: EngineStatus;
+      try {
+        status = this.parse(buf.slice(0, nl), id);
+      } catch (err) {
+        notAnEngine(
+          `${(err as Error).message}; is another program (or an incompatible clatbar version) using that socket?`,
+        );
+        return;
+      }
+      this.finish();
+      // A good answer: the next outage starts its backoff from the bottom again.
+      this.retryMs = this.retryMinMs;
+      this.emit(status);
+      this.schedule(this.pollMs);
+    });
   }
 
-  private onReply(line: string): void {
+  private parse(line: string, id: number): EngineStatus {
     let msg: unknown;
     try {
       msg = JSON.parse(line);
@@ -302,45 +297,37 @@ export class EngineClient implements EngineStatusSource {
       throw new ProtocolError('the reply is not JSON');
     }
     if (!isObject(msg) || msg.jsonrpc !== '2.0') throw new ProtocolError('the reply is not JSON-RPC 2.0');
-    if (!this.pending || msg.id !== this.pending.id)
-      throw new ProtocolError(`a reply to a request never made (id ${String(msg.id)})`);
-    clearTimeout(this.pending.timer);
-    this.pending = null;
+    if (msg.id !== id) throw new ProtocolError(`a reply to a request never made (id ${String(msg.id)})`);
     if (isObject(msg.error)) {
       const message = typeof msg.error.message === 'string' ? msg.error.message : 'unknown error';
       throw new ProtocolError(`the engine refused "status": ${message}`);
     }
-    const status = toEngineStatus(msg.result, this.options.socketPath, Date.now());
-    // A good answer: the next outage starts its backoff from the bottom again.
-    this.retryMs = this.retryMinMs;
-    this.emit(status);
-    this.pollTimer = setTimeout(() => {
-      this.pollTimer = null;
-      this.ask();
-    }, this.pollMs);
+    return toEngineStatus(msg.result, this.options.socketPath, Date.now());
   }
 
-  /** Forgets the connection and its timers. */
-  private drop(): void {
-    if (this.pending) clearTimeout(this.pending.timer);
-    this.pending = null;
-    if (this.pollTimer) clearTimeout(this.pollTimer);
-    this.pollTimer = null;
+  /** Ends the request in flight, if any. */
+  private finish(): void {
+    if (this.requestTimer) clearTimeout(this.requestTimer);
+    this.requestTimer = null;
     const sock = this.sock;
     this.sock = null;
     sock?.destroy();
   }
 
-  private lost(status: EngineStatus): void {
-    this.drop();
+  private schedule(ms: number): void {
+    if (this.closed || this.nextTimer) return;
+    this.nextTimer = setTimeout(() => {
+      this.nextTimer = null;
+      if (!this.closed) this.request();
+    }, ms);
+  }
+
+  private failed(status: EngineStatus): void {
+    this.finish();
     this.emit(status);
-    if (this.closed || this.retryTimer) return;
     const wait = this.retryMs;
     this.retryMs = Math.min(this.retryMs * 2, this.retryMaxMs);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      if (!this.closed) this.connect();
-    }, wait);
+    this.schedule(wait);
   }
 }
 

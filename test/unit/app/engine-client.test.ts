@@ -279,3 +279,16 @@ test('toEngineStatus refuses what is not a status', () => {
   // A newer engine's extra fields do not matter.
   assert.equal(toEngineStatus({ ...engineStatus(), future: { x: 1 } }, '/x', 0).state, 'active');
 });
+
+test('the client never keeps the engine from stopping', { timeout: 20_000 }, async (t) => {
+  // The engine's stop closes its server, which waits for every open connection to end: a
+  // client that held its connection open would keep the engine from ever exiting.
+  const path = tmpSocket(t);
+  const client = new EngineClient({ socketPath: path, ...fast });
+  t.after(() => client.close());
+  const server = await serveControl(path, { status: () => engineStatus() });
+  client.start();
+  await until(client, 'active', (x) => x.state === 'active');
+  await new Promise<void>((r) => server.close(() => r()));
+  await until(client, 'disconnected', (x) => x.state === 'disconnected');
+});
