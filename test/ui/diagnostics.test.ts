@@ -28,6 +28,7 @@ test('the diagnostics page renders the disconnected state without the app', asyn
   const state = tab.getByTestId('state');
   await state.waitFor();
   assert.match(await state.innerText(), /Engine not reachable/);
-  assert.match(await state.innerText(), /not running inside the clatbar app/);
+  // The page capitalises the reason's first letter.
+  assert.match(await state.innerText(), /not running inside the clatbar app/i);
   assert.deepEqual(errors, []);
 });
