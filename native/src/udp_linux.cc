@@ -32,6 +32,7 @@
 
 #include "bindings.h"
 #include "errors.h"
+#include "js_call.h"
 #include "netns_linux.h"
 #include "poll_handle.h"
 
@@ -463,22 +464,11 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     Unref();
   }
 
-  void Call(Napi::FunctionReference& fn, const std::initializer_list<napi_value>& args) {
-    if (fn.IsEmpty()) return;
-    try {
-      fn.MakeCallback(Value(), args, *actx_);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(Env(), e.Value());
-    }
+  void Call(Napi::FunctionReference& fn, std::initializer_list<napi_value> args) {
+    CallJs(Env(), Value(), fn, args, *actx_);
   }
 
-  // To onError, or an uncaught exception without a listener: never dropped silently.
-  void ReportError(Napi::Error err) {
-    if (onError_.IsEmpty())
-      napi_fatal_exception(Env(), err.Value());
-    else
-      Call(onError_, {err.Value()});
-  }
+  void ReportError(const Napi::Error& err) { clatbar::ReportError(Env(), Value(), onError_, err, *actx_); }
 
   static void OnPoll(uv_poll_t* h, int status, int events) {
     UdpSocket* self = static_cast<UdpSocket*>(h->data);
