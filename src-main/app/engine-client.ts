@@ -9,7 +9,6 @@
 // than clatbar's status is an error, not a crash: the line is bounded and parsed defensively.
 import { connect, type Socket } from 'node:net';
 import type {
-  EngineClientModule,
   EngineClientOptions,
   EngineStatus,
   EngineStatusSource,
@@ -330,6 +329,3 @@ export class EngineClient implements EngineStatusSource {
     this.schedule(wait);
   }
 }
-
-// Checked here, relied upon by the tests that load this module at run time.
-const _module = { EngineClient, toEngineStatus } satisfies EngineClientModule;

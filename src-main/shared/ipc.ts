@@ -137,16 +137,6 @@ export const IPC = {
   setPolicy: 'clatbar:set-policy',
 } as const;
 
-/**
- * What src-main/app/engine-client.ts exports. The node test project (tsconfig.node.json) cannot
- * include files of the app project, so tests load the compiled module at run time and type it
- * with this; engine-client.ts checks itself against it with `satisfies`.
- */
-export interface EngineClientModule {
-  EngineClient: new (options: EngineClientOptions) => EngineStatusSource;
-  toEngineStatus(reply: unknown, controlSocket: string, sampledAt: number): EngineStatus;
-}
-
 export interface EngineClientOptions {
   /** The engine's control socket (run.ts's --control-socket; default /run/clatbar/engine.sock). */
   socketPath: string;

@@ -14,13 +14,9 @@ import { chromium, type Page } from 'playwright-core';
 import { requires } from '../helpers/env.js';
 import { serveDir } from '../helpers/static-server.js';
 import { buildClatLab, nsh, waitFor, CLATBAR, PREFIX, SERVER_V4 } from '../helpers/clat-lab.js';
-import type { EngineClientModule, EngineStatus } from '../../src-main/shared/ipc.js';
+import type { EngineStatus } from '../../src-main/shared/ipc.js';
 
-// engine-client.ts belongs to the app's TypeScript project, which this one cannot include
-// (TS6307); its compiled output sits next to ours, so it is loaded at run time.
-const { EngineClient } = (await import(
-  new URL('../../src-main/app/engine-client.js', import.meta.url).href
-)) as EngineClientModule;
+import { EngineClient } from '../../src-main/app/engine-client.js';
 
 const rendererDir = fileURLToPath(new URL('../../renderer/', import.meta.url));
 const screenshot = fileURLToPath(new URL('../../../docs/screenshot.png', import.meta.url));

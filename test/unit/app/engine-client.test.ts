@@ -9,14 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveControl } from '../../../src-main/engine/clat/status-socket.js';
 import type { ClatStatus } from '../../../src-main/engine/clat/engine.js';
-import type { EngineClientModule, EngineStatus, EngineStatusSource } from '../../../src-main/shared/ipc.js';
+import type { EngineStatus, EngineStatusSource } from '../../../src-main/shared/ipc.js';
 
-// engine-client.ts belongs to the app's TypeScript project, which this one cannot include
-// (TS6307); its compiled output sits next to ours, so it is loaded at run time and typed by the
-// interface it `satisfies`.
-const { EngineClient, toEngineStatus } = (await import(
-  new URL('../../../src-main/app/engine-client.js', import.meta.url).href
-)) as EngineClientModule;
+import { EngineClient, toEngineStatus } from '../../../src-main/app/engine-client.js';
 
 function engineStatus(over: Partial<ClatStatus> = {}): ClatStatus {
   return {
