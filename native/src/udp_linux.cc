@@ -314,8 +314,9 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
         m.msg_name = &txNames_[j];
         m.msg_namelen = MakeAddr(&txNames_[j], addrs.Data() + 16 * k, ports[k], scopes && k < nScopes ? scopes[k] : 0);
       }
-      uint32_t sent = queue_.empty() ? SendChunk(n, &firstErr) : 0;
-      accepted += sent;
+      uint32_t refused = 0;
+      uint32_t sent = queue_.empty() ? SendChunk(n, &firstErr, &refused) : 0;
+      accepted += sent - refused;
       start += sent;
       if (sent < n) {
         // The socket's buffer is full: the rest waits for writable, as far as the bound allows.
@@ -348,8 +349,8 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   }
 
   // Sends tx_[0..n) with as few sendmmsg calls as the kernel allows. Returns how many datagrams
-  // are done (sent, or refused and counted); stops early only on EAGAIN.
-  uint32_t SendChunk(uint32_t n, int* firstErr) {
+  // are done (sent, or refused: those are added to *refused); stops early only on EAGAIN.
+  uint32_t SendChunk(uint32_t n, int* firstErr, uint32_t* refused = nullptr) {
     uint32_t done = 0;
     while (done < n) {
       int r = sendmmsg(fd_, tx_.data() + done, n - done, 0);
@@ -369,6 +370,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
       // The datagram at `done` was refused (EINVAL for port 0, EACCES for a broadcast address,
       // ENOBUFS under memory pressure, ...): it is skipped, the rest still go.
       CountError(e, firstErr);
+      if (refused) ++*refused;
       done++;
     }
     return done;
