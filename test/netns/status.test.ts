@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,10 +135,25 @@ test('clatbar status: a running engine in words and in JSON', async (t) => {
     assert.match(r.out, new RegExp(`made by the translator: ${after.icmpErrorsSent} ICMP error`));
   });
 
-  await t.test('after the engine stops: no engine, exit 1', async () => {
+  await t.test('a client holding its connection open does not keep SIGTERM from ending it', async () => {
+    // server.close() alone waits for every open connection: this idle client would keep the
+    // engine from ever exiting.
+    const holder = connect(sock);
+    holder.on('error', () => {});
+    await new Promise<void>((r) => holder.once('connect', () => r()));
+    const holderClosed = new Promise<void>((r) => holder.once('close', () => r()));
     const exited = new Promise<number | null>((r) => run.once('exit', (code) => r(code)));
     run.kill('SIGTERM');
-    assert.equal(await exited, 0, log);
+    const code = await Promise.race([
+      exited,
+      new Promise<string>((r) => setTimeout(() => r('still running 20 s after SIGTERM'), 20000).unref()),
+    ]);
+    assert.equal(code, 0, log);
+    await holderClosed;
+    assert.match(log, /stopped; the host is as it was/, log);
+  });
+
+  await t.test('after the engine stops: no engine, exit 1', async () => {
     const r = await status('--control-socket', sock);
     assert.equal(r.code, 1);
     assert.match(r.err, /no engine is running/);

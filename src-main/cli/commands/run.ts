@@ -131,7 +131,7 @@ const command: Command = {
     }
     try {
       const server = await serveControl(opts.controlSocket, { status: () => engine.status() });
-      engine.onStop(() => new Promise<void>((r) => server.close(() => r())));
+      engine.onStop(() => server.stop());
       log(`status: clatbar status, or JSON-RPC "status" on ${opts.controlSocket}`);
     } catch (err) {
       log(`control socket ${opts.controlSocket} not available: ${(err as Error).message}`);

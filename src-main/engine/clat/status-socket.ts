@@ -1,15 +1,28 @@
 // A minimal control socket: JSON-RPC 2.0, one request per line, over a Unix socket. Only
 // `status` for now; the control issue grows it (peer credentials, enable/disable).
-import { createServer, type Server } from 'node:net';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { mkdirSync, rmSync, chmodSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type Handler = (params: unknown) => unknown;
 
-export async function serveControl(path: string, methods: Record<string, Handler>): Promise<Server> {
+/** The listening server, plus a stop that does not wait for clients. */
+export interface ControlServer extends Server {
+  /**
+   * Stops listening and destroys every open connection. `close()` alone waits until each
+   * client hangs up, so one client that keeps its connection open (a tray, `socat`) would
+   * keep the engine from ever finishing its SIGTERM teardown.
+   */
+  stop(): Promise<void>;
+}
+
+export async function serveControl(path: string, methods: Record<string, Handler>): Promise<ControlServer> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   rmSync(path, { force: true });
+  const open = new Set<Socket>();
   const server = createServer((sock) => {
+    open.add(sock);
+    sock.on('close', () => open.delete(sock));
     let buf = '';
     sock.setEncoding('utf8');
     sock.on('error', () => sock.destroy());
@@ -39,7 +52,15 @@ export async function serveControl(path: string, methods: Record<string, Handler
         }
       }
     });
-  });
+  }) as ControlServer;
+  let stopped: Promise<void> | null = null;
+  server.stop = () =>
+    (stopped ??= new Promise<void>((resolve) => {
+      // close() first so no new connection slips in between, then drop the open ones: close's
+      // callback only runs once the last of them is gone.
+      server.close(() => resolve());
+      for (const sock of open) sock.destroy();
+    }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(path, () => resolve());
@@ -49,23 +70,73 @@ export async function serveControl(path: string, methods: Record<string, Handler
   return server;
 }
 
-/** One JSON-RPC call (for `clatbar status` and tests). */
-export async function callControl(path: string, method: string, params?: unknown): Promise<unknown> {
-  const { connect } = await import('node:net');
+/** Why a callControl failed: no engine, no answer in time, or an answer that is not ours. */
+export class ControlError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'unreachable' | 'timeout' | 'garbage' | 'refused',
+  ) {
+    super(message);
+    this.name = 'ControlError';
+  }
+}
+
+export const CALL_TIMEOUT_MS = 3000;
+const MAX_REPLY = 256 * 1024;
+
+/**
+ * One JSON-RPC call (for `clatbar status` and tests). Always settles: with the result, or a
+ * ControlError when nothing listens, the peer stays silent past timeoutMs, or its reply is
+ * not a JSON-RPC 2.0 line (a parse error must not escape from the socket's data handler,
+ * where it would be an uncaught exception instead of a rejection).
+ */
+export function callControl(
+  path: string,
+  method: string,
+  params?: unknown,
+  { timeoutMs = CALL_TIMEOUT_MS }: { timeoutMs?: number } = {},
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const sock = connect(path);
     let buf = '';
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      fn();
+    };
+    const fail = (message: string, kind: ControlError['kind']) =>
+      settle(() => reject(new ControlError(message, kind)));
+    const timer = setTimeout(
+      () => fail(`no reply to "${method}" on ${path} within ${timeoutMs} ms`, 'timeout'),
+      timeoutMs,
+    );
     sock.setEncoding('utf8');
     sock.on('connect', () => sock.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })}\n`));
+    sock.on('error', (err: NodeJS.ErrnoException) =>
+      fail(`cannot reach the control socket ${path}: ${err.message}`, 'unreachable'),
+    );
+    sock.on('close', () => fail(`${path} closed the connection without a reply`, 'garbage'));
     sock.on('data', (d: string) => {
       buf += d;
       const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      sock.end();
-      const res = JSON.parse(buf.slice(0, nl)) as { result?: unknown; error?: { message: string } };
-      if (res.error) reject(new Error(res.error.message));
-      else resolve(res.result);
+      if (nl < 0) {
+        if (buf.length > MAX_REPLY) fail(`the reply on ${path} has no line end`, 'garbage');
+        return;
+      }
+      let res: { jsonrpc?: unknown; result?: unknown; error?: { message?: unknown } };
+      try {
+        res = JSON.parse(buf.slice(0, nl)) as typeof res;
+      } catch {
+        return fail(`the reply on ${path} is not JSON`, 'garbage');
+      }
+      if (typeof res !== 'object' || res === null || res.jsonrpc !== '2.0')
+        return fail(`the reply on ${path} is not JSON-RPC 2.0`, 'garbage');
+      const error = res.error;
+      if (error) return fail(`"${method}" refused: ${String(error.message)}`, 'refused');
+      settle(() => resolve(res.result));
     });
-    sock.on('error', reject);
   });
 }
