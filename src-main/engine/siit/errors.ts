@@ -2,7 +2,7 @@
 // Fragmentation Needed / Packet Too Big, Parameter Problem and the default "administratively
 // prohibited" for packets it refuses. Sources are the configured icmpSourceV4 / icmpSourceV6.
 import { copy, finish, pseudo6, sum16 } from './checksum.js';
-import { isIllegalSource4 } from './addr.js';
+import { isIllegalSource4, isIllegalSource6 } from './addr.js';
 import type { Translator, Verdict } from './translator.js';
 
 /** RFC 1812 §4.3.2.2: an ICMPv4 error quotes as much of the packet as fits in 576 bytes. */
@@ -11,10 +11,33 @@ export const ICMP4_ERROR_MAX = 576;
 export const ICMP6_ERROR_MAX = 1280;
 
 /**
+ * RFC 1812 §4.3.2.7: no ICMPv4 error about a datagram destined to an IP broadcast or multicast
+ * address, about a non-initial fragment, or whose source does not define a single host (zero,
+ * loopback, broadcast, multicast or Class E: isIllegalSource4). The limited broadcast is the only
+ * broadcast the translator can recognise: it is not told any subnet's directed broadcast.
+ * ICMPv4 errors themselves are excluded by the callers (RFC 1812 §4.3.2.7, first bullet).
+ */
+export function mayAnswer4(src: number, dst: number, fragOffset: number): boolean {
+  // `>>> 0`: the data path holds addresses as int32, parseIPv4 as uint32.
+  return fragOffset === 0 && !isIllegalSource4(src) && dst >>> 28 !== 14 && dst >>> 0 !== 0xffffffff;
+}
+
+/**
+ * RFC 4443 §2.4(e): no ICMPv6 error about a packet destined to a multicast address (3), except
+ * Packet Too Big and Parameter Problem code 2 (unrecognized option, RFC 4443 §3.4), nor about
+ * one whose source does not identify a single node: unspecified, multicast (6), or loopback,
+ * which never leaves a node (RFC 4291 §2.5.3). ICMPv6 errors themselves are excluded by the
+ * callers (§2.4(e)(1)).
+ */
+export function mayAnswer6(buf: Uint8Array, off: number, type: number, code: number): boolean {
+  if (isIllegalSource6(buf, off + 8)) return false;
+  return buf[off + 24] !== 0xff || type === 2 || (type === 4 && code === 2);
+}
+
+/**
  * Sends an ICMPv4 error about the IPv4 packet buf[off, off+len) back to its source and returns the
- * verdict. `rest` is the second word of the ICMP header (MTU or pointer). RFC 1812 §4.3.2.7: no
- * error about non-first fragments, non-unicast sources or destinations (the caller has already
- * excluded ICMP errors).
+ * verdict. `rest` is the second word of the ICMP header (MTU or pointer). Packets that must not
+ * be answered (mayAnswer4) are dropped silently with the same reason.
  */
 export function sendIcmp4Error(
   t: Translator,
@@ -30,16 +53,7 @@ export function sendIcmp4Error(
   const src = (buf[off + 12] << 24) | (buf[off + 13] << 16) | (buf[off + 14] << 8) | buf[off + 15];
   const dst = (buf[off + 16] << 24) | (buf[off + 17] << 16) | (buf[off + 18] << 8) | buf[off + 19];
   const fragOffset = ((buf[off + 6] << 8) | buf[off + 7]) & 0x1fff;
-  if (
-    cfg.icmpSourceV4 === -1 ||
-    t.inHairpin ||
-    fragOffset !== 0 ||
-    isIllegalSource4(src) ||
-    dst >>> 28 === 14 ||
-    dst === -1
-  ) {
-    return t.drop(reason);
-  }
+  if (cfg.icmpSourceV4 === -1 || t.inHairpin || !mayAnswer4(src, dst, fragOffset)) return t.drop(reason);
   const o = t.sErr;
   const quote = Math.min(len, ICMP4_ERROR_MAX - 28);
   const total = 28 + quote;
@@ -83,9 +97,8 @@ export function sendIcmp4Error(
 }
 
 /**
- * Sends an ICMPv6 error about the IPv6 packet buf[off, off+len) back to its source. RFC 4443
- * §2.4(e): never about an ICMPv6 error (the caller checks), nor to a multicast or unspecified
- * source.
+ * Sends an ICMPv6 error about the IPv6 packet buf[off, off+len) back to its source. Packets that
+ * must not be answered (mayAnswer6) are dropped silently with the same reason.
  */
 export function sendIcmp6Error(
   t: Translator,
@@ -98,9 +111,7 @@ export function sendIcmp6Error(
   reason: number,
 ): Verdict {
   const src6 = t.cfg.icmpSourceV6;
-  let unspecified = true;
-  for (let i = 0; i < 16; i++) if (buf[off + 8 + i] !== 0) unspecified = false;
-  if (src6 === null || t.inHairpin || unspecified || buf[off + 8] === 0xff) return t.drop(reason);
+  if (src6 === null || t.inHairpin || !mayAnswer6(buf, off, type, code)) return t.drop(reason);
   const o = t.sErr;
   const quote = Math.min(len, ICMP6_ERROR_MAX - 48);
   const plen = 8 + quote;
