@@ -97,6 +97,10 @@ export interface Dns64Stats {
   dropped: number;
   truncated: number;
   tcpConnections: number;
+  /** UDP reads through recvmmsg (one per batch of queries); 0 on node:dgram. */
+  udpBatches: number;
+  /** The most queries one batch carried. */
+  udpMaxBatch: number;
   cacheEntries: number;
   /** Mode auto's finding: true when the upstreams synthesize themselves, null before the first probe. */
   upstreamDoesDns64: boolean | null;
@@ -187,6 +191,8 @@ export class Dns64Server {
     dropped: 0,
     truncated: 0,
     tcpConnections: 0,
+    udpBatches: 0,
+    udpMaxBatch: 0,
   };
 
   constructor(private readonly opts: Dns64Options) {
@@ -394,6 +400,8 @@ export class Dns64Server {
    */
   private onUdpBatch(sock: BatchUdpSocket, count: number): void {
     this.cur = sock;
+    this.c.udpBatches++;
+    if (count > this.c.udpMaxBatch) this.c.udpMaxBatch = count;
     try {
       for (let i = 0; i < count && !sock.isClosed; i++) {
         this.c.udpQueries++;
