@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { connect, createServer } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requires } from '../helpers/env.js';
@@ -58,29 +58,28 @@ test('clatbar status: a running engine in words and in JSON', async (t) => {
   const stateDir = mkdtempSync(join(tmpdir(), 'clatbar-state-'));
   t.after(() => rmSync(stateDir, { recursive: true, force: true }));
   const sock = join(stateDir, 'engine.sock');
-  const run = cl.lab.spawn(cl.laptop, process.execPath, [
-    CLATBAR,
-    'run',
-    '--uplink',
-    cl.uplink,
-    '--prefix',
-    PREFIX,
-    '--dns64',
-    'off',
-    '--state-dir',
-    stateDir,
-    '--control-socket',
-    sock,
+  // A private /etc (as in clat-dns64.test.ts) so that --dns64 on has a resolver to learn and a
+  // resolv.conf to hook without touching the machine's own.
+  const etc = join(stateDir, 'etc');
+  mkdirSync(etc);
+  for (const f of ['hosts', 'nsswitch.conf', 'passwd', 'group'])
+    if (existsSync(`/etc/${f}`)) copyFileSync(`/etc/${f}`, join(etc, f));
+  writeFileSync(join(etc, 'resolv.conf'), 'nameserver 2001:db8:1::1\n');
+  const run = cl.lab.spawn(cl.laptop, 'sh', [
+    '-c',
+    `mount --bind ${etc} /etc && exec ${process.execPath} ${CLATBAR} run --uplink ${cl.uplink} --prefix ${PREFIX} ` +
+      `--dns64 on --state-dir ${stateDir} --control-socket ${sock}`,
   ]);
   let log = '';
   run.stdout?.on('data', (d: Buffer) => (log += d.toString()));
   run.stderr?.on('data', (d: Buffer) => (log += d.toString()));
   await waitFor(
     'the CLAT to come up',
-    () => log.includes('status: clatbar status') || run.exitCode !== null,
+    () => /DNS64 \(on\) on|DNS64 stub not started/.test(log) || run.exitCode !== null,
     30000,
   );
   assert.match(log, /CLAT is up/, log);
+  assert.match(log, /DNS64 \(on\) on 192\.0\.0\.4:53/, log);
   const clatV6 = nsh(cl.lab, cl.laptop, 'ip -6 neigh show proxy').split(' ')[0];
 
   await t.test('in words: prefix and its source, addresses, device', async () => {
@@ -95,6 +94,25 @@ test('clatbar status: a running engine in words and in JSON', async (t) => {
     assert.match(r.out, /firewall +nothing found/);
   });
 
+  await t.test('in JSON: the prefix source and the DNS64 stub the app reads', async () => {
+    const j = await status('--control-socket', sock, '--json');
+    assert.equal(j.code, 0, j.err);
+    const before = JSON.parse(j.out) as {
+      prefixSource: string;
+      dns64: { mode: string; listen: string[]; queries: number; synthesized: number };
+    };
+    assert.equal(before.prefixSource, 'configured');
+    assert.equal(before.dns64.mode, 'on');
+    assert.deepEqual(before.dns64.listen, ['192.0.0.4:53']);
+    assert.equal(typeof before.dns64.synthesized, 'number');
+    // One query to the stub (its upstream does not answer: it still counts as a query).
+    nsh(cl.lab, cl.laptop, 'dig @192.0.0.4 +tries=1 +time=3 v4only.example A', true);
+    const after = JSON.parse((await status('--control-socket', sock, '--json')).out) as typeof before;
+    assert.ok(after.dns64.queries >= before.dns64.queries + 1, JSON.stringify(after.dns64));
+    const words = (await status('--control-socket', sock)).out;
+    assert.match(words, /DNS64 +on on 192\.0\.0\.4:53: \d+ quer/);
+  });
+
   await t.test('after pings: the counters rose each way, in words and in JSON', async () => {
     const before = JSON.parse((await status('--control-socket', sock, '--json')).out) as {
       counters: Record<string, number>;
@@ -107,8 +125,12 @@ test('clatbar status: a running engine in words and in JSON', async (t) => {
     assert.equal(after.clatIpv6, clatV6);
     assert.ok(after.counters.translated46 >= before.counters.translated46 + 3, j.out);
     assert.ok(after.counters.translated64 >= before.counters.translated64 + 3, j.out);
+    // Bytes each way: three 84-byte IPv4 echo requests in, three 104-byte IPv6 replies in.
+    assert.ok(after.counters.bytes46 >= before.counters.bytes46 + 3 * 84, j.out);
+    assert.ok(after.counters.bytes64 >= before.counters.bytes64 + 3 * 104, j.out);
     const words = (await status('--control-socket', sock)).out;
-    assert.match(words, new RegExp(`IPv4 -> IPv6 \\(out\\): ${after.counters.translated46} packets`));
+    assert.match(words, new RegExp(`IPv4 -> IPv6 \\(out\\): ${after.counters.translated46} packets, \\d`));
+    assert.match(words, /IPv6 -> IPv4 \(in\): +\d+ packets, \d[\d.]* k?B/);
     assert.match(words, /through clat0: \d+ packets \(.+\) read, \d+ packets \(.+\) written/);
   });
 

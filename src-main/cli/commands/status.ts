@@ -169,7 +169,6 @@ const PREFIX_SOURCE_WORDS: Record<string, string> = {
 };
 
 function describe(s: ClatStatus, path: string): string {
-  const extra = s as ClatStatus & { prefixSource?: string; dns64?: Record<string, unknown> };
   const c = s.counters;
   const n = (k: string) => (typeof c[k] === 'number' ? c[k] : 0);
   const label = (l: string) => `  ${l.padEnd(14)}`;
@@ -184,15 +183,19 @@ function describe(s: ClatStatus, path: string): string {
   lines.push(`${label('engine')}pid ${s.pid}, up since ${since(s.startedAt)}`);
   lines.push(`${pad}control socket ${path}`);
   lines.push(`${label('uplink')}${s.uplink}`);
-  const source = extra.prefixSource ?? 'configured';
+  const source = s.prefixSource ?? 'configured';
   lines.push(`${label('NAT64 prefix')}${s.prefix}, ${PREFIX_SOURCE_WORDS[source] ?? source}`);
   lines.push(`${label('CLAT IPv4')}${s.clatIpv4}  (what IPv4 apps use as their address)`);
   lines.push(
     `${label('CLAT IPv6')}${s.clatIpv6}  (what it becomes on the network${s.checksumNeutral ? '; checksum-neutral' : ''})`,
   );
   lines.push(`${label('device')}${s.tun}, MTU ${s.ipv6Mtu}; IPv4 apps see MTU ${s.ipv4Mtu}`);
-  lines.push(`${label('traffic')}IPv4 -> IPv6 (out): ${count(n('translated46'), 'packet')}`);
-  lines.push(`${pad}IPv6 -> IPv4 (in):  ${count(n('translated64'), 'packet')}`);
+  // Bytes as they went into the translator: the IPv4 packets apps sent, the IPv6 ones for them.
+  const sized = (k: string) => (typeof c[k] === 'number' ? `, ${bytes(c[k])}` : '');
+  lines.push(
+    `${label('traffic')}IPv4 -> IPv6 (out): ${count(n('translated46'), 'packet')}${sized('bytes46')}`,
+  );
+  lines.push(`${pad}IPv6 -> IPv4 (in):  ${count(n('translated64'), 'packet')}${sized('bytes64')}`);
   if (typeof c['tun.rxPackets'] === 'number')
     lines.push(
       `${pad}through ${s.tun}: ${count(n('tun.rxPackets'), 'packet')} (${bytes(n('tun.rxBytes'))}) read, ` +
@@ -222,11 +225,13 @@ function describe(s: ClatStatus, path: string): string {
     );
   }
 
-  const d = extra.dns64;
+  const d = s.dns64;
   if (d && typeof d.queries === 'number') {
     const q = (k: string) => (typeof d[k] === 'number' ? (d[k] as number) : 0);
+    const where =
+      typeof d.mode === 'string' && Array.isArray(d.listen) ? `${d.mode} on ${d.listen.join(', ')}: ` : '';
     lines.push(
-      `${label('DNS64')}${count(q('queries'), 'query', 'queries')}: ${q('synthesized')} AAAA synthesized, ` +
+      `${label('DNS64')}${where}${count(q('queries'), 'query', 'queries')}: ${q('synthesized')} AAAA synthesized, ` +
         `${q('cacheHits')} from cache, ${q('passedThrough')} passed through, ${q('servfail')} failed`,
     );
     if (d.upstreamDoesDns64 === true)

@@ -26,14 +26,26 @@ export async function startDns64(
     log,
   });
   await server.start();
+  const listen = [
+    ...new Set(
+      server
+        .boundAddresses()
+        .map((b) => (b.address.includes(':') ? `[${b.address}]:${b.port}` : `${b.address}:${b.port}`)),
+    ),
+  ];
+  engine.setDns64Status(() => ({ mode, listen, ...server.stats }));
   try {
     const hooked = hookSystemResolver({ journal: engine.journal, address: clatIpv4, iface: tun, log });
     log(
       `DNS64 (${mode}) on ${clatIpv4}:53, via ${hooked.how}, forwarding to ${upstreams.length} resolver(s)`,
     );
   } catch (err) {
+    engine.setDns64Status(null);
     await server.stop();
     throw err;
   }
-  return () => server.stop();
+  return () => {
+    engine.setDns64Status(null);
+    return server.stop();
+  };
 }

@@ -9,6 +9,17 @@ import { formatPrefix6 } from '../net/addr.js';
 import { planClat, CheckFailed, type ClatOptions, type ClatPlan } from './plan.js';
 import { configureTun, configureUplink, configureAddressing, type HostSetup } from './host.js';
 import type { DataPath, DataPathFactory } from './datapath-types.js';
+import { familyBytes } from '../system/link-stats.js';
+import type { PrefixSource } from '../../shared/ipc.js';
+
+/** The DNS64 stub's part of the status: its mode, where it listens, and its counters. */
+export interface Dns64Status {
+  mode: 'auto' | 'on';
+  /** "192.0.0.4:53" ("[addr]:port" for IPv6). */
+  listen: string[];
+  queries: number;
+  [counter: string]: unknown;
+}
 
 export interface ClatStatus {
   state: 'running' | 'stopping';
@@ -17,6 +28,11 @@ export interface ClatStatus {
   uplink: string;
   tun: string;
   prefix: string;
+  /**
+   * Where the prefix came from; `clatbar run --prefix` is the only source until discovery lands.
+   * Always sent; optional because engines before it did not, and clients read it as 'configured'.
+   */
+  prefixSource?: PrefixSource;
   clatIpv4: string;
   clatIpv6: string;
   checksumNeutral: boolean;
@@ -24,11 +40,18 @@ export interface ClatStatus {
   ipv4Mtu: number;
   forwarding: HostSetup['forwarding'];
   firewallWarnings: string[];
+  /**
+   * The data path's counters, plus bytes46/bytes64: bytes of the packets that went into the
+   * translator each way (IPv4 from this host's apps, IPv6 for the CLAT address).
+   */
   counters: Record<string, number>;
+  /** Present while the DNS64 stub runs (--dns64 auto|on). */
+  dns64?: Dns64Status;
 }
 
 export class ClatEngine {
   private stopping: Promise<UndoOutcome[]> | null = null;
+  private dns64: (() => Dns64Status) | null = null;
 
   private constructor(
     private readonly plan: ClatPlan,
@@ -135,6 +158,7 @@ export class ClatEngine {
           uplink: up.name,
           tun: opts.tun,
           prefix: formatPrefix6(plan.prefix),
+          prefixSource: 'configured',
           clatIpv4: opts.clatIpv4,
           clatIpv6,
           checksumNeutral: neutral,
@@ -160,12 +184,30 @@ export class ClatEngine {
     this.extras.push(fn);
   }
 
+  /** Reports the DNS64 stub in status() from now on; null when it stops. */
+  setDns64Status(fn: (() => Dns64Status) | null): void {
+    this.dns64 = fn;
+  }
+
   status(): ClatStatus {
-    return {
+    const counters = this.dataPath.counters();
+    if (counters.bytes46 === undefined || counters.bytes64 === undefined) {
+      // A data path that does not pass the translator's byte counters on: the kernel's
+      // per-family counters of the TUN say the same, except that they also count what the
+      // translator then dropped.
+      const b = familyBytes(this.info.tun);
+      if (b) {
+        counters.bytes46 ??= b.ipv4Out;
+        counters.bytes64 ??= b.ipv6Out;
+      }
+    }
+    const s: ClatStatus = {
       ...this.info,
       state: this.stopping ? 'stopping' : 'running',
-      counters: this.dataPath.counters(),
+      counters,
     };
+    if (this.dns64) s.dns64 = this.dns64();
+    return s;
   }
 
   get options(): ClatOptions {

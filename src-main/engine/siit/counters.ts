@@ -42,12 +42,21 @@ export class Counters {
   readonly drops = new Float64Array(REASONS.length);
   translated46 = 0;
   translated64 = 0;
+  /**
+   * Bytes of the packets taken in and translated, per direction: IPv4 packets (whole GSO
+   * super-packets included) that became IPv6, IPv6 packets that became IPv4. What was dropped
+   * or answered with an ICMP error is not counted. One add per translated packet.
+   */
+  bytes46 = 0;
+  bytes64 = 0;
   icmpErrorsSent = 0;
   fragmentsEmitted = 0;
 
   snapshot(): {
     translated46: number;
     translated64: number;
+    bytes46: number;
+    bytes64: number;
     icmpErrorsSent: number;
     fragmentsEmitted: number;
     drops: Record<string, number>;
@@ -57,6 +66,8 @@ export class Counters {
     return {
       translated46: this.translated46,
       translated64: this.translated64,
+      bytes46: this.bytes46,
+      bytes64: this.bytes64,
       icmpErrorsSent: this.icmpErrorsSent,
       fragmentsEmitted: this.fragmentsEmitted,
       drops,
@@ -66,5 +77,6 @@ export class Counters {
   reset(): void {
     this.drops.fill(0);
     this.translated46 = this.translated64 = this.icmpErrorsSent = this.fragmentsEmitted = 0;
+    this.bytes46 = this.bytes64 = 0;
   }
 }

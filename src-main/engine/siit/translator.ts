@@ -102,13 +102,17 @@ export class Translator {
   /** RFC 7915 §4: an IPv4 packet bound for the IPv6 side. */
   translate4to6(buf: Uint8Array, off: number, len: number, flags = 0): Verdict {
     this.begin();
-    return translate46(this, buf, off, len, flags & ~FLAG.hairpin);
+    const v = translate46(this, buf, off, len, flags & ~FLAG.hairpin);
+    if (v === 0) this.counters.bytes46 += len;
+    return v;
   }
 
   /** RFC 7915 §5: an IPv6 packet bound for the IPv4 side. */
   translate6to4(buf: Uint8Array, off: number, len: number, flags = 0): Verdict {
     this.begin();
-    return translate64(this, buf, off, len, flags & ~FLAG.hairpin);
+    const v = translate64(this, buf, off, len, flags & ~FLAG.hairpin);
+    if (v === 0) this.counters.bytes64 += len;
+    return v;
   }
 
   /** Name of the last drop reason ("none" after a translation). */
