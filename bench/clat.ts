@@ -2,7 +2,9 @@
 // the two-namespace bench topology: laptop -- host, where the host owns the mapped IPv6 address
 // of 203.0.113.10 (2001:db8:64::cb00:710a), so the laptop's CLAT is the only translator.
 // Native IPv6 over the same veth is the ceiling. Also: the engine's RSS under load and its CPU
-// use when idle. Run as root: `npm run bench -- clat` (or node build/bench/clat.js).
+// use when idle, and ping RTT through each path, idle and under the iperf3 UDP load. Run as root:
+// `npm run bench -- clat` (or `node build/bench/clat.js [options]`, `--help` lists them; the
+// same settings come from CLAT_BENCH_* variables, for `npm run bench`).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -19,7 +21,34 @@ import {
   SERVER_V6_MAPPED,
 } from '../test/helpers/clat-lab.js';
 
-const SECONDS = Number(process.env.CLAT_BENCH_SECONDS ?? 8);
+const USAGE = `usage: node build/bench/clat.js [--seconds N] [--rounds N] [--tests LIST] [--paths LIST]
+  --seconds N   length of each run (CLAT_BENCH_SECONDS, default 8)
+  --rounds N    alternating rounds; the table shows medians (CLAT_BENCH_ROUNDS, default 3)
+  --tests LIST  comma-separated, of tcp,iperf,send,gso,ping (CLAT_BENCH_TESTS, default all)
+  --paths LIST  comma-separated, of native,clatbar,tayga (CLAT_BENCH_PATHS, default all)
+  --udp-rate R  iperf3 -b for the UDP run (CLAT_BENCH_UDP_RATE, default 0: unpaced)
+CLAT_BENCH_PROF=DIR writes a V8 CPU profile of the engine there.`;
+
+function option(flag: string, env: string, dflt: string): string {
+  const i = process.argv.indexOf(flag);
+  if (i >= 0 && i + 1 < process.argv.length) return process.argv[i + 1];
+  return process.env[env] ?? dflt;
+}
+if (process.argv.includes('--help')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+for (const a of process.argv.slice(2))
+  if (a.startsWith('--') && !['--seconds', '--rounds', '--tests', '--paths', '--udp-rate'].includes(a)) {
+    console.error(`unknown option ${a}\n${USAGE}`);
+    process.exit(2);
+  }
+const SECONDS = Number(option('--seconds', 'CLAT_BENCH_SECONDS', '8'));
+const ROUNDS = Number(option('--rounds', 'CLAT_BENCH_ROUNDS', '3'));
+const TESTS = new Set(option('--tests', 'CLAT_BENCH_TESTS', 'tcp,iperf,send,gso,ping').split(','));
+/** iperf3 -b for the UDP run: 0 (default) is as fast as it can; a rate (40M) measures cost at a fixed load. */
+const UDP_RATE = option('--udp-rate', 'CLAT_BENCH_UDP_RATE', '0');
+const PATHS = new Set(option('--paths', 'CLAT_BENCH_PATHS', 'native,clatbar,tayga').split(','));
 
 // 64-byte UDP datagrams as fast as one Python process can send them: one send() per datagram,
 // or (as QUIC stacks do) 64 per sendmsg() with UDP_SEGMENT. The receiver takes UDP_GRO
@@ -84,12 +113,17 @@ interface Row {
   udpPps: number;
   udpPlainPps: number;
   udpGsoPps: number;
+  pingMs: number;
+  pingLoadedMs: number;
   rssMb?: number;
   idleCpuTicks?: number;
 }
 
+// iperf3's -l is the UDP payload: 64 bytes make a 92-byte IPv4 packet (112 bytes as IPv6), the
+// same 64-byte datagrams the Python senders use. One stream, no pacing (-b 0), the same command
+// for every path.
 function iperf(lab: Lab, ns: string, target: string, udp: boolean): number {
-  const args = udp ? `-u -l 64 -b 0 -t ${SECONDS}` : `-t ${SECONDS}`;
+  const args = udp ? `-u -l 64 -b ${UDP_RATE} --udp-counters-64bit -t ${SECONDS}` : `-t ${SECONDS}`;
   let j: IperfJson;
   for (let attempt = 0; ; attempt++) {
     j = JSON.parse(nsh(lab, ns, `timeout ${SECONDS + 30} iperf3 -J -c ${target} ${args}; true`)) as IperfJson;
@@ -100,6 +134,24 @@ function iperf(lab: Lab, ns: string, target: string, udp: boolean): number {
   if (j.error) throw new Error(`iperf3 to ${target}: ${j.error}`);
   if (udp) {
     const s = j.end.sum!;
+    if (process.env.CLAT_BENCH_COUNTERS)
+      console.log(
+        nsh(
+          lab,
+          ns,
+          'ip -s -s link show dev clat0 2>/dev/null; ip -s -s link show dev tayclat 2>/dev/null; true',
+        ),
+        lab.exec(ns.replace(/-l[ct]$/, '-host'), 'nstat', [
+          '-az',
+          'Udp6InDatagrams',
+          'Udp6RcvbufErrors',
+          'Udp6InErrors',
+        ]),
+      );
+    if (process.env.CLAT_BENCH_COUNTERS)
+      console.log(
+        `${ns} -> ${target}: iperf3 sent ${s.packets}, lost ${s.lost_packets} in ${s.seconds.toFixed(1)} s`,
+      );
     return (s.packets - s.lost_packets) / s.seconds;
   }
   return j.end.sum_received!.bits_per_second / 1e9;
@@ -113,11 +165,20 @@ interface IperfJson {
   };
 }
 
-const ROUNDS = Number(process.env.CLAT_BENCH_ROUNDS ?? 3);
-
 function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
+}
+
+/** Average RTT in ms of 100 pings 10 ms apart (ping's own summary line). */
+function parsePing(out: string): number {
+  const m = /= [\d.]+\/([\d.]+)\//.exec(out);
+  return m ? Number(m[1]) : NaN;
+}
+
+function pingRtt(lab: Lab, ns: string, target: string): number {
+  return parsePing(nsh(lab, ns, `ping -q -c 100 -i 0.01 -W 1 ${target}`, true));
 }
 
 function procStat(pid: number): { rssKb: number; hwmKb: number; ticks: number } {
@@ -196,22 +257,42 @@ async function main(): Promise<void> {
     );
 
     const paths = [
-      { path: 'native IPv6 (ceiling)', ns: withTayga, target: SERVER_V6_MAPPED },
-      { path: 'clatbar', ns: withClatbar, target: SERVER_V4 },
-      { path: 'TAYGA as CLAT', ns: withTayga, target: SERVER_V4 },
+      { key: 'native', path: 'native IPv6 (ceiling)', ns: withTayga, target: SERVER_V6_MAPPED },
+      { key: 'clatbar', path: 'clatbar', ns: withClatbar, target: SERVER_V4 },
+      { key: 'tayga', path: 'TAYGA as CLAT', ns: withTayga, target: SERVER_V4 },
     ];
     const samples = paths.map(() => ({
       tcp: [] as number[],
       udp: [] as number[],
       plain: [] as number[],
       gso: [] as number[],
+      ping: [] as number[],
+      pingLoaded: [] as number[],
     }));
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, p] of paths.entries()) {
-        samples[i].tcp.push(iperf(lab, p.ns, p.target, false));
-        samples[i].udp.push(iperf(lab, p.ns, p.target, true));
-        samples[i].plain.push(await udpPps(lab, p.ns, host, p.target, 1));
-        samples[i].gso.push(await udpPps(lab, p.ns, host, p.target, 64));
+        if (!PATHS.has(p.key)) continue;
+        if (TESTS.has('tcp')) samples[i].tcp.push(iperf(lab, p.ns, p.target, false));
+        if (TESTS.has('iperf')) {
+          // ping alongside the UDP flood: the latency a packet sees through a loaded translator.
+          const ping = TESTS.has('ping')
+            ? lab.spawn(p.ns, 'ping', ['-q', '-c', String(SECONDS * 20), '-i', '0.05', '-W', '1', p.target])
+            : null;
+          let pingOut = '';
+          ping?.stdout?.on('data', (d: Buffer) => (pingOut += d.toString()));
+          ping?.stderr?.resume();
+          const t0 = procStat(pid).ticks;
+          samples[i].udp.push(iperf(lab, p.ns, p.target, true));
+          if (process.env.CLAT_BENCH_COUNTERS && p.key === 'clatbar')
+            console.log(`engine CPU during the UDP run: ${procStat(pid).ticks - t0} ticks`);
+          if (ping) {
+            if (ping.exitCode === null) await new Promise((r) => ping.once('close', r));
+            samples[i].pingLoaded.push(parsePing(pingOut));
+          }
+        }
+        if (TESTS.has('send')) samples[i].plain.push(await udpPps(lab, p.ns, host, p.target, 1));
+        if (TESTS.has('gso')) samples[i].gso.push(await udpPps(lab, p.ns, host, p.target, 64));
+        if (TESTS.has('ping')) samples[i].ping.push(pingRtt(lab, p.ns, p.target));
       }
     }
     for (const [i, p] of paths.entries())
@@ -221,10 +302,20 @@ async function main(): Promise<void> {
         udpPps: median(samples[i].udp),
         udpPlainPps: median(samples[i].plain),
         udpGsoPps: median(samples[i].gso),
+        pingMs: median(samples[i].ping),
+        pingLoadedMs: median(samples[i].pingLoaded),
       });
     rows[1].rssMb = procStat(pid).hwmKb / 1024;
     rows[1].idleCpuTicks = idleTicks;
     rows[2].rssMb = procStat(tayga.pid!).hwmKb / 1024;
+    if (process.env.CLAT_BENCH_COUNTERS)
+      console.log(
+        nsh(
+          lab,
+          withClatbar,
+          `${process.execPath} ${CLATBAR} status --control-socket ${join(dir, 'state', 'engine.sock')} 2>&1; true`,
+        ),
+      );
 
     engine.kill('SIGTERM');
     await new Promise((r) => engine!.once('exit', r));
@@ -242,17 +333,20 @@ async function main(): Promise<void> {
   const c = rows[1];
   const t = rows[2];
   console.log(`CLAT bench: median of ${ROUNDS} rounds, ${SECONDS} s per run, ${cpus().length} CPUs.`);
-  console.log('UDP: 64-byte datagrams delivered per second, sent by iperf3 (-u -l 64 -b 0), by one');
-  console.log('send() each, or 64 per sendmsg() with UDP_SEGMENT (GSO, as QUIC stacks send).');
+  console.log('UDP: datagrams with 64 bytes of payload (92-byte IPv4 packets, 112 as IPv6) delivered');
+  console.log('per second, sent by iperf3 (-u -l 64 -b 0), by one send() each, or 64 per sendmsg()');
+  console.log('with UDP_SEGMENT (GSO, as QUIC stacks send). Ping: average RTT in ms, idle and during');
+  console.log('the iperf3 UDP run.');
   console.log(
-    'path                    TCP Gbit/s  UDP iperf3  UDP send()   UDP GSO send   peak RSS MB  idle CPU ticks/5s',
+    'path                    TCP Gbit/s  UDP iperf3  UDP send()   UDP GSO send  ping ms  ping loaded  peak RSS MB  idle CPU ticks/5s',
   );
-  const n = (v: number | undefined) => (v === undefined ? '-' : Math.round(v).toString());
+  const n = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : Math.round(v).toString());
+  const f = (v: number | undefined, d: number) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(d));
   for (const r of rows)
     console.log(
-      `${r.path.padEnd(22)} ${r.tcpGbps.toFixed(2).padStart(11)} ${n(r.udpPps).padStart(11)} ${n(r.udpPlainPps).padStart(11)} ${n(r.udpGsoPps).padStart(14)} ${(r.rssMb?.toFixed(1) ?? '-').padStart(12)} ${(r.idleCpuTicks?.toString() ?? '-').padStart(18)}`,
+      `${r.path.padEnd(22)} ${f(r.tcpGbps, 2).padStart(11)} ${n(r.udpPps).padStart(11)} ${n(r.udpPlainPps).padStart(11)} ${n(r.udpGsoPps).padStart(14)} ${f(r.pingMs, 3).padStart(8)} ${f(r.pingLoadedMs, 3).padStart(12)} ${(r.rssMb?.toFixed(1) ?? '-').padStart(12)} ${(r.idleCpuTicks?.toString() ?? '-').padStart(18)}`,
     );
-  const x = (a: number, b: number) => (b ? (a / b).toFixed(1) : '-');
+  const x = (a: number, b: number) => (b && !Number.isNaN(a) && !Number.isNaN(b) ? (a / b).toFixed(1) : '-');
   console.log(
     `clatbar / TAYGA: TCP ${x(c.tcpGbps, t.tcpGbps)}x (goal >= 10x); UDP ${x(c.udpPps, t.udpPps)}x iperf3, ${x(c.udpPlainPps, t.udpPlainPps)}x send(), ${x(c.udpGsoPps, t.udpGsoPps)}x GSO send (goal >= 3x); RSS ${c.rssMb?.toFixed(1)} MB (goal <= 100); idle ticks ${c.idleCpuTicks} (goal 0)`,
   );

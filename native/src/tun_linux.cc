@@ -16,12 +16,20 @@
 //   and the kernel drops, instead of our memory growing.
 // - Writes go out immediately with write(); on EAGAIN the rest is copied into a bounded queue that
 //   is flushed when the fd becomes writable, and the caller is told how many packets were taken.
+// - Read coalescing (rxCoalesceUs, off by default), the NIC's interrupt moderation done in user
+//   space: the TUN wakes its reader once per packet, so under a flood of small packets each
+//   wake-up found one packet, and a batch of one can be neither read nor written (as one GSO
+//   super-packet) more cheaply. When a wake-up comes less than rxCoalesceUs after the previous
+//   one and drains the queue, readable polling stops and a timerfd wakes us rxCoalesceUs later to
+//   read whatever queued meanwhile. The first timer tick that finds nothing goes back to plain
+//   polling, so sparse traffic (a ping, DNS) is never delayed and an idle device costs nothing.
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <napi.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -79,7 +87,8 @@ class Tun : public Napi::ObjectWrap<Tun> {
   }
 
   // new Tun({ name, vnetHdr, vnetHdrSize, offloads, multiQueue, netns, slots, batch, headroom,
-  //           maxPacket, writeQueueBytes, sndbuf, faultEagainEvery, onPackets, onDrain, onError })
+  //           maxPacket, writeQueueBytes, sndbuf, rxCoalesceUs, faultEagainEvery, onPackets, onDrain,
+  //           onError })
   explicit Tun(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tun>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "Tun: options object expected");
@@ -113,6 +122,9 @@ class Tun : public Napi::ObjectWrap<Tun> {
     wqLimit_ = num("writeQueueBytes", kDefaultWriteQueueBytes);
     faultEagain_ = num("faultEagainEvery", 0);
     uint32_t sndbuf = num("sndbuf", 0);
+    uint32_t coalesceUs = num("rxCoalesceUs", 0);
+    if (coalesceUs > 100000) throw Napi::RangeError::New(env, "Tun: rxCoalesceUs 0..100000");
+    coalesceNs_ = static_cast<uint64_t>(coalesceUs) * 1000;
     if (slots_ < 1 || slots_ > 65536 || batch_ < 1 || batch_ > 4096 || headroom > 4096 || maxPacket < 1280 ||
         maxPacket > 262144)
       throw Napi::RangeError::New(env, "Tun: slots 1..65536, batch 1..4096, headroom <= 4096, maxPacket 1280..262144");
@@ -154,6 +166,14 @@ class Tun : public Napi::ObjectWrap<Tun> {
     if (napi_get_uv_event_loop(env, &loop_) != napi_ok) throw Napi::Error::New(env, "Tun: no libuv event loop");
 
     OpenDevice(env, name, netns, vnet ? vnetSize : 0, wantOffloads, sndbuf);
+    if (coalesceNs_) {
+      timerFd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+      if (timerFd_ < 0) {
+        int e = errno;
+        Fail();
+        throw ErrnoError(env, e, "timerfd_create", "TUN device " + name_ + " read coalescing");
+      }
+    }
     // An open device is like an open socket: it stays alive until closed, even if JS drops it.
     Ref();
   }
@@ -163,6 +183,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     StopPoll();
     if (fd_ >= 0) ::close(fd_);
     if (ctl_ >= 0) ::close(ctl_);
+    if (timerFd_ >= 0) ::close(timerFd_);
   }
 
  private:
@@ -323,6 +344,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     o.Set("slotSize", slotSize_);
     o.Set("packetOffset", packetOffset_);
     o.Set("batch", batch_);
+    o.Set("rxCoalesceUs", static_cast<double>(coalesceNs_ / 1000));
     o.Set("ring", ringRef_.Value());
     o.Set("desc", descRef_.Value());
     return o;
@@ -331,7 +353,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
   void UpdatePoll() {
     if (closed_) return;
     int ev = 0;
-    if (reading_ && !paused_ && !free_.empty()) ev |= UV_READABLE;
+    if (reading_ && !paused_ && !free_.empty() && !deferred_) ev |= UV_READABLE;
     if (!wq_.empty()) ev |= UV_WRITABLE;
     if (ev == events_) return;
     if (!poll_) {
@@ -348,7 +370,52 @@ class Tun : public Napi::ObjectWrap<Tun> {
   // Safe to close the fd right after (poll_handle.h).
   void StopPoll() {
     if (poll_) poll_->Close();
+    if (timer_) timer_->Close();
     events_ = 0;
+    deferred_ = false;
+  }
+
+  // After a read that drained the queue: under a flood (this wake-up soon after the previous
+  // one), read next from the timer instead of the next packet's wake-up; after a timer tick that
+  // found nothing, back to polling. A read that stopped short (batch full, no free slot) leaves
+  // polling to bring the rest at once.
+  void AfterRead(uint32_t n, bool drained, bool fromTimer) {
+    if (!coalesceNs_ || closed_) return;
+    uint64_t now = uv_hrtime();
+    bool flood = n > 0 && (fromTimer || now - lastReadNs_ < coalesceNs_);
+    lastReadNs_ = now;
+    if (!flood || !drained || !reading_ || paused_) return;
+    struct itimerspec its;
+    std::memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = static_cast<time_t>(coalesceNs_ / 1000000000);
+    its.it_value.tv_nsec = static_cast<long>(coalesceNs_ % 1000000000);
+    if (timerfd_settime(timerFd_, 0, &its, nullptr) != 0) return;  // plain polling goes on
+    // Watched only while armed: an idle device must not keep the event loop alive.
+    if (!timer_ && PollHandle::Open(Env(), loop_, timerFd_, false, this, &timer_) != 0) return;
+    if (timer_->Start(UV_READABLE, OnTimer) != 0) return;
+    deferred_ = true;
+    rxDeferred_++;
+  }
+
+  static void OnTimer(uv_poll_t* h, int status, int) {
+    Tun* self = static_cast<Tun*>(h->data);
+    if (!self || self->closed_) return;
+    (void)status;  // a timerfd has no error condition to report
+    uint64_t ticks;
+    if (read(self->timerFd_, &ticks, sizeof ticks) != sizeof ticks) return;  // not expired yet
+    if (self->timer_) self->timer_->Stop();
+    if (!self->deferred_) return;
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    self->Ref();
+    self->deferred_ = false;
+    if (self->reading_ && !self->paused_) {
+      bool drained = false;
+      uint32_t n = self->ReadBatch(&drained);
+      self->AfterRead(n, drained, true);
+    }
+    if (!self->closed_) self->UpdatePoll();
+    self->Unref();
   }
 
   void CallJs(Napi::FunctionReference& fn, std::initializer_list<napi_value> args) {
@@ -376,13 +443,19 @@ class Tun : public Napi::ObjectWrap<Tun> {
                                    "the interface was deleted or detached; close and open it again"));
     } else {
       if (events & UV_WRITABLE) self->Flush();
-      if (!self->closed_ && (events & UV_READABLE)) self->ReadBatch();
+      if (!self->closed_ && (events & UV_READABLE)) {
+        bool drained = false;
+        uint32_t n = self->ReadBatch(&drained);
+        self->AfterRead(n, drained, false);
+      }
       if (!self->closed_) self->UpdatePoll();
     }
     self->Unref();
   }
 
-  void ReadBatch() {
+  // Reads up to a batch and hands it to JS; returns how many packets, and in *drained whether the
+  // queue ran empty (EAGAIN) rather than the batch or the free slots running out.
+  uint32_t ReadBatch(bool* drained) {
     Napi::Env env = Env();
     // JS can detach the ring (structuredClone or postMessage with a transfer list, or
     // ArrayBuffer.prototype.transfer); its memory then belongs to someone else or is freed, and
@@ -392,7 +465,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
       ReportError(ErrnoError(env, EFAULT, "read", "TUN device " + name_,
                              "its packet ring (device.buffer) was transferred or detached, so reading stopped; "
                              "close the device and open it again"));
-      return;
+      return 0;
     }
     const uint32_t cap = slotSize_ - packetOffset_ + vnetLen_;
     uint32_t* off = desc_;
@@ -406,6 +479,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
       if (r < 0) {
         if (errno == EINTR) continue;
         if (errno != EAGAIN) err = errno;
+        else *drained = true;
         break;
       }
       if (static_cast<uint32_t>(r) <= vnetLen_) continue;
@@ -428,7 +502,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
       delivering_ = true;
       CallJs(onPackets_, {Napi::Number::New(env, n)});
       delivering_ = false;
-      if (closed_) return;
+      if (closed_) return n;
       if (!held_)
         for (uint32_t i = 0; i < n; i++) FreeSlot(cur_[i]);
     }
@@ -437,6 +511,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
       ReportError(ErrnoError(env, err, "read", "TUN device " + name_,
                              err == EBADFD ? "the interface was deleted or detached; close and open it again" : ""));
     }
+    return n;
   }
 
   void FreeSlot(uint32_t slot) {
@@ -667,6 +742,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     o.Set("writeQueuePackets", static_cast<double>(wq_.size()));
     o.Set("writeQueueBytes", static_cast<double>(wqBytes_));
     o.Set("freeSlots", static_cast<double>(free_.size()));
+    o.Set("rxDeferred", static_cast<double>(rxDeferred_));
     return o;
   }
 
@@ -679,7 +755,8 @@ class Tun : public Napi::ObjectWrap<Tun> {
     StopPoll();
     ::close(fd_);
     ::close(ctl_);
-    fd_ = ctl_ = -1;
+    if (timerFd_ >= 0) ::close(timerFd_);
+    fd_ = ctl_ = timerFd_ = -1;
     size_t dropped = wq_.size();
     wq_.clear();
     wqBytes_ = 0;
@@ -710,6 +787,11 @@ class Tun : public Napi::ObjectWrap<Tun> {
   uv_loop_t* loop_ = nullptr;
   PollHandle* poll_ = nullptr;
   int events_ = 0;
+  // Read coalescing: 0 = off; the timerfd and its poll; readable polling off while deferred_.
+  uint64_t coalesceNs_ = 0, lastReadNs_ = 0, rxDeferred_ = 0;
+  int timerFd_ = -1;
+  PollHandle* timer_ = nullptr;
+  bool deferred_ = false;
   bool reading_ = false, paused_ = false, closed_ = false;
   std::deque<std::vector<uint8_t>> wq_;
   size_t wqBytes_ = 0, wqLimit_ = kDefaultWriteQueueBytes;

@@ -49,8 +49,9 @@ test('closing while packets stream in, from inside the callback and from outside
   const ns = lab.ns('busy');
   const baseline = tunFds();
 
-  // 1. close() from inside the packet callback, mid-stream, while echoing.
-  const a = TunDevice.open({ name: 'tunbusy0', netns: ns, up: true, batchSize: 8 });
+  // 1. close() from inside the packet callback, mid-stream, while echoing; with read coalescing,
+  // so under the flood the callback runs from the coalescing timer too.
+  const a = TunDevice.open({ name: 'tunbusy0', netns: ns, up: true, batchSize: 8, rxCoalesceUs: 200 });
   lab.exec(ns, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'tunbusy0']);
   const sender = flood(lab, ns);
   sender.done.catch(() => {}); // killed at the end
@@ -113,6 +114,7 @@ test('1000 open/close cycles leave the fd count unchanged', (t) => {
       netns: ns,
       offloads: i % 2 ? 'all' : undefined,
       up: i % 3 === 0,
+      rxCoalesceUs: i % 4 === 0 ? 100 : undefined, // with its timerfd
     });
     if (i % 10 === 0) d.onPackets(() => {}); // with a poll handle too
     d.close();

@@ -264,7 +264,7 @@ test('a worker thread may exit with a device open, closed, or closing, without a
     const { Worker } = require('node:worker_threads');
     const fs = require('node:fs');
     const devFds = () => fs.readdirSync('/proc/self/fd').filter((f) => {
-      try { return /^(\\/dev\\/net\\/tun|socket:)/.test(fs.readlinkSync('/proc/self/fd/' + f)); } catch { return false; }
+      try { return /^(\\/dev\\/net\\/tun|socket:|anon_inode:\\[timerfd\\])/.test(fs.readlinkSync('/proc/self/fd/' + f)); } catch { return false; }
     }).length;
     const before = devFds();
     (async () => {
@@ -272,7 +272,7 @@ test('a worker thread may exit with a device open, closed, or closing, without a
         const w = new Worker(\`
           const { parentPort } = require('node:worker_threads');
           Promise.all([import(${JSON.stringify(tunJs)}), import(${JSON.stringify(raJs)})]).then(([{ TunDevice }, { RaSocket }]) => {
-            const d = TunDevice.open({ name: 'tunwk0', netns: '/run/netns/${ns}', up: true, offloads: 'all' });
+            const d = TunDevice.open({ name: 'tunwk0', netns: '/run/netns/${ns}', up: true, offloads: 'all', rxCoalesceUs: 100 });
             d.onPackets(() => {});
             const ra = RaSocket.open({ ifname: 'lo', netns: '/run/netns/${ns}' });
             ra.onMessage(() => {});
@@ -338,4 +338,86 @@ test('a batch held twice keeps its slots until both holds are released', async (
   assert.equal(dev.stats().freeSlots, 4 - held, 'releasing twice counts once');
   second.release();
   assert.equal(dev.stats().freeSlots, 4);
+});
+
+test('read coalescing: a flood is read in batches from the timer, all of it and in order; a lone packet after it still arrives; closing while the timer is armed is safe', async (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('coal');
+  lab.exec(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  // 5 ms between timer reads: far longer than a sender's gap between datagrams, so the flood
+  // below is read by the timer, not once per wake-up.
+  const dev = TunDevice.open({
+    name: 'tunco0',
+    netns: ns,
+    up: true,
+    rxCoalesceUs: 5000,
+    slots: 512,
+    batchSize: 256,
+  });
+  t.after(() => dev.close());
+  lab.exec(ns, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'tunco0']);
+  // Room for everything sent while the reader waits for its timer.
+  lab.exec(ns, 'ip', ['link', 'set', 'tunco0', 'txqueuelen', '10000']);
+  const seen: number[] = [];
+  const batches: number[] = [];
+  let waiting: { upTo: number; resolve: () => void } | null = null;
+  let closeAfter = -1;
+  let onClosed = () => {};
+  dev.onPackets((b) => {
+    batches.push(b.count);
+    for (let i = 0; i < b.count; i++) {
+      const p = b.buffer.subarray(b.offsets[i], b.offsets[i] + b.lengths[i]);
+      if (p[0] >> 4 !== 4 || parseIp(p).proto !== 17) continue;
+      seen.push(Number(Buffer.from(p.subarray(28)).toString()));
+    }
+    if (closeAfter >= 0 && dev.stats().rxDeferred > closeAfter) {
+      closeAfter = -1;
+      setImmediate(() => {
+        dev.close();
+        onClosed();
+      });
+    }
+    if (waiting && seen.length >= waiting.upTo) waiting.resolve();
+  });
+  const arrived = (upTo: number) => new Promise<void>((resolve) => (waiting = { upTo, resolve }));
+  const send = (from: number, n: number) =>
+    nodeIn(
+      lab,
+      ns,
+      `const s = require('dgram').createSocket('udp4');
+       s.bind(0, '192.0.2.1', () => {
+         let left = ${n};
+         for (let i = ${from}; i < ${from + n}; i++) s.send(String(i), 9000, '192.0.2.2', () => { if (--left === 0) s.close(); });
+       });`,
+    ).done;
+
+  const n = 3000;
+  const flood = arrived(n);
+  await send(0, n);
+  await flood;
+  assert.deepEqual(
+    seen,
+    Array.from({ length: n }, (_, i) => i),
+    'every datagram, in order',
+  );
+  assert.ok(dev.stats().rxDeferred > 0, 'reads were left to the timer');
+  assert.ok(batches.length < n, `batches: ${batches.length} for ${n} datagrams`);
+
+  // Once the flood is over, a single datagram needs no further traffic to be read.
+  const lone = arrived(n + 1);
+  await send(n, 1);
+  await lone;
+  assert.equal(seen[n], n);
+
+  // A second flood; once reads come from the timer, the device is closed right after a callback
+  // returns, when the next timer read has just been armed.
+  const deferredBefore = dev.stats().rxDeferred;
+  closeAfter = deferredBefore;
+  const closed = new Promise<void>((resolve) => (onClosed = resolve));
+  await send(n + 1, n);
+  await closed;
+  assert.ok(dev.closed);
+  assert.ok(seen.length > n + 1, 'the second flood was being read');
 });

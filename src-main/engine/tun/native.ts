@@ -47,6 +47,7 @@ export interface NativeTunOptions {
   maxPacket?: number;
   writeQueueBytes?: number;
   sndbuf?: number;
+  rxCoalesceUs?: number;
   faultEagainEvery?: number;
   onPackets?: (count: number) => void;
   onDrain?: () => void;
@@ -91,6 +92,8 @@ export interface TunStats {
   writeQueuePackets: number;
   writeQueueBytes: number;
   freeSlots: number;
+  /** Times a read was left to the coalescing timer instead of the next packet's wake-up. */
+  rxDeferred: number;
 }
 
 export interface NativeRaSocket {
