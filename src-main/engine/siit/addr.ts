@@ -1,5 +1,10 @@
 // Address mapping: RFC 6052 (IPv4-embedded IPv6 addresses), RFC 7757 (Explicit Address Mappings)
 // and the RFC 6791 source for ICMP errors whose source cannot be translated.
+//
+// This is the project's one implementation of address text <-> bytes and of RFC 6052 prefixes:
+// net/addr.ts (bring-up) and dns64/rfc6052.ts (synthesis) are thin adapters over it. It lives
+// here rather than in a neutral net/ip.ts because the translator may import nothing but shared/
+// (docs/architecture.md): everyone else can import siit/addr.ts, which itself imports nothing.
 // IPv4 addresses are numbers; IPv6 addresses are 16 bytes at an offset of some buffer. On the data
 // path IPv4 addresses are int32 (`| 0`): V8 keeps those unboxed, where uint32 values above 2^31
 // passed between functions would each allocate a heap number. -1 (255.255.255.255, never
@@ -30,18 +35,34 @@ export function formatIPv4(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
+/** The 4 bytes of dotted-quad text (no leading zeros, as parseIPv4), or null. */
+export function parseIPv4Bytes(s: string): Uint8Array | null {
+  const n = parseIPv4(s);
+  return n === null ? null : Uint8Array.of(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
+}
+
+/** Dotted-quad text of the 4 bytes at b[off]. */
+export function formatIPv4Bytes(b: Uint8Array, off = 0): string {
+  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+}
+
+/**
+ * 16 bytes from RFC 4291 §2.2 text (a dotted-quad tail included), or null. No zone index ("%eth0"):
+ * callers that accept one strip it first.
+ */
 export function parseIPv6(s: string): Uint8Array | null {
   if (!/^[0-9a-fA-F:.]+$/.test(s) || s.length > 45) return null;
   const out = new Uint8Array(16);
   const halves = s.split('::');
   if (halves.length > 2) return null;
-  const words = (part: string): number[] | null => {
+  // RFC 4291 §2.2 form 3: a dotted quad may only stand for the last 32 bits of the address.
+  const words = (part: string, last: boolean): number[] | null => {
     if (part === '') return [];
     const res: number[] = [];
     const groups = part.split(':');
     for (let i = 0; i < groups.length; i++) {
       const g = groups[i];
-      if (i === groups.length - 1 && g.includes('.')) {
+      if (last && i === groups.length - 1 && g.includes('.')) {
         const v4 = parseIPv4(g);
         if (v4 === null) return null;
         res.push(v4 >>> 16, v4 & 0xffff);
@@ -52,8 +73,8 @@ export function parseIPv6(s: string): Uint8Array | null {
     }
     return res;
   };
-  const head = words(halves[0]);
-  const tail = halves.length === 2 ? words(halves[1]) : [];
+  const head = words(halves[0], halves.length === 1);
+  const tail = halves.length === 2 ? words(halves[1], true) : [];
   if (!head || !tail) return null;
   if (halves.length === 1 && head.length !== 8) return null;
   if (halves.length === 2 && head.length + tail.length > 7) return null;
@@ -119,7 +140,8 @@ export function parsePrefix6(s: string): Prefix6 | null {
   return { addr, len };
 }
 
-function prefixMatch6(p: Uint8Array, len: number, b: Uint8Array, off: number): boolean {
+/** Whether the first `len` bits of p and of b[off..off+16) agree. */
+export function prefixMatch6(p: Uint8Array, len: number, b: Uint8Array, off = 0): boolean {
   const full = len >> 3;
   for (let i = 0; i < full; i++) if (p[i] !== b[off + i]) return false;
   const rem = len & 7;
@@ -135,7 +157,8 @@ export function mask4(len: number): number {
 
 /**
  * RFC 6890 "Globally Reachable = False" IPv4 blocks, plus multicast and the reserved 240/4,
- * which RFC 6052 §3.1 forbids to represent with the Well-Known Prefix 64:ff9b::/96.
+ * which RFC 6052 §3.1 forbids to represent with the Well-Known Prefix 64:ff9b::/96. §3.1 cites
+ * RFC 5735 §3, which also lists 192.88.99.0/24 (6to4 relay anycast, deprecated by RFC 7526).
  */
 const NON_GLOBAL4: Prefix4[] = [
   ['0.0.0.0', 8],
@@ -146,6 +169,7 @@ const NON_GLOBAL4: Prefix4[] = [
   ['172.16.0.0', 12],
   ['192.0.0.0', 24],
   ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
   ['198.51.100.0', 24],
@@ -177,8 +201,100 @@ export function isIllegalSource6(b: Uint8Array, off: number): boolean {
   return b[off + 15] <= 1;
 }
 
+/** The prefix lengths RFC 6052 §2.2 allows. */
 export const POOL6_LENGTHS = [32, 40, 48, 56, 64, 96] as const;
+export type Rfc6052Length = (typeof POOL6_LENGTHS)[number];
 const WKP = parsePrefix6('64:ff9b::/96')!;
+
+export function isRfc6052Length(len: number): len is Rfc6052Length {
+  return (POOL6_LENGTHS as readonly number[]).includes(len);
+}
+
+/**
+ * RFC 6052 §2.2 figure 1: the byte positions of the four IPv4 octets under a prefix of each
+ * length. Octet 8 (bits 64-71, "u") is always skipped, so /40 to /56 straddle it.
+ */
+const POSITIONS: Record<Rfc6052Length, readonly number[]> = {
+  32: [4, 5, 6, 7],
+  40: [5, 6, 7, 9],
+  48: [6, 7, 9, 10],
+  56: [7, 9, 10, 11],
+  64: [9, 10, 11, 12],
+  96: [12, 13, 14, 15],
+};
+
+export function rfc6052Positions(len: Rfc6052Length): readonly number[] {
+  return POSITIONS[len];
+}
+
+export interface Rfc6052Problem {
+  /** Structural (length, u-octet: no mapping is defined) or not (host bits, policy). */
+  code: 'length' | 'u-octet' | 'host-bits' | 'wkp-length' | 'multicast';
+  message: string;
+}
+
+/**
+ * Why addr/len cannot be a NAT64 prefix, or null: RFC 6052 §2.2 lengths only and bits 64-71
+ * (the "u" octet) zero, no bits set after the length, the Well-Known Prefix only as a /96
+ * (§2.1), and never a multicast prefix. Checked in that order.
+ */
+export function checkRfc6052Prefix(addr: Uint8Array, len: number): Rfc6052Problem | null {
+  if (!isRfc6052Length(len))
+    return {
+      code: 'length',
+      message: `prefix length /${len} is not one RFC 6052 §2.2 allows (32, 40, 48, 56, 64 or 96)`,
+    };
+  if (addr[8] !== 0)
+    return {
+      code: 'u-octet',
+      message: 'bits 64-71 (the "u" octet) of the prefix must be zero (RFC 6052 §2.2)',
+    };
+  for (let bit = len; bit < 128; bit++)
+    if (addr[bit >> 3] & (0x80 >> (bit & 7)))
+      return {
+        code: 'host-bits',
+        message: `the address has bits set beyond /${len}; write the prefix with no bits set after its length`,
+      };
+  if (len !== 96 && prefixMatch6(WKP.addr, 96, addr, 0))
+    return {
+      code: 'wkp-length',
+      message: 'the Well-Known Prefix 64:ff9b::/96 is only valid with length 96 (RFC 6052 §2.1)',
+    };
+  if (addr[0] === 0xff)
+    return { code: 'multicast', message: 'a multicast prefix (ff00::/8) cannot be a NAT64 prefix' };
+  return null;
+}
+
+/**
+ * RFC 6052 §2.2: the IPv4-embedded address of the 4 bytes v4 under prefix/len, written to
+ * out[off..off+16): prefix bits, the octets at their positions, u-octet and suffix zero.
+ */
+export function embedIPv4Bytes(
+  prefix: Uint8Array,
+  len: Rfc6052Length,
+  v4: Uint8Array,
+  out: Uint8Array = new Uint8Array(16),
+  off = 0,
+): Uint8Array {
+  const n = len >> 3;
+  for (let i = 0; i < n; i++) out[off + i] = prefix[i];
+  for (let i = n; i < 16; i++) out[off + i] = 0;
+  const pos = POSITIONS[len];
+  for (let i = 0; i < 4; i++) out[off + pos[i]] = v4[i];
+  return out;
+}
+
+/** RFC 6052 §2.3: the 4 IPv4 bytes embedded in v6[off..off+16), or null outside prefix/len. */
+export function extractIPv4Bytes(
+  prefix: Uint8Array,
+  len: Rfc6052Length,
+  v6: Uint8Array,
+  off = 0,
+): Uint8Array | null {
+  if (!prefixMatch6(prefix, len, v6, off)) return null;
+  const pos = POSITIONS[len];
+  return Uint8Array.of(v6[off + pos[0]], v6[off + pos[1]], v6[off + pos[2]], v6[off + pos[3]]);
+}
 
 /** An RFC 6052 prefix: IPv4 octets go at fixed byte positions, skipping the u-octet (byte 8). */
 export class Pool6 {
@@ -189,22 +305,15 @@ export class Pool6 {
   private readonly pos: number[];
 
   constructor(p: Prefix6) {
-    if (!(POOL6_LENGTHS as readonly number[]).includes(p.len)) {
-      throw new Error(`RFC 6052 prefix length must be one of ${POOL6_LENGTHS.join(', ')}`);
-    }
-    // RFC 6052 §2.2: bits 64-71 (the u-octet) must be zero, so a prefix may not set them either.
-    if (p.len === 96 && p.addr[8] !== 0)
-      throw new Error('bits 64-71 (the u-octet) of the prefix must be zero');
+    // Only the structural rules: a general SIIT takes whatever prefix it is configured with
+    // (the policy ones are for the CLAT's own checks, net/addr.ts rfc6052Problem).
+    const problem = checkRfc6052Prefix(p.addr, p.len);
+    if (problem && (problem.code === 'length' || problem.code === 'u-octet'))
+      throw new Error(problem.message);
     this.prefix = p.addr;
     this.len = p.len;
     this.wellKnown = p.len === 96 && prefixMatch6(WKP.addr, 96, p.addr, 0);
-    const pos: number[] = [];
-    let at = p.len >> 3;
-    while (pos.length < 4) {
-      if (at === 8) at++;
-      pos.push(at++);
-    }
-    this.pos = pos;
+    this.pos = [...POSITIONS[p.len as Rfc6052Length]];
   }
 
   /** Writes the IPv4-embedded address of `v4` at out[off]; false if RFC 6052 §3.1 forbids it. */
