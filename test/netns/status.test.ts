@@ -41,6 +41,19 @@ test('clatbar status: no engine, and a socket that is not an engine', async (t) 
   assert.match(garbage.err, /something answers on .* but not as a clatbar engine: the reply is not JSON/);
   server.close();
 
+  // A peer that accepts and then says nothing: a bounded wait, then a clear message.
+  const silentConns = new Set<import('node:net').Socket>();
+  const silent = createServer((c) => {
+    silentConns.add(c);
+    c.on('error', () => {});
+  });
+  await new Promise<void>((r) => silent.listen(sock, r));
+  const stuck = await status('--control-socket', sock);
+  assert.equal(stuck.code, 1);
+  assert.match(stuck.err, /the engine on .* did not answer within 3 s/);
+  for (const c of silentConns) c.destroy();
+  silent.close();
+
   const help = spawnSync(process.execPath, [CLATBAR, 'status', '--help'], { encoding: 'utf8' });
   assert.equal(help.status, 0);
   assert.match(help.stdout, /--control-socket PATH/);

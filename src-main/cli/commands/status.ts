@@ -1,8 +1,8 @@
 // `clatbar status`: asks the running engine (JSON-RPC `status` on its control socket) and says
 // what it is doing in plain words, or prints its reply as JSON for scripts.
-import { connect } from 'node:net';
 import { EXIT, parseOptions, type Command } from '../command.js';
 import { DEFAULTS } from '../../engine/clat/plan.js';
+import { callControl, ControlError } from '../../engine/clat/status-socket.js';
 import type { ClatStatus } from '../../engine/clat/engine.js';
 import { DROP_REASONS } from '../../shared/ipc.js';
 
@@ -47,80 +47,42 @@ class NoAnswer extends Error {
   }
 }
 
-/** One `status` request, bounded in time and size; anything else than a reply is a NoAnswer. */
-function ask(path: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(path);
-    let buf = '';
-    const fail = (err: NoAnswer) => {
-      clearTimeout(timer);
-      sock.destroy();
-      reject(err);
-    };
-    const timer = setTimeout(
-      () =>
-        fail(
-          new NoAnswer(
-            `the engine on ${path} did not answer within ${TIMEOUT_MS / 1000} s`,
-            'it may be stuck: stop it (Ctrl-C or kill PID) and start `clatbar run` again; the network is put back either way',
-          ),
-        ),
-      TIMEOUT_MS,
-    );
-    const garbage = (what: string) =>
-      fail(
-        new NoAnswer(
-          `something answers on ${path}, but not as a clatbar engine: ${what}`,
+/** One `status` request (callControl: bounded in time and size); a failure is a NoAnswer. */
+async function ask(path: string): Promise<unknown> {
+  try {
+    return await callControl(path, 'status', undefined, { timeoutMs: TIMEOUT_MS });
+  } catch (err) {
+    if (!(err instanceof ControlError)) throw err;
+    switch (err.kind) {
+      case 'timeout':
+        throw new NoAnswer(
+          `the engine on ${path} did not answer within ${TIMEOUT_MS / 1000} s`,
+          'it may be stuck: stop it (Ctrl-C or kill PID) and start `clatbar run` again; the network is put back either way',
+        );
+      case 'garbage':
+      case 'refused':
+        throw new NoAnswer(
+          `something answers on ${path}, but not as a clatbar engine: ${err.detail}`,
           'check which program owns that socket (ss -xlp), or pass the right --control-socket',
-        ),
-      );
-    sock.setEncoding('utf8');
-    sock.on('connect', () => sock.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'status' })}\n`));
-    sock.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')
-        fail(
-          new NoAnswer(
+        );
+      case 'unreachable':
+        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')
+          throw new NoAnswer(
             `no engine is running (nothing listens on ${path})`,
             'Start one:  sudo clatbar run --uplink IFACE --prefix PFX/LEN\n' +
               'If it runs with another --control-socket, pass that path here too.',
-          ),
-        );
-      else if (err.code === 'EACCES' || err.code === 'EPERM')
-        fail(
-          new NoAnswer(
+          );
+        if (err.code === 'EACCES' || err.code === 'EPERM')
+          throw new NoAnswer(
             `no permission to open ${path}`,
             'the engine makes its socket readable by everyone; an old socket may be in the way: restart `clatbar run`',
-          ),
+          );
+        throw new NoAnswer(
+          `cannot reach the engine on ${path}: ${err.detail}`,
+          'see `clatbar status --help`',
         );
-      else
-        fail(
-          new NoAnswer(`cannot reach the engine on ${path}: ${err.message}`, 'see `clatbar status --help`'),
-        );
-    });
-    sock.on('close', () => {
-      if (buf.indexOf('\n') < 0) garbage('it closed the connection without a reply');
-    });
-    sock.on('data', (d: string) => {
-      buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl < 0) {
-        if (buf.length > 256 * 1024) garbage('a reply without a line end');
-        return;
-      }
-      clearTimeout(timer);
-      sock.end();
-      let msg: { jsonrpc?: unknown; result?: unknown; error?: { message?: unknown } };
-      try {
-        msg = JSON.parse(buf.slice(0, nl)) as typeof msg;
-      } catch {
-        return garbage('the reply is not JSON');
-      }
-      if (typeof msg !== 'object' || msg === null || msg.jsonrpc !== '2.0')
-        return garbage('the reply is not JSON-RPC 2.0');
-      if (msg.error) return garbage(`it refused "status": ${String(msg.error.message)}`);
-      resolve(msg.result);
-    });
-  });
+    }
+  }
 }
 
 /** The fields this command prints must be there and have their types; extra fields are fine. */

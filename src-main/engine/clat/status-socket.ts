@@ -75,6 +75,10 @@ export class ControlError extends Error {
   constructor(
     message: string,
     readonly kind: 'unreachable' | 'timeout' | 'garbage' | 'refused',
+    /** What went wrong in a few words, without the path ("the reply is not JSON"). */
+    readonly detail: string,
+    /** The socket error's code (ENOENT, ECONNREFUSED, EACCES, ...) when kind is 'unreachable'. */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'ControlError';
@@ -107,35 +111,44 @@ export function callControl(
       sock.destroy();
       fn();
     };
-    const fail = (message: string, kind: ControlError['kind']) =>
-      settle(() => reject(new ControlError(message, kind)));
+    const fail = (kind: ControlError['kind'], detail: string, message: string, code?: string) =>
+      settle(() => reject(new ControlError(message, kind, detail, code)));
+    const garbage = (detail: string) => fail('garbage', detail, `${path}: ${detail}`);
     const timer = setTimeout(
-      () => fail(`no reply to "${method}" on ${path} within ${timeoutMs} ms`, 'timeout'),
+      () =>
+        fail(
+          'timeout',
+          `no reply within ${timeoutMs} ms`,
+          `no reply to "${method}" on ${path} within ${timeoutMs} ms`,
+        ),
       timeoutMs,
     );
     sock.setEncoding('utf8');
     sock.on('connect', () => sock.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })}\n`));
     sock.on('error', (err: NodeJS.ErrnoException) =>
-      fail(`cannot reach the control socket ${path}: ${err.message}`, 'unreachable'),
+      fail('unreachable', err.message, `cannot reach the control socket ${path}: ${err.message}`, err.code),
     );
-    sock.on('close', () => fail(`${path} closed the connection without a reply`, 'garbage'));
+    sock.on('close', () => garbage('it closed the connection without a reply'));
     sock.on('data', (d: string) => {
       buf += d;
       const nl = buf.indexOf('\n');
       if (nl < 0) {
-        if (buf.length > MAX_REPLY) fail(`the reply on ${path} has no line end`, 'garbage');
+        if (buf.length > MAX_REPLY) garbage('a reply without a line end');
         return;
       }
       let res: { jsonrpc?: unknown; result?: unknown; error?: { message?: unknown } };
       try {
         res = JSON.parse(buf.slice(0, nl)) as typeof res;
       } catch {
-        return fail(`the reply on ${path} is not JSON`, 'garbage');
+        return garbage('the reply is not JSON');
       }
       if (typeof res !== 'object' || res === null || res.jsonrpc !== '2.0')
-        return fail(`the reply on ${path} is not JSON-RPC 2.0`, 'garbage');
+        return garbage('the reply is not JSON-RPC 2.0');
       const error = res.error;
-      if (error) return fail(`"${method}" refused: ${String(error.message)}`, 'refused');
+      if (error) {
+        const detail = `it refused "${method}": ${String(error.message)}`;
+        return fail('refused', detail, `${path}: ${detail}`);
+      }
       settle(() => resolve(res.result));
     });
   });
