@@ -20,6 +20,12 @@ import type { DataPath, DataPathFactory, DataPathParams } from './datapath-types
 /** RFC 7600: 192.0.0.8, the IPv4 dummy address, as the source of ICMPv6 errors from unmapped IPv6 routers. */
 const IPV4_DUMMY = '192.0.0.8';
 
+/**
+ * Read coalescing (tun.ts rxCoalesceUs). Overridable by CLATBAR_RX_COALESCE_US for measurement
+ * (bench/clat.ts); 0 turns it off.
+ */
+const RX_COALESCE_US = Number(process.env.CLATBAR_RX_COALESCE_US ?? 200);
+
 /** Packets the kernel may queue on the TUN for us to read. */
 const TUN_QUEUE = 4096;
 
@@ -257,6 +263,7 @@ export const translatingDataPath: DataPathFactory = async (p) => {
     offloads: 'all',
     mtu: p.ipv6Mtu,
     up: false,
+    rxCoalesceUs: RX_COALESCE_US,
   });
   // No IPv6 link-local on the TUN (addr_gen_mode 1 = none, before the link comes up): nothing
   // on the far side of it speaks NDP or MLD, so those packets would only be translator drops.
