@@ -112,9 +112,14 @@ test('clatbar status: a running engine in words and in JSON', async (t) => {
     assert.equal(j.code, 0, j.err);
     const before = JSON.parse(j.out) as {
       prefixSource: string;
+      counters: Record<string, number>;
       dns64: { mode: string; listen: string[]; queries: number; synthesized: number };
     };
     assert.equal(before.prefixSource, 'configured');
+    // Bring-up alone makes the translator answer nothing: whatever the kernel sends into the
+    // TUN by itself is multicast (MLD, IGMP), never answered with an ICMP error (RFC 4443
+    // §2.4(e), RFC 1812 §4.3.2.7).
+    assert.equal(before.counters.icmpErrorsSent, 0, j.out);
     assert.equal(before.dns64.mode, 'on');
     assert.deepEqual(before.dns64.listen, ['192.0.0.4:53']);
     assert.equal(typeof before.dns64.synthesized, 'number');
@@ -145,6 +150,26 @@ test('clatbar status: a running engine in words and in JSON', async (t) => {
     assert.match(words, new RegExp(`IPv4 -> IPv6 \\(out\\): ${after.counters.translated46} packets, \\d`));
     assert.match(words, /IPv6 -> IPv4 \(in\): +\d+ packets, \d[\d.]* k?B/);
     assert.match(words, /through clat0: \d+ packets \(.+\) read, \d+ packets \(.+\) written/);
+  });
+
+  await t.test('packets to multicast groups are dropped without an ICMP error back', async () => {
+    const counters = async () =>
+      (
+        JSON.parse((await status('--control-socket', sock, '--json')).out) as {
+          counters: Record<string, number>;
+        }
+      ).counters;
+    const before = await counters();
+    // What a kernel that gives the TUN a link-local sends into it (RFC 4443 §2.4(e)(3) and RFC
+    // 1812 §4.3.2.7 forbid answering these with an error).
+    nsh(cl.lab, cl.laptop, 'ip -6 addr add fe80::1/64 dev clat0 nodad');
+    nsh(cl.lab, cl.laptop, 'ping -6 -c 1 -W 1 ff02::1%clat0', true);
+    nsh(cl.lab, cl.laptop, 'ip -6 addr del fe80::1/64 dev clat0');
+    nsh(cl.lab, cl.laptop, 'ping -4 -c 1 -W 1 -I clat0 224.0.0.1', true);
+    const after = await counters();
+    const untranslatable = (c: Record<string, number>) => c['drop.dst-untranslatable'] ?? 0;
+    assert.ok(untranslatable(after) >= untranslatable(before) + 2, JSON.stringify(after));
+    assert.equal(after.icmpErrorsSent, before.icmpErrorsSent, JSON.stringify(after));
   });
 
   await t.test('a drop shows with its reason in words', async () => {
