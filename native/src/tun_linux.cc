@@ -23,9 +23,11 @@
 //   one and drains the queue, readable polling stops and a timerfd wakes us rxCoalesceUs later to
 //   read whatever queued meanwhile. The first timer tick that finds nothing goes back to plain
 //   polling, so sparse traffic (a ping, DNS) is never delayed and an idle device costs nothing.
+//   Batches with TCP in them are never held back (AfterRead).
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <napi.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -378,11 +380,13 @@ class Tun : public Napi::ObjectWrap<Tun> {
   // After a read that drained the queue: under a flood (this wake-up soon after the previous
   // one), read next from the timer instead of the next packet's wake-up; after a timer tick that
   // found nothing, back to polling. A read that stopped short (batch full, no free slot) leaves
-  // polling to bring the rest at once.
-  void AfterRead(uint32_t n, bool drained, bool fromTimer) {
+  // polling to bring the rest at once. A batch with TCP in it is never held back: TCP comes in
+  // GSO super-packets already, and delaying its segments and ACKs slows the sender's ACK clock
+  // (bench/clat.ts measured 10-20% less TCP throughput with them deferred).
+  void AfterRead(uint32_t n, bool drained, bool sawTcp, bool fromTimer) {
     if (!coalesceNs_ || closed_) return;
     uint64_t now = uv_hrtime();
-    bool flood = n > 0 && (fromTimer || now - lastReadNs_ < coalesceNs_);
+    bool flood = n > 0 && !sawTcp && (fromTimer || now - lastReadNs_ < coalesceNs_);
     lastReadNs_ = now;
     if (!flood || !drained || !reading_ || paused_) return;
     struct itimerspec its;
@@ -410,9 +414,9 @@ class Tun : public Napi::ObjectWrap<Tun> {
     self->Ref();
     self->deferred_ = false;
     if (self->reading_ && !self->paused_) {
-      bool drained = false;
-      uint32_t n = self->ReadBatch(&drained);
-      self->AfterRead(n, drained, true);
+      bool drained = false, sawTcp = false;
+      uint32_t n = self->ReadBatch(&drained, &sawTcp);
+      self->AfterRead(n, drained, sawTcp, true);
     }
     if (!self->closed_) self->UpdatePoll();
     self->Unref();
@@ -444,9 +448,9 @@ class Tun : public Napi::ObjectWrap<Tun> {
     } else {
       if (events & UV_WRITABLE) self->Flush();
       if (!self->closed_ && (events & UV_READABLE)) {
-        bool drained = false;
-        uint32_t n = self->ReadBatch(&drained);
-        self->AfterRead(n, drained, false);
+        bool drained = false, sawTcp = false;
+        uint32_t n = self->ReadBatch(&drained, &sawTcp);
+        self->AfterRead(n, drained, sawTcp, false);
       }
       if (!self->closed_) self->UpdatePoll();
     }
@@ -455,7 +459,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
 
   // Reads up to a batch and hands it to JS; returns how many packets, and in *drained whether the
   // queue ran empty (EAGAIN) rather than the batch or the free slots running out.
-  uint32_t ReadBatch(bool* drained) {
+  uint32_t ReadBatch(bool* drained, bool* sawTcp) {
     Napi::Env env = Env();
     // JS can detach the ring (structuredClone or postMessage with a transfer list, or
     // ArrayBuffer.prototype.transfer); its memory then belongs to someone else or is freed, and
@@ -487,6 +491,9 @@ class Tun : public Napi::ObjectWrap<Tun> {
         rxTruncated_++;  // filled the slot to the last byte: cut short (see slotSize_)
         continue;
       }
+      // IPv4 protocol (byte 9) or IPv6 next header (byte 6): see AfterRead for why TCP matters.
+      const uint8_t* ip = p + vnetLen_;
+      if ((ip[0] >> 4 == 4 ? ip[9] : ip[0] >> 4 == 6 ? ip[6] : 0) == IPPROTO_TCP) *sawTcp = true;
       free_.pop_back();
       inUse_[slot] = 1;
       cur_[n] = slot;

@@ -67,7 +67,9 @@ export interface TunOpenOptions {
    * Read coalescing (interrupt moderation): when packets arrive less than this many microseconds
    * apart and a read empties the queue, the next read waits this long instead of waking per
    * packet, so a flood of small packets comes in batches (cheaper reads, mergeable writes). Sparse
-   * traffic is never delayed: the first packet after a pause is read at once. 0 (default) = off.
+   * traffic is never delayed: the first packet after a pause is read at once, and a batch with a
+   * TCP segment in it is never held back (TCP has its own batching, and its ACK clock suffers).
+   * 0 (default) = off.
    */
   rxCoalesceUs?: number;
   /**
