@@ -21,13 +21,14 @@ import {
   SERVER_V6_MAPPED,
 } from '../test/helpers/clat-lab.js';
 
-const USAGE = `usage: node build/bench/clat.js [--seconds N] [--rounds N] [--tests LIST] [--paths LIST]
+const USAGE = `usage: node build/bench/clat.js [--seconds N] [--rounds N] [--tests LIST] [--paths LIST] [--udp-rate R]
   --seconds N   length of each run (CLAT_BENCH_SECONDS, default 8)
   --rounds N    alternating rounds; the table shows medians (CLAT_BENCH_ROUNDS, default 3)
   --tests LIST  comma-separated, of tcp,iperf,send,gso,ping (CLAT_BENCH_TESTS, default all)
   --paths LIST  comma-separated, of native,clatbar,tayga (CLAT_BENCH_PATHS, default all)
   --udp-rate R  iperf3 -b for the UDP run (CLAT_BENCH_UDP_RATE, default 0: unpaced)
-CLAT_BENCH_PROF=DIR writes a V8 CPU profile of the engine there.`;
+CLAT_BENCH_PROF=DIR writes a V8 CPU profile of the engine there; CLAT_BENCH_COUNTERS=1 prints
+iperf3's sent/lost, the TUN and receiver drop counters, engine CPU and clatbar status.`;
 
 function option(flag: string, env: string, dflt: string): string {
   const i = process.argv.indexOf(flag);
