@@ -1,6 +1,7 @@
 // Router Advertisements straight off an interface, for the NAT64 prefix in the PREF64 option
 // (RFC 8781). A raw ICMPv6 socket (native/src/ra_socket_linux.cc) filtered to RAs and bound to
 // the interface; validation per RFC 4861 §6.1.2 happens here.
+import { formatIPv6 } from '../siit/addr.js';
 import { nativeFeature, netnsPath, type NativeRaSocket, type SysError } from './native.js';
 
 export interface RouterAdvertisement {
@@ -29,29 +30,8 @@ const OPT_PREF64 = 38;
 // RFC 8781 §4: Prefix Length Code -> prefix length.
 const PLC_LENGTHS = [96, 64, 56, 48, 40, 32] as const;
 
-/** RFC 5952 text form. */
-export function formatIPv6(b: Uint8Array): string {
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push((b[i] << 8) | b[i + 1]);
-  let bestAt = -1;
-  let bestLen = 1; // a single zero group is not compressed (RFC 5952 §4.2.2)
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
-  if (bestAt < 0) return hex(g);
-  return `${hex(g.slice(0, bestAt))}::${hex(g.slice(bestAt + bestLen))}`;
-}
+// RFC 5952 text form; one implementation for the whole engine (siit/addr.ts).
+export { formatIPv6 } from '../siit/addr.js';
 
 /**
  * RFC 4861 §6.1.2 checks that do not need the IP header (hop limit and source are checked by the
