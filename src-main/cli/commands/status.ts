@@ -5,6 +5,7 @@ import { DEFAULTS } from '../../engine/clat/plan.js';
 import { callControl, ControlError } from '../../engine/clat/status-socket.js';
 import type { ClatStatus } from '../../engine/clat/engine.js';
 import { DROP_REASONS } from '../../shared/ipc.js';
+import { bytes, plural } from '../../shared/format.js';
 
 const TIMEOUT_MS = 3000;
 
@@ -97,22 +98,6 @@ function checkStatus(v: unknown): ClatStatus {
   return v as ClatStatus;
 }
 
-function bytes(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = -1;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
-
-function count(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-}
-
 function since(iso: string): string {
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
   const d =
@@ -155,17 +140,17 @@ function describe(s: ClatStatus, path: string): string {
   // Bytes as they went into the translator: the IPv4 packets apps sent, the IPv6 ones for them.
   const sized = (k: string) => (typeof c[k] === 'number' ? `, ${bytes(c[k])}` : '');
   lines.push(
-    `${label('traffic')}IPv4 -> IPv6 (out): ${count(n('translated46'), 'packet')}${sized('bytes46')}`,
+    `${label('traffic')}IPv4 -> IPv6 (out): ${plural(n('translated46'), 'packet')}${sized('bytes46')}`,
   );
-  lines.push(`${pad}IPv6 -> IPv4 (in):  ${count(n('translated64'), 'packet')}${sized('bytes64')}`);
+  lines.push(`${pad}IPv6 -> IPv4 (in):  ${plural(n('translated64'), 'packet')}${sized('bytes64')}`);
   if (typeof c['tun.rxPackets'] === 'number')
     lines.push(
-      `${pad}through ${s.tun}: ${count(n('tun.rxPackets'), 'packet')} (${bytes(n('tun.rxBytes'))}) read, ` +
-        `${count(n('tun.txPackets'), 'packet')} (${bytes(n('tun.txBytes'))}) written`,
+      `${pad}through ${s.tun}: ${plural(n('tun.rxPackets'), 'packet')} (${bytes(n('tun.rxBytes'))}) read, ` +
+        `${plural(n('tun.txPackets'), 'packet')} (${bytes(n('tun.txBytes'))}) written`,
     );
   if (n('icmpErrorsSent') || n('fragmentsEmitted'))
     lines.push(
-      `${pad}made by the translator: ${count(n('icmpErrorsSent'), 'ICMP error')}, ${count(n('fragmentsEmitted'), 'fragment')}`,
+      `${pad}made by the translator: ${plural(n('icmpErrorsSent'), 'ICMP error')}, ${plural(n('fragmentsEmitted'), 'fragment')}`,
     );
 
   const drops: Array<[string, number]> = [];
@@ -193,7 +178,7 @@ function describe(s: ClatStatus, path: string): string {
     const where =
       typeof d.mode === 'string' && Array.isArray(d.listen) ? `${d.mode} on ${d.listen.join(', ')}: ` : '';
     lines.push(
-      `${label('DNS64')}${where}${count(q('queries'), 'query', 'queries')}: ${q('synthesized')} AAAA synthesized, ` +
+      `${label('DNS64')}${where}${plural(q('queries'), 'query', 'queries')}: ${q('synthesized')} AAAA synthesized, ` +
         `${q('cacheHits')} from cache, ${q('passedThrough')} passed through, ${q('servfail')} failed`,
     );
     if (d.upstreamDoesDns64 === true)
