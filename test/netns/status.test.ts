@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { connect, createServer } from 'node:net';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requires } from '../helpers/env.js';
@@ -68,12 +68,16 @@ test('clatbar status: a running engine in words and in JSON', async (t) => {
   if (!requires(t, { root: true, tun: true, binaries: ['tayga'] })) return;
   const cl = await buildClatLab('st');
   t.after(() => cl.dispose());
-  const stateDir = mkdtempSync(join(tmpdir(), 'clatbar-state-'));
-  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  // The engine creates the state dir itself (as it does /run/clatbar), inside a world-readable
+  // parent, so the test sees the permissions an unprivileged tray app meets.
+  const parent = mkdtempSync(join(tmpdir(), 'clatbar-state-'));
+  chmodSync(parent, 0o755);
+  t.after(() => rmSync(parent, { recursive: true, force: true }));
+  const stateDir = join(parent, 'state');
   const sock = join(stateDir, 'engine.sock');
   // A private /etc (as in clat-dns64.test.ts) so that --dns64 on has a resolver to learn and a
   // resolv.conf to hook without touching the machine's own.
-  const etc = join(stateDir, 'etc');
+  const etc = join(parent, 'etc');
   mkdirSync(etc);
   for (const f of ['hosts', 'nsswitch.conf', 'passwd', 'group'])
     if (existsSync(`/etc/${f}`)) copyFileSync(`/etc/${f}`, join(etc, f));
@@ -105,6 +109,23 @@ test('clatbar status: a running engine in words and in JSON', async (t) => {
     assert.match(r.out, /device +clat0, MTU 1500; IPv4 apps see MTU 1472/);
     assert.match(r.out, new RegExp(`pid ${run.pid}, up since`));
     assert.match(r.out, /firewall +nothing found/);
+  });
+
+  await t.test('an unprivileged user (the tray app) can ask for status', () => {
+    // A plain JSON-RPC call from uid/gid 65534, the way the app's engine client asks.
+    const script =
+      `const s=require('net').connect(process.argv[1]);let b='';` +
+      `s.on('connect',()=>s.write(JSON.stringify({jsonrpc:'2.0',id:1,method:'status'})+'\\n'));` +
+      `s.on('data',d=>{b+=d;if(b.includes('\\n')){process.stdout.write(b);s.destroy();}});` +
+      `s.on('error',e=>{console.error(e.code);process.exit(3);});`;
+    const r = spawnSync(
+      'setpriv',
+      ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, '-e', script, sock],
+      { encoding: 'utf8', timeout: 10000 },
+    );
+    assert.equal(r.status, 0, `uid 65534 could not reach ${sock}: ${r.stderr}`);
+    const reply = JSON.parse(r.stdout) as { result?: { state?: string } };
+    assert.ok(reply.result, r.stdout);
   });
 
   await t.test('in JSON: the prefix source and the DNS64 stub the app reads', async () => {

@@ -24,7 +24,8 @@ Asks the engine started by \`clatbar run\` over its control socket and prints:
   - the DNS64 stub's activity, when the engine reports it
   - firewall rules that would drop translated traffic
 
-Needs no privileges: the socket is readable by every user.
+Needs no privileges: the engine makes its socket readable by every user (status only; nothing
+in it changes the engine).
 
 options:
   --control-socket PATH  the engine's socket, as given to \`clatbar run --control-socket\`.

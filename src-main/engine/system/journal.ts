@@ -120,7 +120,9 @@ export class Journal {
 
   /** Starts a fresh journal owned by this process (after recover() has emptied any old one). */
   static create(stateDir: string): Journal {
-    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    // 0755: the control socket lives here too and the unprivileged tray app must reach it; the
+    // journal file itself is 0600.
+    mkdirSync(stateDir, { recursive: true, mode: 0o755 });
     if (Journal.leftover(stateDir)?.entries.length) {
       throw new Error(
         `${join(stateDir, 'journal.json')} still lists changes from an earlier run; run recovery first`,
