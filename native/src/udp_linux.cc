@@ -23,11 +23,18 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <time.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cmath>
 #include <cstring>
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "bindings.h"
@@ -52,6 +59,259 @@ struct Pending {
   socklen_t toLen;
 };
 
+
+// ---------------------------------------------------------------------------------------------
+// Cache hits answered below JavaScript.
+//
+// At a fixed, moderate query rate every query is its own event-loop wake-up, and most of its cost
+// was the trip into JS (MakeCallback, the microtask checkpoint, the handler, the allocations that
+// bring scavenges). A DNS server's cache hit needs none of that: it is the stored bytes with the
+// client's ID, RD bit, question spelling and OPT, and aged TTLs. So the JS answer cache
+// (src-main/engine/dns64/cache.ts) mirrors every entry into an AnswerTable here (insert, delete,
+// eviction, clear), and sockets given the table answer hits during the poll callback and hand
+// only the rest to JS. Everything below reproduces server.ts (handle() up to the cache lookup,
+// then respond()) byte for byte; any query whose shape is not certain goes to JS, which answers
+// it the long way (and the tests compare both ways byte for byte).
+constexpr uint16_t kTypeOpt = 41, kTypeIxfr = 251, kTypeAxfr = 252;
+// Replies longer than this go through JS (clients rarely allow them; it bounds the reply arena).
+constexpr uint32_t kFastMaxReply = 4096;
+
+inline uint16_t Be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+inline void PutBe16(uint8_t* p, uint32_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+
+struct AnswerEntry {
+  std::string key;
+  std::vector<uint8_t> wire;  // response without OPT; TTL fields rewritten when the age changes
+  std::vector<uint32_t> ttlOffs, ttls;
+  uint8_t extRcode = 0;
+  double storedAt = 0, expiresAt = 0;  // ms since the epoch, Date.now()'s clock
+  int64_t agedSec = INT64_MIN;
+};
+
+class AnswerTable : public Napi::ObjectWrap<AnswerTable> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "AnswerTable",
+                       {
+                           InstanceMethod("set", &AnswerTable::Set),
+                           InstanceMethod("delete", &AnswerTable::Delete),
+                           InstanceMethod("clear", &AnswerTable::Clear),
+                           InstanceMethod("stats", &AnswerTable::Stats),
+                       });
+  }
+
+  // new AnswerTable({ ednsUdpSize }): the UDP size our OPT advertises (server.ts EDNS_UDP_SIZE).
+  explicit AnswerTable(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AnswerTable>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "AnswerTable: options object expected");
+    Napi::Value v = info[0].As<Napi::Object>().Get("ednsUdpSize");
+    if (!v.IsNumber()) throw Napi::TypeError::New(env, "AnswerTable: ednsUdpSize (a number) required");
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (!(d >= 512 && d <= 65535) || d != static_cast<int>(d)) throw Napi::RangeError::New(env, "AnswerTable: ednsUdpSize 512..65535");
+    ednsUdpSize_ = static_cast<uint16_t>(d);
+    napi_type_tag_object(env, Value(), &kTag);
+  }
+
+  // Marks AnswerTable objects, so a socket can tell one from any other wrapped object.
+  static constexpr napi_type_tag kTag = {0x636c617462617221ULL, 0x616e737765727331ULL};
+
+  static double NowMs() {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    // Date.now(): whole milliseconds of the realtime clock.
+    return std::floor(static_cast<double>(ts.tv_sec) * 1000 + static_cast<double>(ts.tv_nsec) / 1e6);
+  }
+
+  // Writes the reply to query q (len bytes) into out (kFastMaxReply bytes) and returns its length,
+  // or 0 when JS must handle the query (not a plain cacheable query, not cached, expired, or any
+  // case the code below is not certain of).
+  uint32_t Answer(const uint8_t* q, uint32_t len, uint8_t* out, double now) {
+    if (map_.empty() || len < 12) return 0;
+    uint16_t flags = Be16(q + 2);
+    if (flags & 0x8000) return 0;               // a response: JS drops it
+    if ((flags >> 11 & 0xf) != 0) return 0;     // opcode: JS answers NOTIMP
+    if (Be16(q + 4) != 1) return 0;
+    // wire.ts skipQuestionName: labels of at most 63 bytes, no pointers, 255 bytes in all.
+    uint32_t off = 12, total = 0;
+    for (;;) {
+      if (off >= len) return 0;
+      uint8_t l = q[off];
+      if (l == 0) break;
+      if (l > 63) return 0;
+      total += l + 1;
+      if (total > 255) return 0;
+      off += l + 1;
+    }
+    uint32_t nameEnd = off + 1;
+    uint32_t qEnd = nameEnd + 4;
+    if (qEnd > len) return 0;
+    uint16_t an = Be16(q + 6), ns = Be16(q + 8), ar = Be16(q + 10);
+    bool edns = false, dnssecOk = false;
+    uint32_t udpSize = 512;
+    if (an == 0 && ns == 0 && ar == 0) {
+      if (qEnd != len) return 0;
+    } else if (an == 0 && ns == 0 && ar == 1 && qEnd + 11 <= len && q[qEnd] == 0 && Be16(q + qEnd + 1) == kTypeOpt &&
+               qEnd + 11 + Be16(q + qEnd + 9) == len) {
+      edns = true;
+      udpSize = std::max<uint32_t>(512, Be16(q + qEnd + 3));
+      if (q[qEnd + 6] != 0) return 0;  // EDNS version: JS answers BADVERS
+      dnssecOk = (q[qEnd + 7] & 0x80) != 0;
+    } else {
+      return 0;  // other shapes take the full parse in JS
+    }
+    uint16_t qtype = Be16(q + nameEnd);
+    if (qtype == kTypeOpt || qtype == kTypeAxfr || qtype == kTypeIxfr) return 0;
+    bool cd = (flags & 0x0010) != 0;
+    // The key exactly as server.ts builds it: name lowercased (A-Z only, RFC 4343), type and
+    // class as sent, one byte of CD/DO bits.
+    char kb[255 + 5];
+    uint32_t nameLen = nameEnd - 12;
+    for (uint32_t i = 0; i < nameLen; i++) {
+      uint8_t c = q[12 + i];
+      kb[i] = static_cast<char>(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+    }
+    std::memcpy(kb + nameLen, q + nameEnd, 4);
+    kb[nameLen + 4] = static_cast<char>((cd ? 1 : 0) | (dnssecOk ? 2 : 0) | 0x30);
+    auto it = map_.find(std::string_view(kb, nameLen + 5));
+    if (it == map_.end()) return 0;
+    AnswerEntry& e = *it->second;
+    if (now >= e.expiresAt) return 0;  // JS's lookup drops it (and so our copy)
+    size_t wlen = e.wire.size();
+    if (wlen < qEnd) return 0;         // cannot happen for a stored answer to this question
+    uint32_t optLen = edns ? 11 : 0;
+    size_t rlen = wlen + optLen;
+    uint32_t limit = edns ? udpSize : 512;
+    if (rlen <= limit) {
+      if (rlen > kFastMaxReply) return 0;
+      if (edns && Be16(e.wire.data() + 10) == 0xffff) return 0;
+      // cache.ts get(): TTLs aged by whole seconds since storing (|0 truncates toward zero).
+      int64_t age = static_cast<int64_t>((now - e.storedAt) / 1000);
+      if (age != e.agedSec) {
+        for (size_t i = 0; i < e.ttlOffs.size(); i++) {
+          int64_t t = static_cast<int64_t>(e.ttls[i]) - age;
+          if (t > 0xffffffffLL) return 0;
+          uint32_t v = t > 0 ? static_cast<uint32_t>(t) : 0;
+          uint8_t* p = e.wire.data() + e.ttlOffs[i];
+          p[0] = static_cast<uint8_t>(v >> 24);
+          p[1] = static_cast<uint8_t>(v >> 16);
+          p[2] = static_cast<uint8_t>(v >> 8);
+          p[3] = static_cast<uint8_t>(v);
+        }
+        e.agedSec = age;
+      }
+      std::memcpy(out, e.wire.data(), wlen);
+      out[0] = q[0];
+      out[1] = q[1];
+      out[2] = static_cast<uint8_t>((out[2] & 0xfe) | (flags >> 8 & 1));
+      std::memcpy(out + 12, q + 12, qEnd - 12);  // the client's spelling of the question
+      if (edns) {
+        WriteOpt(out + wlen, dnssecOk, e.extRcode);
+        PutBe16(out + 10, Be16(out + 10) + 1);
+      }
+    } else {
+      // Too big for the client: header, question and OPT only, with TC (RFC 1035 §4.2.1,
+      // RFC 6891 §7), as respond() does.
+      rlen = qEnd + optLen;
+      if (rlen > kFastMaxReply) return 0;
+      std::memset(out, 0, rlen);
+      std::memcpy(out, e.wire.data(), 4);
+      out[0] = q[0];
+      out[1] = q[1];
+      out[2] = static_cast<uint8_t>((out[2] & 0xfe) | (flags >> 8 & 1) | 0x02);
+      PutBe16(out + 4, 1);
+      std::memcpy(out + 12, q + 12, qEnd - 12);
+      if (edns) {
+        WriteOpt(out + qEnd, dnssecOk, e.extRcode);
+        PutBe16(out + 10, 1);
+      }
+      truncated_++;
+    }
+    hits_++;
+    return static_cast<uint32_t>(rlen);
+  }
+
+ private:
+  // wire.ts writeOpt: root owner, OPT, our UDP size, extended RCODE, version 0, DO, no options.
+  void WriteOpt(uint8_t* p, bool dnssecOk, uint8_t extRcode) const {
+    p[0] = 0;
+    PutBe16(p + 1, kTypeOpt);
+    PutBe16(p + 3, ednsUdpSize_);
+    p[5] = extRcode;
+    p[6] = 0;
+    PutBe16(p + 7, dnssecOk ? 0x8000 : 0);
+    PutBe16(p + 9, 0);
+  }
+
+  static std::string_view KeyOf(const Napi::Value& v) {
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+      throw Napi::TypeError::New(v.Env(), "AnswerTable: key must be a Uint8Array");
+    auto a = v.As<Napi::Uint8Array>();
+    return std::string_view(reinterpret_cast<const char*>(a.Data()), a.ByteLength());
+  }
+
+  // set(key, wire, ttlOffs, ttls, extRcode, storedAt, expiresAt)
+  Napi::Value Set(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 7 || !info[1].IsTypedArray() || !info[2].IsTypedArray() || !info[3].IsTypedArray() ||
+        !info[4].IsNumber() || !info[5].IsNumber() || !info[6].IsNumber())
+      throw Napi::TypeError::New(env, "AnswerTable.set(key, wire, ttlOffs, ttls, extRcode, storedAt, expiresAt) expected");
+    std::string_view key = KeyOf(info[0]);
+    auto wire = info[1].As<Napi::Uint8Array>();
+    auto offs = info[2].As<Napi::Uint32Array>();
+    auto ttls = info[3].As<Napi::Uint32Array>();
+    if (wire.TypedArrayType() != napi_uint8_array || offs.TypedArrayType() != napi_uint32_array ||
+        ttls.TypedArrayType() != napi_uint32_array || offs.ElementLength() != ttls.ElementLength())
+      throw Napi::TypeError::New(env, "AnswerTable.set: wire Uint8Array, ttlOffs/ttls Uint32Array of one length");
+    if (wire.ByteLength() < 12) throw Napi::RangeError::New(env, "AnswerTable.set: wire shorter than a header");
+    for (size_t i = 0; i < offs.ElementLength(); i++)
+      if (static_cast<size_t>(offs[i]) + 4 > wire.ByteLength())
+        throw Napi::RangeError::New(env, "AnswerTable.set: TTL offset past the end");
+    auto e = std::make_unique<AnswerEntry>();
+    e->key.assign(key);
+    e->wire.assign(wire.Data(), wire.Data() + wire.ByteLength());
+    e->ttlOffs.assign(offs.Data(), offs.Data() + offs.ElementLength());
+    e->ttls.assign(ttls.Data(), ttls.Data() + ttls.ElementLength());
+    e->extRcode = static_cast<uint8_t>(info[4].As<Napi::Number>().Uint32Value());
+    e->storedAt = info[5].As<Napi::Number>().DoubleValue();
+    e->expiresAt = info[6].As<Napi::Number>().DoubleValue();
+    auto old = map_.find(key);
+    if (old != map_.end()) map_.erase(old);
+    std::string_view k(e->key);
+    map_.emplace(k, std::move(e));
+    return env.Undefined();
+  }
+
+  Napi::Value Delete(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1) throw Napi::TypeError::New(info.Env(), "AnswerTable.delete(key) expected");
+    auto it = map_.find(KeyOf(info[0]));
+    if (it != map_.end()) map_.erase(it);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Clear(const Napi::CallbackInfo& info) {
+    map_.clear();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("entries", static_cast<double>(map_.size()));
+    o.Set("hits", static_cast<double>(hits_));
+    o.Set("truncated", static_cast<double>(truncated_));
+    return o;
+  }
+
+  // Keys are views of their entry's own key string (unique_ptr: stable while in the map), so a
+  // lookup with a key on the stack allocates nothing.
+  std::unordered_map<std::string_view, std::unique_ptr<AnswerEntry>> map_;
+  uint16_t ednsUdpSize_ = 1232;
+  uint64_t hits_ = 0, truncated_ = 0;
+};
+
 class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -63,6 +323,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
                            InstanceMethod("sendBatch", &UdpSocket::SendBatch),
                            InstanceMethod("stats", &UdpSocket::Stats),
                            InstanceMethod("close", &UdpSocket::Close),
+                           InstanceMethod("setAnswerTable", &UdpSocket::SetAnswerTable),
                        });
   }
 
@@ -224,6 +485,54 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     reading_ = false;
     if (fd_ >= 0) UpdatePoll(info.Env());
     return info.Env().Undefined();
+  }
+
+  // setAnswerTable(table | null): cache hits found in table are answered here, without JS.
+  Napi::Value SetAnswerTable(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || info[0].IsNull() || info[0].IsUndefined()) {
+      answers_ = nullptr;
+      answersRef_.Reset();
+      return env.Undefined();
+    }
+    if (!info[0].IsObject()) throw Napi::TypeError::New(env, "setAnswerTable(AnswerTable | null) expected");
+    Napi::Object o = info[0].As<Napi::Object>();
+    bool tagged = false;
+    if (napi_check_object_type_tag(env, o, &AnswerTable::kTag, &tagged) != napi_ok || !tagged)
+      throw Napi::TypeError::New(env, "setAnswerTable: not an AnswerTable");
+    AnswerTable* t = AnswerTable::Unwrap(o);
+    answersRef_ = Napi::Persistent(o);
+    answers_ = t;
+    if (fastBuf_.empty()) {
+      fastBuf_.resize(static_cast<size_t>(batch_) * kFastMaxReply);
+      fastIdx_.resize(batch_);
+      fastLen_.resize(batch_);
+    }
+    return env.Undefined();
+  }
+
+  // Sends the replies the answer table produced this round (fastBuf_ slot j to the source of
+  // datagram fastIdx_[j]); what the socket buffer cannot take waits in the queue as for sendBatch.
+  void SendFast(Napi::Env env, uint32_t nf) {
+    tx_.resize(std::max<size_t>(tx_.size(), nf));
+    txIov_.resize(tx_.size());
+    txNames_.resize(tx_.size());
+    for (uint32_t j = 0; j < nf; j++) {
+      txIov_[j] = {fastBuf_.data() + static_cast<size_t>(j) * kFastMaxReply, fastLen_[j]};
+      msghdr& m = tx_[j].msg_hdr;
+      m = msghdr{};
+      m.msg_iov = &txIov_[j];
+      m.msg_iovlen = 1;
+      m.msg_name = &names_[fastIdx_[j]];
+      m.msg_namelen = hdrs_[fastIdx_[j]].msg_hdr.msg_namelen;
+    }
+    int firstErr = 0;
+    if (!queue_.empty()) Flush(&firstErr);
+    uint32_t sent = queue_.empty() ? SendChunk(nf, &firstErr) : 0;
+    for (uint32_t j = sent; j < nf; j++)
+      Enqueue(fastBuf_.data() + static_cast<size_t>(j) * kFastMaxReply, fastLen_[j], names_[fastIdx_[j]],
+              tx_[j].msg_hdr.msg_namelen);
+    if (firstErr) ReportError(ErrnoError(env, firstErr, "sendmmsg", what_));
   }
 
   // Polls for readable while reading, for writable while the send queue holds datagrams.
@@ -432,6 +741,8 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     o.Set("rxBatches", static_cast<double>(rxBatches_));
     o.Set("rxTruncated", static_cast<double>(rxTruncated_));
     o.Set("rxMaxBatch", static_cast<double>(rxMaxBatch_));
+    o.Set("rxAnswered", static_cast<double>(fastPackets_));
+    o.Set("rxJsBatches", static_cast<double>(jsBatches_));
     o.Set("txPackets", static_cast<double>(txPackets_));
     o.Set("txBytes", static_cast<double>(txBytes_));
     o.Set("txCalls", static_cast<double>(txCalls_));
@@ -463,6 +774,8 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     queueBytes_ = 0;
     onMessages_.Reset();
     onError_.Reset();
+    answers_ = nullptr;
+    answersRef_.Reset();
     Unref();
   }
 
@@ -520,12 +833,25 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
           ReportError(ErrnoError(env, e, "recvmmsg", what_));
         return;
       }
-      uint32_t n = 0;
+      uint32_t n = 0, nf = 0;
+      double now = answers_ ? AnswerTable::NowMs() : 0;
       for (int i = 0; i < r; i++) {
         const msghdr& m = hdrs_[i].msg_hdr;
         if (m.msg_flags & MSG_TRUNC) {
           rxTruncated_++;  // longer than a slot: dropped rather than delivered cut short
           continue;
+        }
+        rxBytes_ += hdrs_[i].msg_len;
+        // Source port 0 cannot be answered: JS drops and counts it.
+        if (answers_ && (family_ == AF_INET ? reinterpret_cast<const sockaddr_in*>(&names_[i])->sin_port
+                                            : reinterpret_cast<const sockaddr_in6*>(&names_[i])->sin6_port) != 0) {
+          uint32_t len = answers_->Answer(rx_ + static_cast<size_t>(i) * slot_, hdrs_[i].msg_len,
+                                          fastBuf_.data() + static_cast<size_t>(nf) * kFastMaxReply, now);
+          if (len) {
+            fastIdx_[nf] = static_cast<uint32_t>(i);
+            fastLen_[nf++] = len;
+            continue;
+          }
         }
         offs_[n] = static_cast<uint32_t>(i) * slot_;
         lens_[n] = hdrs_[i].msg_len;
@@ -542,13 +868,20 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
           ports_[n] = ntohs(s->sin6_port);
           scopes_[n] = s->sin6_scope_id;
         }
-        rxBytes_ += lens_[n];
         n++;
       }
-      rxPackets_ += n;
-      if (n > 0) {
+      rxPackets_ += n + nf;
+      if (n + nf > 0) {
         rxBatches_++;
-        if (n > rxMaxBatch_) rxMaxBatch_ = n;
+        if (n + nf > rxMaxBatch_) rxMaxBatch_ = n + nf;
+      }
+      // Hits leave first: they are ready now, and JS may take a while over the misses.
+      if (nf > 0) {
+        fastPackets_ += nf;
+        SendFast(env, nf);
+      }
+      if (n > 0 && fd_ >= 0 && reading_) {
+        jsBatches_++;
         Call(onMessages_, {Napi::Number::New(env, n)});
       }
       if (static_cast<uint32_t>(r) < batch_) return;  // drained
@@ -587,13 +920,22 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
   size_t maxQueue_ = 4096;
   size_t maxQueueBytes_ = 4 << 20;
 
+  AnswerTable* answers_ = nullptr;
+  Napi::ObjectReference answersRef_;
+  std::vector<uint8_t> fastBuf_;
+  std::vector<uint32_t> fastIdx_, fastLen_;
+
   uint64_t rxPackets_ = 0, rxBytes_ = 0, rxBatches_ = 0, rxTruncated_ = 0, rxMaxBatch_ = 0;
+  uint64_t fastPackets_ = 0, jsBatches_ = 0;
   uint64_t txPackets_ = 0, txBytes_ = 0, txCalls_ = 0, txQueued_ = 0, txEagain_ = 0, txDropped_ = 0, txErrors_ = 0;
   int lastError_ = 0;
 };
 
 }  // namespace
 
-void InitUdp(Napi::Env env, Napi::Object exports) { exports.Set("UdpSocket", UdpSocket::Define(env)); }
+void InitUdp(Napi::Env env, Napi::Object exports) {
+  exports.Set("UdpSocket", UdpSocket::Define(env));
+  exports.Set("AnswerTable", AnswerTable::Define(env));
+}
 
 }  // namespace clatbar

@@ -20,6 +20,24 @@ export interface CacheEntry {
   agedSec: number;
 }
 
+/**
+ * A copy of the cache kept elsewhere (the native sockets' AnswerTable, which answers hits
+ * without JS): told of every insertion, removal and flush, so it never holds what this does not.
+ */
+export interface CacheMirror {
+  set(
+    key: Uint8Array,
+    wire: Uint8Array,
+    ttlOffs: Uint32Array,
+    ttls: Uint32Array,
+    extRcode: number,
+    storedAt: number,
+    expiresAt: number,
+  ): void;
+  delete(key: Uint8Array): void;
+  clear(): void;
+}
+
 export interface CacheOptions {
   maxEntries?: number;
   maxBytes?: number;
@@ -33,6 +51,7 @@ export class AnswerCache {
   private readonly maxEntries: number;
   private readonly maxBytes: number;
   readonly maxTtl: number;
+  private mirror: CacheMirror | null = null;
 
   constructor(opts: CacheOptions = {}) {
     this.maxEntries = opts.maxEntries ?? 10000;
@@ -46,6 +65,19 @@ export class AnswerCache {
 
   get byteSize(): number {
     return this.bytes;
+  }
+
+  /**
+   * Keeps m in step with this cache (null stops it). m starts as a copy of what is held now;
+   * the stored TTL fields may be aged already, which does not matter: m ages from ttls itself.
+   */
+  setMirror(m: CacheMirror | null): void {
+    this.mirror?.clear();
+    this.mirror = m;
+    if (!m) return;
+    m.clear();
+    for (const [k, e] of this.map)
+      m.set(keyBytes(k), e.wire, e.ttlOffs, e.ttls, e.extRcode, e.storedAt, e.expiresAt);
   }
 
   /** The live entry for key with its TTLs aged to now, or undefined. */
@@ -93,12 +125,14 @@ export class AnswerCache {
     };
     this.map.set(key, entry);
     this.bytes += entry.wire.length + key.length + 64;
+    this.mirror?.set(keyBytes(key), entry.wire, ttlOffs, ttls, extRcode, entry.storedAt, entry.expiresAt);
     this.evict();
   }
 
   private delete(key: string, e: CacheEntry): void {
     this.map.delete(key);
     this.bytes -= e.wire.length + key.length + 64;
+    this.mirror?.delete(keyBytes(key));
   }
 
   private evict(): void {
@@ -117,5 +151,11 @@ export class AnswerCache {
   clear(): void {
     this.map.clear();
     this.bytes = 0;
+    this.mirror?.clear();
   }
+}
+
+/** Keys are byte strings held as latin1 text (one char per byte). */
+function keyBytes(key: string): Buffer {
+  return Buffer.from(key, 'latin1');
 }

@@ -5,7 +5,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { AnswerCache, type CacheOptions } from './cache.js';
-import { BatchUdpSocket, ReplyBatch, batchUdpUnavailable } from '../udp/batch-socket.js';
+import { AnswerTable, BatchUdpSocket, ReplyBatch, batchUdpUnavailable } from '../udp/batch-socket.js';
 import {
   Builder,
   CLASS_IN,
@@ -77,6 +77,12 @@ export interface Dns64Options {
    * no addon, uses node:dgram.
    */
   udpBatch?: boolean;
+  /**
+   * With batched UDP: cache hits are answered inside the native socket, without entering JS
+   * (byte for byte what the JS path sends). Default true; the environment variable
+   * CLATBAR_DNS64_FASTPATH=0 turns the default off (for measurement). See setFastPath().
+   */
+  udpFastPath?: boolean;
   log?: (line: string) => void;
   /** Problems (upstreams not answering, internal errors); default: log. */
   warn?: (line: string) => void;
@@ -99,6 +105,8 @@ export interface Dns64Stats {
   tcpConnections: number;
   /** UDP reads through recvmmsg (one per batch of queries); 0 on node:dgram. */
   udpBatches: number;
+  /** Of the cache hits, those answered in the native socket without entering JS. */
+  udpFastAnswers: number;
   /** The most queries one batch carried. */
   udpMaxBatch: number;
   cacheEntries: number;
@@ -163,6 +171,13 @@ export class Dns64Server {
   private readonly inflight = new Map<string, Array<{ q: Query; sink: Sink }>>();
   private readonly udpSockets: dgram.Socket[] = [];
   private readonly batchSockets: BatchUdpSocket[] = [];
+  /** The native mirror of the cache that batched sockets answer hits from; null when off. */
+  private answers: AnswerTable | null = null;
+  private fastPath: boolean;
+  /** Hits and truncations the native table answered, carried over when it is replaced. */
+  private readonly fastDone = { hits: 0, truncated: 0 };
+  /** Batch counters of sockets already closed. */
+  private readonly closedBatches = { batches: 0, max: 0 };
   /** While a batch is handled: its socket and the datagram's index; replies collect in `replies`. */
   private cur: BatchUdpSocket | null = null;
   private curIndex = 0;
@@ -208,11 +223,27 @@ export class Dns64Server {
       log: this.warn,
     });
     this.cache = new AnswerCache(opts.cache);
+    this.fastPath = opts.udpFastPath ?? process.env.CLATBAR_DNS64_FASTPATH !== '0';
   }
 
   get stats(): Dns64Stats {
+    const c = { ...this.c };
+    // Hits answered natively never reached handle(): counted here as if they had.
+    const fast = this.fastCounts();
+    c.queries += fast.hits;
+    c.udpQueries += fast.hits;
+    c.cacheHits += fast.hits;
+    c.truncated += fast.truncated;
+    c.udpBatches = this.closedBatches.batches;
+    c.udpMaxBatch = this.closedBatches.max;
+    for (const s of this.batchSockets) {
+      const st = s.stats();
+      c.udpBatches += st.rxBatches;
+      c.udpMaxBatch = Math.max(c.udpMaxBatch, st.rxMaxBatch);
+    }
     return {
-      ...this.c,
+      ...c,
+      udpFastAnswers: fast.hits,
       cacheEntries: this.cache.size,
       upstreamDoesDns64: this.upstreamDns64,
       upstream: { ...this.up.stats },
@@ -262,7 +293,12 @@ export class Dns64Server {
     this.up.close();
     for (const s of this.udpSockets) s.close();
     this.udpSockets.length = 0;
-    for (const s of this.batchSockets) s.close();
+    for (const s of this.batchSockets) {
+      const st = s.stats();
+      this.closedBatches.batches += st.rxBatches;
+      this.closedBatches.max = Math.max(this.closedBatches.max, st.rxMaxBatch);
+      s.close();
+    }
     this.batchSockets.length = 0;
     for (const c of this.tcpConns) c.sock.destroy();
     this.tcpConns.clear();
@@ -290,6 +326,46 @@ export class Dns64Server {
   flush(): void {
     this.generation++;
     this.cache.clear();
+  }
+
+  /**
+   * Turns answering cache hits inside the native UDP sockets on or off (for A/B measurements and
+   * the tests that compare both paths); only has an effect with batched UDP. Returns whether the
+   * fast path is now in effect.
+   */
+  setFastPath(on: boolean): boolean {
+    this.fastPath = on;
+    this.attachAnswers();
+    return this.answers !== null;
+  }
+
+  private attachAnswers(): void {
+    const want = this.fastPath && this.batchSockets.length > 0 && !this.stopped;
+    if (want && !this.answers) {
+      try {
+        this.answers = new AnswerTable(EDNS_UDP_SIZE);
+      } catch (err) {
+        this.log(`cache hits answered in JS: ${(err as Error).message}`);
+        this.fastPath = false;
+        return;
+      }
+      this.cache.setMirror(this.answers);
+    } else if (!want && this.answers) {
+      const st = this.answers.stats();
+      this.fastDone.hits += st.hits;
+      this.fastDone.truncated += st.truncated;
+      this.cache.setMirror(null);
+      this.answers = null;
+    }
+    for (const s of this.batchSockets) s.setAnswerTable(this.answers);
+  }
+
+  private fastCounts(): { hits: number; truncated: number } {
+    const st = this.answers?.stats();
+    return {
+      hits: this.fastDone.hits + (st?.hits ?? 0),
+      truncated: this.fastDone.truncated + (st?.truncated ?? 0),
+    };
   }
 
   /**
@@ -368,6 +444,7 @@ export class Dns64Server {
     sock.onError((err) => this.warn(`UDP listener ${l.address}: ${err.message}`));
     sock.onBatch((count) => this.onUdpBatch(sock, count));
     this.batchSockets.push(sock);
+    this.attachAnswers();
     return sock.port;
   }
 
@@ -400,8 +477,6 @@ export class Dns64Server {
    */
   private onUdpBatch(sock: BatchUdpSocket, count: number): void {
     this.cur = sock;
-    this.c.udpBatches++;
-    if (count > this.c.udpMaxBatch) this.c.udpMaxBatch = count;
     try {
       for (let i = 0; i < count && !sock.isClosed; i++) {
         this.c.udpQueries++;

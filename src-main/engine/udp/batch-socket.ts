@@ -20,8 +20,12 @@ export interface UdpBatchStats {
   rxBatches: number;
   /** Datagrams longer than a slot, dropped. */
   rxTruncated: number;
-  /** The largest batch delivered so far. */
+  /** The largest batch read so far (answered here and handed to JS together). */
   rxMaxBatch: number;
+  /** Datagrams answered from the attached AnswerTable without entering JS. */
+  rxAnswered: number;
+  /** Callbacks into JS (batches with at least one datagram the table did not answer). */
+  rxJsBatches: number;
   txPackets: number;
   txBytes: number;
   /** sendmmsg calls that sent something. */
@@ -96,7 +100,26 @@ interface NativeUdpSocket {
   ): number;
   stats(): UdpBatchStats;
   close(): number;
+  setAnswerTable(t: NativeAnswerTable | null): void;
 }
+
+/** The native side of an AnswerTable (udp_linux.cc). */
+interface NativeAnswerTable {
+  set(
+    key: Uint8Array,
+    wire: Uint8Array,
+    ttlOffs: Uint32Array,
+    ttls: Uint32Array,
+    extRcode: number,
+    storedAt: number,
+    expiresAt: number,
+  ): void;
+  delete(key: Uint8Array): void;
+  clear(): void;
+  stats(): { entries: number; hits: number; truncated: number };
+}
+
+type NativeAnswerTableCtor = new (opts: { ednsUdpSize: number }) => NativeAnswerTable;
 
 type NativeUdpCtor = new (
   opts: BatchSocketOptions & { onMessages: (count: number) => void; onError: (err: SysError) => void },
@@ -248,6 +271,11 @@ export class BatchUdpSocket {
     return this.native.stats();
   }
 
+  /** Cache hits in table are answered without JS from now on; null turns that off. */
+  setAnswerTable(table: AnswerTable | null): void {
+    if (!this.closed) this.native.setAnswerTable(table ? table.native : null);
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }
@@ -258,6 +286,56 @@ export class BatchUdpSocket {
     this.closed = true;
     this.batchCb = null;
     return this.native.close();
+  }
+}
+
+/**
+ * DNS answers the sockets it is attached to send without entering JS (udp_linux.cc). It holds a
+ * mirror of a DNS answer cache (dns64/cache.ts fills and empties it) and answers a query from
+ * it exactly as the DNS64 stub's JS hit path would: same key, same header bits, the client's
+ * question spelling and OPT, TTLs aged to now, TC when it does not fit. Queries it is not
+ * certain about, and misses, reach onBatch as before.
+ */
+export class AnswerTable {
+  /** @internal handed to the native socket */
+  readonly native: NativeAnswerTable;
+
+  /** ednsUdpSize: the UDP size our OPT advertises to clients. */
+  constructor(ednsUdpSize: number) {
+    const why = batchUdpUnavailable();
+    if (why) throw new Error(why);
+    const Ctor = (loadNative() as { AnswerTable?: NativeAnswerTableCtor }).AnswerTable;
+    if (!Ctor) throw new Error('the native addon has no AnswerTable (built before it was added: rebuild it)');
+    this.native = new Ctor({ ednsUdpSize });
+  }
+
+  /**
+   * Stores wire (a response without OPT) under key; TTL field i at ttlOffs[i] holds ttls[i] minus
+   * the whole seconds since storedAt; a hit at or after expiresAt (ms, Date.now()) is left to JS.
+   */
+  set(
+    key: Uint8Array,
+    wire: Uint8Array,
+    ttlOffs: Uint32Array,
+    ttls: Uint32Array,
+    extRcode: number,
+    storedAt: number,
+    expiresAt: number,
+  ): void {
+    this.native.set(key, wire, ttlOffs, ttls, extRcode, storedAt, expiresAt);
+  }
+
+  delete(key: Uint8Array): void {
+    this.native.delete(key);
+  }
+
+  clear(): void {
+    this.native.clear();
+  }
+
+  /** entries held; hits answered and, of those, truncated (TC) replies, since creation. */
+  stats(): { entries: number; hits: number; truncated: number } {
+    return this.native.stats();
   }
 }
 
