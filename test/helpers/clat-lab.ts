@@ -35,21 +35,53 @@ export async function waitFor(what: string, probe: () => boolean, ms = 15000): P
 }
 
 // A router advertisement sender, stdlib only: the kernel fills in the ICMPv6 checksum on raw
-// ICMPv6 sockets. PIO 2001:db8:1::/64 (on-link, autonomous) and PREF64 (RFC 8781) for the prefix.
+// ICMPv6 sockets. PIO 2001:db8:1::/64 (on-link, autonomous) and PREF64 options (RFC 8781) as
+// the JSON config file says, re-read before every RA: {"interval": s, "pref64": [[prefix,
+// length, lifetime s], ...]}. It answers Router Solicitations (RFC 4861 §6.2.6) and SIGUSR1
+// (a config change) with an RA at once.
 const RA_SENDER = `
-import socket, struct, sys, time
-ifname, interval = sys.argv[1], float(sys.argv[2])
+import json, select, signal, socket, struct, sys, time
+ifname, conf = sys.argv[1], sys.argv[2]
 idx = socket.if_nametoindex(ifname)
 s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
-ra = struct.pack('!BBHBBHII', 134, 0, 0, 64, 0, 600, 0, 0)
-pio = struct.pack('!BBBBIII', 3, 4, 64, 0xc0, 3600, 1800, 0) + socket.inet_pton(socket.AF_INET6, '2001:db8:1::')
-pref64 = struct.pack('!BBH', 38, 2, (75 << 3) | 0) + socket.inet_pton(socket.AF_INET6, '2001:db8:64::')[:12]
+s.setsockopt(socket.SOL_SOCKET, 25, ifname.encode())
+PLC = {96: 0, 64: 1, 56: 2, 48: 3, 40: 4, 32: 5}
+class Poke(Exception): pass
+def poke(*_): raise Poke()
+signal.signal(signal.SIGUSR1, poke)
+def send():
+    c = json.load(open(conf))
+    ra = struct.pack('!BBHBBHII', 134, 0, 0, 64, 0, 600, 0, 0)
+    pio = struct.pack('!BBBBIII', 3, 4, 64, 0xc0, 3600, 1800, 0) + socket.inet_pton(socket.AF_INET6, '2001:db8:1::')
+    opts = b''
+    for prefix, length, lifetime in c.get('pref64', []):
+        scaled = min(8191, (lifetime + 7) // 8)
+        opts += struct.pack('!BBH', 38, 2, (scaled << 3) | PLC[length]) + socket.inet_pton(socket.AF_INET6, prefix)[:12]
+    s.sendto(ra + pio + opts, ('ff02::1', 0, 0, idx))
+    return float(c.get('interval', 1))
+nxt = 0
 while True:
-    s.sendto(ra + pio + pref64, ('ff02::1', 0, 0, idx))
-    time.sleep(interval)
+    try:
+        now = time.monotonic()
+        if now >= nxt:
+            nxt = now + send()
+        r, _, _ = select.select([s], [], [], max(0, nxt - time.monotonic()))
+        if r:
+            data, addr = s.recvfrom(2048)
+            if data and data[0] == 133:
+                nxt = 0
+    except Poke:
+        nxt = 0
 `;
+
+/** What the lab's router announces: PREF64 options [prefix, lifetime s], and how often. */
+export interface RaConfig {
+  pref64: { prefix: string; lifetime: number }[];
+  /** Seconds between unsolicited RAs. default 1 */
+  interval?: number;
+}
 
 export interface ClatLab {
   lab: Lab;
@@ -60,6 +92,10 @@ export interface ClatLab {
   wwwDir: string;
   uplink: string;
   tayga: ChildProcess;
+  /** The router's RA sender. */
+  raSender: ChildProcess;
+  /** Changes what the router announces; an RA with it goes out at once. */
+  setRa(cfg: RaConfig): void;
   dispose(): Promise<void>;
 }
 
@@ -69,7 +105,7 @@ export function nsh(lab: Lab, ns: string, line: string, allowFail = false): stri
 }
 
 /** The acceptance topology: laptop -- router (NAT64 by tayga) -- IPv4-only server. */
-export async function buildClatLab(tag = 'cl'): Promise<ClatLab> {
+export async function buildClatLab(tag = 'cl', opts: { ra?: RaConfig } = {}): Promise<ClatLab> {
   const lab = new Lab(tag);
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-lab-'));
   const wwwDir = join(dir, 'www');
@@ -113,9 +149,23 @@ export async function buildClatLab(tag = 'cl'): Promise<ClatLab> {
         nsh(lab, router, 'ip -6 addr show dev r0 scope link').includes('fe80::') &&
         !nsh(lab, router, 'ip -6 addr show dev r0').includes('tentative'),
     );
-    const ra = lab.spawn(router, '/usr/bin/python3', ['-c', RA_SENDER, 'r0', '1']);
+    const raConf = join(dir, 'ra.json');
+    const writeRa = (cfg: RaConfig) =>
+      writeFileSync(
+        raConf,
+        JSON.stringify({
+          interval: cfg.interval ?? 1,
+          pref64: cfg.pref64.map((p) => [p.prefix.split('/')[0], Number(p.prefix.split('/')[1]), p.lifetime]),
+        }),
+      );
+    writeRa(opts.ra ?? { pref64: [{ prefix: PREFIX, lifetime: 600 }] });
+    const ra = lab.spawn(router, '/usr/bin/python3', ['-c', RA_SENDER, 'r0', raConf]);
     ra.stdout?.resume();
     ra.stderr?.resume();
+    const setRa = (cfg: RaConfig) => {
+      writeRa(cfg);
+      ra.kill('SIGUSR1');
+    };
 
     // Server: IPv4 only.
     nsh(lab, server, 'sysctl -qw net.ipv6.conf.all.disable_ipv6=1');
@@ -136,7 +186,18 @@ export async function buildClatLab(tag = 'cl'): Promise<ClatLab> {
       await lab.dispose();
       rmSync(dir, { recursive: true, force: true });
     };
-    return { lab, laptop, router, server, wwwDir, uplink: 'up0', tayga, dispose: cleanup };
+    return {
+      lab,
+      laptop,
+      router,
+      server,
+      wwwDir,
+      uplink: 'up0',
+      tayga,
+      raSender: ra,
+      setRa,
+      dispose: cleanup,
+    };
   } catch (err) {
     await lab.dispose();
     rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import { loadDataPath } from '../../engine/clat/datapath-loader.js';
 
 const help = `clatbar run: run the CLAT engine in the foreground on an IPv6-only uplink.
 
-usage: clatbar run --uplink IFACE --prefix PFX/LEN [OPTIONS]
+usage: clatbar run --uplink IFACE [--prefix PFX/LEN] [OPTIONS]
        clatbar run --cleanup [--state-dir DIR]
 
 IPv4 apps on this host then reach IPv4 hosts through the network's NAT64: their packets go
@@ -18,8 +18,8 @@ every change and exits 0.
 options:
   --uplink IFACE         the interface with the IPv6 connection (required; the daemon mode
                          that picks it by itself comes with network discovery)
-  --prefix PFX/LEN       the network's NAT64 prefix, e.g. 64:ff9b::/96 (required for now).
-                         Lengths 32, 40, 48, 56, 64, 96 (RFC 6052 §2.2).
+  --prefix PFX/LEN       the network's NAT64 prefix, e.g. 64:ff9b::/96. Lengths 32, 40, 48,
+                         56, 64, 96 (RFC 6052 §2.2). default: discovered on the uplink (below)
   --clat-ipv4 ADDR       the host's IPv4 address on the TUN, from 192.0.0.0/29 (RFC 7335).
                          default: ${DEFAULTS.clatIpv4} (as Android; .1/.2 are DS-Lite's, RFC 6333)
   --clat-ipv6 ADDR       the CLAT's IPv6 address; must be in the uplink's /64.
@@ -38,10 +38,22 @@ options:
   --cleanup              undo what an earlier run (crashed, or killed with kill -9) left in
                          --state-dir, then exit
 
+The NAT64 prefix, when --prefix is not given, comes from the network, best source first:
+  1. PREF64 in router advertisements (RFC 8781): a router solicitation asks for one at once;
+  2. the AAAA records the uplink's resolvers (the ones configured before clatbar) synthesize
+     for ipv4only.arpa (RFC 7050), with the prefix length found from where 192.0.0.170/171
+     sit inside them.
+It waits a few seconds at most, and refuses to start, changing nothing, when the network
+announces no prefix. While running it keeps listening: a new PREF64 (or one whose lifetime
+runs out) switches the translator and the DNS64 stub over, and the log says so. \`clatbar
+status\` shows where the prefix came from. --prefix wins over both (RFC 9872 §4 and Android
+likewise rank PREF64 above ipv4only.arpa).
+
 Needs root or CAP_NET_ADMIN.
 
-example:
-  sudo clatbar run --uplink wlan0 --prefix 64:ff9b::/96
+examples:
+  sudo clatbar run --uplink wlan0
+  sudo clatbar run --uplink wlan0 --prefix 64:ff9b::/96 --dns64 auto
 `;
 
 function log(line: string): void {
@@ -77,8 +89,6 @@ const command: Command = {
     }
     if (!values.uplink)
       throw new UsageError('--uplink is required (automatic uplink and prefix discovery is not built yet)');
-    if (!values.prefix)
-      throw new UsageError('--prefix is required (NAT64 prefix discovery is not built yet)');
     const dns64 = values.dns64;
     if (dns64 !== 'off' && dns64 !== 'auto' && dns64 !== 'on')
       throw new UsageError(`--dns64 must be off, auto or on, not '${dns64}'`);

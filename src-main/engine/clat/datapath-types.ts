@@ -21,6 +21,12 @@ export interface DataPath {
   /** Stops and closes the TUN. */
   stop(): Promise<void>;
   counters(): Record<string, number>;
+  /**
+   * A new NAT64 prefix (RFC 6052 text) while running, or null for none (IPv4 destinations are
+   * then untranslatable and dropped). Optional: a data path without it cannot follow a prefix
+   * that changes (engine/discovery).
+   */
+  setPrefix?(prefix: string | null): void;
 }
 
 /** Creates the TUN (up, with MTU ipv6Mtu) and returns the loop, not yet started. */

@@ -11,6 +11,7 @@
 import { TunDevice, type PacketBatch } from '../tun/tun.js';
 import { GsoType, VnetFlag, VNET_HDR_LEN, relocateVnet, clearVnet } from '../tun/vnet.js';
 import { Translator, FLAG, HEADROOM } from '../siit/translator.js';
+import { Pool6, parsePrefix6 as parsePool6 } from '../siit/addr.js';
 import { parseIPv4, formatIPv4 } from '../net/addr.js';
 import { UdpCoalescer } from './udp-coalesce.js';
 import { execOut } from '../system/exec.js';
@@ -110,6 +111,16 @@ class TranslatingDataPath implements DataPath {
       (buf, off, len) => this.queue(buf, off, len),
       () => this.writeRun(),
     );
+  }
+
+  /**
+   * The translator reads cfg.pool6 per packet, so swapping it takes effect with the next packet,
+   * keeping the counters and the EAM entry (the CLAT address does not change with the prefix).
+   */
+  setPrefix(prefix: string | null): void {
+    const p = prefix === null ? null : parsePool6(prefix);
+    if (prefix !== null && !p) throw new Error(`'${prefix}' is not an IPv6 prefix`);
+    this.t.cfg.pool6 = p ? new Pool6(p) : null;
   }
 
   describe(): string {

@@ -5,12 +5,16 @@ import { Journal, type UndoOutcome } from '../system/journal.js';
 import { findFirewallProblems } from '../system/firewall.js';
 import { generateClatIpv6, isChecksumNeutral } from '../net/clat-address.js';
 import { dadProbe } from '../net/dad.js';
-import { formatPrefix6 } from '../net/addr.js';
-import { planClat, CheckFailed, type ClatOptions, type ClatPlan } from './plan.js';
+import { formatPrefix6, parsePrefix6 } from '../net/addr.js';
+import { planClat, checkBeforeDiscovery, CheckFailed, type ClatOptions, type ClatPlan } from './plan.js';
 import { configureTun, configureUplink, configureAddressing, type HostSetup } from './host.js';
 import type { DataPath, DataPathFactory } from './datapath-types.js';
 import { familyBytes } from '../system/link-stats.js';
 import type { PrefixSource } from '../../shared/ipc.js';
+import { PrefixMonitor, type MonitorStats, type Nat64Prefix } from '../discovery/monitor.js';
+import { learnResolvers } from '../dns64/system-resolver.js';
+import { formatServer } from '../dns64/upstream.js';
+import { RaSocket } from '../tun/ra-socket.js';
 
 /** The DNS64 stub's part of the status: its mode, where it listens, and its counters. */
 export interface Dns64Status {
@@ -29,10 +33,23 @@ export interface ClatStatus {
   tun: string;
   prefix: string;
   /**
-   * Where the prefix came from; `clatbar run --prefix` is the only source until discovery lands.
-   * Always sent; optional because engines before it did not, and clients read it as 'configured'.
+   * Where the prefix came from: 'configured' (--prefix), 'pref64' (RFC 8781, router
+   * advertisements) or 'ipv4only.arpa' (RFC 7050). Always sent; optional because engines before
+   * discovery did not, and clients read a missing one as 'configured'.
    */
   prefixSource?: PrefixSource;
+  /** pref64: the lifetime the last RA gave (s), and when it runs out without a new RA. */
+  prefixLifetime?: number;
+  prefixExpiresAt?: string;
+  /** pref64: the router that announced it; ipv4only.arpa: the resolvers that synthesized it. */
+  prefixFrom?: string;
+  /**
+   * Set while there is no prefix (prefix is then ""): the announced one expired or was
+   * withdrawn and nothing replaced it. IPv4 is not translated until one comes back.
+   */
+  prefixProblem?: string;
+  /** Discovery's counters (RAs, PREF64 options ignored, solicitations, queries); discovery only. */
+  discovery?: MonitorStats;
   clatIpv4: string;
   clatIpv6: string;
   checksumNeutral: boolean;
@@ -52,6 +69,8 @@ export interface ClatStatus {
 export class ClatEngine {
   private stopping: Promise<UndoOutcome[]> | null = null;
   private dns64: (() => Dns64Status) | null = null;
+  private monitor: PrefixMonitor | null = null;
+  private readonly prefixCbs: ((prefix: string | null) => void)[] = [];
 
   private constructor(
     private readonly plan: ClatPlan,
@@ -77,12 +96,24 @@ export class ClatEngine {
     const recovered = Journal.recover(opts.stateDir, log);
     if (recovered.length)
       log(`recovered: ${recovered.filter((o) => o.ok).length}/${recovered.length} undone`);
-    const plan = planClat(opts);
+    let monitor: PrefixMonitor | null = null;
+    let chosen: Nat64Prefix = { prefix: opts.prefix ?? '', source: 'configured' };
+    let plan: ClatPlan;
+    try {
+      if (!opts.prefix) {
+        monitor = await ClatEngine.discover(opts, log);
+        chosen = monitor.current as Nat64Prefix;
+      }
+      plan = planClat({ ...opts, prefix: chosen.prefix });
+    } catch (err) {
+      monitor?.close();
+      throw err;
+    }
     const up = plan.uplink;
     log(
       `uplink ${up.name}: ${up.address} in ${up.subnet64}, IPv6 default route via ${up.defaultRoute.gateway ?? 'link'}, MTU ${up.mtu}`,
     );
-    log(`NAT64 prefix ${formatPrefix6(plan.prefix)}`);
+    log(`NAT64 prefix ${formatPrefix6(plan.prefix)}, ${describeSource(chosen)}`);
     const journal = Journal.create(opts.stateDir);
     let dataPath: DataPath | null = null;
     try {
@@ -158,7 +189,7 @@ export class ClatEngine {
           uplink: up.name,
           tun: opts.tun,
           prefix: formatPrefix6(plan.prefix),
-          prefixSource: 'configured',
+          ...prefixFields(chosen),
           clatIpv4: opts.clatIpv4,
           clatIpv6,
           checksumNeutral: neutral,
@@ -170,13 +201,111 @@ export class ClatEngine {
         log,
         [],
       );
+      if (monitor) engine.watch(monitor, chosen);
       return engine;
     } catch (err) {
+      monitor?.close();
       log(`bring-up failed: ${(err as Error).message.split('\n')[0]}; undoing what was done`);
       if (dataPath) await dataPath.stop();
       journal.undoAll(log);
       throw err;
     }
+  }
+
+  /**
+   * No --prefix: the checks that need none, then PREF64 / ipv4only.arpa on the uplink with a
+   * bounded wait. Returns the running monitor (its current is the prefix to start with), or
+   * throws CheckFailed saying what the network did and did not announce.
+   */
+  private static async discover(opts: ClatOptions, log: (l: string) => void): Promise<PrefixMonitor> {
+    checkBeforeDiscovery(opts);
+    // The network's resolvers as they are now, before the DNS64 stub hooks the system
+    // resolver: RFC 7050 asks the network's DNS64, never our own.
+    const resolvers = learnResolvers({ iface: opts.uplink, exclude: [opts.clatIpv4] });
+    log(
+      `no --prefix: looking for the NAT64 prefix on ${opts.uplink} (router solicitation for PREF64, RFC 8781; ` +
+        (resolvers.length
+          ? `AAAA ipv4only.arpa from ${resolvers.map(formatServer).join(', ')}, RFC 7050)`
+          : 'no resolvers known for ipv4only.arpa)'),
+    );
+    const monitor = new PrefixMonitor({
+      uplink: opts.uplink,
+      resolvers,
+      openRa: () => RaSocket.open({ ifname: opts.uplink }),
+      log,
+      waitMs: opts.discoveryWaitMs,
+    });
+    const found = await monitor.initial();
+    if (!found) {
+      const why = monitor.whyNone();
+      monitor.close();
+      throw new CheckFailed(
+        `no NAT64 prefix: the network announces none (${why})`,
+        'pass --prefix PFX/LEN if you know the NAT64 prefix (e.g. --prefix 64:ff9b::/96); without a NAT64 on the network a CLAT cannot help',
+      );
+    }
+    return monitor;
+  }
+
+  /** Keeps following the network's prefix while running (PREF64 changes, lifetimes). */
+  private watch(monitor: PrefixMonitor, startedWith: Nat64Prefix): void {
+    this.monitor = monitor;
+    monitor.onChange((next, prev) => this.applyPrefix(next, prev));
+    // It may have changed during bring-up, before anyone listened.
+    const now = monitor.current;
+    if (now?.prefix !== startedWith.prefix || now?.source !== startedWith.source)
+      this.applyPrefix(now, startedWith);
+  }
+
+  private applyPrefix(next: Nat64Prefix | null, prev: Nat64Prefix | null): void {
+    if (this.stopping) return;
+    const was = prev ? `${prev.prefix} (${prev.source})` : 'none';
+    delete this.info.prefixLifetime;
+    delete this.info.prefixExpiresAt;
+    delete this.info.prefixFrom;
+    delete this.info.prefixProblem;
+    if (!next) {
+      this.dataPath.setPrefix?.(null);
+      this.info.prefix = '';
+      this.info.prefixProblem = `the NAT64 prefix ${prev?.prefix ?? ''} went away and the network announces no other (no PREF64, ipv4only.arpa not synthesized)`;
+      this.log(
+        `NAT64 prefix: ${was} is gone and nothing replaces it; IPv4 packets are dropped (not translated) until the network announces a prefix again`,
+      );
+    } else {
+      if (!this.dataPath.setPrefix) {
+        this.log(
+          `the network's NAT64 prefix is now ${next.prefix}, but this data path cannot change its prefix while running; restart clatbar`,
+        );
+        return;
+      }
+      this.dataPath.setPrefix(next.prefix);
+      Object.assign(this.info, prefixFields(next));
+      this.info.prefix = next.prefix;
+      const neutral = isChecksumNeutral(this.info.clatIpv6, this.info.clatIpv4, parsePrefix6(next.prefix));
+      this.info.checksumNeutral = neutral;
+      this.log(
+        `NAT64 prefix changed: ${was} -> ${next.prefix} (${describeSource(next)}); the translator uses it from now on` +
+          (neutral
+            ? ''
+            : ' (checksums are now adjusted per packet: the CLAT address is not checksum-neutral with it)'),
+      );
+    }
+    for (const cb of this.prefixCbs) {
+      try {
+        cb(next ? next.prefix : null);
+      } catch (err) {
+        this.log(`while switching the NAT64 prefix: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** cb(prefix) after each change of the NAT64 prefix (null: none for now); returns an unsubscribe. */
+  onPrefixChange(cb: (prefix: string | null) => void): () => void {
+    this.prefixCbs.push(cb);
+    return () => {
+      const i = this.prefixCbs.indexOf(cb);
+      if (i >= 0) this.prefixCbs.splice(i, 1);
+    };
   }
 
   /** Something else to stop at teardown (DNS64 server, control socket), newest first. */
@@ -207,6 +336,12 @@ export class ClatEngine {
       counters,
     };
     if (this.dns64) s.dns64 = this.dns64();
+    if (this.monitor) {
+      s.discovery = { ...this.monitor.stats };
+      // Lifetime and expiry move with every RA that refreshes the same prefix.
+      const cur = this.monitor.current;
+      if (cur && cur.prefix === s.prefix) Object.assign(s, prefixFields(cur));
+    }
     return s;
   }
 
@@ -218,6 +353,7 @@ export class ClatEngine {
   stop(): Promise<UndoOutcome[]> {
     this.stopping ??= (async () => {
       this.log('stopping: tearing the CLAT down');
+      this.monitor?.close();
       for (const fn of this.extras.reverse()) {
         try {
           await fn();
@@ -237,4 +373,26 @@ export class ClatEngine {
     })();
     return this.stopping;
   }
+}
+
+/** "learned from PREF64 ..." words for the log. */
+function describeSource(p: Nat64Prefix): string {
+  switch (p.source) {
+    case 'configured':
+      return 'configured (--prefix)';
+    case 'pref64':
+      return `from PREF64 in router advertisements from ${p.from ?? 'the router'} (RFC 8781), lifetime ${p.lifetime} s`;
+    case 'ipv4only.arpa':
+      return `from ipv4only.arpa as synthesized by ${p.from ?? 'the resolvers'} (RFC 7050)`;
+  }
+}
+
+function prefixFields(
+  p: Nat64Prefix,
+): Pick<ClatStatus, 'prefixSource' | 'prefixLifetime' | 'prefixExpiresAt' | 'prefixFrom'> {
+  const f: ReturnType<typeof prefixFields> = { prefixSource: p.source };
+  if (p.lifetime !== undefined) f.prefixLifetime = p.lifetime;
+  if (p.expiresAt !== undefined) f.prefixExpiresAt = new Date(p.expiresAt).toISOString();
+  if (p.from !== undefined) f.prefixFrom = p.from;
+  return f;
 }

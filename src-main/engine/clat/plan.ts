@@ -20,8 +20,13 @@ export { CheckFailed };
 
 export interface ClatOptions {
   uplink: string;
-  /** NAT64 prefix text, e.g. 64:ff9b::/96. */
-  prefix: string;
+  /**
+   * NAT64 prefix text, e.g. 64:ff9b::/96 (--prefix). Absent: discovered on the uplink (PREF64,
+   * then ipv4only.arpa; engine/discovery).
+   */
+  prefix?: string;
+  /** Longest wait for discovery at start, ms (default 4000). */
+  discoveryWaitMs?: number;
   clatIpv4: string;
   /** A fixed CLAT IPv6 address; generated in the uplink /64 when absent. */
   clatIpv6?: string;
@@ -63,31 +68,15 @@ export interface ClatPlan {
 /** "Not needed" is not an error: native IPv4 is better than any CLAT. */
 export class NotNeeded extends Error {}
 
-/**
- * Every check, in order: privilege, prefix, uplink, TUN name, other CLATs, native IPv4.
- * Throws CheckFailed (with a fix) or NotNeeded.
- */
-export function planClat(opts: ClatOptions): ClatPlan {
+function checkPrivilege(): void {
   if (!hasNetAdmin())
     throw new CheckFailed(
       'changing the network needs root or CAP_NET_ADMIN',
       'run it with sudo, or from the systemd unit (it grants CAP_NET_ADMIN)',
     );
-  let prefix: Prefix6;
-  try {
-    prefix = parsePrefix6(opts.prefix);
-  } catch (err) {
-    throw new CheckFailed(
-      (err as Error).message,
-      'pass --prefix as ADDRESS/LENGTH, e.g. --prefix 64:ff9b::/96',
-    );
-  }
-  const problem = rfc6052Problem(prefix);
-  if (problem)
-    throw new CheckFailed(
-      `the NAT64 prefix ${opts.prefix} is not usable: ${problem}`,
-      'ask the network for its prefix (it is in router advertisements as PREF64, or: dig AAAA ipv4only.arpa)',
-    );
+}
+
+function checkClatIpv4(opts: ClatOptions): void {
   try {
     parseIPv4(opts.clatIpv4);
   } catch (err) {
@@ -96,13 +85,10 @@ export function planClat(opts: ClatOptions): ClatPlan {
       'pass --clat-ipv4 as an address from 192.0.0.0/29, e.g. 192.0.0.4',
     );
   }
-  const towards = formatIPv6(embedIPv4(prefix, parseIPv4('192.0.2.1')));
-  const uplink = snapshotUplink(opts.uplink, towards);
-  if (opts.clatIpv6 && !inSubnet64(opts.clatIpv6, uplink.subnet64))
-    throw new CheckFailed(
-      `--clat-ipv6 ${opts.clatIpv6} is not inside the uplink's ${uplink.subnet64}`,
-      'pick an address from that /64 (proxy-ND only answers on the uplink link), or omit it to get a random one',
-    );
+}
+
+/** TUN name free, no other CLAT, no native IPv4 (NotNeeded unless --force). */
+function checkHost(opts: ClatOptions): void {
   if (existsSync(`/sys/class/net/${opts.tun}`))
     throw new CheckFailed(
       `an interface named ${opts.tun} already exists`,
@@ -120,6 +106,51 @@ export function planClat(opts: ClatOptions): ClatPlan {
     throw new NotNeeded(
       `not needed: this host has native IPv4 (default route via ${native[0].gateway ?? native[0].dev}); native IPv4 always beats a CLAT. Use --force to run anyway (our route then loses to the native one).`,
     );
+}
+
+/**
+ * The checks that need no NAT64 prefix, run before discovery waits for one: a host that cannot
+ * or need not run a CLAT hears so at once, not after seconds of listening for RAs.
+ */
+export function checkBeforeDiscovery(opts: ClatOptions): void {
+  checkPrivilege();
+  checkClatIpv4(opts);
+  snapshotUplink(opts.uplink);
+  checkHost(opts);
+}
+
+/**
+ * Every check, in order: privilege, prefix, uplink, TUN name, other CLATs, native IPv4.
+ * Throws CheckFailed (with a fix) or NotNeeded. opts.prefix must be set by now (given, or
+ * discovered).
+ */
+export function planClat(opts: ClatOptions): ClatPlan {
+  checkPrivilege();
+  if (!opts.prefix) throw new CheckFailed('no NAT64 prefix', 'pass --prefix, e.g. --prefix 64:ff9b::/96');
+  let prefix: Prefix6;
+  try {
+    prefix = parsePrefix6(opts.prefix);
+  } catch (err) {
+    throw new CheckFailed(
+      (err as Error).message,
+      'pass --prefix as ADDRESS/LENGTH, e.g. --prefix 64:ff9b::/96',
+    );
+  }
+  const problem = rfc6052Problem(prefix);
+  if (problem)
+    throw new CheckFailed(
+      `the NAT64 prefix ${opts.prefix} is not usable: ${problem}`,
+      'ask the network for its prefix (it is in router advertisements as PREF64, or: dig AAAA ipv4only.arpa), or leave --prefix out to have it discovered',
+    );
+  checkClatIpv4(opts);
+  const towards = formatIPv6(embedIPv4(prefix, parseIPv4('192.0.2.1')));
+  const uplink = snapshotUplink(opts.uplink, towards);
+  if (opts.clatIpv6 && !inSubnet64(opts.clatIpv6, uplink.subnet64))
+    throw new CheckFailed(
+      `--clat-ipv6 ${opts.clatIpv6} is not inside the uplink's ${uplink.subnet64}`,
+      'pick an address from that /64 (proxy-ND only answers on the uplink link), or omit it to get a random one',
+    );
+  checkHost(opts);
   const ipv6Mtu = Math.min(opts.mtu ?? uplink.pathMtu, uplink.mtu);
   if (ipv6Mtu < 1280)
     throw new CheckFailed(

@@ -1,0 +1,377 @@
+// NAT64 prefix discovery on the uplink, at start and for as long as the CLAT runs.
+//
+// Sources, best first (RFC 9872 §4: use PREF64 when the network announces it, RFC 7050 only
+// without; Android's Nat464Xlat likewise prefers the RA's prefix over the DNS one, and
+// NetworkManager's ipv4.clat takes only PREF64):
+//   1. --prefix (the user knows better; no discovery at all);
+//   2. PREF64 in Router Advertisements (RFC 8781), with its lifetime;
+//   3. the AAAA records the uplink's own resolvers synthesize for ipv4only.arpa (RFC 7050).
+//
+// At start a Router Solicitation (RFC 4861 §6.3.7) asks the routers for an RA now rather than
+// at their next periodic one (up to MaxRtrAdvInterval, 600 s by default), and the RFC 7050
+// query runs at the same time. The wait is bounded: a PREF64 ends it at once; an RA without
+// PREF64 means the router does not announce one, so the RFC 7050 answer is taken as soon as it
+// is in; otherwise whatever is known when waitMs runs out.
+import { parsePref64Options, type Pref64Option } from './pref64.js';
+import { prefixesFromAnswers } from './rfc7050.js';
+import { askIpv4OnlyArpa, formatServer, type UpstreamServer } from '../dns64/upstream.js';
+import type { PrefixSource } from '../../shared/ipc.js';
+
+export type { PrefixSource };
+
+export interface Nat64Prefix {
+  /** "2001:db8:64::/96" */
+  prefix: string;
+  source: PrefixSource;
+  /** pref64: the lifetime the last RA gave, seconds. */
+  lifetime?: number;
+  /** pref64: when it runs out unless an RA refreshes it (ms since the epoch). */
+  expiresAt?: number;
+  /** pref64: the router (link-local address) that announced it; ipv4only.arpa: the resolvers. */
+  from?: string;
+}
+
+/** What the monitor needs of an RA socket (tun/ra-socket.ts RaSocket has exactly this). */
+export interface RaSource {
+  onMessage(cb: (ra: { source: string; payload: Uint8Array }) => void): void;
+  onError(cb: (err: Error) => void): void;
+  solicit(): void;
+  close(): void;
+}
+
+export interface MonitorOptions {
+  uplink: string;
+  /** The uplink's resolvers, learned before any hooking (never our own stub). */
+  resolvers: UpstreamServer[];
+  /** Opens the RA socket on the uplink; null when raw ICMPv6 is not available. */
+  openRa: () => RaSource | null;
+  log: (line: string) => void;
+  /** Longest wait at start, ms. default 4000 */
+  waitMs?: number;
+  /** Per-attempt timeout of the ipv4only.arpa query, ms. default 1000 */
+  dnsTimeoutMs?: number;
+  /** For tests: the RFC 7050 query. default dns64/upstream.ts askIpv4OnlyArpa */
+  ask?: (
+    servers: UpstreamServer[],
+    opts: { timeoutMs: number; attempts: number },
+  ) => Promise<Buffer[] | null>;
+}
+
+export interface MonitorStats {
+  /** Valid RAs seen on the uplink. */
+  ras: number;
+  /** RAs that carried at least one usable PREF64. */
+  rasWithPref64: number;
+  /** PREF64 options not used (bad length, unknown PLC, not an RFC 6052 prefix). */
+  pref64Ignored: number;
+  /** PREF64 options whose bits past the prefix length were set (cleared and used). */
+  pref64HostBitsCleared: number;
+  /** RAs whose option area was broken. */
+  malformedRas: number;
+  /** Router Solicitations sent. */
+  solicitations: number;
+  /** ipv4only.arpa queries made. */
+  rfc7050Queries: number;
+}
+
+interface Pref64Entry {
+  opt: Pref64Option;
+  router: string;
+  expiresAt: number;
+  refreshedAt: number;
+}
+
+/** Re-ask ipv4only.arpa when the PREF64 goes away, but not more often than this. */
+const REQUERY_MIN_MS = 2000;
+/** A second solicitation if the first got no RA (it may leave before the link is ready). */
+const SECOND_RS_MS = 1500;
+
+export class PrefixMonitor {
+  readonly stats: MonitorStats = {
+    ras: 0,
+    rasWithPref64: 0,
+    pref64Ignored: 0,
+    pref64HostBitsCleared: 0,
+    malformedRas: 0,
+    solicitations: 0,
+    rfc7050Queries: 0,
+  };
+  private readonly ra: RaSource | null;
+  private readonly table = new Map<string, Pref64Entry>();
+  private pref64: string | null = null;
+  private rfc7050: Nat64Prefix | null = null;
+  /** What the last ipv4only.arpa query found out, in words, for the error message. */
+  private rfc7050Outcome = 'not asked yet';
+  private rfc7050Done = false;
+  private rfc7050Pending: Promise<void> | null = null;
+  private lastQueryAt = 0;
+  private sawRa = false;
+  private sawRaWithoutPref64 = false;
+  private effective: Nat64Prefix | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private rsTimer: NodeJS.Timeout | null = null;
+  private readonly changeCbs: ((next: Nat64Prefix | null, prev: Nat64Prefix | null) => void)[] = [];
+  private readonly settleCbs: (() => void)[] = [];
+  private readonly loggedProblems = new Set<string>();
+  private closed = false;
+  private readonly waitMs: number;
+  private readonly ask: NonNullable<MonitorOptions['ask']>;
+
+  constructor(private readonly opts: MonitorOptions) {
+    this.waitMs = opts.waitMs ?? 4000;
+    this.ask = opts.ask ?? ((servers, o) => askIpv4OnlyArpa(servers, o));
+    let ra: RaSource | null = null;
+    try {
+      ra = opts.openRa();
+    } catch (err) {
+      opts.log(
+        `router advertisements on ${opts.uplink} cannot be read (${(err as Error).message}); PREF64 is not watched`,
+      );
+    }
+    this.ra = ra;
+    if (ra) {
+      ra.onError((err) => opts.log(`reading router advertisements on ${opts.uplink}: ${err.message}`));
+      ra.onMessage((m) => this.onRa(m.source, m.payload));
+      this.solicit();
+      this.rsTimer = setTimeout(() => {
+        if (!this.sawRa) this.solicit();
+      }, SECOND_RS_MS);
+      this.rsTimer.unref();
+    }
+    this.query();
+  }
+
+  /** The prefix in use now (PREF64 over RFC 7050), or null. */
+  get current(): Nat64Prefix | null {
+    return this.effective;
+  }
+
+  /** Called with every change of the prefix in use, after start. */
+  onChange(cb: (next: Nat64Prefix | null, prev: Nat64Prefix | null) => void): void {
+    this.changeCbs.push(cb);
+  }
+
+  /**
+   * The prefix to start with: waits at most waitMs (less when the answer is clear sooner) and
+   * resolves with null when the network announces none.
+   */
+  initial(): Promise<Nat64Prefix | null> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(), this.waitMs);
+      const done = () => {
+        clearTimeout(timer);
+        const i = this.settleCbs.indexOf(check);
+        if (i >= 0) this.settleCbs.splice(i, 1);
+        resolve(this.effective);
+      };
+      const check = () => {
+        if (this.closed || this.pref64) return done();
+        // No PREF64 to wait for: the router's RA came without one, or RAs cannot be read.
+        const noPref64Coming = this.sawRaWithoutPref64 || this.ra === null;
+        if (this.rfc7050Done && noPref64Coming) done();
+      };
+      this.settleCbs.push(check);
+      check();
+    });
+  }
+
+  /**
+   * Why nothing was found, in words: "no PREF64 in the router advertisements on up0,
+   * ipv4only.arpa not synthesized by [2001:db8:1::1]:53".
+   */
+  whyNone(): string {
+    const ra = this.ra
+      ? this.sawRa
+        ? `no PREF64 in the router advertisements on ${this.opts.uplink}`
+        : `no router advertisement on ${this.opts.uplink} within ${this.waitMs / 1000} s of a solicitation`
+      : `router advertisements on ${this.opts.uplink} could not be read`;
+    return `${ra}, ${this.rfc7050Outcome}`;
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    if (this.rsTimer) clearTimeout(this.rsTimer);
+    this.ra?.close();
+    for (const cb of [...this.settleCbs]) cb();
+  }
+
+  private solicit(): void {
+    try {
+      this.ra?.solicit();
+      this.stats.solicitations++;
+    } catch (err) {
+      this.opts.log(`router solicitation on ${this.opts.uplink} failed: ${(err as Error).message}`);
+    }
+  }
+
+  private query(): void {
+    if (this.rfc7050Pending || this.closed) return;
+    const servers = this.opts.resolvers;
+    if (servers.length === 0) {
+      this.rfc7050Outcome = `no resolvers known for ${this.opts.uplink} to ask for ipv4only.arpa`;
+      this.rfc7050Done = true;
+      this.settle();
+      return;
+    }
+    const names = servers.map(formatServer).join(', ');
+    this.stats.rfc7050Queries++;
+    this.lastQueryAt = Date.now();
+    const timeoutMs = this.opts.dnsTimeoutMs ?? 1000;
+    this.rfc7050Pending = this.ask(servers, { timeoutMs, attempts: Math.min(4, 2 * servers.length) })
+      .then(
+        (answers) => {
+          if (answers === null) {
+            this.rfc7050Outcome = `no answer for ipv4only.arpa from ${names}`;
+            this.rfc7050 = null;
+            return;
+          }
+          const r = prefixesFromAnswers(answers);
+          for (const why of r.rejected) this.note(`ipv4only.arpa answer not used: ${why}`);
+          if (r.prefixes.length === 0) {
+            this.rfc7050Outcome =
+              answers.length === 0
+                ? `ipv4only.arpa not synthesized by ${names}`
+                : `no usable NAT64 prefix in the ipv4only.arpa answers from ${names}`;
+            this.rfc7050 = null;
+            return;
+          }
+          if (r.prefixes.length > 1)
+            this.note(
+              `ipv4only.arpa gives ${r.prefixes.length} prefixes (${r.prefixes.map((p) => p.prefix).join(', ')}); using the first`,
+            );
+          this.rfc7050Outcome = `ipv4only.arpa synthesized by ${names} as ${r.prefixes[0].prefix}`;
+          this.rfc7050 = { prefix: r.prefixes[0].prefix, source: 'ipv4only.arpa', from: names };
+        },
+        (err: Error) => {
+          this.rfc7050Outcome = `asking ${names} for ipv4only.arpa failed: ${err.message}`;
+          this.rfc7050 = null;
+        },
+      )
+      .finally(() => {
+        this.rfc7050Pending = null;
+        this.rfc7050Done = true;
+        this.recompute();
+        this.settle();
+      });
+  }
+
+  /** Logs a problem once (RAs repeat every few minutes; the log should not). */
+  private note(line: string): void {
+    if (this.loggedProblems.has(line)) return;
+    this.loggedProblems.add(line);
+    this.opts.log(line);
+  }
+
+  private onRa(router: string, payload: Uint8Array): void {
+    if (this.closed) return;
+    this.stats.ras++;
+    this.sawRa = true;
+    const parsed = parsePref64Options(payload);
+    if (parsed.malformed) {
+      this.stats.malformedRas++;
+      return;
+    }
+    this.stats.pref64Ignored += parsed.ignored.length;
+    this.stats.pref64HostBitsCleared += parsed.hostBitsCleared;
+    for (const i of parsed.ignored)
+      this.note(`PREF64 option from ${router} ignored: ${i.detail} (${i.problem})`);
+    const now = Date.now();
+    let newest: string | null = null;
+    if (parsed.options.some((o) => o.lifetime > 0)) {
+      // An RA with PREF64 states the router's whole current set: a prefix it announced before
+      // and has now dropped from its configuration is not kept alive by the old lifetime (it
+      // would come back, stale, when the new one is withdrawn). An RA without PREF64 says
+      // nothing (RFC 4861 §6.2.3 lets routers leave options out of some RAs).
+      for (const [k, e] of this.table)
+        if (e.router === router && !parsed.options.some((o) => o.prefix === k)) {
+          this.table.delete(k);
+          if (this.pref64 === k) this.pref64 = null;
+        }
+    }
+    for (const opt of parsed.options) {
+      if (opt.lifetime === 0) {
+        // RFC 8781 §4: lifetime 0 withdraws the prefix.
+        if (this.table.delete(opt.prefix))
+          this.opts.log(`router ${router} withdrew the NAT64 prefix ${opt.prefix} (PREF64 lifetime 0)`);
+        if (this.pref64 === opt.prefix) this.pref64 = null;
+        continue;
+      }
+      this.table.set(opt.prefix, { opt, router, expiresAt: now + opt.lifetime * 1000, refreshedAt: now });
+      newest ??= opt.prefix;
+    }
+    if (newest) {
+      this.stats.rasWithPref64++;
+      // The latest announcement wins (as Android's IpClient does with a changed PREF64): a
+      // renumbered NAT64 takes effect with the next RA, not when the old lifetime runs out.
+      this.pref64 = newest;
+    } else if (parsed.options.length === 0) {
+      this.sawRaWithoutPref64 = true;
+    }
+    if (!this.pref64) this.pref64 = this.bestLeft();
+    this.armExpiry();
+    this.recompute();
+    this.settle();
+  }
+
+  /** The most recently refreshed PREF64 still alive, if any. */
+  private bestLeft(): string | null {
+    let best: Pref64Entry | null = null;
+    for (const e of this.table.values()) if (!best || e.refreshedAt > best.refreshedAt) best = e;
+    return best ? best.opt.prefix : null;
+  }
+
+  private armExpiry(): void {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    let next = Infinity;
+    for (const e of this.table.values()) next = Math.min(next, e.expiresAt);
+    if (next === Infinity || this.closed) return;
+    this.expiryTimer = setTimeout(() => this.expire(), Math.max(0, next - Date.now()));
+    this.expiryTimer.unref();
+  }
+
+  private expire(): void {
+    const now = Date.now();
+    for (const [k, e] of this.table)
+      if (e.expiresAt <= now) {
+        this.table.delete(k);
+        this.opts.log(
+          `the NAT64 prefix ${k} from ${e.router} expired (its PREF64 lifetime of ${e.opt.lifetime} s ran out without a new router advertisement)`,
+        );
+        if (this.pref64 === k) this.pref64 = null;
+      }
+    if (!this.pref64) this.pref64 = this.bestLeft();
+    this.armExpiry();
+    this.recompute();
+  }
+
+  private recompute(): void {
+    if (this.closed) return;
+    let next: Nat64Prefix | null = null;
+    if (this.pref64) {
+      const e = this.table.get(this.pref64);
+      if (e)
+        next = {
+          prefix: e.opt.prefix,
+          source: 'pref64',
+          lifetime: e.opt.lifetime,
+          expiresAt: e.expiresAt,
+          from: e.router,
+        };
+    }
+    if (!next) {
+      next = this.rfc7050;
+      // PREF64 went away (or never came): the DNS64 may know; ask again, not in a loop.
+      if (this.effective?.source === 'pref64' && Date.now() - this.lastQueryAt > REQUERY_MIN_MS) this.query();
+    }
+    const prev = this.effective;
+    this.effective = next;
+    if (prev?.prefix === next?.prefix && prev?.source === next?.source) return;
+    for (const cb of this.changeCbs) cb(next, prev);
+  }
+
+  private settle(): void {
+    for (const cb of [...this.settleCbs]) cb();
+  }
+}
