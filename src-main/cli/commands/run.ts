@@ -46,8 +46,8 @@ The NAT64 prefix, when --prefix is not given, comes from the network, best sourc
 It waits a few seconds at most, and refuses to start, changing nothing, when the network
 announces no prefix. While running it keeps listening: a new PREF64 (or one whose lifetime
 runs out) switches the translator and the DNS64 stub over, and the log says so. \`clatbar
-status\` shows where the prefix came from. --prefix wins over both (RFC 9872 §4 and Android
-likewise rank PREF64 above ipv4only.arpa).
+status\` shows where the prefix came from. --prefix wins over both; PREF64 wins over
+ipv4only.arpa, as RFC 9872 recommends and Android does.
 
 Needs root or CAP_NET_ADMIN.
 

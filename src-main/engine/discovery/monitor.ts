@@ -305,7 +305,8 @@ export class PrefixMonitor {
       // The latest announcement wins (as Android's IpClient does with a changed PREF64): a
       // renumbered NAT64 takes effect with the next RA, not when the old lifetime runs out.
       this.pref64 = newest;
-    } else if (parsed.options.length === 0) {
+    } else {
+      // No usable PREF64 in it (none, or only withdrawals): this router does not announce one.
       this.sawRaWithoutPref64 = true;
     }
     if (!this.pref64) this.pref64 = this.bestLeft();
