@@ -37,7 +37,7 @@ export async function waitFor(what: string, probe: () => boolean, ms = 15000): P
 // A router advertisement sender, stdlib only: the kernel fills in the ICMPv6 checksum on raw
 // ICMPv6 sockets. PIO 2001:db8:1::/64 (on-link, autonomous) and PREF64 options (RFC 8781) as
 // the JSON config file says, re-read before every RA: {"interval": s, "pref64": [[prefix,
-// length, lifetime s], ...]}. It answers Router Solicitations (RFC 4861 §6.2.6) and SIGUSR1
+// length, lifetime s], ...], "raw": [hex option bytes, ...]}. It answers Router Solicitations (RFC 4861 §6.2.6) and SIGUSR1
 // (a config change) with an RA at once.
 const RA_SENDER = `
 import json, select, signal, socket, struct, sys, time
@@ -59,6 +59,8 @@ def send():
     for prefix, length, lifetime in c.get('pref64', []):
         scaled = min(8191, (lifetime + 7) // 8)
         opts += struct.pack('!BBH', 38, 2, (scaled << 3) | PLC[length]) + socket.inet_pton(socket.AF_INET6, prefix)[:12]
+    for raw in c.get('raw', []):
+        opts += bytes.fromhex(raw)
     s.sendto(ra + pio + opts, ('ff02::1', 0, 0, idx))
     return float(c.get('interval', 1))
 nxt = 0
@@ -81,6 +83,8 @@ export interface RaConfig {
   pref64: { prefix: string; lifetime: number }[];
   /** Seconds between unsolicited RAs. default 1 */
   interval?: number;
+  /** More options as hex bytes, appended as they are (malformed ones included). */
+  raw?: string[];
 }
 
 export interface ClatLab {
@@ -156,6 +160,7 @@ export async function buildClatLab(tag = 'cl', opts: { ra?: RaConfig } = {}): Pr
         JSON.stringify({
           interval: cfg.interval ?? 1,
           pref64: cfg.pref64.map((p) => [p.prefix.split('/')[0], Number(p.prefix.split('/')[1]), p.lifetime]),
+          raw: cfg.raw ?? [],
         }),
       );
     writeRa(opts.ra ?? { pref64: [{ prefix: PREFIX, lifetime: 600 }] });

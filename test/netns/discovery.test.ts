@@ -226,7 +226,9 @@ test('NAT64 prefix discovery: PREF64, ipv4only.arpa, precedence, changes while r
   });
 
   await t.test('ipv4only.arpa only (RFC 7050): comes up with it, ping works', async (st) => {
-    cl.setRa({ pref64: [], interval: 300 });
+    // The RA's only PREF64 has Prefix Length Code 7, which means nothing (RFC 8781 §4): it is
+    // ignored and counted, and the RA counts as one without PREF64.
+    cl.setRa({ pref64: [], raw: ['2602025f20010db80066000000000000'], interval: 300 });
     const run = startRun(st, cl, dir, 'rfc7050', DNS64);
     await up(run);
     assert.match(
@@ -236,6 +238,9 @@ test('NAT64 prefix discovery: PREF64, ipv4only.arpa, precedence, changes while r
     const s = await status(run);
     assert.equal(s.prefix, PREFIX);
     assert.equal(s.prefixSource, 'ipv4only.arpa');
+    const disc = s.discovery as Record<string, number>;
+    assert.ok(disc.pref64Ignored >= 1 && disc.rasWithPref64 === 0, JSON.stringify(disc));
+    assert.match(run.out(), /PREF64 option from fe80::[0-9a-f:]+ ignored: PLC 7 \(unknown-plc\)/);
     assert.match(ping(cl), / 0% packet loss/);
     const words = spawnSync(process.execPath, [CLATBAR, 'status', '--control-socket', run.sock], {
       encoding: 'utf8',

@@ -222,8 +222,11 @@ export class PrefixMonitor {
       .then(
         (answers) => {
           if (answers === null) {
+            // Silence is not an answer: a prefix learned before stays (the resolvers may be
+            // busy or briefly unreachable); only a reply without synthesis takes it away.
             this.rfc7050Outcome = `no answer for ipv4only.arpa from ${names}`;
-            this.rfc7050 = null;
+            if (this.rfc7050)
+              this.note(`no answer for ipv4only.arpa from ${names}; keeping ${this.rfc7050.prefix}`);
             return;
           }
           const r = prefixesFromAnswers(answers);
@@ -245,7 +248,6 @@ export class PrefixMonitor {
         },
         (err: Error) => {
           this.rfc7050Outcome = `asking ${names} for ipv4only.arpa failed: ${err.message}`;
-          this.rfc7050 = null;
         },
       )
       .finally(() => {
