@@ -64,7 +64,7 @@ test('resolv.conf hook in a namespace: learn, hook, resolve through the stub, re
 
   const stateDir = join(dir, 'state');
   const journal = Journal.create(stateDir);
-  const hooked = hookSystemResolver({
+  const hooked = await hookSystemResolver({
     journal,
     address: '127.0.0.1',
     resolvConfPath: resolvConf,
@@ -89,7 +89,12 @@ test('resolv.conf hook in a namespace: learn, hook, resolve through the stub, re
 
   // A crash: changes journaled, the process gone without undoing; the next start recovers.
   const j2 = Journal.create(stateDir);
-  hookSystemResolver({ journal: j2, address: '127.0.0.1', resolvConfPath: resolvConf, useResolved: false });
+  await hookSystemResolver({
+    journal: j2,
+    address: '127.0.0.1',
+    resolvConfPath: resolvConf,
+    useResolved: false,
+  });
   assert.notEqual(readFileSync(resolvConf, 'utf8'), original);
   const outcomes = Journal.recover(stateDir);
   assert.equal(outcomes.length, 1);

@@ -1,26 +1,25 @@
-// Reading the uplink's resolvers from resolv.conf and resolvectl output; the resolved hook.
+// Reading the uplink's resolvers from resolv.conf; decoding what systemd-resolved's D-Bus API
+// returns and explaining its refusals. The D-Bus calls themselves run against a private bus in
+// test/netns/resolved-dbus.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { learnResolvers, parseResolvConf } from '../../../src-main/engine/dns64/system-resolver.js';
+import { DBusError } from 'dbus-next';
 import {
-  hookSystemResolver,
-  learnResolvers,
-  parseResolvConf,
-  parseResolvectlDns,
-} from '../../../src-main/engine/dns64/system-resolver.js';
-import { Journal } from '../../../src-main/engine/system/journal.js';
+  addressBytes,
+  explain,
+  formatDomains,
+  parseDomains,
+  parseServers,
+} from '../../../src-main/engine/dns64/resolved-dbus.js';
 
 test('resolv.conf nameservers, comments and junk ignored', () => {
   const text =
     '# generated\nnameserver 2001:db8::53\nnameserver  192.0.2.1 \nnameserver bogus\n;nameserver 192.0.2.9\nsearch example\n';
   assert.deepEqual(parseResolvConf(text), ['2001:db8::53', '192.0.2.1']);
-});
-
-test('resolvectl dns output, global and per link', () => {
-  const text = 'Global: 192.0.2.10\nLink 2 (eth0): 2001:db8::1 192.0.2.53#dns.example\nLink 3 (wlan0):\n';
-  assert.deepEqual(parseResolvectlDns(text), ['192.0.2.10', '2001:db8::1', '192.0.2.53']);
 });
 
 test('learnResolvers skips our own address and resolved stubs, and dedups', () => {
@@ -39,35 +38,75 @@ test('learnResolvers skips our own address and resolved stubs, and dedups', () =
   }
 });
 
-test('systemd-resolved path: resolvectl calls journaled, reverted by undo (resolved does not run here, so a recording resolvectl stands in)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'clatbar-resolvectl-'));
-  const oldPath = process.env.PATH;
-  try {
-    const logFile = join(dir, 'calls');
-    writeFileSync(
-      join(dir, 'resolvectl'),
-      `#!/bin/sh\necho "$*" >> ${logFile}\n[ "$1" = dns ] && [ $# -eq 2 ] && echo "Link 4 ($2): 2001:db8::53 192.0.2.53"\nexit 0\n`,
-      { mode: 0o755 },
-    );
-    process.env.PATH = `${dir}:${oldPath}`;
-    assert.deepEqual(learnResolvers({ iface: 'wlan0', useResolved: true }), [
-      { address: '2001:db8::53', port: 53 },
-      { address: '192.0.2.53', port: 53 },
-    ]);
-    const journal = Journal.create(join(dir, 'state'));
-    const hooked = hookSystemResolver({ journal, address: '192.0.0.1', iface: 'clat0', useResolved: true });
-    assert.equal(hooked.how, 'systemd-resolved');
-    assert.equal(journal.entries.length, 1);
-    journal.undoAll();
-    assert.deepEqual(readFileSync(logFile, 'utf8').trim().split('\n'), [
-      'dns wlan0',
-      'dns clat0 192.0.0.1',
-      'domain clat0 ~.',
-      'default-route clat0 yes',
-      'revert clat0',
-    ]);
-  } finally {
-    process.env.PATH = oldPath;
-    rmSync(dir, { recursive: true, force: true });
-  }
+test('resolved server lists: DNS a(iay), DNSEx a(iayqs) with port 0 meaning 53, Manager a(iiay); junk skipped', () => {
+  const v4 = addressBytes('192.0.2.53').bytes;
+  const v6 = addressBytes('2001:db8::53').bytes;
+  assert.deepEqual(parseServers([[2, v4], [10, v6], [2, Buffer.from([1, 2])], 'junk'], false, 3), [
+    { family: 4, address: '192.0.2.53', port: 53, serverName: '', ifindex: 3 },
+    { family: 6, address: '2001:db8::53', port: 53, serverName: '', ifindex: 3 },
+  ]);
+  assert.deepEqual(
+    parseServers(
+      [
+        [10, v6, 0, ''],
+        [2, v4, 5353, 'dns.example'],
+      ],
+      false,
+      3,
+    ),
+    [
+      { family: 6, address: '2001:db8::53', port: 53, serverName: '', ifindex: 3 },
+      { family: 4, address: '192.0.2.53', port: 5353, serverName: 'dns.example', ifindex: 3 },
+    ],
+  );
+  assert.deepEqual(
+    parseServers(
+      [
+        [0, 2, v4],
+        [4, 10, v6, 853, 'x'],
+      ],
+      true,
+    ),
+    [
+      { family: 4, address: '192.0.2.53', port: 53, serverName: '', ifindex: 0 },
+      { family: 6, address: '2001:db8::53', port: 853, serverName: 'x', ifindex: 4 },
+    ],
+  );
+  assert.deepEqual(parseServers(null, false), []);
+});
+
+test('resolved domains a(sb), printed as resolvectl does', () => {
+  const d = parseDomains([['.', true], ['corp.example', false], ['bad'], [1, true]]);
+  assert.deepEqual(d, [
+    { name: '.', routeOnly: true },
+    { name: 'corp.example', routeOnly: false },
+  ]);
+  assert.equal(formatDomains(d), '~. corp.example');
+  assert.equal(formatDomains([]), '(none)');
+});
+
+test('refusals name the fix: polkit/root, networkd-managed link, resolved gone', () => {
+  const denied = explain(
+    new DBusError('org.freedesktop.DBus.Error.AccessDenied', 'Access denied'),
+    'SetLinkDNSEx on clat0',
+    'clat0',
+  );
+  assert.equal(denied.dbusName, 'org.freedesktop.DBus.Error.AccessDenied');
+  assert.match(denied.message, /refused SetLinkDNSEx on clat0: Access denied/);
+  assert.match(denied.message, /as root/);
+  assert.match(denied.message, /org\.freedesktop\.resolve1\.set-dns-servers/);
+  const busy = explain(
+    new DBusError('org.freedesktop.resolve1.LinkBusy', 'Link clat0 is managed.'),
+    'x',
+    'clat0',
+  );
+  assert.match(busy.message, /systemd-networkd manages clat0.*Unmanaged=yes/);
+  const gone = explain(new DBusError('org.freedesktop.DBus.Error.ServiceUnknown', 'not provided'), 'x');
+  assert.match(gone.message, /systemctl status systemd-resolved/);
+  const sock = explain(
+    Object.assign(new Error('connect EACCES /run/dbus/system_bus_socket'), { code: 'EACCES' }),
+    'x',
+  );
+  assert.equal(sock.dbusName, null);
+  assert.match(sock.message, /refused us.*as root/);
 });

@@ -1,0 +1,454 @@
+// systemd-resolved's D-Bus API (org.freedesktop.resolve1 on the system bus), the part the engine
+// uses: whether resolved runs, what a link's DNS configuration is, and per-link settings with
+// their revert. Signatures are resolved's own (org.freedesktop.resolve1(5)); the calls are made
+// with explicit signatures, not through introspection, so a resolved that lacks a method says so
+// with UnknownMethod instead of a proxy silently missing it.
+//
+// Errors come back as ResolvedError, whose message names the fix (permission, a link
+// systemd-networkd manages, resolved gone), so the engine can log it in plain words.
+import { Message, systemBus, DBusError, type MessageBus } from 'dbus-next';
+import net from 'node:net';
+import { execOut } from '../system/exec.js';
+import { formatIPv4Bytes, formatIPv6, parseIPv4Bytes, parseIPv6 } from '../siit/addr.js';
+
+export const RESOLVE1 = 'org.freedesktop.resolve1';
+const MANAGER_PATH = '/org/freedesktop/resolve1';
+const MANAGER = 'org.freedesktop.resolve1.Manager';
+const LINK = 'org.freedesktop.resolve1.Link';
+const DBUS = 'org.freedesktop.DBus';
+const PROPERTIES = 'org.freedesktop.DBus.Properties';
+const AF_INET = 2;
+const AF_INET6 = 10;
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** The polkit actions resolved checks for what we call (resolved's own policy file names them). */
+export const POLKIT_ACTIONS = [
+  'org.freedesktop.resolve1.set-dns-servers',
+  'org.freedesktop.resolve1.set-domains',
+  'org.freedesktop.resolve1.set-default-route',
+  'org.freedesktop.resolve1.set-llmnr',
+  'org.freedesktop.resolve1.set-mdns',
+  'org.freedesktop.resolve1.revert',
+];
+
+/** One DNS server as resolved lists it (DNSEx: address, port, TLS server name). */
+export interface ResolvedServer {
+  family: 4 | 6;
+  address: string;
+  /** 53 when resolved says 0 ("the default"). */
+  port: number;
+  /** DNS-over-TLS server name, '' when none. */
+  serverName: string;
+  /** For the Manager's list: the link it belongs to, 0 for global servers. */
+  ifindex: number;
+}
+
+/** A search or routing domain; routeOnly is resolvectl's "~" prefix. "." with routeOnly is "~.". */
+export interface ResolvedDomain {
+  name: string;
+  routeOnly: boolean;
+}
+
+export interface LinkDnsConfig {
+  ifindex: number;
+  servers: ResolvedServer[];
+  domains: ResolvedDomain[];
+  /** null when this resolved has no DefaultRoute property (before systemd 240). */
+  defaultRoute: boolean | null;
+}
+
+export class ResolvedError extends Error {
+  constructor(
+    message: string,
+    /** The D-Bus error name, or null for connection problems. */
+    readonly dbusName: string | null,
+  ) {
+    super(message);
+  }
+}
+
+/** The interface index `ip` reports for a link (resolved speaks ifindexes, not names). */
+export function ifindexOf(ifname: string): number {
+  let text: string;
+  try {
+    text = execOut(['ip', '-j', 'link', 'show', 'dev', ifname]);
+  } catch (err) {
+    throw new Error(`no link ${ifname}: ${(err as Error).message}`);
+  }
+  const parsed = JSON.parse(text) as unknown;
+  const first = Array.isArray(parsed) ? (parsed[0] as { ifindex?: unknown } | undefined) : undefined;
+  if (!first || typeof first.ifindex !== 'number')
+    throw new Error(`\`ip -j link show dev ${ifname}\` gave no ifindex`);
+  return first.ifindex;
+}
+
+/** The link name for an ifindex, or null when no such link exists (now). */
+export function ifnameOf(ifindex: number): string | null {
+  try {
+    const parsed = JSON.parse(execOut(['ip', '-j', 'link', 'show'])) as unknown;
+    if (!Array.isArray(parsed)) return null;
+    for (const l of parsed as { ifindex?: unknown; ifname?: unknown }[])
+      if (l.ifindex === ifindex && typeof l.ifname === 'string') return l.ifname;
+  } catch {
+    // `ip` failing here means we cannot tell; the caller treats that as "gone".
+  }
+  return null;
+}
+
+/** Address text to resolved's (family, bytes) pair. */
+export function addressBytes(address: string): { family: number; bytes: Buffer } {
+  const bare = address.split('%')[0];
+  if (net.isIPv4(bare)) return { family: AF_INET, bytes: Buffer.from(parseIPv4Bytes(bare) as Uint8Array) };
+  const v6 = parseIPv6(bare);
+  if (!v6) throw new Error(`'${address}' is not an IP address`);
+  return { family: AF_INET6, bytes: Buffer.from(v6) };
+}
+
+function textOf(family: number, bytes: Buffer): { family: 4 | 6; address: string } | null {
+  if (family === AF_INET && bytes.length === 4) return { family: 4, address: formatIPv4Bytes(bytes) };
+  if (family === AF_INET6 && bytes.length === 16) return { family: 6, address: formatIPv6(bytes) };
+  return null;
+}
+
+/** A D-Bus variant as dbus-next hands it over: the value is whatever the signature says. */
+interface VariantLike {
+  signature: string;
+  value: unknown;
+}
+
+function isVariant(v: unknown): v is VariantLike {
+  return typeof v === 'object' && v !== null && 'signature' in v && 'value' in v;
+}
+
+/** Servers from a DNS a(iay) / DNSEx a(iayqs) link property or a(iiay) / a(iiayqs) Manager one. */
+export function parseServers(value: unknown, withIfindex: boolean, ifindex = 0): ResolvedServer[] {
+  if (!Array.isArray(value)) return [];
+  const out: ResolvedServer[] = [];
+  for (const entry of value as unknown[]) {
+    if (!Array.isArray(entry)) continue;
+    const e = entry as unknown[];
+    const off = withIfindex ? 1 : 0;
+    const idx = withIfindex ? e[0] : ifindex;
+    const fam = e[off];
+    const bytes = e[off + 1];
+    if (typeof idx !== 'number' || typeof fam !== 'number' || !Buffer.isBuffer(bytes)) continue;
+    const t = textOf(fam, bytes);
+    if (!t) continue;
+    const port = typeof e[off + 2] === 'number' && (e[off + 2] as number) > 0 ? (e[off + 2] as number) : 53;
+    const serverName = typeof e[off + 3] === 'string' ? (e[off + 3] as string) : '';
+    out.push({ ...t, port, serverName, ifindex: idx });
+  }
+  return out;
+}
+
+export function parseDomains(value: unknown): ResolvedDomain[] {
+  if (!Array.isArray(value)) return [];
+  const out: ResolvedDomain[] = [];
+  for (const entry of value as unknown[]) {
+    if (Array.isArray(entry) && typeof entry[0] === 'string' && typeof entry[1] === 'boolean')
+      out.push({ name: entry[0], routeOnly: entry[1] });
+  }
+  return out;
+}
+
+/** Domains as resolvectl prints them: "~." for the root routing domain, "~corp.example", "example". */
+export function formatDomains(domains: readonly ResolvedDomain[]): string {
+  return domains.map((d) => (d.routeOnly ? `~${d.name}` : d.name)).join(' ') || '(none)';
+}
+
+/** The system bus address we use: DBUS_SYSTEM_BUS_ADDRESS (as dbus-next reads it) or the default. */
+export function systemBusAddress(): string {
+  return process.env.DBUS_SYSTEM_BUS_ADDRESS || 'unix:path=/var/run/dbus/system_bus_socket';
+}
+
+/** Connection failures that mean "there is no system bus here", so resolved cannot be running. */
+const NO_BUS = ['ENOENT', 'ECONNREFUSED'];
+
+/**
+ * Turns a failed call into a ResolvedError whose message says what was refused and what fixes it.
+ * `doing` is plain words ("setting DNS on clat0").
+ */
+export function explain(err: unknown, doing: string, ifname?: string): ResolvedError {
+  if (err instanceof ResolvedError) return err;
+  if (err instanceof DBusError) {
+    const name = err.type;
+    const text = err.text || name;
+    let fix: string;
+    switch (name) {
+      case 'org.freedesktop.DBus.Error.AccessDenied':
+      case 'org.freedesktop.DBus.Error.InteractiveAuthorizationRequired':
+      case 'org.freedesktop.PolicyKit1.Error.NotAuthorized':
+        fix =
+          'run the engine as root (the systemd unit or pkexec does), or let its user have the polkit actions ' +
+          `${POLKIT_ACTIONS.join(', ')} (a polkit rule, see assets/linux)`;
+        break;
+      case 'org.freedesktop.resolve1.LinkBusy':
+        fix = /loopback/.test(text)
+          ? 'resolved takes no per-link DNS on the loopback device; use the CLAT TUN'
+          : `systemd-networkd manages ${ifname ?? 'the link'} (a .network file matches it), so resolved takes its DNS from networkd only: ` +
+            `make networkd leave it alone (a .network file for it with [Link] Unmanaged=yes), or run with --dns64 off`;
+        break;
+      case 'org.freedesktop.resolve1.NoSuchLink':
+        fix = `resolved does not know ${ifname ?? 'the link'} (yet): it must be up with an address`;
+        break;
+      case 'org.freedesktop.DBus.Error.ServiceUnknown':
+      case 'org.freedesktop.DBus.Error.NameHasNoOwner':
+      case 'org.freedesktop.DBus.Error.NoReply':
+      case 'org.freedesktop.DBus.Error.Timeout':
+        fix = 'systemd-resolved went away or stopped answering; see `systemctl status systemd-resolved`';
+        break;
+      default:
+        fix = 'see `journalctl -u systemd-resolved`';
+    }
+    return new ResolvedError(`systemd-resolved refused ${doing}: ${text} (${name}); ${fix}`, name);
+  }
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const msg = (err as Error | undefined)?.message ?? String(err);
+  if (code === 'EACCES' || /auth/i.test(msg))
+    return new ResolvedError(
+      `the system bus (${systemBusAddress()}) refused us while ${doing}: ${msg}; run the engine as root`,
+      null,
+    );
+  return new ResolvedError(`system bus (${systemBusAddress()}) failed while ${doing}: ${msg}`, null);
+}
+
+/** A connection to the system bus for talking to resolved. close() when done. */
+export class ResolvedBus {
+  private failure: Error | null = null;
+  private readonly failed = new Set<(err: Error) => void>();
+
+  private constructor(
+    private readonly bus: MessageBus,
+    private readonly timeoutMs: number,
+  ) {
+    bus.on('error', (err: unknown) => {
+      this.failure = err instanceof Error ? err : new Error(String(err));
+      for (const f of this.failed) f(this.failure);
+    });
+  }
+
+  /**
+   * Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS, else the standard socket). Rejects
+   * with the socket error (code ENOENT when there is no bus) or a timeout.
+   */
+  static async connect(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ResolvedBus> {
+    const bus = systemBus();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`no answer from the system bus at ${systemBusAddress()} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onConnect = (): void => {
+        cleanup();
+        resolve();
+      };
+      const onError = (err: unknown): void => {
+        cleanup();
+        reject(err instanceof Error ? err : new Error(String(err)));
+      };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        bus.removeListener('connect', onConnect);
+        bus.removeListener('error', onError);
+      };
+      bus.on('connect', onConnect);
+      bus.on('error', onError);
+    }).catch((err: unknown) => {
+      disconnectQuietly(bus);
+      throw err;
+    });
+    return new ResolvedBus(bus, timeoutMs);
+  }
+
+  close(): void {
+    disconnectQuietly(this.bus);
+  }
+
+  /** One method call with an explicit signature; the reply body, or a rejection (DBusError, bus error, timeout). */
+  async call(opts: {
+    destination?: string;
+    path?: string;
+    iface: string;
+    member: string;
+    signature?: string;
+    body?: unknown[];
+  }): Promise<unknown[]> {
+    if (this.failure) throw this.failure;
+    const msg = new Message({
+      destination: opts.destination ?? RESOLVE1,
+      path: opts.path ?? MANAGER_PATH,
+      interface: opts.iface,
+      member: opts.member,
+      signature: opts.signature ?? '',
+      body: opts.body ?? [],
+    });
+    let onFail: ((err: Error) => void) | null = null;
+    let timer: NodeJS.Timeout | null = null;
+    try {
+      const reply = await Promise.race([
+        this.bus.call(msg),
+        new Promise<never>((_, reject) => {
+          onFail = reject;
+          this.failed.add(reject);
+          timer = setTimeout(
+            () =>
+              reject(
+                new DBusError(
+                  'org.freedesktop.DBus.Error.Timeout',
+                  `no reply to ${opts.member} within ${this.timeoutMs} ms`,
+                ),
+              ),
+            this.timeoutMs,
+          );
+        }),
+      ]);
+      // dbus-next types body as any[]; we hand it out as unknown[] and check every use.
+      return (reply?.body ?? []) as unknown[];
+    } finally {
+      if (onFail) this.failed.delete(onFail);
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  /** Whether org.freedesktop.resolve1 has an owner (NameHasOwner: asking never starts resolved). */
+  async resolvedRunning(): Promise<boolean> {
+    const [has] = await this.call({
+      destination: DBUS,
+      path: '/org/freedesktop/DBus',
+      iface: DBUS,
+      member: 'NameHasOwner',
+      signature: 's',
+      body: [RESOLVE1],
+    });
+    return has === true;
+  }
+
+  private async properties(path: string, iface: string): Promise<Map<string, unknown>> {
+    const [all] = await this.call({
+      path,
+      iface: PROPERTIES,
+      member: 'GetAll',
+      signature: 's',
+      body: [iface],
+    });
+    const out = new Map<string, unknown>();
+    if (typeof all === 'object' && all !== null)
+      for (const [k, v] of Object.entries(all)) out.set(k, isVariant(v) ? v.value : v);
+    return out;
+  }
+
+  /** The Link object's DNS configuration (DNSEx, else DNS; Domains; DefaultRoute). */
+  async linkConfig(ifindex: number): Promise<LinkDnsConfig> {
+    const [path] = await this.call({ iface: MANAGER, member: 'GetLink', signature: 'i', body: [ifindex] });
+    if (typeof path !== 'string')
+      throw new ResolvedError(`GetLink(${ifindex}) returned no object path`, null);
+    const props = await this.properties(path, LINK);
+    const servers = props.has('DNSEx')
+      ? parseServers(props.get('DNSEx'), false, ifindex)
+      : parseServers(props.get('DNS'), false, ifindex);
+    const dr = props.get('DefaultRoute');
+    return {
+      ifindex,
+      servers,
+      domains: parseDomains(props.get('Domains')),
+      defaultRoute: typeof dr === 'boolean' ? dr : null,
+    };
+  }
+
+  /** Every server resolved knows (Manager DNSEx/DNS): ifindex 0 are the global ones. */
+  async allServers(): Promise<ResolvedServer[]> {
+    const props = await this.properties(MANAGER_PATH, MANAGER);
+    return props.has('DNSEx') ? parseServers(props.get('DNSEx'), true) : parseServers(props.get('DNS'), true);
+  }
+
+  /** SetLinkDNSEx (systemd ≥ 246, carries the port), else SetLinkDNS. */
+  async setLinkDns(ifindex: number, servers: readonly { address: string; port?: number }[]): Promise<void> {
+    const ex = servers.map((s) => {
+      const { family, bytes } = addressBytes(s.address);
+      return [family, bytes, s.port ?? 53, ''];
+    });
+    try {
+      await this.call({
+        iface: MANAGER,
+        member: 'SetLinkDNSEx',
+        signature: 'ia(iayqs)',
+        body: [ifindex, ex],
+      });
+    } catch (err) {
+      if (!(err instanceof DBusError) || err.type !== 'org.freedesktop.DBus.Error.UnknownMethod') throw err;
+      if (servers.some((s) => (s.port ?? 53) !== 53))
+        throw new ResolvedError(
+          'this systemd-resolved has no SetLinkDNSEx and cannot take a port other than 53',
+          null,
+        );
+      await this.call({
+        iface: MANAGER,
+        member: 'SetLinkDNS',
+        signature: 'ia(iay)',
+        body: [ifindex, ex.map(([f, b]) => [f, b])],
+      });
+    }
+  }
+
+  async setLinkDomains(ifindex: number, domains: readonly ResolvedDomain[]): Promise<void> {
+    await this.call({
+      iface: MANAGER,
+      member: 'SetLinkDomains',
+      signature: 'ia(sb)',
+      body: [ifindex, domains.map((d) => [d.name, d.routeOnly])],
+    });
+  }
+
+  async setLinkDefaultRoute(ifindex: number, on: boolean): Promise<void> {
+    await this.call({ iface: MANAGER, member: 'SetLinkDefaultRoute', signature: 'ib', body: [ifindex, on] });
+  }
+
+  /** mode: "yes", "no", "resolve" (resolved's ResolveSupport names). */
+  async setLinkLlmnr(ifindex: number, mode: string): Promise<void> {
+    await this.call({ iface: MANAGER, member: 'SetLinkLLMNR', signature: 'is', body: [ifindex, mode] });
+  }
+
+  async setLinkMulticastDns(ifindex: number, mode: string): Promise<void> {
+    await this.call({
+      iface: MANAGER,
+      member: 'SetLinkMulticastDNS',
+      signature: 'is',
+      body: [ifindex, mode],
+    });
+  }
+
+  /** Drops everything set over the bus for the link: resolved goes back to what it had before. */
+  async revertLink(ifindex: number): Promise<void> {
+    await this.call({ iface: MANAGER, member: 'RevertLink', signature: 'i', body: [ifindex] });
+  }
+}
+
+function disconnectQuietly(bus: MessageBus): void {
+  try {
+    bus.disconnect();
+  } catch {
+    // Already closed (the socket failed): nothing left to release.
+  }
+}
+
+/**
+ * Whether systemd-resolved runs: its name has an owner on the system bus. No system bus at all
+ * (no socket, refused) means no. A bus that is there but turns us away is an error: we cannot
+ * tell, and guessing wrong would rewrite resolved's /etc/resolv.conf under it.
+ */
+export async function resolvedOnBus(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<boolean> {
+  let bus: ResolvedBus;
+  try {
+    bus = await ResolvedBus.connect(timeoutMs);
+  } catch (err) {
+    if (NO_BUS.includes((err as NodeJS.ErrnoException).code ?? '')) return false;
+    throw explain(err, 'asking whether systemd-resolved runs');
+  }
+  try {
+    return await bus.resolvedRunning();
+  } catch (err) {
+    throw explain(err, 'asking whether systemd-resolved runs');
+  } finally {
+    bus.close();
+  }
+}

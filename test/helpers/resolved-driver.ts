@@ -1,0 +1,38 @@
+// Runs the engine's resolver integration as a separate process, so tests can run it inside a
+// network namespace (ifindexes are per namespace), as another user, and kill it with SIGKILL.
+//
+//   node resolved-driver.js learn IFACE
+//       prints the learned upstreams as one JSON line
+//   node resolved-driver.js hook IFACE ADDRESS STATE_DIR [UPLINK]
+//       hooks (journal in STATE_DIR), prints {"hooked":...} and waits; SIGTERM undoes everything
+//       (journal.undoAll, as the engine's stop does), prints {"undone":[...]} and exits 0. A
+//       failed hook prints {"error":..., "journal":N} and exits 3.
+import { Journal } from '../../src-main/engine/system/journal.js';
+import { hookSystemResolver, learnUplinkResolvers } from '../../src-main/engine/dns64/system-resolver.js';
+
+const [verb, iface, address, stateDir, uplink] = process.argv.slice(2);
+
+if (verb === 'learn') {
+  process.stdout.write(`${JSON.stringify(await learnUplinkResolvers({ iface }))}\n`);
+} else if (verb === 'hook') {
+  const journal = Journal.create(stateDir);
+  const log: string[] = [];
+  try {
+    const hooked = await hookSystemResolver({ journal, address, iface, uplink, log: (l) => log.push(l) });
+    process.stdout.write(`${JSON.stringify({ hooked, log, journal: journal.entries.length })}\n`);
+  } catch (err) {
+    process.stdout.write(
+      `${JSON.stringify({ error: (err as Error).message, journal: journal.entries.length })}\n`,
+    );
+    process.exit(3);
+  }
+  // Nothing else keeps the process alive while it waits, as the engine's sockets would.
+  const alive = setInterval(() => {}, 1 << 30);
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  clearInterval(alive);
+  const undone = journal.undoAll();
+  process.stdout.write(`${JSON.stringify({ undone })}\n`);
+} else {
+  process.stderr.write('usage: resolved-driver learn IFACE | hook IFACE ADDRESS STATE_DIR [UPLINK]\n');
+  process.exit(2);
+}
