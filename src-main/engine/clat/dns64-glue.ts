@@ -3,7 +3,9 @@
 // at it through the same undo journal, so stopping (or crash recovery) puts DNS back too.
 import { Dns64Server } from '../dns64/server.js';
 import { parsePref64 } from '../dns64/rfc6052.js';
-import { learnResolvers, hookSystemResolver } from '../dns64/system-resolver.js';
+import { formatServer } from '../dns64/upstream.js';
+import { learnUplinkResolvers, hookSystemResolver, type Hooked } from '../dns64/system-resolver.js';
+import { formatDomains } from '../dns64/resolved-dbus.js';
 import type { ClatEngine } from './engine.js';
 
 export async function startDns64(
@@ -12,12 +14,16 @@ export async function startDns64(
   log: (l: string) => void,
 ): Promise<() => Promise<void>> {
   const { uplink, clatIpv4, tun } = engine.options;
-  // Learned before hooking, or we would learn ourselves.
-  const upstreams = learnResolvers({ iface: uplink, exclude: [clatIpv4] });
+  // Learned before hooking, or we would learn ourselves: the uplink's own servers in
+  // systemd-resolved (D-Bus) when it runs, else resolv.conf's.
+  const learned = await learnUplinkResolvers({ iface: uplink, exclude: [clatIpv4] });
+  const upstreams = learned.upstreams;
   if (upstreams.length === 0)
-    throw new Error(
-      `no resolvers known for ${uplink} (resolvectl dns ${uplink}, /etc/resolv.conf); DNS left alone`,
-    );
+    throw new Error(`no resolvers known for ${uplink} (asked ${learned.source}); DNS left alone`);
+  log(
+    `DNS64 upstreams from ${learned.source}: ${upstreams.map(formatServer).join(', ')}` +
+      (learned.domains.length ? ` (domains there: ${formatDomains(learned.domains)})` : ''),
+  );
   const server = new Dns64Server({
     listen: [{ address: clatIpv4, port: 53 }],
     upstreams,
@@ -37,8 +43,15 @@ export async function startDns64(
   // A new NAT64 prefix from discovery (engine/discovery): setPrefix flushes the stub's cache,
   // whose synthesized answers carry the old one.
   const unfollow = engine.onPrefixChange((p) => server.setPrefix(p ? parsePref64(p) : null));
+  let hooked: Hooked;
   try {
-    const hooked = hookSystemResolver({ journal: engine.journal, address: clatIpv4, iface: tun, log });
+    hooked = await hookSystemResolver({
+      journal: engine.journal,
+      address: clatIpv4,
+      iface: tun,
+      uplink,
+      log,
+    });
     log(
       `DNS64 (${mode}) on ${clatIpv4}:53, via ${hooked.how}, forwarding to ${upstreams.length} resolver(s)`,
     );
@@ -48,9 +61,16 @@ export async function startDns64(
     await server.stop();
     throw err;
   }
-  return () => {
+  return async () => {
     unfollow();
     engine.setDns64Status(null);
-    return server.stop();
+    // The system resolver goes back to the network's servers before the stub stops, so nothing
+    // asks a stub that is gone. Only when the hook is still the newest change; otherwise the
+    // engine's undoAll reverts it in order.
+    if (engine.journal.entries.at(-1)?.what === hooked.what) {
+      const o = engine.journal.undoLast();
+      if (o) log(o.ok ? `undone: ${o.what}` : `could not undo ${o.what}: ${o.detail ?? ''}`);
+    }
+    await server.stop();
   };
 }
