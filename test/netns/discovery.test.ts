@@ -258,6 +258,11 @@ test('NAT64 prefix discovery: PREF64, ipv4only.arpa, precedence, changes while r
     const run = startRun(st, cl, dir, 'configured', DNS64, ['--prefix', PREFIX]);
     await up(run);
     assert.doesNotMatch(run.out(), /looking for the NAT64 prefix/);
+    await until(
+      run,
+      'the note about the PREF64 prefix',
+      /the network announces the NAT64 prefix 2001:db8:65::\/96 in PREF64 \(router fe80::[0-9a-f:]+\); using --prefix 2001:db8:64::\/96 as told/,
+    );
     const s = await status(run);
     assert.equal(s.prefix, PREFIX);
     assert.equal(s.prefixSource, 'configured');

@@ -202,6 +202,7 @@ export class ClatEngine {
         [],
       );
       if (monitor) engine.watch(monitor, chosen);
+      else engine.watchConfigured(chosen.prefix);
       return engine;
     } catch (err) {
       monitor?.close();
@@ -255,6 +256,27 @@ export class ClatEngine {
     const now = monitor.current;
     if (now?.prefix !== startedWith.prefix || now?.source !== startedWith.source)
       this.applyPrefix(now, startedWith);
+  }
+
+  /**
+   * --prefix wins, but a network that announces another PREF64 is worth a line in the log: a
+   * mistyped or outdated --prefix is the usual reason IPv4 does not work through a CLAT.
+   */
+  private watchConfigured(configured: string): void {
+    const monitor = new PrefixMonitor({
+      uplink: this.info.uplink,
+      resolvers: [],
+      openRa: () => RaSocket.open({ ifname: this.info.uplink }),
+      log: () => {},
+    });
+    this.monitor = monitor;
+    monitor.onChange((next) => {
+      if (next?.source === 'pref64' && next.prefix !== configured)
+        this.log(
+          `the network announces the NAT64 prefix ${next.prefix} in PREF64 (router ${next.from ?? '?'}); ` +
+            `using --prefix ${configured} as told (leave --prefix out to follow the network)`,
+        );
+    });
   }
 
   private applyPrefix(next: Nat64Prefix | null, prev: Nat64Prefix | null): void {
@@ -340,7 +362,8 @@ export class ClatEngine {
       s.discovery = { ...this.monitor.stats };
       // Lifetime and expiry move with every RA that refreshes the same prefix.
       const cur = this.monitor.current;
-      if (cur && cur.prefix === s.prefix) Object.assign(s, prefixFields(cur));
+      if (cur && cur.prefix === s.prefix && s.prefixSource !== 'configured')
+        Object.assign(s, prefixFields(cur));
     }
     return s;
   }
