@@ -37,9 +37,17 @@ const PREFIX_B = '2001:db8:65::/96';
 const DNS64 = '2001:db8:1::1';
 const PLAIN_DNS = '2001:db8:1::2';
 
-/** Unbound on the router; dns64 true synthesizes with PREFIX (and so answers ipv4only.arpa). */
-function startUnbound(cl: ClatLab, dir: string, address: string, dns64: boolean): void {
-  const conf = join(dir, `unbound-${dns64 ? 'dns64' : 'plain'}.conf`);
+/**
+ * Unbound on the router; with dns64 set it synthesizes with that prefix (and so answers
+ * ipv4only.arpa). Resolves once it listens.
+ */
+async function startUnbound(
+  cl: ClatLab,
+  dir: string,
+  address: string,
+  dns64: string | null,
+): Promise<ChildProcess> {
+  const conf = join(dir, `unbound-${address.replace(/:/g, '_')}.conf`);
   // ipv4only.arpa's real zone (RFC 7050 §8.2: A 192.0.0.170 and .171), served to Unbound's own
   // iterator so its dns64 module synthesizes from it as from any A record. Unbound has no
   // built-in ipv4only.arpa, and the lab has no internet to fetch it from.
@@ -68,7 +76,7 @@ function startUnbound(cl: ClatLab, dir: string, address: string, dns64: boolean)
       '  pidfile: ""',
       '  use-syslog: no',
       `  module-config: "${dns64 ? 'dns64 iterator' : 'iterator'}"`,
-      ...(dns64 ? [`  dns64-prefix: ${PREFIX}`] : []),
+      ...(dns64 ? [`  dns64-prefix: ${dns64}`] : []),
       '  local-zone: "example." static',
       `  local-data: "v4only.example. 300 IN A ${SERVER_V4}"`,
       'auth-zone:',
@@ -82,6 +90,15 @@ function startUnbound(cl: ClatLab, dir: string, address: string, dns64: boolean)
   const u = cl.lab.spawn(cl.router, 'unbound', ['-d', '-c', conf]);
   u.stdout?.resume();
   u.stderr?.resume();
+  await waitFor(`unbound on ${address}`, () => nsh(cl.lab, cl.router, 'ss -lun').includes(`[${address}]:53`));
+  return u;
+}
+
+async function stopChild(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return;
+  const gone = new Promise((r) => c.once('exit', r));
+  c.kill('SIGTERM');
+  await gone;
 }
 
 /** A second NAT64 on the router: TAYGA for PREFIX_B with its own pool (192.0.2.0/24). */
@@ -125,6 +142,7 @@ function startRun(
   name: string,
   resolver: string,
   args: string[] = [],
+  env = '',
 ): Run {
   const base = join(dir, name);
   const etc = join(base, 'etc');
@@ -136,7 +154,7 @@ function startRun(
   const sock = join(stateDir, 'engine.sock');
   const child = cl.lab.spawn(cl.laptop, 'sh', [
     '-c',
-    `mount --bind ${etc} /etc && exec ${process.execPath} ${CLATBAR} run --uplink ${cl.uplink} ` +
+    `mount --bind ${etc} /etc && ${env} exec ${process.execPath} ${CLATBAR} run --uplink ${cl.uplink} ` +
       `--state-dir ${stateDir} --control-socket ${sock} ${args.join(' ')}`,
   ]);
   let out = '';
@@ -193,8 +211,8 @@ test('NAT64 prefix discovery: PREF64, ipv4only.arpa, precedence, changes while r
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-discovery-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   cl.lab.exec(cl.router, 'ip', ['addr', 'add', `${PLAIN_DNS}/64`, 'dev', 'r0', 'nodad']);
-  startUnbound(cl, dir, DNS64, true);
-  startUnbound(cl, dir, PLAIN_DNS, false);
+  let dns64 = await startUnbound(cl, dir, DNS64, PREFIX);
+  await startUnbound(cl, dir, PLAIN_DNS, null);
   startSecondNat64(cl, dir);
   await waitFor(
     'both resolvers',
@@ -229,7 +247,8 @@ test('NAT64 prefix discovery: PREF64, ipv4only.arpa, precedence, changes while r
     // The RA's only PREF64 has Prefix Length Code 7, which means nothing (RFC 8781 §4): it is
     // ignored and counted, and the RA counts as one without PREF64.
     cl.setRa({ pref64: [], raw: ['2602025f20010db80066000000000000'], interval: 300 });
-    const run = startRun(st, cl, dir, 'rfc7050', DNS64);
+    // ipv4only.arpa is asked again every second here (10 minutes by default).
+    const run = startRun(st, cl, dir, 'rfc7050', DNS64, [], 'CLATBAR_RFC7050_RECHECK_S=1');
     await up(run);
     assert.match(
       run.out(),
@@ -249,6 +268,21 @@ test('NAT64 prefix discovery: PREF64, ipv4only.arpa, precedence, changes while r
       words.stdout,
       /NAT64 prefix +2001:db8:64::\/96, learned by asking the network's DNS for ipv4only\.arpa \(RFC 7050\)/,
     );
+
+    // The network's DNS64 now synthesizes with 2001:db8:65::/96: the next check follows it.
+    await stopChild(dns64);
+    dns64 = await startUnbound(cl, dir, DNS64, PREFIX_B);
+    await until(
+      run,
+      'the new ipv4only.arpa prefix',
+      /NAT64 prefix changed: 2001:db8:64::\/96 \(ipv4only\.arpa\) -> 2001:db8:65::\/96 \(from ipv4only\.arpa/,
+    );
+    const rxB = () => Number(nsh(cl.lab, cl.router, 'cat /sys/class/net/nat64b/statistics/rx_packets'));
+    const viaB = rxB();
+    assert.match(ping(cl), / 0% packet loss/);
+    assert.ok(rxB() > viaB, 'the pings went through the NAT64 for 2001:db8:65::/96');
+    await stopChild(dns64);
+    dns64 = await startUnbound(cl, dir, DNS64, PREFIX);
     await stop(run);
     assert.deepEqual(hostState(cl.lab, cl.laptop), before);
   });

@@ -235,6 +235,8 @@ export class ClatEngine {
       openRa: () => RaSocket.open({ ifname: opts.uplink }),
       log,
       waitMs: opts.discoveryWaitMs,
+      // For tests and troubleshooting (docs/clat.md, "Prefix discovery").
+      recheckMs: Number(process.env.CLATBAR_RFC7050_RECHECK_S) * 1000 || undefined,
     });
     const found = await monitor.initial();
     if (!found) {

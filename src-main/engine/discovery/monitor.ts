@@ -50,6 +50,11 @@ export interface MonitorOptions {
   waitMs?: number;
   /** Per-attempt timeout of the ipv4only.arpa query, ms. default 1000 */
   dnsTimeoutMs?: number;
+  /**
+   * How often ipv4only.arpa is asked again while no PREF64 is in use, ms (default 10 min): a
+   * DNS64 that changes its prefix is followed, not only one whose answer goes away.
+   */
+  recheckMs?: number;
   /** For tests: the RFC 7050 query. default dns64/upstream.ts askIpv4OnlyArpa */
   ask?: (
     servers: UpstreamServer[],
@@ -110,6 +115,7 @@ export class PrefixMonitor {
   private effective: Nat64Prefix | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
   private rsTimer: NodeJS.Timeout | null = null;
+  private recheckTimer: NodeJS.Timeout | null = null;
   private readonly changeCbs: ((next: Nat64Prefix | null, prev: Nat64Prefix | null) => void)[] = [];
   private readonly settleCbs: (() => void)[] = [];
   private readonly loggedProblems = new Set<string>();
@@ -192,6 +198,7 @@ export class PrefixMonitor {
     this.closed = true;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     if (this.rsTimer) clearTimeout(this.rsTimer);
+    if (this.recheckTimer) clearTimeout(this.recheckTimer);
     this.ra?.close();
     for (const cb of [...this.settleCbs]) cb();
   }
@@ -255,7 +262,21 @@ export class PrefixMonitor {
         this.rfc7050Done = true;
         this.recompute();
         this.settle();
+        this.scheduleRecheck();
       });
+  }
+
+  private scheduleRecheck(): void {
+    if (this.closed) return;
+    if (this.recheckTimer) clearTimeout(this.recheckTimer);
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = null;
+      // While a PREF64 is in use the DNS answer does not matter; it is asked again when the
+      // PREF64 goes away (recompute).
+      if (this.effective?.source === 'pref64') this.scheduleRecheck();
+      else this.query();
+    }, this.opts.recheckMs ?? 600_000);
+    this.recheckTimer.unref();
   }
 
   /** Logs a problem once (RAs repeat every few minutes; the log should not). */
