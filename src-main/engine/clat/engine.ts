@@ -12,7 +12,7 @@ import type { DataPath, DataPathFactory } from './datapath-types.js';
 import { familyBytes } from '../system/link-stats.js';
 import type { PrefixSource } from '../../shared/ipc.js';
 import { PrefixMonitor, type MonitorStats, type Nat64Prefix } from '../discovery/monitor.js';
-import { learnResolvers } from '../dns64/system-resolver.js';
+import { learnResolvers, learnUplinkResolvers } from '../dns64/system-resolver.js';
 import { formatServer } from '../dns64/upstream.js';
 import { RaSocket } from '../tun/ra-socket.js';
 
@@ -221,8 +221,15 @@ export class ClatEngine {
   private static async discover(opts: ClatOptions, log: (l: string) => void): Promise<PrefixMonitor> {
     checkBeforeDiscovery(opts);
     // The network's resolvers as they are now, before the DNS64 stub hooks the system
-    // resolver: RFC 7050 asks the network's DNS64, never our own.
-    const resolvers = learnResolvers({ iface: opts.uplink, exclude: [opts.clatIpv4] });
+    // resolver: RFC 7050 asks the network's DNS64, never our own. The same per-link answer the
+    // stub will forward to (systemd-resolved over D-Bus, else resolv.conf).
+    let resolvers;
+    try {
+      resolvers = (await learnUplinkResolvers({ iface: opts.uplink, exclude: [opts.clatIpv4] })).upstreams;
+    } catch (err) {
+      log(`the uplink's resolvers could not be read (${(err as Error).message}); trying resolv.conf`);
+      resolvers = learnResolvers({ exclude: [opts.clatIpv4] });
+    }
     log(
       `no --prefix: looking for the NAT64 prefix on ${opts.uplink} (router solicitation for PREF64, RFC 8781; ` +
         (resolvers.length
