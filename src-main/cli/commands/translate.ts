@@ -54,6 +54,9 @@ configuration keys (all optional; defaults in brackets):
                         [1500, 1500]
   icmpSourceV4          source of ICMPv4 errors the translator generates [null: no error sent]
   icmpSourceV6          source of ICMPv6 errors the translator generates [null: no error sent]
+  icmpErrorRate         generated ICMP errors per second, token bucket (RFC 4443 §2.4(f),
+                        RFC 1812 §4.3.2.8); 0: no limit. Timed by the capture's timestamps [1000]
+  icmpErrorBurst        bucket size: errors allowed at once [50]
 
 example (a CLAT: NAT64 prefix plus the CLAT's own address as one EAM entry):
   {
@@ -117,6 +120,9 @@ const translate: Command = {
     const out: { data: Uint8Array; time: number }[] = [];
     let time = 0;
     const t = new Translator(config, (buf, off, len) => out.push({ data: buf.slice(off, off + len), time }));
+    // The rate limit of generated ICMP errors runs on the capture's clock, so a replay gives the
+    // same output however fast it runs.
+    t.now = () => time * 1000;
     const largest = capture.packets.reduce((m, p) => Math.max(m, p.data.length), 0);
     const work = new Uint8Array(HEADROOM + largest);
     const lines: string[] = [];

@@ -62,6 +62,14 @@ export const translatorConfigSchema = z
     icmpSourceV4: ipv4.nullable().default(null),
     /** Source of ICMPv6 errors the translator generates itself (null: drop without an error). */
     icmpSourceV6: ipv6.nullable().default(null),
+    /**
+     * RFC 7915 §4.4 / §5.4, RFC 1812 §4.3.2.8, RFC 4443 §2.4(f): the ICMP errors the translator
+     * generates itself (both families together) are limited by a token bucket refilled at this
+     * many per second; 0 turns the limit off. Default: Linux's net.ipv4.icmp_msgs_per_sec.
+     */
+    icmpErrorRate: z.number().min(0).max(1e9).default(1000),
+    /** Bucket size: errors that may go out at once after a quiet spell (Linux's icmp_msgs_burst). */
+    icmpErrorBurst: z.number().int().min(1).max(1e9).default(50),
   })
   .strict();
 
@@ -97,6 +105,9 @@ export interface CompiledConfig {
   /** int32; -1 when unset. */
   icmpSourceV4: number;
   icmpSourceV6: Uint8Array | null;
+  /** Tokens per millisecond; 0: no limit. */
+  icmpErrorRatePerMs: number;
+  icmpErrorBurst: number;
 }
 
 export function compileConfig(c: TranslatorConfig): CompiledConfig {
@@ -112,5 +123,7 @@ export function compileConfig(c: TranslatorConfig): CompiledConfig {
     ipv6Mtu: c.ipv6Mtu,
     icmpSourceV4: c.icmpSourceV4 === null ? -1 : parseIPv4(c.icmpSourceV4)! | 0,
     icmpSourceV6: c.icmpSourceV6 === null ? null : parseIPv6(c.icmpSourceV6),
+    icmpErrorRatePerMs: c.icmpErrorRate / 1000,
+    icmpErrorBurst: c.icmpErrorBurst,
   };
 }

@@ -28,6 +28,17 @@ export const R = {
   icmpInnerUntranslatable: 22,
   icmpErrorNested: 23,
   hairpinLoop: 24,
+  /**
+   * Not a reason a packet is dropped but one an ICMP error was not sent: the packet is counted
+   * under its own reason (ttl-expired, ...) and here as well. RFC 7915 §4.4/§5.4, RFC 1812
+   * §4.3.2.8, RFC 4443 §2.4(f): the translator's own errors are rate limited.
+   */
+  icmpRateLimited: 25,
+  /**
+   * An ICMP echo first fragment that waited for its last fragment (whose end gives the length
+   * the ICMPv6 pseudo-header needs) and never saw it in time, or found no free slot.
+   */
+  icmpFragmentExpired: 26,
 } as const;
 
 /** Reason names (kebab-case) indexed by code. */

@@ -54,6 +54,8 @@ export function sendIcmp4Error(
   const dst = (buf[off + 16] << 24) | (buf[off + 17] << 16) | (buf[off + 18] << 8) | buf[off + 19];
   const fragOffset = ((buf[off + 6] << 8) | buf[off + 7]) & 0x1fff;
   if (cfg.icmpSourceV4 === -1 || t.inHairpin || !mayAnswer4(src, dst, fragOffset)) return t.drop(reason);
+  // RFC 1812 §4.3.2.8: rate limited; the packet is still dropped, just without the error.
+  if (!t.takeIcmpToken()) return t.drop(reason);
   const o = t.sErr;
   const quote = Math.min(len, ICMP4_ERROR_MAX - 28);
   const total = 28 + quote;
@@ -112,6 +114,8 @@ export function sendIcmp6Error(
 ): Verdict {
   const src6 = t.cfg.icmpSourceV6;
   if (src6 === null || t.inHairpin || !mayAnswer6(buf, off, type, code)) return t.drop(reason);
+  // RFC 4443 §2.4(f): rate limited; the packet is still dropped, just without the error.
+  if (!t.takeIcmpToken()) return t.drop(reason);
   const o = t.sErr;
   const quote = Math.min(len, ICMP6_ERROR_MAX - 48);
   const plen = 8 + quote;

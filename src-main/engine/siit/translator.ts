@@ -81,6 +81,14 @@ export class Translator {
   /** @internal whether the packet quoted in the ICMPv6 error being translated had a Fragment Header. */
   innerFragHeader = false;
   private ipId: number;
+  /**
+   * Clock for the ICMP error rate limit, in milliseconds (monotonic). Replaceable: `clatbar
+   * translate` runs on the capture's timestamps, tests on a fake clock.
+   */
+  now: () => number = () => performance.now();
+  /** @internal token bucket of generated ICMP errors (RFC 4443 §2.4(f)); NaN until first use. */
+  private icmpTokens = Number.NaN;
+  private icmpRefilledAt = 0;
 
   /** Takes the JSON form (validated; throws ConfigError naming the key) or a parsed config. */
   constructor(config: TranslatorConfigInput | TranslatorConfig, emit: EmitFn = () => {}) {
@@ -138,6 +146,31 @@ export class Translator {
   out(buf: Uint8Array, off: number, len: number): void {
     this.emitted++;
     this.emit(buf, off, len);
+  }
+
+  /**
+   * @internal Takes one token for an ICMP error the translator is about to generate; false when
+   * the bucket is empty (RFC 1812 §4.3.2.8, RFC 4443 §2.4(f): rate limited; the caller drops the
+   * packet without an error and it is counted as icmp-rate-limited as well as its own reason).
+   */
+  takeIcmpToken(): boolean {
+    const rate = this.cfg.icmpErrorRatePerMs;
+    if (rate === 0) return true;
+    const burst = this.cfg.icmpErrorBurst;
+    const now = this.now();
+    if (Number.isNaN(this.icmpTokens)) {
+      this.icmpTokens = burst;
+    } else if (now > this.icmpRefilledAt) {
+      this.icmpTokens = Math.min(burst, this.icmpTokens + (now - this.icmpRefilledAt) * rate);
+    }
+    // A clock that goes backwards (a capture out of order) refills nothing and is followed from there.
+    this.icmpRefilledAt = now;
+    if (this.icmpTokens < 1) {
+      this.counters.drops[R.icmpRateLimited]++;
+      return false;
+    }
+    this.icmpTokens -= 1;
+    return true;
   }
 
   /**

@@ -16,6 +16,9 @@ test('defaults: Jool-like, no pool6, no errors generated', () => {
     ipv6Mtu: 1500,
     icmpSourceV4: null,
     icmpSourceV6: null,
+    // RFC 4443 §2.4(f) token bucket, Linux's icmp_msgs_per_sec / icmp_msgs_burst.
+    icmpErrorRate: 1000,
+    icmpErrorBurst: 50,
   });
 });
 

@@ -22,7 +22,10 @@ test('the translator allocates nothing per packet once warmed up', () => {
   const cases = KINDS.map((k) => {
     const v = vectors.find((x) => x.name.startsWith(k));
     assert.ok(v, k);
-    return { name: v.name, config: v.config, input: v.input };
+    // The ICMP error rate limiter reads the clock once per generated error (a boxed double, by
+    // design: errors are not the steady state and are limited anyway); off here, so what is
+    // measured is building the error itself, not the limiter dropping it.
+    return { name: v.name, config: { ...v.config, icmpErrorRate: 0 }, input: v.input };
   });
   const mod = pathToFileURL(`${repoRoot}build/src-main/engine/siit/translator.js`).href;
   const script = `
