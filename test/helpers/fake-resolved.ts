@@ -11,7 +11,8 @@
 //
 // Like resolved it knows the links of the network namespace it runs in (`ip -j link`), refuses
 // unknown ifindexes (NoSuchLink), the loopback device and "managed" links (LinkBusy), forgets
-// links that vanish, and does what polkit would for callers that are not root: AccessDenied.
+// links that vanish, does what polkit would for callers that are not root (AccessDenied), and
+// announces server changes with PropertiesChanged on the Manager, as resolved does.
 //
 //   node fake-resolved.js [--seed JSON] [--managed IFNAME] [--fail MEMBER]
 //   --seed '{"up0":{"dns":[["2001:db8:1::1",53,""]],"domains":[["corp.example",false]]}}'
@@ -185,6 +186,11 @@ const SIGNATURES: Record<string, string> = {
 
 const bus = systemBus();
 
+/** resolved's manager_send_changed(m, "DNS"): PropertiesChanged on the Manager after a link's servers change. */
+function dnsChanged(): void {
+  bus.send(Message.newSignal(MANAGER_PATH, PROPS, 'PropertiesChanged', 'sa{sv}as', [MANAGER, {}, ['DNS']]));
+}
+
 async function uidOf(sender: string): Promise<number | null> {
   const reply = await bus.call(
     new Message({
@@ -261,9 +267,11 @@ async function manager(msg: Message, uid: number | null): Promise<[string, unkno
         break;
       case 'RevertLink':
         state.delete(ifindex);
+        dnsChanged();
         return ['', []];
     }
     state.set(ifindex, s);
+    if (member.startsWith('SetLinkDNS')) dnsChanged();
     return ['', []];
   } catch (err) {
     call.error = err instanceof BusFailure ? err.dbusName : String(err);

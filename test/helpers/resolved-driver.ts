@@ -5,10 +5,15 @@
 //       prints the learned upstreams as one JSON line
 //   node resolved-driver.js hook IFACE ADDRESS STATE_DIR [UPLINK]
 //       hooks (journal in STATE_DIR), prints {"hooked":...} and waits; SIGTERM undoes everything
-//       (journal.undoAll, as the engine's stop does), prints {"undone":[...]} and exits 0. A
+//       (journal.undoAll, as the engine's stop does), prints {"undone":[...]} and exits 0; log
+//       lines after the first line come as {"log":...}. A
 //       failed hook prints {"error":..., "journal":N} and exits 3.
 import { Journal } from '../../src-main/engine/system/journal.js';
-import { hookSystemResolver, learnUplinkResolvers } from '../../src-main/engine/dns64/system-resolver.js';
+import {
+  hookSystemResolver,
+  learnUplinkResolvers,
+  type Hooked,
+} from '../../src-main/engine/dns64/system-resolver.js';
 
 const [verb, iface, address, stateDir, uplink] = process.argv.slice(2);
 
@@ -17,9 +22,20 @@ if (verb === 'learn') {
 } else if (verb === 'hook') {
   const journal = Journal.create(stateDir);
   const log: string[] = [];
+  let first = true;
+  const logLine = (l: string): void => {
+    if (first) log.push(l);
+    else process.stdout.write(`${JSON.stringify({ log: l })}\n`);
+  };
+  let hooked: Hooked;
   try {
-    const hooked = await hookSystemResolver({ journal, address, iface, uplink, log: (l) => log.push(l) });
-    process.stdout.write(`${JSON.stringify({ hooked, log, journal: journal.entries.length })}\n`);
+    // After the first line, log lines (the keeper's) go out as they come.
+    hooked = await hookSystemResolver({ journal, address, iface, uplink, log: logLine });
+    const { how, what } = hooked;
+    process.stdout.write(
+      `${JSON.stringify({ hooked: { how, what }, log, journal: journal.entries.length })}\n`,
+    );
+    first = false;
   } catch (err) {
     process.stdout.write(
       `${JSON.stringify({ error: (err as Error).message, journal: journal.entries.length })}\n`,
@@ -30,6 +46,7 @@ if (verb === 'learn') {
   const alive = setInterval(() => {}, 1 << 30);
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
   clearInterval(alive);
+  hooked.close();
   const undone = journal.undoAll();
   process.stdout.write(`${JSON.stringify({ undone })}\n`);
 } else {

@@ -178,6 +178,23 @@ function withoutIndex(l: LinkDump | undefined): Omit<LinkDump, 'ifindex'> | unde
   return rest;
 }
 
+/** Runs fn with a ResolvedBus on the private bus, as another program (NetworkManager) would. */
+async function otherClient<T>(bus: PrivateBus, fn: (rb: ResolvedBus) => Promise<T>): Promise<T> {
+  const old = process.env.DBUS_SYSTEM_BUS_ADDRESS;
+  process.env.DBUS_SYSTEM_BUS_ADDRESS = bus.address;
+  try {
+    const rb = await ResolvedBus.connect();
+    try {
+      return await fn(rb);
+    } finally {
+      rb.close();
+    }
+  } finally {
+    if (old === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
+    else process.env.DBUS_SYSTEM_BUS_ADDRESS = old;
+  }
+}
+
 test('resolved over D-Bus: learn the uplink from its Link object, hook our link, visible in resolved, stop reverts', async (t) => {
   if (!requires(t, { root: true, tun: true, binaries: ['dbus-daemon', 'ip'] })) return;
   const s = await setup(t, 'rdb');
@@ -224,25 +241,13 @@ test('resolved over D-Bus: learn the uplink from its Link object, hook our link,
   assert.ok(d.calls.every((c) => c.uid === 0 && !c.error));
 
   // The same state, read through resolved's own API from outside the namespace.
-  const old = process.env.DBUS_SYSTEM_BUS_ADDRESS;
-  process.env.DBUS_SYSTEM_BUS_ADDRESS = s.bus.address;
-  try {
-    const rb = await ResolvedBus.connect();
-    try {
-      const cfg = await rb.linkConfig(d.links.clat0.ifindex);
-      assert.deepEqual(
-        cfg.servers.map((x) => `${x.address}:${x.port}`),
-        ['192.0.0.4:53'],
-      );
-      assert.deepEqual(cfg.domains, [{ name: '.', routeOnly: true }]);
-      assert.equal(cfg.defaultRoute, true);
-    } finally {
-      rb.close();
-    }
-  } finally {
-    if (old === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
-    else process.env.DBUS_SYSTEM_BUS_ADDRESS = old;
-  }
+  const cfg = await otherClient(s.bus, (rb) => rb.linkConfig(d.links.clat0.ifindex));
+  assert.deepEqual(
+    cfg.servers.map((x) => `${x.address}:${x.port}`),
+    ['192.0.0.4:53'],
+  );
+  assert.deepEqual(cfg.domains, [{ name: '.', routeOnly: true }]);
+  assert.equal(cfg.defaultRoute, true);
 
   h.child.kill('SIGTERM');
   assert.equal(await exited(h.child), 0);
@@ -379,6 +384,48 @@ test('resolved over D-Bus: the last call fails after four succeeded: all reverte
       'RevertLink',
     ],
   );
+});
+
+test('resolved over D-Bus: when another program resets our link (NetworkManager does), the settings are put back, five times a minute at most', async (t) => {
+  if (!requires(t, { root: true, tun: true, binaries: ['dbus-daemon', 'ip'] })) return;
+  const s = await setup(t, 'rdw');
+  const h = await hook(s);
+  const ifindex = (await dump(s.bus)).links.clat0.ifindex;
+  const lines = (): { log?: string }[] =>
+    h
+      .rest()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { log?: string });
+  const putBack = (): number => lines().filter((l) => /were gone .*set again/.test(l.log ?? '')).length;
+
+  // RevertLink, and an empty server list (what a manager pushes for a link it thinks has no DNS).
+  const resets: ((rb: ResolvedBus) => Promise<void>)[] = [
+    (rb) => rb.revertLink(ifindex),
+    (rb) => rb.setLinkDns(ifindex, []),
+  ];
+  for (let i = 0; i < 5; i++) {
+    await otherClient(s.bus, resets[i % 2]);
+    await waitFor(`put back #${i + 1}`, () => putBack() === i + 1);
+    assert.deepEqual(withoutIndex((await dump(s.bus)).links.clat0), OURS, `after reset #${i + 1}`);
+  }
+  assert.match(
+    String(lines()[0].log),
+    /our settings on clat0 were gone \(resolved's DNS changed\); set again/,
+  );
+
+  // The sixth within a minute: someone keeps resetting; stop fighting, and say what to do.
+  await otherClient(s.bus, (rb) => rb.revertLink(ifindex));
+  await waitFor('giving up', () => lines().some((l) => /no longer putting them back/.test(l.log ?? '')));
+  assert.match(
+    String(lines().at(-1)?.log),
+    /reset 5 times within a minute; no longer putting them back.*unmanaged-devices=interface-name:clat0/,
+  );
+  assert.equal((await dump(s.bus)).links.clat0, undefined);
+
+  h.child.kill('SIGTERM');
+  assert.equal(await exited(h.child), 0);
+  assert.match(h.rest(), /"undone":\[\{"what":"systemd-resolved: [^"]*","ok":true\}\]/);
 });
 
 test('resolved absent (no owner of its name, or no system bus at all): the resolv.conf path is used', async (t) => {

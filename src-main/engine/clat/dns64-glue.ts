@@ -66,7 +66,9 @@ export async function startDns64(
     engine.setDns64Status(null);
     // The system resolver goes back to the network's servers before the stub stops, so nothing
     // asks a stub that is gone. Only when the hook is still the newest change; otherwise the
-    // engine's undoAll reverts it in order.
+    // engine's undoAll reverts it in order. The watch that keeps resolved's settings ends first,
+    // or it would put them back.
+    hooked.close();
     if (engine.journal.entries.at(-1)?.what === hooked.what) {
       const o = engine.journal.undoLast();
       if (o) log(o.ok ? `undone: ${o.what}` : `could not undo ${o.what}: ${o.detail ?? ''}`);

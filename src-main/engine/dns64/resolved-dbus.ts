@@ -6,7 +6,7 @@
 //
 // Errors come back as ResolvedError, whose message names the fix (permission, a link
 // systemd-networkd manages, resolved gone), so the engine can log it in plain words.
-import { Message, systemBus, DBusError, type MessageBus } from 'dbus-next';
+import { Message, MessageType, systemBus, DBusError, type MessageBus } from 'dbus-next';
 import net from 'node:net';
 import { execOut } from '../system/exec.js';
 import { formatIPv4Bytes, formatIPv6, parseIPv4Bytes, parseIPv6 } from '../siit/addr.js';
@@ -308,6 +308,40 @@ export class ResolvedBus {
       if (onFail) this.failed.delete(onFail);
       if (timer) clearTimeout(timer);
     }
+  }
+
+  /**
+   * Calls fn whenever resolved says its DNS configuration changed (PropertiesChanged on the
+   * Manager: resolved emits it for "DNS" when any link's servers change, RevertLink included) or
+   * resolved itself comes or goes (NameOwnerChanged). Signals only reach us after AddMatch.
+   */
+  async onResolvedChange(fn: (why: string) => void): Promise<void> {
+    for (const rule of [
+      `type='signal',sender='${RESOLVE1}',path='${MANAGER_PATH}',interface='${PROPERTIES}',member='PropertiesChanged'`,
+      `type='signal',sender='${DBUS}',interface='${DBUS}',member='NameOwnerChanged',arg0='${RESOLVE1}'`,
+    ])
+      await this.call({
+        destination: DBUS,
+        path: '/org/freedesktop/DBus',
+        iface: DBUS,
+        member: 'AddMatch',
+        signature: 's',
+        body: [rule],
+      });
+    this.bus.on('message', (msg: Message) => {
+      if (msg.type !== MessageType.SIGNAL) return;
+      // dbus-next types the body as any[]; only strings are read from it here.
+      const body = msg.body as unknown[];
+      if (msg.path === MANAGER_PATH && msg.interface === PROPERTIES && msg.member === 'PropertiesChanged') {
+        // Changed values (EMITS_CHANGE) or only their names (EMITS_INVALIDATION).
+        const names = [
+          ...Object.keys((body[1] as object | undefined) ?? {}),
+          ...(Array.isArray(body[2]) ? (body[2] as unknown[]).map(String) : []),
+        ];
+        fn(`resolved's ${names.join(', ') || 'configuration'} changed`);
+      } else if (msg.interface === DBUS && msg.member === 'NameOwnerChanged' && body[0] === RESOLVE1)
+        fn(body[2] ? 'systemd-resolved (re)started' : 'systemd-resolved stopped');
+    });
   }
 
   /** Whether org.freedesktop.resolve1 has an owner (NameHasOwner: asking never starts resolved). */

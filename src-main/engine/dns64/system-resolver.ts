@@ -26,6 +26,7 @@ import {
   formatDomains,
   ifindexOf,
   resolvedOnBus,
+  type LinkDnsConfig,
   type ResolvedDomain,
   type ResolvedServer,
 } from './resolved-dbus.js';
@@ -187,6 +188,11 @@ export interface Hooked {
   how: 'systemd-resolved' | 'resolv.conf';
   /** The journal entry's `what`, so a caller can undo this one first (journal.undoLast). */
   what: string;
+  /**
+   * Stops watching resolved (systemd-resolved only: our settings are put back when another
+   * program resets them). Call before undoing, or the watch would put them back.
+   */
+  close(): void;
 }
 
 /** The journal's undo program for the resolved hook (a D-Bus call cannot run synchronously). */
@@ -199,8 +205,8 @@ export const RESOLVED_UNDO = fileURLToPath(new URL('./resolved-undo.js', import.
  */
 export async function hookSystemResolver(opts: HookOptions): Promise<Hooked> {
   const useResolved = opts.useResolved ?? (await resolvedOnBus());
-  if (useResolved) return { how: 'systemd-resolved', what: await hookResolved(opts) };
-  return { how: 'resolv.conf', what: hookResolvConf(opts) };
+  if (useResolved) return { how: 'systemd-resolved', ...(await hookResolved(opts)) };
+  return { how: 'resolv.conf', what: hookResolvConf(opts), close: () => {} };
 }
 
 /**
@@ -223,7 +229,7 @@ export async function hookSystemResolver(opts: HookOptions): Promise<Hooked> {
  * routing would take traffic before the routing is in place). LLMNR and mDNS are turned off on
  * our link: their multicast would only be dropped by the translator.
  */
-async function hookResolved(opts: HookOptions): Promise<string> {
+async function hookResolved(opts: HookOptions): Promise<{ what: string; close: () => void }> {
   const log = opts.log ?? (() => {});
   if (!opts.iface) throw new Error('systemd-resolved needs the link to attach our DNS server to');
   const iface = opts.iface;
@@ -235,45 +241,158 @@ async function hookResolved(opts: HookOptions): Promise<string> {
   } catch (err) {
     throw explain(err, `connecting to set DNS on ${iface}`, iface);
   }
+  let keeper: ResolvedKeeper;
   try {
     if (opts.uplink) await warnIfUplinkClaimsAll(bus, opts.uplink, log);
-    const steps: [string, () => Promise<void>][] = [
-      ['SetLinkDomains ~.', () => bus.setLinkDomains(ifindex, [{ name: '.', routeOnly: true }])],
-      ['SetLinkDefaultRoute yes', () => bus.setLinkDefaultRoute(ifindex, true)],
-      ['SetLinkLLMNR no', () => bus.setLinkLlmnr(ifindex, 'no')],
-      ['SetLinkMulticastDNS no', () => bus.setLinkMulticastDns(ifindex, 'no')],
-      [`SetLinkDNSEx ${opts.address}`, () => bus.setLinkDns(ifindex, [{ address: opts.address, port: 53 }])],
-    ];
     const argv = [process.execPath, RESOLVED_UNDO, 'revert-link', String(ifindex), iface];
     // The bus this was done on, so recovery from another environment reverts on the same bus.
     if (process.env.DBUS_SYSTEM_BUS_ADDRESS) argv.push('--bus', process.env.DBUS_SYSTEM_BUS_ADDRESS);
     opts.journal.record(what, { kind: 'exec', argv });
-    let done = 0;
-    for (const [what, step] of steps) {
-      try {
-        await step();
-        done++;
-      } catch (err) {
-        const e = explain(err, `${what} on ${iface} (ifindex ${ifindex})`, iface);
-        const outcome = opts.journal.undoLast();
-        const after =
-          done === 0
-            ? 'nothing was changed'
-            : outcome?.ok
-              ? `the ${done} setting(s) made before were reverted (RevertLink)`
-              : `reverting the ${done} setting(s) made before failed too: ${outcome?.detail ?? 'no journal entry'}`;
-        throw new ResolvedError(`${e.message}. DNS is left as it was: ${after}`, e.dbusName);
-      }
+    try {
+      await applyOurLink(bus, ifindex, opts.address);
+    } catch (err) {
+      if (!(err instanceof StepFailed)) throw err;
+      const failed = err;
+      const e = explain(failed.cause, `${failed.step} on ${iface} (ifindex ${ifindex})`, iface);
+      const outcome = opts.journal.undoLast();
+      const after =
+        failed.done === 0
+          ? 'nothing was changed'
+          : outcome?.ok
+            ? `the ${failed.done} setting(s) made before were reverted (RevertLink)`
+            : `reverting the ${failed.done} setting(s) made before failed too: ${outcome?.detail ?? 'no journal entry'}`;
+      throw new ResolvedError(`${e.message}. DNS is left as it was: ${after}`, e.dbusName);
     }
-  } finally {
+    keeper = new ResolvedKeeper(bus, ifindex, iface, opts.address, log);
+    await bus.onResolvedChange((why) => keeper.trigger(why));
+  } catch (err) {
     bus.close();
+    throw err;
   }
   log(
     `systemd-resolved: every DNS name now goes to ${opts.address} (the DNS64 stub) through ${iface} ` +
       `(ifindex ${ifindex}): routing domain ~., default route yes, LLMNR and mDNS off there` +
       `${opts.uplink ? `; ${opts.uplink} is not changed` : ''}. Stopping reverts it (RevertLink), journaled`,
   );
-  return what;
+  return { what, close: () => keeper.close() };
+}
+
+/** Which call of applyOurLink failed, after how many succeeded. */
+class StepFailed extends Error {
+  constructor(
+    readonly step: string,
+    readonly done: number,
+    override readonly cause: unknown,
+  ) {
+    super(`${step} failed`);
+  }
+}
+
+/**
+ * Our settings on our link, in the order RESOLVED-VPNS.md asks for. Rejects with a StepFailed
+ * (which call, how many succeeded before it).
+ */
+async function applyOurLink(bus: ResolvedBus, ifindex: number, address: string): Promise<void> {
+  const steps: [string, () => Promise<void>][] = [
+    ['SetLinkDomains ~.', () => bus.setLinkDomains(ifindex, [{ name: '.', routeOnly: true }])],
+    ['SetLinkDefaultRoute yes', () => bus.setLinkDefaultRoute(ifindex, true)],
+    ['SetLinkLLMNR no', () => bus.setLinkLlmnr(ifindex, 'no')],
+    ['SetLinkMulticastDNS no', () => bus.setLinkMulticastDns(ifindex, 'no')],
+    [`SetLinkDNSEx ${address}`, () => bus.setLinkDns(ifindex, [{ address, port: 53 }])],
+  ];
+  let done = 0;
+  for (const [step, run] of steps) {
+    try {
+      await run();
+    } catch (cause) {
+      throw new StepFailed(step, done, cause);
+    }
+    done++;
+  }
+}
+
+/** How many times within REAPPLY_WINDOW_MS the keeper puts our settings back before it gives up. */
+const REAPPLY_LIMIT = 5;
+const REAPPLY_WINDOW_MS = 60_000;
+
+/**
+ * Keeps our link's settings while the stub runs. Other programs reset per-link settings of links
+ * they do not own: NetworkManager does so for externally created TUN devices when networks change
+ * (reported against OpenVPN's update-systemd-resolved and TUN-based proxies), after which resolved
+ * would send every name to the uplink again, unsynthesized. So on every change resolved announces
+ * (and when resolved restarts) we read our link back, and put our settings back if they are gone,
+ * saying so. No new journal entry is needed: the one RevertLink undoes it all. If something keeps
+ * resetting them, we stop after REAPPLY_LIMIT times a minute rather than fight it.
+ */
+class ResolvedKeeper {
+  private closed = false;
+  private running = false;
+  private pending: string | null = null;
+  private readonly reapplied: number[] = [];
+
+  constructor(
+    private readonly bus: ResolvedBus,
+    private readonly ifindex: number,
+    private readonly iface: string,
+    private readonly address: string,
+    private readonly log: (l: string) => void,
+  ) {}
+
+  trigger(why: string): void {
+    if (this.closed) return;
+    this.pending = why;
+    if (this.running) return;
+    this.running = true;
+    void this.run().finally(() => (this.running = false));
+  }
+
+  private ours(cfg: LinkDnsConfig): boolean {
+    return (
+      cfg.servers.some((s) => s.address === this.address && s.port === 53) &&
+      cfg.domains.some((d) => d.name === '.' && d.routeOnly) &&
+      cfg.defaultRoute !== false
+    );
+  }
+
+  private async run(): Promise<void> {
+    while (this.pending !== null && !this.closed) {
+      const why = this.pending;
+      this.pending = null;
+      try {
+        if (this.ours(await this.bus.linkConfig(this.ifindex))) continue;
+        if (this.closed) return;
+        const now = Date.now();
+        while (this.reapplied.length && now - this.reapplied[0] > REAPPLY_WINDOW_MS) this.reapplied.shift();
+        if (this.reapplied.length >= REAPPLY_LIMIT) {
+          this.log(
+            `systemd-resolved: the settings on ${this.iface} were reset ${REAPPLY_LIMIT} times within a minute; ` +
+              `no longer putting them back: another program manages ${this.iface}'s DNS (for NetworkManager: ` +
+              `unmanaged-devices=interface-name:${this.iface} in NetworkManager.conf)`,
+          );
+          this.close();
+          return;
+        }
+        this.reapplied.push(now);
+        await applyOurLink(this.bus, this.ifindex, this.address);
+        this.log(
+          `systemd-resolved: our settings on ${this.iface} were gone (${why}); set again (DNS ${this.address}, ~.)`,
+        );
+      } catch (err) {
+        if (this.closed) return;
+        const cause = err instanceof StepFailed ? err.cause : err;
+        const e = explain(cause, `checking our settings on ${this.iface}`, this.iface);
+        // The link going away (the engine stopping) ends the watch quietly.
+        if (e.dbusName === 'org.freedesktop.resolve1.NoSuchLink') return;
+        this.log(`${e.message} (our settings there may be missing)`);
+      }
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.bus.close();
+  }
 }
 
 /**
