@@ -32,6 +32,7 @@ import {
   type ClatLab,
 } from '../helpers/clat-lab.js';
 import { callControl } from '../../src-main/engine/clat/status-socket.js';
+import { toEngineStatus } from '../../src-main/app/engine-client.js';
 
 const PREFIX_B = '2001:db8:65::/96';
 const DNS64 = '2001:db8:1::1';
@@ -257,6 +258,10 @@ test('NAT64 prefix discovery: PREF64, ipv4only.arpa, precedence, changes while r
     const s = await status(run);
     assert.equal(s.prefix, PREFIX);
     assert.equal(s.prefixSource, 'ipv4only.arpa');
+    assert.deepEqual(toEngineStatus(s, run.sock, Date.now()).prefix, {
+      prefix: PREFIX,
+      source: 'ipv4only.arpa',
+    });
     const disc = s.discovery as Record<string, number>;
     assert.ok(disc.pref64Ignored >= 1 && disc.rasWithPref64 === 0, JSON.stringify(disc));
     assert.match(run.out(), /PREF64 option from fe80::[0-9a-f:]+ ignored: PLC 7 \(unknown-plc\)/);
@@ -317,6 +322,8 @@ test('NAT64 prefix discovery: PREF64, ipv4only.arpa, precedence, changes while r
     assert.equal(s.prefix, PREFIX_B);
     assert.equal(s.prefixSource, 'pref64');
     assert.equal(s.prefixLifetime, 600);
+    // The tray app reads the same status (shared/ipc.ts PrefixSource).
+    assert.deepEqual(toEngineStatus(s, run.sock, Date.now()).prefix, { prefix: PREFIX_B, source: 'pref64' });
     const disc = s.discovery as Record<string, number>;
     assert.ok(disc.solicitations >= 1, JSON.stringify(disc));
     assert.ok(disc.rasWithPref64 >= 1, JSON.stringify(disc));
