@@ -88,7 +88,7 @@ export function toEngineStatus(reply: unknown, controlSocket: string, sampledAt:
   const uplink = str(reply, 'uplink');
   const prefix = str(reply, 'prefix');
   const source = reply.prefixSource;
-  // Until discovery lands, `clatbar run --prefix` is the only way to get a prefix.
+  // An engine older than discovery sends no source: its prefix came from --prefix.
   const prefixSource: PrefixSource =
     typeof source === 'string' && (PREFIX_SOURCES as readonly string[]).includes(source)
       ? (source as PrefixSource)
@@ -119,16 +119,27 @@ export function toEngineStatus(reply: unknown, controlSocket: string, sampledAt:
   const warnings = Array.isArray(reply.firewallWarnings)
     ? reply.firewallWarnings.filter((w): w is string => typeof w === 'string')
     : [];
-  const status: EngineStatus =
-    state === 'running'
-      ? {
-          state: 'active',
-          reason: `IPv4 apps on this computer reach IPv4 hosts through the network's NAT64 (${prefix}) via ${uplink}`,
-        }
-      : { state: 'standby', reason: 'the engine is stopping and putting the network back as it was' };
+  const prefixProblem = typeof reply.prefixProblem === 'string' ? reply.prefixProblem : undefined;
+  let status: EngineStatus;
+  if (state === 'stopping') {
+    status = { state: 'standby', reason: 'the engine is stopping and putting the network back as it was' };
+  } else if (prefix === '') {
+    // Running but with nothing to translate into: the network's PREF64 or DNS64 went away.
+    // The engine keeps listening and resumes by itself when a prefix comes back.
+    status = {
+      state: 'error',
+      reason: `no NAT64 prefix on ${uplink}: IPv4 apps cannot reach anything until the network announces one`,
+      problem: `${prefixProblem ?? 'the network announces no NAT64 prefix'}; clatbar resumes when one appears, or restart it with \`clatbar run --prefix PFX/LEN\``,
+    };
+  } else {
+    status = {
+      state: 'active',
+      reason: `IPv4 apps on this computer reach IPv4 hosts through the network's NAT64 (${prefix}) via ${uplink}`,
+    };
+  }
   status.engine = { pid: num(reply, 'pid'), startedAt: str(reply, 'startedAt'), controlSocket };
   status.uplink = uplink;
-  status.prefix = { prefix, source: prefixSource };
+  if (prefix !== '') status.prefix = { prefix, source: prefixSource };
   status.clat = {
     ipv4: str(reply, 'clatIpv4'),
     ipv6: str(reply, 'clatIpv6'),
@@ -153,7 +164,8 @@ function unreachable(err: NodeJS.ErrnoException, path: string): EngineStatus {
       return {
         state: 'disconnected',
         reason: `no engine is running (nothing answers on ${path})`,
-        problem: 'start it with `sudo clatbar run --uplink IFACE --prefix PFX/LEN`',
+        problem:
+          'start it with `sudo clatbar run --uplink IFACE` (it finds the NAT64 prefix; --prefix PFX/LEN sets it)',
       };
     case 'EACCES':
     case 'EPERM':

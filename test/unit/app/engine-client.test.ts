@@ -275,6 +275,20 @@ test('toEngineStatus refuses what is not a status', () => {
   assert.equal(toEngineStatus({ ...engineStatus(), future: { x: 1 } }, '/x', 0).state, 'active');
 });
 
+test('an engine whose NAT64 prefix went away is an error that says why and what to do', () => {
+  const problem = 'the NAT64 prefix 2001:db8:64::/96 went away and the network announces no other';
+  const s = toEngineStatus({ ...engineStatus(), prefix: '', prefixProblem: problem }, '/x', 0);
+  assert.equal(s.state, 'error');
+  assert.equal(s.prefix, undefined);
+  assert.match(s.reason, /no NAT64 prefix on /);
+  assert.ok(s.problem?.startsWith(problem), s.problem);
+  assert.match(s.problem ?? '', /--prefix PFX\/LEN/);
+  // With a prefix the same engine is active and names it.
+  const ok = toEngineStatus({ ...engineStatus(), prefixSource: 'pref64' }, '/x', 0);
+  assert.equal(ok.state, 'active');
+  assert.equal(ok.prefix?.source, 'pref64');
+});
+
 test('the client never keeps the engine from stopping', { timeout: 20_000 }, async (t) => {
   // The engine's stop closes its server, which waits for every open connection to end: a
   // client that held its connection open would keep the engine from ever exiting.
