@@ -20,7 +20,7 @@ export interface PrivateBus {
 // Modelled on /usr/share/dbus-1/system.conf plus systemd's org.freedesktop.resolve1.conf:
 // method calls are denied unless a service's policy allows them; anyone may call resolved (which
 // asks polkit itself); only root may own resolved's name. No service activation.
-function config(socket: string): string {
+function config(socket: string, onlyRoot: boolean): string {
   return `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
@@ -28,7 +28,7 @@ function config(socket: string): string {
   <listen>unix:path=${socket}</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">
-    <allow user="*"/>
+    ${onlyRoot ? '<deny user="*"/>\n    <allow user="root"/>' : '<allow user="*"/>'}
     <deny own="*"/>
     <deny send_type="method_call"/>
     <allow send_type="signal"/>
@@ -49,12 +49,13 @@ function config(socket: string): string {
 `;
 }
 
-export async function startPrivateBus(): Promise<PrivateBus> {
+/** onlyRoot: a bus that lets only root connect, for tests of a refused connection. */
+export async function startPrivateBus(opts: { onlyRoot?: boolean } = {}): Promise<PrivateBus> {
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-bus-'));
   // Other users (the permission tests run a client as nobody) must reach the socket.
   chmodSync(dir, 0o755);
   const socket = join(dir, 'system_bus_socket');
-  writeFileSync(join(dir, 'system.conf'), config(socket));
+  writeFileSync(join(dir, 'system.conf'), config(socket, opts.onlyRoot ?? false));
   const daemon: ChildProcess = spawn(
     'dbus-daemon',
     ['--config-file', join(dir, 'system.conf'), '--nofork', '--nopidfile', '--print-address=1'],

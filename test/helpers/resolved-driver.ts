@@ -3,7 +3,7 @@
 //
 //   node resolved-driver.js learn IFACE
 //       prints the learned upstreams as one JSON line
-//   node resolved-driver.js hook IFACE ADDRESS STATE_DIR [UPLINK]
+//   node resolved-driver.js hook IFACE ADDRESS STATE_DIR [UPLINK [RESOLV_CONF]]
 //       hooks (journal in STATE_DIR), prints {"hooked":...} and waits; SIGTERM undoes everything
 //       (journal.undoAll, as the engine's stop does), prints {"undone":[...]} and exits 0; log
 //       lines after the first line come as {"log":...}. A
@@ -15,7 +15,7 @@ import {
   type Hooked,
 } from '../../src-main/engine/dns64/system-resolver.js';
 
-const [verb, iface, address, stateDir, uplink] = process.argv.slice(2);
+const [verb, iface, address, stateDir, uplink, resolvConfPath] = process.argv.slice(2);
 
 if (verb === 'learn') {
   process.stdout.write(`${JSON.stringify(await learnUplinkResolvers({ iface }))}\n`);
@@ -30,7 +30,7 @@ if (verb === 'learn') {
   let hooked: Hooked;
   try {
     // After the first line, log lines (the keeper's) go out as they come.
-    hooked = await hookSystemResolver({ journal, address, iface, uplink, log: logLine });
+    hooked = await hookSystemResolver({ journal, address, iface, uplink, resolvConfPath, log: logLine });
     const { how, what } = hooked;
     process.stdout.write(
       `${JSON.stringify({ hooked: { how, what }, log, journal: journal.entries.length })}\n`,
@@ -50,6 +50,8 @@ if (verb === 'learn') {
   const undone = journal.undoAll();
   process.stdout.write(`${JSON.stringify({ undone })}\n`);
 } else {
-  process.stderr.write('usage: resolved-driver learn IFACE | hook IFACE ADDRESS STATE_DIR [UPLINK]\n');
+  process.stderr.write(
+    'usage: resolved-driver learn IFACE | hook IFACE ADDRESS STATE_DIR [UPLINK [RESOLV_CONF]]\n',
+  );
   process.exit(2);
 }

@@ -52,6 +52,8 @@ const SEED = {
   },
 };
 
+const RESOLV_BEFORE = 'nameserver 2001:db8:1::1\n';
+
 interface LinkDump {
   ifindex: number;
   dns: string[];
@@ -102,6 +104,7 @@ async function startFake(lab: Lab, ns: string, bus: PrivateBus, args: string[]):
 }
 
 interface Setup {
+  resolvConf: string;
   bus: PrivateBus;
   lab: Lab;
   ns: string;
@@ -110,8 +113,13 @@ interface Setup {
 }
 
 /** Private bus, a namespace with an uplink (veth up0) and our link (a persistent TUN clat0), the fake. */
-async function setup(t: TestContext, tag: string, fakeArgs: string[] = []): Promise<Setup> {
-  const bus = await startPrivateBus();
+async function setup(
+  t: TestContext,
+  tag: string,
+  fakeArgs: string[] = [],
+  busOpts: { onlyRoot?: boolean } = {},
+): Promise<Setup> {
+  const bus = await startPrivateBus(busOpts);
   const lab = new Lab(tag);
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-rdbus-'));
   chmodSync(dir, 0o777);
@@ -127,7 +135,9 @@ async function setup(t: TestContext, tag: string, fakeArgs: string[] = []): Prom
   for (const l of ['up0', 'up0p', 'clat0', 'clatm']) lab.exec(ns, 'ip', ['link', 'set', l, 'up']);
   await startFake(lab, ns, bus, ['--seed', JSON.stringify(SEED), ...fakeArgs]);
   const stateDir = join(dir, 'state');
-  return { bus, lab, ns, dir, stateDir };
+  const resolvConf = join(dir, 'resolv.conf');
+  writeFileSync(resolvConf, RESOLV_BEFORE, { mode: 0o666 });
+  return { bus, lab, ns, dir, stateDir, resolvConf };
 }
 
 /** Starts the driver's hook in the namespace and waits for its first line. */
@@ -136,7 +146,9 @@ async function hook(
   iface = 'clat0',
   asUser?: number,
 ): Promise<{ child: ChildProcess; first: Record<string, unknown>; rest: () => string }> {
-  const argv = [process.execPath, DRIVER, 'hook', iface, '192.0.0.4', s.stateDir, 'up0'];
+  // A resolv.conf of the test's own: should detection ever say "no resolved", the fallback
+  // writes there, never to a real one.
+  const argv = [process.execPath, DRIVER, 'hook', iface, '192.0.0.4', s.stateDir, 'up0', s.resolvConf];
   const cmd =
     asUser === undefined
       ? argv
@@ -360,6 +372,29 @@ test('resolved over D-Bus refuses: not root (polkit), a networkd-managed link, a
   assert.equal(busy.first.journal, 0);
   d = await dump(s.bus);
   assert.equal(d.links.clatm, undefined);
+});
+
+test('the system bus refuses the connection (its policy lets only root in): the fix is named, nothing is changed, resolv.conf not rewritten', async (t) => {
+  if (!requires(t, { root: true, tun: true, binaries: ['dbus-daemon', 'ip', 'setpriv'] })) return;
+  const s = await setup(t, 'rdp', [], { onlyRoot: true });
+  const h = await hook(s, 'clat0', 65534);
+  assert.equal(await exited(h.child), 3);
+  assert.match(
+    String(h.first.error),
+    /the system bus \(unix:path=[^)]*\) refused us \(uid 65534\) while asking whether systemd-resolved runs: .*run the engine as root/,
+  );
+  assert.equal(h.first.journal, 0);
+  assert.equal(
+    readFileSync(s.resolvConf, 'utf8'),
+    RESOLV_BEFORE,
+    'a bus that turns us away is not "no resolved"',
+  );
+  const d = await dump(s.bus);
+  assert.equal(d.links.clat0, undefined);
+  assert.ok(
+    d.calls.every((c) => c.uid === 0),
+    'nobody never got through to resolved',
+  );
 });
 
 test('resolved over D-Bus: the last call fails after four succeeded: all reverted at once, journal empty', async (t) => {

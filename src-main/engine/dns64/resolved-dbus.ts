@@ -204,9 +204,12 @@ export function explain(err: unknown, doing: string, ifname?: string): ResolvedE
   }
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const msg = (err as Error | undefined)?.message ?? String(err);
-  if (code === 'EACCES' || /auth/i.test(msg))
+  // EACCES: the socket's permissions; EPIPE/ECONNRESET while connecting: dbus-daemon hung up
+  // during authentication, which is what its policy does to a user it does not let connect.
+  if (code === 'EACCES' || code === 'EPIPE' || code === 'ECONNRESET' || /auth/i.test(msg))
     return new ResolvedError(
-      `the system bus (${systemBusAddress()}) refused us while ${doing}: ${msg}; run the engine as root`,
+      `the system bus (${systemBusAddress()}) refused us (uid ${process.getuid?.() ?? '?'}) while ${doing}: ${msg}; ` +
+        'run the engine as root (the systemd unit or pkexec does)',
       null,
     );
   return new ResolvedError(`system bus (${systemBusAddress()}) failed while ${doing}: ${msg}`, null);
