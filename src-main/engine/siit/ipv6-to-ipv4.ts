@@ -164,9 +164,17 @@ export function translate64(
       buf[l4 + 17] = n & 255;
     } else if (nh === 17) {
       if (l4len < 8) return t.drop(R.transportTruncated);
-      const c = r16(buf, l4 + 6);
-      // RFC 8200 §8.1: a zero UDP checksum is invalid in IPv6.
-      if (c === 0 && !partial) return t.drop(R.udpChecksumZero);
+      let c = r16(buf, l4 + 6);
+      // RFC 8200 §8.1: a zero UDP checksum is invalid in IPv6. But 0x0000 is also one's
+      // complement "negative zero" (RFC 1624 §3): translators that update checksums
+      // incrementally (TAYGA as the network's NAT64 does, about one datagram in 65536) send it
+      // for a datagram whose checksum is 0xffff. A whole datagram can tell the two apart: it
+      // sums to 0xffff with the field as it is. Fragments cannot, and stay dropped.
+      if (c === 0 && !partial) {
+        if (isFrag || finish(sum16(buf, l4, l4len, pseudo6(buf, off + 8, off + 24, l4len, 17))) !== 0)
+          return t.drop(R.udpChecksumZero);
+        c = 0xffff;
+      }
       const oldSum = sumAddr6(buf, off + 8) + sumAddr6(buf, off + 24);
       const newSum = sumAddr4(src4) + sumAddr4(dst4);
       let n = partial ? adjustPartial(c, oldSum, newSum) : adjust(c, oldSum, newSum);
