@@ -497,6 +497,24 @@ test('resolved absent (no owner of its name, or no system bus at all): the resol
   }
 });
 
+/** An AAAA query sent the way resolved sends to a per-link server: socket bound to the link. */
+const RESOLVED_LIKE_QUERY = `
+import socket, struct, sys
+ifname, server, name = sys.argv[1], sys.argv[2], sys.argv[3]
+idx = socket.if_nametoindex(ifname)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 50, struct.pack('!I', idx))   # IP_UNICAST_IF (big-endian)
+s.setsockopt(socket.SOL_SOCKET, 62, struct.pack('i', idx))     # SO_BINDTOIFINDEX
+s.settimeout(5)
+q = struct.pack('!HHHHHH', 0x1234, 0x0100, 1, 0, 0, 0)
+q += b''.join(bytes([len(l)]) + l.encode() for l in name.split('.')) + bytes(1) + struct.pack('!HH', 28, 1)
+s.sendto(q, (server, 53))
+r = s.recv(4096)
+rcode, an = r[3] & 15, struct.unpack('!H', r[6:8])[0]
+aaaa = socket.inet_ntop(socket.AF_INET6, r[-16:]) if an else '-'
+print('rcode', rcode, 'answers', an, aaaa)
+`;
+
 test('clatbar run --dns64 on with resolved (fake) on the bus: upstreams from the uplink Link object, hooked on the TUN, reverted on SIGTERM; resolv.conf untouched', async (t) => {
   if (!requires(t, { root: true, tun: true, binaries: ['dbus-daemon', 'tayga', 'unbound', 'dig', 'curl'] }))
     return;
@@ -581,6 +599,16 @@ test('clatbar run --dns64 on with resolved (fake) on the bus: upstreams from the
     nsh(lab, laptop, 'dig +short +time=3 AAAA v4only.example @192.0.0.4').trim(),
     '2001:db8:64::cb00:710a',
   );
+  // resolved's own socket for a link's server is bound to that link (IP_UNICAST_IF and
+  // SO_BINDTOIFINDEX, resolved-dns-scope.c): such a socket, bound to the TUN, reaches the stub.
+  const probe = lab.exec(laptop, 'python3', [
+    '-c',
+    RESOLVED_LIKE_QUERY,
+    'clat0',
+    '192.0.0.4',
+    'v4only.example',
+  ]);
+  assert.equal(probe.trim(), 'rcode 0 answers 1 2001:db8:64::cb00:710a');
 
   run.kill('SIGTERM');
   assert.equal(await exited(run), 0, out);
