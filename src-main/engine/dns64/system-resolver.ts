@@ -265,6 +265,8 @@ async function hookResolved(opts: HookOptions): Promise<{ what: string; close: (
     }
     keeper = new ResolvedKeeper(bus, ifindex, iface, opts.address, log);
     await bus.onResolvedChange((why) => keeper.trigger(why));
+    // A reset between our last call and the subscription would otherwise go unseen.
+    keeper.trigger('while subscribing');
   } catch (err) {
     bus.close();
     throw err;
