@@ -8,6 +8,7 @@ import { fragment46 } from './fragment.js';
 import { error4to6, hasLength4, info4to6, isIcmp4Error, mtu4to6, pointer4to6 } from './icmp.js';
 import { FLAG } from './flags.js';
 import type { Translator, Verdict } from './translator.js';
+import { SLOT_BYTES, claimSlot, lastFragment } from './icmp-frag.js';
 
 const r16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
 const r32 = (b: Uint8Array, o: number) => (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
@@ -122,13 +123,37 @@ export function translate46(
     hop = ttl - 1;
   }
 
+  // Length of the ICMP message for the ICMPv6 pseudo-header: the whole message, which for a
+  // first fragment only its last fragment tells (icmp-frag.ts).
+  let icmpLen = l4len;
   if (proto === 1) {
-    // RFC 7915 §1.2: fragmented ICMP cannot be translated (the ICMPv6 pseudo-header needs the
-    // length of the whole message, and an error needs its whole quote).
-    if (isFrag) return t.drop(R.icmpFragmented);
-    if (icmpErr) return translateIcmp4Error(t, buf, off, total, ihl, hop, tos);
-    if (l4len < 8) return t.drop(R.transportTruncated);
-    if (info4to6(buf[l4]) < 0) return t.drop(R.icmpUntranslatable);
+    if (isFrag) {
+      // RFC 7915 §1.2: a fragmented ICMP error cannot be translated (its quote must be whole).
+      if (icmpErr) return t.drop(R.icmpFragmented);
+      const tab = t.icmpFrags;
+      tab.key4(buf, off);
+      if (fragOff === 0) {
+        if (l4len < 8) return t.drop(R.transportTruncated);
+        if (info4to6(buf[l4]) < 0) return t.drop(R.icmpUntranslatable);
+        if (t.fragTotal >= 0) icmpLen = t.fragTotal;
+        else {
+          let s = tab.find();
+          if (s >= 0 && tab.total[s] >= 0) {
+            icmpLen = tab.total[s];
+            tab.release(s);
+          } else {
+            if (total > SLOT_BYTES) return t.drop(R.icmpFragmented);
+            if (s < 0) s = claimSlot(t);
+            tab.hold(s, buf, off, total, flags);
+            return 0;
+          }
+        }
+      } else if (!mf) lastFragment(t, fragOff + l4len);
+    } else {
+      if (icmpErr) return translateIcmp4Error(t, buf, off, total, ihl, hop, tos);
+      if (l4len < 8) return t.drop(R.transportTruncated);
+      if (info4to6(buf[l4]) < 0) return t.drop(R.icmpUntranslatable);
+    }
   }
 
   const gso = (flags & FLAG.gso) !== 0;
@@ -179,7 +204,12 @@ export function translate46(
       const c = r16(buf, l4 + 2);
       const oldSum = (type << 8) | code;
       const newSum =
-        ((ntype << 8) | code) + sumAddr6(a6s, 0) + sumAddr6(a6d, 0) + (l4len >>> 16) + (l4len & 0xffff) + 58;
+        ((ntype << 8) | code) +
+        sumAddr6(a6s, 0) +
+        sumAddr6(a6d, 0) +
+        (icmpLen >>> 16) +
+        (icmpLen & 0xffff) +
+        58;
       const n = adjust(c, oldSum, newSum);
       buf[l4] = ntype;
       buf[l4 + 2] = n >> 8;

@@ -9,6 +9,7 @@ import { translate46 } from './ipv4-to-ipv6.js';
 import { fragment64, writeIpv4 } from './fragment.js';
 import { FLAG } from './flags.js';
 import type { Translator, Verdict } from './translator.js';
+import { SLOT_BYTES, claimSlot, lastFragment } from './icmp-frag.js';
 
 const r16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
 const r32 = (b: Uint8Array, o: number) =>
@@ -115,9 +116,32 @@ export function translate64(
     ttl = hlim - 1;
   }
 
-  if (nh === 58) {
-    // RFC 7915 §1.2: fragmented ICMPv6 is not translated.
-    if (isFrag) return t.drop(R.icmpFragmented);
+  // Length of the ICMPv6 message for its pseudo-header: the whole message, which for a first
+  // fragment only its last fragment tells (icmp-frag.ts).
+  let icmpLen = l4len;
+  if (nh === 58 && isFrag) {
+    // RFC 7915 §1.2: a fragmented ICMPv6 error cannot be translated (its quote must be whole).
+    if (icmpErr) return t.drop(R.icmpFragmented);
+    const tab = t.icmpFrags;
+    tab.key6(buf, off, frag);
+    if (fragOff === 0) {
+      if (l4len < 8) return t.drop(R.transportTruncated);
+      if (info6to4(buf[l4]) < 0) return t.drop(R.icmpUntranslatable);
+      if (t.fragTotal >= 0) icmpLen = t.fragTotal;
+      else {
+        let s = tab.find();
+        if (s >= 0 && tab.total[s] >= 0) {
+          icmpLen = tab.total[s];
+          tab.release(s);
+        } else {
+          if (end - off > SLOT_BYTES) return t.drop(R.icmpFragmented);
+          if (s < 0) s = claimSlot(t);
+          tab.hold(s, buf, off, end - off, flags);
+          return 0;
+        }
+      }
+    } else if (!mf) lastFragment(t, fragOff + l4len);
+  } else if (nh === 58) {
     if (icmpErr)
       return translateIcmp6Error(
         t,
@@ -186,7 +210,7 @@ export function translate64(
       const type = buf[l4];
       const code = buf[l4 + 1];
       const ntype = info6to4(type);
-      const oldSum = ((type << 8) | code) + pseudo6(buf, off + 8, off + 24, l4len, 58);
+      const oldSum = ((type << 8) | code) + pseudo6(buf, off + 8, off + 24, icmpLen, 58);
       const n = adjust(r16(buf, l4 + 2), oldSum, (ntype << 8) | code);
       buf[l4] = ntype;
       buf[l4 + 2] = n >> 8;

@@ -29,6 +29,7 @@ import {
 import { Counters, R, REASONS } from './counters.js';
 import { FLAG } from './flags.js';
 import { ErrorLayout } from './icmp.js';
+import { IcmpFragTable } from './icmp-frag.js';
 import { translate46 } from './ipv4-to-ipv6.js';
 import { translate64 } from './ipv6-to-ipv4.js';
 
@@ -81,6 +82,12 @@ export class Translator {
   /** @internal whether the packet quoted in the ICMPv6 error being translated had a Fragment Header. */
   innerFragHeader = false;
   private ipId: number;
+  /** @internal first fragments of ICMP echo waiting for their length (icmp-frag.ts). */
+  readonly icmpFrags = new IcmpFragTable();
+  /** @internal the ICMP message length while a held first fragment is translated; -1 otherwise. */
+  fragTotal = -1;
+  /** @internal slot of a held first fragment to translate after the current packet; -1: none. */
+  replaySlot = -1;
   /**
    * Clock for the ICMP error rate limit, in milliseconds (monotonic). Replaceable: `clatbar
    * translate` runs on the capture's timestamps, tests on a fake clock.
@@ -112,6 +119,7 @@ export class Translator {
     this.begin();
     const v = translate46(this, buf, off, len, flags & ~FLAG.hairpin);
     if (v === 0) this.counters.bytes46 += len;
+    if (this.replaySlot >= 0) this.replay(4);
     return v;
   }
 
@@ -120,6 +128,7 @@ export class Translator {
     this.begin();
     const v = translate64(this, buf, off, len, flags & ~FLAG.hairpin);
     if (v === 0) this.counters.bytes64 += len;
+    if (this.replaySlot >= 0) this.replay(6);
     return v;
   }
 
@@ -128,7 +137,31 @@ export class Translator {
     return REASONS[this.reason];
   }
 
+  /**
+   * The last fragment of an ICMP echo just went through and its first fragment was held: now
+   * that the message length is known, translate the first fragment too (icmp-frag.ts). The
+   * verdict, reason and l4Off stay those of the packet the caller gave.
+   */
+  private replay(family: 4 | 6): void {
+    const tab = this.icmpFrags;
+    const s = this.replaySlot;
+    this.replaySlot = -1;
+    const at = s * IcmpFragTable.stride + IcmpFragTable.room;
+    const len = tab.heldLen[s];
+    const flags = tab.heldFlags[s];
+    this.fragTotal = tab.total[s];
+    tab.release(s);
+    const { reason, l4Off } = this;
+    if (family === 4) translate46(this, tab.buf, at, len, flags);
+    else translate64(this, tab.buf, at, len, flags);
+    this.fragTotal = -1;
+    this.reason = reason;
+    this.l4Off = l4Off;
+  }
+
   private begin(): void {
+    this.replaySlot = -1;
+    this.fragTotal = -1;
     this.reason = 0;
     this.emitted = 0;
     this.l4Off = -1;
