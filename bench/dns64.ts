@@ -16,7 +16,11 @@
 // p99 on whichever server is being measured then. So each round's latency time (--seconds per
 // server) is cut into --latency-slices slices that alternate between the servers, and p99 is
 // taken over all slices of all rounds ("pooled"): both servers then sample the same stretch of
-// machine noise, instead of one getting a quiet 4 s and the other a busy one.
+// machine noise, instead of one getting a quiet 4 s and the other a busy one. The last line also
+// pairs each clatbar slice with the unbound slice next to it and counts the pairs where clatbar's
+// p99 is no worse: near half of them means the tail is machine noise, not a difference between
+// the servers. CLATBAR_DNS64_FASTPATH=0 in the environment makes clatbar answer cache hits in JS
+// (see docs/dns64.md), for A/B runs.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -194,6 +198,9 @@ async function main(): Promise<void> {
         console.error(`note: answers differ for ${line}:\n  clatbar ${show(a)}\n  unbound ${show(b)}`);
     }
     const results: Record<string, Run[]> = { clatbar: [], unbound: [] };
+    // p99 of every latency slice, in order: slice i of one server ran right next to slice i of
+    // the other, so comparing them pairs measurements of the same stretch of machine noise.
+    const sliceP99: Record<string, number[]> = { clatbar: [], unbound: [] };
     for (let r = 0; r < rounds; r++) {
       // Alternate who goes first, so neither always gets the warmer (or cooler) machine.
       const a: [string, number, number] = ['clatbar', ourPort, ours.pid ?? 0];
@@ -213,8 +220,10 @@ async function main(): Promise<void> {
       const lat: Record<string, number[]> = { clatbar: [], unbound: [] };
       for (let k = 0; k < slices; k++) {
         for (const [who, port] of k % 2 === 0 ? order : [...order].reverse()) {
-          const got = parse((await dnsperf(port, file, true, sliceSeconds)).out, true).latencies ?? [];
+          const sl = parse((await dnsperf(port, file, true, sliceSeconds)).out, true);
+          const got = sl.latencies ?? [];
           for (const x of got) lat[who].push(x);
+          sliceP99[who].push(sl.p99 ?? NaN);
         }
       }
       for (const [who] of order) {
@@ -246,6 +255,7 @@ async function main(): Promise<void> {
         med(rs.map((x) => x.cpuUs ?? NaN)).toFixed(2),
         (med(rs.map((x) => x.p50 ?? NaN)) * 1e3).toFixed(3),
         (med(rs.map((x) => x.p99 ?? NaN)) * 1e3).toFixed(3),
+        (pooled(who, 0.5) * 1e3).toFixed(3),
         (pooled(who, 0.99) * 1e3).toFixed(3),
       ];
     };
@@ -257,6 +267,7 @@ async function main(): Promise<void> {
         'CPU us/query',
         `p50 ms @${latencyQps}/s`,
         `p99 ms @${latencyQps}/s`,
+        'p50 ms pooled',
         'p99 ms pooled',
       ],
       row('clatbar'),
@@ -274,9 +285,13 @@ async function main(): Promise<void> {
     const wins = results.clatbar.filter((x, i) => x.qps >= results.unbound[i].qps).length;
     const cpuRatio =
       med(results.clatbar.map((x) => x.cpuUs ?? NaN)) / med(results.unbound.map((x) => x.cpuUs ?? NaN));
+    const pairs = Math.min(sliceP99.clatbar.length, sliceP99.unbound.length);
+    let sliceWins = 0;
+    for (let i = 0; i < pairs; i++) if (sliceP99.clatbar[i] <= sliceP99.unbound[i]) sliceWins++;
     console.log(
       `clatbar/unbound queries/s: ${ratio.toFixed(2)} (clatbar ahead in ${wins} of ${rounds} rounds); ` +
-        `CPU per query: ${cpuRatio.toFixed(2)}x; pooled p99 no worse: ${p99ok ? 'yes' : 'no'}`,
+        `CPU per query: ${cpuRatio.toFixed(2)}x; pooled p99 no worse: ${p99ok ? 'yes' : 'no'}; ` +
+        `slice p99 no worse than the neighbouring unbound slice: ${sliceWins} of ${pairs}`,
     );
   } finally {
     for (const c of children) {
