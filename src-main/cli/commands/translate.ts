@@ -71,6 +71,10 @@ example (a CLAT: NAT64 prefix plus the CLAT's own address as one EAM entry):
 drop reasons (the "reason" of dropped and icmp-error verdicts):
 ${wrap(REASONS.slice(1).join(', '), '  ')}
 
+A summary goes to stderr: packets in, translated, dropped or answered with an ICMP error (by
+reason), packets written. Malformed packets are dropped and counted, never fatal; a capture cut
+short in its last record is processed up to there, with a warning.
+
 exit status: 0 when the capture was processed (whatever the verdicts), 1 on unreadable files or
 a bad configuration, 2 on usage errors.
 `;
@@ -126,6 +130,9 @@ const translate: Command = {
     const largest = capture.packets.reduce((m, p) => Math.max(m, p.data.length), 0);
     const work = new Uint8Array(HEADROOM + largest);
     const lines: string[] = [];
+    const tally = { translated: 0, dropped: 0, 'icmp-error': 0 } as Record<string, number>;
+    const reasons = new Map<string, number>();
+    let snapped = 0;
     capture.packets.forEach((p, index) => {
       time = p.time;
       let verdict = 'dropped';
@@ -137,11 +144,28 @@ const translate: Command = {
         reason = t.reasonName;
         emitted = t.emitted;
       }
+      tally[verdict]++;
+      if (verdict !== 'translated') reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+      if (p.cut && verdict === 'dropped') snapped++;
       lines.push(JSON.stringify({ index, verdict, reason, emitted }));
     });
     await writeFile(values.out!, writePcap(out));
     if (values.verdicts !== undefined)
       await writeFile(values.verdicts, lines.length ? `${lines.join('\n')}\n` : '');
+    // One summary on stderr, so a malformed or surprising capture is never silent: how many
+    // packets went which way and why the others did not.
+    const why = [...reasons].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`);
+    const note = (l: string) => process.stderr.write(`clatbar translate: ${l}\n`);
+    if (capture.cutShort) note(`warning: ${values.in}: ${capture.cutShort}`);
+    note(
+      `${capture.packets.length} packet(s) in: ${tally.translated} translated, ${tally.dropped} dropped, ` +
+        `${tally['icmp-error']} answered with an ICMP error${why.length ? ` (${why.join(', ')})` : ''}; ` +
+        `${out.length} packet(s) written to ${values.out}`,
+    );
+    if (snapped)
+      note(
+        `${snapped} dropped packet(s) were cut short by the capture's snap length: capture with tcpdump -s 0`,
+      );
     return EXIT.ok;
   },
 };

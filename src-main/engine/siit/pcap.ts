@@ -12,6 +12,8 @@ export interface PcapPacket {
   data: Uint8Array;
   /** Length on the wire, when the capture truncated the packet (snaplen). */
   origLen: number;
+  /** Captured with fewer bytes than the packet had (the capture's snap length). */
+  cut?: boolean;
 }
 
 export class PcapError extends Error {}
@@ -20,7 +22,7 @@ export class PcapError extends Error {}
  * Parses a pcap file. Ethernet frames are reduced to their IP payload (802.1Q/802.1ad tags
  * skipped); frames that carry something else come back with an empty `data`.
  */
-export function readPcap(file: Uint8Array): { linktype: number; packets: PcapPacket[] } {
+export function readPcap(file: Uint8Array): { linktype: number; packets: PcapPacket[]; cutShort?: string } {
   if (file.length < 24) throw new PcapError('not a pcap file: shorter than its 24-byte header');
   const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const magicLE = dv.getUint32(0, true);
@@ -52,13 +54,24 @@ export function readPcap(file: Uint8Array): { linktype: number; packets: PcapPac
     const frac = dv.getUint32(o + 4, le);
     const incl = dv.getUint32(o + 8, le);
     const orig = dv.getUint32(o + 12, le);
-    if (o + 16 + incl > file.length) throw new PcapError(`record at byte ${o} runs past the end of the file`);
+    // A capture cut short (tcpdump killed, disk full) ends in half a record: keep what is whole
+    // and say so, as tcpdump -r and Wireshark do, instead of refusing the whole file.
+    if (o + 16 + incl > file.length) {
+      if (incl > 0x40000)
+        throw new PcapError(`record at byte ${o} claims ${incl} bytes: not a sane pcap record`);
+      return { linktype, packets, cutShort: `the last record (at byte ${o}) is cut short; it was left out` };
+    }
     let data = file.subarray(o + 16, o + 16 + incl);
     if (linktype === LINKTYPE.ETHERNET) data = ethernetPayload(data);
-    packets.push({ time: sec + frac / (nano ? 1e9 : 1e6), data, origLen: orig });
+    packets.push({ time: sec + frac / (nano ? 1e9 : 1e6), data, origLen: orig, cut: incl < orig });
     o += 16 + incl;
   }
-  if (o !== file.length) throw new PcapError(`truncated record header at byte ${o}`);
+  if (o !== file.length)
+    return {
+      linktype,
+      packets,
+      cutShort: `the file ends in half a record header (at byte ${o}); it was left out`,
+    };
   return { linktype, packets };
 }
 
