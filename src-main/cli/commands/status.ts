@@ -30,7 +30,8 @@ in it changes the engine).
 options:
   --control-socket PATH  the engine's socket, as given to \`clatbar run --control-socket\`.
                          default: ${DEFAULTS.controlSocket}
-  --json                 print the engine's status reply as it is (JSON), for scripts
+  --json                 print the engine's status reply as it is (JSON), for scripts. When
+                         no engine answers: {"running": false, "error": ..., "fix": ...}, exit 1
 
 exit status: 0 when an engine answered; 1 when none runs or it did not answer properly (the
 message says why and what to do); 2 on usage errors.
@@ -110,6 +111,22 @@ function since(iso: string): string {
   return `${new Date(iso).toLocaleString()} (${d} ago)`;
 }
 
+/**
+ * Words for drop reasons newer than shared/ipc.ts's DROP_REASONS, and a direction-neutral
+ * wording of udp-checksum-zero: in the engine (amendUdpChecksumZero on) it is IPv6 UDP from the
+ * network with a zero checksum (RFC 8200 §8.1), not IPv4 from an app.
+ */
+const MORE_REASONS: Record<string, string> = {
+  'udp-checksum-zero': 'UDP with a zero checksum (invalid in IPv6, RFC 8200 §8.1)',
+  'icmp-rate-limited':
+    "ICMP errors not sent: over the translator's rate limit (RFC 4443 §2.4(f)); the packets are counted under their own reason too",
+  'icmp-fragment-expired': 'first fragment of a fragmented ping whose last fragment never came',
+};
+
+function reasonWords(reason: string): string {
+  return MORE_REASONS[reason] ?? DROP_REASONS[reason] ?? reason;
+}
+
 const PREFIX_SOURCE_WORDS: Record<string, string> = {
   pref64: 'learned from the router advertisements (PREF64, RFC 8781)',
   'ipv4only.arpa': "learned by asking the network's DNS for ipv4only.arpa (RFC 7050)",
@@ -168,7 +185,7 @@ function describe(s: ClatStatus, path: string): string {
     const w = Math.max(...drops.map(([, v]) => v.toLocaleString('en-US').length));
     drops.forEach(([reason, v], i) =>
       lines.push(
-        `${i === 0 ? label('drops') : pad}${v.toLocaleString('en-US').padStart(w)}  ${DROP_REASONS[reason] ?? reason} (${reason})`,
+        `${i === 0 ? label('drops') : pad}${v.toLocaleString('en-US').padStart(w)}  ${reasonWords(reason)} (${reason})`,
       ),
     );
   }
@@ -211,6 +228,11 @@ const command: Command = {
     } catch (err) {
       if (!(err instanceof NoAnswer)) throw err;
       process.stderr.write(`clatbar status: ${err.message}.\n${err.fix}\n`);
+      // A script that asked for JSON gets JSON either way (`jq` on empty input says nothing useful).
+      if (values.json)
+        process.stdout.write(
+          `${JSON.stringify({ running: false, controlSocket: path, error: err.message, fix: err.fix }, null, 2)}\n`,
+        );
       return EXIT.failure;
     }
     if (values.json) {
