@@ -14,7 +14,8 @@
 // is in; otherwise whatever is known when waitMs runs out.
 import { parsePref64Options, type Pref64Option } from './pref64.js';
 import { prefixesFromAnswers } from './rfc7050.js';
-import { askIpv4OnlyArpa, formatServer, type UpstreamServer } from '../dns64/upstream.js';
+import { Upstreams, formatServer, type UpstreamServer } from '../dns64/upstream.js';
+import { RCODE, TYPE } from '../dns64/wire.js';
 import type { PrefixSource } from '../../shared/ipc.js';
 
 export type { PrefixSource };
@@ -55,11 +56,43 @@ export interface MonitorOptions {
    * DNS64 that changes its prefix is followed, not only one whose answer goes away.
    */
   recheckMs?: number;
-  /** For tests: the RFC 7050 query. default dns64/upstream.ts askIpv4OnlyArpa */
-  ask?: (
-    servers: UpstreamServer[],
-    opts: { timeoutMs: number; attempts: number },
-  ) => Promise<Buffer[] | null>;
+  /** For tests: the RFC 7050 query. default askIpv4OnlyArpa below */
+  ask?: (servers: UpstreamServer[], opts: AskOptions) => Promise<Buffer[] | null>;
+}
+
+export interface AskOptions {
+  timeoutMs: number;
+  attempts: number;
+  /** Aborted by close(): the query ends at once and holds no socket or timer after. */
+  signal: AbortSignal;
+}
+
+/**
+ * RFC 7050 §3: AAAA ipv4only.arpa asked of the network's resolvers. The AAAA records of a
+ * NOERROR answer ([] for NODATA); [] for NXDOMAIN (no DNS64 synthesizes there). Null when there
+ * is no answer to go by: every attempt timed out, or only SERVFAIL/REFUSED/other errors came
+ * back, which say the resolver is unwell now, not that it stopped synthesizing (a prefix learned
+ * before is kept through them).
+ */
+export async function askIpv4OnlyArpa(servers: UpstreamServer[], opts: AskOptions): Promise<Buffer[] | null> {
+  if (opts.signal.aborted) return null;
+  const up = new Upstreams(servers, { timeoutMs: opts.timeoutMs, attempts: opts.attempts });
+  // Upstreams.close() settles what is pending with null and clears its timers.
+  const onAbort = (): void => up.close();
+  opts.signal.addEventListener('abort', onAbort);
+  try {
+    const name = Buffer.from([8, ...Buffer.from('ipv4only'), 4, ...Buffer.from('arpa'), 0]);
+    const r = await up.query(name, TYPE.AAAA, 1, false, false);
+    if (!r || opts.signal.aborted) return null;
+    if (r.msg.rcode === RCODE.NXDOMAIN) return [];
+    if (r.msg.rcode !== RCODE.NOERROR) return null;
+    return r.msg.answer
+      .filter((rr) => rr.type === TYPE.AAAA && rr.rdLen === 16)
+      .map((rr) => Buffer.from(r.wire.subarray(rr.rdOff, rr.rdOff + 16)));
+  } finally {
+    opts.signal.removeEventListener('abort', onAbort);
+    up.close();
+  }
 }
 
 export interface MonitorStats {
@@ -79,11 +112,20 @@ export interface MonitorStats {
   rfc7050Queries: number;
 }
 
+/**
+ * One prefix as one router announces it. Kept per (router, prefix): with two routers on the link
+ * announcing the same prefix, one withdrawing it (or its lifetime running out) leaves the other's
+ * announcement standing (RFC 8781 §5.1 has hosts expect PREF64s from several routers).
+ */
 interface Pref64Entry {
   opt: Pref64Option;
   router: string;
   expiresAt: number;
   refreshedAt: number;
+}
+
+function entryKey(router: string, prefix: string): string {
+  return `${router} ${prefix}`;
 }
 
 /** Re-ask ipv4only.arpa when the PREF64 goes away, but not more often than this. */
@@ -103,6 +145,7 @@ export class PrefixMonitor {
   };
   private readonly ra: RaSource | null;
   private readonly table = new Map<string, Pref64Entry>();
+  /** The table key (router and prefix) of the PREF64 in use, or null. */
   private pref64: string | null = null;
   private rfc7050: Nat64Prefix | null = null;
   /** What the last ipv4only.arpa query found out, in words, for the error message. */
@@ -120,12 +163,14 @@ export class PrefixMonitor {
   private readonly settleCbs: (() => void)[] = [];
   private readonly loggedProblems = new Set<string>();
   private closed = false;
+  /** Aborts a pending ipv4only.arpa query at close(). */
+  private readonly closing = new AbortController();
   private readonly waitMs: number;
   private readonly ask: NonNullable<MonitorOptions['ask']>;
 
   constructor(private readonly opts: MonitorOptions) {
     this.waitMs = opts.waitMs ?? 4000;
-    this.ask = opts.ask ?? ((servers, o) => askIpv4OnlyArpa(servers, o));
+    this.ask = opts.ask ?? askIpv4OnlyArpa;
     let ra: RaSource | null = null;
     try {
       ra = opts.openRa();
@@ -159,7 +204,8 @@ export class PrefixMonitor {
 
   /**
    * The prefix to start with: waits at most waitMs (less when the answer is clear sooner) and
-   * resolves with null when the network announces none.
+   * resolves with null when the network announces none, or at once with null after close()
+   * (whoever closed it wants no prefix any more, e.g. a SIGINT during the wait).
    */
   initial(): Promise<Nat64Prefix | null> {
     return new Promise((resolve) => {
@@ -168,7 +214,7 @@ export class PrefixMonitor {
         clearTimeout(timer);
         const i = this.settleCbs.indexOf(check);
         if (i >= 0) this.settleCbs.splice(i, 1);
-        resolve(this.effective);
+        resolve(this.closed ? null : this.effective);
       };
       const check = () => {
         if (this.closed || this.pref64) return done();
@@ -195,7 +241,9 @@ export class PrefixMonitor {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     if (this.rsTimer) clearTimeout(this.rsTimer);
     if (this.recheckTimer) clearTimeout(this.recheckTimer);
@@ -225,9 +273,14 @@ export class PrefixMonitor {
     this.stats.rfc7050Queries++;
     this.lastQueryAt = Date.now();
     const timeoutMs = this.opts.dnsTimeoutMs ?? 1000;
-    this.rfc7050Pending = this.ask(servers, { timeoutMs, attempts: Math.min(4, 2 * servers.length) })
+    this.rfc7050Pending = this.ask(servers, {
+      timeoutMs,
+      attempts: Math.min(4, 2 * servers.length),
+      signal: this.closing.signal,
+    })
       .then(
         (answers) => {
+          if (this.closed) return;
           if (answers === null) {
             // Silence is not an answer: a prefix learned before stays (the resolvers may be
             // busy or briefly unreachable); only a reply without synthesis takes it away.
@@ -300,39 +353,40 @@ export class PrefixMonitor {
     for (const i of parsed.ignored)
       this.note(`PREF64 option from ${router} ignored: ${i.detail} (${i.problem})`);
     const now = Date.now();
-    let newest: string | null = null;
+    let newest: string | null = null; // table key
     if (parsed.options.some((o) => o.lifetime > 0)) {
       // An RA with PREF64 states the router's whole current set: a prefix it announced before
       // and has now dropped from its configuration is not kept alive by the old lifetime (it
       // would come back, stale, when the new one is withdrawn). An RA without PREF64 says
       // nothing (RFC 4861 §6.2.3 lets routers leave options out of some RAs).
       for (const [k, e] of this.table)
-        if (e.router === router && !parsed.options.some((o) => o.prefix === k)) {
+        if (e.router === router && !parsed.options.some((o) => o.prefix === e.opt.prefix)) {
           this.table.delete(k);
           if (this.pref64 === k) this.pref64 = null;
         }
     }
     for (const opt of parsed.options) {
+      const key = entryKey(router, opt.prefix);
       if (opt.lifetime === 0) {
-        // RFC 8781 §4: lifetime 0 withdraws the prefix.
-        if (this.table.delete(opt.prefix))
+        // RFC 8781 §4: lifetime 0 withdraws the prefix, as far as this router is concerned.
+        if (this.table.delete(key))
           this.opts.log(`router ${router} withdrew the NAT64 prefix ${opt.prefix} (PREF64 lifetime 0)`);
-        if (this.pref64 === opt.prefix) this.pref64 = null;
+        if (this.pref64 === key) this.pref64 = null;
         continue;
       }
-      this.table.set(opt.prefix, { opt, router, expiresAt: now + opt.lifetime * 1000, refreshedAt: now });
-      newest ??= opt.prefix;
+      this.table.set(key, { opt, router, expiresAt: now + opt.lifetime * 1000, refreshedAt: now });
+      newest ??= key;
     }
-    if (newest) {
-      this.stats.rasWithPref64++;
-      // The latest announcement wins (as Android's IpClient does with a changed PREF64): a
-      // renumbered NAT64 takes effect with the next RA, not when the old lifetime runs out.
-      this.pref64 = newest;
-    } else {
-      // No usable PREF64 in it (none, or only withdrawals): this router does not announce one.
-      this.sawRaWithoutPref64 = true;
-    }
-    if (!this.pref64) this.pref64 = this.bestLeft();
+    if (newest) this.stats.rasWithPref64++;
+    // No usable PREF64 in it (none, or only withdrawals): this router does not announce one.
+    else this.sawRaWithoutPref64 = true;
+    // The prefix in use stays while some router still announces it: with two routers announcing
+    // different prefixes, taking whichever RA came last would switch the translator (and flush
+    // the DNS64 cache) with every RA. A router that renumbers drops the old prefix from its RAs
+    // (the whole-set rule above), so its new one takes over with the next RA, as with Android's
+    // IpClient; during a graceful renumbering (both in one RA, RFC 8781 §5) the old one is kept
+    // until it is withdrawn.
+    if (!this.pref64 || !this.table.has(this.pref64)) this.pref64 = newest ?? this.bestLeft();
     this.armExpiry();
     this.recompute();
     this.settle();
@@ -340,9 +394,9 @@ export class PrefixMonitor {
 
   /** The most recently refreshed PREF64 still alive, if any. */
   private bestLeft(): string | null {
-    let best: Pref64Entry | null = null;
-    for (const e of this.table.values()) if (!best || e.refreshedAt > best.refreshedAt) best = e;
-    return best ? best.opt.prefix : null;
+    let best: [string, Pref64Entry] | null = null;
+    for (const [k, e] of this.table) if (!best || e.refreshedAt > best[1].refreshedAt) best = [k, e];
+    return best ? best[0] : null;
   }
 
   private armExpiry(): void {
@@ -361,7 +415,7 @@ export class PrefixMonitor {
       if (e.expiresAt <= now) {
         this.table.delete(k);
         this.opts.log(
-          `the NAT64 prefix ${k} from ${e.router} expired (its PREF64 lifetime of ${e.opt.lifetime} s ran out without a new router advertisement)`,
+          `the NAT64 prefix ${e.opt.prefix} from ${e.router} expired (its PREF64 lifetime of ${e.opt.lifetime} s ran out without a new router advertisement)`,
         );
         if (this.pref64 === k) this.pref64 = null;
       }

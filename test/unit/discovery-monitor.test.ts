@@ -1,0 +1,228 @@
+// PrefixMonitor (engine/discovery/monitor.ts) fed RAs from a stand-in RA socket and, for
+// ipv4only.arpa, a real DNS server on the loopback: which prefix it uses with several routers,
+// what a withdrawal or a resolver error does, and that close() leaves nothing that keeps the
+// process alive.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { setImmediate as tick } from 'node:timers/promises';
+import { PrefixMonitor, type RaSource } from '../../src-main/engine/discovery/monitor.js';
+
+const ROUTER_A = 'fe80::a';
+const ROUTER_B = 'fe80::b';
+const P1 = '2001:db8:64::/96';
+const P2 = '2001:db8:65::/96';
+
+/** An RA (RFC 4861 §4.2) with PREF64 options (RFC 8781 §4) for /96 prefixes 2001:db8:XX::. */
+function advert(...prefs: { third: number; lifetime: number }[]): Uint8Array {
+  const head = [134, 0, 0, 0, 64, 0, 0x07, 0x08, 0, 0, 0, 0, 0, 0, 0, 0];
+  const opts = prefs.flatMap(({ third, lifetime }) => {
+    const v = (Math.ceil(lifetime / 8) << 3) | 0;
+    return [38, 2, v >> 8, v & 0xff, 0x20, 0x01, 0x0d, 0xb8, 0, third, 0, 0, 0, 0, 0, 0];
+  });
+  return Uint8Array.from([...head, ...opts]);
+}
+const p1 = (lifetime = 600) => ({ third: 0x64, lifetime });
+const p2 = (lifetime = 600) => ({ third: 0x65, lifetime });
+
+class FakeRa implements RaSource {
+  private cb: ((m: { source: string; payload: Uint8Array }) => void) | null = null;
+  closed = false;
+  onMessage(cb: (m: { source: string; payload: Uint8Array }) => void): void {
+    this.cb = cb;
+  }
+  onError(): void {}
+  solicit(): void {}
+  close(): void {
+    this.closed = true;
+  }
+  send(source: string, payload: Uint8Array): void {
+    this.cb?.({ source, payload });
+  }
+}
+
+function monitorWith(ra: FakeRa, log: string[] = []): PrefixMonitor {
+  return new PrefixMonitor({
+    uplink: 'up0',
+    resolvers: [],
+    openRa: () => ra,
+    log: (l) => log.push(l),
+    waitMs: 50,
+  });
+}
+
+test('two routers announcing different prefixes: the one in use stays, no switch with every RA', () => {
+  const ra = new FakeRa();
+  const m = monitorWith(ra);
+  const changes: string[] = [];
+  m.onChange((next) => changes.push(next?.prefix ?? 'none'));
+  ra.send(ROUTER_A, advert(p1()));
+  ra.send(ROUTER_B, advert(p2()));
+  ra.send(ROUTER_A, advert(p1()));
+  ra.send(ROUTER_B, advert(p2()));
+  assert.equal(m.current?.prefix, P1);
+  assert.deepEqual(changes, [P1], 'one change, not one per RA');
+  // Router A withdraws its prefix: router B's takes over.
+  ra.send(ROUTER_A, advert(p1(0)));
+  assert.equal(m.current?.prefix, P2);
+  assert.equal(m.current?.from, ROUTER_B);
+  m.close();
+});
+
+test('two routers announcing the same prefix: one withdrawing it leaves the other announcement', () => {
+  const ra = new FakeRa();
+  const log: string[] = [];
+  const m = monitorWith(ra, log);
+  const changes: string[] = [];
+  m.onChange((next) => changes.push(next?.prefix ?? 'none'));
+  ra.send(ROUTER_A, advert(p1()));
+  ra.send(ROUTER_B, advert(p1()));
+  ra.send(ROUTER_A, advert(p1(0)));
+  assert.equal(m.current?.prefix, P1, 'router B still announces it');
+  assert.equal(m.current?.source, 'pref64');
+  assert.deepEqual(changes, [P1]);
+  assert.ok(
+    log.some((l) => /router fe80::a withdrew the NAT64 prefix 2001:db8:64::\/96/.test(l)),
+    log.join('\n'),
+  );
+  ra.send(ROUTER_B, advert(p1(0)));
+  assert.equal(m.current, null, 'withdrawn by both');
+  m.close();
+});
+
+test('a router that renumbers (new prefix only) is followed with its next RA', () => {
+  const ra = new FakeRa();
+  const m = monitorWith(ra);
+  ra.send(ROUTER_A, advert(p1()));
+  ra.send(ROUTER_A, advert(p1(), p2()));
+  assert.equal(m.current?.prefix, P1, 'graceful renumbering: the old one is kept while announced');
+  ra.send(ROUTER_A, advert(p2()));
+  assert.equal(m.current?.prefix, P2);
+  m.close();
+});
+
+test('initial() after close() resolves with null, not with the prefix (a SIGINT during the wait)', async () => {
+  const ra = new FakeRa();
+  const m = new PrefixMonitor({
+    uplink: 'up0',
+    resolvers: [],
+    openRa: () => ra,
+    log: () => {},
+    waitMs: 60_000,
+  });
+  // A PREF64 arrives, then the monitor is closed before anyone asked: nobody wants it any more.
+  ra.send(ROUTER_A, advert(p1()));
+  m.close();
+  assert.equal(await m.initial(), null);
+  assert.ok(ra.closed);
+});
+
+/** A DNS server on 127.0.0.1 that answers each query with what next() says (null: silence). */
+async function dnsServer(next: (n: number) => 'synth' | 'servfail' | 'nxdomain' | null) {
+  const s = dgram.createSocket('udp4');
+  let n = 0;
+  s.on('message', (q, rinfo) => {
+    const what = next(n++);
+    if (what === null) return;
+    // Header: same ID, QR|RD|RA, rcode; the question copied; AAAA answers for synth.
+    const qEnd = 12 + q.subarray(12).indexOf(0) + 1 + 4;
+    const question = q.subarray(12, qEnd);
+    const rcode = what === 'servfail' ? 2 : what === 'nxdomain' ? 3 : 0;
+    const answers: Buffer[] = [];
+    if (what === 'synth')
+      for (const last of [0xaa, 0xab])
+        answers.push(
+          Buffer.from([
+            0xc0,
+            0x0c,
+            0,
+            28,
+            0,
+            1,
+            0,
+            0,
+            0x0e,
+            0x10,
+            0,
+            16,
+            0x20,
+            0x01,
+            0x0d,
+            0xb8,
+            0,
+            0x64,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            192,
+            0,
+            0,
+            last,
+          ]),
+        );
+    const head = Buffer.from([q[0], q[1], 0x81, 0x80 | rcode, 0, 1, 0, answers.length, 0, 0, 0, 0]);
+    s.send(Buffer.concat([head, question, ...answers]), rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  return { port: s.address().port, count: () => n, close: () => s.close() };
+}
+
+async function until(what: string, probe: () => boolean): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (probe()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('ipv4only.arpa: a SERVFAIL later does not take away the prefix; an NXDOMAIN does', async (t) => {
+  const script: ('synth' | 'servfail' | 'nxdomain')[] = ['synth', 'servfail', 'servfail', 'nxdomain'];
+  const dns = await dnsServer((n) => script[Math.min(n, script.length - 1)]);
+  t.after(() => dns.close());
+  const m = new PrefixMonitor({
+    uplink: 'up0',
+    resolvers: [{ address: '127.0.0.1', port: dns.port }],
+    openRa: () => null,
+    log: () => {},
+    waitMs: 5000,
+    recheckMs: 20,
+  });
+  t.after(() => m.close());
+  const first = await m.initial();
+  assert.equal(first?.prefix, P1);
+  assert.equal(first?.source, 'ipv4only.arpa');
+  // Which answer each change came with: the SERVFAILs (the resolver is unwell, not one that
+  // stopped synthesizing) change nothing; the NXDOMAIN, the fourth answer, takes it away.
+  const changes: { to: string | null; answers: number }[] = [];
+  m.onChange((next) => changes.push({ to: next?.prefix ?? null, answers: dns.count() }));
+  await until('the NXDOMAIN', () => m.current === null);
+  assert.deepEqual(changes, [{ to: null, answers: 4 }]);
+});
+
+test('close() during an ipv4only.arpa query leaves no timer or socket behind', async (t) => {
+  const dns = await dnsServer(() => null); // never answers
+  t.after(() => dns.close());
+  const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const m = new PrefixMonitor({
+    uplink: 'up0',
+    resolvers: [{ address: '127.0.0.1', port: dns.port }],
+    openRa: () => null,
+    log: () => {},
+    waitMs: 60_000,
+    dnsTimeoutMs: 60_000,
+  });
+  const started = m.initial();
+  await until('the query to reach the server', () => dns.count() >= 1);
+  m.close();
+  assert.equal(await started, null);
+  await tick();
+  const left = process.getActiveResourcesInfo();
+  assert.equal(left.filter((r) => r === 'Timeout').length, before, JSON.stringify(left));
+  assert.ok(
+    !left.includes('UDPWrap') || left.filter((r) => r === 'UDPWrap').length === 1,
+    JSON.stringify(left),
+  );
+});
