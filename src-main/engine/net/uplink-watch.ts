@@ -1,0 +1,185 @@
+// Keeps the CLAT reachable while the uplink comes and goes (Wi-Fi roaming, suspend, a cable
+// pulled and put back). Linux deletes a device's proxy-ND entries when the device goes down
+// (pneigh_ifdown in net/core/neighbour.c) and never puts them back: without this, IPv4 through
+// the CLAT stays dead after the first down/up although the uplink itself recovers, and nothing
+// says why. Watches rtnetlink through `ip -o monitor link address neigh` (no polling: the
+// child sleeps in recv() when nothing happens), and after each burst of events for the uplink
+// (debounced) checks the state, says in plain words what changed, and re-adds the proxy entry
+// when the link is back. The entry's undo (ip -6 neigh del proxy) is already in the journal, so
+// putting it back needs no new journal entry.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { execOut } from '../system/exec.js';
+import { addresses, proxyNeighbours } from '../system/iproute.js';
+import { inSubnet64 } from './clat-address.js';
+
+export interface UplinkWatchOptions {
+  uplink: string;
+  /** The CLAT IPv6 address answered for by proxy-ND on the uplink. */
+  clatIpv6: string;
+  /** The uplink's /64 the CLAT address was taken from, "2001:db8:1::/64". */
+  subnet64: string;
+  log: (line: string) => void;
+  /** Quiet time after the last event before looking (ms). */
+  debounceMs?: number;
+}
+
+export interface UplinkState {
+  exists: boolean;
+  up: boolean;
+  /** A usable global address in subnet64 (not tentative, not dadfailed). */
+  inSubnet: boolean;
+  proxy: boolean;
+}
+
+export interface UplinkWatch {
+  /** What the last check found. */
+  readonly state: UplinkState;
+  /** Proxy entries put back so far. */
+  readonly restored: number;
+  /** Runs a check now (also what every event leads to). */
+  check(): UplinkState;
+  stop(): void;
+}
+
+/** Reads the uplink's state; never throws (a vanished device is a state, not an error). */
+export function readUplinkState(uplink: string, clatIpv6: string, subnet64: string): UplinkState {
+  const exists = existsSync(`/sys/class/net/${uplink}`);
+  if (!exists) return { exists, up: false, inSubnet: false, proxy: false };
+  let up = false;
+  try {
+    const flags = parseInt(readFileSync(`/sys/class/net/${uplink}/flags`, 'utf8'), 16);
+    const carrier = readFileSync(`/sys/class/net/${uplink}/carrier`, 'utf8').trim() === '1';
+    up = (flags & 1) === 1 && carrier; // IFF_UP and a carrier
+  } catch {
+    // carrier is unreadable while the device is administratively down.
+  }
+  let inSubnet = false;
+  let proxy = false;
+  try {
+    inSubnet = addresses(6, uplink).some((l) =>
+      (l.addr_info ?? []).some(
+        (a) =>
+          a.family === 'inet6' &&
+          a.scope === 'global' &&
+          !a.tentative &&
+          !a.dadfailed &&
+          a.local !== clatIpv6 &&
+          inSubnet64(a.local, subnet64),
+      ),
+    );
+    proxy = proxyNeighbours(uplink).some((n) => sameAddress(n.dst, clatIpv6));
+  } catch {
+    // The device went away between the two reads.
+  }
+  return { exists, up, inSubnet, proxy };
+}
+
+function sameAddress(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+export function watchUplink(opts: UplinkWatchOptions): UplinkWatch {
+  const { uplink, clatIpv6, subnet64, log } = opts;
+  const debounceMs = opts.debounceMs ?? 200;
+  let state = readUplinkState(uplink, clatIpv6, subnet64);
+  let restored = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  let monitor: ChildProcess | null = null;
+
+  const check = (): UplinkState => {
+    const prev = state;
+    const now = readUplinkState(uplink, clatIpv6, subnet64);
+    if (!now.exists && prev.exists)
+      log(`${uplink} is gone: IPv4 through the CLAT stops until it is back (or stop clatbar)`);
+    else if (now.exists && !prev.exists) log(`${uplink} is back`);
+    if (now.exists && !now.up && prev.up)
+      log(`${uplink} is down: IPv4 through the CLAT pauses until it comes back`);
+    if (now.up && !prev.up) log(`${uplink} is up again`);
+    if (now.up && !now.inSubnet && prev.inSubnet)
+      log(
+        `${uplink} has no address in ${subnet64} any more: the CLAT address ${clatIpv6} is off-link until it returns ` +
+          '(a different network needs a new clatbar run)',
+      );
+    if (now.up && now.inSubnet && !prev.inSubnet) log(`${uplink} has an address in ${subnet64} again`);
+    if (now.up && !now.proxy) {
+      // `replace` adds or keeps: safe if something else re-added it meanwhile.
+      try {
+        execOut(['ip', '-6', 'neigh', 'replace', 'proxy', clatIpv6, 'dev', uplink]);
+        restored++;
+        now.proxy = true;
+        log(
+          `${uplink}: proxy-ND entry for ${clatIpv6} was gone (the kernel drops them when a link goes down); put back`,
+        );
+      } catch (err) {
+        log(`${uplink}: could not put the proxy-ND entry for ${clatIpv6} back: ${(err as Error).message}`);
+      }
+    }
+    state = now;
+    return now;
+  };
+
+  const schedule = () => {
+    if (stopped) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      if (!stopped) check();
+    }, debounceMs);
+  };
+
+  // "2: up0@if7: <...>" (link), "2: up0    inet6 ..." (address), "... dev up0 ..." (neighbour).
+  const name = uplink.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const mentions = new RegExp(`(^|\\s)${name}(@\\S+)?(:|\\s)|dev ${name}(\\s|$)`);
+  const start = () => {
+    if (stopped) return;
+    const child = spawn('ip', ['-o', 'monitor', 'link', 'address', 'neigh'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    monitor = child;
+    let buf = '';
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        // Link and address lines name the device ("2: up0: ..." / "2: up0    inet6 ..."),
+        // neighbour lines end in "dev up0 ..."; only proxy entries matter among those.
+        const ours = mentions.test(line);
+        if (ours && (!line.includes('lladdr') || line.includes('proxy'))) schedule();
+      }
+    });
+    child.on('error', (err) => {
+      log(`cannot watch ${uplink} (ip monitor: ${err.message}); a down/up of ${uplink} will not be repaired`);
+    });
+    child.on('exit', () => {
+      if (monitor === child) monitor = null;
+      // ip monitor does not end by itself; if it does, look once and start again.
+      if (!stopped) {
+        schedule();
+        setTimeout(start, 1000).unref();
+      }
+    });
+  };
+  start();
+
+  return {
+    get state() {
+      return state;
+    },
+    get restored() {
+      return restored;
+    },
+    check,
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      monitor?.kill('SIGTERM');
+      monitor = null;
+    },
+  };
+}
