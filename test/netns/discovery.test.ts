@@ -396,4 +396,21 @@ test('NAT64 prefix discovery: PREF64, ipv4only.arpa, precedence, changes while r
     await stop(run);
     assert.deepEqual(hostState(cl.lab, cl.laptop), before);
   });
+
+  await t.test('SIGINT during the discovery wait: stops at once, nothing brought up or left', async (st) => {
+    // The router is silent (its RA sender stopped): discovery waits its full few seconds for a
+    // PREF64 although ipv4only.arpa answered at once. Without a way out it would then bring the
+    // whole CLAT up only to tear it down again.
+    cl.raSender.kill('SIGSTOP');
+    st.after(() => cl.raSender.kill('SIGCONT'));
+    const run = startRun(st, cl, dir, 'sigint', DNS64);
+    await until(run, 'discovery to start', /looking for the NAT64 prefix/);
+    run.child.kill('SIGINT');
+    assert.equal(await run.exited, 0, run.out());
+    assert.match(run.out(), /SIGINT received/);
+    assert.match(run.out(), /stopped while looking for the NAT64 prefix; nothing was changed/);
+    assert.doesNotMatch(run.out(), /DAD|CLAT is up|bring-up/, 'nothing was brought up');
+    assert.deepEqual(hostState(cl.lab, cl.laptop), before);
+    assert.ok(!existsSync(join(dir, 'sigint', 'state', 'journal.json')), 'no journal left');
+  });
 });

@@ -1,7 +1,7 @@
 // `clatbar run`: the CLAT engine in the foreground on one uplink, until SIGINT/SIGTERM.
 import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
 import { ClatEngine } from '../../engine/clat/engine.js';
-import { DEFAULTS, NotNeeded, type ClatOptions } from '../../engine/clat/plan.js';
+import { DEFAULTS, NotNeeded, StartAborted, type ClatOptions } from '../../engine/clat/plan.js';
 import { serveControl } from '../../engine/clat/status-socket.js';
 import { loadDataPath } from '../../engine/clat/datapath-loader.js';
 
@@ -111,42 +111,41 @@ const command: Command = {
       force: values.force,
     };
 
-    // Signals are caught from the start: one that arrives during bring-up stops the engine as
-    // soon as it is up (bring-up itself undoes its own changes if it fails), never midway.
+    // Signals are caught from the start. One during the NAT64 prefix discovery wait ends it at
+    // once (nothing has been changed yet). One during bring-up, or while the control socket and
+    // the DNS64 stub start, stops the engine as soon as those are up: each of them undoes its own
+    // changes when it fails, but a stop running beside them would miss what they add after it
+    // (a DNS64 hook journaled after the undo, a stub socket keeping the process alive).
     let stopSignal: string | null = null;
-    let onSignal: (sig: string) => void = (sig) => (stopSignal ??= sig);
+    const abort = new AbortController();
+    opts.signal = abort.signal;
+    let onSignal: (sig: string) => void = (sig) => {
+      if (stopSignal) return;
+      stopSignal = sig;
+      log(`${sig} received`);
+      abort.abort();
+    };
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => onSignal(sig));
     let engine: ClatEngine;
     try {
       engine = await ClatEngine.start(opts, log, await loadDataPath());
     } catch (err) {
-      if (err instanceof NotNeeded) {
+      if (err instanceof NotNeeded || err instanceof StartAborted) {
         log(err.message);
         return EXIT.ok;
       }
       throw err;
     }
-    const done = new Promise<number>((resolve) => {
-      let stopping = false;
-      onSignal = (sig) => {
-        if (stopping) return;
-        stopping = true;
-        log(`${sig} received`);
-        void engine.stop().then((outcomes) => resolve(outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failure));
-      };
-    });
-    if (stopSignal) {
-      onSignal(stopSignal);
-      return done;
+    if (!stopSignal) {
+      try {
+        const server = await serveControl(opts.controlSocket, { status: () => engine.status() });
+        engine.onStop(() => server.stop());
+        log(`status: clatbar status, or JSON-RPC "status" on ${opts.controlSocket}`);
+      } catch (err) {
+        log(`control socket ${opts.controlSocket} not available: ${(err as Error).message}`);
+      }
     }
-    try {
-      const server = await serveControl(opts.controlSocket, { status: () => engine.status() });
-      engine.onStop(() => server.stop());
-      log(`status: clatbar status, or JSON-RPC "status" on ${opts.controlSocket}`);
-    } catch (err) {
-      log(`control socket ${opts.controlSocket} not available: ${(err as Error).message}`);
-    }
-    if (dns64 !== 'off') {
+    if (dns64 !== 'off' && !stopSignal) {
       try {
         const { startDns64 } = await import('../../engine/clat/dns64-glue.js');
         const stopDns = await startDns64(engine, dns64, log);
@@ -155,6 +154,16 @@ const command: Command = {
         log(`DNS64 stub not started: ${(err as Error).message}`);
       }
     }
+    const done = new Promise<number>((resolve) => {
+      let stopping = false;
+      onSignal = (sig) => {
+        if (stopping) return;
+        stopping = true;
+        if (sig !== stopSignal) log(`${sig} received`);
+        void engine.stop().then((outcomes) => resolve(outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failure));
+      };
+    });
+    if (stopSignal) onSignal(stopSignal);
     return done;
   },
 };

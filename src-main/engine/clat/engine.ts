@@ -6,7 +6,14 @@ import { findFirewallProblems } from '../system/firewall.js';
 import { generateClatIpv6, isChecksumNeutral } from '../net/clat-address.js';
 import { dadProbe } from '../net/dad.js';
 import { formatPrefix6, parsePrefix6 } from '../net/addr.js';
-import { planClat, checkBeforeDiscovery, CheckFailed, type ClatOptions, type ClatPlan } from './plan.js';
+import {
+  planClat,
+  checkBeforeDiscovery,
+  CheckFailed,
+  StartAborted,
+  type ClatOptions,
+  type ClatPlan,
+} from './plan.js';
 import { configureTun, configureUplink, configureAddressing, type HostSetup } from './host.js';
 import type { DataPath, DataPathFactory } from './datapath-types.js';
 import { familyBytes } from '../system/link-stats.js';
@@ -236,6 +243,9 @@ export class ClatEngine {
           ? `AAAA ipv4only.arpa from ${resolvers.map(formatServer).join(', ')}, RFC 7050)`
           : 'no resolvers known for ipv4only.arpa)'),
     );
+    const aborted = (): StartAborted =>
+      new StartAborted('stopped while looking for the NAT64 prefix; nothing was changed');
+    if (opts.signal?.aborted) throw aborted();
     const monitor = new PrefixMonitor({
       uplink: opts.uplink,
       resolvers,
@@ -245,7 +255,20 @@ export class ClatEngine {
       // For tests and troubleshooting (docs/clat.md, "Prefix discovery").
       recheckMs: Number(process.env.CLATBAR_RFC7050_RECHECK_S) * 1000 || undefined,
     });
-    const found = await monitor.initial();
+    // A signal ends the wait at once: close() settles initial() with null and frees the RA
+    // socket and the pending ipv4only.arpa query.
+    const onAbort = (): void => monitor.close();
+    opts.signal?.addEventListener('abort', onAbort);
+    let found: Nat64Prefix | null;
+    try {
+      found = await monitor.initial();
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+    if (opts.signal?.aborted) {
+      monitor.close();
+      throw aborted();
+    }
     if (!found) {
       const why = monitor.whyNone();
       monitor.close();

@@ -27,6 +27,11 @@ export interface ClatOptions {
   prefix?: string;
   /** Longest wait for discovery at start, ms (default 4000). */
   discoveryWaitMs?: number;
+  /**
+   * Aborted (a SIGINT, say) during the discovery wait: start() gives up at once with
+   * StartAborted, nothing changed. Later, bring-up runs to its end and the caller stops it.
+   */
+  signal?: AbortSignal;
   clatIpv4: string;
   /** A fixed CLAT IPv6 address; generated in the uplink /64 when absent. */
   clatIpv6?: string;
@@ -67,6 +72,9 @@ export interface ClatPlan {
 
 /** "Not needed" is not an error: native IPv4 is better than any CLAT. */
 export class NotNeeded extends Error {}
+
+/** opts.signal was aborted before anything was changed (during prefix discovery). */
+export class StartAborted extends Error {}
 
 function checkPrivilege(): void {
   if (!hasNetAdmin())
