@@ -19,6 +19,46 @@ function inRfc7335(addr: string): boolean {
   return p[0] === 192 && p[1] === 0 && p[2] === 0 && p[3] < 8;
 }
 
+/** A process holding a TUN device open: who is behind an interface. */
+export interface TunOwner {
+  pid: number;
+  /** Its command line, spaces between the arguments. */
+  command: string;
+  /** Whether it is a clatbar engine (then its own stop puts the host back). */
+  clatbar: boolean;
+}
+
+/**
+ * The process that holds the TUN device `name` open in our network namespace, found through
+ * the tun driver's fdinfo line `iff: NAME` (Linux >= 3.9). Null when none does (a persistent
+ * TUN nobody holds, or not a TUN at all) or /proc does not tell.
+ */
+export function tunOwner(name: string): TunOwner | null {
+  let ourNs: string;
+  try {
+    ourNs = readlinkSync('/proc/self/ns/net');
+  } catch {
+    return null;
+  }
+  const want = `iff:\t${name}\n`;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readlinkSync(`/proc/${pid}/ns/net`) !== ourNs) continue;
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        // Only TUN fds carry an iff line; reading the link first skips sockets and files cheaply.
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== '/dev/net/tun') continue;
+        if (!`${readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8')}\n`.includes(want)) continue;
+        const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+        return { pid: Number(pid), command, clatbar: /clatbar\S*\s+run\b/.test(command) };
+      }
+    } catch {
+      // The process ended while we looked, or is not ours to read.
+    }
+  }
+  return null;
+}
+
 /** Interfaces (other than `ours`) holding an address from 192.0.0.0/29. */
 function rfc7335Holders(ours?: string): Conflict[] {
   const found: Conflict[] = [];
@@ -26,10 +66,24 @@ function rfc7335Holders(ours?: string): Conflict[] {
     if (l.ifname === ours) continue;
     for (const a of l.addr_info ?? []) {
       if (a.family === 'inet' && inRfc7335(a.local)) {
-        found.push({
-          what: `interface ${l.ifname} has ${a.local}/${a.prefixlen}, an address from the CLAT range 192.0.0.0/29 (RFC 7335): another CLAT is active`,
-          fix: `stop whatever manages ${l.ifname} (clatd, NetworkManager ipv4.clat, a stale clatbar: \`clatbar run --cleanup\`), or remove it: ip link del ${l.ifname}`,
-        });
+        const owner = tunOwner(l.ifname);
+        if (owner?.clatbar) {
+          // Another clatbar engine: name it, and never suggest deleting its live TUN.
+          found.push({
+            what: `clatbar is already running a CLAT on ${l.ifname} (${a.local}/${a.prefixlen}): pid ${owner.pid}, \`${owner.command}\``,
+            fix: `stop it first (Ctrl-C in its terminal, or kill ${owner.pid}; it puts the network back as it stops); \`clatbar status\` shows what it does`,
+          });
+        } else if (owner) {
+          found.push({
+            what: `interface ${l.ifname} has ${a.local}/${a.prefixlen}, an address from the CLAT range 192.0.0.0/29 (RFC 7335), and pid ${owner.pid} (\`${owner.command}\`) holds it open: another CLAT is active`,
+            fix: `stop that program (kill ${owner.pid}, or its service: clatd, tayga, NetworkManager ipv4.clat)`,
+          });
+        } else {
+          found.push({
+            what: `interface ${l.ifname} has ${a.local}/${a.prefixlen}, an address from the CLAT range 192.0.0.0/29 (RFC 7335): another CLAT is active`,
+            fix: `stop whatever manages ${l.ifname} (clatd, NetworkManager ipv4.clat, a stale clatbar: \`clatbar run --cleanup\`), or remove it: ip link del ${l.ifname}`,
+          });
+        }
       }
     }
   }
