@@ -108,7 +108,7 @@ export class Journal {
     if (!left) return [];
     if (left.owner.pid !== process.pid && ownerAlive(left.owner.pid)) {
       throw new Error(
-        `another clatbar engine (pid ${left.owner.pid}, started ${left.owner.startedAt}) is running with --state-dir ${stateDir}; nothing was changed. Stop it first (Ctrl-C in its terminal, or kill ${left.owner.pid}: it puts the network back as it stops), or see it with \`clatbar status\``,
+        `another clatbar engine (pid ${left.owner.pid}) is running with --state-dir ${stateDir} (since ${left.owner.startedAt}); nothing was changed. Stop it first (Ctrl-C in its terminal, or kill ${left.owner.pid}: it puts the network back as it stops), or see it with \`clatbar status\``,
       );
     }
     const j = new Journal(stateDir, left);
