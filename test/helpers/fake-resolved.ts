@@ -14,10 +14,11 @@
 // links that vanish, does what polkit would for callers that are not root (AccessDenied), and
 // announces server changes with PropertiesChanged on the Manager, as resolved does.
 //
-//   node fake-resolved.js [--seed JSON] [--managed IFNAME] [--fail MEMBER]
+//   node fake-resolved.js [--seed JSON] [--managed IFNAME] [--fail MEMBER] [--slow MEMBER]
 //   --seed '{"up0":{"dns":[["2001:db8:1::1",53,""]],"domains":[["corp.example",false]]}}'
 //   --fail MEMBER makes that method fail (org.freedesktop.DBus.Error.Failed), for tests of
-//   half-done changes.
+//   half-done changes. --slow MEMBER answers that method (GetAll included) only after
+//   SLOW_MS, for tests of a connection closed while a call waits for its reply.
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { Message, MessageType, NameFlag, RequestNameReply, Variant, systemBus } from 'dbus-next';
@@ -57,6 +58,8 @@ function arg(name: string): string | undefined {
 
 const managed = new Set(process.argv.flatMap((a, i) => (process.argv[i - 1] === '--managed' ? [a] : [])));
 const failing = new Set(process.argv.flatMap((a, i) => (process.argv[i - 1] === '--fail' ? [a] : [])));
+const slow = new Set(process.argv.flatMap((a, i) => (process.argv[i - 1] === '--slow' ? [a] : [])));
+const SLOW_MS = 3000;
 const seed = JSON.parse(arg('--seed') ?? '{}') as Record<
   string,
   { dns?: [string, number, string][]; domains?: Domain[]; defaultRoute?: boolean }
@@ -313,6 +316,7 @@ function properties(msg: Message): [string, unknown[]] {
 }
 
 async function handle(msg: Message): Promise<void> {
+  if (slow.has(msg.member)) await new Promise((r) => setTimeout(r, SLOW_MS));
   try {
     let reply: [string, unknown[]];
     if (msg.interface === MANAGER && msg.path === MANAGER_PATH)

@@ -20,13 +20,14 @@ export interface PrivateBus {
 // Modelled on /usr/share/dbus-1/system.conf plus systemd's org.freedesktop.resolve1.conf:
 // method calls are denied unless a service's policy allows them; anyone may call resolved (which
 // asks polkit itself); only root may own resolved's name. No service activation.
-function config(socket: string, onlyRoot: boolean): string {
+function config(socket: string, onlyRoot: boolean, maxMatchRules?: number): string {
   return `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>system</type>
   <listen>unix:path=${socket}</listen>
   <auth>EXTERNAL</auth>
+  ${maxMatchRules === undefined ? '' : `<limit name="max_match_rules_per_connection">${maxMatchRules}</limit>`}
   <policy context="default">
     ${onlyRoot ? '<deny user="*"/>\n    <allow user="root"/>' : '<allow user="*"/>'}
     <deny own="*"/>
@@ -49,13 +50,19 @@ function config(socket: string, onlyRoot: boolean): string {
 `;
 }
 
-/** onlyRoot: a bus that lets only root connect, for tests of a refused connection. */
-export async function startPrivateBus(opts: { onlyRoot?: boolean } = {}): Promise<PrivateBus> {
+/**
+ * onlyRoot: a bus that lets only root connect, for tests of a refused connection.
+ * maxMatchRules: dbus-daemon's per-connection limit of match rules (AddMatch beyond it fails
+ * with LimitsExceeded), for tests of a subscription the bus refuses.
+ */
+export async function startPrivateBus(
+  opts: { onlyRoot?: boolean; maxMatchRules?: number } = {},
+): Promise<PrivateBus> {
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-bus-'));
   // Other users (the permission tests run a client as nobody) must reach the socket.
   chmodSync(dir, 0o755);
   const socket = join(dir, 'system_bus_socket');
-  writeFileSync(join(dir, 'system.conf'), config(socket, opts.onlyRoot ?? false));
+  writeFileSync(join(dir, 'system.conf'), config(socket, opts.onlyRoot ?? false, opts.maxMatchRules));
   const daemon: ChildProcess = spawn(
     'dbus-daemon',
     ['--config-file', join(dir, 'system.conf'), '--nofork', '--nopidfile', '--print-address=1'],

@@ -5,7 +5,8 @@
 //       prints the learned upstreams as one JSON line
 //   node resolved-driver.js hook IFACE ADDRESS STATE_DIR [UPLINK [RESOLV_CONF]]
 //       hooks (journal in STATE_DIR), prints {"hooked":...} and waits; SIGTERM undoes everything
-//       (journal.undoAll, as the engine's stop does), prints {"undone":[...]} and exits 0; log
+//       (journal.undoAll, as the engine's stop does), prints {"undone":[...],"timers":N} (timers
+//       still pending once the undo is done: nothing should keep the process alive) and exits 0; log
 //       lines after the first line come as {"log":...}. A
 //       failed hook prints {"error":..., "journal":N} and exits 3.
 import { Journal } from '../../src-main/engine/system/journal.js';
@@ -48,7 +49,10 @@ if (verb === 'learn') {
   clearInterval(alive);
   hooked.close();
   const undone = journal.undoAll();
-  process.stdout.write(`${JSON.stringify({ undone })}\n`);
+  // Let settled promises run their finally blocks (they clear their timers) before counting.
+  await new Promise((r) => setImmediate(r));
+  const timers = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  process.stdout.write(`${JSON.stringify({ undone, timers })}\n`);
 } else {
   process.stderr.write(
     'usage: resolved-driver learn IFACE | hook IFACE ADDRESS STATE_DIR [UPLINK [RESOLV_CONF]]\n',

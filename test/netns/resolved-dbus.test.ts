@@ -117,7 +117,7 @@ async function setup(
   t: TestContext,
   tag: string,
   fakeArgs: string[] = [],
-  busOpts: { onlyRoot?: boolean } = {},
+  busOpts: { onlyRoot?: boolean; maxMatchRules?: number } = {},
 ): Promise<Setup> {
   const bus = await startPrivateBus(busOpts);
   const lab = new Lab(tag);
@@ -461,6 +461,42 @@ test('resolved over D-Bus: when another program resets our link (NetworkManager 
   h.child.kill('SIGTERM');
   assert.equal(await exited(h.child), 0);
   assert.match(h.rest(), /"undone":\[\{"what":"systemd-resolved: [^"]*","ok":true\}\]/);
+});
+
+test('resolved over D-Bus: stopping while a call waits for resolved leaves no timer keeping the process alive', async (t) => {
+  if (!requires(t, { root: true, tun: true, binaries: ['dbus-daemon', 'ip'] })) return;
+  // The fake answers property reads only after 3 s: the keeper's first check of our link (right
+  // after hooking) is still waiting when the driver is told to stop.
+  const s = await setup(t, 'rds', ['--slow', 'GetAll']);
+  const h = await hook(s);
+  assert.equal((h.first.hooked as { how: string }).how, 'systemd-resolved');
+  h.child.kill('SIGTERM');
+  assert.equal(await exited(h.child), 0);
+  const last = JSON.parse(h.rest().trim().split('\n').at(-1) ?? '{}') as {
+    undone?: unknown;
+    timers?: number;
+  };
+  assert.ok(last.undone, h.rest());
+  assert.equal(last.timers, 0, `a call's timeout outlived the closed connection: ${h.rest()}`);
+  assert.equal((await dump(s.bus)).links.clat0, undefined, 'reverted');
+});
+
+test('resolved over D-Bus: a bus that refuses the change subscription (AddMatch) costs the watch, not the hook', async (t) => {
+  if (!requires(t, { root: true, tun: true, binaries: ['dbus-daemon', 'ip'] })) return;
+  // dbus-daemon's max_match_rules_per_connection 0: every AddMatch fails with LimitsExceeded.
+  const s = await setup(t, 'rdm', [], { maxMatchRules: 0 });
+  const h = await hook(s);
+  assert.equal(h.first.error, undefined, JSON.stringify(h.first));
+  assert.equal((h.first.hooked as { how: string }).how, 'systemd-resolved');
+  assert.match(
+    (h.first.log as string[]).join('\n'),
+    /cannot watch for changes to clat0's settings \(.*LimitsExceeded.*\); they are set, but if another program resets them/,
+  );
+  assert.deepEqual(withoutIndex((await dump(s.bus)).links.clat0), OURS);
+  h.child.kill('SIGTERM');
+  assert.equal(await exited(h.child), 0);
+  assert.match(h.rest(), /"undone":\[\{"what":"systemd-resolved: [^"]*","ok":true\}\]/);
+  assert.equal((await dump(s.bus)).links.clat0, undefined, 'reverted');
 });
 
 test('resolved absent (no owner of its name, or no system bus at all): the resolv.conf path is used', async (t) => {

@@ -218,6 +218,7 @@ export function explain(err: unknown, doing: string, ifname?: string): ResolvedE
 /** A connection to the system bus for talking to resolved. close() when done. */
 export class ResolvedBus {
   private failure: Error | null = null;
+  private closed = false;
   private readonly failed = new Set<(err: Error) => void>();
 
   private constructor(
@@ -263,7 +264,16 @@ export class ResolvedBus {
     return new ResolvedBus(bus, timeoutMs);
   }
 
+  /**
+   * Disconnects. Calls still waiting for a reply end now, rejected: dbus-next never settles them
+   * once its socket is gone, and their timeout timers would keep the process alive for up to
+   * timeoutMs after the engine stopped.
+   */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new ResolvedError('the connection to the system bus was closed', null);
+    for (const f of [...this.failed]) f(err);
     disconnectQuietly(this.bus);
   }
 
@@ -277,6 +287,7 @@ export class ResolvedBus {
     body?: unknown[];
   }): Promise<unknown[]> {
     if (this.failure) throw this.failure;
+    if (this.closed) throw new ResolvedError('the connection to the system bus was closed', null);
     const msg = new Message({
       destination: opts.destination ?? RESOLVE1,
       path: opts.path ?? MANAGER_PATH,

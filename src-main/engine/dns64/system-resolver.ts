@@ -241,7 +241,6 @@ async function hookResolved(opts: HookOptions): Promise<{ what: string; close: (
   } catch (err) {
     throw explain(err, `connecting to set DNS on ${iface}`, iface);
   }
-  let keeper: ResolvedKeeper;
   try {
     if (opts.uplink) await warnIfUplinkClaimsAll(bus, opts.uplink, log);
     const argv = [process.execPath, RESOLVED_UNDO, 'revert-link', String(ifindex), iface];
@@ -263,13 +262,24 @@ async function hookResolved(opts: HookOptions): Promise<{ what: string; close: (
             : `reverting the ${failed.done} setting(s) made before failed too: ${outcome?.detail ?? 'no journal entry'}`;
       throw new ResolvedError(`${e.message}. DNS is left as it was: ${after}`, e.dbusName);
     }
-    keeper = new ResolvedKeeper(bus, ifindex, iface, opts.address, log);
+  } catch (err) {
+    bus.close();
+    throw err;
+  }
+  // From here on our settings are in place (and journaled): a watch that cannot be set up costs
+  // the watch, not the hook. Failing here would leave resolved sending every name to a stub the
+  // caller then stops, until the engine's stop reverted it.
+  const keeper = new ResolvedKeeper(bus, ifindex, iface, opts.address, log);
+  try {
     await bus.onResolvedChange((why) => keeper.trigger(why));
     // A reset between our last call and the subscription would otherwise go unseen.
     keeper.trigger('while subscribing');
   } catch (err) {
-    bus.close();
-    throw err;
+    keeper.close();
+    log(
+      `systemd-resolved: cannot watch for changes to ${iface}'s settings (${explain(err, 'subscribing to its signals', iface).message}); ` +
+        `they are set, but if another program resets them, names go to the uplink's servers unsynthesized until clatbar restarts`,
+    );
   }
   log(
     `systemd-resolved: every DNS name now goes to ${opts.address} (the DNS64 stub) through ${iface} ` +
