@@ -12,14 +12,15 @@ usage: clatbar run --uplink IFACE [--prefix PFX/LEN] [OPTIONS]
 
 IPv4 apps on this host then reach IPv4 hosts through the network's NAT64: their packets go
 into a TUN device, are translated to IPv6 (RFC 7915) with the NAT64 prefix (RFC 6052), and
-leave through the uplink from a dedicated IPv6 address. Ctrl-C (SIGINT) or SIGTERM undoes
-every change and exits 0.
+leave through the uplink from a dedicated IPv6 address. Ctrl-C (SIGINT), SIGTERM or SIGHUP
+undoes every change and exits 0 (during the prefix discovery wait: stops at once, nothing
+was changed yet).
 
 options:
-  --uplink IFACE         the interface with the IPv6 connection (required; the daemon mode
-                         that picks it by itself comes with network discovery)
-  --prefix PFX/LEN       the network's NAT64 prefix, e.g. 64:ff9b::/96. Lengths 32, 40, 48,
-                         56, 64, 96 (RFC 6052 §2.2). default: discovered on the uplink (below)
+  --uplink IFACE         the interface with the IPv6 connection (required: picking it by
+                         itself comes with the network monitor, not built yet)
+  --prefix PFX/LEN       the network's NAT64 prefix, e.g. 64:ff9b::/96; lengths 32, 40,
+                         48, 56, 64, 96 (RFC 6052 §2.2). default: discovered (see below)
   --clat-ipv4 ADDR       the host's IPv4 address on the TUN, from 192.0.0.0/29 (RFC 7335).
                          default: ${DEFAULTS.clatIpv4} (as Android; .1/.2 are DS-Lite's, RFC 6333)
   --clat-ipv6 ADDR       the CLAT's IPv6 address; must be in the uplink's /64.
@@ -29,7 +30,11 @@ options:
   --mtu N                the IPv6 path MTU to assume. default: the uplink's route/link MTU.
                          IPv4 gets N - 28: 20 for the bigger header, 8 for a Fragment header
                          that IPv4 fragments need (RFC 7915 §5.1.1)
-  --dns64 off|auto|on    also run the DNS64 stub. default: ${DEFAULTS.dns64}
+  --dns64 off|auto|on    also run the DNS64 stub on the CLAT's IPv4 address and point the
+                         system resolver at it (systemd-resolved over D-Bus when it runs,
+                         on the TUN link only; else /etc/resolv.conf), journaled and put
+                         back on stop. auto passes answers through when the network's
+                         resolvers already do DNS64. default: ${DEFAULTS.dns64}
   --state-dir DIR        where the undo journal lives. default: ${DEFAULTS.stateDir}
                          (/run is a tmpfs: after a reboot the changes are gone too, so a
                          journal there never outlives what it describes)
@@ -43,11 +48,13 @@ The NAT64 prefix, when --prefix is not given, comes from the network, best sourc
   2. the AAAA records the uplink's resolvers (the ones configured before clatbar) synthesize
      for ipv4only.arpa (RFC 7050), with the prefix length found from where 192.0.0.170/171
      sit inside them.
-It waits a few seconds at most, and refuses to start, changing nothing, when the network
-announces no prefix. While running it keeps listening: a new PREF64 (or one whose lifetime
-runs out) switches the translator and the DNS64 stub over, and the log says so. \`clatbar
-status\` shows where the prefix came from. --prefix wins over both; PREF64 wins over
-ipv4only.arpa, as RFC 9872 recommends and Android does.
+It waits 4 seconds at most (less when the answer is clear sooner), and refuses to start,
+changing nothing, when the network announces no prefix. While running it keeps listening:
+a router's new PREF64, a withdrawn one (lifetime 0) or one whose lifetime runs out
+switches the translator and the DNS64 stub over, and the log says so; without a PREF64,
+ipv4only.arpa is asked again every 10 minutes. \`clatbar status\` shows where the prefix
+came from. --prefix wins over both; PREF64 wins over ipv4only.arpa, as RFC 9872 recommends
+and Android does.
 
 Needs root or CAP_NET_ADMIN.
 
@@ -88,7 +95,9 @@ const command: Command = {
       return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failure;
     }
     if (!values.uplink)
-      throw new UsageError('--uplink is required (automatic uplink and prefix discovery is not built yet)');
+      throw new UsageError(
+        '--uplink is required (picking the uplink by itself is not built yet; the NAT64 prefix is discovered when --prefix is left out)',
+      );
     const dns64 = values.dns64;
     if (dns64 !== 'off' && dns64 !== 'auto' && dns64 !== 'on')
       throw new UsageError(`--dns64 must be off, auto or on, not '${dns64}'`);

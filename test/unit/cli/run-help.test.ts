@@ -1,0 +1,35 @@
+// `clatbar run --help` and its usage errors say what the command does now: the NAT64 prefix is
+// discovered without --prefix, --dns64 changes the system resolver (and puts it back), and a
+// signal during the discovery wait stops at once.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../../../../bin/clatbar', import.meta.url));
+
+function clatbar(...args: string[]) {
+  const r = spawnSync(bin, args, { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('run without --uplink: exit 2, and it does not claim prefix discovery is missing', () => {
+  const r = clatbar('run');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--uplink is required/);
+  assert.doesNotMatch(r.err, /prefix discovery is not built/);
+  assert.match(r.err, /NAT64 prefix is discovered when --prefix is left out/);
+});
+
+test('run --help: discovery, its wait and signals, and what --dns64 changes', () => {
+  const r = clatbar('run', '--help');
+  assert.equal(r.code, 0);
+  assert.match(r.out, /--prefix PFX\/LEN .*\n.*default: discovered \(see below\)/);
+  assert.match(r.out, /waits 4 seconds at most/);
+  assert.match(r.out, /during the prefix discovery wait: stops at once/);
+  assert.match(r.out, /ipv4only\.arpa is asked again every 10 minutes/);
+  assert.match(r.out, /--dns64 off\|auto\|on +also run the DNS64 stub .*\n.*systemd-resolved over D-Bus/);
+  assert.match(r.out, /default: off\n/);
+  // As wide as the other commands' help at most.
+  for (const line of r.out.split('\n')) assert.ok(line.length <= 92, `too long: ${line}`);
+});
