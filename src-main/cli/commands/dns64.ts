@@ -5,6 +5,7 @@ import { Dns64Server, type Dns64Mode, type ListenAddress } from '../../engine/dn
 import { WKP_TEXT, parsePref64, parseV6Range } from '../../engine/dns64/rfc6052.js';
 import { formatServer, parseServer } from '../../engine/dns64/upstream.js';
 import { learnResolvers } from '../../engine/dns64/system-resolver.js';
+import { routeGet } from '../../engine/system/iproute.js';
 
 const help = `clatbar dns64: run the DNS64 stub resolver (RFC 6147) in the foreground.
 
@@ -65,6 +66,24 @@ function positiveInt(name: string, v: string | undefined, dflt: number): number 
   return n;
 }
 
+/** Why the listeners could not start, with the fix: the socket layer's words are not enough. */
+function startProblem(err: NodeJS.ErrnoException): string {
+  const msg = err.message;
+  const where =
+    /(\d{1,3}(?:\.\d{1,3}){3}:\d+|\[[^\]]+\]:\d+|[0-9a-f:]+:\d+)\b/i.exec(msg)?.[1] ?? 'that address';
+  const code = err.code ?? /\b(E[A-Z]+)\b/.exec(msg)?.[1];
+  switch (code) {
+    case 'EADDRINUSE':
+      return `cannot listen on ${where}: the port is taken by another program (EADDRINUSE). Pick another --listen port, or stop it (\`ss -lunpt\` shows which one).`;
+    case 'EACCES':
+      return `cannot listen on ${where}: permission denied (EACCES). Ports below 1024 need root or CAP_NET_BIND_SERVICE; or pick a --listen port above 1023.`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${where}: that address is not on this host (EADDRNOTAVAIL). Use one \`ip addr\` shows, 127.0.0.1 or [::1].`;
+    default:
+      return `cannot start: ${msg}`;
+  }
+}
+
 const dns64: Command = {
   name: 'dns64',
   summary: 'Run the DNS64 stub resolver in the foreground',
@@ -88,13 +107,26 @@ const dns64: Command = {
     const log = (line: string): void => void process.stderr.write(`clatbar dns64: ${line}\n`);
     const info = values.quiet ? () => {} : log;
     if (!values.listen?.length) throw new UsageError('--listen ADDR:PORT is required');
-    let listen: ListenAddress[];
+    const listen: ListenAddress[] = values.listen.map(parseListen);
     let prefix;
     let exclude;
     try {
-      listen = values.listen.map(parseListen);
       prefix = parsePref64(values.prefix ?? WKP_TEXT);
-      exclude = values.exclude?.map(parseV6Range);
+    } catch (err) {
+      throw new UsageError(
+        `--prefix ${values.prefix}: ${(err as Error).message.replace(`${values.prefix}: `, '')}; give the NAT64 prefix as PREFIX/LEN, e.g. --prefix 64:ff9b::/96`,
+      );
+    }
+    try {
+      exclude = values.exclude?.map((x) => {
+        try {
+          return parseV6Range(x);
+        } catch (err) {
+          throw new UsageError(
+            `--exclude ${x}: ${(err as Error).message}; give an IPv6 prefix, e.g. --exclude ::ffff:0:0/96`,
+          );
+        }
+      });
     } catch (err) {
       throw err instanceof UsageError ? err : new UsageError((err as Error).message);
     }
@@ -130,7 +162,20 @@ const dns64: Command = {
       log: info,
       warn: log,
     });
-    await server.start();
+    try {
+      await server.start();
+    } catch (err) {
+      process.stderr.write(`clatbar dns64: ${startProblem(err as NodeJS.ErrnoException)}\n`);
+      return EXIT.failure;
+    }
+    // An upstream this host has no route to cannot answer; say so now rather than as timeouts
+    // on the first queries. Only a warning: the network may come up later.
+    for (const u of upstreams) {
+      if (net.isIP(u.address) && !routeGet(net.isIPv6(u.address) ? 6 : 4, u.address))
+        log(
+          `warning: no route to upstream ${formatServer(u)} from this host; its queries will fail until there is one`,
+        );
+    }
     info(
       `synthesizing AAAA from A with ${prefix.text}${mode === 'auto' ? ' unless the upstreams already do' : ''}; ` +
         `asking ${upstreams.map(formatServer).join(', ')}`,
