@@ -58,7 +58,12 @@ configuration keys (all optional; defaults in brackets):
                         RFC 1812 §4.3.2.8); 0: no limit. Timed by the capture's timestamps [1000]
   icmpErrorBurst        bucket size: errors allowed at once [50]
 
-example (a CLAT: NAT64 prefix plus the CLAT's own address as one EAM entry):
+examples:
+  sudo tcpdump -i clat0 -s 0 -w clat.pcap          # what the CLAT's TUN saw (raw IP)
+  clatbar translate --config clat.json --in clat.pcap --out out.pcap --verdicts v.jsonl
+  tcpdump -nr out.pcap; grep -v '"translated"' v.jsonl   # what came out, and what did not
+
+clat.json for a CLAT (the NAT64 prefix, plus the CLAT's own address as one EAM entry):
   {
     "pool6": "64:ff9b::/96",
     "eamt": [{"ipv4": "192.0.0.1/32", "ipv6": "2001:db8:1:2::c1a7/128"}],

@@ -90,3 +90,10 @@ test('garbage instead of a pcap file: exit 1 and a message naming the file, noth
   assert.equal(r.status, 1);
   assert.match(r.stderr, /junk\.pcap: not a pcap file/);
 });
+
+test('--help teaches with a command line to copy, not only a config file', () => {
+  const r = spawnSync(process.execPath, [clatbar, 'translate', '--help'], { encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^ {2}clatbar translate --config \S+ --in \S+ --out \S+/m);
+  assert.match(r.stdout, /icmpErrorRate/);
+});
