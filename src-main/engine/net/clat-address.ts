@@ -77,3 +77,35 @@ export function isChecksumNeutral(clatIpv6: string, clatIpv4: string, prefix: Pr
 export function inSubnet64(addr: string, subnet64: string): boolean {
   return samePrefix(parseIPv6(addr), parseIPv6(subnet64.split('/')[0]), 64);
 }
+
+/**
+ * Why `addr` cannot be the CLAT's IPv4 address, or null when it can. RFC 7335 sets 192.0.0.0/29
+ * aside for it; .0 and .7 are that /29's network and broadcast addresses (the route is a /29),
+ * and any address outside would collide with a real network (and defeat the other-CLAT check,
+ * which looks for 192.0.0.0/29). The translator's own ICMPv4 errors come from another host
+ * address of the /29 (`clatIcmpSource`).
+ */
+export function clatIpv4Problem(addr: string): string | null {
+  let b: Uint8Array;
+  try {
+    b = parseIPv4(addr);
+  } catch {
+    return `'${addr}' is not an IPv4 address`;
+  }
+  if (b[0] !== 192 || b[1] !== 0 || b[2] !== 0 || b[3] > 7)
+    return `${addr} is outside 192.0.0.0/29, the range RFC 7335 sets aside for CLATs`;
+  if (b[3] === 0 || b[3] === 7) return `${addr} is the network or broadcast address of 192.0.0.0/29`;
+  return null;
+}
+
+/**
+ * A source for the ICMPv4 errors the translator makes itself: a host address of 192.0.0.0/29
+ * other than the CLAT's (the kernel drops packets from its own address as martians), never the
+ * /29's network (.0) or broadcast (.7) address. .4 -> .5, as before; .6 -> .5, .1 -> .2.
+ */
+export function clatIcmpSource(clatIpv4: string): string {
+  const b = parseIPv4(clatIpv4);
+  const last = b[3] ^ 1;
+  b[3] = last === 0 || last === 7 ? (b[3] === 1 ? 2 : 5) : last;
+  return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+}
