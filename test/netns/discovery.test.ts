@@ -397,6 +397,47 @@ test('NAT64 prefix discovery: PREF64, ipv4only.arpa, precedence, changes while r
     assert.deepEqual(hostState(cl.lab, cl.laptop), before);
   });
 
+  await t.test(
+    'RAs that RFC 4861 §6.1.2 discards (hop limit not 255, a global source) change nothing',
+    async (st) => {
+      cl.setRa({ pref64: [{ prefix: PREFIX, lifetime: 600 }], interval: 300 });
+      const run = startRun(st, cl, dir, 'invalid-ra', PLAIN_DNS);
+      await up(run);
+      let s = await status(run);
+      assert.equal(s.prefix, PREFIX);
+      const before = { ...(s.discovery as Record<string, number>) };
+      // From the router, in this order: PREF64 2001:db8:65::/96 with hop limit 64 (forwarded, or
+      // from off the link), the same with hop limit 255 from the router's global address, then a
+      // valid RA without PREF64 (changes nothing, but shows the others were read before it).
+      const send = [
+        'import socket, struct',
+        "idx = socket.if_nametoindex('r0')",
+        'def ra(hops, src, pref):',
+        '    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)',
+        '    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, hops)',
+        '    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)',
+        '    if src: s.bind((src, 0, 0, 0))',
+        "    m = struct.pack('!BBHBBHII', 134, 0, 0, 64, 0, 600, 0, 0)",
+        "    if pref: m += struct.pack('!BBH', 38, 2, 75 << 3) + socket.inet_pton(socket.AF_INET6, '2001:db8:65::')[:12]",
+        "    s.sendto(m, ('ff02::1', 0, 0, idx))",
+        'ra(64, None, True)',
+        `ra(255, '${DNS64}', True)`,
+        'ra(255, None, False)',
+      ].join('\n');
+      cl.lab.exec(cl.router, '/usr/bin/python3', ['-c', send]);
+      await waitFor('the valid RA', () => {
+        void status(run).then((x) => (s = x));
+        return (s.discovery as Record<string, number>).ras > before.ras;
+      });
+      const after = s.discovery as Record<string, number>;
+      assert.equal(after.ras, before.ras + 1, `only the valid RA counts: ${JSON.stringify(after)}`);
+      assert.equal(after.rasWithPref64, before.rasWithPref64);
+      assert.equal(s.prefix, PREFIX, "the invalid RAs' PREF64 was not taken");
+      assert.doesNotMatch(run.out(), /NAT64 prefix changed/);
+      await stop(run);
+    },
+  );
+
   await t.test('SIGINT during the discovery wait: stops at once, nothing brought up or left', async (st) => {
     // The router is silent (its RA sender stopped): discovery waits its full few seconds for a
     // PREF64 although ipv4only.arpa answered at once. Without a way out it would then bring the
