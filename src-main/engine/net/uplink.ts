@@ -61,7 +61,7 @@ export function snapshotUplink(name: string, towards?: string): UplinkSnapshot {
   if (pick.prefixlen > 64)
     throw new CheckFailed(
       `uplink '${name}' has only ${pick.local}/${pick.prefixlen}; a CLAT address needs a /64 to take an address from`,
-      'use a network that gives the host a /64 (SLAAC does), or pass --clat-ipv6 with an address the network routes to this host',
+      "use a network that gives the host a /64 by SLAAC; a DHCPv6-only network hands out single /128 addresses, and a CLAT (like Android's and clatd) needs the /64 to answer for its own address by proxy-ND",
     );
   const routes = defaultRoutes(6).filter((r) => r.dev === name);
   if (routes.length === 0)
