@@ -24,14 +24,26 @@ export async function startDns64(
     `DNS64 upstreams from ${learned.source}: ${upstreams.map(formatServer).join(', ')}` +
       (learned.domains.length ? ` (domains there: ${formatDomains(learned.domains)})` : ''),
   );
+  // "" while the network announces no prefix (it went away since bring-up): the stub then
+  // passes answers through until one comes back.
+  const now = engine.status().prefix;
   const server = new Dns64Server({
     listen: [{ address: clatIpv4, port: 53 }],
     upstreams,
-    prefix: parsePref64(engine.status().prefix),
+    prefix: now ? parsePref64(now) : null,
     mode,
     log,
   });
-  await server.start();
+  // A new NAT64 prefix from discovery (engine/discovery): setPrefix flushes the stub's cache,
+  // whose synthesized answers carry the old one. Followed from before the first await, so a
+  // change while the stub starts or hooks is not missed.
+  const unfollow = engine.onPrefixChange((p) => server.setPrefix(p ? parsePref64(p) : null));
+  try {
+    await server.start();
+  } catch (err) {
+    unfollow();
+    throw err;
+  }
   const listen = [
     ...new Set(
       server
@@ -40,9 +52,6 @@ export async function startDns64(
     ),
   ];
   engine.setDns64Status(() => ({ mode, listen, ...server.stats }));
-  // A new NAT64 prefix from discovery (engine/discovery): setPrefix flushes the stub's cache,
-  // whose synthesized answers carry the old one.
-  const unfollow = engine.onPrefixChange((p) => server.setPrefix(p ? parsePref64(p) : null));
   let hooked: Hooked;
   try {
     hooked = await hookSystemResolver({
