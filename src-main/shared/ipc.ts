@@ -106,9 +106,12 @@ export const DROP_REASONS: Readonly<Record<string, string>> = {
   'source-route': 'IPv4 source route option (not translatable)',
   'routing-header': 'IPv6 routing header with hops left (not translatable)',
   'ext-header-after-fragment': 'extension header after the Fragment header',
-  'udp-checksum-zero': 'IPv4 UDP without checksum (IPv6 requires one)',
+  'udp-checksum-zero': 'UDP with a zero checksum (invalid in IPv6, RFC 8200 §8.1)',
   'udp-checksum-zero-fragment': 'fragmented IPv4 UDP without checksum (cannot be computed)',
   'icmp-fragmented': 'fragmented ICMP message',
+  'icmp-fragment-expired': 'first fragment of a fragmented ping whose last fragment never came',
+  'icmp-rate-limited':
+    "ICMP errors not sent: over the translator's rate limit (RFC 4443 §2.4(f)); the packets are counted under their own reason too",
   'icmp-untranslatable': 'ICMP type with no counterpart in the other IP version',
   'icmp-checksum': 'ICMP checksum wrong',
   'icmp-inner-invalid': 'ICMP error quoting a malformed packet',
