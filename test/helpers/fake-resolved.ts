@@ -2,7 +2,8 @@
 // implements the part of resolved's D-Bus API the engine calls, with resolved's real method
 // signatures, object paths, error names and checks (org.freedesktop.resolve1(5),
 // resolved-link-bus.c): GetLink, SetLinkDNS, SetLinkDNSEx, SetLinkDomains, SetLinkDefaultRoute,
-// SetLinkLLMNR, SetLinkMulticastDNS, RevertLink, and the Properties of the Manager and Link objects.
+// SetLinkLLMNR, SetLinkMulticastDNS, SetLinkDNSSEC, SetLinkDNSOverTLS, RevertLink, and the
+// Properties of the Manager and Link objects.
 //
 // Why a fake: systemd-resolved cannot run on these machines (no systemd as PID 1), and installing
 // it would take over the host's /etc/resolv.conf. It resolves no names; it keeps per-link state and
@@ -15,6 +16,7 @@
 // announces server changes with PropertiesChanged on the Manager, as resolved does.
 //
 //   node fake-resolved.js [--seed JSON] [--managed IFNAME] [--fail MEMBER] [--slow MEMBER]
+//                         [--absent MEMBER]
 //   --seed '{"up0":{"dns":[["2001:db8:1::1",53,""]],"domains":[["corp.example",false]]}}'
 //   --fail MEMBER makes that method fail (org.freedesktop.DBus.Error.Failed), for tests of
 //   half-done changes. --slow MEMBER answers that method (GetAll included) only after
@@ -40,6 +42,9 @@ interface LinkState {
   defaultRoute: boolean;
   llmnr: string;
   mdns: string;
+  /** "" is "the global setting", as resolved's Link properties say it. */
+  dnssec: string;
+  dnsOverTls: string;
 }
 
 interface Call {
@@ -59,6 +64,8 @@ function arg(name: string): string | undefined {
 const managed = new Set(process.argv.flatMap((a, i) => (process.argv[i - 1] === '--managed' ? [a] : [])));
 const failing = new Set(process.argv.flatMap((a, i) => (process.argv[i - 1] === '--fail' ? [a] : [])));
 const slow = new Set(process.argv.flatMap((a, i) => (process.argv[i - 1] === '--slow' ? [a] : [])));
+// --absent MEMBER: a resolved too old to have that method (SetLinkDNSOverTLS came in systemd 239).
+const absent = new Set(process.argv.flatMap((a, i) => (process.argv[i - 1] === '--absent' ? [a] : [])));
 const SLOW_MS = 3000;
 const seed = JSON.parse(arg('--seed') ?? '{}') as Record<
   string,
@@ -66,7 +73,7 @@ const seed = JSON.parse(arg('--seed') ?? '{}') as Record<
 >;
 
 function defaults(): LinkState {
-  return { dns: [], domains: [], defaultRoute: true, llmnr: 'yes', mdns: 'no' };
+  return { dns: [], domains: [], defaultRoute: true, llmnr: 'yes', mdns: 'no', dnssec: '', dnsOverTls: '' };
 }
 
 function bytesOf(address: string): [number, Buffer] {
@@ -144,6 +151,8 @@ function linkProps(s: LinkState): Record<string, Variant> {
     DefaultRoute: new Variant('b', s.defaultRoute),
     LLMNR: new Variant('s', s.llmnr),
     MulticastDNS: new Variant('s', s.mdns),
+    DNSSEC: new Variant('s', s.dnssec),
+    DNSOverTLS: new Variant('s', s.dnsOverTls),
   };
 }
 
@@ -171,6 +180,8 @@ function dump(): string {
       defaultRoute: s.defaultRoute,
       llmnr: s.llmnr,
       mdns: s.mdns,
+      dnssec: s.dnssec,
+      dnsOverTls: s.dnsOverTls,
     };
   }
   return JSON.stringify({ links: linksOut, calls });
@@ -184,6 +195,8 @@ const SIGNATURES: Record<string, string> = {
   SetLinkDefaultRoute: 'ib',
   SetLinkLLMNR: 'is',
   SetLinkMulticastDNS: 'is',
+  SetLinkDNSSEC: 'is',
+  SetLinkDNSOverTLS: 'is',
   RevertLink: 'i',
 };
 
@@ -212,7 +225,7 @@ async function uidOf(sender: string): Promise<number | null> {
 /** One Manager method, as resolved-link-bus.c does it: link checks, argument checks, polkit, change. */
 async function manager(msg: Message, uid: number | null): Promise<[string, unknown[]]> {
   const member = msg.member;
-  const want = SIGNATURES[member];
+  const want = absent.has(member) ? undefined : SIGNATURES[member];
   if (want === undefined)
     throw new BusFailure(
       'org.freedesktop.DBus.Error.UnknownMethod',
@@ -267,6 +280,12 @@ async function manager(msg: Message, uid: number | null): Promise<[string, unkno
         break;
       case 'SetLinkMulticastDNS':
         s.mdns = (body[1] as string) || 'yes';
+        break;
+      case 'SetLinkDNSSEC':
+        s.dnssec = body[1] as string;
+        break;
+      case 'SetLinkDNSOverTLS':
+        s.dnsOverTls = body[1] as string;
         break;
       case 'RevertLink':
         state.delete(ifindex);

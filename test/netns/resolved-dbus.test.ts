@@ -61,6 +61,8 @@ interface LinkDump {
   defaultRoute: boolean;
   llmnr: string;
   mdns: string;
+  dnssec: string;
+  dnsOverTls: string;
 }
 interface CallDump {
   member: string;
@@ -178,6 +180,9 @@ const OURS: Omit<LinkDump, 'ifindex'> = {
   defaultRoute: true,
   llmnr: 'no',
   mdns: 'no',
+  // The stub's synthesized answers cannot validate, and it speaks plain DNS only.
+  dnssec: 'no',
+  dnsOverTls: 'no',
 };
 const UPLINK_BEFORE = {
   dns: ['2001:db8:1::1#0', 'fe80::1#0', '192.0.2.53#5353'],
@@ -248,6 +253,8 @@ test('resolved over D-Bus: learn the uplink from its Link object, hook our link,
     'SetLinkDefaultRoute',
     'SetLinkLLMNR',
     'SetLinkMulticastDNS',
+    'SetLinkDNSSEC',
+    'SetLinkDNSOverTLS',
     'SetLinkDNSEx',
   ]);
   assert.ok(d.calls.every((c) => c.uid === 0 && !c.error));
@@ -397,17 +404,21 @@ test('the system bus refuses the connection (its policy lets only root in): the 
   );
 });
 
-test('resolved over D-Bus: the last call fails after four succeeded: all reverted at once, journal empty', async (t) => {
+test('resolved over D-Bus: the last call fails after six succeeded: all reverted at once, journal empty', async (t) => {
   if (!requires(t, { root: true, tun: true, binaries: ['dbus-daemon', 'ip'] })) return;
   const s = await setup(t, 'rdf', ['--fail', 'SetLinkDNSEx']);
   const h = await hook(s);
   assert.equal(await exited(h.child), 3);
   const e = String(h.first.error);
   assert.match(e, /refused SetLinkDNSEx 192\.0\.0\.4 on clat0 .*injected failure/);
-  assert.match(e, /the 4 setting\(s\) made before were reverted \(RevertLink\)/);
+  assert.match(e, /the 6 setting\(s\) made before were reverted \(RevertLink\)/);
   assert.equal(h.first.journal, 0);
   const d = await dump(s.bus);
-  assert.equal(d.links.clat0, undefined, 'domains/default route/LLMNR/mDNS set before the failure are gone');
+  assert.equal(
+    d.links.clat0,
+    undefined,
+    'domains/default route/LLMNR/mDNS/DNSSEC/DoT set before the failure are gone',
+  );
   assert.deepEqual(
     d.calls.filter((c) => c.ifname === 'clat0' && c.member !== 'GetLink').map((c) => c.member),
     [
@@ -415,6 +426,8 @@ test('resolved over D-Bus: the last call fails after four succeeded: all reverte
       'SetLinkDefaultRoute',
       'SetLinkLLMNR',
       'SetLinkMulticastDNS',
+      'SetLinkDNSSEC',
+      'SetLinkDNSOverTLS',
       'SetLinkDNSEx',
       'RevertLink',
     ],
@@ -496,6 +509,17 @@ test('resolved over D-Bus: a bus that refuses the change subscription (AddMatch)
   h.child.kill('SIGTERM');
   assert.equal(await exited(h.child), 0);
   assert.match(h.rest(), /"undone":\[\{"what":"systemd-resolved: [^"]*","ok":true\}\]/);
+  assert.equal((await dump(s.bus)).links.clat0, undefined, 'reverted');
+});
+
+test('resolved over D-Bus: a resolved without SetLinkDNSOverTLS (before systemd 239) is hooked all the same', async (t) => {
+  if (!requires(t, { root: true, tun: true, binaries: ['dbus-daemon', 'ip'] })) return;
+  const s = await setup(t, 'rdo', ['--absent', 'SetLinkDNSOverTLS']);
+  const h = await hook(s);
+  assert.equal(h.first.error, undefined, JSON.stringify(h.first));
+  assert.deepEqual(withoutIndex((await dump(s.bus)).links.clat0), { ...OURS, dnsOverTls: '' });
+  h.child.kill('SIGTERM');
+  assert.equal(await exited(h.child), 0);
   assert.equal((await dump(s.bus)).links.clat0, undefined, 'reverted');
 });
 

@@ -28,6 +28,8 @@ export const POLKIT_ACTIONS = [
   'org.freedesktop.resolve1.set-default-route',
   'org.freedesktop.resolve1.set-llmnr',
   'org.freedesktop.resolve1.set-mdns',
+  'org.freedesktop.resolve1.set-dnssec',
+  'org.freedesktop.resolve1.set-dns-over-tls',
   'org.freedesktop.resolve1.revert',
 ];
 
@@ -180,7 +182,7 @@ export function explain(err: unknown, doing: string, ifname?: string): ResolvedE
       case 'org.freedesktop.PolicyKit1.Error.NotAuthorized':
         fix =
           'run the engine as root (the systemd unit or pkexec does), or let its user have the polkit actions ' +
-          `${POLKIT_ACTIONS.join(', ')} (a polkit rule, see assets/linux)`;
+          `${POLKIT_ACTIONS.join(', ')} (a rule in /etc/polkit-1/rules.d)`;
         break;
       case 'org.freedesktop.resolve1.LinkBusy':
         fix = /loopback/.test(text)
@@ -463,6 +465,16 @@ export class ResolvedBus {
       signature: 'is',
       body: [ifindex, mode],
     });
+  }
+
+  /** mode: "yes", "no", "allow-downgrade", or "" for the global setting. */
+  async setLinkDnssec(ifindex: number, mode: string): Promise<void> {
+    await this.call({ iface: MANAGER, member: 'SetLinkDNSSEC', signature: 'is', body: [ifindex, mode] });
+  }
+
+  /** mode: "yes", "no", "opportunistic", or "" for the global setting (systemd ≥ 239). */
+  async setLinkDnsOverTls(ifindex: number, mode: string): Promise<void> {
+    await this.call({ iface: MANAGER, member: 'SetLinkDNSOverTLS', signature: 'is', body: [ifindex, mode] });
   }
 
   /** Drops everything set over the bus for the link: resolved goes back to what it had before. */

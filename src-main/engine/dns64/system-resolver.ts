@@ -17,6 +17,7 @@ import {
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
+import { DBusError } from 'dbus-next';
 import type { Journal } from '../system/journal.js';
 import { parseServer, type UpstreamServer } from './upstream.js';
 import {
@@ -227,7 +228,8 @@ export async function hookSystemResolver(opts: HookOptions): Promise<Hooked> {
  *   a crash with no recovery leaves nothing pointing at a dead stub.
  * Domains and default route go first, DNS last (RESOLVED-VPNS.md "Ordering": servers without
  * routing would take traffic before the routing is in place). LLMNR and mDNS are turned off on
- * our link: their multicast would only be dropped by the translator.
+ * our link: their multicast would only be dropped by the translator. DNSSEC and DNS-over-TLS
+ * too: the stub's synthesized answers cannot validate, and it speaks plain DNS only.
  */
 async function hookResolved(opts: HookOptions): Promise<{ what: string; close: () => void }> {
   const log = opts.log ?? (() => {});
@@ -283,7 +285,7 @@ async function hookResolved(opts: HookOptions): Promise<{ what: string; close: (
   }
   log(
     `systemd-resolved: every DNS name now goes to ${opts.address} (the DNS64 stub) through ${iface} ` +
-      `(ifindex ${ifindex}): routing domain ~., default route yes, LLMNR and mDNS off there` +
+      `(ifindex ${ifindex}): routing domain ~., default route yes, LLMNR, mDNS, DNSSEC and DNS-over-TLS off there` +
       `${opts.uplink ? `; ${opts.uplink} is not changed` : ''}. Stopping reverts it (RevertLink), journaled`,
   );
   return { what, close: () => keeper.close() };
@@ -310,6 +312,14 @@ async function applyOurLink(bus: ResolvedBus, ifindex: number, address: string):
     ['SetLinkDefaultRoute yes', () => bus.setLinkDefaultRoute(ifindex, true)],
     ['SetLinkLLMNR no', () => bus.setLinkLlmnr(ifindex, 'no')],
     ['SetLinkMulticastDNS no', () => bus.setLinkMulticastDns(ifindex, 'no')],
+    // The stub's synthesized AAAA records carry no signatures: a resolved that validates
+    // (DNSSEC=yes, or allow-downgrade in a signed zone) would call them bogus and answer SERVFAIL
+    // for every IPv4-only name in a signed zone (RFC 6147 §5.5: the validator must then be the
+    // DNS64's, not downstream of it). The stub validates nothing itself and never sets AD.
+    ['SetLinkDNSSEC no', () => bus.setLinkDnssec(ifindex, 'no')],
+    // The stub speaks plain DNS on port 53 only: with a global DNSOverTLS=yes, resolved would
+    // otherwise try TLS to it and every name would fail.
+    ['SetLinkDNSOverTLS no', () => optional(bus.setLinkDnsOverTls(ifindex, 'no'))],
     [`SetLinkDNSEx ${address}`, () => bus.setLinkDns(ifindex, [{ address, port: 53 }])],
   ];
   let done = 0;
@@ -320,6 +330,15 @@ async function applyOurLink(bus: ResolvedBus, ifindex: number, address: string):
       throw new StepFailed(step, done, cause);
     }
     done++;
+  }
+}
+
+/** A call an older resolved may not have (UnknownMethod): without it there is nothing to set. */
+async function optional(call: Promise<void>): Promise<void> {
+  try {
+    await call;
+  } catch (err) {
+    if (!(err instanceof DBusError) || err.type !== 'org.freedesktop.DBus.Error.UnknownMethod') throw err;
   }
 }
 
