@@ -34,7 +34,8 @@ options:
   --config FILE     translator configuration (JSON, keys below). Unknown keys and bad values
                     are rejected with the key named.
   --in FILE         input capture: classic pcap (not pcapng), link type 101 (raw IP), 228 (IPv4),
-                    229 (IPv6) or 1 (Ethernet; non-IP frames count as dropped "not-ip").
+                    229 (IPv6), 1 (Ethernet) or 113/276 (Linux cooked: tcpdump -i any); frames
+                    that carry no IP count as dropped "not-ip".
   --out FILE        output capture, link type 101 (raw IP).
   --verdicts FILE   also write one JSON line per input packet:
                     {"index":0,"verdict":"translated|dropped|icmp-error","reason":"...","emitted":1}

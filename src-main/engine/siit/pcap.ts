@@ -2,8 +2,23 @@
 // Reads either byte order, micro- or nanosecond timestamps, and the link types below; writes
 // LINKTYPE_RAW with microsecond timestamps.
 
-export const LINKTYPE = { ETHERNET: 1, RAW: 101, IPV4: 228, IPV6: 229 } as const;
-const SUPPORTED: number[] = [LINKTYPE.ETHERNET, LINKTYPE.RAW, LINKTYPE.IPV4, LINKTYPE.IPV6];
+export const LINKTYPE = {
+  ETHERNET: 1,
+  RAW: 101,
+  LINUX_SLL: 113,
+  IPV4: 228,
+  IPV6: 229,
+  LINUX_SLL2: 276,
+} as const;
+// Linux cooked captures (SLL, SLL2) are what `tcpdump -i any` writes: the most common capture.
+const SUPPORTED: number[] = [
+  LINKTYPE.ETHERNET,
+  LINKTYPE.RAW,
+  LINKTYPE.LINUX_SLL,
+  LINKTYPE.IPV4,
+  LINKTYPE.IPV6,
+  LINKTYPE.LINUX_SLL2,
+];
 
 export interface PcapPacket {
   /** Seconds since the epoch (fractional). */
@@ -44,7 +59,7 @@ export function readPcap(file: Uint8Array): { linktype: number; packets: PcapPac
   const linktype = dv.getUint32(20, le) & 0x0fffffff;
   if (!SUPPORTED.includes(linktype)) {
     throw new PcapError(
-      `unsupported link type ${linktype} (supported: 1 Ethernet, 101 raw IP, 228 IPv4, 229 IPv6)`,
+      `unsupported link type ${linktype} (supported: 1 Ethernet, 101 raw IP, 113/276 Linux cooked as from tcpdump -i any, 228 IPv4, 229 IPv6)`,
     );
   }
   const packets: PcapPacket[] = [];
@@ -63,6 +78,8 @@ export function readPcap(file: Uint8Array): { linktype: number; packets: PcapPac
     }
     let data = file.subarray(o + 16, o + 16 + incl);
     if (linktype === LINKTYPE.ETHERNET) data = ethernetPayload(data);
+    else if (linktype === LINKTYPE.LINUX_SLL) data = cookedPayload(data, 14, 16);
+    else if (linktype === LINKTYPE.LINUX_SLL2) data = cookedPayload(data, 0, 20);
     packets.push({ time: sec + frac / (nano ? 1e9 : 1e6), data, origLen: orig, cut: incl < orig });
     o += 16 + incl;
   }
@@ -73,6 +90,13 @@ export function readPcap(file: Uint8Array): { linktype: number; packets: PcapPac
       cutShort: `the file ends in half a record header (at byte ${o}); it was left out`,
     };
   return { linktype, packets };
+}
+
+/** Linux cooked capture: the EtherType at `typeAt`, the IP packet after `hdr` bytes. */
+function cookedPayload(f: Uint8Array, typeAt: number, hdr: number): Uint8Array {
+  if (f.length < hdr) return f.subarray(0, 0);
+  const type = (f[typeAt] << 8) | f[typeAt + 1];
+  return type === 0x0800 || type === 0x86dd ? f.subarray(hdr) : f.subarray(0, 0);
 }
 
 function ethernetPayload(f: Uint8Array): Uint8Array {

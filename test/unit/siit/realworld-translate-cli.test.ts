@@ -97,3 +97,28 @@ test('--help teaches with a command line to copy, not only a config file', () =>
   assert.match(r.stdout, /^ {2}clatbar translate --config \S+ --in \S+ --out \S+/m);
   assert.match(r.stdout, /icmpErrorRate/);
 });
+
+test('a `tcpdump -i any` capture (Linux cooked SLL / SLL2) is read, not refused', (t) => {
+  const { dir, good, args } = setup(t);
+  const ip = hex(good.input);
+  for (const [linktype, hdr] of [
+    // SLL: packet type, ARPHRD, addr len, 8 bytes addr, protocol 0x0800.
+    [113, [0, 4, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00]],
+    // SLL2: protocol 0x0800, reserved, ifindex, ARPHRD, packet type, addr len, 8 bytes addr.
+    [276, [0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 4, 6, 1, 2, 3, 4, 5, 6, 0, 0]],
+  ] as const) {
+    const frame = new Uint8Array(hdr.length + ip.length);
+    frame.set(hdr);
+    frame.set(ip, hdr.length);
+    const file = writePcap([{ data: frame }]);
+    new DataView(file.buffer, file.byteOffset).setUint32(20, linktype, true);
+    writeFileSync(join(dir, `${linktype}.pcap`), file);
+    const r = cli([...args, '--in', join(dir, `${linktype}.pcap`)]);
+    assert.equal(r.status, 0, `${linktype}: ${r.stderr}`);
+    assert.match(r.stderr, /1 packet\(s\) in: 1 translated/);
+    assert.deepEqual(
+      [...readPcap(readFileSync(join(dir, 'out.pcap'))).packets[0].data],
+      [...hex(good.expected[0])],
+    );
+  }
+});
