@@ -56,7 +56,13 @@ test('Ethernet frames give their IP payload (VLAN tags skipped); other frames ar
 test('bad files are refused with a reason', () => {
   assert.throws(() => readPcap(new Uint8Array(10)), PcapError);
   assert.throws(() => readPcap(new Uint8Array(24)), /magic/);
-  assert.throws(() => readPcap(file(113, [])), /link type 113/);
-  const f = file(101, [pkt4]);
-  assert.throws(() => readPcap(f.subarray(0, f.length - 3)), /past the end/);
+  assert.throws(() => readPcap(file(147, [])), /link type 147/);
+});
+
+test('a capture cut short in its last record keeps the whole records and says so', () => {
+  const f = file(101, [pkt4, pkt4]);
+  const r = readPcap(f.subarray(0, f.length - 3));
+  assert.equal(r.packets.length, 1);
+  assert.match(r.cutShort ?? '', /cut short/);
+  assert.equal(readPcap(f).cutShort, undefined);
 });
