@@ -167,7 +167,8 @@ class AnswerTable : public Napi::ObjectWrap<AnswerTable> {
     bool cd = (flags & 0x0010) != 0;
     // The key exactly as server.ts builds it: name lowercased (A-Z only, RFC 4343), type and
     // class as sent, one byte of CD/DO bits.
-    char kb[255 + 5];
+    // skipQuestionName allows 255 bytes of labels plus the root byte: up to 256 + 5 key bytes.
+    char kb[256 + 5];
     uint32_t nameLen = nameEnd - 12;
     for (uint32_t i = 0; i < nameLen; i++) {
       uint8_t c = q[12 + i];

@@ -202,6 +202,14 @@ const QUERIES: Q[] = [
     fast: true,
   },
   { what: 'big A, EDNS 4096', name: 'big.dns64.example', type: T.A, edns: { size: 4096 }, fast: true },
+  {
+    // 255 bytes on the wire, the most a name may have (RFC 1035 §3.1); NXDOMAIN from upstream.
+    what: 'longest name',
+    name: `${'a'.repeat(63)}.${'B'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(47)}.dns64.example`,
+    type: T.AAAA,
+    edns: { size: 1232 },
+    fast: true,
+  },
   { what: 'ipv4only.arpa (local)', name: 'IPv4only.arpa', type: T.AAAA, fast: true },
   // Shapes the native table leaves to JS (which answers or rejects them).
   {
