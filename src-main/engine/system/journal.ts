@@ -5,7 +5,7 @@
 //
 // The file is replaced atomically (write-file-atomic, fsync) on every change, so it is always
 // either the old or the new list, never half of one.
-import { existsSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { execOut, CommandError } from './exec.js';
@@ -122,7 +122,17 @@ export class Journal {
   static create(stateDir: string): Journal {
     // 0755: the control socket lives here too and the unprivileged tray app must reach it; the
     // journal file itself is 0600.
-    mkdirSync(stateDir, { recursive: true, mode: 0o755 });
+    try {
+      mkdirSync(stateDir, { recursive: true, mode: 0o755 });
+      if (!statSync(stateDir).isDirectory())
+        throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new Error(
+        `the state directory ${stateDir} cannot hold the undo journal (${e.code ?? e.message}): nothing was changed; ` +
+          'pass a writable directory with --state-dir, or leave the default /run/clatbar',
+      );
+    }
     if (Journal.leftover(stateDir)?.entries.length) {
       throw new Error(
         `${join(stateDir, 'journal.json')} still lists changes from an earlier run; run recovery first`,

@@ -1,0 +1,29 @@
+// --state-dir pointing at a file (or below one): the undo journal cannot live there. Before,
+// the user got Node's bare "EEXIST: file already exists, mkdir '...'"; now the directory, the
+// reason, that nothing was changed, and the fix.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Journal } from '../../src-main/engine/system/journal.js';
+
+test('Journal.create on a path that is a file, or below a file: a clear refusal naming --state-dir', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-journal-rw-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'not-a-dir');
+  writeFileSync(file, 'x');
+  for (const p of [file, join(file, 'below')]) {
+    assert.throws(
+      () => Journal.create(p),
+      (e: Error) =>
+        e.message.includes(`state directory ${p}`) &&
+        /nothing was changed/.test(e.message) &&
+        /--state-dir/.test(e.message) &&
+        !/^E[A-Z]+:/.test(e.message),
+    );
+  }
+  // A fresh directory still works.
+  const j = Journal.create(join(dir, 'ok'));
+  assert.equal(j.entries.length, 0);
+});
