@@ -214,7 +214,11 @@ export function explain(err: unknown, doing: string, ifname?: string): ResolvedE
         'run the engine as root (the systemd unit or pkexec does)',
       null,
     );
-  return new ResolvedError(`system bus (${systemBusAddress()}) failed while ${doing}: ${msg}`, null);
+  return new ResolvedError(
+    `system bus (${systemBusAddress()}) failed while ${doing}: ${msg}; see \`systemctl status dbus\` ` +
+      '(the bus itself is unwell; with --dns64 off clatbar does not need it)',
+    null,
+  );
 }
 
 /** A connection to the system bus for talking to resolved. close() when done. */
@@ -489,6 +493,14 @@ function disconnectQuietly(bus: MessageBus): void {
   } catch {
     // Already closed (the socket failed): nothing left to release.
   }
+  // disconnect() only ends our side of the socket and waits for the bus to close its side; a
+  // bus that has stopped answering (hung dbus-daemon, a stale socket someone else listens on)
+  // never does, and the open socket would keep a stopped engine alive for good. Everything we
+  // send is awaited before close(), so there is nothing left to flush. dbus-next's typings do
+  // not declare the connection's stream, hence the cast.
+  const stream = (bus as unknown as { _connection?: { stream?: { destroy?: () => void } } })._connection
+    ?.stream;
+  stream?.destroy?.();
 }
 
 /**
