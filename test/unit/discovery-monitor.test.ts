@@ -226,3 +226,29 @@ test('close() during an ipv4only.arpa query leaves no timer or socket behind', a
     JSON.stringify(left),
   );
 });
+
+test('a flood of RAs from made-up routers: the log and the table stay bounded, the prefix in use stays', () => {
+  const ra = new FakeRa();
+  const log: string[] = [];
+  const m = monitorWith(ra, log);
+  ra.send(ROUTER_A, advert(p1()));
+  for (let i = 1; i <= 1000; i++) {
+    const router = `fe80::1:${i.toString(16)}`;
+    // Bad PLC (logged as a problem), then a PREF64 of its own (an entry in the table).
+    const bad = advert(p2());
+    bad[19] |= 7;
+    ra.send(router, bad);
+    const own = advert({ third: 0x70, lifetime: 600 });
+    own[25] = i & 0xff;
+    own[24] = i >> 8;
+    ra.send(router, own);
+  }
+  assert.ok(log.length <= 102, `${log.length} log lines`);
+  assert.match(log.at(-1) ?? '', /more than 100 different discovery problems; further ones are only counted/);
+  // The table is private; its size is the point here.
+  const table = (m as unknown as { table: Map<string, unknown> }).table;
+  assert.ok(table.size <= 32, `${table.size} entries`);
+  assert.equal(m.current?.prefix, P1);
+  assert.equal(m.stats.pref64Ignored, 1000, 'every bad option is still counted');
+  m.close();
+});

@@ -128,6 +128,14 @@ function entryKey(router: string, prefix: string): string {
   return `${router} ${prefix}`;
 }
 
+/**
+ * Bounds on what RAs can make us keep: anyone on the link can send RAs from any number of
+ * made-up link-local sources (there is no RA guard on most Wi-Fi), and neither the table nor the
+ * set of problems already logged may grow with them.
+ */
+const MAX_ENTRIES = 32;
+const MAX_NOTES = 100;
+
 /** Re-ask ipv4only.arpa when the PREF64 goes away, but not more often than this. */
 const REQUERY_MIN_MS = 2000;
 /** A second solicitation if the first got no RA (it may leave before the link is ready). */
@@ -335,6 +343,12 @@ export class PrefixMonitor {
   /** Logs a problem once (RAs repeat every few minutes; the log should not). */
   private note(line: string): void {
     if (this.loggedProblems.has(line)) return;
+    if (this.loggedProblems.size >= MAX_NOTES) {
+      if (this.loggedProblems.size === MAX_NOTES)
+        this.opts.log(`more than ${MAX_NOTES} different discovery problems; further ones are only counted`);
+      this.loggedProblems.add('');
+      return;
+    }
     this.loggedProblems.add(line);
     this.opts.log(line);
   }
@@ -374,6 +388,7 @@ export class PrefixMonitor {
         if (this.pref64 === key) this.pref64 = null;
         continue;
       }
+      if (!this.table.has(key) && this.table.size >= MAX_ENTRIES) this.evictOne();
       this.table.set(key, { opt, router, expiresAt: now + opt.lifetime * 1000, refreshedAt: now });
       newest ??= key;
     }
@@ -390,6 +405,14 @@ export class PrefixMonitor {
     this.armExpiry();
     this.recompute();
     this.settle();
+  }
+
+  /** Makes room in a full table: the least recently refreshed entry other than the one in use. */
+  private evictOne(): void {
+    let oldest: [string, Pref64Entry] | null = null;
+    for (const [k, e] of this.table)
+      if (k !== this.pref64 && (!oldest || e.refreshedAt < oldest[1].refreshedAt)) oldest = [k, e];
+    if (oldest) this.table.delete(oldest[0]);
   }
 
   /** The most recently refreshed PREF64 still alive, if any. */
