@@ -252,3 +252,17 @@ test('a flood of RAs from made-up routers: the log and the table stay bounded, t
   assert.equal(m.stats.pref64Ignored, 1000, 'every bad option is still counted');
   m.close();
 });
+
+test('an RA with router lifetime 0 (not a default router) still brings its PREF64', () => {
+  // RFC 4861 §6.3.4: router lifetime 0 only says "not a default router"; the RA's other
+  // information stays valid, and the PREF64 names the network's NAT64, not a route via this router.
+  const ra = new FakeRa();
+  const m = monitorWith(ra);
+  const msg = advert(p2());
+  msg[6] = 0;
+  msg[7] = 0;
+  ra.send(ROUTER_B, msg);
+  assert.equal(m.current?.prefix, P2);
+  assert.equal(m.current?.source, 'pref64');
+  m.close();
+});
