@@ -25,6 +25,13 @@ function overview(): string {
     'Run `clatbar COMMAND --help` for the options of one command.',
     'Commands that change the network need root or CAP_NET_ADMIN.',
     '',
+    'examples:',
+    '  sudo clatbar run --uplink wlan0 --prefix 64:ff9b::/96   # IPv4 for this IPv6-only host',
+    '  clatbar status                                         # what the running engine does',
+    '  clatbar dns64 --listen 127.0.0.1:5353 --upstream 2001:db8::53 --prefix 64:ff9b::/96',
+    '',
+    'exit status: 0 success, 1 failure (the message says what to do), 2 bad usage.',
+    '',
   ].join('\n');
 }
 
