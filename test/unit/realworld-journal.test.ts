@@ -27,3 +27,20 @@ test('Journal.create on a path that is a file, or below a file: a clear refusal 
   const j = Journal.create(join(dir, 'ok'));
   assert.equal(j.entries.length, 0);
 });
+
+test('undoing a sysctl of an interface that is gone (adapter unplugged) counts as done', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-journal-rw-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const j = Journal.create(dir);
+  j.record('sysctl net/ipv6/conf/gone0/forwarding=1 (was 0)', {
+    kind: 'sysctl',
+    key: 'net/ipv6/conf/clatbar-gone0/forwarding',
+    value: '0',
+  });
+  const outcomes = j.undoAll();
+  assert.deepEqual(
+    outcomes.map((o) => o.ok),
+    [true],
+    JSON.stringify(outcomes),
+  );
+});

@@ -6,7 +6,7 @@
 // The file is replaced atomically (write-file-atomic, fsync) on every change, so it is always
 // either the old or the new list, never half of one.
 import { existsSync, readFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { execOut, CommandError } from './exec.js';
 
@@ -62,9 +62,18 @@ export function runUndo(undo: UndoAction): void {
       if (undo.content === null) rmSync(undo.path, { force: true });
       else writeFileSync(undo.path, undo.content, { mode: undo.mode });
       return;
-    case 'sysctl':
-      writeFileSync(sysctlPath(undo.key), `${undo.value}\n`);
+    case 'sysctl': {
+      const path = sysctlPath(undo.key);
+      try {
+        writeFileSync(path, `${undo.value}\n`);
+      } catch (err) {
+        // A per-interface sysctl of an interface that is gone (USB adapter unplugged, the
+        // namespace's veth deleted) went with it: nothing is left to put back.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(dirname(path))) return;
+        throw err;
+      }
       return;
+    }
   }
 }
 
