@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { requires } from '../helpers/env.js';
 import { Lab } from '../helpers/netns.js';
-import { CLATBAR } from '../helpers/clat-lab.js';
+import { buildClatLab, waitFor, CLATBAR, PREFIX } from '../helpers/clat-lab.js';
 
 test('uplink with only a /128 (DHCPv6 IA_NA): refused with a fix that works, nothing changed', (t) => {
   if (!requires(t, { root: true, tun: true })) return;
@@ -45,4 +45,35 @@ test('uplink with only a /128 (DHCPv6 IA_NA): refused with a fix that works, not
     assert.doesNotMatch(r.stderr, /pass --clat-ipv6/, 'a fix that the same check then refuses');
     assert.equal(lab.exec(a, 'ip', ['link', 'show', 'clat0'], { allowFail: true }), '');
   }
+});
+
+test('the uplink unplugged during a run: the stop still ends with exit 0 and "the host is as it was"', async (t) => {
+  if (!requires(t, { root: true, tun: true, binaries: ['tayga'] })) return;
+  const cl = await buildClatLab('ug');
+  t.after(() => cl.dispose());
+  const { lab, laptop } = cl;
+  const run = lab.spawn(laptop, process.execPath, [
+    CLATBAR,
+    'run',
+    '--uplink',
+    cl.uplink,
+    '--prefix',
+    PREFIX,
+    '--state-dir',
+    `/tmp/clatbar-ug-${process.pid}`,
+    '--control-socket',
+    `/tmp/clatbar-ug-${process.pid}/engine.sock`,
+  ]);
+  let out = '';
+  run.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  run.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor('the CLAT', () => out.includes('CLAT is up') || run.exitCode !== null, 30000);
+  // A USB adapter pulled out: the device and its per-interface sysctls are gone.
+  lab.exec(laptop, 'ip', ['link', 'del', cl.uplink]);
+  const exited = new Promise<number | null>((r) => run.once('exit', (code) => r(code)));
+  run.kill('SIGTERM');
+  assert.equal(await exited, 0, out);
+  assert.match(out, /stopped; the host is as it was/);
+  assert.doesNotMatch(out, /could not undo/);
+  assert.equal(lab.exec(laptop, 'ip', ['link', 'show', 'clat0'], { allowFail: true }), '');
 });
