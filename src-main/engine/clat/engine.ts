@@ -321,7 +321,8 @@ export class ClatEngine {
     if (!next) {
       this.dataPath.setPrefix?.(null);
       this.info.prefix = '';
-      this.info.prefixProblem = `the NAT64 prefix ${prev?.prefix ?? ''} went away and the network announces no other (no PREF64, ipv4only.arpa not synthesized)`;
+      // What the monitor knows now, not a guess: the resolvers may have said nothing at all.
+      this.info.prefixProblem = `the NAT64 prefix ${prev?.prefix ?? ''} went away and the network announces no other (${this.monitor?.whyNone() ?? 'no PREF64'})`;
       this.log(
         `NAT64 prefix: ${was} is gone and nothing replaces it; IPv4 packets are dropped (not translated) until the network announces a prefix again`,
       );
