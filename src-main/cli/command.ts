@@ -26,8 +26,41 @@ export function parseOptions<T extends ParseArgsConfig>(config: T): ReturnType<t
   try {
     return parseArgs<T>(config);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    const message = (err as Error).message;
+    // A typo of a real option ("--upstreams", "--state_dir") gets the option it was meant to be.
+    const unknown = /Unknown option '(--[^']+)'/.exec(message)?.[1];
+    const known = Object.keys(config.options ?? {}).map((k) => `--${k}`);
+    const near = unknown && closest(unknown.split('=')[0], known);
+    throw new UsageError(near ? `${message}; did you mean ${near}?` : message);
   }
+}
+
+/** The known option nearest to `word` (edit distance at most 2, or a prefix), if any. */
+function closest(word: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const k of known) {
+    const d = k.startsWith(word) || word.startsWith(k) ? 1 : distance(word, k);
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length];
 }
 
 /** A command whose issue has not landed yet: it says so instead of pretending. */

@@ -28,3 +28,20 @@ test('clatbar --help: the commands, examples and the exit codes', () => {
   assert.match(r.stdout, /^ {2}sudo clatbar run --uplink \S+/m);
   assert.match(r.stdout, /exit status: 0 success, 1 failure.*2 bad usage/);
 });
+
+test('a mistyped option is a usage error that names the option meant', () => {
+  const cases: Array<[string[], string]> = [
+    [['dns64', '--listen', '127.0.0.1:5353', '--upstreams', '::1'], '--upstream'],
+    [['run', '--state_dir', '/tmp/x'], '--state-dir'],
+    [['status', '--jsn'], '--json'],
+    [['translate', '--confg', 'x.json'], '--config'],
+  ];
+  for (const [args, meant] of cases) {
+    const r = help(args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.stderr, new RegExp(`did you mean ${meant}\\?`), args.join(' '));
+  }
+  const r = help(['status', '--bogus']);
+  assert.equal(r.status, 2);
+  assert.doesNotMatch(r.stderr, /did you mean/, 'no guess when nothing is near');
+});
