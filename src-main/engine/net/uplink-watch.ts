@@ -93,7 +93,11 @@ export function watchUplink(opts: UplinkWatchOptions): UplinkWatch {
     const now = readUplinkState(uplink, clatIpv6, subnet64);
     if (!now.exists && prev.exists)
       log(`${uplink} is gone: IPv4 through the CLAT stops until it is back (or stop clatbar)`);
-    else if (now.exists && !prev.exists) log(`${uplink} is back`);
+    else if (now.exists && !prev.exists)
+      log(
+        `${uplink} is back as a new device: its own settings (forwarding, proxy_ndp, accept_ra) start from the ` +
+          'defaults again, so IPv4 through the CLAT needs a restart of clatbar run',
+      );
     if (now.exists && !now.up && prev.up)
       log(`${uplink} is down: IPv4 through the CLAT pauses until it comes back`);
     if (now.up && !prev.up) log(`${uplink} is up again`);
