@@ -22,6 +22,7 @@ import { PrefixMonitor, type MonitorStats, type Nat64Prefix } from '../discovery
 import { learnResolvers, learnUplinkResolvers } from '../dns64/system-resolver.js';
 import { formatServer } from '../dns64/upstream.js';
 import { RaSocket } from '../tun/ra-socket.js';
+import { watchUplink } from '../net/uplink-watch.js';
 
 /** The DNS64 stub's part of the status: its mode, where it listens, and its counters. */
 export interface Dns64Status {
@@ -120,6 +121,8 @@ export class ClatEngine {
     log(
       `uplink ${up.name}: ${up.address} in ${up.subnet64}, IPv6 default route via ${up.defaultRoute.gateway ?? 'link'}, MTU ${up.mtu}`,
     );
+    if (opts.mtu !== undefined && opts.mtu > up.mtu)
+      log(`--mtu ${opts.mtu} is above ${up.name}'s MTU ${up.mtu}; using ${plan.ipv6Mtu}`);
     log(`NAT64 prefix ${formatPrefix6(plan.prefix)}, ${describeSource(chosen)}`);
     const journal = Journal.create(opts.stateDir);
     let dataPath: DataPath | null = null;
@@ -185,6 +188,9 @@ export class ClatEngine {
       if (findings.length === 0) log('firewall: nothing found that would drop the translated traffic');
 
       dataPath.start();
+      // Linux drops a device's proxy-ND entries when it goes down (suspend, roaming, a cable
+      // out and in): the watch puts ours back, or IPv4 would stay dead after the first down/up.
+      const uplinkWatch = watchUplink({ uplink: up.name, clatIpv6, subnet64: up.subnet64, log });
       log('CLAT is up: IPv4 apps now reach the IPv4 internet through the NAT64');
       const engine = new ClatEngine(
         plan,
@@ -208,6 +214,7 @@ export class ClatEngine {
         log,
         [],
       );
+      engine.onStop(() => uplinkWatch.stop());
       if (monitor) engine.watch(monitor, chosen);
       else engine.watchConfigured(chosen.prefix);
       return engine;

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { hasNetAdmin } from '../system/privilege.js';
 import { defaultRoutes } from '../system/iproute.js';
-import { findConflictingClats } from '../system/conflicts.js';
+import { findConflictingClats, tunOwner } from '../system/conflicts.js';
 import { snapshotUplink, CheckFailed, type UplinkSnapshot } from '../net/uplink.js';
 import {
   parsePrefix6,
@@ -14,7 +14,7 @@ import {
   parseIPv4,
   type Prefix6,
 } from '../net/addr.js';
-import { inSubnet64 } from '../net/clat-address.js';
+import { clatIpv4Problem, inSubnet64 } from '../net/clat-address.js';
 
 export { CheckFailed };
 
@@ -85,23 +85,37 @@ function checkPrivilege(): void {
 }
 
 function checkClatIpv4(opts: ClatOptions): void {
-  try {
-    parseIPv4(opts.clatIpv4);
-  } catch (err) {
+  // RFC 7335: a CLAT's IPv4 address comes from 192.0.0.0/29. Anything else may be a real
+  // network's address, and hides this CLAT from the other-CLAT check of the next one.
+  const problem = clatIpv4Problem(opts.clatIpv4);
+  if (problem)
     throw new CheckFailed(
-      (err as Error).message,
-      'pass --clat-ipv4 as an address from 192.0.0.0/29, e.g. 192.0.0.4',
+      `--clat-ipv4 ${problem}`,
+      'pick a host address of 192.0.0.0/29 (RFC 7335), e.g. --clat-ipv4 192.0.0.4',
     );
-  }
 }
 
 /** TUN name free, no other CLAT, no native IPv4 (NotNeeded unless --force). */
 function checkHost(opts: ClatOptions): void {
-  if (existsSync(`/sys/class/net/${opts.tun}`))
+  if (existsSync(`/sys/class/net/${opts.tun}`)) {
+    // A process holding it open is alive: --cleanup cannot help, and deleting it would pull a
+    // running CLAT's device out from under it.
+    const owner = tunOwner(opts.tun);
+    if (owner?.clatbar)
+      throw new CheckFailed(
+        `clatbar is already running a CLAT on ${opts.tun}: pid ${owner.pid}, \`${owner.command}\``,
+        `stop it first (Ctrl-C in its terminal, or kill ${owner.pid}; it puts the network back as it stops), or pick another --tun name`,
+      );
+    if (owner)
+      throw new CheckFailed(
+        `an interface named ${opts.tun} already exists, held open by pid ${owner.pid} (\`${owner.command}\`)`,
+        `pick another --tun name, or stop that program (kill ${owner.pid})`,
+      );
     throw new CheckFailed(
       `an interface named ${opts.tun} already exists`,
       `if it is left from an earlier clatbar, run \`clatbar run --cleanup\`; otherwise pick another --tun name`,
     );
+  }
   // Before the native-IPv4 check: another CLAT's default route is not native IPv4.
   const conflicts = findConflictingClats(opts.tun);
   if (conflicts.length > 0)
