@@ -14,8 +14,8 @@ import { R } from './counters.js';
 import type { Translator } from './translator.js';
 
 export const SLOTS = 16;
-/** Largest first fragment held: a 4 KiB MTU; bigger ones are dropped as icmp-fragmented. */
-export const SLOT_BYTES = 4096;
+/** Largest first fragment held: a 9216-byte (jumbo) MTU; bigger ones are dropped as icmp-fragmented. */
+export const SLOT_BYTES = 9216;
 /** A held fragment older than this gives its slot up first (Linux reassembles for 30-60 s). */
 export const HOLD_MS = 5000;
 /** Room in front of a held packet for in-place translation (translator.ts HEADROOM). */
