@@ -38,6 +38,33 @@ test('clatbar dns64 with unreachable upstreams: starts, and warns naming each on
   assert.match(out, /listening on 127\.0\.0\.1:5353/);
   assert.match(out, /warning: no route to upstream \[2001:db8::53\]:53/);
   assert.match(out, /warning: no route to upstream 192\.0\.2\.53:53/);
+  // A query then fails at once on each upstream; the log says why (no route), not "timeout".
+  const dig = spawn('ip', [
+    'netns',
+    'exec',
+    ns,
+    'dig',
+    '+tries=1',
+    '+time=5',
+    '-p',
+    '5353',
+    '@127.0.0.1',
+    'a.example',
+    'AAAA',
+  ]);
+  t.after(() => dig.kill('SIGKILL'));
+  await waitFor('the upstream failures to be logged', () =>
+    /upstream 192\.0\.2\.53:53 cannot be reached/.test(out),
+  );
+  assert.match(
+    out,
+    /upstream \[2001:db8::53\]:53 cannot be reached: this host has no route to it \(E(NET|HOST)UNREACH\)/,
+  );
+  assert.match(
+    out,
+    /upstream 192\.0\.2\.53:53 cannot be reached: this host has no route to it \(E(NET|HOST)UNREACH\)/,
+  );
+  assert.doesNotMatch(out, /did not answer within/);
   child.kill('SIGTERM');
   assert.equal(await done, 0);
 });

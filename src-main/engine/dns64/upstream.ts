@@ -80,29 +80,6 @@ export function parseServer(text: string, defaultPort = 53): UpstreamServer {
   return { address, port };
 }
 
-/**
- * RFC 7050 §3 asked of the given resolvers directly (never of our own stub): the AAAA
- * addresses they return for ipv4only.arpa, empty when they do not synthesize. For the engine's
- * NAT64 prefix discovery; the prefix is then read off these with the well-known IPv4 addresses.
- */
-export async function askIpv4OnlyArpa(
-  servers: UpstreamServer[],
-  opts: UpstreamOptions = {},
-): Promise<Buffer[] | null> {
-  const up = new Upstreams(servers, opts);
-  try {
-    const name = Buffer.from([8, ...Buffer.from('ipv4only'), 4, ...Buffer.from('arpa'), 0]);
-    const r = await up.query(name, TYPE.AAAA, 1, false, false);
-    if (!r) return null;
-    if (r.msg.rcode !== RCODE.NOERROR) return [];
-    return r.msg.answer
-      .filter((rr) => rr.type === TYPE.AAAA && rr.rdLen === 16)
-      .map((rr) => Buffer.from(r.wire.subarray(rr.rdOff, rr.rdOff + 16)));
-  } finally {
-    up.close();
-  }
-}
-
 export function formatServer(s: UpstreamServer): string {
   return net.isIPv6(s.address) ? `[${s.address}]:${s.port}` : `${s.address}:${s.port}`;
 }
@@ -147,6 +124,8 @@ export class Upstreams {
   private closed = false;
   private readonly log: (line: string) => void;
   private readonly lastComplaint = new Map<string, number>();
+  /** Why the last UDP send to a server failed at once, for the log line of that attempt. */
+  private readonly sendErrors = new Map<string, string>();
   readonly stats: UpstreamStats = { sent: 0, timeouts: 0, tcpRetries: 0, failovers: 0, badReplies: 0 };
 
   constructor(servers: UpstreamServer[], opts: UpstreamOptions = {}) {
@@ -198,7 +177,14 @@ export class Upstreams {
       if (i > 0) this.stats.failovers++;
       const reply = await this.attempt(server, qname, qtype, qclass, cd, dnssecOk);
       if (!reply) {
-        if (!this.closed) this.complain(server, `did not answer within ${this.timeoutMs} ms`);
+        if (!this.closed) {
+          // A send the kernel refused at once (no route, no address of that family) is not a
+          // timeout: say what it was, so the log points at the host's routing, not the server.
+          const key = formatServer(server);
+          const sendError = this.sendErrors.get(key);
+          this.sendErrors.delete(key);
+          this.complain(server, sendError ?? `did not answer within ${this.timeoutMs} ms`);
+        }
         continue;
       }
       const rc = reply.msg.rcode;
@@ -317,6 +303,7 @@ export class Upstreams {
         timer,
       });
       list[slot].send(q, server.port, server.address, (err) => {
+        if (err) this.sendErrors.set(formatServer(server), sendFailure(err));
         if (err && this.pending.get(key)?.timer === timer) {
           this.pending.delete(key);
           clearTimeout(timer);
@@ -412,4 +399,21 @@ function sameAddress(a: string, b: string): boolean {
   const x = parseIPv6(a.split('%')[0]);
   const y = parseIPv6(b.split('%')[0]);
   return x !== null && y !== null && x.equals(y);
+}
+
+/** A send the kernel refused, in words for the log. */
+function sendFailure(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ENETUNREACH':
+    case 'EHOSTUNREACH':
+      return `cannot be reached: this host has no route to it (${err.code}); check \`ip route get\` for it`;
+    case 'EADDRNOTAVAIL':
+    case 'EAFNOSUPPORT':
+      return `cannot be reached: this host has no address of its family (${err.code})`;
+    case 'EPERM':
+    case 'EACCES':
+      return `cannot be reached: a firewall rule on this host refused the query (${err.code})`;
+    default:
+      return `cannot be reached: ${err.code ?? err.message}`;
+  }
 }
