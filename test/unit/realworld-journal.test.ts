@@ -3,10 +3,14 @@
 // reason, that nothing was changed, and the fix.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal } from '../../src-main/engine/system/journal.js';
+
+const clatbar = fileURLToPath(new URL('../../../bin/clatbar', import.meta.url));
 
 test('Journal.create on a path that is a file, or below a file: a clear refusal naming --state-dir', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-journal-rw-'));
@@ -43,4 +47,37 @@ test('undoing a sysctl of an interface that is gone (adapter unplugged) counts a
     [true],
     JSON.stringify(outcomes),
   );
+});
+
+test('run --cleanup without root on a root-owned journal says to use sudo, not to undo by hand', (t) => {
+  if (process.getuid?.() !== 0) {
+    t.skip('needs root to make a root-owned journal and drop privileges');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-journal-rw-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  chmodSync(dir, 0o755);
+  writeFileSync(
+    join(dir, 'journal.json'),
+    JSON.stringify({ version: 1, owner: { pid: 999999, startedAt: 'x' }, entries: [] }),
+    { mode: 0o600 },
+  );
+  const r = spawnSync(
+    'setpriv',
+    [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      process.execPath,
+      clatbar,
+      'run',
+      '--cleanup',
+      '--state-dir',
+      dir,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /belongs to root; run this as root \(sudo\)/);
+  assert.doesNotMatch(r.stderr, /undo by hand/);
 });

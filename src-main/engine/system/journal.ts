@@ -102,6 +102,12 @@ export class Journal {
     try {
       return JSON.parse(readFileSync(path, 'utf8')) as JournalFile;
     } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // Not ours to read (the journal is 0600 root): the fix is privilege, not hand-editing.
+      if (code === 'EACCES' || code === 'EPERM')
+        throw new Error(
+          `the undo journal ${path} belongs to root; run this as root (sudo), which can read and replay it`,
+        );
       throw new Error(
         `the undo journal ${path} is unreadable (${(err as Error).message}); inspect it, undo by hand, then delete it`,
       );
