@@ -203,6 +203,25 @@ test('clatbar run: what real apps do through the CLAT', async (t) => {
     }
   });
 
+  await t.test(
+    'a burst of TTL-1 datagrams: the CLAT answers the first ones, then rate limits (RFC 4443 §2.4(f))',
+    () => {
+      const before = status(lab, laptop, sock);
+      lab.exec(laptop, '/usr/bin/python3', [
+        '-c',
+        `import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 1)\nfor i in range(3000):\n    s.sendto(b'x' * 16, ('${SERVER_V4}', 33434))`,
+      ]);
+      const after = status(lab, laptop, sock);
+      const sent = after.icmpErrorsSent - before.icmpErrorsSent;
+      const limited = (after['drop.icmp-rate-limited'] ?? 0) - (before['drop.icmp-rate-limited'] ?? 0);
+      const expired = after['drop.ttl-expired'] - (before['drop.ttl-expired'] ?? 0);
+      t.diagnostic(`3000 TTL-1 datagrams: ${expired} expired, ${sent} errors sent, ${limited} limited`);
+      assert.ok(sent >= 50, 'the burst allowance goes out');
+      assert.ok(limited > 0, 'the rest is limited');
+      assert.equal(sent + limited, expired, 'every expired datagram either got its error or was limited');
+    },
+  );
+
   await t.test('no fragmented-ICMP drops, no write errors', () => {
     const c = status(lab, laptop, sock);
     assert.equal(c['drop.icmp-fragmented'] ?? 0, 0, JSON.stringify(c));
