@@ -962,7 +962,6 @@ export class Dns64Server {
   }
 
   private async aaaa(q: Query): Promise<Result> {
-    const prefix = this.prefix as Pref64;
     // §5.1.8: the A query goes out at the same time, so names without AAAA cost one round trip.
     // Caught here: when the AAAA answer settles things, nobody awaits this promise.
     const aQuery = this.chased(q.qname, TYPE.A, q.dnssecOk).catch(() => null);
@@ -1001,6 +1000,14 @@ export class Dns64Server {
     if (r2.msg.rcode !== RCODE.NOERROR) {
       this.c.passedThrough++;
       return this.passthrough(r2, q);
+    }
+    // The prefix in force now, not when the query came: discovery may have changed it while the
+    // upstreams answered (the result is then not cached: the generation moved on). No prefix any
+    // more means passing through, as a query arriving now would be.
+    const prefix = this.prefix;
+    if (!prefix) {
+      this.c.passedThrough++;
+      return r1 ? this.passthrough(r1, q) : this.servfail(q);
     }
     return this.synthesize(r2, q, prefix, negTtl ?? NO_SOA_TTL);
   }
