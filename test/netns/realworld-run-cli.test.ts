@@ -110,7 +110,6 @@ test('clatbar run: refusals, a second run, custom paths, SIGHUP', async (t) => {
 
   await t.test(
     'a second run with its own --state-dir but the same --tun names the running clatbar',
-    { todo: 'owner: clat/plan.ts TUN-exists check should use system/conflicts.ts tunOwner() (defects.md)' },
     async () => {
       const r = await clatbar(lab, laptop, [...base, ...paths('c')]);
       assert.equal(r.code, 1, r.out);
@@ -143,15 +142,11 @@ test('clatbar run: refusals, a second run, custom paths, SIGHUP', async (t) => {
     },
   );
 
-  await t.test(
-    '--clat-ipv4 outside 192.0.0.0/29 is refused before any change',
-    { todo: 'owner: clat/plan.ts checks only that --clat-ipv4 parses (defects.md)' },
-    async () => {
-      // Today it comes up with 10.1.2.3/29 on the TUN and runs until `timeout` stops it.
-      const r = await clatbar(lab, laptop, [...base, ...paths('d'), '--clat-ipv4', '10.1.2.3'], 10);
-      assert.notEqual(r.code, 0, r.out);
-      assert.match(r.out, /--clat-ipv4 .*192\.0\.0\.0\/29/);
-      assert.deepEqual(hostState(lab, laptop), before);
-    },
-  );
+  await t.test('--clat-ipv4 outside 192.0.0.0/29 is refused before any change', async () => {
+    // Today it comes up with 10.1.2.3/29 on the TUN and runs until `timeout` stops it.
+    const r = await clatbar(lab, laptop, [...base, ...paths('d'), '--clat-ipv4', '10.1.2.3'], 10);
+    assert.notEqual(r.code, 0, r.out);
+    assert.match(r.out, /--clat-ipv4 .*192\.0\.0\.0\/29/);
+    assert.deepEqual(hostState(lab, laptop), before);
+  });
 });

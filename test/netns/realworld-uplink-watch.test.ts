@@ -4,7 +4,7 @@
 // after `ip link set up0 down; ip link set up0 up`, and the engine said nothing). watchUplink
 // (net/uplink-watch.ts) notices through rtnetlink, says what happened and puts the entry back.
 // The first test runs the watcher alone in a namespace; the second is the engine end to end
-// and waits for clat/engine.ts to start the watcher (handed off: see /work/notes/defects.md).
+// (clat/engine.ts starts the watcher since b454728).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -76,41 +76,35 @@ test('watchUplink: the proxy-ND entry comes back after the uplink goes down and 
   assert.match(out, /restored 1/);
 });
 
-test(
-  'clatbar run: IPv4 works again after the uplink goes down and up',
-  {
-    todo: 'owner: clat/engine.ts must start net/uplink-watch.ts watchUplink after bring-up (see /work/notes/defects.md)',
-  },
-  async (t) => {
-    if (!requires(t, { root: true, tun: true, binaries: ['tayga', 'socat'] })) return;
-    const cl = await buildClatLab('uu');
-    t.after(() => cl.dispose());
-    await startServers(cl, {});
-    const { lab, laptop } = cl;
-    const run = lab.spawn(laptop, process.execPath, [
-      CLATBAR,
-      'run',
-      '--uplink',
-      cl.uplink,
-      '--prefix',
-      PREFIX,
-      '--state-dir',
-      `/tmp/clatbar-uu-${process.pid}`,
-      '--control-socket',
-      `/tmp/clatbar-uu-${process.pid}/engine.sock`,
-    ]);
-    let out = '';
-    run.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    run.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    t.after(() => run.kill('SIGTERM'));
-    await waitFor('the CLAT', () => out.includes('CLAT is up') || run.exitCode !== null, 30000);
-    const ping = () => nsh(lab, laptop, `ping -c 1 -W 2 ${SERVER_V4}`, true);
-    assert.match(ping(), /1 received/);
-    nsh(lab, laptop, 'ip link set up0 down');
-    await new Promise((r) => setTimeout(r, 1000));
-    nsh(lab, laptop, 'ip link set up0 up');
-    await waitFor('IPv4 through the CLAT again', () => /1 received/.test(ping()), 20000);
-    assert.match(out, /up0 is down/);
-    assert.equal(run.exitCode, null, 'the engine keeps running');
-  },
-);
+test('clatbar run: IPv4 works again after the uplink goes down and up', async (t) => {
+  if (!requires(t, { root: true, tun: true, binaries: ['tayga', 'socat'] })) return;
+  const cl = await buildClatLab('uu');
+  t.after(() => cl.dispose());
+  await startServers(cl, {});
+  const { lab, laptop } = cl;
+  const run = lab.spawn(laptop, process.execPath, [
+    CLATBAR,
+    'run',
+    '--uplink',
+    cl.uplink,
+    '--prefix',
+    PREFIX,
+    '--state-dir',
+    `/tmp/clatbar-uu-${process.pid}`,
+    '--control-socket',
+    `/tmp/clatbar-uu-${process.pid}/engine.sock`,
+  ]);
+  let out = '';
+  run.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  run.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  t.after(() => run.kill('SIGTERM'));
+  await waitFor('the CLAT', () => out.includes('CLAT is up') || run.exitCode !== null, 30000);
+  const ping = () => nsh(lab, laptop, `ping -c 1 -W 2 ${SERVER_V4}`, true);
+  assert.match(ping(), /1 received/);
+  nsh(lab, laptop, 'ip link set up0 down');
+  await new Promise((r) => setTimeout(r, 1000));
+  nsh(lab, laptop, 'ip link set up0 up');
+  await waitFor('IPv4 through the CLAT again', () => /1 received/.test(ping()), 20000);
+  assert.match(out, /up0 is down/);
+  assert.equal(run.exitCode, null, 'the engine keeps running');
+});
