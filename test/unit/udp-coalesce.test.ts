@@ -123,3 +123,59 @@ test('at most 64 datagrams per GSO packet, in order', () => {
   );
   assert.deepEqual(out[1].buf.subarray(out[1].off + 48, out[1].off + 64), pay(16, 64));
 });
+
+/** The same packet as udp6(), at `off` in a view that starts `shift` bytes into its ArrayBuffer. */
+function udp6At(payload: Uint8Array, off: number, shift: number) {
+  const p = udp6(payload);
+  const buf = new Uint8Array(new ArrayBuffer(shift + off + p.len), shift);
+  buf.set(p.buf.subarray(p.off - VNET_HDR_LEN, p.off + p.len), off - VNET_HDR_LEN);
+  return { buf, off, len: p.len };
+}
+
+test('packets at any alignment merge alike (word compares and copies only where aligned)', () => {
+  // 61-byte payloads: every copy has a tail that is not a whole 32-bit word.
+  const layouts = [
+    [64, 0], // aligned
+    [65, 0], // unaligned offset
+    [63, 1], // unaligned view, aligned in its buffer
+    [66, 3],
+    [64, 2],
+  ];
+  const { c, out } = collect();
+  for (const [i, [off, shift]] of layouts.entries()) {
+    const p = udp6At(pay(61, i), off, shift);
+    c.push(p.buf, p.off, p.len);
+  }
+  c.close();
+  assert.equal(out.length, 1);
+  const { buf, off, len } = out[0];
+  assert.equal(len, 48 + 5 * 61);
+  for (let i = 0; i < 5; i++)
+    assert.deepEqual(buf.subarray(off + 48 + i * 61, off + 48 + (i + 1) * 61), pay(61, i));
+  assert.deepEqual(buf.subarray(off + 8, off + 40), Uint8Array.from([...SRC, ...DST]));
+  assert.equal(readVnet(buf, off).gsoSize, 61);
+});
+
+test('a difference in any compared header word ends the group, aligned or not', () => {
+  // Byte offsets inside the IPv6/UDP header: flow label, first and last address bytes, ports.
+  for (const at of [1, 3, 8, 23, 24, 39, 40, 43]) {
+    for (const [off, shift] of [
+      [64, 0],
+      [65, 0],
+    ]) {
+      const { c, out } = collect();
+      const a = udp6At(pay(64, 1), off, shift);
+      const b = udp6At(pay(64, 2), off, shift);
+      b.buf[b.off + at] ^= 0x10;
+      const d = udp6At(pay(64, 3), off, shift);
+      d.buf[d.off + at] ^= 0x10;
+      for (const p of [a, b, d]) c.push(p.buf, p.off, p.len);
+      c.close();
+      assert.deepEqual(
+        out.map((o) => o.len),
+        [112, 48 + 128],
+        `byte ${at} differs, packet at ${off}+${shift}`,
+      );
+    }
+  }
+});
