@@ -131,12 +131,27 @@ test('firewall: a forward chain with policy drop is reported with the fix', () =
   assert.match(f[0].fix, /nft insert rule inet filter forward iifname "clat0" accept/);
 });
 
-test('firewall: an accept rule for the TUN silences it; an accepting chain is fine', () => {
-  const accept = [
-    { match: { op: '==', left: { meta: { key: 'iifname' } }, right: 'clat*' } },
+test('firewall: accept rules for both directions of the TUN silence it; an accepting chain is fine', () => {
+  const via = (key: string, name: string) => [
+    { match: { op: '==', left: { meta: { key } }, right: name } },
     { accept: null },
   ];
-  assert.deepEqual(analyseNftRuleset(nft('drop', [accept]), 'clat0', 'wlan0'), []);
+  const established = [
+    { match: { op: 'in', left: { ct: { key: 'state' } }, right: ['established', 'related'] } },
+    { accept: null },
+  ];
+  // Out of the TUN only: the replies back into it are still dropped by the policy.
+  assert.equal(analyseNftRuleset(nft('drop', [via('iifname', 'clat*')]), 'clat0', 'wlan0').length, 1);
+  assert.equal(analyseNftRuleset(nft('drop', [via('oifname', 'clat0')]), 'clat0', 'wlan0').length, 1);
+  assert.deepEqual(
+    analyseNftRuleset(nft('drop', [via('iifname', 'clat*'), via('oifname', 'clat0')]), 'clat0', 'wlan0'),
+    [],
+  );
+  // The usual stateful shape: replies pass as established.
+  assert.deepEqual(
+    analyseNftRuleset(nft('drop', [established, via('iifname', 'clat0')]), 'clat0', 'wlan0'),
+    [],
+  );
   assert.deepEqual(analyseNftRuleset(nft('accept', []), 'clat0', 'wlan0'), []);
   const dropAll = [{ drop: null }];
   assert.equal(analyseNftRuleset(nft('accept', [dropAll]), 'clat0', 'wlan0').length, 1);
@@ -150,5 +165,12 @@ test('firewall: an accept rule for the TUN silences it; an accepting chain is fi
 test('firewall: legacy ip6tables FORWARD DROP is reported', () => {
   const text = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
   assert.equal(analyseIptablesSave(text, 'clat0').length, 1);
-  assert.deepEqual(analyseIptablesSave(`${text}-A FORWARD -i clat0 -j ACCEPT\n`, 'clat0'), []);
+  // One direction is not enough: the replies back into the TUN would still be dropped.
+  assert.equal(analyseIptablesSave(`${text}-A FORWARD -i clat0 -j ACCEPT\n`, 'clat0').length, 1);
+  assert.deepEqual(
+    analyseIptablesSave(`${text}-A FORWARD -i clat0 -j ACCEPT\n-A FORWARD -o clat0 -j ACCEPT\n`, 'clat0'),
+    [],
+  );
+  const stateful = '-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n';
+  assert.deepEqual(analyseIptablesSave(`${text}${stateful}-A FORWARD -i clat0 -j ACCEPT\n`, 'clat0'), []);
 });

@@ -47,6 +47,18 @@ function verdict(rule: NftRule): string | undefined {
   return undefined;
 }
 
+/** A `ct state established[,related]` match: replies to what the TUN sent out pass. */
+function acceptsEstablished(rule: NftRule): boolean {
+  return (rule.expr ?? []).some((e) => {
+    const m = e.match as { left?: { ct?: { key?: string } }; right?: unknown } | undefined;
+    if (m?.left?.ct?.key !== 'state') return false;
+    const r = m.right;
+    const states =
+      typeof r === 'string' ? [r] : Array.isArray(r) ? r : ((r as { set?: unknown[] })?.set ?? []);
+    return states.includes('established');
+  });
+}
+
 function nameMatches(pattern: string, name: string): boolean {
   // nft wildcards are a trailing '*' only.
   return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
@@ -62,13 +74,18 @@ export function analyseNftRuleset(json: string, tun: string, uplink: string): Fi
     if (c.hook !== 'forward' || !['ip6', 'inet'].includes(c.family)) continue;
     const where = `nftables: table ${c.family} ${c.table}, chain ${c.name} (forward hook)`;
     const mine = rules.filter((r) => r.family === c.family && r.table === c.table && r.chain === c.name);
-    const acceptsTun = mine.some(
-      (r) =>
-        verdict(r) === 'accept' &&
-        interfaceMatches(r).some((m) => m.op === '==' && nameMatches(m.value, tun)) &&
-        // Only a rule that matches nothing else but the interface surely lets every packet by.
-        (r.expr ?? []).filter((e) => 'match' in e).length === 1,
+    // Only a rule that matches nothing else but the interface surely lets every packet by. Both
+    // directions must pass: out of the TUN (iifname) and back into it (oifname, or replies let
+    // through by `ct state established`); an accept for one direction alone still breaks it.
+    const onlyAccept = (r: NftRule, ok: (r: NftRule) => boolean) =>
+      verdict(r) === 'accept' && (r.expr ?? []).filter((e) => 'match' in e).length === 1 && ok(r);
+    const viaTun = (r: NftRule, keys: string[]) =>
+      interfaceMatches(r).some((m) => m.op === '==' && keys.includes(m.key) && nameMatches(m.value, tun));
+    const fromTun = mine.some((r) => onlyAccept(r, (x) => viaTun(x, ['iifname', 'iif'])));
+    const toTun = mine.some((r) =>
+      onlyAccept(r, (x) => viaTun(x, ['oifname', 'oif']) || acceptsEstablished(x)),
     );
+    const acceptsTun = fromTun && toTun;
     const fix = `nft insert rule ${c.family} ${c.table} ${c.name} iifname "${tun}" accept; nft insert rule ${c.family} ${c.table} ${c.name} oifname "${tun}" accept`;
     if (c.policy === 'drop' && !acceptsTun) {
       findings.push({
@@ -103,9 +120,14 @@ export function analyseNftRuleset(json: string, tun: string, uplink: string): Fi
 export function analyseIptablesSave(text: string, tun: string): FirewallFinding[] {
   const findings: FirewallFinding[] = [];
   const fix = `ip6tables -I FORWARD -i ${tun} -j ACCEPT; ip6tables -I FORWARD -o ${tun} -j ACCEPT`;
-  const acceptsTun = text
-    .split('\n')
-    .some((l) => l.startsWith('-A FORWARD') && l.includes(`-i ${tun} -j ACCEPT`));
+  // As for nftables: both directions must pass, out of the TUN (-i) and back into it (-o, or
+  // replies accepted by conntrack state ESTABLISHED).
+  const forward = text.split('\n').filter((l) => l.startsWith('-A FORWARD') && / -j ACCEPT\b/.test(l));
+  const fromTun = forward.some((l) => l.includes(` -i ${tun} `));
+  const toTun = forward.some(
+    (l) => l.includes(` -o ${tun} `) || /(--ctstate|--state) (\S*,)?ESTABLISHED\b/.test(l),
+  );
+  const acceptsTun = fromTun && toTun;
   if (/^:FORWARD DROP/m.test(text) && !acceptsTun)
     findings.push({
       where: 'ip6tables: filter table, FORWARD chain',
