@@ -313,3 +313,46 @@ export function hostState(lab: Lab, ns: string): Record<string, unknown> {
 
 /** The repository's bin/clatbar. */
 export const CLATBAR = new URL('../../../bin/clatbar', import.meta.url).pathname;
+
+/** `clatbar run` started on a lab's laptop, with what it printed so far. */
+export interface ClatbarRun {
+  proc: ChildProcess;
+  stateDir: string;
+  sock: string;
+  /** Everything it wrote to stdout and stderr so far. */
+  log(): string;
+  /** Its exit code once it exits (null when killed by a signal). */
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts `clatbar run --uplink <laptop's uplink> --prefix <the lab's NAT64 prefix>` (plus
+ * `args`) on the laptop, with its own state dir and control socket, and waits until it says the
+ * CLAT is up or exits. The caller kills it (or lets cl.dispose() do so with the namespace).
+ */
+export async function startClatbarRun(
+  cl: ClatLab,
+  opts: { args?: string[]; stateDir?: string } = {},
+): Promise<ClatbarRun> {
+  const stateDir = opts.stateDir ?? join(cl.wwwDir, '..', 'state');
+  const sock = join(stateDir, 'engine.sock');
+  const proc = cl.lab.spawn(cl.laptop, process.execPath, [
+    CLATBAR,
+    'run',
+    '--uplink',
+    cl.uplink,
+    '--prefix',
+    PREFIX,
+    '--state-dir',
+    stateDir,
+    '--control-socket',
+    sock,
+    ...(opts.args ?? []),
+  ]);
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  await waitFor('the CLAT to come up', () => out.includes('CLAT is up') || proc.exitCode !== null, 30000);
+  return { proc, stateDir, sock, log: () => out, exited };
+}

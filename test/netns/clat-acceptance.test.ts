@@ -13,10 +13,10 @@ import {
   nsh,
   waitFor,
   hostState,
-  CLATBAR,
   SERVER_V4,
   ROUTER_V4,
   PREFIX,
+  startClatbarRun,
 } from '../helpers/clat-lab.js';
 
 // An IPv4 UDP client as an app would be: connect, send, wait for an answer or an error.
@@ -70,26 +70,9 @@ test('clatbar run: IPv4 apps work on an IPv6-only laptop', async (t) => {
   await startServers(cl, { 'big.bin': 100 });
   const { lab, laptop, router } = cl;
   const before = hostState(lab, laptop);
-  const stateDir = join(cl.wwwDir, '..', 'state');
-  const run = lab.spawn(laptop, process.execPath, [
-    CLATBAR,
-    'run',
-    '--uplink',
-    cl.uplink,
-    '--prefix',
-    PREFIX,
-    '--state-dir',
-    stateDir,
-    '--control-socket',
-    join(stateDir, 'engine.sock'),
-  ]);
-  let out = '';
-  run.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  run.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => run.once('exit', (code) => r(code)));
-  await waitFor('the CLAT to come up', () => out.includes('CLAT is up') || run.exitCode !== null, 30000);
-  assert.match(out, /CLAT is up/, out);
-  assert.match(out, /offloads csum tso4 tso6/, 'the TUN has offloads');
+  const run = await startClatbarRun(cl);
+  assert.match(run.log(), /CLAT is up/, run.log());
+  assert.match(run.log(), /offloads csum tso4 tso6/, 'the TUN has offloads');
 
   await t.test('ping 203.0.113.10', () => {
     assert.match(nsh(lab, laptop, `timeout 20 ping -c 3 -W 5 ${SERVER_V4}`), /3 received/);
@@ -124,11 +107,7 @@ test('clatbar run: IPv4 apps work on an IPv6-only laptop', async (t) => {
     assert.equal(r.bad, 0);
     assert.ok(r.got > 0);
     const status = JSON.parse(
-      nsh(
-        lab,
-        laptop,
-        `echo '{"jsonrpc":"2.0","id":1,"method":"status"}' | socat - UNIX:${join(stateDir, 'engine.sock')}`,
-      ),
+      nsh(lab, laptop, `echo '{"jsonrpc":"2.0","id":1,"method":"status"}' | socat - UNIX:${run.sock}`),
     ) as { result: { counters: Record<string, number> } };
     const c = status.result.counters;
     tt.diagnostic(`received ${r.got}/20000; ${c.udpMerged} merged into ${c.udpSuperPackets} GSO packets`);
@@ -174,11 +153,7 @@ test('clatbar run: IPv4 apps work on an IPv6-only laptop', async (t) => {
       assert.equal(reply.split(' ')[0], want);
       // The upload went through as TSO super-packets, translated whole (never cut up by us).
       const status = JSON.parse(
-        nsh(
-          lab,
-          laptop,
-          `echo '{"jsonrpc":"2.0","id":1,"method":"status"}' | socat - UNIX:${join(stateDir, 'engine.sock')}`,
-        ),
+        nsh(lab, laptop, `echo '{"jsonrpc":"2.0","id":1,"method":"status"}' | socat - UNIX:${run.sock}`),
       ) as { result: { counters: Record<string, number> } };
       assert.ok(status.result.counters.gsoIn > 0, JSON.stringify(status.result.counters));
       assert.equal(status.result.counters.writeErrors, 0);
@@ -187,8 +162,8 @@ test('clatbar run: IPv4 apps work on an IPv6-only laptop', async (t) => {
   );
 
   await t.test('SIGTERM: exit 0, and the laptop is exactly as before', async () => {
-    run.kill('SIGTERM');
-    assert.equal(await exited, 0, out);
+    run.proc.kill('SIGTERM');
+    assert.equal(await run.exited, 0, run.log());
     assert.deepEqual(hostState(lab, laptop), before);
   });
 });

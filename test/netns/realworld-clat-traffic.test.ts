@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { requires } from '../helpers/env.js';
-import { buildClatLab, startServers, nsh, waitFor, CLATBAR, SERVER_V4, PREFIX } from '../helpers/clat-lab.js';
+import { buildClatLab, startServers, nsh, waitFor, SERVER_V4, startClatbarRun } from '../helpers/clat-lab.js';
 
 const ROUTER_OWNED_V4 = '192.0.2.99';
 const ROUTER_OWNED_V6 = '2001:db8:64::c000:263';
@@ -106,25 +106,9 @@ test('clatbar run: what real apps do through the CLAT', async (t) => {
   iperf.stdout?.resume();
   iperf.stderr?.resume();
 
-  const stateDir = join(cl.wwwDir, '..', 'state');
-  const sock = join(stateDir, 'engine.sock');
-  const run = lab.spawn(laptop, process.execPath, [
-    CLATBAR,
-    'run',
-    '--uplink',
-    cl.uplink,
-    '--prefix',
-    PREFIX,
-    '--state-dir',
-    stateDir,
-    '--control-socket',
-    sock,
-  ]);
-  let out = '';
-  run.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  run.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor('the CLAT to come up', () => out.includes('CLAT is up') || run.exitCode !== null, 30000);
-  assert.match(out, /CLAT is up/, out);
+  const run = await startClatbarRun(cl);
+  const sock = run.sock;
+  assert.match(run.log(), /CLAT is up/, run.log());
   await waitFor('unbound on the server', () => nsh(lab, server, 'ss -lun').includes(`${SERVER_V4}:53`));
   await waitFor('iperf3 on the server', () => nsh(lab, server, 'ss -ltn').includes(`${SERVER_V4}:5201`));
 
@@ -228,6 +212,6 @@ test('clatbar run: what real apps do through the CLAT', async (t) => {
     assert.equal(c.writeErrors, 0);
   });
 
-  run.kill('SIGTERM');
-  await new Promise((r) => run.once('exit', r));
+  run.proc.kill('SIGTERM');
+  await run.exited;
 });

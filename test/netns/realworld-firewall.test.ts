@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { requires } from '../helpers/env.js';
-import { buildClatLab, nsh, waitFor, CLATBAR, PREFIX, SERVER_V4 } from '../helpers/clat-lab.js';
+import { buildClatLab, nsh, SERVER_V4, startClatbarRun } from '../helpers/clat-lab.js';
 
 test('clatbar run warns when the forward chain accepts only traffic out of the TUN', async (t) => {
   if (!requires(t, { root: true, tun: true, binaries: ['tayga', 'nft'] })) return;
@@ -18,25 +18,10 @@ test('clatbar run warns when the forward chain accepts only traffic out of the T
     laptop,
     `nft add table inet filter && nft add chain inet filter forward '{ type filter hook forward priority 0; policy drop; }' && nft add rule inet filter forward iifname "clat0" accept`,
   );
-  const run = lab.spawn(laptop, process.execPath, [
-    CLATBAR,
-    'run',
-    '--uplink',
-    cl.uplink,
-    '--prefix',
-    PREFIX,
-    '--state-dir',
-    `/tmp/clatbar-rf-${process.pid}`,
-    '--control-socket',
-    `/tmp/clatbar-rf-${process.pid}/engine.sock`,
-  ]);
-  let out = '';
-  run.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  run.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  t.after(() => run.kill('SIGTERM'));
-  await waitFor('the CLAT', () => out.includes('CLAT is up') || run.exitCode !== null, 30000);
+  const run = await startClatbarRun(cl);
+  t.after(() => run.proc.kill('SIGTERM'));
   // The fact the warning is about: with this ruleset nothing comes back.
   assert.match(nsh(lab, laptop, `ping -c 1 -W 2 ${SERVER_V4}`, true) || '0 received', /0 received|^$/);
-  assert.match(out, /firewall warning: nftables: table inet filter, chain forward/);
-  assert.match(out, /oifname "clat0" accept/);
+  assert.match(run.log(), /firewall warning: nftables: table inet filter, chain forward/);
+  assert.match(run.log(), /oifname "clat0" accept/);
 });

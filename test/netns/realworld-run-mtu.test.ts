@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { requires } from '../helpers/env.js';
-import { buildClatLab, startServers, waitFor, CLATBAR, PREFIX, SERVER_V4 } from '../helpers/clat-lab.js';
+import { buildClatLab, startServers, SERVER_V4, startClatbarRun } from '../helpers/clat-lab.js';
 
 const UDP_SIZED = `
 import socket, sys
@@ -35,26 +35,9 @@ test(
     t.after(() => cl.dispose());
     await startServers(cl, {});
     const { lab, laptop } = cl;
-    const run = lab.spawn(laptop, process.execPath, [
-      CLATBAR,
-      'run',
-      '--uplink',
-      cl.uplink,
-      '--prefix',
-      PREFIX,
-      '--mtu',
-      '1280',
-      '--state-dir',
-      `/tmp/clatbar-rm-${process.pid}`,
-      '--control-socket',
-      `/tmp/clatbar-rm-${process.pid}/engine.sock`,
-    ]);
-    let out = '';
-    run.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    run.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    t.after(() => run.kill('SIGTERM'));
-    await waitFor('the CLAT', () => out.includes('CLAT is up') || run.exitCode !== null, 30000);
-    assert.match(out, /MTU 1252 = IPv6 path MTU 1280 - 28/);
+    const run = await startClatbarRun(cl, { args: ['--mtu', '1280'] });
+    t.after(() => run.proc.kill('SIGTERM'));
+    assert.match(run.log(), /MTU 1252 = IPv6 path MTU 1280 - 28/);
     for (const n of [1224, 1400]) {
       const r = lab.exec(laptop, '/usr/bin/python3', ['-c', UDP_SIZED, SERVER_V4, '7', String(n)]).trim();
       assert.equal(r, 'same', `${n}-byte UDP echo`);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { requires } from '../helpers/env.js';
 import { Lab } from '../helpers/netns.js';
-import { buildClatLab, waitFor, CLATBAR, PREFIX } from '../helpers/clat-lab.js';
+import { buildClatLab, CLATBAR, startClatbarRun } from '../helpers/clat-lab.js';
 
 test('uplink with only a /128 (DHCPv6 IA_NA): refused with a fix that works, nothing changed', (t) => {
   if (!requires(t, { root: true, tun: true })) return;
@@ -52,28 +52,12 @@ test('the uplink unplugged during a run: the stop still ends with exit 0 and "th
   const cl = await buildClatLab('ug');
   t.after(() => cl.dispose());
   const { lab, laptop } = cl;
-  const run = lab.spawn(laptop, process.execPath, [
-    CLATBAR,
-    'run',
-    '--uplink',
-    cl.uplink,
-    '--prefix',
-    PREFIX,
-    '--state-dir',
-    `/tmp/clatbar-ug-${process.pid}`,
-    '--control-socket',
-    `/tmp/clatbar-ug-${process.pid}/engine.sock`,
-  ]);
-  let out = '';
-  run.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  run.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor('the CLAT', () => out.includes('CLAT is up') || run.exitCode !== null, 30000);
+  const run = await startClatbarRun(cl);
   // A USB adapter pulled out: the device and its per-interface sysctls are gone.
   lab.exec(laptop, 'ip', ['link', 'del', cl.uplink]);
-  const exited = new Promise<number | null>((r) => run.once('exit', (code) => r(code)));
-  run.kill('SIGTERM');
-  assert.equal(await exited, 0, out);
-  assert.match(out, /stopped; the host is as it was/);
-  assert.doesNotMatch(out, /could not undo/);
+  run.proc.kill('SIGTERM');
+  assert.equal(await run.exited, 0, run.log());
+  assert.match(run.log(), /stopped; the host is as it was/);
+  assert.doesNotMatch(run.log(), /could not undo/);
   assert.equal(lab.exec(laptop, 'ip', ['link', 'show', 'clat0'], { allowFail: true }), '');
 });

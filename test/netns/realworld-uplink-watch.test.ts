@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { requires } from '../helpers/env.js';
 import { Lab } from '../helpers/netns.js';
-import { buildClatLab, startServers, nsh, waitFor, CLATBAR, PREFIX, SERVER_V4 } from '../helpers/clat-lab.js';
+import { buildClatLab, startServers, nsh, waitFor, SERVER_V4, startClatbarRun } from '../helpers/clat-lab.js';
 
 const watchModule = fileURLToPath(new URL('../../src-main/engine/net/uplink-watch.js', import.meta.url));
 const CLAT6 = '2001:db8:1::c1a7';
@@ -82,29 +82,14 @@ test('clatbar run: IPv4 works again after the uplink goes down and up', async (t
   t.after(() => cl.dispose());
   await startServers(cl, {});
   const { lab, laptop } = cl;
-  const run = lab.spawn(laptop, process.execPath, [
-    CLATBAR,
-    'run',
-    '--uplink',
-    cl.uplink,
-    '--prefix',
-    PREFIX,
-    '--state-dir',
-    `/tmp/clatbar-uu-${process.pid}`,
-    '--control-socket',
-    `/tmp/clatbar-uu-${process.pid}/engine.sock`,
-  ]);
-  let out = '';
-  run.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  run.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  t.after(() => run.kill('SIGTERM'));
-  await waitFor('the CLAT', () => out.includes('CLAT is up') || run.exitCode !== null, 30000);
+  const run = await startClatbarRun(cl);
+  t.after(() => run.proc.kill('SIGTERM'));
   const ping = () => nsh(lab, laptop, `ping -c 1 -W 2 ${SERVER_V4}`, true);
   assert.match(ping(), /1 received/);
   nsh(lab, laptop, 'ip link set up0 down');
   await new Promise((r) => setTimeout(r, 1000));
   nsh(lab, laptop, 'ip link set up0 up');
   await waitFor('IPv4 through the CLAT again', () => /1 received/.test(ping()), 20000);
-  assert.match(out, /up0 is down/);
-  assert.equal(run.exitCode, null, 'the engine keeps running');
+  assert.match(run.log(), /up0 is down/);
+  assert.equal(run.proc.exitCode, null, 'the engine keeps running');
 });
