@@ -6,8 +6,13 @@ export interface DataPathParams {
   clatIpv6: string;
   /** NAT64 prefix, text. */
   prefix: string;
-  /** TUN MTU and the IPv6 side's MTU. */
+  /** The IPv6 path MTU (--mtu, or the route's): DF-set IPv4 packets bigger than this - 20 get Fragmentation Needed. */
   ipv6Mtu: number;
+  /**
+   * The uplink's link MTU, which is the TUN's: the kernel forwards IPv6 packets to us as big as
+   * the link carries whatever --mtu says about the path beyond, and must not refuse them.
+   */
+  linkMtu: number;
   /** MTU of IPv4 packets the kernel hands us (route MTU). */
   ipv4Mtu: number;
   log: (line: string) => void;

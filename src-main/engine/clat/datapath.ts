@@ -12,7 +12,7 @@ import { TunDevice, type PacketBatch } from '../tun/tun.js';
 import { GsoType, VnetFlag, VNET_HDR_LEN, relocateVnet, clearVnet } from '../tun/vnet.js';
 import { Translator, FLAG, HEADROOM } from '../siit/translator.js';
 import { Pool6, parsePrefix6 as parsePool6 } from '../siit/addr.js';
-import { parseIPv4, formatIPv4 } from '../net/addr.js';
+import { clatIcmpSource } from '../net/clat-address.js';
 import { UdpCoalescer } from './udp-coalesce.js';
 import { execOut } from '../system/exec.js';
 import { writeFileSync } from 'node:fs';
@@ -48,13 +48,6 @@ export interface DataPathCounters {
   stagedOverflow: number;
 }
 
-/** Another address in the CLAT /29 for the translator's own ICMPv4 errors: not the host's, or the kernel calls it martian. */
-function icmpSourceFor(clatIpv4: string): string {
-  const b = parseIPv4(clatIpv4);
-  b[3] ^= 1;
-  return formatIPv4(b);
-}
-
 export function translatorConfigFor(p: DataPathParams) {
   return {
     pool6: p.prefix,
@@ -66,9 +59,12 @@ export function translatorConfigFor(p: DataPathParams) {
     lowestIpv6Mtu: 1280,
     amendUdpChecksumZero: true,
     ipv6Mtu: p.ipv6Mtu,
-    // An IPv6 packet as big as the TUN MTU shrinks by 20 bytes; the local stack takes that.
-    ipv4Mtu: p.ipv6Mtu - 20,
-    icmpSourceV4: icmpSourceFor(p.clatIpv4),
+    // An IPv6 packet as big as the TUN (link) MTU shrinks by 20 bytes; the local stack takes that.
+    // Not the path MTU: a reply that reached us at link size must not be cut or refused.
+    ipv4Mtu: p.linkMtu - 20,
+    // Another host address of the /29 (not ours, or the kernel calls it martian; never its
+    // network or broadcast address, which receivers refuse as a source).
+    icmpSourceV4: clatIcmpSource(p.clatIpv4),
     icmpSourceV6: p.clatIpv6,
   };
 }
@@ -275,7 +271,7 @@ export const translatingDataPath: DataPathFactory = async (p) => {
   const tun = TunDevice.open({
     name: p.tun,
     offloads: 'all',
-    mtu: p.ipv6Mtu,
+    mtu: p.linkMtu,
     up: false,
     rxCoalesceUs: RX_COALESCE_US,
   });

@@ -171,9 +171,10 @@ export class ClatEngine {
         prefix: formatPrefix6(plan.prefix),
         ipv6Mtu: plan.ipv6Mtu,
         ipv4Mtu: plan.ipv4Mtu,
+        linkMtu: up.mtu,
         log,
       });
-      log(`${opts.tun}: up, MTU ${plan.ipv6Mtu}${dataPath.describe ? `, ${dataPath.describe()}` : ''}`);
+      log(`${opts.tun}: up, MTU ${up.mtu}${dataPath.describe ? `, ${dataPath.describe()}` : ''}`);
       configureTun(plan, log);
 
       // 3. Sysctls on the uplink, in the order that keeps RAs working.
