@@ -111,20 +111,9 @@ function since(iso: string): string {
   return `${new Date(iso).toLocaleString()} (${d} ago)`;
 }
 
-/**
- * Words for drop reasons newer than shared/ipc.ts's DROP_REASONS, and a direction-neutral
- * wording of udp-checksum-zero: in the engine (amendUdpChecksumZero on) it is IPv6 UDP from the
- * network with a zero checksum (RFC 8200 §8.1), not IPv4 from an app.
- */
-const MORE_REASONS: Record<string, string> = {
-  'udp-checksum-zero': 'UDP with a zero checksum (invalid in IPv6, RFC 8200 §8.1)',
-  'icmp-rate-limited':
-    "ICMP errors not sent: over the translator's rate limit (RFC 4443 §2.4(f)); the packets are counted under their own reason too",
-  'icmp-fragment-expired': 'first fragment of a fragmented ping whose last fragment never came',
-};
-
+/** The diagnostics window's words (shared/ipc.ts), so the CLI and the app say the same. */
 function reasonWords(reason: string): string {
-  return MORE_REASONS[reason] ?? DROP_REASONS[reason] ?? reason;
+  return DROP_REASONS[reason] ?? reason;
 }
 
 const PREFIX_SOURCE_WORDS: Record<string, string> = {
