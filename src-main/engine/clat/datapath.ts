@@ -285,11 +285,11 @@ export const translatingDataPath: DataPathFactory = async (p) => {
   // The kernel's queue towards us (tun's default is 500 packets) absorbs the moments when the
   // engine is not scheduled. Before read coalescing, 4096 delivered about 1.5x more 64-byte
   // datagrams than 500 on a busy 2-CPU laptop (bench/clat.ts). With coalescing (a read at least
-  // every 200 us under load) 1000 (about 3 ms at 350k packets/s) is enough: against 4096 it
-  // halved ping RTT under an iperf3 UDP flood (2 ms, not 5) and raised that flood's delivered
-  // rate, because a packet the receiver cannot take anyway is now dropped here, before we spend
-  // a read, a translation and a delivery on it (docs/clat.md, Performance). TCP is not
-  // affected: TCP Small Queues bounds what one socket keeps queued below it.
+  // every 200 us under load) 1000 (about 3 ms at 350k packets/s) is enough: against 4096 the
+  // datagrams delivered under an iperf3 UDP flood were the same within noise, and on a busy
+  // machine, where the longer queue filled, ping RTT during the flood was 2 ms instead of 5
+  // (docs/clat.md, Performance). TCP is not affected: TCP Small Queues bounds what one socket
+  // keeps queued below it.
   try {
     execOut(['ip', 'link', 'set', 'dev', p.tun, 'txqueuelen', String(TUN_QUEUE)]);
   } catch (err) {
