@@ -24,20 +24,17 @@ except socket.timeout:
     print('timeout')
 `;
 
-test(
-  'clatbar run --mtu 1280 on a 1500 link: a 1400-byte UDP reply still reaches the app',
-  async (t) => {
-    if (!requires(t, { root: true, tun: true, binaries: ['tayga', 'socat'] })) return;
-    const cl = await buildClatLab('rm');
-    t.after(() => cl.dispose());
-    await startServers(cl, {});
-    const { lab, laptop } = cl;
-    const run = await startClatbarRun(cl, { args: ['--mtu', '1280'] });
-    t.after(() => run.proc.kill('SIGTERM'));
-    assert.match(run.log(), /MTU 1252 = IPv6 path MTU 1280 - 28/);
-    for (const n of [1224, 1400]) {
-      const r = lab.exec(laptop, '/usr/bin/python3', ['-c', UDP_SIZED, SERVER_V4, '7', String(n)]).trim();
-      assert.equal(r, 'same', `${n}-byte UDP echo`);
-    }
-  },
-);
+test('clatbar run --mtu 1280 on a 1500 link: a 1400-byte UDP reply still reaches the app', async (t) => {
+  if (!requires(t, { root: true, tun: true, binaries: ['tayga', 'socat'] })) return;
+  const cl = await buildClatLab('rm');
+  t.after(() => cl.dispose());
+  await startServers(cl, {});
+  const { lab, laptop } = cl;
+  const run = await startClatbarRun(cl, { args: ['--mtu', '1280'] });
+  t.after(() => run.proc.kill('SIGTERM'));
+  assert.match(run.log(), /MTU 1252 = IPv6 path MTU 1280 - 28/);
+  for (const n of [1224, 1400]) {
+    const r = lab.exec(laptop, '/usr/bin/python3', ['-c', UDP_SIZED, SERVER_V4, '7', String(n)]).trim();
+    assert.equal(r, 'same', `${n}-byte UDP echo`);
+  }
+});
