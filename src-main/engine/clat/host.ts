@@ -40,7 +40,7 @@ function writeSysctl(key: string, value: string): void {
  * 3. force_forwarding=1 on the uplink and the TUN (Linux >= 6.17) so packets are forwarded
  *    between just these two without turning the whole host into a router; older kernels need
  *    net.ipv6.conf.all.forwarding=1.
- * 4. proxy_ndp=1 on the uplink.
+ * 4. proxy_ndp=1 on the uplink, and proxy_delay=0 so proxied answers are not held back.
  */
 export function configureUplink(journal: Journal, plan: ClatPlan, log: (l: string) => void): HostSetup {
   const up = plan.opts.uplink;
@@ -67,7 +67,12 @@ export function configureUplink(journal: Journal, plan: ClatPlan, log: (l: strin
     log('net.ipv6.conf.all.forwarding on (this kernel has no per-interface force_forwarding)');
   }
   journal.setSysctl(ifSysctl(6, up, 'proxy_ndp'), '1');
-  log(`${up}: proxy_ndp on`);
+  // Linux holds back its answer to a multicast solicitation for a proxied address by a random
+  // 0-800 ms (neigh proxy_delay, RFC 4861 §7.2.8's advice for several proxies of one address).
+  // We are the only one, and the wait lands on the first packet of every new IPv4 flow after
+  // the router's cache entry expired: a DNS lookup or a connect() that stalls for no reason.
+  journal.setSysctl(`net/ipv6/neigh/${up}/proxy_delay`, '0');
+  log(`${up}: proxy_ndp on, answering at once (proxy_delay 0)`);
   return { forwarding };
 }
 

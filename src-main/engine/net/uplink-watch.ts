@@ -79,6 +79,19 @@ function sameAddress(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
+/**
+ * Whether a monitor line about the uplink can change what the watch cares about. Address lines
+ * come with every router advertisement (SLAAC lifetime refreshes) and with IPv4 changes; reading
+ * the state for each would wake the engine for nothing, so only a deleted IPv6 address, a failed
+ * DAD, or an address while we have none in the /64 is looked at.
+ */
+function needsCheck(line: string, state: UplinkState): boolean {
+  const address = /\sinet6?\s/.exec(line);
+  if (!address) return true;
+  if (address[0].trim() === 'inet') return false;
+  return line.startsWith('Deleted') || line.includes('dadfailed') || !state.inSubnet;
+}
+
 export function watchUplink(opts: UplinkWatchOptions): UplinkWatch {
   const { uplink, clatIpv6, subnet64, log } = opts;
   const debounceMs = opts.debounceMs ?? 200;
@@ -152,8 +165,9 @@ export function watchUplink(opts: UplinkWatchOptions): UplinkWatch {
         buf = buf.slice(nl + 1);
         // Link and address lines name the device ("2: up0: ..." / "2: up0    inet6 ..."),
         // neighbour lines end in "dev up0 ..."; only proxy entries matter among those.
-        const ours = mentions.test(line);
-        if (ours && (!line.includes('lladdr') || line.includes('proxy'))) schedule();
+        if (!mentions.test(line) || (line.includes('lladdr') && !line.includes('proxy'))) continue;
+        if (!needsCheck(line, state)) continue;
+        schedule();
       }
     });
     child.on('error', (err) => {
