@@ -13,11 +13,11 @@
 import { R } from './counters.js';
 import type { Translator } from './translator.js';
 
-export const SLOTS = 16;
+const SLOTS = 16;
 /** Largest first fragment held: a 9216-byte (jumbo) MTU; bigger ones are dropped as icmp-fragmented. */
-export const SLOT_BYTES = 9216;
+const SLOT_BYTES = 9216;
 /** A held fragment older than this gives its slot up first (Linux reassembles for 30-60 s). */
-export const HOLD_MS = 5000;
+const HOLD_MS = 5000;
 /** Room in front of a held packet for in-place translation (translator.ts HEADROOM). */
 const ROOM = 32;
 const KEY = 40;
@@ -129,11 +129,36 @@ export class IcmpFragTable {
 }
 
 /** A slot for the current key; a held fragment thrown out to make room is counted. */
-export function claimSlot(t: Translator): number {
+function claimSlot(t: Translator): number {
   const tab = t.icmpFrags;
   const s = tab.claim(t.now());
   if (tab.evicted) t.counters.drops[R.icmpFragmentExpired]++;
   return s;
+}
+
+/** firstFragment: the fragment was held until its last fragment tells the length. */
+export const HELD = -1;
+/** firstFragment: the fragment is bigger than a slot holds (dropped as icmp-fragmented). */
+const TOO_BIG = -2;
+
+/**
+ * A first fragment of an ICMP echo, `len` bytes at b[off] (key already set): the length of the
+ * whole message when known (its last fragment went first, or this is the held fragment being
+ * replayed), else HELD once it is copied into a slot, or TOO_BIG when it does not fit one.
+ */
+export function firstFragment(t: Translator, b: Uint8Array, off: number, len: number, flags: number): number {
+  if (t.fragTotal >= 0) return t.fragTotal;
+  const tab = t.icmpFrags;
+  let s = tab.find();
+  if (s >= 0 && tab.total[s] >= 0) {
+    const whole = tab.total[s];
+    tab.release(s);
+    return whole;
+  }
+  if (len > SLOT_BYTES) return TOO_BIG;
+  if (s < 0) s = claimSlot(t);
+  tab.hold(s, b, off, len, flags);
+  return HELD;
 }
 
 /**

@@ -8,7 +8,7 @@ import { fragment46 } from './fragment.js';
 import { error4to6, hasLength4, info4to6, isIcmp4Error, mtu4to6, pointer4to6 } from './icmp.js';
 import { FLAG } from './flags.js';
 import type { Translator, Verdict } from './translator.js';
-import { SLOT_BYTES, claimSlot, lastFragment } from './icmp-frag.js';
+import { HELD, firstFragment, lastFragment } from './icmp-frag.js';
 
 const r16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
 const r32 = (b: Uint8Array, o: number) => (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
@@ -130,24 +130,12 @@ export function translate46(
     if (isFrag) {
       // RFC 7915 §1.2: a fragmented ICMP error cannot be translated (its quote must be whole).
       if (icmpErr) return t.drop(R.icmpFragmented);
-      const tab = t.icmpFrags;
-      tab.key4(buf, off);
+      t.icmpFrags.key4(buf, off);
       if (fragOff === 0) {
         if (l4len < 8) return t.drop(R.transportTruncated);
         if (info4to6(buf[l4]) < 0) return t.drop(R.icmpUntranslatable);
-        if (t.fragTotal >= 0) icmpLen = t.fragTotal;
-        else {
-          let s = tab.find();
-          if (s >= 0 && tab.total[s] >= 0) {
-            icmpLen = tab.total[s];
-            tab.release(s);
-          } else {
-            if (total > SLOT_BYTES) return t.drop(R.icmpFragmented);
-            if (s < 0) s = claimSlot(t);
-            tab.hold(s, buf, off, total, flags);
-            return 0;
-          }
-        }
+        icmpLen = firstFragment(t, buf, off, total, flags);
+        if (icmpLen < 0) return icmpLen === HELD ? 0 : t.drop(R.icmpFragmented);
       } else if (!mf) lastFragment(t, fragOff + l4len);
     } else {
       if (icmpErr) return translateIcmp4Error(t, buf, off, total, ihl, hop, tos);

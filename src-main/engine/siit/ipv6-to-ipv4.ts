@@ -9,7 +9,7 @@ import { translate46 } from './ipv4-to-ipv6.js';
 import { fragment64, writeIpv4 } from './fragment.js';
 import { FLAG } from './flags.js';
 import type { Translator, Verdict } from './translator.js';
-import { SLOT_BYTES, claimSlot, lastFragment } from './icmp-frag.js';
+import { HELD, firstFragment, lastFragment } from './icmp-frag.js';
 
 const r16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
 const r32 = (b: Uint8Array, o: number) =>
@@ -122,24 +122,12 @@ export function translate64(
   if (nh === 58 && isFrag) {
     // RFC 7915 §1.2: a fragmented ICMPv6 error cannot be translated (its quote must be whole).
     if (icmpErr) return t.drop(R.icmpFragmented);
-    const tab = t.icmpFrags;
-    tab.key6(buf, off, frag);
+    t.icmpFrags.key6(buf, off, frag);
     if (fragOff === 0) {
       if (l4len < 8) return t.drop(R.transportTruncated);
       if (info6to4(buf[l4]) < 0) return t.drop(R.icmpUntranslatable);
-      if (t.fragTotal >= 0) icmpLen = t.fragTotal;
-      else {
-        let s = tab.find();
-        if (s >= 0 && tab.total[s] >= 0) {
-          icmpLen = tab.total[s];
-          tab.release(s);
-        } else {
-          if (end - off > SLOT_BYTES) return t.drop(R.icmpFragmented);
-          if (s < 0) s = claimSlot(t);
-          tab.hold(s, buf, off, end - off, flags);
-          return 0;
-        }
-      }
+      icmpLen = firstFragment(t, buf, off, end - off, flags);
+      if (icmpLen < 0) return icmpLen === HELD ? 0 : t.drop(R.icmpFragmented);
     } else if (!mf) lastFragment(t, fragOff + l4len);
   } else if (nh === 58) {
     if (icmpErr)
