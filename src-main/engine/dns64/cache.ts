@@ -5,6 +5,7 @@
 // Bounded by entries and bytes; on overflow the oldest insertions go first (FIFO), which keeps
 // the hit path free of bookkeeping. Expired entries are dropped when met and by a sweep.
 import { parseMessage, type RR, TYPE } from './wire.js';
+import type { AnswerTable } from '../udp/batch-socket.js';
 
 export interface CacheEntry {
   /** Response without OPT; ID 0; question as first asked. Its TTL fields are patched in place. */
@@ -24,19 +25,7 @@ export interface CacheEntry {
  * A copy of the cache kept elsewhere (the native sockets' AnswerTable, which answers hits
  * without JS): told of every insertion, removal and flush, so it never holds what this does not.
  */
-export interface CacheMirror {
-  set(
-    key: Uint8Array,
-    wire: Uint8Array,
-    ttlOffs: Uint32Array,
-    ttls: Uint32Array,
-    extRcode: number,
-    storedAt: number,
-    expiresAt: number,
-  ): void;
-  delete(key: Uint8Array): void;
-  clear(): void;
-}
+export type CacheMirror = Pick<AnswerTable, 'set' | 'delete' | 'clear'>;
 
 export interface CacheOptions {
   maxEntries?: number;

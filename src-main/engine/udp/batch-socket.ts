@@ -103,21 +103,8 @@ interface NativeUdpSocket {
   setAnswerTable(t: NativeAnswerTable | null): void;
 }
 
-/** The native side of an AnswerTable (udp_linux.cc). */
-interface NativeAnswerTable {
-  set(
-    key: Uint8Array,
-    wire: Uint8Array,
-    ttlOffs: Uint32Array,
-    ttls: Uint32Array,
-    extRcode: number,
-    storedAt: number,
-    expiresAt: number,
-  ): void;
-  delete(key: Uint8Array): void;
-  clear(): void;
-  stats(): { entries: number; hits: number; truncated: number };
-}
+/** The native side of an AnswerTable (udp_linux.cc): the methods AnswerTable hands on. */
+type NativeAnswerTable = Pick<AnswerTable, 'set' | 'delete' | 'clear' | 'stats'>;
 
 type NativeAnswerTableCtor = new (opts: { ednsUdpSize: number }) => NativeAnswerTable;
 
@@ -289,6 +276,12 @@ export class BatchUdpSocket {
   }
 }
 
+export interface AnswerTableStats {
+  entries: number;
+  hits: number;
+  truncated: number;
+}
+
 /**
  * DNS answers the sockets it is attached to send without entering JS (udp_linux.cc). It holds a
  * mirror of a DNS answer cache (dns64/cache.ts fills and empties it) and answers a query from
@@ -334,7 +327,7 @@ export class AnswerTable {
   }
 
   /** entries held; hits answered and, of those, truncated (TC) replies, since creation. */
-  stats(): { entries: number; hits: number; truncated: number } {
+  stats(): AnswerTableStats {
     return this.native.stats();
   }
 }
