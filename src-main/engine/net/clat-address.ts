@@ -3,7 +3,7 @@
 // optionally adjusted to be checksum-neutral the way Android's clatd does, and probed for
 // duplicates (RFC 4862 §5.4 DAD) before it is answered for by proxy-ND.
 import { randomBytes } from 'node:crypto';
-import { parseIPv4, parseIPv6, formatIPv6, samePrefix, type Prefix6 } from './addr.js';
+import { parseIPv4, formatIPv4, parseIPv6, formatIPv6, samePrefix, type Prefix6 } from './addr.js';
 
 function sumWords(b: Uint8Array): number {
   let s = 0;
@@ -107,5 +107,5 @@ export function clatIcmpSource(clatIpv4: string): string {
   const b = parseIPv4(clatIpv4);
   const last = b[3] ^ 1;
   b[3] = last === 0 || last === 7 ? (b[3] === 1 ? 2 : 5) : last;
-  return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  return formatIPv4(b);
 }
