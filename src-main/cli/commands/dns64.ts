@@ -109,7 +109,6 @@ const dns64: Command = {
     if (!values.listen?.length) throw new UsageError('--listen ADDR:PORT is required');
     const listen: ListenAddress[] = values.listen.map(parseListen);
     let prefix;
-    let exclude;
     try {
       prefix = parsePref64(values.prefix ?? WKP_TEXT);
     } catch (err) {
@@ -117,19 +116,15 @@ const dns64: Command = {
         `--prefix ${values.prefix}: ${(err as Error).message.replace(`${values.prefix}: `, '')}; give the NAT64 prefix as PREFIX/LEN, e.g. --prefix 64:ff9b::/96`,
       );
     }
-    try {
-      exclude = values.exclude?.map((x) => {
-        try {
-          return parseV6Range(x);
-        } catch (err) {
-          throw new UsageError(
-            `--exclude ${x}: ${(err as Error).message}; give an IPv6 prefix, e.g. --exclude ::ffff:0:0/96`,
-          );
-        }
-      });
-    } catch (err) {
-      throw err instanceof UsageError ? err : new UsageError((err as Error).message);
-    }
+    const exclude = values.exclude?.map((x) => {
+      try {
+        return parseV6Range(x);
+      } catch (err) {
+        throw new UsageError(
+          `--exclude ${x}: ${(err as Error).message}; give an IPv6 prefix, e.g. --exclude ::ffff:0:0/96`,
+        );
+      }
+    });
     const mode = (values.mode ?? 'on') as Dns64Mode;
     if (mode !== 'on' && mode !== 'auto') throw new UsageError(`--mode is on or auto, not '${values.mode}'`);
     let upstreams;
