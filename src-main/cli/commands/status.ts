@@ -111,11 +111,6 @@ function since(iso: string): string {
   return `${new Date(iso).toLocaleString()} (${d} ago)`;
 }
 
-/** The diagnostics window's words (shared/ipc.ts), so the CLI and the app say the same. */
-function reasonWords(reason: string): string {
-  return DROP_REASONS[reason] ?? reason;
-}
-
 const PREFIX_SOURCE_WORDS: Record<string, string> = {
   pref64: 'learned from the router advertisements (PREF64, RFC 8781)',
   'ipv4only.arpa': "learned by asking the network's DNS for ipv4only.arpa (RFC 7050)",
@@ -174,7 +169,7 @@ function describe(s: ClatStatus, path: string): string {
     const w = Math.max(...drops.map(([, v]) => v.toLocaleString('en-US').length));
     drops.forEach(([reason, v], i) =>
       lines.push(
-        `${i === 0 ? label('drops') : pad}${v.toLocaleString('en-US').padStart(w)}  ${reasonWords(reason)} (${reason})`,
+        `${i === 0 ? label('drops') : pad}${v.toLocaleString('en-US').padStart(w)}  ${DROP_REASONS[reason] ?? reason} (${reason})`,
       ),
     );
   }
