@@ -87,18 +87,15 @@ function toUpstreams(
  * ourselves. useResolved: false skips resolved's file.
  */
 export function learnResolvers(
-  opts: { iface?: string; resolvConfPath?: string; exclude?: string[]; useResolved?: boolean } = {},
+  opts: { resolvConfPath?: string; exclude?: string[]; useResolved?: boolean } = {},
 ): UpstreamServer[] {
-  let out = toUpstreams(
-    readResolvConf(opts.resolvConfPath ?? RESOLV_CONF).map((address) => ({ address, port: 53 })),
-    opts.exclude,
-  );
-  if (out.length === 0 && opts.useResolved !== false)
-    out = toUpstreams(
-      readResolvConf(RESOLVED_UPSTREAM_CONF).map((address) => ({ address, port: 53 })),
+  const fromFile = (path: string) =>
+    toUpstreams(
+      readResolvConf(path).map((address) => ({ address, port: 53 })),
       opts.exclude,
     );
-  return out;
+  const out = fromFile(opts.resolvConfPath ?? RESOLV_CONF);
+  return out.length === 0 && opts.useResolved !== false ? fromFile(RESOLVED_UPSTREAM_CONF) : out;
 }
 
 export interface Learned {
