@@ -8,7 +8,7 @@
 // systemd-networkd manages, resolved gone), so the engine can log it in plain words.
 import { Message, MessageType, systemBus, DBusError, type MessageBus } from 'dbus-next';
 import net from 'node:net';
-import { execOut } from '../system/exec.js';
+import { ipJson, type IpLink } from '../system/iproute.js';
 import { formatIPv4Bytes, formatIPv6, parseIPv4Bytes, parseIPv6 } from '../siit/addr.js';
 
 export const RESOLVE1 = 'org.freedesktop.resolve1';
@@ -71,14 +71,12 @@ export class ResolvedError extends Error {
 
 /** The interface index `ip` reports for a link (resolved speaks ifindexes, not names). */
 export function ifindexOf(ifname: string): number {
-  let text: string;
+  let first: Partial<IpLink> | undefined;
   try {
-    text = execOut(['ip', '-j', 'link', 'show', 'dev', ifname]);
+    first = ipJson<IpLink>(['link', 'show', 'dev', ifname])[0];
   } catch (err) {
     throw new Error(`no link ${ifname}: ${(err as Error).message}`);
   }
-  const parsed = JSON.parse(text) as unknown;
-  const first = Array.isArray(parsed) ? (parsed[0] as { ifindex?: unknown } | undefined) : undefined;
   if (!first || typeof first.ifindex !== 'number')
     throw new Error(`\`ip -j link show dev ${ifname}\` gave no ifindex`);
   return first.ifindex;
@@ -87,9 +85,7 @@ export function ifindexOf(ifname: string): number {
 /** The link name for an ifindex, or null when no such link exists (now). */
 export function ifnameOf(ifindex: number): string | null {
   try {
-    const parsed = JSON.parse(execOut(['ip', '-j', 'link', 'show'])) as unknown;
-    if (!Array.isArray(parsed)) return null;
-    for (const l of parsed as { ifindex?: unknown; ifname?: unknown }[])
+    for (const l of ipJson<Partial<IpLink>>(['link', 'show']))
       if (l.ifindex === ifindex && typeof l.ifname === 'string') return l.ifname;
   } catch {
     // `ip` failing here means we cannot tell; the caller treats that as "gone".
