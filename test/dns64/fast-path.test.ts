@@ -11,7 +11,7 @@ import { inCI, requires } from '../helpers/env.js';
 import { Dns64Server, type Dns64Stats } from '../../src-main/engine/dns64/server.js';
 import { parsePref64 } from '../../src-main/engine/dns64/rfc6052.js';
 import { batchUdpUnavailable } from '../../src-main/engine/udp/batch-socket.js';
-import { rawExchange, startUnbound, type Unbound } from './helpers.js';
+import { prng, rawExchange, startUnbound, type Unbound } from './helpers.js';
 
 let unbound: Unbound | null = null;
 const servers: Dns64Server[] = [];
@@ -432,18 +432,6 @@ test('CLATBAR_DNS64_FASTPATH=0 and udpFastPath: false keep every answer in JS', 
 
 const seed = Number(process.env.CLATBAR_FUZZ_SEED ?? Date.now() % 1_000_000);
 const rounds = Number(process.env.CLATBAR_FUZZ_ROUNDS ?? 1);
-
-/** mulberry32: a seed replays the same mutations. */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function exchangeOrNull(port: number, q: Buffer): Promise<Buffer | null> {
   return rawExchange({ port }, q, false, 400).catch(() => null);

@@ -12,22 +12,10 @@ import { requires } from '../helpers/env.js';
 import { Dns64Server } from '../../src-main/engine/dns64/server.js';
 import { parsePref64 } from '../../src-main/engine/dns64/rfc6052.js';
 import { parseMessage } from '../../src-main/engine/dns64/wire.js';
-import { ask, startUnbound, type Unbound } from './helpers.js';
+import { ask, prng, startUnbound, type Unbound } from './helpers.js';
 
 const seed = Number(process.env.CLATBAR_FUZZ_SEED ?? Date.now() % 1_000_000);
 const rounds = Number(process.env.CLATBAR_FUZZ_ROUNDS ?? 1);
-
-/** Small deterministic PRNG (mulberry32), so a seed replays the same messages. */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let upstream: Unbound | null = null;
 let server: Dns64Server | null = null;

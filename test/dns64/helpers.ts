@@ -258,3 +258,18 @@ export function records(
       return [rr.name.toLowerCase(), rr.type, rr.ttl ?? 0, data];
     });
 }
+
+/**
+ * Small deterministic PRNG (mulberry32), so a seed replays the same messages (fuzz.test.ts) or
+ * mutations (fast-path.test.ts).
+ */
+export function prng(s: number): () => number {
+  let a = s >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
