@@ -230,6 +230,35 @@ export async function startServers(cl: ClatLab, files: Record<string, number> = 
 }
 
 /**
+ * The network's resolver on the router at 2001:db8:1::1: plain DNS (no DNS64), with one name
+ * that has only an A record (v4only.example, 203.0.113.10). Its config goes in dir.
+ */
+export async function startRouterResolver(cl: ClatLab, dir: string): Promise<void> {
+  writeFileSync(
+    join(dir, 'unbound.conf'),
+    [
+      'server:',
+      '  interface: 2001:db8:1::1',
+      '  access-control: ::/0 allow',
+      '  do-daemonize: no',
+      '  username: ""',
+      '  chroot: ""',
+      `  directory: "${dir}"`,
+      '  pidfile: ""',
+      '  use-syslog: no',
+      '  module-config: "iterator"',
+      '  local-zone: "example." static',
+      '  local-data: "v4only.example. 300 IN A 203.0.113.10"',
+      '',
+    ].join('\n'),
+  );
+  const unbound = cl.lab.spawn(cl.router, 'unbound', ['-d', '-c', join(dir, 'unbound.conf')]);
+  unbound.stdout?.resume();
+  unbound.stderr?.resume();
+  await waitFor('unbound', () => nsh(cl.lab, cl.router, 'ss -lun').includes('[2001:db8:1::1]:53'));
+}
+
+/**
  * Sets TAYGA up as a CLAT on the laptop, the way clatd does: a TUN with 192.0.0.1/29, a
  * default route into it, the CLAT IPv6 address proxied on the uplink and routed into the TUN.
  * Returns the child; its TUN and routes go with the namespace.

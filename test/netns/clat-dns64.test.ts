@@ -17,40 +17,27 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requires } from '../helpers/env.js';
-import { buildClatLab, startServers, nsh, waitFor, CLATBAR, PREFIX } from '../helpers/clat-lab.js';
+import {
+  buildClatLab,
+  startServers,
+  startRouterResolver,
+  nsh,
+  waitFor,
+  CLATBAR,
+  PREFIX,
+} from '../helpers/clat-lab.js';
 
 test('clatbar run --dns64 on: synthesized AAAA, resolv.conf hooked and restored', async (t) => {
   if (!requires(t, { root: true, tun: true, binaries: ['tayga', 'unbound', 'dig', 'curl'] })) return;
   const cl = await buildClatLab('cd');
   t.after(() => cl.dispose());
   await startServers(cl, { 'small.bin': 1 });
-  const { lab, laptop, router } = cl;
+  const { lab, laptop } = cl;
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-dns64-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
 
   // The network's resolver: plain DNS (no DNS64), one name with only an A record.
-  writeFileSync(
-    join(dir, 'unbound.conf'),
-    [
-      'server:',
-      '  interface: 2001:db8:1::1',
-      '  access-control: ::/0 allow',
-      '  do-daemonize: no',
-      '  username: ""',
-      '  chroot: ""',
-      `  directory: "${dir}"`,
-      '  pidfile: ""',
-      '  use-syslog: no',
-      '  module-config: "iterator"',
-      '  local-zone: "example." static',
-      '  local-data: "v4only.example. 300 IN A 203.0.113.10"',
-      '',
-    ].join('\n'),
-  );
-  const unbound = lab.spawn(router, 'unbound', ['-d', '-c', join(dir, 'unbound.conf')]);
-  unbound.stdout?.resume();
-  unbound.stderr?.resume();
-  await waitFor('unbound', () => nsh(lab, router, 'ss -lun').includes('[2001:db8:1::1]:53'));
+  await startRouterResolver(cl, dir);
 
   // A private /etc for the engine, with the network's resolver in its resolv.conf.
   const etc = join(dir, 'etc');

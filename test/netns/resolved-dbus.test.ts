@@ -26,15 +26,19 @@ import { join } from 'node:path';
 import { requires } from '../helpers/env.js';
 import { Lab } from '../helpers/netns.js';
 import { startPrivateBus, type PrivateBus } from '../helpers/private-bus.js';
-import { buildClatLab, startServers, nsh, waitFor, CLATBAR, PREFIX } from '../helpers/clat-lab.js';
+import {
+  buildClatLab,
+  startServers,
+  startRouterResolver,
+  nsh,
+  waitFor,
+  CLATBAR,
+  PREFIX,
+} from '../helpers/clat-lab.js';
 import { Message, sessionBus } from 'dbus-next';
 import { Journal } from '../../src-main/engine/system/journal.js';
-import {
-  hookSystemResolver,
-  learnUplinkResolvers,
-  resolvedRunning,
-} from '../../src-main/engine/dns64/system-resolver.js';
-import { ResolvedBus } from '../../src-main/engine/dns64/resolved-dbus.js';
+import { hookSystemResolver, learnUplinkResolvers } from '../../src-main/engine/dns64/system-resolver.js';
+import { ResolvedBus, resolvedOnBus } from '../../src-main/engine/dns64/resolved-dbus.js';
 
 const helpers = new URL('../helpers/', import.meta.url).pathname;
 const FAKE = join(helpers, 'fake-resolved.js');
@@ -539,7 +543,7 @@ test('resolved absent (no owner of its name, or no system bus at all): the resol
   for (const address of [bus.address, `unix:path=${join(dir, 'no-such-socket')}`]) {
     process.env.DBUS_SYSTEM_BUS_ADDRESS = address;
     writeFileSync(resolvConf, original);
-    assert.equal(await resolvedRunning(), false, address);
+    assert.equal(await resolvedOnBus(), false, address);
     const learned = await learnUplinkResolvers({ iface: 'lo', resolvConfPath: resolvConf });
     assert.deepEqual(learned.upstreams, [{ address: '2001:db8::53', port: 53 }]);
     assert.equal(learned.source, resolvConf);
@@ -587,29 +591,8 @@ test('clatbar run --dns64 on with resolved (fake) on the bus: upstreams from the
     rmSync(dir, { recursive: true, force: true });
   });
   await startServers(cl, {});
-  const { lab, laptop, router } = cl;
-  writeFileSync(
-    join(dir, 'unbound.conf'),
-    [
-      'server:',
-      '  interface: 2001:db8:1::1',
-      '  access-control: ::/0 allow',
-      '  do-daemonize: no',
-      '  username: ""',
-      '  chroot: ""',
-      `  directory: "${dir}"`,
-      '  pidfile: ""',
-      '  use-syslog: no',
-      '  module-config: "iterator"',
-      '  local-zone: "example." static',
-      '  local-data: "v4only.example. 300 IN A 203.0.113.10"',
-      '',
-    ].join('\n'),
-  );
-  const unbound = lab.spawn(router, 'unbound', ['-d', '-c', join(dir, 'unbound.conf')]);
-  unbound.stdout?.resume();
-  unbound.stderr?.resume();
-  await waitFor('unbound', () => nsh(lab, router, 'ss -lun').includes('[2001:db8:1::1]:53'));
+  const { lab, laptop } = cl;
+  await startRouterResolver(cl, dir);
 
   // resolved knows the router's resolver on the uplink; resolv.conf names one that does not
   // answer, so a working stub proves the upstream came over D-Bus.
