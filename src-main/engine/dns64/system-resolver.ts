@@ -38,11 +38,6 @@ export const RESOLVED_UPSTREAM_CONF = '/run/systemd/resolve/resolv.conf';
 /** systemd-resolved's own stub listener addresses: never an upstream of ours. */
 const RESOLVED_STUBS = ['127.0.0.53', '127.0.0.54'];
 
-/** Whether systemd-resolved is running: org.freedesktop.resolve1 has an owner on the system bus. */
-export function resolvedRunning(): Promise<boolean> {
-  return resolvedOnBus();
-}
-
 /** Nameserver addresses from resolv.conf text (RFC-less but universal format: `nameserver ADDR`). */
 export function parseResolvConf(text: string): string[] {
   const out: string[] = [];
