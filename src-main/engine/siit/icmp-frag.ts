@@ -48,8 +48,6 @@ export class IcmpFragTable {
       k[1 + i] = b[off + 12 + i];
       k[17 + i] = b[off + 16 + i];
     }
-    k[35] = 0;
-    k[36] = 0;
     k[37] = b[off + 4];
     k[38] = b[off + 5];
   }
