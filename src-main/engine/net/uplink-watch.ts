@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { execOut } from '../system/exec.js';
 import { addresses, proxyNeighbours } from '../system/iproute.js';
 import { inSubnet64 } from './clat-address.js';
+import { parseIPv6, samePrefix } from './addr.js';
 
 export interface UplinkWatchOptions {
   uplink: string;
@@ -64,7 +65,7 @@ export function readUplinkState(uplink: string, clatIpv6: string, subnet64: stri
           a.scope === 'global' &&
           !a.tentative &&
           !a.dadfailed &&
-          a.local !== clatIpv6 &&
+          !sameAddress(a.local, clatIpv6) &&
           inSubnet64(a.local, subnet64),
       ),
     );
@@ -75,8 +76,13 @@ export function readUplinkState(uplink: string, clatIpv6: string, subnet64: stri
   return { exists, up, inSubnet, proxy };
 }
 
+/** Same IPv6 address however written (`ip` prints the canonical form, --clat-ipv6 may not be). */
 function sameAddress(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
+  try {
+    return samePrefix(parseIPv6(a), parseIPv6(b), 128);
+  } catch {
+    return false;
+  }
 }
 
 /**
