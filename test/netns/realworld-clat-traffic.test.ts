@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { requires } from '../helpers/env.js';
 import { buildClatLab, startServers, nsh, waitFor, SERVER_V4, startClatbarRun } from '../helpers/clat-lab.js';
@@ -72,6 +72,7 @@ test('clatbar run: what real apps do through the CLAT', async (t) => {
 
   // A DNS server on the IPv4-only host: one big answer (over 1232 bytes) and a small one.
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-rt-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const big = Array.from(
     { length: 120 },
     (_, i) => `  local-data: "big.example. 300 IN A 198.51.100.${i + 1}"`,
