@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { requires } from '../helpers/env.js';
+import { unboundConf } from '../dns64/helpers.js';
 import { buildClatLab, startServers, nsh, waitFor, SERVER_V4, startClatbarRun } from '../helpers/clat-lab.js';
 
 const ROUTER_OWNED_V4 = '192.0.2.99';
@@ -75,30 +76,19 @@ test('clatbar run: what real apps do through the CLAT', async (t) => {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const big = Array.from(
     { length: 120 },
-    (_, i) => `  local-data: "big.example. 300 IN A 198.51.100.${i + 1}"`,
+    (_, i) => `local-data: "big.example. 300 IN A 198.51.100.${i + 1}"`,
   );
   writeFileSync(
     join(dir, 'unbound.conf'),
-    [
-      'server:',
-      `  interface: ${SERVER_V4}@53`,
-      '  do-daemonize: no',
-      '  chroot: ""',
-      '  username: ""',
-      '  use-syslog: no',
-      '  logfile: ""',
-      '  pidfile: ""',
-      `  directory: "${dir}"`,
-      '  num-threads: 1',
-      '  do-ip6: no',
-      '  access-control: 0.0.0.0/0 allow',
-      '  local-zone: "." refuse',
-      '  local-zone: "example." static',
-      '  local-data: "example. 3600 IN SOA ns.example. h.example. 1 3600 600 86400 60"',
-      '  local-data: "small.example. 300 IN A 192.0.2.7"',
-      ...big,
-      '',
-    ].join('\n'),
+    unboundConf(dir, SERVER_V4, 53, {
+      zones: false,
+      extra: [
+        'local-zone: "example." static',
+        'local-data: "example. 3600 IN SOA ns.example. h.example. 1 3600 600 86400 60"',
+        'local-data: "small.example. 300 IN A 192.0.2.7"',
+        ...big,
+      ],
+    }),
   );
   const unbound = lab.spawn(server, 'unbound', ['-d', '-c', join(dir, 'unbound.conf')]);
   unbound.stdout?.resume();
