@@ -230,15 +230,22 @@ export async function startServers(cl: ClatLab, files: Record<string, number> = 
 }
 
 /**
- * The network's resolver on the router at 2001:db8:1::1: plain DNS (no DNS64), with one name
- * that has only an A record (v4only.example, 203.0.113.10). Its config goes in dir.
+ * The network's resolver on the router (default 2001:db8:1::1): plain DNS unless `dns64` gives a
+ * prefix for Unbound's dns64 module, with one name that has only an A record (v4only.example,
+ * 203.0.113.10). `tail` lines go after the server: clause. Its config goes in dir.
  */
-export async function startRouterResolver(cl: ClatLab, dir: string): Promise<void> {
+export async function startRouterResolver(
+  cl: ClatLab,
+  dir: string,
+  opts: { address?: string; dns64?: string | null; tail?: string[] } = {},
+): Promise<ChildProcess> {
+  const address = opts.address ?? '2001:db8:1::1';
+  const conf = join(dir, `unbound-${address.replace(/:/g, '_')}.conf`);
   writeFileSync(
-    join(dir, 'unbound.conf'),
+    conf,
     [
       'server:',
-      '  interface: 2001:db8:1::1',
+      `  interface: ${address}`,
       '  access-control: ::/0 allow',
       '  do-daemonize: no',
       '  username: ""',
@@ -246,16 +253,19 @@ export async function startRouterResolver(cl: ClatLab, dir: string): Promise<voi
       `  directory: "${dir}"`,
       '  pidfile: ""',
       '  use-syslog: no',
-      '  module-config: "iterator"',
+      `  module-config: "${opts.dns64 ? 'dns64 iterator' : 'iterator'}"`,
+      ...(opts.dns64 ? [`  dns64-prefix: ${opts.dns64}`] : []),
       '  local-zone: "example." static',
-      '  local-data: "v4only.example. 300 IN A 203.0.113.10"',
+      `  local-data: "v4only.example. 300 IN A ${SERVER_V4}"`,
+      ...(opts.tail ?? []),
       '',
     ].join('\n'),
   );
-  const unbound = cl.lab.spawn(cl.router, 'unbound', ['-d', '-c', join(dir, 'unbound.conf')]);
+  const unbound = cl.lab.spawn(cl.router, 'unbound', ['-d', '-c', conf]);
   unbound.stdout?.resume();
   unbound.stderr?.resume();
-  await waitFor('unbound', () => nsh(cl.lab, cl.router, 'ss -lun').includes('[2001:db8:1::1]:53'));
+  await waitFor(`unbound on ${address}`, () => nsh(cl.lab, cl.router, 'ss -lun').includes(`[${address}]:53`));
+  return unbound;
 }
 
 /**

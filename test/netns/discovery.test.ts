@@ -30,6 +30,7 @@ import {
   PREFIX,
   SERVER_V4,
   type ClatLab,
+  startRouterResolver,
 } from '../helpers/clat-lab.js';
 import { callControl } from '../../src-main/engine/clat/status-socket.js';
 import { toEngineStatus } from '../../src-main/app/engine-client.js';
@@ -48,7 +49,6 @@ async function startUnbound(
   address: string,
   dns64: string | null,
 ): Promise<ChildProcess> {
-  const conf = join(dir, `unbound-${address.replace(/:/g, '_')}.conf`);
   // ipv4only.arpa's real zone (RFC 7050 §8.2: A 192.0.0.170 and .171), served to Unbound's own
   // iterator so its dns64 module synthesizes from it as from any A record. Unbound has no
   // built-in ipv4only.arpa, and the lab has no internet to fetch it from.
@@ -64,35 +64,17 @@ async function startUnbound(
       '',
     ].join('\n'),
   );
-  writeFileSync(
-    conf,
-    [
-      'server:',
-      `  interface: ${address}`,
-      '  access-control: ::/0 allow',
-      '  do-daemonize: no',
-      '  username: ""',
-      '  chroot: ""',
-      `  directory: "${dir}"`,
-      '  pidfile: ""',
-      '  use-syslog: no',
-      `  module-config: "${dns64 ? 'dns64 iterator' : 'iterator'}"`,
-      ...(dns64 ? [`  dns64-prefix: ${dns64}`] : []),
-      '  local-zone: "example." static',
-      `  local-data: "v4only.example. 300 IN A ${SERVER_V4}"`,
+  return startRouterResolver(cl, dir, {
+    address,
+    dns64,
+    tail: [
       'auth-zone:',
       '  name: "ipv4only.arpa."',
       `  zonefile: "${zone}"`,
       '  for-upstream: yes',
       '  for-downstream: no',
-      '',
-    ].join('\n'),
-  );
-  const u = cl.lab.spawn(cl.router, 'unbound', ['-d', '-c', conf]);
-  u.stdout?.resume();
-  u.stderr?.resume();
-  await waitFor(`unbound on ${address}`, () => nsh(cl.lab, cl.router, 'ss -lun').includes(`[${address}]:53`));
-  return u;
+    ],
+  });
 }
 
 async function stopChild(c: ChildProcess): Promise<void> {
