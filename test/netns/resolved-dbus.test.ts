@@ -40,6 +40,20 @@ import { Journal } from '../../src-main/engine/system/journal.js';
 import { hookSystemResolver, learnUplinkResolvers } from '../../src-main/engine/dns64/system-resolver.js';
 import { ResolvedBus, resolvedOnBus } from '../../src-main/engine/dns64/resolved-dbus.js';
 
+/**
+ * The calls a hook makes on our link, in order: domains and default route before the server
+ * (systemd's RESOLVED-VPNS.md, "Ordering"), the server last.
+ */
+const HOOK_CALLS = [
+  'SetLinkDomains',
+  'SetLinkDefaultRoute',
+  'SetLinkLLMNR',
+  'SetLinkMulticastDNS',
+  'SetLinkDNSSEC',
+  'SetLinkDNSOverTLS',
+  'SetLinkDNSEx',
+];
+
 const helpers = new URL('../helpers/', import.meta.url).pathname;
 const FAKE = join(helpers, 'fake-resolved.js');
 const DRIVER = join(helpers, 'resolved-driver.js');
@@ -252,15 +266,7 @@ test('resolved over D-Bus: learn the uplink from its Link object, hook our link,
   );
   // Domains and default route before the server (RESOLVED-VPNS.md "Ordering"), all as root.
   const sets = d.calls.filter((c) => c.ifname === 'clat0' && c.member !== 'GetLink').map((c) => c.member);
-  assert.deepEqual(sets, [
-    'SetLinkDomains',
-    'SetLinkDefaultRoute',
-    'SetLinkLLMNR',
-    'SetLinkMulticastDNS',
-    'SetLinkDNSSEC',
-    'SetLinkDNSOverTLS',
-    'SetLinkDNSEx',
-  ]);
+  assert.deepEqual(sets, HOOK_CALLS);
   assert.ok(d.calls.every((c) => c.uid === 0 && !c.error));
 
   // The same state, read through resolved's own API from outside the namespace.
@@ -425,16 +431,7 @@ test('resolved over D-Bus: the last call fails after six succeeded: all reverted
   );
   assert.deepEqual(
     d.calls.filter((c) => c.ifname === 'clat0' && c.member !== 'GetLink').map((c) => c.member),
-    [
-      'SetLinkDomains',
-      'SetLinkDefaultRoute',
-      'SetLinkLLMNR',
-      'SetLinkMulticastDNS',
-      'SetLinkDNSSEC',
-      'SetLinkDNSOverTLS',
-      'SetLinkDNSEx',
-      'RevertLink',
-    ],
+    [...HOOK_CALLS, 'RevertLink'],
   );
 });
 
