@@ -8,6 +8,7 @@
 // host's stack) are merged: the merged packet's checksum is partial again and the kernel
 // completes each segment's, so nothing that arrived with a wrong checksum is ever made right.
 import { GsoType, VnetFlag, VNET_HDR_LEN } from '../native/vnet.js';
+import { IPPROTO_UDP } from '../ip/numbers.js';
 
 /** Linux caps a UDP GSO packet at 64 segments (UDP_MAX_SEGMENTS in older kernels). */
 const MAX_SEGMENTS = 64;
@@ -49,7 +50,7 @@ export class UdpCoalescer {
     return (
       len > 48 &&
       buf[off] >> 4 === 6 &&
-      buf[off + 6] === 17 &&
+      buf[off + 6] === IPPROTO_UDP &&
       buf[h + 1] === GsoType.NONE &&
       (buf[h] & VnetFlag.NEEDS_CSUM) !== 0 &&
       ((buf[off + 4] << 8) | buf[off + 5]) + 40 === len
@@ -134,7 +135,7 @@ export class UdpCoalescer {
       a[o + 45] = plen & 255;
       // Partial checksum: the folded pseudo-header sum with the new length (RFC 8200 §8.1);
       // the kernel completes it per segment, adjusting for each segment's length.
-      let s = plen + 17;
+      let s = plen + IPPROTO_UDP;
       for (let i = 8; i < 40; i += 2) s += (a[o + i] << 8) | a[o + i + 1];
       while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
       a[o + 46] = s >> 8;

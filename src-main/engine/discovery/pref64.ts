@@ -3,8 +3,8 @@
 // and the RFC 6052 rules are applied to the prefix before a translator ever sees it.
 import { checkRfc6052Prefix, type Pref64, type Rfc6052Length } from '../ip/rfc6052.js';
 import { formatIPv6 } from '../ip/address.js';
+import { ICMP6_ROUTER_ADVERT } from '../ip/numbers.js';
 
-export const ND_ROUTER_ADVERT = 134;
 export const OPT_PREF64 = 38;
 /** RFC 8781 §4: the Prefix Length Code's values 0-5, in order. */
 export const PLC_LENGTHS: readonly Rfc6052Length[] = [96, 64, 56, 48, 40, 32];
@@ -49,7 +49,7 @@ export interface Pref64Parse {
 export function parsePref64Options(payload: Uint8Array): Pref64Parse {
   const out: Pref64Parse = { options: [], ignored: [], hostBitsCleared: 0, malformed: false };
   const broken = (): Pref64Parse => ({ options: [], ignored: [], hostBitsCleared: 0, malformed: true });
-  if (payload.length < 16 || payload[0] !== ND_ROUTER_ADVERT || payload[1] !== 0) return broken();
+  if (payload.length < 16 || payload[0] !== ICMP6_ROUTER_ADVERT || payload[1] !== 0) return broken();
   const found: Pref64Option[] = [];
   for (let i = 16; i < payload.length;) {
     if (i + 2 > payload.length) return broken();

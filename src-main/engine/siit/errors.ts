@@ -2,6 +2,8 @@
 // Fragmentation Needed / Packet Too Big, Parameter Problem and the default "administratively
 // prohibited" for packets it refuses. Sources are the configured icmpSourceV4 / icmpSourceV6.
 import { copy, finish, pseudo6, sum16 } from './checksum.js';
+import { writeIcmpHeader, writeIpv6 } from './headers.js';
+import { ICMP6_PACKET_TOO_BIG, ICMP6_PARAM_PROBLEM, IPPROTO_ICMP, IPPROTO_ICMPV6 } from '../ip/numbers.js';
 import { isIllegalSource4, isIllegalSource6 } from '../ip/address.js';
 import type { Translator, Verdict } from './translator.js';
 
@@ -31,7 +33,9 @@ export function mayAnswer4(src: number, dst: number, fragOffset: number): boolea
  */
 export function mayAnswer6(buf: Uint8Array, off: number, type: number, code: number): boolean {
   if (isIllegalSource6(buf, off + 8)) return false;
-  return buf[off + 24] !== 0xff || type === 2 || (type === 4 && code === 2);
+  return (
+    buf[off + 24] !== 0xff || type === ICMP6_PACKET_TOO_BIG || (type === ICMP6_PARAM_PROBLEM && code === 2)
+  );
 }
 
 /**
@@ -69,7 +73,7 @@ export function sendIcmp4Error(
   o[6] = 0; // DF clear: the error may be fragmented on its way back (RFC 1812 §4.3.2.2)
   o[7] = 0;
   o[8] = 64;
-  o[9] = 1;
+  o[9] = IPPROTO_ICMP;
   o[10] = o[11] = 0;
   const s = cfg.icmpSourceV4;
   o[12] = s >>> 24;
@@ -80,13 +84,7 @@ export function sendIcmp4Error(
   const hc = finish(sum16(o, 0, 20, 0));
   o[10] = hc >> 8;
   o[11] = hc & 255;
-  o[20] = type;
-  o[21] = code;
-  o[22] = o[23] = 0;
-  o[24] = (rest >>> 24) & 255;
-  o[25] = (rest >>> 16) & 255;
-  o[26] = (rest >>> 8) & 255;
-  o[27] = rest & 255;
+  writeIcmpHeader(o, 20, type, code, rest);
   copy(o, 28, buf, off, quote);
   const c = finish(sum16(o, 20, 8 + quote, 0));
   o[22] = c >> 8;
@@ -119,23 +117,12 @@ export function sendIcmp6Error(
   const o = t.sErr;
   const quote = Math.min(len, ICMP6_ERROR_MAX - 48);
   const plen = 8 + quote;
-  o[0] = 0x60;
-  o[1] = o[2] = o[3] = 0;
-  o[4] = plen >> 8;
-  o[5] = plen & 255;
-  o[6] = 58;
-  o[7] = 64;
+  writeIpv6(o, 0, 0, plen, IPPROTO_ICMPV6, 64, false, 0, 0);
   o.set(src6, 8);
   for (let i = 0; i < 16; i++) o[24 + i] = buf[off + 8 + i];
-  o[40] = type;
-  o[41] = code;
-  o[42] = o[43] = 0;
-  o[44] = (rest >>> 24) & 255;
-  o[45] = (rest >>> 16) & 255;
-  o[46] = (rest >>> 8) & 255;
-  o[47] = rest & 255;
+  writeIcmpHeader(o, 40, type, code, rest);
   copy(o, 48, buf, off, quote);
-  const c = finish(sum16(o, 40, plen, pseudo6(o, 8, 24, plen, 58)));
+  const c = finish(sum16(o, 40, plen, pseudo6(o, 8, 24, plen, IPPROTO_ICMPV6)));
   o[42] = c >> 8;
   o[43] = c & 255;
   t.counters.drops[reason]++;

@@ -1,26 +1,44 @@
 // ICMP <-> ICMPv6 type and code tables (RFC 7915 §4.2 and §5.2), Parameter Problem pointer maps
 // (RFC 7915 Figures 3 and 6), Packet Too Big <-> Fragmentation Needed MTU arithmetic, and the
-// RFC 4884 layout of translated errors that carry extensions.
+// RFC 4884 layout of translated errors that carry extensions. The tables below keep the RFC's
+// numbers with their names in comments, so they read side by side with RFC 7915's text.
+import {
+  ICMP4_DEST_UNREACH,
+  ICMP4_ECHO,
+  ICMP4_ECHO_REPLY,
+  ICMP4_PARAM_PROBLEM,
+  ICMP4_REDIRECT,
+  ICMP4_SOURCE_QUENCH,
+  ICMP4_TIME_EXCEEDED,
+  ICMP6_ECHO_REPLY,
+  ICMP6_ECHO_REQUEST,
+} from '../ip/numbers.js';
 
 /** (type << 8) | code, or -1 for "silently drop". */
 export type TypeCode = number;
 
 /** ICMPv4 error types: never answered with an error, and carry an inner packet (RFC 1812 §4.3.2.7). */
 export function isIcmp4Error(type: number): boolean {
-  return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
+  return (
+    type === ICMP4_DEST_UNREACH ||
+    type === ICMP4_SOURCE_QUENCH ||
+    type === ICMP4_REDIRECT ||
+    type === ICMP4_TIME_EXCEEDED ||
+    type === ICMP4_PARAM_PROBLEM
+  );
 }
 
 /** RFC 7915 §4.2 informational messages: only Echo survives; the rest are single-hop or obsolete. */
 export function info4to6(type: number): number {
-  if (type === 8) return 128;
-  if (type === 0) return 129;
+  if (type === ICMP4_ECHO) return ICMP6_ECHO_REQUEST;
+  if (type === ICMP4_ECHO_REPLY) return ICMP6_ECHO_REPLY;
   return -1;
 }
 
 /** RFC 7915 §5.2 informational messages: Echo only; MLD and ND are single-hop. */
 export function info6to4(type: number): number {
-  if (type === 128) return 8;
-  if (type === 129) return 0;
+  if (type === ICMP6_ECHO_REQUEST) return ICMP4_ECHO;
+  if (type === ICMP6_ECHO_REPLY) return ICMP4_ECHO_REPLY;
   return -1;
 }
 

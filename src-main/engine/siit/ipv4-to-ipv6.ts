@@ -1,11 +1,29 @@
 // RFC 7915 §4: IPv4 -> IPv6. The payload stays where it is; the IPv6 header (and Fragment Header)
 // is written into the headroom in front of it, so the common case is translated in place.
-import { adjust, adjustPartial, copy, finish, fold, sum16, sumAddr4, sumAddr6 } from './checksum.js';
+import { copy, finish, fold, pseudo6, sum16, sumAddr4, sumAddr6 } from './checksum.js';
 import { isIllegalSource4 } from '../ip/address.js';
+import {
+  ICMP4_ADMIN_PROHIBITED,
+  ICMP4_DEST_UNREACH,
+  ICMP4_FRAG_NEEDED,
+  ICMP4_SOURCE_ROUTE_FAILED,
+  ICMP4_TIME_EXCEEDED,
+  ICMP4_TTL_EXCEEDED,
+  ICMP6_DEST_UNREACH,
+  ICMP6_PACKET_TOO_BIG,
+  ICMP6_PARAM_PROBLEM,
+  ICMP6_TIME_EXCEEDED,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+} from '../ip/numbers.js';
 import { R } from './counters.js';
 import { sendIcmp4Error } from './errors.js';
 import { fragment46 } from './fragment.js';
+import { writeAddrs6, writeIcmpHeader, writeIpv6 } from './headers.js';
 import { error4to6, hasLength4, info4to6, isIcmp4Error, mtu4to6, pointer4to6 } from './icmp.js';
+import { fixEcho46, fixTcp, fixUdp } from './transport.js';
 import { FLAG } from './flags.js';
 import type { Translator, Verdict } from './translator.js';
 import { HELD, firstFragment, lastFragment } from './icmp-frag.js';
@@ -85,7 +103,7 @@ export function translate46(
   const l4 = off + ihl;
   const l4len = total - ihl;
   const hairpin = (flags & FLAG.hairpin) !== 0;
-  const icmpErr = proto === 1 && fragOff === 0 && l4len > 0 && isIcmp4Error(buf[l4]);
+  const icmpErr = proto === IPPROTO_ICMP && fragOff === 0 && l4len > 0 && isIcmp4Error(buf[l4]);
 
   // RFC 7915 §4.1 Source Address: illegal sources are dropped silently, except the source of an
   // ICMPv4 error, which is translated "for the purpose of trouble shooting".
@@ -96,7 +114,9 @@ export function translate46(
     const sr = sourceRoute(buf, off + 20, off + ihl);
     if (sr < 0) return t.drop(R.badIpv4Header);
     if (sr > 0)
-      return icmpErr ? t.drop(R.sourceRoute) : sendIcmp4Error(t, buf, off, total, 3, 5, 0, R.sourceRoute);
+      return icmpErr
+        ? t.drop(R.sourceRoute)
+        : sendIcmp4Error(t, buf, off, total, ICMP4_DEST_UNREACH, ICMP4_SOURCE_ROUTE_FAILED, 0, R.sourceRoute);
   }
 
   const a6s = t.a6s;
@@ -104,10 +124,29 @@ export function translate46(
   if (!map4to6(t, dst, a6d, 0, false)) {
     return icmpErr
       ? t.drop(R.dstUntranslatable)
-      : sendIcmp4Error(t, buf, off, total, 3, 13, 0, R.dstUntranslatable);
+      : sendIcmp4Error(
+          t,
+          buf,
+          off,
+          total,
+          ICMP4_DEST_UNREACH,
+          ICMP4_ADMIN_PROHIBITED,
+          0,
+          R.dstUntranslatable,
+        );
   }
   if (!map4to6(t, src, a6s, 0, hairpin)) {
-    if (!icmpErr) return sendIcmp4Error(t, buf, off, total, 3, 13, 0, R.srcUntranslatable);
+    if (!icmpErr)
+      return sendIcmp4Error(
+        t,
+        buf,
+        off,
+        total,
+        ICMP4_DEST_UNREACH,
+        ICMP4_ADMIN_PROHIBITED,
+        0,
+        R.srcUntranslatable,
+      );
     // RFC 7915 §4.2 / RFC 6791: an error from an address with no IPv6 form gets a pool address.
     const fallback = cfg.rfc6791v6 ?? cfg.icmpSourceV6;
     if (fallback === null) return t.drop(R.srcUntranslatable);
@@ -119,14 +158,16 @@ export function translate46(
   let hop = ttl;
   if (!hairpin) {
     if (ttl <= 1)
-      return icmpErr ? t.drop(R.ttlExpired) : sendIcmp4Error(t, buf, off, total, 11, 0, 0, R.ttlExpired);
+      return icmpErr
+        ? t.drop(R.ttlExpired)
+        : sendIcmp4Error(t, buf, off, total, ICMP4_TIME_EXCEEDED, ICMP4_TTL_EXCEEDED, 0, R.ttlExpired);
     hop = ttl - 1;
   }
 
   // Length of the ICMP message for the ICMPv6 pseudo-header: the whole message, which for a
   // first fragment only its last fragment tells (icmp-frag.ts).
   let icmpLen = l4len;
-  if (proto === 1) {
+  if (proto === IPPROTO_ICMP) {
     if (isFrag) {
       // RFC 7915 §1.2: a fragmented ICMP error cannot be translated (its quote must be whole).
       if (icmpErr) return t.drop(R.icmpFragmented);
@@ -150,62 +191,42 @@ export function translate46(
   // RFC 7915 §4.1: DF set and too big for the IPv6 next hop -> Fragmentation Needed. The MTU
   // reported is the IPv6 MTU minus 20 (as Jool does; see docs/siit-conformance.md).
   if (df && !gso && outLen > cfg.ipv6Mtu) {
-    return sendIcmp4Error(t, buf, off, total, 3, 4, Math.min(0xffff, cfg.ipv6Mtu - 20), R.tooBig);
+    const mtu = Math.min(0xffff, cfg.ipv6Mtu - 20);
+    return sendIcmp4Error(t, buf, off, total, ICMP4_DEST_UNREACH, ICMP4_FRAG_NEEDED, mtu, R.tooBig);
   }
 
   // RFC 7915 §4.5: transport checksums. Only the first fragment (or a whole packet) has a header.
   if (fragOff === 0) {
     const partial = (flags & FLAG.csumPartial) !== 0;
-    if (proto === 6) {
+    const oldSum = sumAddr4(src) + sumAddr4(dst);
+    const newSum = sumAddr6(a6s, 0) + sumAddr6(a6d, 0);
+    if (proto === IPPROTO_TCP) {
       if (l4len < 18) return t.drop(R.transportTruncated);
-      const c = r16(buf, l4 + 16);
-      const oldSum = sumAddr4(src) + sumAddr4(dst);
-      const newSum = sumAddr6(a6s, 0) + sumAddr6(a6d, 0);
-      const n = partial ? adjustPartial(c, oldSum, newSum) : adjust(c, oldSum, newSum);
-      buf[l4 + 16] = n >> 8;
-      buf[l4 + 17] = n & 255;
-    } else if (proto === 17) {
+      fixTcp(buf, l4, oldSum, newSum, partial);
+    } else if (proto === IPPROTO_UDP) {
       if (l4len < 8) return t.drop(R.transportTruncated);
       const c = r16(buf, l4 + 6);
-      let n: number;
       if (c === 0 && !partial) {
         // RFC 7915 §4.5: zero-checksum UDP is dropped unless configured to be amended; a
         // fragment's checksum cannot be computed statelessly, so fragments are always dropped.
-        if (isFrag) return sendIcmp4Error(t, buf, off, total, 3, 13, 0, R.udpChecksumZeroFragment);
-        if (!cfg.amendUdpChecksumZero) return sendIcmp4Error(t, buf, off, total, 3, 13, 0, R.udpChecksumZero);
-        const pseudo = sumAddr6(a6s, 0) + sumAddr6(a6d, 0) + (l4len >>> 16) + (l4len & 0xffff) + 17;
-        n = finish(sum16(buf, l4, l4len, pseudo));
-      } else {
-        const oldSum = sumAddr4(src) + sumAddr4(dst);
-        const newSum = sumAddr6(a6s, 0) + sumAddr6(a6d, 0);
-        n = partial ? adjustPartial(c, oldSum, newSum) : adjust(c, oldSum, newSum);
-      }
-      if (n === 0 && !partial) n = 0xffff; // RFC 768: a computed zero is sent as all ones
-      buf[l4 + 6] = n >> 8;
-      buf[l4 + 7] = n & 255;
-    } else if (proto === 1) {
-      // RFC 7915 §4.2: Echo type change plus the ICMPv6 pseudo-header, applied incrementally so
-      // that a bad checksum stays bad.
-      const type = buf[l4];
-      const ntype = info4to6(type);
-      const code = buf[l4 + 1];
-      const c = r16(buf, l4 + 2);
-      const oldSum = (type << 8) | code;
-      const newSum =
-        ((ntype << 8) | code) +
-        sumAddr6(a6s, 0) +
-        sumAddr6(a6d, 0) +
-        (icmpLen >>> 16) +
-        (icmpLen & 0xffff) +
-        58;
-      const n = adjust(c, oldSum, newSum);
-      buf[l4] = ntype;
-      buf[l4 + 2] = n >> 8;
-      buf[l4 + 3] = n & 255;
+        const unreach = ICMP4_DEST_UNREACH;
+        const prohibited = ICMP4_ADMIN_PROHIBITED;
+        if (isFrag)
+          return sendIcmp4Error(t, buf, off, total, unreach, prohibited, 0, R.udpChecksumZeroFragment);
+        if (!cfg.amendUdpChecksumZero)
+          return sendIcmp4Error(t, buf, off, total, unreach, prohibited, 0, R.udpChecksumZero);
+        const pseudo = newSum + (l4len >>> 16) + (l4len & 0xffff) + IPPROTO_UDP;
+        const n = finish(sum16(buf, l4, l4len, pseudo)) || 0xffff; // RFC 768: zero is sent as all ones
+        buf[l4 + 6] = n >> 8;
+        buf[l4 + 7] = n & 255;
+      } else fixUdp(buf, l4, c, oldSum, newSum, partial);
+    } else if (proto === IPPROTO_ICMP) {
+      // RFC 7915 §4.2: Echo type change plus the ICMPv6 pseudo-header.
+      fixEcho46(buf, l4, newSum, icmpLen);
     }
   }
 
-  const nh = proto === 1 ? 58 : proto;
+  const nh = proto === IPPROTO_ICMP ? IPPROTO_ICMPV6 : proto;
   // RFC 7915 §4.1: DF clear and bigger than lowest-ipv6-mtu (or the next hop) -> IPv6 fragments.
   const fragMtu = cfg.lowestIpv6Mtu < cfg.ipv6Mtu ? cfg.lowestIpv6Mtu : cfg.ipv6Mtu;
   if (!df && !gso && outLen > fragMtu) {
@@ -220,33 +241,9 @@ export function translate46(
     copy(ob, hdr, buf, l4, l4len);
     o = 0;
   }
-  ob[o] = 0x60 | (tos >> 4);
-  ob[o + 1] = (tos & 15) << 4;
-  ob[o + 2] = 0;
-  ob[o + 3] = 0;
-  const plen = outLen - 40;
-  ob[o + 4] = plen >> 8;
-  ob[o + 5] = plen & 255;
-  ob[o + 7] = hop;
-  for (let i = 0; i < 16; i++) {
-    ob[o + 8 + i] = a6s[i];
-    ob[o + 24 + i] = a6d[i];
-  }
-  if (isFrag) {
-    // RFC 7915 §4.1: a Fragment Header only when the IPv4 packet already was a fragment.
-    ob[o + 6] = 44;
-    ob[o + 40] = nh;
-    ob[o + 41] = 0;
-    const fw = fragOff | (mf ? 1 : 0);
-    ob[o + 42] = fw >> 8;
-    ob[o + 43] = fw & 255;
-    ob[o + 44] = 0;
-    ob[o + 45] = 0;
-    ob[o + 46] = id >> 8;
-    ob[o + 47] = id & 255;
-  } else {
-    ob[o + 6] = nh;
-  }
+  // RFC 7915 §4.1: a Fragment Header only when the IPv4 packet already was a fragment.
+  writeIpv6(ob, o, tos, outLen - 40, nh, hop, isFrag, fragOff | (mf ? 1 : 0), id);
+  writeAddrs6(ob, o, a6s, a6d);
   t.l4Off = o + hdr;
   t.counters.translated46++;
   t.out(ob, o, outLen);
@@ -277,63 +274,27 @@ function inner46(t: Translator, b: Uint8Array, ip: number, ilen: number, o: Uint
   // IPv6 host seen through pool6.
   if (!map4to6(t, src, o, p + 8, false)) return -R.icmpInnerUntranslatable;
   if (!map4to6(t, dst, o, p + 24, t.inHairpin)) return -R.icmpInnerUntranslatable;
-  const hdr = isFrag ? 48 : 40;
   const plen = itotal - ihl + (isFrag ? 8 : 0);
-  o[p] = 0x60 | (tos >> 4);
-  o[p + 1] = (tos & 15) << 4;
-  o[p + 2] = 0;
-  o[p + 3] = 0;
-  o[p + 4] = (plen >> 8) & 255;
-  o[p + 5] = plen & 255;
-  const nh = proto === 1 ? 58 : proto;
-  o[p + 7] = b[ip + 8];
-  if (isFrag) {
-    o[p + 6] = 44;
-    o[p + 40] = nh;
-    o[p + 41] = 0;
-    const fw = fragOff | (mf ? 1 : 0);
-    o[p + 42] = fw >> 8;
-    o[p + 43] = fw & 255;
-    o[p + 44] = 0;
-    o[p + 45] = 0;
-    o[p + 46] = b[ip + 4];
-    o[p + 47] = b[ip + 5];
-  } else {
-    o[p + 6] = nh;
-  }
+  const nh = proto === IPPROTO_ICMP ? IPPROTO_ICMPV6 : proto;
+  // The inner hop limit is the quoted TTL, not decremented.
+  const hdr = writeIpv6(o, p, tos, plen, nh, b[ip + 8], isFrag, fragOff | (mf ? 1 : 0), r16(b, ip + 4));
   const l4n = ilen - ihl;
   const q = p + hdr;
   copy(o, q, b, ip + ihl, ilen - ihl);
   if (fragOff === 0) {
     const oldSum = sumAddr4(src) + sumAddr4(dst);
     const newSum = sumAddr6(o, p + 8) + sumAddr6(o, p + 24);
-    if (proto === 6 && l4n >= 18) {
-      const n = adjust(r16(o, q + 16), oldSum, newSum);
-      o[q + 16] = n >> 8;
-      o[q + 17] = n & 255;
-    } else if (proto === 17 && l4n >= 8) {
+    // The quote may be cut short: only fields it holds are fixed; a zero UDP checksum stays zero.
+    if (proto === IPPROTO_TCP && l4n >= 18) {
+      fixTcp(o, q, oldSum, newSum, false);
+    } else if (proto === IPPROTO_UDP && l4n >= 8) {
       const c = r16(o, q + 6);
-      if (c !== 0) {
-        let n = adjust(c, oldSum, newSum);
-        if (n === 0) n = 0xffff;
-        o[q + 6] = n >> 8;
-        o[q + 7] = n & 255;
-      }
-    } else if (proto === 1 && l4n >= 4) {
+      if (c !== 0) fixUdp(o, q, c, oldSum, newSum, false);
+    } else if (proto === IPPROTO_ICMP && l4n >= 4) {
       const type = o[q];
       if (isIcmp4Error(type)) return -R.icmpErrorNested;
-      const ntype = info4to6(type);
-      if (ntype < 0) return -R.icmpInnerInvalid;
-      const code = o[q + 1];
-      const mlen = itotal - ihl;
-      const n = adjust(
-        r16(o, q + 2),
-        (type << 8) | code,
-        ((ntype << 8) | code) + newSum + (mlen >>> 16) + (mlen & 0xffff) + 58,
-      );
-      o[q] = ntype;
-      o[q + 2] = n >> 8;
-      o[q + 3] = n & 255;
+      if (info4to6(type) < 0) return -R.icmpInnerInvalid;
+      fixEcho46(o, q, newSum, itotal - ihl);
     }
   }
   return hdr + l4n;
@@ -374,10 +335,10 @@ function translateIcmp4Error(
     }
   }
   let rest = 0;
-  if (ntype === 2) {
+  if (ntype === ICMP6_PACKET_TOO_BIG) {
     const innerTotal = innerLen >= 4 ? r16(buf, inner + 2) : 0;
     rest = mtu4to6(r16(buf, l4 + 6), innerTotal, cfg.ipv6Mtu, cfg.ipv4Mtu);
-  } else if (ntype === 4) {
+  } else if (ntype === ICMP6_PARAM_PROBLEM) {
     if (ncode === 1) {
       rest = 6; // RFC 7915 §4.2: protocol unreachable points at the Next Header field
     } else {
@@ -392,29 +353,13 @@ function translateIcmp4Error(
   const lay = t.layout.compute(n, extLen, 48, 1280, 8);
   for (let i = 48 + lay.inner; i < 48 + lay.padded; i++) o[i] = 0;
   if (lay.ext > 0) copy(o, 48 + lay.padded, buf, inner + innerLen, lay.ext);
-  if (lay.lengthField > 0 && (ntype === 1 || ntype === 3)) rest = lay.lengthField << 24;
+  if (lay.lengthField > 0 && (ntype === ICMP6_DEST_UNREACH || ntype === ICMP6_TIME_EXCEEDED))
+    rest = lay.lengthField << 24;
   const plen = 8 + lay.padded + lay.ext;
-  o[0] = 0x60 | (tos >> 4);
-  o[1] = (tos & 15) << 4;
-  o[2] = 0;
-  o[3] = 0;
-  o[4] = plen >> 8;
-  o[5] = plen & 255;
-  o[6] = 58;
-  o[7] = hop;
-  o.set(t.a6s, 8);
-  o.set(t.a6d, 24);
-  o[40] = ntype;
-  o[41] = ncode;
-  o[42] = 0;
-  o[43] = 0;
-  o[44] = (rest >>> 24) & 255;
-  o[45] = (rest >>> 16) & 255;
-  o[46] = (rest >>> 8) & 255;
-  o[47] = rest & 255;
-  const c = finish(
-    sum16(o, 40, plen, sumAddr6(o, 8) + sumAddr6(o, 24) + (plen >>> 16) + (plen & 0xffff) + 58),
-  );
+  writeIpv6(o, 0, tos, plen, IPPROTO_ICMPV6, hop, false, 0, 0);
+  writeAddrs6(o, 0, t.a6s, t.a6d);
+  writeIcmpHeader(o, 40, ntype, ncode, rest);
+  const c = finish(sum16(o, 40, plen, pseudo6(o, 8, 24, plen, IPPROTO_ICMPV6)));
   o[42] = c >> 8;
   o[43] = c & 255;
   t.l4Off = 40;

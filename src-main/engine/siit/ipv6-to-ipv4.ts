@@ -1,12 +1,37 @@
 // RFC 7915 §5: IPv6 -> IPv4. Extension headers before the upper layer are skipped, the IPv4
 // header is written right in front of the upper-layer header, so translation is in place.
-import { adjust, adjustPartial, copy, finish, fold, pseudo6, sum16, sumAddr4, sumAddr6 } from './checksum.js';
+import { copy, finish, fold, pseudo6, sum16, sumAddr4, sumAddr6 } from './checksum.js';
 import { isIllegalSource6 } from '../ip/address.js';
+import {
+  ICMP4_DEST_UNREACH,
+  ICMP4_FRAG_NEEDED,
+  ICMP4_PARAM_PROBLEM,
+  ICMP4_TIME_EXCEEDED,
+  ICMP6_ADMIN_PROHIBITED,
+  ICMP6_DEST_UNREACH,
+  ICMP6_ERRONEOUS_HEADER,
+  ICMP6_HOP_LIMIT_EXCEEDED,
+  ICMP6_INFO_MIN,
+  ICMP6_PACKET_TOO_BIG,
+  ICMP6_PARAM_PROBLEM,
+  ICMP6_TIME_EXCEEDED,
+  IPPROTO_AH,
+  IPPROTO_DSTOPTS,
+  IPPROTO_FRAGMENT,
+  IPPROTO_HOPOPTS,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_ROUTING,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+} from '../ip/numbers.js';
 import { R } from './counters.js';
 import { sendIcmp6Error } from './errors.js';
 import { error6to4, hasLength6, info6to4, mtu6to4, pointer6to4 } from './icmp.js';
 import { translate46 } from './ipv4-to-ipv6.js';
-import { fragment64, writeIpv4 } from './fragment.js';
+import { fragment64 } from './fragment.js';
+import { writeIcmpHeader, writeIpv4 } from './headers.js';
+import { fixEcho64, fixTcp, fixUdp } from './transport.js';
 import { FLAG } from './flags.js';
 import type { Translator, Verdict } from './translator.js';
 import { HELD, firstFragment, lastFragment } from './icmp-frag.js';
@@ -24,7 +49,9 @@ function map6to4(t: Translator, b: Uint8Array, off: number): number {
 
 /** Extension headers RFC 7915 §5.1 skips (Hop-by-Hop, Routing, Destination Options) and Fragment. */
 function isExtHeader(nh: number): boolean {
-  return nh === 0 || nh === 43 || nh === 60 || nh === 44;
+  return (
+    nh === IPPROTO_HOPOPTS || nh === IPPROTO_ROUTING || nh === IPPROTO_DSTOPTS || nh === IPPROTO_FRAGMENT
+  );
 }
 
 export function translate64(
@@ -52,22 +79,32 @@ export function translate64(
   let frag = -1;
   while (isExtHeader(nh)) {
     if (p + 8 > end) return t.drop(R.extHeaderChain);
-    if (nh === 44) {
+    if (nh === IPPROTO_FRAGMENT) {
       if (frag >= 0) return afterFragment(t, buf, off, end - off);
       frag = p;
       nh = buf[p];
       p += 8;
       // RFC 7915 §5.1 Total Length: an extension header after the Fragment Header means the
       // packet SHOULD be dropped (Jool answers with the §5.4 default error).
-      if (isExtHeader(nh) || nh === 51) return afterFragment(t, buf, off, end - off);
+      if (isExtHeader(nh) || nh === IPPROTO_AH) return afterFragment(t, buf, off, end - off);
       continue;
     }
     const hlen = (buf[p + 1] + 1) << 3;
     if (p + hlen > end) return t.drop(R.extHeaderChain);
-    if (nh === 43 && buf[p + 3] !== 0) {
+    if (nh === IPPROTO_ROUTING && buf[p + 3] !== 0) {
       // RFC 7915 §5.1: a Routing header with Segments Left != 0 must not be translated;
       // Parameter Problem pointing at Segments Left.
-      return sendIcmp6Error(t, buf, off, end - off, 4, 0, p + 3 - off, R.routingHeader);
+      const pointer = p + 3 - off;
+      return sendIcmp6Error(
+        t,
+        buf,
+        off,
+        end - off,
+        ICMP6_PARAM_PROBLEM,
+        ICMP6_ERRONEOUS_HEADER,
+        pointer,
+        R.routingHeader,
+      );
     }
     nh = buf[p];
     p += hlen;
@@ -84,7 +121,7 @@ export function translate64(
     fid = r16(buf, frag + 6);
   }
   const isFrag = mf || fragOff !== 0;
-  const icmpErr = nh === 58 && fragOff === 0 && l4len > 0 && buf[l4] < 128;
+  const icmpErr = nh === IPPROTO_ICMPV6 && fragOff === 0 && l4len > 0 && buf[l4] < ICMP6_INFO_MIN;
   const hairpin = (flags & FLAG.hairpin) !== 0;
 
   // RFC 7915 §5.1 Source Address: illegal sources (::, ::1, multicast) are silently dropped.
@@ -98,11 +135,30 @@ export function translate64(
   if (dst4 === -1) {
     return icmpErr
       ? t.drop(R.dstUntranslatable)
-      : sendIcmp6Error(t, buf, off, end - off, 1, 1, 0, R.dstUntranslatable);
+      : sendIcmp6Error(
+          t,
+          buf,
+          off,
+          end - off,
+          ICMP6_DEST_UNREACH,
+          ICMP6_ADMIN_PROHIBITED,
+          0,
+          R.dstUntranslatable,
+        );
   }
   let src4 = map6to4(t, buf, off + 8);
   if (src4 === -1) {
-    if (!icmpErr) return sendIcmp6Error(t, buf, off, end - off, 1, 1, 0, R.srcUntranslatable);
+    if (!icmpErr)
+      return sendIcmp6Error(
+        t,
+        buf,
+        off,
+        end - off,
+        ICMP6_DEST_UNREACH,
+        ICMP6_ADMIN_PROHIBITED,
+        0,
+        R.srcUntranslatable,
+      );
     // RFC 7915 §5.1 / RFC 6791: errors from untranslatable addresses get a pool address.
     src4 = cfg.rfc6791v4 !== -1 ? cfg.rfc6791v4 : cfg.icmpSourceV4;
     if (src4 === -1) return t.drop(R.srcUntranslatable);
@@ -112,14 +168,25 @@ export function translate64(
   let ttl = hlim;
   if (!hairpin) {
     if (hlim <= 1)
-      return icmpErr ? t.drop(R.ttlExpired) : sendIcmp6Error(t, buf, off, end - off, 3, 0, 0, R.ttlExpired);
+      return icmpErr
+        ? t.drop(R.ttlExpired)
+        : sendIcmp6Error(
+            t,
+            buf,
+            off,
+            end - off,
+            ICMP6_TIME_EXCEEDED,
+            ICMP6_HOP_LIMIT_EXCEEDED,
+            0,
+            R.ttlExpired,
+          );
     ttl = hlim - 1;
   }
 
   // Length of the ICMPv6 message for its pseudo-header: the whole message, which for a first
   // fragment only its last fragment tells (icmp-frag.ts).
   let icmpLen = l4len;
-  if (nh === 58 && isFrag) {
+  if (nh === IPPROTO_ICMPV6 && isFrag) {
     // RFC 7915 §1.2: a fragmented ICMPv6 error cannot be translated (its quote must be whole).
     if (icmpErr) return t.drop(R.icmpFragmented);
     t.icmpFrags.key6(buf, off, frag);
@@ -129,7 +196,7 @@ export function translate64(
       icmpLen = firstFragment(t, buf, off, end - off, flags);
       if (icmpLen < 0) return icmpLen === HELD ? 0 : t.drop(R.icmpFragmented);
     } else if (!mf) lastFragment(t, fragOff + l4len);
-  } else if (nh === 58) {
+  } else if (nh === IPPROTO_ICMPV6) {
     if (icmpErr)
       return translateIcmp6Error(
         t,
@@ -158,7 +225,8 @@ export function translate64(
   let fragment4 = false;
   if (!gso && !hairpinning && total > cfg.ipv4Mtu) {
     if (frag >= 0 || total > 1260) {
-      return sendIcmp6Error(t, buf, off, end - off, 2, 0, Math.max(1280, cfg.ipv4Mtu + 20), R.tooBig);
+      const mtu = Math.max(1280, cfg.ipv4Mtu + 20);
+      return sendIcmp6Error(t, buf, off, end - off, ICMP6_PACKET_TOO_BIG, 0, mtu, R.tooBig);
     }
     fragment4 = true;
   }
@@ -166,15 +234,12 @@ export function translate64(
   // RFC 7915 §5.5: transport checksums, first fragment or whole packet only.
   if (fragOff === 0) {
     const partial = (flags & FLAG.csumPartial) !== 0;
-    if (nh === 6) {
+    const oldSum = sumAddr6(buf, off + 8) + sumAddr6(buf, off + 24);
+    const newSum = sumAddr4(src4) + sumAddr4(dst4);
+    if (nh === IPPROTO_TCP) {
       if (l4len < 18) return t.drop(R.transportTruncated);
-      const oldSum = sumAddr6(buf, off + 8) + sumAddr6(buf, off + 24);
-      const newSum = sumAddr4(src4) + sumAddr4(dst4);
-      const c = r16(buf, l4 + 16);
-      const n = partial ? adjustPartial(c, oldSum, newSum) : adjust(c, oldSum, newSum);
-      buf[l4 + 16] = n >> 8;
-      buf[l4 + 17] = n & 255;
-    } else if (nh === 17) {
+      fixTcp(buf, l4, oldSum, newSum, partial);
+    } else if (nh === IPPROTO_UDP) {
       if (l4len < 8) return t.drop(R.transportTruncated);
       let c = r16(buf, l4 + 6);
       // RFC 8200 §8.1: a zero UDP checksum is invalid in IPv6. But 0x0000 is also one's
@@ -183,26 +248,17 @@ export function translate64(
       // for a datagram whose checksum is 0xffff. A whole datagram can tell the two apart: it
       // sums to 0xffff with the field as it is. Fragments cannot, and stay dropped.
       if (c === 0 && !partial) {
-        if (isFrag || finish(sum16(buf, l4, l4len, pseudo6(buf, off + 8, off + 24, l4len, 17))) !== 0)
+        if (
+          isFrag ||
+          finish(sum16(buf, l4, l4len, pseudo6(buf, off + 8, off + 24, l4len, IPPROTO_UDP))) !== 0
+        )
           return t.drop(R.udpChecksumZero);
         c = 0xffff;
       }
-      const oldSum = sumAddr6(buf, off + 8) + sumAddr6(buf, off + 24);
-      const newSum = sumAddr4(src4) + sumAddr4(dst4);
-      let n = partial ? adjustPartial(c, oldSum, newSum) : adjust(c, oldSum, newSum);
-      if (n === 0 && !partial) n = 0xffff;
-      buf[l4 + 6] = n >> 8;
-      buf[l4 + 7] = n & 255;
-    } else if (nh === 58) {
-      // RFC 7915 §5.2: Echo type change, ICMPv6 pseudo-header removed, incrementally.
-      const type = buf[l4];
-      const code = buf[l4 + 1];
-      const ntype = info6to4(type);
-      const oldSum = ((type << 8) | code) + pseudo6(buf, off + 8, off + 24, icmpLen, 58);
-      const n = adjust(r16(buf, l4 + 2), oldSum, (ntype << 8) | code);
-      buf[l4] = ntype;
-      buf[l4 + 2] = n >> 8;
-      buf[l4 + 3] = n & 255;
+      fixUdp(buf, l4, c, oldSum, newSum, partial);
+    } else if (nh === IPPROTO_ICMPV6) {
+      // RFC 7915 §5.2: Echo type change, ICMPv6 pseudo-header removed.
+      fixEcho64(buf, l4, oldSum, icmpLen);
     }
   }
 
@@ -221,10 +277,10 @@ export function translate64(
     id = t.nextIpId();
     flagsOff = 0;
   }
-  if (fragment4)
-    return fragment64(t, buf, l4, l4len, tos, id, ttl, nh === 58 ? 1 : nh, src4, dst4, cfg.ipv4Mtu);
+  const proto = nh === IPPROTO_ICMPV6 ? IPPROTO_ICMP : nh;
+  if (fragment4) return fragment64(t, buf, l4, l4len, tos, id, ttl, proto, src4, dst4, cfg.ipv4Mtu);
   const o = l4 - 20;
-  writeIpv4(buf, o, tos, total, id, flagsOff, ttl, nh === 58 ? 1 : nh, src4, dst4);
+  writeIpv4(buf, o, tos, total, id, flagsOff, ttl, proto, src4, dst4);
   t.l4Off = l4;
   return finish64(t, buf, o, total, dst4, dstViaPool6, hairpin, flags);
 }
@@ -255,7 +311,16 @@ function finish64(
 }
 
 function afterFragment(t: Translator, buf: Uint8Array, off: number, len: number): Verdict {
-  return sendIcmp6Error(t, buf, off, len, 1, 1, 0, R.extHeaderAfterFragment);
+  return sendIcmp6Error(
+    t,
+    buf,
+    off,
+    len,
+    ICMP6_DEST_UNREACH,
+    ICMP6_ADMIN_PROHIBITED,
+    0,
+    R.extHeaderAfterFragment,
+  );
 }
 
 /**
@@ -272,7 +337,7 @@ function inner64(t: Translator, b: Uint8Array, ip: number, ilen: number, o: Uint
   let frag = -1;
   while (isExtHeader(nh)) {
     if (q + 8 > iend) return -R.icmpInnerInvalid;
-    if (nh === 44) {
+    if (nh === IPPROTO_FRAGMENT) {
       if (frag >= 0) return -R.icmpInnerInvalid;
       frag = q;
       nh = b[q];
@@ -301,40 +366,25 @@ function inner64(t: Translator, b: Uint8Array, ip: number, ilen: number, o: Uint
     flagsOff = (fragOff >> 3) | (fw & 1 ? 0x2000 : 0);
   }
   const tos = ((b[ip] & 15) << 4) | (b[ip + 1] >> 4);
-  writeIpv4(o, p, tos, itotal & 0xffff, id, flagsOff, b[ip + 7], nh === 58 ? 1 : nh, src4, dst4);
+  const proto = nh === IPPROTO_ICMPV6 ? IPPROTO_ICMP : nh;
+  writeIpv4(o, p, tos, itotal & 0xffff, id, flagsOff, b[ip + 7], proto, src4, dst4);
   const l4n = iend - q;
   const d = p + 20;
   copy(o, d, b, q, iend - q);
   if (fragOff === 0) {
     const oldSum = sumAddr6(b, ip + 8) + sumAddr6(b, ip + 24);
     const newSum = sumAddr4(src4) + sumAddr4(dst4);
-    if (nh === 6 && l4n >= 18) {
-      const n = adjust(r16(o, d + 16), oldSum, newSum);
-      o[d + 16] = n >> 8;
-      o[d + 17] = n & 255;
-    } else if (nh === 17 && l4n >= 8) {
+    // The quote may be cut short: only fields it holds are fixed; a zero UDP checksum stays zero.
+    if (nh === IPPROTO_TCP && l4n >= 18) {
+      fixTcp(o, d, oldSum, newSum, false);
+    } else if (nh === IPPROTO_UDP && l4n >= 8) {
       const c = r16(o, d + 6);
-      if (c !== 0) {
-        let n = adjust(c, oldSum, newSum);
-        if (n === 0) n = 0xffff;
-        o[d + 6] = n >> 8;
-        o[d + 7] = n & 255;
-      }
-    } else if (nh === 58 && l4n >= 4) {
+      if (c !== 0) fixUdp(o, d, c, oldSum, newSum, false);
+    } else if (nh === IPPROTO_ICMPV6 && l4n >= 4) {
       const type = o[d];
-      if (type < 128) return -R.icmpErrorNested;
-      const ntype = info6to4(type);
-      if (ntype < 0) return -R.icmpInnerInvalid;
-      const code = o[d + 1];
-      const mlen = iplen - ext;
-      const n = adjust(
-        r16(o, d + 2),
-        ((type << 8) | code) + oldSum + (mlen >>> 16) + (mlen & 0xffff) + 58,
-        (ntype << 8) | code,
-      );
-      o[d] = ntype;
-      o[d + 2] = n >> 8;
-      o[d + 3] = n & 255;
+      if (type < ICMP6_INFO_MIN) return -R.icmpErrorNested;
+      if (info6to4(type) < 0) return -R.icmpInnerInvalid;
+      fixEcho64(o, d, oldSum, iplen - ext);
     }
   }
   return 20 + l4n;
@@ -358,7 +408,7 @@ function translateIcmp6Error(
   const cfg = t.cfg;
   if (l4len < 8) return t.drop(R.transportTruncated);
   // The ICMPv4 checksum is computed afresh, so a corrupt error must be caught here first.
-  if (fold(sum16(buf, l4, l4len, pseudo6(buf, off + 8, off + 24, l4len, 58))) !== 0xffff)
+  if (fold(sum16(buf, l4, l4len, pseudo6(buf, off + 8, off + 24, l4len, IPPROTO_ICMPV6))) !== 0xffff)
     return t.drop(R.icmpChecksum);
   const type = buf[l4];
   const code = buf[l4 + 1];
@@ -378,7 +428,7 @@ function translateIcmp6Error(
     }
   }
   let rest = 0;
-  if (ntype === 12) {
+  if (ntype === ICMP4_PARAM_PROBLEM) {
     const ptr = r32(buf, l4 + 4);
     const p4 = ptr > 39 ? -1 : pointer6to4(ptr);
     if (p4 < 0) return t.drop(R.icmpUntranslatable);
@@ -387,7 +437,7 @@ function translateIcmp6Error(
   const o = t.s64;
   const n = inner64(t, buf, inner, innerLen, o, 28);
   if (n < 0) return t.drop(-n);
-  if (ntype === 3 && ncode === 4) {
+  if (ntype === ICMP4_DEST_UNREACH && ncode === ICMP4_FRAG_NEEDED) {
     // RFC 7915 §5.2: "taking into account whether or not the packet in error includes a Fragment
     // Header": without it the IPv4 packet is 20 bytes smaller, with it 28.
     rest = mtu6to4(r32(buf, l4 + 4) - (t.innerFragHeader ? 8 : 0), cfg.ipv4Mtu, cfg.ipv6Mtu);
@@ -395,7 +445,8 @@ function translateIcmp6Error(
   const lay = t.layout.compute(n, extLen, 28, 576, 4);
   for (let i = 28 + lay.inner; i < 28 + lay.padded; i++) o[i] = 0;
   if (lay.ext > 0) copy(o, 28 + lay.padded, buf, inner + innerLen, lay.ext);
-  if (lay.lengthField > 0 && (ntype === 3 || ntype === 11)) rest = (rest & 0xffff) | (lay.lengthField << 16);
+  if (lay.lengthField > 0 && (ntype === ICMP4_DEST_UNREACH || ntype === ICMP4_TIME_EXCEEDED))
+    rest = (rest & 0xffff) | (lay.lengthField << 16);
   const total = 28 + lay.padded + lay.ext;
   // Same Identification/DF rules as any packet (RFC 7915 §5.1): an (atomic) Fragment Header
   // supplies the ID and clears DF. Errors are never fragmented, so MF and the offset are zero.
@@ -408,18 +459,11 @@ function translateIcmp6Error(
     fragId >= 0 ? fragId : df ? 0 : t.nextIpId(),
     df ? 0x4000 : 0,
     ttl,
-    1,
+    IPPROTO_ICMP,
     src4,
     dst4,
   );
-  o[20] = ntype;
-  o[21] = ncode;
-  o[22] = 0;
-  o[23] = 0;
-  o[24] = (rest >>> 24) & 255;
-  o[25] = (rest >>> 16) & 255;
-  o[26] = (rest >>> 8) & 255;
-  o[27] = rest & 255;
+  writeIcmpHeader(o, 20, ntype, ncode, rest);
   const c = finish(sum16(o, 20, total - 20, 0));
   o[22] = c >> 8;
   o[23] = c & 255;
