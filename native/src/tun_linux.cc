@@ -216,8 +216,17 @@ class Tun : public Napi::ObjectWrap<Tun> {
                          "(a container needs the device passed in)"
            : e == ENXIO || e == ENODEV
                ? "the kernel has no TUN driver: modprobe tun, or use a kernel built with CONFIG_TUN"
-           : e == EPERM || e == EACCES
-               ? "needs root or CAP_NET_ADMIN (in a container, the device cgroup must also allow /dev/net/tun)"
+           // EACCES: the node's file mode refuses this user (Debian creates it 0600, root only);
+           // CAP_NET_ADMIN does not override file permissions, so that advice would not help.
+           : e == EACCES
+               ? "/dev/net/tun's file mode does not let this user open it (0600 allows root only): "
+                 "run the engine as root, or give the node mode 0666 as most distributions do "
+                 "(chmod 0666 /dev/net/tun; creating a device still needs CAP_NET_ADMIN)"
+           // EPERM on open: a device cgroup (container, systemd DeviceAllow=) forbids the node.
+           : e == EPERM
+               ? "the device cgroup does not allow /dev/net/tun: in a container pass the device in "
+                 "(docker run --device /dev/net/tun --cap-add NET_ADMIN), under systemd add "
+                 "DeviceAllow=/dev/net/tun rw to the unit"
                : "");
     }
     struct ifreq ifr = Ifr(name);

@@ -3,7 +3,9 @@
 // errors that say what to do.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { Lab } from '../helpers/netns.js';
 import { requires } from '../helpers/env.js';
@@ -230,27 +232,56 @@ test('a device deleted underneath an open fd is reported once, then closes clean
   dev.close();
 });
 
-test('errors carry the errno name and say what to do', async (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('err');
-  // Unprivileged: TUNSETIFF needs CAP_NET_ADMIN.
+/**
+ * What an unprivileged user (uid/gid 65534) gets from TunDevice.open when /dev/net/tun has file
+ * mode `mode`. The machine's own node is never touched (its mode differs between machines: 0666
+ * on most distributions, 0600 on a fresh Debian, and other tests use it): a private mount
+ * namespace gets a fresh node (same major/minor, 10:200) on a private tmpfs, bind-mounted over
+ * /dev/net/tun there only.
+ */
+async function openAsNobody(mode: string, dir: string): Promise<{ code: string; message: string }> {
   const script = `import('${new URL('../../src-main/engine/native/tun.js', import.meta.url).href}').then(({ TunDevice }) => {
       try { TunDevice.open({ name: 'tunperm0' }); console.log('opened'); }
       catch (e) { console.log(JSON.stringify({ code: e.code, errno: e.errno, message: e.message })); }
     });`;
+  const sh =
+    `mount -t tmpfs -o mode=0755 clatbar-tun "${dir}" && mknod -m ${mode} "${dir}/tun" c 10 200 && ` +
+    `mount --bind "${dir}/tun" /dev/net/tun && ` +
+    `exec /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups "${process.execPath}" --input-type=module -e "$0"`;
   const out = await new Promise<string>((resolve, reject) => {
-    const c = spawn(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534 });
+    const c = spawn('/usr/bin/unshare', ['--mount', '--propagation', 'private', '/bin/sh', '-c', sh, script]);
     let s = '';
     c.stdout.on('data', (d: Buffer) => (s += d.toString()));
     c.stderr.on('data', (d: Buffer) => (s += d.toString()));
     c.on('exit', () => resolve(s));
     c.on('error', reject);
   });
-  const e = JSON.parse(out) as { code: string; message: string };
-  assert.equal(e.code, 'EPERM');
-  assert.match(e.message, /ioctl\(TUNSETIFF\) failed with EPERM .*needs root or CAP_NET_ADMIN/);
+  try {
+    return JSON.parse(out) as { code: string; message: string };
+  } catch {
+    throw new Error(`no error report from the unprivileged open: ${out}`);
+  }
+}
+
+test('errors carry the errno name and say what to do', async (t) => {
+  if (!requires(t, need)) return;
+  const lab = new Lab('tun');
+  t.after(() => lab.dispose());
+  const ns = lab.ns('err');
+  const dir = mkdtempSync(join(tmpdir(), `clatbar-tunnode-${process.pid}-`));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+
+  // A node this user may open (mode 0666): TUNSETIFF itself needs CAP_NET_ADMIN.
+  const perm = await openAsNobody('0666', dir);
+  assert.equal(perm.code, 'EPERM', JSON.stringify(perm));
+  assert.match(perm.message, /ioctl\(TUNSETIFF\) failed with EPERM .*needs root or CAP_NET_ADMIN/);
+  // A node only root may open (mode 0600, as on a fresh Debian): the open fails first, and the
+  // advice is about the file mode, which CAP_NET_ADMIN would not get past.
+  const acces = await openAsNobody('0600', dir);
+  assert.equal(acces.code, 'EACCES', JSON.stringify(acces));
+  assert.match(acces.message, /open\(\/dev\/net\/tun\) failed with EACCES/);
+  assert.match(acces.message, /file mode .* run the engine as root, or give the node mode 0666/);
+  assert.doesNotMatch(acces.message, /CAP_NET_ADMIN \(|needs root or CAP_NET_ADMIN/);
 
   assert.throws(
     () => TunDevice.open({ name: 'x', netns: 'tun-no-such-namespace' }),
