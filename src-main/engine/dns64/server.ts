@@ -1,158 +1,28 @@
 // The DNS64 stub (RFC 6147): listens on UDP and TCP, answers from its cache, otherwise asks the
 // network's resolvers and synthesizes AAAA records from A records under the NAT64 prefix.
+// This file is the server: listeners, the cache, identical questions in flight, replies. The RFC's
+// rules are rfc6147.ts (pure) and resolver.ts (which upstream questions, in which order);
+// the client's wire is messages.ts; transports are udp.ts, tcp.ts and native/batch-socket.ts.
 //
 // Section numbers in comments are RFC 6147's unless another RFC is named.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { AnswerCache, type CacheOptions } from './cache.js';
+import { AnswerCache } from './cache.js';
 import { AnswerTable, BatchUdpSocket, ReplyBatch, batchUdpUnavailable } from '../native/batch-socket.js';
-import {
-  Builder,
-  CLASS_IN,
-  EDNS_UDP_SIZE,
-  FLAG,
-  RCODE,
-  TYPE,
-  nameToText,
-  namesEqual,
-  negativeTtl,
-  readName,
-  parseMessage,
-  skipQuestionName,
-  textToName,
-  writeOpt,
-  type Parsed,
-} from '../dns/wire.js';
-import { IPV4ONLY_ADDRESSES, embedIPv4, extractIPv4, maySynthesize, type Pref64 } from '../ip/rfc6052.js';
-import {
-  formatIPv6,
-  formatPrefix6,
-  inPrefix6,
-  ipv4Bytes,
-  parseIPv4,
-  parsePrefix6,
-  type Prefix6,
-} from '../ip/address.js';
-import { inAddrArpaName, parseIp6Arpa } from '../dns/reverse-names.js';
-import {
-  Upstreams,
-  formatServer,
-  type UpstreamReply,
-  type UpstreamServer,
-  type UpstreamStats,
-} from '../dns/upstream.js';
+import { EDNS_UDP_SIZE, FLAG, RCODE, TYPE, nameToText, skipQuestionName } from '../dns/wire.js';
+import type { Pref64 } from '../ip/rfc6052.js';
+import { formatIPv6, formatPrefix6, parsePrefix6, type Prefix6 } from '../ip/address.js';
+import { Upstreams, formatServer, type UpstreamServer } from '../dns/upstream.js';
+import { DEFAULT_EXCLUDE, type Query } from './rfc6147.js';
+import { Dns64Resolver } from './resolver.js';
+import { cacheKey, errorReply, readEdns, truncatedReply, writeReply } from './messages.js';
+import { openBatchListener, openDgramListener } from './udp.js';
+import type { Dns64Mode, Dns64Options, Dns64Stats, ListenAddress } from './options.js';
+import { MAX_TCP_PIPELINE, sendTcp, serveTcp, type TcpConn } from './tcp.js';
+import { durableReplyTo, replyTo, type Sink } from './sink.js';
 
-export type Dns64Mode = 'on' | 'auto';
+export type { Dns64Mode, Dns64Options, Dns64Stats, ListenAddress } from './options.js';
 
-export interface ListenAddress {
-  address: string;
-  /** 0 picks a free port (the same one for UDP and TCP); see boundAddresses(). */
-  port: number;
-}
-
-export interface Dns64Options {
-  listen: ListenAddress[];
-  upstreams: UpstreamServer[];
-  /** The NAT64 prefix; null passes everything through until setPrefix() gives one. */
-  prefix: Pref64 | null;
-  /** on: always synthesize. auto: pass through when the upstreams already do DNS64. */
-  mode?: Dns64Mode;
-  /** §5.1.4 exclusion set; default ::ffff:0:0/96. */
-  exclude?: Prefix6[];
-  /** Per-attempt upstream timeout, ms (default 1500). */
-  timeoutMs?: number;
-  /** Upstream attempts in total (default 2 per server). */
-  attempts?: number;
-  cache?: CacheOptions;
-  /** Idle TCP connections are closed after this many ms (RFC 7766 §6.2.3). */
-  tcpIdleMs?: number;
-  maxTcpConnections?: number;
-  /** How often mode auto re-checks the upstreams, ms (default 5 minutes). */
-  probeIntervalMs?: number;
-  /**
-   * UDP through the native addon's batched sockets (recvmmsg/sendmmsg), default true; false, or
-   * no addon, uses node:dgram.
-   */
-  udpBatch?: boolean;
-  /**
-   * With batched UDP: cache hits are answered inside the native socket, without entering JS
-   * (byte for byte what the JS path sends). Default true; the environment variable
-   * CLATBAR_DNS64_FASTPATH=0 turns the default off (for measurement). See setFastPath().
-   */
-  udpFastPath?: boolean;
-  log?: (line: string) => void;
-  /** Problems (upstreams not answering, internal errors); default: log. */
-  warn?: (line: string) => void;
-}
-
-export interface Dns64Stats {
-  queries: number;
-  udpQueries: number;
-  tcpQueries: number;
-  cacheHits: number;
-  coalesced: number;
-  synthesized: number;
-  ptrSynthesized: number;
-  localAnswers: number;
-  passedThrough: number;
-  servfail: number;
-  formerr: number;
-  dropped: number;
-  truncated: number;
-  tcpConnections: number;
-  /** UDP reads through recvmmsg (one per batch of queries); 0 on node:dgram. */
-  udpBatches: number;
-  /** Of the cache hits, those answered in the native socket without entering JS. */
-  udpFastAnswers: number;
-  /** The most queries one batch carried. */
-  udpMaxBatch: number;
-  cacheEntries: number;
-  /** Mode auto's finding: true when the upstreams synthesize themselves, null before the first probe. */
-  upstreamDoesDns64: boolean | null;
-  upstream: UpstreamStats;
-}
-
-/** What a resolution produced: a response without OPT, ID 0, question as the client asked. */
-interface Result {
-  wire: Buffer;
-  /** Seconds it may be cached; 0 = not at all. */
-  ttl: number;
-  extRcode: number;
-}
-
-interface Query {
-  id: number;
-  rd: boolean;
-  cd: boolean;
-  /** The client's question bytes (its own letter case), copied. */
-  question: Buffer;
-  /** The name lowercased, wire labels. */
-  qname: Buffer;
-  qtype: number;
-  qclass: number;
-  edns: boolean;
-  udpSize: number;
-  dnssecOk: boolean;
-}
-
-/** Where a reply goes; null in place of a Sink means the datagram being handled in a batch. */
-type Sink =
-  | { kind: 'dgram'; sock: dgram.Socket; port: number; address: string }
-  | { kind: 'batch'; sock: BatchUdpSocket; addr: Buffer; port: number; scope: number }
-  | { kind: 'tcp'; conn: TcpConn };
-
-interface TcpConn {
-  sock: net.Socket;
-  inflight: number;
-  closed: boolean;
-}
-
-const DEFAULT_EXCLUDE = '::ffff:0:0/96';
-/** §5.1.7: the TTL bound when the AAAA reply carried no SOA. */
-const NO_SOA_TTL = 600;
-const MAX_TCP_PIPELINE = 64;
-const IPV4ONLY_ARPA = 'ipv4only.arpa.';
-const MAX_CHASE = 8;
 const MAX_WAITERS = 1000;
 /** Datagrams per recvmmsg, and replies per sendmmsg. */
 const UDP_BATCH = 64;
@@ -162,6 +32,7 @@ export class Dns64Server {
   private readonly mode: Dns64Mode;
   private readonly exclude: Prefix6[];
   private readonly up: Upstreams;
+  private readonly resolver: Dns64Resolver;
   private readonly cache: AnswerCache;
   private readonly log: (line: string) => void;
   private readonly warn: (line: string) => void;
@@ -220,6 +91,11 @@ export class Dns64Server {
       log: this.warn,
     });
     this.cache = new AnswerCache(opts.cache);
+    this.resolver = new Dns64Resolver(
+      this.up,
+      { prefix: () => this.prefix, synthesizing: () => this.synthesizing, exclude: this.exclude },
+      this.c,
+    );
     this.fastPath = opts.udpFastPath ?? process.env.CLATBAR_DNS64_FASTPATH !== '0';
   }
 
@@ -371,19 +247,15 @@ export class Dns64Server {
    * they do DNS64 already, so we pass through instead of synthesizing a second time.
    */
   async probe(): Promise<boolean | null> {
-    const r = await this.up.query(textToName(IPV4ONLY_ARPA), TYPE.AAAA, CLASS_IN, false, false);
+    const found = await this.resolver.upstreamSynthesis();
     if (this.stopped) return this.upstreamDns64;
-    if (!r) {
+    if (!found) {
       this.warn(
         `could not ask the upstreams whether they do DNS64 (no answer); ${this.upstreamDns64 ? 'still passing through' : 'synthesizing ourselves'}`,
       );
       return this.upstreamDns64;
     }
-    const found = r.msg.answer
-      .filter((rr) => rr.type === TYPE.AAAA && rr.rdLen === 16)
-      .map((rr) => r.wire.subarray(rr.rdOff, rr.rdOff + 16))
-      .filter((a) => !this.excluded(a));
-    const does = r.msg.rcode === RCODE.NOERROR && found.length > 0;
+    const does = found.length > 0;
     if (does !== this.upstreamDns64) {
       this.log(
         does
@@ -428,18 +300,7 @@ export class Dns64Server {
   }
 
   private listenBatch(l: ListenAddress): number {
-    const sock = BatchUdpSocket.open({
-      address: l.address,
-      port: l.port,
-      ipv6Only: net.isIPv6(l.address),
-      batch: UDP_BATCH,
-      // Queries are small; a bigger one (there is no reason for it) is dropped, as dgram would
-      // never have dropped it, but no client sends queries that long.
-      slotSize: 4096,
-      rcvbuf: 4 << 20,
-      sndbuf: 4 << 20,
-    });
-    sock.onError((err) => this.warn(`UDP listener ${l.address}: ${err.message}`));
+    const sock = openBatchListener(l, UDP_BATCH, this.warn);
     sock.onBatch((count) => this.onUdpBatch(sock, count));
     this.batchSockets.push(sock);
     this.attachAnswers();
@@ -447,21 +308,7 @@ export class Dns64Server {
   }
 
   private async listenDgram(l: ListenAddress, family: 'udp4' | 'udp6'): Promise<number> {
-    const sock = dgram.createSocket({ type: family, ipv6Only: family === 'udp6', lookup: literalLookup });
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      sock.bind(l.port, l.address, () => {
-        sock.off('error', reject);
-        resolve();
-      });
-    });
-    try {
-      sock.setRecvBufferSize(4 << 20);
-      sock.setSendBufferSize(4 << 20);
-    } catch {
-      // Bigger buffers only absorb bursts; the kernel's limits are fine without them.
-    }
-    sock.on('error', (err) => this.warn(`UDP listener ${l.address}: ${err.message}`));
+    const sock = await openDgramListener(l, family, this.warn);
     sock.on('message', (msg, rinfo) => this.onUdp(sock, msg, rinfo));
     this.udpSockets.push(sock);
     return sock.address().port;
@@ -525,42 +372,16 @@ export class Dns64Server {
 
   private onTcp(sock: net.Socket): void {
     this.c.tcpConnections++;
-    const conn: TcpConn = { sock, inflight: 0, closed: false };
-    this.tcpConns.add(conn);
-    sock.setNoDelay(true);
-    sock.setTimeout(this.opts.tcpIdleMs ?? 10_000, () => sock.destroy());
-    let buf: Buffer = Buffer.alloc(0);
-    sock.on('data', (d: Buffer) => {
-      buf = buf.length ? Buffer.concat([buf, d]) : d;
-      while (buf.length >= 2) {
-        const len = buf.readUInt16BE(0);
-        // RFC 7766 §8: a frame too short to hold a header cannot be answered; the stream is
-        // unusable after it, so the connection goes.
-        if (len < 12) {
-          this.c.dropped++;
-          sock.destroy();
-          return;
-        }
-        if (buf.length < 2 + len) break;
-        const frame = buf.subarray(2, 2 + len);
-        buf = buf.subarray(2 + len);
+    const conn = serveTcp(sock, this.opts.tcpIdleMs ?? 10_000, {
+      frame: (frame, c) => {
         this.c.tcpQueries++;
-        try {
-          this.handle(frame, null, null, conn);
-        } catch (err) {
-          this.warn(`internal error on a TCP query: ${(err as Error).message}`);
-          sock.destroy();
-          return;
-        }
-        if (conn.inflight >= MAX_TCP_PIPELINE) sock.pause();
-      }
+        this.handle(frame, null, null, c);
+      },
+      tooShort: () => this.c.dropped++,
+      warn: this.warn,
+      closed: (c) => this.tcpConns.delete(c),
     });
-    const close = (): void => {
-      conn.closed = true;
-      this.tcpConns.delete(conn);
-    };
-    sock.on('error', close);
-    sock.on('close', close);
+    this.tcpConns.add(conn);
   }
 
   /**
@@ -590,94 +411,44 @@ export class Dns64Server {
     const nameEnd = qd === 1 ? skipQuestionName(msg) : -1;
     const qEnd = nameEnd < 0 || nameEnd + 4 > msg.length ? -1 : nameEnd + 4;
     if (qEnd < 0) {
-      this.reject(msg, -1, this.here(sock, rinfo, conn), RCODE.FORMERR, 0, false);
+      this.reject(msg, -1, replyTo(sock, rinfo, conn), RCODE.FORMERR, 0, false);
       return;
     }
-    // EDNS (RFC 6891): the common shape (just an OPT after the question) is read directly.
-    let edns = false;
-    let udpSize = 512;
-    let dnssecOk = false;
-    let version = 0;
-    const an = msg.readUInt16BE(6);
-    const ns = msg.readUInt16BE(8);
-    const ar = msg.readUInt16BE(10);
-    if (an === 0 && ns === 0 && ar === 0) {
-      if (qEnd !== msg.length) {
-        this.reject(msg, qEnd, this.here(sock, rinfo, conn), RCODE.FORMERR, 0, false);
-        return;
-      }
-    } else if (
-      an === 0 &&
-      ns === 0 &&
-      ar === 1 &&
-      qEnd + 11 <= msg.length &&
-      msg[qEnd] === 0 &&
-      msg.readUInt16BE(qEnd + 1) === TYPE.OPT &&
-      qEnd + 11 + msg.readUInt16BE(qEnd + 9) === msg.length
-    ) {
-      edns = true;
-      udpSize = Math.max(512, msg.readUInt16BE(qEnd + 3));
-      version = msg[qEnd + 6];
-      dnssecOk = (msg[qEnd + 7] & 0x80) !== 0;
-    } else {
-      const p = parseMessage(msg);
-      if (!p) {
-        this.reject(msg, qEnd, this.here(sock, rinfo, conn), RCODE.FORMERR, 0, false);
-        return;
-      }
-      if (p.opt) {
-        edns = true;
-        udpSize = Math.max(512, msg.readUInt16BE(p.opt.start + 3));
-        version = msg[p.opt.ttlOff + 1];
-        dnssecOk = (msg[p.opt.ttlOff + 2] & 0x80) !== 0;
-      }
+    const e = readEdns(msg, qEnd);
+    if (!e) {
+      this.reject(msg, qEnd, replyTo(sock, rinfo, conn), RCODE.FORMERR, 0, false);
+      return;
     }
+    const { edns, udpSize, dnssecOk, version } = e;
     const ednsSize = edns ? udpSize : 0;
     if (version !== 0) {
       // RFC 6891 §6.1.3: BADVERS (16) is 1 in the extended RCODE with 0 in the header.
-      this.reject(msg, qEnd, this.here(sock, rinfo, conn), 0, ednsSize, dnssecOk, 1);
+      this.reject(msg, qEnd, replyTo(sock, rinfo, conn), 0, ednsSize, dnssecOk, 1);
       return;
     }
     if (opcode !== 0) {
-      this.reject(msg, qEnd, this.here(sock, rinfo, conn), RCODE.NOTIMP, ednsSize, dnssecOk);
+      this.reject(msg, qEnd, replyTo(sock, rinfo, conn), RCODE.NOTIMP, ednsSize, dnssecOk);
       return;
     }
     const qtype = msg.readUInt16BE(nameEnd);
     if (qtype === TYPE.OPT) {
-      this.reject(msg, qEnd, this.here(sock, rinfo, conn), RCODE.FORMERR, ednsSize, dnssecOk);
+      this.reject(msg, qEnd, replyTo(sock, rinfo, conn), RCODE.FORMERR, ednsSize, dnssecOk);
       return;
     }
     if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) {
-      this.reject(msg, qEnd, this.here(sock, rinfo, conn), RCODE.NOTIMP, ednsSize, dnssecOk);
+      this.reject(msg, qEnd, replyTo(sock, rinfo, conn), RCODE.NOTIMP, ednsSize, dnssecOk);
       return;
     }
     const cd = (flags & FLAG.CD) !== 0;
-    // Cache key: the name lowercased (RFC 4343), type, class, and the bits that change the answer.
     const s = this.scratch;
-    for (let i = 12; i < nameEnd; i++) {
-      const ch = msg[i];
-      s[i - 12] = ch >= 0x41 && ch <= 0x5a ? ch | 0x20 : ch;
-    }
+    const key = cacheKey(msg, nameEnd, qEnd, cd, dnssecOk, s);
     const nameLen = nameEnd - 12;
-    msg.copy(s, nameLen, nameEnd, qEnd);
-    s[nameLen + 4] = (cd ? 1 : 0) | (dnssecOk ? 2 : 0) | 0x30;
-    const key = s.toString('latin1', 0, nameLen + 5);
     const id = msg.readUInt16BE(0);
     const rd = (flags & FLAG.RD) !== 0;
     const hit = this.cache.get(key, Date.now());
     if (hit) {
       this.c.cacheHits++;
-      this.respond(
-        hit.wire,
-        hit.extRcode,
-        id,
-        rd,
-        msg,
-        qEnd,
-        ednsSize,
-        dnssecOk,
-        this.here(sock, rinfo, conn),
-      );
+      this.respond(hit.wire, hit.extRcode, id, rd, msg, qEnd, ednsSize, dnssecOk, replyTo(sock, rinfo, conn));
       return;
     }
     const q: Query = {
@@ -693,7 +464,7 @@ export class Dns64Server {
       dnssecOk,
     };
     const waiting = this.inflight.get(key);
-    const to = this.durable(sock, rinfo, conn);
+    const to = durableReplyTo(sock, rinfo, conn, this.cur, this.curIndex);
     if (waiting) {
       // Identical questions in flight share one resolution. A flood of them while the upstream
       // is slow must not grow memory without bound: past MAX_WAITERS they are dropped, and the
@@ -711,10 +482,11 @@ export class Dns64Server {
     if (to.kind === 'tcp') to.conn.inflight++;
     this.inflight.set(key, list);
     const gen = this.generation;
-    this.resolve(q)
+    this.resolver
+      .resolve(q)
       .catch((err: Error) => {
         this.warn(`internal error answering ${nameToText(q.qname)}: ${err.message}`);
-        return this.servfail(q);
+        return this.resolver.servfail(q);
       })
       .then((res) => {
         this.inflight.delete(key);
@@ -763,39 +535,18 @@ export class Dns64Server {
     /** null: the datagram being handled in a batch, answered in place in the batch's replies. */
     sink: Sink | null,
   ): void {
-    const optLen = ednsSize ? 11 : 0;
-    let len = wire.length + optLen;
-    let out: Buffer;
+    const len = wire.length + (ednsSize ? 11 : 0);
     const limit = sink === null || sink.kind !== 'tcp' ? ednsSize || 512 : 65535;
-    if (len <= limit) {
-      // In a batch the reply is written straight into the batch's send buffer.
-      const direct = sink === null ? this.reserve(len) : null;
-      out = direct ?? Buffer.allocUnsafe(len);
-      wire.copy(out);
-      out.writeUInt16BE(id, 0);
-      out[2] = (out[2] & 0xfe) | (rd ? 1 : 0);
-      query.copy(out, 12, 12, qEnd);
-      if (ednsSize) {
-        writeOpt(out, wire.length, EDNS_UDP_SIZE, dnssecOk, extRcode);
-        out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
-      }
-      if (direct) return;
-    } else {
-      // Too big: header, question and OPT only, with TC set, so the client retries over TCP.
+    if (len > limit) {
       this.c.truncated++;
-      len = qEnd + optLen;
-      out = Buffer.alloc(len);
-      wire.copy(out, 0, 0, 4);
-      out.writeUInt16BE(id, 0);
-      out[2] = (out[2] & 0xfe) | (rd ? 1 : 0) | (FLAG.TC >> 8);
-      out.writeUInt16BE(1, 4);
-      query.copy(out, 12, 12, qEnd);
-      if (ednsSize) {
-        writeOpt(out, qEnd, EDNS_UDP_SIZE, dnssecOk, extRcode);
-        out.writeUInt16BE(1, 10);
-      }
+      this.send(truncatedReply(wire, extRcode, id, rd, query, qEnd, ednsSize, dnssecOk), sink);
+      return;
     }
-    this.send(out, sink);
+    // In a batch the reply is written straight into the batch's send buffer.
+    const direct = sink === null ? this.reserve(len) : null;
+    const out = direct ?? Buffer.allocUnsafe(len);
+    writeReply(out, wire, extRcode, id, rd, query, qEnd, ednsSize, dnssecOk);
+    if (!direct) this.send(out, sink);
   }
 
   private send(out: Buffer, sink: Sink | null): void {
@@ -809,44 +560,7 @@ export class Dns64Server {
       }
     } else if (sink.kind === 'batch') sink.sock.sendTo(out, sink.addr, sink.port, sink.scope);
     else if (sink.kind === 'dgram') sink.sock.send(out, sink.port, sink.address);
-    else this.sendTcp(out, sink.conn);
-  }
-
-  /** The reply address of a query as handle() gets it; null for the datagram being handled in a batch. */
-  private here(sock: dgram.Socket | null, rinfo: dgram.RemoteInfo | null, conn: TcpConn | null): Sink | null {
-    if (conn) return { kind: 'tcp', conn };
-    if (sock && rinfo) return { kind: 'dgram', sock, port: rinfo.port, address: rinfo.address };
-    return null;
-  }
-
-  /** A reply address that outlives the batch (the batch's address table is reused). */
-  private durable(sock: dgram.Socket | null, rinfo: dgram.RemoteInfo | null, conn: TcpConn | null): Sink {
-    const h = this.here(sock, rinfo, conn);
-    if (h) return h;
-    const cur = this.cur as BatchUdpSocket;
-    const i = this.curIndex;
-    return {
-      kind: 'batch',
-      sock: cur,
-      addr: Buffer.from(cur.addrs.subarray(i * 16, i * 16 + 16)),
-      port: cur.ports[i],
-      scope: cur.scopes[i],
-    };
-  }
-
-  private sendTcp(out: Buffer, conn: TcpConn): void {
-    if (conn.closed || conn.sock.destroyed) return;
-    // A client that stops reading is not allowed to make us buffer without end.
-    if (conn.sock.writableLength > 1 << 20) {
-      conn.sock.destroy();
-      return;
-    }
-    const len = Buffer.allocUnsafe(2);
-    len.writeUInt16BE(out.length);
-    conn.sock.cork();
-    conn.sock.write(len);
-    conn.sock.write(out);
-    conn.sock.uncork();
+    else sendTcp(out, sink.conn);
   }
 
   /** An error response built from the query: FORMERR, NOTIMP, BADVERS. */
@@ -861,321 +575,6 @@ export class Dns64Server {
     extRcode = 0,
   ): void {
     if (rcode === RCODE.FORMERR) this.c.formerr++;
-    const qLen = qEnd > 0 ? qEnd - 12 : 0;
-    const out = Buffer.alloc(12 + qLen + (ednsSize ? 11 : 0));
-    msg.copy(out, 0, 0, 2);
-    const flags = msg.readUInt16BE(2);
-    out.writeUInt16BE(
-      FLAG.QR | (flags & 0x7800) | (flags & FLAG.RD) | FLAG.RA | (flags & FLAG.CD) | rcode,
-      2,
-    );
-    if (qLen) {
-      out.writeUInt16BE(1, 4);
-      msg.copy(out, 12, 12, qEnd);
-    }
-    if (ednsSize) {
-      writeOpt(out, 12 + qLen, EDNS_UDP_SIZE, dnssecOk, extRcode);
-      out.writeUInt16BE(1, 10);
-    }
-    this.send(out, sink);
+    this.send(errorReply(msg, qEnd, rcode, ednsSize, dnssecOk, extRcode), sink);
   }
-
-  // ---------------------------------------------------------------- resolution
-
-  private excluded(v6: Uint8Array): boolean {
-    for (const r of this.exclude) if (inPrefix6(r, v6)) return true;
-    return false;
-  }
-
-  private resolve(q: Query): Promise<Result> {
-    // §5: classes other than IN get no DNS64 treatment. §5.5 (3): CD=1 means the client
-    // validates, so it gets the real data and never a synthesized answer.
-    if (!this.synthesizing || q.qclass !== CLASS_IN || q.cd) return this.forward(q);
-    if (nameToText(q.qname) === IPV4ONLY_ARPA && (q.qtype === TYPE.AAAA || q.qtype === TYPE.A)) {
-      return Promise.resolve(this.ipv4only(q));
-    }
-    if (q.qtype === TYPE.AAAA) return this.aaaa(q);
-    if (q.qtype === TYPE.PTR) return this.ptr(q);
-    return this.forward(q);
-  }
-
-  private async forward(q: Query): Promise<Result> {
-    // Chains are completed for data types, so every type sees the same, whole chain (§5.3.3
-    // still holds: the upstream's records go out unchanged, only missing links are added).
-    const chase =
-      q.qclass === CLASS_IN && q.qtype !== TYPE.CNAME && q.qtype !== TYPE.ANY && q.qtype !== TYPE.DNAME;
-    const r = chase
-      ? await this.chased(q.qname, q.qtype, q.dnssecOk, q.cd)
-      : await this.up.query(q.qname, q.qtype, q.qclass, q.cd, q.dnssecOk);
-    if (!r) return this.servfail(q);
-    this.c.passedThrough++;
-    return this.passthrough(r, q);
-  }
-
-  /**
-   * An upstream reply as the client's answer: its bytes kept as they are (signatures stay
-   * valid, §5.5), the upstream's OPT removed (we add our own), ID 0, the client's question.
-   */
-  private passthrough(r: UpstreamReply, q: Query): Result {
-    const { wire, msg } = r;
-    let out: Buffer;
-    if (!msg.opt) out = Buffer.from(wire);
-    else if (msg.opt.end === wire.length) {
-      out = Buffer.from(wire.subarray(0, msg.opt.start));
-      out.writeUInt16BE(out.readUInt16BE(10) - 1, 10);
-    } else {
-      const b = new Builder(0, msg.flags);
-      b.question(wire.subarray(12, msg.qEnd));
-      for (const rr of msg.answer) b.copy(1, wire, rr);
-      for (const rr of msg.authority) b.copy(2, wire, rr);
-      for (const rr of msg.additional) if (rr.type !== TYPE.OPT) b.copy(3, wire, rr);
-      out = b.finish();
-    }
-    out.writeUInt16BE(0, 0);
-    // §5.1.6 returns the A reply for an AAAA question: the client's question goes in as asked.
-    q.question.copy(out, 12);
-    return { wire: out, ttl: cacheTtl(out), extRcode: msg.opt ? wire[msg.opt.ttlOff] : 0 };
-  }
-
-  private servfail(q: Query): Result {
-    this.c.servfail++;
-    const b = new Builder(0, FLAG.QR | FLAG.RD | FLAG.RA | (q.cd ? FLAG.CD : 0) | RCODE.SERVFAIL);
-    b.question(q.question);
-    return { wire: b.finish(), ttl: 0, extRcode: 0 };
-  }
-
-  /** RFC 8880 §7.2: ipv4only.arpa is answered here, from our own prefix. */
-  private ipv4only(q: Query): Result {
-    const prefix = this.prefix as Pref64;
-    this.c.localAnswers++;
-    const b = new Builder(0, FLAG.QR | FLAG.RD | FLAG.RA);
-    b.question(q.question);
-    for (const a of IPV4ONLY_ADDRESSES) {
-      const v4 = ipv4Bytes(parseIPv4(a));
-      if (q.qtype === TYPE.A) b.record(1, q.qname, TYPE.A, 86400, v4);
-      else b.record(1, q.qname, TYPE.AAAA, NO_SOA_TTL, embedIPv4(prefix, v4));
-    }
-    const wire = b.finish();
-    return { wire, ttl: cacheTtl(wire), extRcode: 0 };
-  }
-
-  private async aaaa(q: Query): Promise<Result> {
-    // §5.1.8: the A query goes out at the same time, so names without AAAA cost one round trip.
-    // Caught here: when the AAAA answer settles things, nobody awaits this promise.
-    const aQuery = this.chased(q.qname, TYPE.A, q.dnssecOk).catch(() => null);
-    const r1 = await this.chased(q.qname, TYPE.AAAA, q.dnssecOk);
-    let negTtl: number | null = null;
-    if (r1) {
-      const rc = r1.msg.rcode;
-      // §5.1.2: a name error is the answer; any other error is treated as an empty answer.
-      if (rc === RCODE.NXDOMAIN) {
-        this.c.passedThrough++;
-        return this.passthrough(r1, q);
-      }
-      if (rc === RCODE.NOERROR) {
-        const aaaa = r1.msg.answer.filter((rr) => rr.type === TYPE.AAAA && rr.klass === CLASS_IN);
-        if (aaaa.length > 0) {
-          const bad = aaaa.filter(
-            (rr) => rr.rdLen !== 16 || this.excluded(r1.wire.subarray(rr.rdOff, rr.rdOff + 16)),
-          );
-          // §5.1.1: real AAAA records win.
-          if (bad.length === 0) {
-            this.c.passedThrough++;
-            return this.passthrough(r1, q);
-          }
-          // §5.1.4: excluded records are removed; when none is left the answer counts as empty.
-          if (bad.length < aaaa.length) return this.filtered(r1, q, new Set(bad));
-        } else {
-          // §5.1.7: the AAAA reply's SOA bounds the synthesized TTL.
-          negTtl = negativeTtl(r1.wire, r1.msg.authority);
-        }
-      }
-    }
-    // §5.1.3: no answer in time counts as an empty answer too; §5.1.6: now the A records.
-    const r2 = await aQuery;
-    if (!r2) return this.servfail(q);
-    // §5.1.6: an error from the A query is the basis of the answer.
-    if (r2.msg.rcode !== RCODE.NOERROR) {
-      this.c.passedThrough++;
-      return this.passthrough(r2, q);
-    }
-    // The prefix in force now, not when the query came: discovery may have changed it while the
-    // upstreams answered (the result is then not cached: the generation moved on). No prefix any
-    // more means passing through, as a query arriving now would be.
-    const prefix = this.prefix;
-    if (!prefix) {
-      this.c.passedThrough++;
-      return r1 ? this.passthrough(r1, q) : this.servfail(q);
-    }
-    return this.synthesize(r2, q, prefix, negTtl ?? NO_SOA_TTL);
-  }
-
-  /**
-   * §5.1.5: the chain is followed to its end. A resolver normally does that for us; when its
-   * answer stops at a CNAME whose target it did not resolve (unbound's local data does this),
-   * we ask for the target ourselves, at most MAX_CHASE times, and join the answers.
-   */
-  private async chased(
-    qname: Buffer,
-    qtype: number,
-    dnssecOk: boolean,
-    cd = false,
-  ): Promise<UpstreamReply | null> {
-    let r = await this.up.query(qname, qtype, CLASS_IN, cd, dnssecOk);
-    for (let hop = 0; r && hop < MAX_CHASE && r.msg.rcode === RCODE.NOERROR; hop++) {
-      const target = danglingTarget(r, qname, qtype);
-      if (!target) break;
-      const next = await this.up.query(target, qtype, CLASS_IN, cd, dnssecOk);
-      if (!next) return null;
-      r = joinChain(r, next);
-      // The target has no data of this type: the chain ends here, in NODATA.
-      if (next.msg.answer.length === 0) break;
-    }
-    return r;
-  }
-
-  /** §5.1.7 and §5.4: the A reply with each A record replaced by its AAAA, in order. */
-  private synthesize(r: UpstreamReply, q: Query, prefix: Pref64, ttlBound: number): Result {
-    const { wire, msg } = r;
-    // §5.4: header as for any recursive answer; AD never set on synthesized data (§5.5), AA not
-    // either, since we are not the zone's authority.
-    const b = new Builder(0, FLAG.QR | FLAG.RD | FLAG.RA | (msg.flags & 0xf));
-    b.question(q.question);
-    let made = 0;
-    for (const rr of msg.answer) {
-      if (rr.type === TYPE.A && rr.klass === CLASS_IN) {
-        if (rr.rdLen !== 4) continue;
-        const v4 = wire.subarray(rr.rdOff, rr.rdOff + 4);
-        // RFC 6052 §3.1: the Well-Known Prefix never represents non-global IPv4 addresses.
-        if (!maySynthesize(prefix, v4)) continue;
-        b.record(1, b.ownerOf(wire, rr), TYPE.AAAA, Math.min(rr.ttl, ttlBound), embedIPv4(prefix, v4));
-        made++;
-      } else if (rr.type === TYPE.RRSIG && rr.rdLen >= 2 && wire.readUInt16BE(rr.rdOff) === TYPE.A) {
-        // Signatures over the A RRset mean nothing next to the AAAA made from it.
-        continue;
-      } else {
-        // §5.1.5: CNAME and DNAME chains stay in the answer.
-        b.copy(1, wire, rr);
-      }
-    }
-    // §5.4: authority and additional come from the final (A) reply; §5.3.2: nothing in the
-    // additional section is synthesized.
-    for (const rr of msg.authority) b.copy(2, wire, rr);
-    for (const rr of msg.additional) if (rr.type !== TYPE.OPT) b.copy(3, wire, rr);
-    const out = b.finish();
-    if (made > 0) this.c.synthesized++;
-    return { wire: out, ttl: cacheTtl(out), extRcode: 0 };
-  }
-
-  /** §5.1.4: the AAAA reply without its excluded records (their signatures go too). */
-  private filtered(r: UpstreamReply, q: Query, bad: Set<unknown>): Result {
-    const { wire, msg } = r;
-    const b = new Builder(0, (msg.flags & ~FLAG.AD & 0x7fff) | FLAG.QR);
-    b.question(q.question);
-    for (const rr of msg.answer) {
-      if (bad.has(rr)) continue;
-      if (rr.type === TYPE.RRSIG && rr.rdLen >= 2 && wire.readUInt16BE(rr.rdOff) === TYPE.AAAA) continue;
-      b.copy(1, wire, rr);
-    }
-    for (const rr of msg.authority) b.copy(2, wire, rr);
-    for (const rr of msg.additional) if (rr.type !== TYPE.OPT) b.copy(3, wire, rr);
-    const out = b.finish();
-    return { wire: out, ttl: cacheTtl(out), extRcode: 0 };
-  }
-
-  /**
-   * §5.3.1: a PTR question for an address under our prefix gets a CNAME to the in-addr.arpa
-   * name of the embedded IPv4 address, followed by what the upstreams answer for that name.
-   */
-  private async ptr(q: Query): Promise<Result> {
-    const prefix = this.prefix as Pref64;
-    const v6 = parseIp6Arpa(nameToText(q.qname));
-    const v4 = v6 ? extractIPv4(prefix, v6) : null;
-    if (!v4) return this.forward(q);
-    const target = textToName(inAddrArpaName(v4));
-    const r = await this.up.query(target, TYPE.PTR, CLASS_IN, false, q.dnssecOk);
-    if (!r) return this.servfail(q);
-    const { wire, msg } = r;
-    const b = new Builder(0, FLAG.QR | FLAG.RD | FLAG.RA | (msg.flags & 0xf));
-    b.question(q.question);
-    b.record(1, q.qname, TYPE.CNAME, NO_SOA_TTL, target);
-    for (const rr of msg.answer) b.copy(1, wire, rr);
-    for (const rr of msg.authority) b.copy(2, wire, rr);
-    for (const rr of msg.additional) if (rr.type !== TYPE.OPT) b.copy(3, wire, rr);
-    const out = b.finish();
-    this.c.ptrSynthesized++;
-    return { wire: out, ttl: cacheTtl(out), extRcode: msg.opt ? wire[msg.opt.ttlOff] : 0 };
-  }
-}
-
-/**
- * dgram resolves every destination through dns.lookup, which answers even an IP literal on the
- * next tick. We only ever send to literals (the client's own address), so we answer at once:
- * one deferral less per reply on the hot path.
- */
-export function literalLookup(
-  address: string,
-  family: unknown,
-  callback: (err: Error | null, address: string, family: number) => void,
-): void {
-  // dgram passes 4 or 6 for its socket type (lookup4/lookup6).
-  callback(null, address, family === 6 ? 6 : 4);
-}
-
-/**
- * The name a CNAME chain in r's answer ends at, when r holds no qtype record for it (so the
- * chain dangles); null when there is no chain or it ends in data.
- */
-function danglingTarget(r: UpstreamReply, qname: Buffer, qtype: number): Buffer | null {
-  const { wire, msg } = r;
-  const owners = msg.answer.map((rr) => readName(wire, rr.start));
-  let name: Buffer = qname;
-  for (let step = 0; step <= msg.answer.length; step++) {
-    const i = msg.answer.findIndex(
-      (rr, k) => rr.type === TYPE.CNAME && owners[k] && namesEqual(owners[k] as Buffer, name),
-    );
-    if (i < 0) break;
-    const next = readName(wire, msg.answer[i].rdOff);
-    if (!next) return null;
-    name = next;
-  }
-  if (name === qname) return null;
-  const has = msg.answer.some(
-    (rr, k) => rr.type === qtype && owners[k] && namesEqual(owners[k] as Buffer, name),
-  );
-  return has ? null : name;
-}
-
-/** r's answer followed by next's; the rest (RCODE, authority, additional) from next. */
-function joinChain(r: UpstreamReply, next: UpstreamReply): UpstreamReply {
-  const ad = r.msg.flags & next.msg.flags & FLAG.AD;
-  const b = new Builder(r.msg.id, (next.msg.flags & ~FLAG.AD) | ad);
-  b.question(r.wire.subarray(12, r.msg.qEnd));
-  for (const rr of r.msg.answer) b.copy(1, r.wire, rr);
-  for (const rr of next.msg.answer) b.copy(1, next.wire, rr);
-  for (const rr of next.msg.authority) b.copy(2, next.wire, rr);
-  for (const rr of next.msg.additional) if (rr.type !== TYPE.OPT) b.copy(3, next.wire, rr);
-  const wire = b.finish();
-  const msg = parseMessage(wire);
-  if (!msg) throw new Error('joined chain does not parse');
-  return { wire, msg, server: next.server, tcp: r.tcp || next.tcp };
-}
-
-/**
- * How long a response may be cached: the smallest TTL in it for positive answers, the negative
- * TTL of its SOA for NXDOMAIN and NODATA (RFC 2308 §5), nothing for errors and truncation.
- */
-export function cacheTtl(wire: Buffer): number {
-  const msg: Parsed | null = parseMessage(wire);
-  if (!msg || msg.flags & FLAG.TC) return 0;
-  const rc = msg.flags & 0xf;
-  if (rc === RCODE.NOERROR && msg.answer.length > 0) {
-    let min = Infinity;
-    for (const rr of [...msg.answer, ...msg.authority, ...msg.additional]) {
-      if (rr.type !== TYPE.OPT && rr.ttl < min) min = rr.ttl;
-    }
-    return min === Infinity ? 0 : min;
-  }
-  if (rc === RCODE.NOERROR || rc === RCODE.NXDOMAIN) return negativeTtl(wire, msg.authority) ?? 0;
-  return 0;
 }
