@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import { layoutRule } from './eslint/layout.js';
 
 export default tseslint.config(
   { ignores: ['build/', 'native/build/', 'node_modules/', 'dist/', 'src-renderer/dist/'] },
@@ -43,27 +44,10 @@ export default tseslint.config(
     },
   },
   {
-    // The engine never reaches into the app or the renderer.
-    files: ['src-main/engine/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            {
-              name: 'electron',
-              message: 'electron may only be imported by src-main/app/main.ts and preload.cts.',
-            },
-          ],
-          patterns: [
-            {
-              group: ['**/app/*', '**/src-renderer/*'],
-              message: 'the engine must not import app or renderer code.',
-            },
-          ],
-        },
-      ],
-    },
+    // Which folder may import which: the table in eslint/layout.js (docs/architecture.md, "Layout").
+    files: ['src-main/**', 'src-renderer/**'],
+    plugins: { clatbar: { rules: { layout: layoutRule } } },
+    rules: { 'clatbar/layout': 'error' },
   },
   {
     files: ['src-renderer/**'],
