@@ -13,6 +13,7 @@ import {
   ICMP6_ECHO_REPLY,
   ICMP6_ECHO_REQUEST,
 } from '../ip/numbers.js';
+import { copy } from './checksum.js';
 
 /** (type << 8) | code, or -1 for "silently drop". */
 export type TypeCode = number;
@@ -164,6 +165,16 @@ export function hasLength6(type: number): boolean {
 }
 
 /**
+ * RFC 4884 §4.1: how many of the `quoted` bytes after an ICMP error's header are the original
+ * datagram, given its length field (`words` units of `unit` bytes; 0: no extension). The rest,
+ * if any, is the extension structure.
+ */
+export function quotedDatagramLength(words: number, unit: number, quoted: number): number {
+  const ol = words * unit;
+  return words !== 0 && ol < quoted ? ol : quoted;
+}
+
+/**
  * Where the parts of a translated ICMP error go. RFC 7915 §4.2/§5.2 keep RFC 4884 extensions as
  * opaque bytes and adjust the length; when the result would exceed the limit (576 for ICMPv4,
  * 1280 for ICMPv6), the inner packet beyond its first 128 bytes goes first, then the whole
@@ -207,5 +218,11 @@ export class ErrorLayout {
     this.ext = 0;
     this.lengthField = 0;
     return this;
+  }
+
+  /** Zero-pads the inner packet at o[head] to `padded`, then copies the kept extension from src[extOff]. */
+  fill(o: Uint8Array, head: number, src: Uint8Array, extOff: number): void {
+    for (let i = head + this.inner; i < head + this.padded; i++) o[i] = 0;
+    if (this.ext > 0) copy(o, head + this.padded, src, extOff, this.ext);
   }
 }

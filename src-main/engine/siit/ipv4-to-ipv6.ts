@@ -22,7 +22,15 @@ import { R } from './counters.js';
 import { sendIcmp4Error } from './errors.js';
 import { fragment46 } from './fragment.js';
 import { writeAddrs6, writeIcmpHeader, writeIpv6 } from './headers.js';
-import { error4to6, hasLength4, info4to6, isIcmp4Error, mtu4to6, pointer4to6 } from './icmp.js';
+import {
+  error4to6,
+  hasLength4,
+  info4to6,
+  isIcmp4Error,
+  mtu4to6,
+  pointer4to6,
+  quotedDatagramLength,
+} from './icmp.js';
 import { fixEcho46, fixTcp, fixUdp } from './transport.js';
 import { FLAG } from './flags.js';
 import type { Translator, Verdict } from './translator.js';
@@ -324,16 +332,9 @@ function translateIcmp4Error(
   const ncode = tc & 255;
 
   const inner = l4 + 8;
-  let innerLen = l4len - 8;
-  let extLen = 0;
-  // RFC 4884 §4.1: a non-zero length (32-bit words) marks where the extension structure starts.
-  if (hasLength4(type) && buf[l4 + 5] !== 0) {
-    const ol = buf[l4 + 5] * 4;
-    if (ol < innerLen) {
-      extLen = innerLen - ol;
-      innerLen = ol;
-    }
-  }
+  // RFC 4884 §4.1: the length field (byte 5, 32-bit words) marks where an extension starts.
+  const innerLen = quotedDatagramLength(hasLength4(type) ? buf[l4 + 5] : 0, 4, l4len - 8);
+  const extLen = l4len - 8 - innerLen;
   let rest = 0;
   if (ntype === ICMP6_PACKET_TOO_BIG) {
     const innerTotal = innerLen >= 4 ? r16(buf, inner + 2) : 0;
@@ -351,8 +352,7 @@ function translateIcmp4Error(
   const n = inner46(t, buf, inner, innerLen, o, 48);
   if (n < 0) return t.drop(-n);
   const lay = t.layout.compute(n, extLen, 48, 1280, 8);
-  for (let i = 48 + lay.inner; i < 48 + lay.padded; i++) o[i] = 0;
-  if (lay.ext > 0) copy(o, 48 + lay.padded, buf, inner + innerLen, lay.ext);
+  lay.fill(o, 48, buf, inner + innerLen);
   if (lay.lengthField > 0 && (ntype === ICMP6_DEST_UNREACH || ntype === ICMP6_TIME_EXCEEDED))
     rest = lay.lengthField << 24;
   const plen = 8 + lay.padded + lay.ext;

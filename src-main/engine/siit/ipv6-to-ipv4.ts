@@ -27,7 +27,7 @@ import {
 } from '../ip/numbers.js';
 import { R } from './counters.js';
 import { sendIcmp6Error } from './errors.js';
-import { error6to4, hasLength6, info6to4, mtu6to4, pointer6to4 } from './icmp.js';
+import { error6to4, hasLength6, info6to4, mtu6to4, pointer6to4, quotedDatagramLength } from './icmp.js';
 import { translate46 } from './ipv4-to-ipv6.js';
 import { fragment64 } from './fragment.js';
 import { writeIcmpHeader, writeIpv4 } from './headers.js';
@@ -417,16 +417,9 @@ function translateIcmp6Error(
   const ntype = tc >> 8;
   const ncode = tc & 255;
   const inner = l4 + 8;
-  let innerLen = l4len - 8;
-  let extLen = 0;
-  // RFC 4884 §4.1: a non-zero length (64-bit words) marks where the extension structure starts.
-  if (hasLength6(type) && buf[l4 + 4] !== 0) {
-    const ol = buf[l4 + 4] * 8;
-    if (ol < innerLen) {
-      extLen = innerLen - ol;
-      innerLen = ol;
-    }
-  }
+  // RFC 4884 §4.1: the length field (byte 4, 64-bit words) marks where an extension starts.
+  const innerLen = quotedDatagramLength(hasLength6(type) ? buf[l4 + 4] : 0, 8, l4len - 8);
+  const extLen = l4len - 8 - innerLen;
   let rest = 0;
   if (ntype === ICMP4_PARAM_PROBLEM) {
     const ptr = r32(buf, l4 + 4);
@@ -443,8 +436,7 @@ function translateIcmp6Error(
     rest = mtu6to4(r32(buf, l4 + 4) - (t.innerFragHeader ? 8 : 0), cfg.ipv4Mtu, cfg.ipv6Mtu);
   }
   const lay = t.layout.compute(n, extLen, 28, 576, 4);
-  for (let i = 28 + lay.inner; i < 28 + lay.padded; i++) o[i] = 0;
-  if (lay.ext > 0) copy(o, 28 + lay.padded, buf, inner + innerLen, lay.ext);
+  lay.fill(o, 28, buf, inner + innerLen);
   if (lay.lengthField > 0 && (ntype === ICMP4_DEST_UNREACH || ntype === ICMP4_TIME_EXCEEDED))
     rest = (rest & 0xffff) | (lay.lengthField << 16);
   const total = 28 + lay.padded + lay.ext;
