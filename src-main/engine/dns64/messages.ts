@@ -56,6 +56,12 @@ export function readEdns(msg: Buffer, qEnd: number): QueryEdns | null {
   return e;
 }
 
+/** Our OPT record (RFC 6891) at out[at], and the additional section's count set to arcount. */
+function putOpt(out: Buffer, at: number, dnssecOk: boolean, extRcode: number, arcount: number): void {
+  writeOpt(out, at, EDNS_UDP_SIZE, dnssecOk, extRcode);
+  out.writeUInt16BE(arcount, 10);
+}
+
 /**
  * Writes wire (a response without OPT) into out, whose length is wire.length plus 11 when
  * ednsSize is set, with the client's ID, RD bit and question spelling, and our OPT.
@@ -76,10 +82,7 @@ export function writeReply(
   out.writeUInt16BE(id, 0);
   out[2] = (out[2] & 0xfe) | (rd ? 1 : 0);
   query.copy(out, 12, 12, qEnd);
-  if (ednsSize) {
-    writeOpt(out, wire.length, EDNS_UDP_SIZE, dnssecOk, extRcode);
-    out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
-  }
+  if (ednsSize) putOpt(out, wire.length, dnssecOk, extRcode, out.readUInt16BE(10) + 1);
 }
 
 /**
@@ -102,10 +105,7 @@ export function truncatedReply(
   out[2] = (out[2] & 0xfe) | (rd ? 1 : 0) | (FLAG.TC >> 8);
   out.writeUInt16BE(1, 4);
   query.copy(out, 12, 12, qEnd);
-  if (ednsSize) {
-    writeOpt(out, qEnd, EDNS_UDP_SIZE, dnssecOk, extRcode);
-    out.writeUInt16BE(1, 10);
-  }
+  if (ednsSize) putOpt(out, qEnd, dnssecOk, extRcode, 1);
   return out;
 }
 
@@ -127,10 +127,7 @@ export function errorReply(
     out.writeUInt16BE(1, 4);
     msg.copy(out, 12, 12, qEnd);
   }
-  if (ednsSize) {
-    writeOpt(out, 12 + qLen, EDNS_UDP_SIZE, dnssecOk, extRcode);
-    out.writeUInt16BE(1, 10);
-  }
+  if (ednsSize) putOpt(out, 12 + qLen, dnssecOk, extRcode, 1);
   return out;
 }
 
