@@ -1,0 +1,67 @@
+// `clatbar selftest`: asks the engine to run its self-test and prints each check.
+import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
+import { NoAnswer, SOCKET_HELP, SOCKET_OPTION, ask, reportNoAnswer, socketPath } from '../engine-call.js';
+import { SelfTestReportSchema } from '../../shared/control.js';
+
+const help = `clatbar selftest: check that IPv4 works through the CLAT, and say what to fix.
+
+usage: clatbar selftest [--json] [--control-socket PATH]
+
+The engine runs each check and reports pass, fail or skipped with a sentence and the fix:
+IPv4 ping and TCP connect through the CLAT (to the targets given to \`clatbar run
+--selftest-target\`), A and AAAA lookups through the system resolver, ipv4only.arpa from the
+network's resolvers, the path MTU towards the NAT64 (pings with Don't Fragment), the DNS64 stub
+when it runs, and firewall rules that would drop the translated traffic.
+
+Needs root or membership of the clatbar group.
+
+options:
+${SOCKET_HELP}
+  --json                 print the report as JSON
+
+exit status: 0 every check passed or was skipped; 1 a check failed, or no engine answered;
+2 bad usage.
+`;
+
+const MARK = { pass: 'pass', fail: 'FAIL', skipped: 'skip' } as const;
+
+const command: Command = {
+  name: 'selftest',
+  summary: 'Check that IPv4 works through the CLAT',
+  help,
+  async run(argv) {
+    const { values, positionals } = parseOptions({
+      args: argv,
+      options: { ...SOCKET_OPTION, json: { type: 'boolean', default: false } },
+      allowPositionals: true,
+    });
+    if (positionals.length)
+      throw new UsageError(`clatbar selftest takes no arguments, not '${positionals[0]}'`);
+    const path = await socketPath(values['control-socket']);
+    let reply: unknown;
+    try {
+      // The checks wait for probes of a few seconds each, in parallel.
+      reply = await ask(path, 'selfTest', undefined, 30_000);
+    } catch (err) {
+      if (err instanceof NoAnswer) return reportNoAnswer('selftest', err, values.json, path);
+      throw err;
+    }
+    const report = SelfTestReportSchema.safeParse(reply);
+    if (!report.success) {
+      process.stderr.write(
+        'clatbar selftest: the engine answered something that is not a self-test report; is it another clatbar version?\n',
+      );
+      return EXIT.failure;
+    }
+    const failed = report.data.checks.some((c) => c.result === 'fail');
+    if (values.json) process.stdout.write(`${JSON.stringify(report.data, null, 2)}\n`);
+    else
+      for (const c of report.data.checks)
+        process.stdout.write(
+          `${MARK[c.result]}  ${c.title}: ${c.text}${c.fix && c.result !== 'pass' ? `\n      fix: ${c.fix}` : ''}\n`,
+        );
+    return failed ? EXIT.failure : EXIT.ok;
+  },
+};
+
+export default command;
