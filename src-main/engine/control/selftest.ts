@@ -8,7 +8,8 @@ import { Resolver } from 'node:dns/promises';
 import { execOut } from '../system/exec.js';
 import { findFirewallProblems } from '../system/firewall.js';
 import { learnUplinkResolvers } from '../dns64/system-resolver.js';
-import { embedIPv4, formatIPv6, parseIPv4, parsePrefix6 } from '../net/addr.js';
+import { formatIPv6, ipv4Bytes, parseIPv4, parsePrefix6 } from '../address/ip.js';
+import { embedIPv4 } from '../address/rfc6052.js';
 import type { SelfTestCheck, SelfTestReport } from '../../shared/control.js';
 import type { EngineStatusDoc } from '../../shared/status.js';
 
@@ -195,7 +196,7 @@ async function mtuCheck(t: SelfTestTargets, status: Status, active: boolean): Pr
   const mtu = typeof status.ipv6Mtu === 'number' ? status.ipv6Mtu : 0;
   if (!active || !prefix || !mtu)
     return check('path-mtu', title, 'skipped', 'no NAT64 prefix or MTU in use yet');
-  const dst = formatIPv6(embedIPv4(parsePrefix6(prefix), parseIPv4(t.ipv4[0].address)));
+  const dst = formatIPv6(embedIPv4(parsePrefix6(prefix), ipv4Bytes(parseIPv4(t.ipv4[0].address))));
   // ICMPv6 echo: 40 bytes IPv6 header + 8 ICMPv6 header + payload = the MTU.
   if (await ping(['-6', '-M', 'do', '-s', String(mtu - 48), dst]))
     return check('path-mtu', title, 'pass', `${mtu}-byte packets reach ${dst} unfragmented`);
