@@ -43,11 +43,14 @@ export function explain(err: CallError, path: string, method: string, timeoutMs 
         'it may be stuck: sudo systemctl restart clatbar-engine (or stop `clatbar run` with Ctrl-C and start it again); the network is put back either way',
       );
     case 'refused':
-      if (err.rpcCode === RPC_ERROR.notAllowed)
+      if (err.rpcCode === RPC_ERROR.notAllowed) {
+        const data = err.data as { group?: unknown } | undefined;
+        const group = typeof data?.group === 'string' ? data.group : DEFAULT_CONTROL_GROUP;
         return new NoAnswer(
-          `access denied: ${err.detail.split(':')[0]}`,
-          `ask an administrator to add you to the group: sudo usermod -aG ${DEFAULT_CONTROL_GROUP} ${me()}, then log out and in again (or run this command with sudo)`,
+          `access denied: "${method}" is for root and members of the group ${group}`,
+          `ask an administrator to add you: sudo usermod -aG ${group} ${me()}, then log out and in again (or run this command with sudo)`,
         );
+      }
       if (
         err.rpcCode === RPC_ERROR.unsupported ||
         err.rpcCode === RPC_ERROR.adminForced ||

@@ -16,6 +16,8 @@ export class CallError extends Error {
     readonly code?: string,
     /** The JSON-RPC error code when kind is 'refused'. */
     readonly rpcCode?: number,
+    /** The JSON-RPC error's data, when it had some (e.g. {group} with notAllowed). */
+    readonly data?: unknown,
   ) {
     super(message);
     this.name = 'CallError';
@@ -132,7 +134,7 @@ export class ControlClient {
         method?: unknown;
         params?: unknown;
         result?: unknown;
-        error?: { code?: unknown; message?: unknown };
+        error?: { code?: unknown; message?: unknown; data?: unknown };
       };
       try {
         msg = JSON.parse(line) as typeof msg;
@@ -167,6 +169,7 @@ export class ControlClient {
             detail,
             undefined,
             Number(msg.error.code),
+            msg.error.data,
           ),
         );
       } else p.resolve(msg.result);

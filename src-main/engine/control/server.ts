@@ -327,6 +327,16 @@ class Connection {
     this.armStall();
   }
 
+  private pumpScheduled = false;
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
   private hasNewline(): boolean {
     return this.chunks.some((c) => c.includes(10));
   }
@@ -431,7 +441,10 @@ class Connection {
     } finally {
       this.inflight--;
       if (this.sock.readableEnded && this.inflight === 0) this.sock.end();
-      this.pump();
+      // The next request of this client waits for the next turn of the event loop: a client
+      // with thousands of lines buffered must not keep every other client (and the data path's
+      // callbacks) waiting behind a chain of microtasks.
+      this.schedulePump();
     }
   }
 
