@@ -135,6 +135,12 @@ const command: Command = {
       if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 65535)
         throw new UsageError(`--mtu must be a whole number from 1280 to 65535, not '${values.mtu}'`);
     }
+    let targets: ReturnType<typeof selfTestTargets>;
+    try {
+      targets = selfTestTargets(values['selftest-target'], values['selftest-name']);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const opts: ClatOptions = {
       uplink: values.uplink,
       prefix: values.prefix,
@@ -176,7 +182,6 @@ const command: Command = {
     if (!stopSignal) {
       try {
         let lastSelfTest: SelfTestReport | null = null;
-        const targets = selfTestTargets(values['selftest-target'], values['selftest-name']);
         const status = (): EngineStatusDoc => engine.status() as unknown as EngineStatusDoc;
         const server = await ControlServer.listen({
           path: opts.controlSocket,
