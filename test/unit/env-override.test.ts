@@ -13,7 +13,7 @@ import { overrideRefusal, envNumber } from '../../src-main/engine/system/env-ove
 import { requires } from '../helpers/env.js';
 
 const nativeModule = pathToFileURL(
-  fileURLToPath(new URL('../../src-main/engine/tun/native.js', import.meta.url)),
+  fileURLToPath(new URL('../../src-main/engine/native/native.js', import.meta.url)),
 ).href;
 const clatbar = fileURLToPath(new URL('../../../bin/clatbar', import.meta.url));
 

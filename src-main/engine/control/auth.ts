@@ -6,7 +6,7 @@
 // before their processes carry the group, which is what the denial message says.
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { peerCred } from '../tun/peercred.js';
+import { peerCred } from '../native/peercred.js';
 import type { Caller } from '../../shared/control.js';
 
 export interface GroupInfo {

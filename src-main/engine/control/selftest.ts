@@ -8,8 +8,8 @@ import { Resolver } from 'node:dns/promises';
 import { execOut } from '../system/exec.js';
 import { findFirewallProblems } from '../system/firewall.js';
 import { learnUplinkResolvers } from '../dns64/system-resolver.js';
-import { formatIPv6, ipv4Bytes, parseIPv4, parsePrefix6 } from '../address/ip.js';
-import { embedIPv4 } from '../address/rfc6052.js';
+import { formatIPv6, ipv4Bytes, parseIPv4, parsePrefix6 } from '../ip/address.js';
+import { embedIPv4 } from '../ip/rfc6052.js';
 import type { SelfTestCheck, SelfTestReport } from '../../shared/control.js';
 import type { EngineStatusDoc } from '../../shared/status.js';
 

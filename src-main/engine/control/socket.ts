@@ -7,7 +7,7 @@
 import { connect, type Server } from 'node:net';
 import { lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { peerCred } from '../tun/peercred.js';
+import { peerCred } from '../native/peercred.js';
 import { untrustedReason } from '../system/trusted-path.js';
 
 /** Why the socket cannot be bound: a live engine, or a path that is not ours to replace. */

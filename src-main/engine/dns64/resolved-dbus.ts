@@ -10,7 +10,7 @@ import { Message, MessageType, sessionBus, DBusError, type MessageBus } from 'db
 import { overrideRefusal } from '../system/env-override.js';
 import net from 'node:net';
 import { ipJson, type IpLink } from '../system/iproute.js';
-import { formatIPv4, formatIPv6, ipv4Bytes, ipv4FromBytes, parseIPv4, parseIPv6 } from '../address/ip.js';
+import { formatIPv4, formatIPv6, ipv4Bytes, ipv4FromBytes, parseIPv4, parseIPv6 } from '../ip/address.js';
 
 export const RESOLVE1 = 'org.freedesktop.resolve1';
 const MANAGER_PATH = '/org/freedesktop/resolve1';
