@@ -111,12 +111,16 @@ async function checkHost(opts: ClatOptions): Promise<void> {
     );
   }
   // Before the native-IPv4 check: another CLAT's default route is not native IPv4.
-  const conflicts = await findConflictingClats(opts.tun);
+  const found = await findConflictingClats(opts.tun);
+  const conflicts = found.filter((c) => !c.couldNotCheck);
   if (conflicts.length > 0)
     throw new CheckFailed(
       `another CLAT is already active: ${conflicts.map((c) => c.what).join('; ')}`,
       conflicts.map((c) => c.fix).join('; '),
     );
+  // Two CLATs stacked must never happen, so a check that could not run stops the start too.
+  if (found.length > 0)
+    throw new CheckFailed(found.map((c) => c.what).join('; '), found.map((c) => c.fix).join('; '));
   const native = (await defaultRoutes(4)).filter((r) => r.dev !== opts.tun);
   if (native.length > 0 && !opts.force)
     throw new NotNeeded(

@@ -127,10 +127,12 @@ function translatorProcesses(): Conflict[] {
 }
 
 /** Active NetworkManager connections with ipv4.clat enabled (NetworkManager >= 1.58). */
-async function networkManagerClat(): Promise<Conflict[]> {
+export async function networkManagerClat(
+  run: (argv: string[]) => Promise<string> = (a) => execOut(a),
+): Promise<Conflict[]> {
   let active: string;
   try {
-    active = await execOut(['nmcli', '-t', '-f', 'UUID,DEVICE', 'connection', 'show', '--active']);
+    active = await run(['nmcli', '-t', '-f', 'UUID,DEVICE', 'connection', 'show', '--active']);
   } catch (err) {
     // No nmcli: no NetworkManager. nmcli's exit 8 is "NetworkManager is not running": no CLAT
     // of its. Anything else (a hang, a crash, no permission) leaves the question open.
@@ -147,7 +149,7 @@ async function networkManagerClat(): Promise<Conflict[]> {
   for (const line of active.split('\n').filter(Boolean)) {
     const [uuid, dev] = line.split(':');
     try {
-      const clat = (await execOut(['nmcli', '-g', 'ipv4.clat', 'connection', 'show', uuid])).trim();
+      const clat = (await run(['nmcli', '-g', 'ipv4.clat', 'connection', 'show', uuid])).trim();
       // "auto" only translates when NetworkManager finds a NAT64 prefix; either way it is a CLAT.
       if (clat && clat !== 'no' && clat !== 'default') {
         found.push({
