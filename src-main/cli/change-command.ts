@@ -1,7 +1,7 @@
 // The shape of the CLI commands that ask the engine for one change (enable, disable): options,
 // help, the call, and the "what to do" when it fails.
 import { EXIT, UsageError, parseOptions, type Command } from './command.js';
-import { NoAnswer, SOCKET_HELP, SOCKET_OPTION, ask, reportNoAnswer, socketPath } from './engine-call.js';
+import { SOCKET_HELP, SOCKET_OPTION, askEngine } from './engine-call.js';
 
 export function changeCommand(c: {
   name: string;
@@ -36,13 +36,8 @@ exit status: 0 done; 1 the engine refused or does not run (the message says what
       });
       if (positionals.length)
         throw new UsageError(`clatbar ${c.name} takes no arguments, not '${positionals[0]}'`);
-      const path = await socketPath(values['control-socket']);
-      try {
-        await ask(path, c.method);
-      } catch (err) {
-        if (err instanceof NoAnswer) return reportNoAnswer(c.name, err, false, path);
-        throw err;
-      }
+      const r = await askEngine(c.name, values['control-socket'], c.method);
+      if ('exit' in r) return r.exit;
       process.stdout.write(`${c.done}\n`);
       return EXIT.ok;
     },

@@ -117,3 +117,23 @@ export function reportNoAnswer(command: string, err: NoAnswer, json: boolean, pa
     );
   return 1;
 }
+
+/**
+ * The whole exchange of a one-shot command: finds the socket (given or this namespace's), asks,
+ * and on failure prints what to do. Returns the reply, or the exit code to return.
+ */
+export async function askEngine(
+  command: string,
+  given: string | undefined,
+  method: string,
+  params?: unknown,
+  opts: { json?: boolean; timeoutMs?: number } = {},
+): Promise<{ reply: unknown; path: string } | { exit: number }> {
+  const path = await socketPath(given);
+  try {
+    return { reply: await ask(path, method, params, opts.timeoutMs), path };
+  } catch (err) {
+    if (err instanceof NoAnswer) return { exit: reportNoAnswer(command, err, opts.json ?? false, path) };
+    throw err;
+  }
+}

@@ -1,7 +1,7 @@
 // `clatbar diag`: the engine's diagnostics report, to read and attach to a bug report.
 import { writeFileSync } from 'node:fs';
 import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
-import { NoAnswer, SOCKET_HELP, SOCKET_OPTION, ask, reportNoAnswer, socketPath } from '../engine-call.js';
+import { SOCKET_HELP, SOCKET_OPTION, askEngine } from '../engine-call.js';
 
 const help = `clatbar diag: a report for a bug report.
 
@@ -34,14 +34,12 @@ const command: Command = {
       allowPositionals: true,
     });
     if (positionals.length) throw new UsageError(`clatbar diag takes no arguments, not '${positionals[0]}'`);
-    const path = await socketPath(values['control-socket']);
-    let reply: unknown;
-    try {
-      reply = await ask(path, 'diagnostics', undefined, 15_000);
-    } catch (err) {
-      if (err instanceof NoAnswer) return reportNoAnswer('diag', err, values.json, path);
-      throw err;
-    }
+    const r = await askEngine('diag', values['control-socket'], 'diagnostics', undefined, {
+      json: values.json,
+      timeoutMs: 15_000,
+    });
+    if ('exit' in r) return r.exit;
+    const reply = r.reply;
     const text = `${JSON.stringify(reply, null, 2)}\n`;
     if (values.out) {
       try {

@@ -1,7 +1,7 @@
 // `clatbar policy list|set NETWORK POLICY|forget NETWORK`: the per-network choices of the
 // daemon (auto, always, never), over the control socket.
 import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
-import { NoAnswer, SOCKET_HELP, SOCKET_OPTION, ask, reportNoAnswer, socketPath } from '../engine-call.js';
+import { SOCKET_HELP, SOCKET_OPTION, askEngine } from '../engine-call.js';
 import { METHODS } from '../../shared/control.js';
 
 const help = `clatbar policy: what the engine does on each network.
@@ -81,14 +81,11 @@ const command: Command = {
       const r = METHODS[method as 'setPolicy' | 'forgetNetwork'].params.safeParse(params);
       if (!r.success) throw new UsageError(`NETWORK must be an id from \`clatbar policy list\` or current`);
     }
-    const path = await socketPath(values['control-socket']);
-    let reply: unknown;
-    try {
-      reply = await ask(path, method, params);
-    } catch (err) {
-      if (err instanceof NoAnswer) return reportNoAnswer('policy', err, values.json && verb === 'list', path);
-      throw err;
-    }
+    const r = await askEngine('policy', values['control-socket'], method, params, {
+      json: values.json && verb === 'list',
+    });
+    if ('exit' in r) return r.exit;
+    const reply = r.reply;
     if (verb === 'list') {
       const networks = (reply as { networks?: Array<Record<string, unknown>> }).networks ?? [];
       process.stdout.write(values.json ? `${JSON.stringify(reply, null, 2)}\n` : describe(networks));

@@ -1,6 +1,6 @@
 // `clatbar selftest`: asks the engine to run its self-test and prints each check.
 import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
-import { NoAnswer, SOCKET_HELP, SOCKET_OPTION, ask, reportNoAnswer, socketPath } from '../engine-call.js';
+import { SOCKET_HELP, SOCKET_OPTION, askEngine } from '../engine-call.js';
 import { SelfTestReportSchema } from '../../shared/control.js';
 
 const help = `clatbar selftest: check that IPv4 works through the CLAT, and say what to fix.
@@ -37,16 +37,13 @@ const command: Command = {
     });
     if (positionals.length)
       throw new UsageError(`clatbar selftest takes no arguments, not '${positionals[0]}'`);
-    const path = await socketPath(values['control-socket']);
-    let reply: unknown;
-    try {
-      // The checks wait for probes of a few seconds each, in parallel.
-      reply = await ask(path, 'selfTest', undefined, 30_000);
-    } catch (err) {
-      if (err instanceof NoAnswer) return reportNoAnswer('selftest', err, values.json, path);
-      throw err;
-    }
-    const report = SelfTestReportSchema.safeParse(reply);
+    // The checks wait for probes of a few seconds each, in parallel.
+    const r = await askEngine('selftest', values['control-socket'], 'selfTest', undefined, {
+      json: values.json,
+      timeoutMs: 30_000,
+    });
+    if ('exit' in r) return r.exit;
+    const report = SelfTestReportSchema.safeParse(r.reply);
     if (!report.success) {
       process.stderr.write(
         'clatbar selftest: the engine answered something that is not a self-test report; is it another clatbar version?\n',

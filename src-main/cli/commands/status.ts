@@ -1,7 +1,7 @@
 // `clatbar status`: asks the running engine (JSON-RPC `status` on its control socket) and says
 // what it is doing in plain words, or prints its reply as JSON for scripts.
 import { EXIT, parseOptions, type Command } from '../command.js';
-import { NoAnswer, SOCKET_HELP, SOCKET_OPTION, ask, reportNoAnswer, socketPath } from '../engine-call.js';
+import { SOCKET_HELP, SOCKET_OPTION, askEngine } from '../engine-call.js';
 import type { ClatStatus } from '../../engine/clat/engine.js';
 import { DROP_REASONS } from '../../shared/ipc.js';
 import { bytes, plural } from '../../shared/format.js';
@@ -154,14 +154,9 @@ const command: Command = {
         json: { type: 'boolean', default: false },
       },
     });
-    const path = await socketPath(values['control-socket']);
-    let reply: unknown;
-    try {
-      reply = await ask(path, 'status');
-    } catch (err) {
-      if (!(err instanceof NoAnswer)) throw err;
-      return reportNoAnswer('status', err, values.json, path);
-    }
+    const r = await askEngine('status', values['control-socket'], 'status', undefined, { json: values.json });
+    if ('exit' in r) return r.exit;
+    const { reply, path } = r;
     if (values.json) {
       process.stdout.write(`${JSON.stringify(reply, null, 2)}\n`);
       return EXIT.ok;
