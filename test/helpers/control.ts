@@ -18,11 +18,11 @@ export function statusBackend(status: () => unknown, ring = new LogRing()): Engi
 export function serveStatus(
   path: string,
   status: () => unknown,
-  opts: { group?: string; lines?: string[]; backend?: Partial<EngineBackend> } = {},
+  opts: { group?: string; lines?: string[]; backend?: Partial<EngineBackend>; ring?: LogRing } = {},
 ): Promise<ControlServer> {
   return ControlServer.listen({
     path,
-    backend: { ...statusBackend(status), ...opts.backend },
+    backend: { ...statusBackend(status, opts.ring), ...opts.backend },
     group: opts.group,
     log: (l) => opts.lines?.push(l),
   });

@@ -2,18 +2,12 @@
 import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
 import { ClatEngine } from '../../engine/clat/engine.js';
 import { DEFAULTS, NotNeeded, StartAborted, type ClatOptions } from '../../engine/clat/plan.js';
-import { ControlServer } from '../../engine/control/server.js';
+import { startControlServer } from '../../engine/control/start.js';
 import { LogRing } from '../../engine/control/log-ring.js';
 import { foregroundBackend } from '../../engine/control/foreground.js';
 import { controlPlan, selfTestTargets } from '../../engine/control/options.js';
-import {
-  selfTest,
-  DEFAULT_SELFTEST_NAME,
-  DEFAULT_SELFTEST_TARGETS,
-  type SelfTestReport,
-} from '../../engine/control/selftest.js';
+import { DEFAULT_SELFTEST_NAME, DEFAULT_SELFTEST_TARGETS } from '../../engine/control/selftest.js';
 import { DEFAULT_CONTROL_GROUP } from '../../shared/control.js';
-import { diagnostics } from '../../engine/control/diagnostics.js';
 import type { EngineStatusDoc } from '../../shared/status.js';
 import { loadDataPath } from '../../engine/clat/datapath-loader.js';
 
@@ -181,16 +175,14 @@ const command: Command = {
     }
     if (!stopSignal) {
       try {
-        let lastSelfTest: SelfTestReport | null = null;
         const status = (): EngineStatusDoc => engine.status() as unknown as EngineStatusDoc;
-        const server = await ControlServer.listen({
+        const server = await startControlServer({
           path: opts.controlSocket,
           backend: foregroundBackend({ status, onPrefixChange: (cb) => engine.onPrefixChange(cb) }, ring),
           group: values['control-group'],
+          ring,
+          targets,
           log,
-          selfTest: async () => (lastSelfTest = await selfTest(targets, status)),
-          diagnostics: () =>
-            diagnostics({ status, logs: () => ring.since(0, 500), lastSelfTest: () => lastSelfTest }),
         });
         engine.onStop(() => server.stop());
         log(`status: clatbar status, or JSON-RPC "status" on ${opts.controlSocket}`);

@@ -94,6 +94,7 @@ class RpcFailure extends Error {
 
 export class ControlServer {
   private readonly conns = new Set<Connection>();
+  private readonly refused = new Set<Socket>();
   private counterTimer: NodeJS.Timeout | null = null;
   private ino = 0;
   private stopped: Promise<void> | null = null;
@@ -137,10 +138,14 @@ export class ControlServer {
     const busy = this.refuseReason(caller);
     if (busy) {
       this.log(`refused a connection of ${describeUid(caller.uid)} pid ${caller.pid}: ${busy}`);
+      // Said, then gone a moment later (at once, the client's own request could fail with EPIPE
+      // before it reads why); stop() drops the ones still open, or it would wait for them.
       sock.end(
         `${JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: RPC_ERROR.busy, message: busy } })}\n`,
       );
-      sock.destroySoon?.();
+      this.refused.add(sock);
+      sock.once('close', () => this.refused.delete(sock));
+      setTimeout(() => sock.destroy(), 1000).unref();
       return;
     }
     const conn = new Connection(this, sock, caller);
@@ -195,7 +200,6 @@ export class ControlServer {
   /** The method's answer for caller, or a RpcFailure/ControlError. */
   async call(method: MethodName, params: unknown, caller: Caller, conn: Connection): Promise<unknown> {
     const b = this.opts.backend;
-    const p = (params ?? {}) as Record<string, never>;
     switch (method) {
       case 'hello': {
         const r: HelloResult = {
@@ -252,7 +256,6 @@ export class ControlServer {
         return conn.subscribe(q?.topics);
       }
     }
-    void p;
     throw new RpcFailure(RPC_ERROR.methodNotFound, `unknown method ${String(method)}`);
   }
 
@@ -263,6 +266,7 @@ export class ControlServer {
       this.counterTimer = null;
       this.server.close(() => resolve());
       for (const c of this.conns) c.destroy();
+      for (const s of this.refused) s.destroy();
       unlinkControlSocket(this.opts.path, this.ino);
     });
     return this.stopped;
@@ -320,7 +324,7 @@ class Connection {
       this.server.log(
         `closed ${describeUid(this.caller.uid)} pid ${this.caller.pid}: a request over ${MAX_REQUEST_BYTES} bytes`,
       );
-      this.sock.end();
+      this.sock.end(() => this.sock.destroy());
       this.closed = true;
       return;
     }
