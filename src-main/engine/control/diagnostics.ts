@@ -20,9 +20,21 @@ export function hashMac(mac: string): string {
   return `mac#${createHmac('sha256', MAC_KEY).update(mac.toLowerCase()).digest('hex').slice(0, 8)}`;
 }
 
-/** Replaces every MAC address in a JSON-able value (keys and strings alike). */
+/**
+ * The last 64 bits of an IPv6 address made from a MAC (modified EUI-64, RFC 4291 appendix A:
+ * the MAC's halves around ff:fe), as the canonical text form writes them.
+ */
+const EUI64 = /\b[0-9a-f]{1,4}:[0-9a-f]{0,2}ff:fe[0-9a-f]{2}:[0-9a-f]{1,4}\b/gi;
+
+/**
+ * Replaces every MAC address in a JSON-able value (keys and strings alike), and the interface
+ * identifier of IPv6 addresses made from one (networks without privacy addresses).
+ */
 export function scrubMacs<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value).replace(MAC, (m) => hashMac(m))) as T;
+  const text = JSON.stringify(value)
+    .replace(MAC, (m) => hashMac(m))
+    .replace(EUI64, (m) => hashMac(m).replace('mac#', 'eui64#'));
+  return JSON.parse(text) as T;
 }
 
 async function firstLine(argv: string[]): Promise<string | null> {
