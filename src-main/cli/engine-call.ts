@@ -18,6 +18,8 @@ export class NoAnswer extends Error {
 
 /** The --control-socket option every engine command takes, and its help text. */
 export const SOCKET_OPTION = { 'control-socket': { type: 'string' } } as const;
+/** The options of the read-only commands: the socket and --json. */
+export const READ_OPTIONS = { ...SOCKET_OPTION, json: { type: 'boolean', default: false } } as const;
 export const SOCKET_HELP = `  --control-socket PATH  the engine's socket, as given to \`clatbar run --control-socket\`.
                          default: /run/clatbar/engine.sock; inside \`ip netns exec NAME\`:
                          /run/clatbar/netns/NAME/engine.sock`;

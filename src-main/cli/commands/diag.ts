@@ -1,7 +1,7 @@
 // `clatbar diag`: the engine's diagnostics report, to read and attach to a bug report.
 import { writeFileSync } from 'node:fs';
 import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
-import { SOCKET_HELP, SOCKET_OPTION, askEngine } from '../engine-call.js';
+import { READ_OPTIONS, SOCKET_HELP, askEngine } from '../engine-call.js';
 
 const help = `clatbar diag: a report for a bug report.
 
@@ -30,7 +30,7 @@ const command: Command = {
   async run(argv) {
     const { values, positionals } = parseOptions({
       args: argv,
-      options: { ...SOCKET_OPTION, json: { type: 'boolean', default: false }, out: { type: 'string' } },
+      options: { ...READ_OPTIONS, out: { type: 'string' } },
       allowPositionals: true,
     });
     if (positionals.length) throw new UsageError(`clatbar diag takes no arguments, not '${positionals[0]}'`);

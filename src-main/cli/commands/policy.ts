@@ -1,7 +1,7 @@
 // `clatbar policy list|set NETWORK POLICY|forget NETWORK`: the per-network choices of the
 // daemon (auto, always, never), over the control socket.
 import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
-import { SOCKET_HELP, SOCKET_OPTION, askEngine } from '../engine-call.js';
+import { READ_OPTIONS, SOCKET_HELP, askEngine } from '../engine-call.js';
 import { METHODS } from '../../shared/control.js';
 
 const help = `clatbar policy: what the engine does on each network.
@@ -54,7 +54,7 @@ const command: Command = {
   async run(argv) {
     const { values, positionals } = parseOptions({
       args: argv,
-      options: { ...SOCKET_OPTION, json: { type: 'boolean', default: false } },
+      options: READ_OPTIONS,
       allowPositionals: true,
     });
     const [verb, ...rest] = positionals;

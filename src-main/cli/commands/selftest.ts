@@ -1,6 +1,6 @@
 // `clatbar selftest`: asks the engine to run its self-test and prints each check.
 import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
-import { SOCKET_HELP, SOCKET_OPTION, askEngine } from '../engine-call.js';
+import { READ_OPTIONS, SOCKET_HELP, askEngine } from '../engine-call.js';
 import { SelfTestReportSchema } from '../../shared/control.js';
 
 const help = `clatbar selftest: check that IPv4 works through the CLAT, and say what to fix.
@@ -32,7 +32,7 @@ const command: Command = {
   async run(argv) {
     const { values, positionals } = parseOptions({
       args: argv,
-      options: { ...SOCKET_OPTION, json: { type: 'boolean', default: false } },
+      options: READ_OPTIONS,
       allowPositionals: true,
     });
     if (positionals.length)

@@ -1,7 +1,7 @@
 // `clatbar status`: asks the running engine (JSON-RPC `status` on its control socket) and says
 // what it is doing in plain words, or prints its reply as JSON for scripts.
 import { EXIT, parseOptions, type Command } from '../command.js';
-import { SOCKET_HELP, SOCKET_OPTION, askEngine } from '../engine-call.js';
+import { READ_OPTIONS, SOCKET_HELP, askEngine } from '../engine-call.js';
 import type { ClatStatus } from '../../engine/clat/engine.js';
 import { DROP_REASONS } from '../../shared/ipc.js';
 import { bytes, plural } from '../../shared/format.js';
@@ -149,10 +149,7 @@ const command: Command = {
   async run(argv) {
     const { values } = parseOptions({
       args: argv,
-      options: {
-        ...SOCKET_OPTION,
-        json: { type: 'boolean', default: false },
-      },
+      options: READ_OPTIONS,
     });
     const r = await askEngine('status', values['control-socket'], 'status', undefined, { json: values.json });
     if ('exit' in r) return r.exit;
