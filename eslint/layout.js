@@ -12,7 +12,7 @@ export const LAYOUT = {
   // DNS wire format and the upstream client.
   'src-main/engine/dns': ['src-main/engine/ip'],
   // Typed wrappers of the native addon.
-  'src-main/engine/native': ['src-main/engine/ip'],
+  'src-main/engine/native': ['src-main/engine/ip', 'src-main/engine/system'],
   // Host changes (iproute2, sysctl, firewall), the undo journal, command execution.
   'src-main/engine/system': ['src-main/shared'],
   // Uplink snapshots, CLAT address generation, DAD.

@@ -1,5 +1,5 @@
 // The app's client of the engine's control socket (JSON-RPC 2.0, one message per line; see
-// engine/clat/status-socket.ts). Plain node:net, no electron, so it runs and is tested under
+// engine/control/server.ts). Plain node:net, no electron, so it runs and is tested under
 // plain Node, and the UI tests use it to play Electron main's part.
 //
 // `status` is asked every pollMs, one short connection per request: the engine's stop closes its

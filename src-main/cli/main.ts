@@ -5,12 +5,28 @@ import status from './commands/status.js';
 import enable from './commands/enable.js';
 import disable from './commands/disable.js';
 import diag from './commands/diag.js';
+import policy from './commands/policy.js';
+import selftest from './commands/selftest.js';
+import logs from './commands/logs.js';
 import translate from './commands/translate.js';
 import dns64 from './commands/dns64.js';
 import lab from './commands/lab.js';
 import { VERSION } from '../shared/version.js';
+import { scrubEnvOverrides } from '../engine/system/env-override.js';
 
-const commands: Command[] = [run, status, enable, disable, diag, translate, dns64, lab];
+const commands: Command[] = [
+  run,
+  status,
+  enable,
+  disable,
+  policy,
+  selftest,
+  diag,
+  logs,
+  translate,
+  dns64,
+  lab,
+];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -36,6 +52,8 @@ function overview(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Before any module reads them: test overrides root may not trust are dropped.
+  scrubEnvOverrides();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;

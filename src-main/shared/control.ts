@@ -7,7 +7,13 @@
 // build against the same names): the daemon's Supervisor implements EngineBackend; the control
 // server authorizes each call from the peer's credentials and then calls the backend.
 import { z } from 'zod';
-import type { EngineStatusDoc, LogLine, NetworkRecord, EngineEvent } from './status.js';
+import {
+  LogLineSchema,
+  type EngineStatusDoc,
+  type LogLine,
+  type NetworkRecord,
+  type EngineEvent,
+} from './status.js';
 
 export const PROTOCOL_VERSION = 1;
 /** Where the installed engine listens. Root-owned directory (tmpfiles.d), so no user can swap it. */
@@ -18,6 +24,34 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 export const MAX_REPLY_BYTES = 4 * 1024 * 1024;
 /** A call not answered within this is a hung engine. */
 export const CALL_TIMEOUT_MS = 3000;
+/**
+ * Replies and notifications queued for one client that does not read: past this it is dropped
+ * (a diagnostics report, the largest reply, fits).
+ */
+export const MAX_CLIENT_QUEUE_BYTES = 2 * MAX_REPLY_BYTES;
+/** Requests of one client in the engine's hands at once; reading pauses while it has this many. */
+export const MAX_CLIENT_INFLIGHT = 8;
+/** A client that sends part of a line and then nothing for this long is closed. */
+export const HALF_LINE_TIMEOUT_MS = 5000;
+/** Connections the engine holds at once, and how many of them one non-root uid may hold. */
+export const MAX_CONNECTIONS = 512;
+export const MAX_CONNECTIONS_PER_UID = 64;
+/** Kept free of users who are neither root nor in the group, so the admin can always get in. */
+export const RESERVED_FOR_ADMINS = 64;
+
+/**
+ * Where the engine of a network namespace listens, and so where the CLI looks by default: the
+ * host's engine at DEFAULT_CONTROL_SOCKET; the engine run inside a named namespace (`ip netns
+ * exec NAME clatbar run ...`, as `ip netns identify` names it) at /run/clatbar/netns/NAME/
+ * engine.sock. Unix socket paths are in the filesystem, which namespaces share, so without a
+ * per-namespace path every engine of a lab would fight over one socket.
+ */
+export function controlSocketPath(netns?: string | null): string {
+  if (!netns) return DEFAULT_CONTROL_SOCKET;
+  if (!/^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,200}$/.test(netns))
+    throw new Error(`'${netns}' is not a network namespace name (letters, digits, '.', '_', '-')`);
+  return `/run/clatbar/netns/${netns}/engine.sock`;
+}
 /** The group whose members (besides root) may change things and read history. */
 export const DEFAULT_CONTROL_GROUP = 'clatbar';
 
@@ -105,6 +139,38 @@ export const METHODS = {
   },
 } as const;
 export type MethodName = keyof typeof METHODS;
+
+/** The notifications `subscribe` pushes (JSON-RPC requests without an id), by method name. */
+export const NOTIFICATIONS = {
+  /** The status changed (state, network, prefix): sent at once, and once right after subscribe. */
+  state: z.object({ status: z.object({ state: z.string() }).passthrough() }),
+  /** The data path's counters, once a second while the engine runs. */
+  counters: z.object({ at: z.string(), counters: z.record(z.string(), z.number()) }),
+  /** A log line as it is written (root and the group only). */
+  log: z.object({ line: LogLineSchema }),
+} as const;
+export type NotificationName = keyof typeof NOTIFICATIONS;
+
+/** `hello`'s answer: versions, so a client can say what to do when they do not fit. */
+export const HelloResultSchema = z.object({
+  protocol: z.number().int(),
+  engine: z.string(),
+  /** What the server knows of the caller, so the client can say "ask for the group" up front. */
+  caller: z.object({ uid: z.number().int(), admin: z.boolean(), group: z.string() }),
+});
+export type HelloResult = z.infer<typeof HelloResultSchema>;
+
+/** One self-test check: what was checked, how it went, in a sentence, and what to do. */
+export const SelfTestCheckSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  result: z.enum(['pass', 'fail', 'skipped']),
+  text: z.string(),
+  fix: z.string().optional(),
+});
+export type SelfTestCheck = z.infer<typeof SelfTestCheckSchema>;
+export const SelfTestReportSchema = z.object({ at: z.string(), checks: z.array(SelfTestCheckSchema) });
+export type SelfTestReport = z.infer<typeof SelfTestReportSchema>;
 
 /** Who is calling, from SO_PEERCRED plus the caller's supplementary groups (/proc/PID/status). */
 export interface Caller {

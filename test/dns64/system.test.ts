@@ -63,7 +63,7 @@ test('resolv.conf hook in a namespace: learn, hook, resolve through the stub, re
   assert.match(log, /using this machine's resolvers: 192\.0\.2\.53:53/);
 
   const stateDir = join(dir, 'state');
-  const journal = Journal.create(stateDir);
+  const journal = Journal.create(stateDir, { restorable: [resolvConf] });
   const hooked = await hookSystemResolver({
     journal,
     address: '127.0.0.1',
@@ -84,11 +84,11 @@ test('resolv.conf hook in a namespace: learn, hook, resolve through the stub, re
   const getent = lab.exec(ns, 'getent', ['hosts', 'a-only']);
   assert.match(getent, /2001:db8:64::c000:201/, 'glibc (search domain and all) resolves through the stub');
 
-  journal.undoAll();
+  await journal.undoAll();
   assert.equal(readFileSync(resolvConf, 'utf8'), original, 'stop puts the file back');
 
   // A crash: changes journaled, the process gone without undoing; the next start recovers.
-  const j2 = Journal.create(stateDir);
+  const j2 = Journal.create(stateDir, { restorable: [resolvConf] });
   await hookSystemResolver({
     journal: j2,
     address: '127.0.0.1',
@@ -96,7 +96,7 @@ test('resolv.conf hook in a namespace: learn, hook, resolve through the stub, re
     useResolved: false,
   });
   assert.notEqual(readFileSync(resolvConf, 'utf8'), original);
-  const outcomes = Journal.recover(stateDir);
+  const outcomes = await Journal.recover(stateDir, undefined, { restorable: [resolvConf] });
   assert.equal(outcomes.length, 1);
   assert.ok(outcomes[0].ok);
   assert.equal(readFileSync(resolvConf, 'utf8'), original, 'recovery puts the file back');

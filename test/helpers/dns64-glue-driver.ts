@@ -43,11 +43,11 @@ try {
   stop = await startDns64(engine as unknown as ClatEngine, 'on', log);
 } catch (err) {
   process.stdout.write(`${JSON.stringify({ error: (err as Error).message })}\n`);
-  journal.undoAll();
+  await journal.undoAll();
   process.exit(3);
 }
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
 await stop();
-journal.undoAll();
+await journal.undoAll();
 process.stdout.write(`${JSON.stringify({ stopped: true })}\n`);

@@ -21,7 +21,7 @@ const [verb, iface, address, stateDir, uplink, resolvConfPath] = process.argv.sl
 if (verb === 'learn') {
   process.stdout.write(`${JSON.stringify(await learnUplinkResolvers({ iface }))}\n`);
 } else if (verb === 'hook') {
-  const journal = Journal.create(stateDir);
+  const journal = Journal.create(stateDir, { restorable: resolvConfPath ? [resolvConfPath] : [] });
   const log: string[] = [];
   let first = true;
   const logLine = (l: string): void => {
@@ -48,7 +48,7 @@ if (verb === 'learn') {
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
   clearInterval(alive);
   hooked.close();
-  const undone = journal.undoAll();
+  const undone = await journal.undoAll();
   // Let settled promises run their finally blocks (they clear their timers) before counting.
   await new Promise((r) => setImmediate(r));
   const timers = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;

@@ -32,7 +32,7 @@ import {
   type ClatLab,
   startRouterResolver,
 } from '../helpers/clat-lab.js';
-import { callControl } from '../../src-main/engine/clat/status-socket.js';
+import { callControl } from '../../src-main/engine/control/client.js';
 import { toEngineStatus } from '../../src-main/app/engine-client.js';
 
 const PREFIX_B = '2001:db8:65::/96';

@@ -142,7 +142,9 @@ async function setup(
   const bus = await startPrivateBus(busOpts);
   const lab = new Lab(tag);
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-rdbus-'));
-  chmodSync(dir, 0o777);
+  // Sticky like /tmp: nobody (the permission tests) may create its own state dir here, but no one
+  // can replace another user's, which the journal's trust check requires.
+  chmodSync(dir, 0o1777);
   t.after(async () => {
     await lab.dispose();
     await bus.stop();
@@ -544,7 +546,7 @@ test('resolved absent (no owner of its name, or no system bus at all): the resol
     const learned = await learnUplinkResolvers({ iface: 'lo', resolvConfPath: resolvConf });
     assert.deepEqual(learned.upstreams, [{ address: '2001:db8::53', port: 53 }]);
     assert.equal(learned.source, resolvConf);
-    const journal = Journal.create(join(dir, 'state'));
+    const journal = Journal.create(join(dir, 'state'), { restorable: [resolvConf] });
     const hooked = await hookSystemResolver({
       journal,
       address: '127.0.0.1',
@@ -553,7 +555,7 @@ test('resolved absent (no owner of its name, or no system bus at all): the resol
     });
     assert.equal(hooked.how, 'resolv.conf');
     assert.match(readFileSync(resolvConf, 'utf8'), /^nameserver 127\.0\.0\.1$/m);
-    journal.undoAll();
+    await journal.undoAll();
     assert.equal(readFileSync(resolvConf, 'utf8'), original);
   }
 });

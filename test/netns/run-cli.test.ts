@@ -79,7 +79,8 @@ test('clatbar run: refusals, a second run, custom paths, SIGHUP', async (t) => {
   first.stderr?.on('data', (d: Buffer) => (firstOut += d.toString()));
   await waitFor('the first engine', () => firstOut.includes('CLAT is up') || first.exitCode !== null, 30000);
   assert.match(firstOut, /CLAT is up/, firstOut);
-  assert.ok(existsSync(join(dir, 'a', 'engine.sock')), 'the custom control socket');
+  // The control socket comes up just after the CLAT (run.ts), so it is waited for, not assumed.
+  await waitFor('the custom control socket', () => existsSync(join(dir, 'a', 'engine.sock')), 10000);
   assert.ok(existsSync(join(dir, 'a', 'journal.json')), 'the journal in the custom state dir');
   const during = hostState(lab, laptop);
   const pid = first.pid;

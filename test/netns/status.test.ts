@@ -28,7 +28,8 @@ test('clatbar status: no engine, and a socket that is not an engine', async (t) 
   assert.equal(none.code, 1);
   assert.equal(none.out, '');
   assert.match(none.err, new RegExp(`no engine is running \\(nothing listens on ${sock}\\)`));
-  assert.match(none.err, /sudo clatbar run --uplink IFACE --prefix/);
+  assert.match(none.err, /start it: sudo systemctl start clatbar-engine/);
+  assert.match(none.err, /or by hand: sudo clatbar run --uplink IFACE/);
   assert.equal((await status('--control-socket', sock, '--json')).code, 1);
 
   const server = createServer((c) => {

@@ -18,7 +18,7 @@ const CLAT6 = '2001:db8:1::c1a7';
 // Runs the watcher inside the namespace and prints its log lines.
 const WATCHER = `
 const { watchUplink } = await import(process.argv[1]);
-const w = watchUplink({ uplink: 'up0', clatIpv6: '${CLAT6}', subnet64: '2001:db8:1::/64', debounceMs: 100,
+const w = await watchUplink({ uplink: 'up0', clatIpv6: '${CLAT6}', subnet64: '2001:db8:1::/64', debounceMs: 100,
   log: (l) => console.log('log: ' + l) });
 console.log('ready');
 process.on('SIGTERM', () => { w.stop(); console.log('restored ' + w.restored); process.exit(0); });

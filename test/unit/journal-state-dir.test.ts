@@ -32,7 +32,7 @@ test('Journal.create on a path that is a file, or below a file: a clear refusal 
   assert.equal(j.entries.length, 0);
 });
 
-test('undoing a sysctl of an interface that is gone (adapter unplugged) counts as done', (t) => {
+test('undoing a sysctl of an interface that is gone (adapter unplugged) counts as done', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-journal-rw-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const j = Journal.create(dir);
@@ -41,7 +41,7 @@ test('undoing a sysctl of an interface that is gone (adapter unplugged) counts a
     key: 'net/ipv6/conf/clatbar-gone0/forwarding',
     value: '0',
   });
-  const outcomes = j.undoAll();
+  const outcomes = await j.undoAll();
   assert.deepEqual(
     outcomes.map((o) => o.ok),
     [true],

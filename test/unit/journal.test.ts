@@ -16,11 +16,16 @@ const journalModule = pathToFileURL(
 ).href;
 
 /** Runs `body` in a child Node process that holds a Journal, then SIGKILLs it once it says "ready". */
-async function crashAfter(stateDir: string, body: string, netns?: string): Promise<void> {
+async function crashAfter(
+  stateDir: string,
+  body: string,
+  netns?: string,
+  restorable: string[] = [],
+): Promise<void> {
   const script = `
     import { Journal } from ${JSON.stringify(journalModule)};
     import { writeFileSync } from 'node:fs';
-    const j = Journal.create(${JSON.stringify(stateDir)});
+    const j = Journal.create(${JSON.stringify(stateDir)}, { restorable: ${JSON.stringify(restorable)} });
     ${body}
     process.stdout.write('ready\\n');
     setInterval(() => {}, 1000);
@@ -55,21 +60,25 @@ test('recover() undoes file changes of a SIGKILLed process, newest first', async
   await crashAfter(
     join(dir, 'state'),
     `
-    j.apply('rewrite existing', { kind: 'restore-file', path: ${JSON.stringify(existing)}, content: 'original\\n' },
+    await j.apply('rewrite existing', { kind: 'restore-file', path: ${JSON.stringify(existing)}, content: 'original\\n' },
       () => writeFileSync(${JSON.stringify(existing)}, 'changed once\\n'));
-    j.apply('rewrite existing again', { kind: 'restore-file', path: ${JSON.stringify(existing)}, content: 'changed once\\n' },
+    await j.apply('rewrite existing again', { kind: 'restore-file', path: ${JSON.stringify(existing)}, content: 'changed once\\n' },
       () => writeFileSync(${JSON.stringify(existing)}, 'changed twice\\n'));
-    j.apply('create file', { kind: 'restore-file', path: ${JSON.stringify(created)}, content: null },
+    await j.apply('create file', { kind: 'restore-file', path: ${JSON.stringify(created)}, content: null },
       () => writeFileSync(${JSON.stringify(created)}, 'new\\n'));
     `,
+    undefined,
+    [existing, created],
   );
   assert.equal(readFileSync(existing, 'utf8'), 'changed twice\n');
   assert.ok(existsSync(created));
-  const left = Journal.leftover(join(dir, 'state'));
+  const left = Journal.leftover(join(dir, 'state'), { restorable: [existing, created] });
   assert.equal(left?.entries.length, 3);
 
   const lines: string[] = [];
-  const outcomes = Journal.recover(join(dir, 'state'), (l) => lines.push(l));
+  const outcomes = await Journal.recover(join(dir, 'state'), (l) => lines.push(l), {
+    restorable: [existing, created],
+  });
   assert.deepEqual(
     outcomes.map((o) => [o.what, o.ok]),
     [
@@ -83,8 +92,8 @@ test('recover() undoes file changes of a SIGKILLed process, newest first', async
   assert.equal(Journal.leftover(join(dir, 'state')), null);
   assert.ok(lines[0].startsWith('recovering: undoing 3 change(s)'));
   // A second recovery finds nothing to do, and a new journal can start.
-  assert.deepEqual(Journal.recover(join(dir, 'state')), []);
-  Journal.create(join(dir, 'state')).undoAll();
+  assert.deepEqual(await Journal.recover(join(dir, 'state')), []);
+  await Journal.create(join(dir, 'state')).undoAll();
 });
 
 test('recover() refuses while the owning clatbar process is alive, not for a reused pid', async (t) => {
@@ -100,10 +109,10 @@ test('recover() refuses while the owning clatbar process is alive, not for a reu
       JSON.stringify({ version: 1, owner: { pid, startedAt: 'x' }, entries: [] }),
     );
   journal(owner.pid!);
-  assert.throws(() => Journal.recover(dir), new RegExp(`another clatbar engine \\(pid ${owner.pid}\\)`));
+  await assert.rejects(Journal.recover(dir), new RegExp(`another clatbar engine \\(pid ${owner.pid}\\)`));
   // pid 1 is alive but is not clatbar: the pid was reused, the journal is an orphan.
   journal(1);
-  assert.deepEqual(Journal.recover(dir), []);
+  assert.deepEqual(await Journal.recover(dir), []);
 });
 
 test('recover() undoes links, addresses, routes and sysctls of a SIGKILLed process in a netns', async (t) => {
@@ -124,13 +133,13 @@ test('recover() undoes links, addresses, routes and sysctls of a SIGKILLed proce
   await crashAfter(
     dir,
     `
-    j.exec('veth pair d0/d1', ['ip', 'link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1'], ['ip', 'link', 'del', 'd0']);
-    j.exec('d0 up', ['ip', 'link', 'set', 'd0', 'up'], ['ip', 'link', 'set', 'd0', 'down']);
-    j.exec('address on d0', ['ip', 'addr', 'add', '2001:db8:9::1/64', 'dev', 'd0', 'nodad'],
+    await j.exec('veth pair d0/d1', ['ip', 'link', 'add', 'd0', 'up', 'type', 'veth', 'peer', 'name', 'd1'], ['ip', 'link', 'del', 'd0']);
+    await j.exec('address on d1', ['ip', 'addr', 'add', '192.0.0.4/29', 'dev', 'd1'], ['ip', 'addr', 'del', '192.0.0.4/29', 'dev', 'd1']);
+    await j.exec('address on d0', ['ip', 'addr', 'add', '2001:db8:9::1/64', 'dev', 'd0', 'nodad'],
       ['ip', 'addr', 'del', '2001:db8:9::1/64', 'dev', 'd0']);
-    j.exec('route via d0', ['ip', '-6', 'route', 'add', '2001:db8:99::/64', 'dev', 'd0'],
+    await j.exec('route via d0', ['ip', '-6', 'route', 'add', '2001:db8:99::/64', 'dev', 'd0'],
       ['ip', '-6', 'route', 'del', '2001:db8:99::/64', 'dev', 'd0']);
-    j.setSysctl('net.ipv6.conf.all.forwarding', '1');
+    await j.setSysctl('net.ipv6.conf.all.forwarding', '1');
     `,
     ns,
   );
@@ -140,7 +149,7 @@ test('recover() undoes links, addresses, routes and sysctls of a SIGKILLed proce
       '--input-type=module',
       '-e',
       `import { Journal } from ${JSON.stringify(journalModule)};
-       process.stdout.write(JSON.stringify(Journal.recover(${JSON.stringify(dir)})));`,
+       process.stdout.write(JSON.stringify(await Journal.recover(${JSON.stringify(dir)})));`,
     ]),
   ) as Array<{ what: string; ok: boolean }>;
   assert.equal(outcomes.length, 5);

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serveControl } from '../../src-main/engine/clat/status-socket.js';
+import { serveStatus } from '../helpers/control.js';
 
 const clatbar = fileURLToPath(new URL('../../../bin/clatbar', import.meta.url));
 
@@ -44,32 +44,30 @@ test('status --json with no engine: JSON on stdout saying so, exit 1, the fix on
 test('every drop reason is shown in words, the new ones too', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-status-rw-'));
   const sock = join(dir, 'engine.sock');
-  const server = await serveControl(sock, {
-    status: () => ({
-      state: 'running',
-      pid: 4242,
-      startedAt: new Date().toISOString(),
-      uplink: 'up0',
-      tun: 'clat0',
-      prefix: '2001:db8:64::/96',
-      prefixSource: 'configured',
-      clatIpv4: '192.0.0.4',
-      clatIpv6: '2001:db8:1::c1a7',
-      checksumNeutral: true,
-      ipv6Mtu: 1500,
-      ipv4Mtu: 1472,
-      forwarding: 'per-interface (force_forwarding)',
-      firewallWarnings: [],
-      counters: {
-        translated46: 10,
-        translated64: 10,
-        'drop.ttl-expired': 60,
-        'drop.icmp-rate-limited': 10,
-        'drop.icmp-fragment-expired': 2,
-        'drop.udp-checksum-zero': 1,
-      },
-    }),
-  });
+  const server = await serveStatus(sock, () => ({
+    state: 'running',
+    pid: 4242,
+    startedAt: new Date().toISOString(),
+    uplink: 'up0',
+    tun: 'clat0',
+    prefix: '2001:db8:64::/96',
+    prefixSource: 'configured',
+    clatIpv4: '192.0.0.4',
+    clatIpv6: '2001:db8:1::c1a7',
+    checksumNeutral: true,
+    ipv6Mtu: 1500,
+    ipv4Mtu: 1472,
+    forwarding: 'per-interface (force_forwarding)',
+    firewallWarnings: [],
+    counters: {
+      translated46: 10,
+      translated64: 10,
+      'drop.ttl-expired': 60,
+      'drop.icmp-rate-limited': 10,
+      'drop.icmp-fragment-expired': 2,
+      'drop.udp-checksum-zero': 1,
+    },
+  }));
   t.after(async () => {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

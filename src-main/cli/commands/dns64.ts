@@ -167,7 +167,7 @@ const dns64: Command = {
     // An upstream this host has no route to cannot answer; say so now rather than as timeouts
     // on the first queries. Only a warning: the network may come up later.
     for (const u of upstreams) {
-      if (net.isIP(u.address) && !routeGet(net.isIPv6(u.address) ? 6 : 4, u.address))
+      if (net.isIP(u.address) && !(await routeGet(net.isIPv6(u.address) ? 6 : 4, u.address)))
         log(
           `warning: no route to upstream ${formatServer(u)} from this host; its queries will fail until there is one`,
         );

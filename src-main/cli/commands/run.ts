@@ -2,7 +2,13 @@
 import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
 import { ClatEngine } from '../../engine/clat/engine.js';
 import { DEFAULTS, NotNeeded, StartAborted, type ClatOptions } from '../../engine/clat/plan.js';
-import { serveControl } from '../../engine/clat/status-socket.js';
+import { startControlServer } from '../../engine/control/start.js';
+import { LogRing } from '../../engine/control/log-ring.js';
+import { foregroundBackend } from '../../engine/control/foreground.js';
+import { controlPlan, selfTestTargets } from '../../engine/control/options.js';
+import { DEFAULT_SELFTEST_NAME, DEFAULT_SELFTEST_TARGETS } from '../../engine/control/selftest.js';
+import { DEFAULT_CONTROL_GROUP } from '../../shared/control.js';
+import type { EngineStatusDoc } from '../../shared/status.js';
 import { loadDataPath } from '../../engine/clat/datapath-loader.js';
 
 const help = `clatbar run: run the CLAT engine in the foreground on an IPv6-only uplink.
@@ -38,7 +44,17 @@ options:
   --state-dir DIR        where the undo journal lives. default: ${DEFAULTS.stateDir}
                          (/run is a tmpfs: after a reboot the changes are gone too, so a
                          journal there never outlives what it describes)
-  --control-socket PATH  JSON-RPC status socket. default: ${DEFAULTS.controlSocket}
+  --control-socket PATH  the control socket (JSON-RPC; \`clatbar status\` and the tray app use
+                         it). Any local user may connect; what each may do is decided by
+                         their uid and groups. default: ${DEFAULTS.controlSocket}, or
+                         /run/clatbar/netns/NAME/engine.sock inside \`ip netns exec NAME\`
+  --control-group NAME   besides root, members of this group may change settings and read
+                         logs and network history. default: ${DEFAULT_CONTROL_GROUP}
+  --selftest-target IPV4[:PORT]
+                         what \`clatbar selftest\` pings and connects to through the CLAT
+                         (repeatable). default: ${DEFAULT_SELFTEST_TARGETS.join(', ')}
+  --selftest-name NAME   the name \`clatbar selftest\` looks up (A and AAAA) through the
+                         system resolver. default: ${DEFAULT_SELFTEST_NAME}
   --force                run even though the host has native IPv4 (ours then loses)
   --cleanup              undo what an earlier run (crashed, or killed with kill -9) left in
                          --state-dir, then exit
@@ -63,8 +79,11 @@ examples:
   sudo clatbar run --uplink wlan0 --prefix 64:ff9b::/96 --dns64 auto
 `;
 
+/** Every line goes to stdout (journald under systemd) and to the ring the control API reads. */
+const ring = new LogRing();
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
+  ring.push(line);
 }
 
 const command: Command = {
@@ -83,14 +102,17 @@ const command: Command = {
         mtu: { type: 'string' },
         dns64: { type: 'string', default: DEFAULTS.dns64 },
         'state-dir': { type: 'string', default: DEFAULTS.stateDir },
-        'control-socket': { type: 'string', default: DEFAULTS.controlSocket },
+        'control-socket': { type: 'string' },
+        'control-group': { type: 'string', default: DEFAULT_CONTROL_GROUP },
+        'selftest-target': { type: 'string', multiple: true },
+        'selftest-name': { type: 'string', default: DEFAULT_SELFTEST_NAME },
         force: { type: 'boolean', default: false },
         cleanup: { type: 'boolean', default: false },
       },
     });
     const stateDir = values['state-dir'];
     if (values.cleanup) {
-      const outcomes = ClatEngine.recover(stateDir, log);
+      const outcomes = await ClatEngine.recover(stateDir, log);
       if (outcomes.length === 0) log(`nothing to clean up in ${stateDir}`);
       return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failure;
     }
@@ -107,6 +129,12 @@ const command: Command = {
       if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 65535)
         throw new UsageError(`--mtu must be a whole number from 1280 to 65535, not '${values.mtu}'`);
     }
+    let targets: ReturnType<typeof selfTestTargets>;
+    try {
+      targets = selfTestTargets(values['selftest-target'], values['selftest-name']);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const opts: ClatOptions = {
       uplink: values.uplink,
       prefix: values.prefix,
@@ -116,7 +144,7 @@ const command: Command = {
       mtu,
       dns64,
       stateDir,
-      controlSocket: values['control-socket'],
+      controlSocket: values['control-socket'] ?? (await controlPlan()).socket,
       force: values.force,
     };
 
@@ -147,7 +175,15 @@ const command: Command = {
     }
     if (!stopSignal) {
       try {
-        const server = await serveControl(opts.controlSocket, { status: () => engine.status() });
+        const status = (): EngineStatusDoc => engine.status() as unknown as EngineStatusDoc;
+        const server = await startControlServer({
+          path: opts.controlSocket,
+          backend: foregroundBackend({ status, onPrefixChange: (cb) => engine.onPrefixChange(cb) }, ring),
+          group: values['control-group'],
+          ring,
+          targets,
+          log,
+        });
         engine.onStop(() => server.stop());
         log(`status: clatbar status, or JSON-RPC "status" on ${opts.controlSocket}`);
       } catch (err) {

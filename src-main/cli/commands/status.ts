@@ -1,14 +1,10 @@
 // `clatbar status`: asks the running engine (JSON-RPC `status` on its control socket) and says
 // what it is doing in plain words, or prints its reply as JSON for scripts.
 import { EXIT, parseOptions, type Command } from '../command.js';
-import { DEFAULTS } from '../../engine/clat/plan.js';
-import { callControl, ControlError } from '../../engine/clat/status-socket.js';
-import { CALL_TIMEOUT_MS } from '../../shared/control.js';
+import { READ_OPTIONS, SOCKET_HELP, askEngine } from '../engine-call.js';
 import type { ClatStatus } from '../../engine/clat/engine.js';
 import { DROP_REASONS } from '../../shared/ipc.js';
 import { bytes, plural } from '../../shared/format.js';
-
-const TIMEOUT_MS = CALL_TIMEOUT_MS;
 
 const help = `clatbar status: show what the running CLAT engine is doing.
 
@@ -25,12 +21,11 @@ Asks the engine started by \`clatbar run\` over its control socket and prints:
   - the DNS64 stub's activity, when the engine reports it
   - firewall rules that would drop translated traffic
 
-Needs no privileges: the engine makes its socket readable by every user (status only; nothing
-in it changes the engine).
+Needs no privileges: every local user may ask for the status (changing anything needs root
+or the clatbar group).
 
 options:
-  --control-socket PATH  the engine's socket, as given to \`clatbar run --control-socket\`.
-                         default: ${DEFAULTS.controlSocket}
+${SOCKET_HELP}
   --json                 print the engine's status reply as it is (JSON), for scripts. When
                          no engine answers: {"running": false, "error": ..., "fix": ...}, exit 1
 
@@ -41,53 +36,6 @@ examples:
   clatbar status
   clatbar status --json | jq .counters.translated46
 `;
-
-class NoAnswer extends Error {
-  constructor(
-    message: string,
-    readonly fix: string,
-  ) {
-    super(message);
-  }
-}
-
-/** One `status` request (callControl: bounded in time and size); a failure is a NoAnswer. */
-async function ask(path: string): Promise<unknown> {
-  try {
-    return await callControl(path, 'status', undefined, { timeoutMs: TIMEOUT_MS });
-  } catch (err) {
-    if (!(err instanceof ControlError)) throw err;
-    switch (err.kind) {
-      case 'timeout':
-        throw new NoAnswer(
-          `the engine on ${path} did not answer within ${TIMEOUT_MS / 1000} s`,
-          'it may be stuck: stop it (Ctrl-C or kill PID) and start `clatbar run` again; the network is put back either way',
-        );
-      case 'garbage':
-      case 'refused':
-        throw new NoAnswer(
-          `something answers on ${path}, but not as a clatbar engine: ${err.detail}`,
-          'check which program owns that socket (ss -xlp), or pass the right --control-socket',
-        );
-      case 'unreachable':
-        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')
-          throw new NoAnswer(
-            `no engine is running (nothing listens on ${path})`,
-            'Start one:  sudo clatbar run --uplink IFACE --prefix PFX/LEN\n' +
-              'If it runs with another --control-socket, pass that path here too.',
-          );
-        if (err.code === 'EACCES' || err.code === 'EPERM')
-          throw new NoAnswer(
-            `no permission to open ${path}`,
-            'the engine makes its socket readable by everyone; an old socket may be in the way: restart `clatbar run`',
-          );
-        throw new NoAnswer(
-          `cannot reach the engine on ${path}: ${err.detail}`,
-          'see `clatbar status --help`',
-        );
-    }
-  }
-}
 
 /** The fields this command prints must be there and have their types; extra fields are fine. */
 function checkStatus(v: unknown): ClatStatus {
@@ -201,25 +149,11 @@ const command: Command = {
   async run(argv) {
     const { values } = parseOptions({
       args: argv,
-      options: {
-        'control-socket': { type: 'string', default: DEFAULTS.controlSocket },
-        json: { type: 'boolean', default: false },
-      },
+      options: READ_OPTIONS,
     });
-    const path = values['control-socket'];
-    let reply: unknown;
-    try {
-      reply = await ask(path);
-    } catch (err) {
-      if (!(err instanceof NoAnswer)) throw err;
-      process.stderr.write(`clatbar status: ${err.message}.\n${err.fix}\n`);
-      // A script that asked for JSON gets JSON either way (`jq` on empty input says nothing useful).
-      if (values.json)
-        process.stdout.write(
-          `${JSON.stringify({ running: false, controlSocket: path, error: err.message, fix: err.fix }, null, 2)}\n`,
-        );
-      return EXIT.failure;
-    }
+    const r = await askEngine('status', values['control-socket'], 'status', undefined, { json: values.json });
+    if ('exit' in r) return r.exit;
+    const { reply, path } = r;
     if (values.json) {
       process.stdout.write(`${JSON.stringify(reply, null, 2)}\n`);
       return EXIT.ok;

@@ -8,6 +8,7 @@
 // packet. GSO super-packets (up to 64 KiB of TCP or UDP) stay super-packets: the translator
 // rewrites their one header and we rewrite the vnet header's gso_type (TCPV4 <-> TCPV6),
 // csum_start and hdr_len, so the kernel segments them after translation, not us.
+import { envNumber } from '../system/env-override.js';
 import { TunDevice, type PacketBatch } from '../native/tun.js';
 import { GsoType, VnetFlag, VNET_HDR_LEN, relocateVnet, clearVnet } from '../native/vnet.js';
 import { Translator, FLAG, HEADROOM } from '../siit/translator.js';
@@ -26,13 +27,13 @@ const IPV4_DUMMY = '192.0.0.8';
  * Read coalescing (tun.ts rxCoalesceUs). Overridable by CLATBAR_RX_COALESCE_US for measurement
  * (bench/clat.ts); 0 turns it off.
  */
-const RX_COALESCE_US = Number(process.env.CLATBAR_RX_COALESCE_US ?? 200);
+const RX_COALESCE_US = envNumber('CLATBAR_RX_COALESCE_US', 200, 0, 10_000);
 
 /**
  * Packets the kernel may queue on the TUN for us to read (txqueuelen); CLATBAR_TUN_QUEUE
  * overrides it for measurement. See the comment where it is set.
  */
-const TUN_QUEUE = Number(process.env.CLATBAR_TUN_QUEUE ?? 1000);
+const TUN_QUEUE = envNumber('CLATBAR_TUN_QUEUE', 1000, 16, 100_000);
 
 /** Packets the translator emitted outside the ring (ICMP errors, fragments): copied here first. */
 const STAGE_BYTES = 1 << 20;
@@ -293,7 +294,7 @@ export const translatingDataPath: DataPathFactory = async (p) => {
   // (docs/clat.md, Performance). TCP is not affected: TCP Small Queues bounds what one socket
   // keeps queued below it.
   try {
-    execOut(['ip', 'link', 'set', 'dev', p.tun, 'txqueuelen', String(TUN_QUEUE)]);
+    await execOut(['ip', 'link', 'set', 'dev', p.tun, 'txqueuelen', String(TUN_QUEUE)]);
   } catch (err) {
     p.log(`could not set ${p.tun} txqueuelen ${TUN_QUEUE}: ${(err as Error).message}`);
   }

@@ -79,7 +79,7 @@ export async function startDns64(
     // or it would put them back.
     hooked.close();
     if (engine.journal.entries.at(-1)?.what === hooked.what) {
-      const o = engine.journal.undoLast();
+      const o = await engine.journal.undoLast();
       if (o) log(o.ok ? `undone: ${o.what}` : `could not undo ${o.what}: ${o.detail ?? ''}`);
     }
     await server.stop();

@@ -1,6 +1,7 @@
 // The CLAT engine: checks, journaled bring-up, the data path, and a teardown that puts the host
 // back exactly as it was. Every step is logged in plain words; every change is in the journal
 // before it is made, so a crash or kill -9 is undone by the next start (or `run --cleanup`).
+import { envNumber } from '../system/env-override.js';
 import { Journal, type UndoOutcome } from '../system/journal.js';
 import { findFirewallProblems } from '../system/firewall.js';
 import { generateClatIpv6, isChecksumNeutral } from '../net/clat-address.js';
@@ -91,7 +92,7 @@ export class ClatEngine {
   ) {}
 
   /** Undoes what an earlier run left in stateDir (after a crash or kill -9). */
-  static recover(stateDir: string, log: (l: string) => void): UndoOutcome[] {
+  static recover(stateDir: string, log: (l: string) => void): Promise<UndoOutcome[]> {
     return Journal.recover(stateDir, log);
   }
 
@@ -101,7 +102,7 @@ export class ClatEngine {
     makeDataPath: DataPathFactory,
   ): Promise<ClatEngine> {
     // A journal left by a crashed run goes first: its TUN would otherwise look like another CLAT.
-    const recovered = Journal.recover(opts.stateDir, log);
+    const recovered = await Journal.recover(opts.stateDir, log);
     if (recovered.length)
       log(`recovered: ${recovered.filter((o) => o.ok).length}/${recovered.length} undone`);
     let monitor: PrefixMonitor | null = null;
@@ -112,7 +113,7 @@ export class ClatEngine {
         monitor = await ClatEngine.discover(opts, log);
         chosen = monitor.current as Nat64Prefix;
       }
-      plan = planClat({ ...opts, prefix: chosen.prefix });
+      plan = await planClat({ ...opts, prefix: chosen.prefix });
     } catch (err) {
       monitor?.close();
       throw err;
@@ -178,20 +179,20 @@ export class ClatEngine {
       configureTun(plan, log);
 
       // 3. Sysctls on the uplink, in the order that keeps RAs working.
-      const setup = configureUplink(journal, plan, log);
+      const setup = await configureUplink(journal, plan, log);
 
       // 4. Addresses, routes, proxy neighbour, IPv4 default route.
-      configureAddressing(journal, plan, clatIpv6, log);
+      await configureAddressing(journal, plan, clatIpv6, log);
 
       // 5. Firewalls: report, never rewrite.
-      const findings = findFirewallProblems(opts.tun, up.name);
+      const findings = await findFirewallProblems(opts.tun, up.name);
       for (const f of findings) log(`firewall warning: ${f.where}: ${f.problem}\n  to allow it: ${f.fix}`);
       if (findings.length === 0) log('firewall: nothing found that would drop the translated traffic');
 
       dataPath.start();
       // Linux drops a device's proxy-ND entries when it goes down (suspend, roaming, a cable
       // out and in): the watch puts ours back, or IPv4 would stay dead after the first down/up.
-      const uplinkWatch = watchUplink({ uplink: up.name, clatIpv6, subnet64: up.subnet64, log });
+      const uplinkWatch = await watchUplink({ uplink: up.name, clatIpv6, subnet64: up.subnet64, log });
       log('CLAT is up: IPv4 apps now reach the IPv4 internet through the NAT64');
       const engine = new ClatEngine(
         plan,
@@ -223,7 +224,7 @@ export class ClatEngine {
       monitor?.close();
       log(`bring-up failed: ${(err as Error).message.split('\n')[0]}; undoing what was done`);
       if (dataPath) await dataPath.stop();
-      journal.undoAll(log);
+      await journal.undoAll(log);
       throw err;
     }
   }
@@ -234,7 +235,7 @@ export class ClatEngine {
    * throws CheckFailed saying what the network did and did not announce.
    */
   private static async discover(opts: ClatOptions, log: (l: string) => void): Promise<PrefixMonitor> {
-    checkBeforeDiscovery(opts);
+    await checkBeforeDiscovery(opts);
     // The network's resolvers as they are now, before the DNS64 stub hooks the system
     // resolver: RFC 7050 asks the network's DNS64, never our own. The same per-link answer the
     // stub will forward to (systemd-resolved over D-Bus, else resolv.conf).
@@ -261,7 +262,7 @@ export class ClatEngine {
       log,
       waitMs: opts.discoveryWaitMs,
       // For tests and troubleshooting (docs/clat.md, "Prefix discovery").
-      recheckMs: Number(process.env.CLATBAR_RFC7050_RECHECK_S) * 1000 || undefined,
+      recheckMs: envNumber('CLATBAR_RFC7050_RECHECK_S', 0, 0, 86_400) * 1000 || undefined,
     });
     // A signal ends the wait at once: close() settles initial() with null and frees the RA
     // socket and the pending ipv4only.arpa query.
@@ -426,7 +427,7 @@ export class ClatEngine {
         }
       }
       await this.dataPath.stop();
-      const outcomes = this.journal.undoAll(this.log);
+      const outcomes = await this.journal.undoAll(this.log);
       const failed = outcomes.filter((o) => !o.ok).length;
       this.log(
         failed

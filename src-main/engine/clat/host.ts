@@ -42,66 +42,70 @@ function writeSysctl(key: string, value: string): void {
  *    net.ipv6.conf.all.forwarding=1.
  * 4. proxy_ndp=1 on the uplink, and proxy_delay=0 so proxied answers are not held back.
  */
-export function configureUplink(journal: Journal, plan: ClatPlan, log: (l: string) => void): HostSetup {
+export async function configureUplink(
+  journal: Journal,
+  plan: ClatPlan,
+  log: (l: string) => void,
+): Promise<HostSetup> {
   const up = plan.opts.uplink;
   const tun = plan.opts.tun;
   const acceptRa = readSysctl(ifSysctl(6, up, 'accept_ra'));
   if (acceptRa === '1') {
-    journal.setSysctl(ifSysctl(6, up, 'accept_ra'), '2');
+    await journal.setSysctl(ifSysctl(6, up, 'accept_ra'), '2');
     log(`${up}: accept_ra 1 -> 2, so router advertisements keep working once forwarding is on`);
   } else {
     log(`${up}: accept_ra is ${acceptRa}; left alone (0 means addresses are static, 2 is already right)`);
   }
-  journal.setSysctl(ifSysctl(6, up, 'forwarding'), '1');
+  await journal.setSysctl(ifSysctl(6, up, 'forwarding'), '1');
   log(`${up}: IPv6 forwarding on (proxy-ND answers only on forwarding interfaces)`);
   let forwarding: HostSetup['forwarding'];
   if (existsSync(`/proc/sys/${ifSysctl(6, up, 'force_forwarding')}`)) {
-    journal.setSysctl(ifSysctl(6, up, 'force_forwarding'), '1');
+    await journal.setSysctl(ifSysctl(6, up, 'force_forwarding'), '1');
     // The TUN's value dies with the device; journaled anyway costs nothing and reads well.
     writeSysctl(ifSysctl(6, tun, 'force_forwarding'), '1');
     forwarding = 'per-interface (force_forwarding)';
     log(`${up}, ${tun}: force_forwarding on; the rest of the host is not made a router`);
   } else {
-    journal.setSysctl('net/ipv6/conf/all/forwarding', '1');
+    await journal.setSysctl('net/ipv6/conf/all/forwarding', '1');
     forwarding = 'global (net.ipv6.conf.all.forwarding)';
     log('net.ipv6.conf.all.forwarding on (this kernel has no per-interface force_forwarding)');
   }
-  journal.setSysctl(ifSysctl(6, up, 'proxy_ndp'), '1');
+  await journal.setSysctl(ifSysctl(6, up, 'proxy_ndp'), '1');
   // Linux holds back its answer to a multicast solicitation for a proxied address by a random
   // 0-800 ms (neigh proxy_delay, RFC 4861 §7.2.8's advice for several proxies of one address).
   // We are the only one, and the wait lands on the first packet of every new IPv4 flow after
   // the router's cache entry expired: a DNS lookup or a connect() that stalls for no reason.
-  journal.setSysctl(`net/ipv6/neigh/${up}/proxy_delay`, '0');
+  await journal.setSysctl(`net/ipv6/neigh/${up}/proxy_delay`, '0');
   log(`${up}: proxy_ndp on, answering at once (proxy_delay 0)`);
   return { forwarding };
 }
 
 /** Addresses, routes and the proxy neighbour. */
-export function configureAddressing(
+export async function configureAddressing(
   journal: Journal,
   plan: ClatPlan,
   clatIpv6: string,
   log: (l: string) => void,
-): void {
+): Promise<void> {
   const { uplink, tun, clatIpv4 } = plan.opts;
-  journal.exec(
+  await journal.exec(
     `IPv4 address ${clatIpv4}/29 on ${tun}`,
     ['ip', 'addr', 'add', `${clatIpv4}/29`, 'dev', tun],
     ['ip', 'addr', 'del', `${clatIpv4}/29`, 'dev', tun],
   );
-  journal.exec(
+  await journal.exec(
     `route ${clatIpv6}/128 into ${tun}`,
     ['ip', '-6', 'route', 'add', `${clatIpv6}/128`, 'dev', tun],
     ['ip', '-6', 'route', 'del', `${clatIpv6}/128`, 'dev', tun],
   );
-  journal.exec(
+  await journal.exec(
     `proxy neighbour ${clatIpv6} on ${uplink}`,
     ['ip', '-6', 'neigh', 'add', 'proxy', clatIpv6, 'dev', uplink],
     ['ip', '-6', 'neigh', 'del', 'proxy', clatIpv6, 'dev', uplink],
   );
   log(`CLAT IPv6 ${clatIpv6}: routed into ${tun}, answered for on ${uplink} by proxy-ND`);
   const metric = String(DEFAULTS.routeMetric);
-  journal.exec(
+  await journal.exec(
     `IPv4 default route via ${tun}`,
     [
       'ip',

@@ -90,7 +90,7 @@ function checkClatIpv4(opts: ClatOptions): void {
 }
 
 /** TUN name free, no other CLAT, no native IPv4 (NotNeeded unless --force). */
-function checkHost(opts: ClatOptions): void {
+async function checkHost(opts: ClatOptions): Promise<void> {
   if (existsSync(`/sys/class/net/${opts.tun}`)) {
     // A process holding it open is alive: --cleanup cannot help, and deleting it would pull a
     // running CLAT's device out from under it.
@@ -111,13 +111,17 @@ function checkHost(opts: ClatOptions): void {
     );
   }
   // Before the native-IPv4 check: another CLAT's default route is not native IPv4.
-  const conflicts = findConflictingClats(opts.tun);
+  const found = await findConflictingClats(opts.tun);
+  const conflicts = found.filter((c) => !c.couldNotCheck);
   if (conflicts.length > 0)
     throw new CheckFailed(
       `another CLAT is already active: ${conflicts.map((c) => c.what).join('; ')}`,
       conflicts.map((c) => c.fix).join('; '),
     );
-  const native = defaultRoutes(4).filter((r) => r.dev !== opts.tun);
+  // Two CLATs stacked must never happen, so a check that could not run stops the start too.
+  if (found.length > 0)
+    throw new CheckFailed(found.map((c) => c.what).join('; '), found.map((c) => c.fix).join('; '));
+  const native = (await defaultRoutes(4)).filter((r) => r.dev !== opts.tun);
   if (native.length > 0 && !opts.force)
     throw new NotNeeded(
       `not needed: this host has native IPv4 (default route via ${native[0].gateway ?? native[0].dev}); native IPv4 always beats a CLAT. Use --force to run anyway (our route then loses to the native one).`,
@@ -128,11 +132,11 @@ function checkHost(opts: ClatOptions): void {
  * The checks that need no NAT64 prefix, run before discovery waits for one: a host that cannot
  * or need not run a CLAT hears so at once, not after seconds of listening for RAs.
  */
-export function checkBeforeDiscovery(opts: ClatOptions): void {
+export async function checkBeforeDiscovery(opts: ClatOptions): Promise<void> {
   checkPrivilege();
   checkClatIpv4(opts);
-  snapshotUplink(opts.uplink);
-  checkHost(opts);
+  await snapshotUplink(opts.uplink);
+  await checkHost(opts);
 }
 
 /**
@@ -140,7 +144,7 @@ export function checkBeforeDiscovery(opts: ClatOptions): void {
  * Throws CheckFailed (with a fix) or NotNeeded. opts.prefix must be set by now (given, or
  * discovered).
  */
-export function planClat(opts: ClatOptions): ClatPlan {
+export async function planClat(opts: ClatOptions): Promise<ClatPlan> {
   checkPrivilege();
   if (!opts.prefix) throw new CheckFailed('no NAT64 prefix', 'pass --prefix, e.g. --prefix 64:ff9b::/96');
   let prefix: Prefix6;
@@ -160,13 +164,13 @@ export function planClat(opts: ClatOptions): ClatPlan {
     );
   checkClatIpv4(opts);
   const towards = formatIPv6(embedIPv4(prefix, ipv4Bytes(parseIPv4('192.0.2.1'))));
-  const uplink = snapshotUplink(opts.uplink, towards);
+  const uplink = await snapshotUplink(opts.uplink, towards);
   if (opts.clatIpv6 && !inSubnet64(opts.clatIpv6, uplink.subnet64))
     throw new CheckFailed(
       `--clat-ipv6 ${opts.clatIpv6} is not inside the uplink's ${uplink.subnet64}`,
       'pick an address from that /64 (proxy-ND only answers on the uplink link), or omit it to get a random one',
     );
-  checkHost(opts);
+  await checkHost(opts);
   const ipv6Mtu = Math.min(opts.mtu ?? uplink.pathMtu, uplink.mtu);
   if (ipv6Mtu < 1280)
     throw new CheckFailed(

@@ -6,7 +6,8 @@
 //
 // Errors come back as ResolvedError, whose message names the fix (permission, a link
 // systemd-networkd manages, resolved gone), so the engine can log it in plain words.
-import { Message, MessageType, systemBus, DBusError, type MessageBus } from 'dbus-next';
+import { Message, MessageType, sessionBus, DBusError, type MessageBus } from 'dbus-next';
+import { overrideRefusal } from '../system/env-override.js';
 import net from 'node:net';
 import { ipJson, type IpLink } from '../system/iproute.js';
 import { formatIPv4, formatIPv6, ipv4Bytes, ipv4FromBytes, parseIPv4, parseIPv6 } from '../ip/address.js';
@@ -70,10 +71,10 @@ export class ResolvedError extends Error {
 }
 
 /** The interface index `ip` reports for a link (resolved speaks ifindexes, not names). */
-export function ifindexOf(ifname: string): number {
+export async function ifindexOf(ifname: string): Promise<number> {
   let first: Partial<IpLink> | undefined;
   try {
-    first = ipJson<IpLink>(['link', 'show', 'dev', ifname])[0];
+    first = (await ipJson<IpLink>(['link', 'show', 'dev', ifname]))[0];
   } catch (err) {
     throw new Error(`no link ${ifname}: ${(err as Error).message}`);
   }
@@ -83,9 +84,9 @@ export function ifindexOf(ifname: string): number {
 }
 
 /** The link name for an ifindex, or null when no such link exists (now). */
-export function ifnameOf(ifindex: number): string | null {
+export async function ifnameOf(ifindex: number): Promise<string | null> {
   try {
-    for (const l of ipJson<Partial<IpLink>>(['link', 'show']))
+    for (const l of await ipJson<Partial<IpLink>>(['link', 'show']))
       if (l.ifindex === ifindex && typeof l.ifname === 'string') return l.ifname;
   } catch {
     // `ip` failing here means we cannot tell; the caller treats that as "gone".
@@ -156,7 +157,10 @@ export function formatDomains(domains: readonly ResolvedDomain[]): string {
 
 /** The system bus address we use: DBUS_SYSTEM_BUS_ADDRESS (as dbus-next reads it) or the default. */
 export function systemBusAddress(): string {
-  return process.env.DBUS_SYSTEM_BUS_ADDRESS || 'unix:path=/var/run/dbus/system_bus_socket';
+  const override = process.env.DBUS_SYSTEM_BUS_ADDRESS;
+  // As root, only a bus socket root owns in root-only directories (system/env-override.ts).
+  if (override && overrideRefusal('DBUS_SYSTEM_BUS_ADDRESS', override) === null) return override;
+  return 'unix:path=/var/run/dbus/system_bus_socket';
 }
 
 /** Connection failures that mean "there is no system bus here", so resolved cannot be running. */
@@ -238,7 +242,9 @@ export class ResolvedBus {
    * with the socket error (code ENOENT when there is no bus) or a timeout.
    */
   static async connect(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ResolvedBus> {
-    const bus = systemBus();
+    // dbus-next's systemBus() would take DBUS_SYSTEM_BUS_ADDRESS unchecked; sessionBus() with an
+    // explicit address is the same client on the address we decided on.
+    const bus = sessionBus({ busAddress: systemBusAddress() });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();

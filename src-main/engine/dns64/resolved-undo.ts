@@ -23,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Ifindexes are not reused while the counter has not wrapped, but a different link under the
   // number would not be ours to revert.
-  const now = ifnameOf(ifindex);
+  const now = await ifnameOf(ifindex);
   if (now === null) {
     process.stdout.write(
       `${ifname} (ifindex ${ifindex}) is gone; systemd-resolved dropped its settings with it\n`,

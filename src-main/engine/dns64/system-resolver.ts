@@ -26,6 +26,7 @@ import {
   explain,
   formatDomains,
   ifindexOf,
+  systemBusAddress,
   resolvedOnBus,
   type LinkDnsConfig,
   type ResolvedDomain,
@@ -124,7 +125,7 @@ export async function learnUplinkResolvers(opts: {
 }): Promise<Learned> {
   const useResolved = opts.useResolved ?? (await resolvedOnBus());
   if (useResolved) {
-    const ifindex = ifindexOf(opts.iface);
+    const ifindex = await ifindexOf(opts.iface);
     let bus: ResolvedBus;
     try {
       bus = await ResolvedBus.connect();
@@ -199,7 +200,7 @@ export const RESOLVED_UNDO = fileURLToPath(new URL('./resolved-undo.js', import.
 export async function hookSystemResolver(opts: HookOptions): Promise<Hooked> {
   const useResolved = opts.useResolved ?? (await resolvedOnBus());
   if (useResolved) return { how: 'systemd-resolved', ...(await hookResolved(opts)) };
-  return { how: 'resolv.conf', what: hookResolvConf(opts), close: () => {} };
+  return { how: 'resolv.conf', what: await hookResolvConf(opts), close: () => {} };
 }
 
 /**
@@ -227,7 +228,7 @@ async function hookResolved(opts: HookOptions): Promise<{ what: string; close: (
   const log = opts.log ?? (() => {});
   if (!opts.iface) throw new Error('systemd-resolved needs the link to attach our DNS server to');
   const iface = opts.iface;
-  const ifindex = ifindexOf(iface);
+  const ifindex = await ifindexOf(iface);
   const what = `systemd-resolved: DNS ${opts.address} with routing domain ~. on ${iface} (ifindex ${ifindex})`;
   let bus: ResolvedBus;
   try {
@@ -239,7 +240,7 @@ async function hookResolved(opts: HookOptions): Promise<{ what: string; close: (
     if (opts.uplink) await warnIfUplinkClaimsAll(bus, opts.uplink, log);
     const argv = [process.execPath, RESOLVED_UNDO, 'revert-link', String(ifindex), iface];
     // The bus this was done on, so recovery from another environment reverts on the same bus.
-    if (process.env.DBUS_SYSTEM_BUS_ADDRESS) argv.push('--bus', process.env.DBUS_SYSTEM_BUS_ADDRESS);
+    if (process.env.DBUS_SYSTEM_BUS_ADDRESS) argv.push('--bus', systemBusAddress());
     opts.journal.record(what, { kind: 'exec', argv });
     try {
       await applyOurLink(bus, ifindex, opts.address);
@@ -247,7 +248,7 @@ async function hookResolved(opts: HookOptions): Promise<{ what: string; close: (
       if (!(err instanceof StepFailed)) throw err;
       const failed = err;
       const e = explain(failed.cause, `${failed.step} on ${iface} (ifindex ${ifindex})`, iface);
-      const outcome = opts.journal.undoLast();
+      const outcome = await opts.journal.undoLast();
       const after =
         failed.done === 0
           ? 'nothing was changed'
@@ -429,7 +430,7 @@ async function warnIfUplinkClaimsAll(
   log: (l: string) => void,
 ): Promise<void> {
   try {
-    const cfg = await bus.linkConfig(ifindexOf(uplink));
+    const cfg = await bus.linkConfig(await ifindexOf(uplink));
     if (cfg.domains.some((d) => d.name === '.' && d.routeOnly))
       log(
         `note: ${uplink} has the routing domain ~. in systemd-resolved as well (domains: ${formatDomains(cfg.domains)}), so ` +
@@ -442,7 +443,7 @@ async function warnIfUplinkClaimsAll(
 }
 
 /** /etc/resolv.conf (or the given path) naming only the stub; the old file journaled. */
-function hookResolvConf(opts: HookOptions): string {
+async function hookResolvConf(opts: HookOptions): Promise<string> {
   const log = opts.log ?? (() => {});
   const path = opts.resolvConfPath ?? RESOLV_CONF;
   const old = existsSync(path) ? readFileSync(path, 'utf8') : null;
@@ -470,10 +471,10 @@ function hookResolvConf(opts: HookOptions): string {
     // A symlink (e.g. to resolved's stub file) is put back as the same symlink.
     const target = readlinkSync(path);
     what = `${path} -> nameserver ${opts.address} (was a link to ${target})`;
-    opts.journal.apply(what, { kind: 'exec', argv: ['ln', '-sfn', target, path] }, write);
+    await opts.journal.apply(what, { kind: 'exec', argv: ['ln', '-sfn', target, path] }, write);
   } else {
     what = `${path} -> nameserver ${opts.address}`;
-    opts.journal.apply(what, { kind: 'restore-file', path, content: old, mode: 0o644 }, write);
+    await opts.journal.apply(what, { kind: 'restore-file', path, content: old, mode: 0o644 }, write);
   }
   log(`${path} now names ${opts.address} as the only nameserver (the old file is journaled)`);
   return what;

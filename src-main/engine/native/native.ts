@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { overrideRefusal } from '../system/env-override.js';
 
 /** An Error from a failed system call: `code` is the errno name ("EPERM"). */
 export interface SysError extends Error {
@@ -127,13 +128,23 @@ const defaultPath = fileURLToPath(
 let cached: NativeAddon | undefined;
 
 export function addonPath(): string {
-  return process.env.CLATBAR_NATIVE_ADDON || defaultPath;
+  const override = process.env.CLATBAR_NATIVE_ADDON;
+  // As root, only a root-owned addon in root-only directories (system/env-override.ts). One
+  // that does not exist is named, so the error says which file is missing; loadNative checks
+  // again right before loading it.
+  if (override && (!existsSync(override) || overrideRefusal('CLATBAR_NATIVE_ADDON', override) === null))
+    return override;
+  return defaultPath;
 }
 
 export function loadNative(): NativeAddon {
   if (cached) return cached;
   const path = addonPath();
   if (!existsSync(path)) throw new Error(`native addon not built: run npm install (missing ${path})`);
+  if (path !== defaultPath) {
+    const why = overrideRefusal('CLATBAR_NATIVE_ADDON', path);
+    if (why) throw new Error(`CLATBAR_NATIVE_ADDON=${path} is not loaded as root: ${why}`);
+  }
   const require = createRequire(import.meta.url);
   cached = require(path) as NativeAddon;
   return cached;

@@ -9,9 +9,12 @@ import type { Journal } from '../system/journal.js';
 
 export type DadResult = 'unique' | 'duplicate' | 'skipped';
 
-function flagsOf(uplink: string, addr: string): { present: boolean; tentative: boolean; dadfailed: boolean } {
+async function flagsOf(
+  uplink: string,
+  addr: string,
+): Promise<{ present: boolean; tentative: boolean; dadfailed: boolean }> {
   const want = formatIPv6(parseIPv6(addr));
-  for (const a of addresses(6, uplink)[0]?.addr_info ?? []) {
+  for (const a of (await addresses(6, uplink))[0]?.addr_info ?? []) {
     if (a.family === 'inet6' && formatIPv6(parseIPv6(a.local)) === want)
       return { present: true, tentative: !!a.tentative, dadfailed: !!a.dadfailed };
   }
@@ -27,7 +30,7 @@ export async function dadProbe(journal: Journal, uplink: string, addr: string): 
   const transmits = Number(readSysctl(ifSysctl(6, uplink, 'dad_transmits')) ?? '1');
   if (acceptDad === 0 || transmits === 0) return 'skipped';
   const retransMs = Number(readSysctl(`net/ipv6/neigh/${uplink}/retrans_time_ms`) ?? '1000');
-  journal.exec(
+  await journal.exec(
     `DAD probe address ${addr}/128 on ${uplink}`,
     ['ip', '-6', 'addr', 'add', `${addr}/128`, 'dev', uplink, 'noprefixroute'],
     ['ip', '-6', 'addr', 'del', `${addr}/128`, 'dev', uplink],
@@ -36,7 +39,7 @@ export async function dadProbe(journal: Journal, uplink: string, addr: string): 
     // The kernel waits up to a random delay (RFC 4862 §5.4.2) then transmits * retrans; allow slack.
     const deadline = Date.now() + transmits * retransMs + 3000;
     for (;;) {
-      const f = flagsOf(uplink, addr);
+      const f = await flagsOf(uplink, addr);
       if (f.dadfailed) return 'duplicate';
       if (f.present && !f.tentative) return 'unique';
       // Gone while we watched: something (e.g. a network manager) removed it; do not trust it.
@@ -48,6 +51,6 @@ export async function dadProbe(journal: Journal, uplink: string, addr: string): 
       await new Promise((r) => setTimeout(r, 50));
     }
   } finally {
-    journal.undoLast();
+    await journal.undoLast();
   }
 }

@@ -9,7 +9,7 @@
 // putting it back needs no new journal entry.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { execOut } from '../system/exec.js';
+import { commandPath, execOut } from '../system/exec.js';
 import { addresses, proxyNeighbours } from '../system/iproute.js';
 import { inSubnet64 } from './clat-address.js';
 import { parseIPv6, prefixMatch6 } from '../ip/address.js';
@@ -38,13 +38,17 @@ export interface UplinkWatch {
   readonly state: UplinkState;
   /** Proxy entries put back so far. */
   readonly restored: number;
-  /** Runs a check now (also what every event leads to). */
-  check(): UplinkState;
+  /** Runs a check now (also what every event leads to); checks never overlap. */
+  check(): Promise<UplinkState>;
   stop(): void;
 }
 
 /** Reads the uplink's state; never throws (a vanished device is a state, not an error). */
-export function readUplinkState(uplink: string, clatIpv6: string, subnet64: string): UplinkState {
+export async function readUplinkState(
+  uplink: string,
+  clatIpv6: string,
+  subnet64: string,
+): Promise<UplinkState> {
   const exists = existsSync(`/sys/class/net/${uplink}`);
   if (!exists) return { exists, up: false, inSubnet: false, proxy: false };
   let up = false;
@@ -58,7 +62,7 @@ export function readUplinkState(uplink: string, clatIpv6: string, subnet64: stri
   let inSubnet = false;
   let proxy = false;
   try {
-    inSubnet = addresses(6, uplink).some((l) =>
+    inSubnet = (await addresses(6, uplink)).some((l) =>
       (l.addr_info ?? []).some(
         (a) =>
           a.family === 'inet6' &&
@@ -69,7 +73,7 @@ export function readUplinkState(uplink: string, clatIpv6: string, subnet64: stri
           inSubnet64(a.local, subnet64),
       ),
     );
-    proxy = proxyNeighbours(uplink).some((n) => sameAddress(n.dst, clatIpv6));
+    proxy = (await proxyNeighbours(uplink)).some((n) => sameAddress(n.dst, clatIpv6));
   } catch {
     // The device went away between the two reads.
   }
@@ -98,18 +102,28 @@ function needsCheck(line: string, state: UplinkState): boolean {
   return line.startsWith('Deleted') || line.includes('dadfailed') || !state.inSubnet;
 }
 
-export function watchUplink(opts: UplinkWatchOptions): UplinkWatch {
+export async function watchUplink(opts: UplinkWatchOptions): Promise<UplinkWatch> {
   const { uplink, clatIpv6, subnet64, log } = opts;
   const debounceMs = opts.debounceMs ?? 200;
-  let state = readUplinkState(uplink, clatIpv6, subnet64);
+  let state = await readUplinkState(uplink, clatIpv6, subnet64);
   let restored = 0;
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
   let monitor: ChildProcess | null = null;
 
-  const check = (): UplinkState => {
+  let running: Promise<UplinkState> | null = null;
+  const check = (): Promise<UplinkState> => {
+    // One check at a time: a second one waits for the first and then looks again.
+    const next: Promise<UplinkState> = (running ?? Promise.resolve(state)).then(checkOnce, checkOnce);
+    running = next;
+    void next.finally(() => {
+      if (running === next) running = null;
+    });
+    return next;
+  };
+  const checkOnce = async (): Promise<UplinkState> => {
     const prev = state;
-    const now = readUplinkState(uplink, clatIpv6, subnet64);
+    const now = await readUplinkState(uplink, clatIpv6, subnet64);
     if (!now.exists && prev.exists)
       log(`${uplink} is gone: IPv4 through the CLAT stops until it is back (or stop clatbar)`);
     else if (now.exists && !prev.exists)
@@ -129,7 +143,7 @@ export function watchUplink(opts: UplinkWatchOptions): UplinkWatch {
     if (now.up && !now.proxy) {
       // `replace` adds or keeps: safe if something else re-added it meanwhile.
       try {
-        execOut(['ip', '-6', 'neigh', 'replace', 'proxy', clatIpv6, 'dev', uplink]);
+        await execOut(['ip', '-6', 'neigh', 'replace', 'proxy', clatIpv6, 'dev', uplink]);
         restored++;
         now.proxy = true;
         log(
@@ -148,7 +162,7 @@ export function watchUplink(opts: UplinkWatchOptions): UplinkWatch {
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = null;
-      if (!stopped) check();
+      if (!stopped) void check();
     }, debounceMs);
   };
 
@@ -157,7 +171,7 @@ export function watchUplink(opts: UplinkWatchOptions): UplinkWatch {
   const mentions = new RegExp(`(^|\\s)${name}(@\\S+)?(:|\\s)|dev ${name}(\\s|$)`);
   const start = () => {
     if (stopped) return;
-    const child = spawn('ip', ['-o', 'monitor', 'link', 'address', 'neigh'], {
+    const child = spawn(commandPath('ip'), ['-o', 'monitor', 'link', 'address', 'neigh'], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     monitor = child;

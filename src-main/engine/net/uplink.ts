@@ -34,8 +34,8 @@ function usable(a: IpAddrInfo): boolean {
 }
 
 /** Checks the uplink and describes it; throws CheckFailed with the fix when it cannot carry a CLAT. */
-export function snapshotUplink(name: string, towards?: string): UplinkSnapshot {
-  const l = link(name);
+export async function snapshotUplink(name: string, towards?: string): Promise<UplinkSnapshot> {
+  const l = await link(name);
   if (!l)
     throw new CheckFailed(
       `uplink '${name}' does not exist`,
@@ -46,7 +46,7 @@ export function snapshotUplink(name: string, towards?: string): UplinkSnapshot {
       `uplink '${name}' is down`,
       `bring it up first (ip link set ${name} up) or connect it`,
     );
-  const infos = (addresses(6, name)[0]?.addr_info ?? []).filter(usable);
+  const infos = ((await addresses(6, name))[0]?.addr_info ?? []).filter(usable);
   if (infos.length === 0)
     throw new CheckFailed(
       `uplink '${name}' has no global IPv6 address (usable, not tentative or deprecated)`,
@@ -63,7 +63,7 @@ export function snapshotUplink(name: string, towards?: string): UplinkSnapshot {
       `uplink '${name}' has only ${pick.local}/${pick.prefixlen}; a CLAT address needs a /64 to take an address from`,
       "use a network that gives the host a /64 by SLAAC; a DHCPv6-only network hands out single /128 addresses, and a CLAT (like Android's and clatd) needs the /64 to answer for its own address by proxy-ND",
     );
-  const routes = defaultRoutes(6).filter((r) => r.dev === name);
+  const routes = (await defaultRoutes(6)).filter((r) => r.dev === name);
   if (routes.length === 0)
     throw new CheckFailed(
       `uplink '${name}' has no IPv6 default route`,
@@ -74,7 +74,7 @@ export function snapshotUplink(name: string, towards?: string): UplinkSnapshot {
   sub.fill(0, 8);
   let pathMtu = routeMtu(best) ?? l.mtu;
   if (towards) {
-    const r = routeGet(6, towards);
+    const r = await routeGet(6, towards);
     const m = r && routeMtu(r);
     if (m) pathMtu = Math.min(pathMtu, m);
   }

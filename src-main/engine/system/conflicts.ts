@@ -5,13 +5,15 @@
 // another namespace, such as the test lab's NAT64 router, is not our concern).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { addresses } from './iproute.js';
-import { execOut } from './exec.js';
+import { execOut, CommandError } from './exec.js';
 
 export interface Conflict {
   /** Plain words: what is running and where. */
   what: string;
   /** How to stop it. */
   fix: string;
+  /** Set when this is not a finding but a check that could not run: "could not check". */
+  couldNotCheck?: true;
 }
 
 function inRfc7335(addr: string): boolean {
@@ -60,9 +62,9 @@ export function tunOwner(name: string): TunOwner | null {
 }
 
 /** Interfaces (other than `ours`) holding an address from 192.0.0.0/29. */
-function rfc7335Holders(ours?: string): Conflict[] {
+async function rfc7335Holders(ours?: string): Promise<Conflict[]> {
   const found: Conflict[] = [];
-  for (const l of addresses(4)) {
+  for (const l of await addresses(4)) {
     if (l.ifname === ours) continue;
     for (const a of l.addr_info ?? []) {
       if (a.family === 'inet' && inRfc7335(a.local)) {
@@ -125,18 +127,29 @@ function translatorProcesses(): Conflict[] {
 }
 
 /** Active NetworkManager connections with ipv4.clat enabled (NetworkManager >= 1.58). */
-function networkManagerClat(): Conflict[] {
+export async function networkManagerClat(
+  run: (argv: string[]) => Promise<string> = (a) => execOut(a),
+): Promise<Conflict[]> {
   let active: string;
   try {
-    active = execOut(['nmcli', '-t', '-f', 'UUID,DEVICE', 'connection', 'show', '--active']);
-  } catch {
-    return []; // No nmcli, or NetworkManager not running.
+    active = await run(['nmcli', '-t', '-f', 'UUID,DEVICE', 'connection', 'show', '--active']);
+  } catch (err) {
+    // No nmcli: no NetworkManager. nmcli's exit 8 is "NetworkManager is not running": no CLAT
+    // of its. Anything else (a hang, a crash, no permission) leaves the question open.
+    if (err instanceof CommandError && (err.reason === 'missing' || err.status === 8)) return [];
+    return [
+      {
+        what: `could not check whether NetworkManager runs its own CLAT: ${(err as Error).message}`,
+        fix: 'check by hand: nmcli -g ipv4.clat connection show UUID for each active connection (another CLAT must not run beside clatbar), then try again',
+        couldNotCheck: true,
+      },
+    ];
   }
   const found: Conflict[] = [];
   for (const line of active.split('\n').filter(Boolean)) {
     const [uuid, dev] = line.split(':');
     try {
-      const clat = execOut(['nmcli', '-g', 'ipv4.clat', 'connection', 'show', uuid]).trim();
+      const clat = (await run(['nmcli', '-g', 'ipv4.clat', 'connection', 'show', uuid])).trim();
       // "auto" only translates when NetworkManager finds a NAT64 prefix; either way it is a CLAT.
       if (clat && clat !== 'no' && clat !== 'default') {
         found.push({
@@ -144,14 +157,26 @@ function networkManagerClat(): Conflict[] {
           fix: `use NetworkManager's CLAT, or turn it off: nmcli connection modify ${uuid} ipv4.clat no`,
         });
       }
-    } catch {
-      // Older NetworkManager without the ipv4.clat property: it cannot be running a CLAT.
+    } catch (err) {
+      // Older NetworkManager without the ipv4.clat property (exit 2, "invalid field"): it
+      // cannot be running a CLAT. A timeout or anything else: could not check.
+      if (
+        err instanceof CommandError &&
+        err.reason === 'exit' &&
+        /invalid field|ipv4\.clat/i.test(err.stderr)
+      )
+        continue;
+      found.push({
+        what: `could not check whether NetworkManager runs its own CLAT on ${dev}: ${(err as Error).message}`,
+        fix: `check by hand: nmcli -g ipv4.clat connection show ${uuid}`,
+        couldNotCheck: true,
+      });
     }
   }
   return found;
 }
 
 /** Every other CLAT we can see; empty when it is safe to start ours. */
-export function findConflictingClats(ourTun?: string): Conflict[] {
-  return [...rfc7335Holders(ourTun), ...networkManagerClat(), ...translatorProcesses()];
+export async function findConflictingClats(ourTun?: string): Promise<Conflict[]> {
+  return [...(await rfc7335Holders(ourTun)), ...(await networkManagerClat()), ...translatorProcesses()];
 }

@@ -3,7 +3,7 @@
 // drop (ufw's and firewalld's default) silently breaks every IPv4 app. We only report, with the
 // rule to add: rewriting someone's firewall behind their back is not ours to do.
 import { existsSync, readFileSync } from 'node:fs';
-import { execOut } from './exec.js';
+import { execOut, CommandError } from './exec.js';
 
 export interface FirewallFinding {
   /** Which tool and chain, in plain words. */
@@ -11,7 +11,12 @@ export interface FirewallFinding {
   problem: string;
   /** Commands the user may run to let the traffic through. */
   fix: string;
+  /** Set when this is not a finding but a check that could not run: "could not check". */
+  couldNotCheck?: true;
 }
+
+/** How the checks run a command; tests pass one that fails the way a broken tool does. */
+export type RunCommand = (argv: string[]) => Promise<string>;
 
 type NftObject = Record<string, Record<string, unknown>>;
 interface NftChain {
@@ -145,21 +150,55 @@ export function analyseIptablesSave(text: string, tun: string): FirewallFinding[
   return findings;
 }
 
-function tryExec(argv: string[]): string | null {
+/** The tool's output; null when it is not installed; the error when it is but did not answer. */
+async function tryExec(run: RunCommand, argv: string[]): Promise<string | null | Error> {
   try {
-    return execOut(argv);
-  } catch {
-    return null;
+    return await run(argv);
+  } catch (err) {
+    if (err instanceof CommandError && err.reason === 'missing') return null;
+    return err as Error;
   }
 }
 
-/** Every finding on this host. Never changes anything. */
-export function findFirewallProblems(tun: string, uplink: string): FirewallFinding[] {
+/**
+ * Every finding on this host, and a "could not check" finding for each tool that is installed
+ * but did not answer (a hung or broken nft must not read as "nothing found"). Never changes
+ * anything.
+ */
+export async function findFirewallProblems(
+  tun: string,
+  uplink: string,
+  run: RunCommand = (argv) => execOut(argv),
+): Promise<FirewallFinding[]> {
   const findings: FirewallFinding[] = [];
-  const nft = tryExec(['nft', '-j', 'list', 'ruleset']);
-  if (nft) findings.push(...analyseNftRuleset(nft, tun, uplink));
-  const legacy = tryExec(['ip6tables-legacy-save']) ?? (nft === null ? tryExec(['ip6tables-save']) : null);
-  if (legacy) findings.push(...analyseIptablesSave(legacy, tun));
+  const unchecked = (where: string, err: Error, fix: string): FirewallFinding => ({
+    where,
+    problem: `could not check: ${err.message}`,
+    fix,
+    couldNotCheck: true,
+  });
+  const nft = await tryExec(run, ['nft', '-j', 'list', 'ruleset']);
+  if (nft instanceof Error)
+    findings.push(
+      unchecked(
+        'nftables',
+        nft,
+        `look yourself: sudo nft list ruleset (the CLAT needs IPv6 forwarding between ${tun} and ${uplink})`,
+      ),
+    );
+  else if (nft) findings.push(...analyseNftRuleset(nft, tun, uplink));
+  let legacy = await tryExec(run, ['ip6tables-legacy-save']);
+  if (legacy === null && nft === null) legacy = await tryExec(run, ['ip6tables-save']);
+  if (legacy instanceof Error)
+    findings.push(unchecked('ip6tables', legacy, `look yourself: sudo ip6tables-save (FORWARD chain)`));
+  else if (legacy) findings.push(...analyseIptablesSave(legacy, tun));
+  if (nft === null && legacy === null)
+    findings.push({
+      where: 'firewall',
+      problem: 'could not check: neither nft nor ip6tables-save is installed to read the rules with',
+      fix: 'install nftables (apt-get install nftables) so clatbar can check, or make sure IPv6 forwarding is allowed',
+      couldNotCheck: true,
+    });
   if (existsSync('/etc/ufw/ufw.conf') && /^ENABLED=yes/m.test(readFileSync('/etc/ufw/ufw.conf', 'utf8'))) {
     const def = existsSync('/etc/default/ufw') ? readFileSync('/etc/default/ufw', 'utf8') : '';
     if (/^DEFAULT_FORWARD_POLICY="?(DROP|REJECT)/m.test(def))

@@ -57,46 +57,48 @@ export interface IpNeighProxy {
 }
 
 /** Runs `ip -j ARGS` and parses the answer (an empty answer is an empty list). */
-export function ipJson<T>(args: string[]): T[] {
-  const out = execOut(['ip', '-j', ...args]).trim();
+export async function ipJson<T>(args: string[]): Promise<T[]> {
+  const out = (await execOut(['ip', '-j', ...args])).trim();
   if (!out) return [];
   return JSON.parse(out) as T[];
 }
 
-export function links(): IpLink[] {
+export function links(): Promise<IpLink[]> {
   return ipJson<IpLink>(['-d', 'link', 'show']);
 }
 
-export function link(name: string): IpLink | null {
+export async function link(name: string): Promise<IpLink | null> {
   if (!existsSync(`/sys/class/net/${name}`)) return null;
-  return ipJson<IpLink>(['-d', 'link', 'show', 'dev', name])[0] ?? null;
+  return (await ipJson<IpLink>(['-d', 'link', 'show', 'dev', name]))[0] ?? null;
 }
 
 /** Every link with its addresses (`ip -j addr show`). */
-export function addresses(family?: 4 | 6, dev?: string): IpLink[] {
+export function addresses(family?: 4 | 6, dev?: string): Promise<IpLink[]> {
   const args = [...(family ? [`-${family}`] : []), 'addr', 'show', ...(dev ? ['dev', dev] : [])];
   return ipJson<IpLink>(args);
 }
 
 /** Routes of one family; table 'all' includes local/other tables. */
-export function routes(family: 4 | 6, table = 'main'): IpRoute[] {
+export function routes(family: 4 | 6, table = 'main'): Promise<IpRoute[]> {
   return ipJson<IpRoute>([`-${family}`, 'route', 'show', 'table', table]);
 }
 
-export function defaultRoutes(family: 4 | 6): IpRoute[] {
-  return routes(family).filter((r) => r.dst === 'default' && (r.type === undefined || r.type === 'unicast'));
+export async function defaultRoutes(family: 4 | 6): Promise<IpRoute[]> {
+  return (await routes(family)).filter(
+    (r) => r.dst === 'default' && (r.type === undefined || r.type === 'unicast'),
+  );
 }
 
 /** `ip route get`: what the kernel would do for dst, with the cached path MTU if any. */
-export function routeGet(family: 4 | 6, dst: string): IpRoute | null {
+export async function routeGet(family: 4 | 6, dst: string): Promise<IpRoute | null> {
   try {
-    return ipJson<IpRoute>([`-${family}`, 'route', 'get', dst])[0] ?? null;
+    return (await ipJson<IpRoute>([`-${family}`, 'route', 'get', dst]))[0] ?? null;
   } catch {
     return null;
   }
 }
 
-export function proxyNeighbours(dev?: string): IpNeighProxy[] {
+export function proxyNeighbours(dev?: string): Promise<IpNeighProxy[]> {
   return ipJson<IpNeighProxy>(['-6', 'neigh', 'show', 'proxy', ...(dev ? ['dev', dev] : [])]);
 }
 

@@ -5,10 +5,70 @@
 //
 // The file is replaced atomically (write-file-atomic, fsync) on every change, so it is always
 // either the old or the new list, never half of one.
-import { existsSync, readFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import writeFileAtomic from 'write-file-atomic';
+import { z } from 'zod';
 import { execOut, CommandError } from './exec.js';
+import { untrustedReason } from './trusted-path.js';
+
+/**
+ * The resolved-undo program (dns64/resolved-undo.ts) that reverts our systemd-resolved link
+ * settings: the one Node script an undo step may run, and only by this install's path.
+ */
+const RESOLVED_UNDO = fileURLToPath(new URL('../dns64/resolved-undo.js', import.meta.url));
+/** The resolver file the DNS64 hook rewrites; tests add their own with `restorable`. */
+const RESOLV_CONF = '/etc/resolv.conf';
+/** A journal is a few dozen entries; anything near this is not ours. */
+const MAX_JOURNAL_BYTES = 1024 * 1024;
+
+// An interface name as the kernel allows it (IFNAMSIZ 16, no '/', no whitespace), never '.' or
+// '..' (it becomes a /proc/sys path component) and never starting with '-' (an option to ip).
+const IFNAME = /^(?!\.{1,2}$)(?!-)[A-Za-z0-9_.:@+-]{1,15}$/;
+const ADDR = /^[0-9A-Fa-f:.]{2,45}$/;
+const CIDR = /^[0-9A-Fa-f:.]{2,45}\/\d{1,3}$/;
+const METRIC = /^\d{1,10}$/;
+type Token = RegExp | string;
+/**
+ * The only `ip` commands an undo step may be: the inverse of each change the engine makes
+ * (clat/host.ts, clat/engine.ts, net/dad.ts). Anything else in a journal was not written by
+ * the engine, so it is refused, whoever wrote it.
+ */
+const IP_UNDO: Token[][] = [
+  ['link', 'del', IFNAME],
+  ['addr', 'del', CIDR, 'dev', IFNAME],
+  ['-6', 'addr', 'del', CIDR, 'dev', IFNAME],
+  ['-6', 'route', 'del', CIDR, 'dev', IFNAME],
+  ['-6', 'neigh', 'del', 'proxy', ADDR, 'dev', IFNAME],
+  ['route', 'del', 'default', 'dev', IFNAME, 'metric', METRIC],
+];
+/** The sysctls the engine changes (clat/host.ts), by slash-separated key. */
+const SYSCTL_KEYS: Token[][] = [
+  ['net', 'ipv6', 'conf', IFNAME, /^(accept_ra|forwarding|force_forwarding|proxy_ndp)$/],
+  ['net', 'ipv6', 'neigh', IFNAME, 'proxy_delay'],
+];
+
+function matches(tokens: readonly string[], pattern: readonly Token[]): boolean {
+  return (
+    tokens.length === pattern.length &&
+    pattern.every((p, i) => (typeof p === 'string' ? tokens[i] === p : p.test(tokens[i])))
+  );
+}
+
+function sysctlTokens(key: string): string[] {
+  return key.includes('/') ? key.split('/') : key.split('.');
+}
 
 /** How to put one change back. Plain data, so a later process can replay it. */
 export type UndoAction =
@@ -18,6 +78,91 @@ export type UndoAction =
   | { kind: 'restore-file'; path: string; content: string | null; mode?: number }
   /** Restore a sysctl to its old value. */
   | { kind: 'sysctl'; key: string; value: string };
+
+const UndoSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('exec'),
+      argv: z.array(z.string().max(4096)).min(1).max(16),
+      ignore: z.array(z.string().max(200)).max(8).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('restore-file'),
+      path: z.string().max(4096),
+      content: z
+        .string()
+        .max(256 * 1024)
+        .nullable(),
+      mode: z.number().int().min(0).max(0o777).optional(),
+    })
+    .strict(),
+  z
+    .object({ kind: z.literal('sysctl'), key: z.string().max(256), value: z.string().regex(/^-?\d{1,10}$/) })
+    .strict(),
+]);
+
+const JournalFileSchema = z
+  .object({
+    version: z.literal(1),
+    owner: z.object({ pid: z.number().int().positive(), startedAt: z.string().max(64) }).strict(),
+    entries: z
+      .array(z.object({ what: z.string().max(1000), undo: UndoSchema, at: z.string().max(64) }).strict())
+      .max(10_000),
+  })
+  .strict();
+
+export interface JournalOptions {
+  /**
+   * Files an undo step may restore besides /etc/resolv.conf (tests that hook a resolver file of
+   * their own). Recovery must be given the same list.
+   */
+  restorable?: readonly string[];
+}
+
+/**
+ * Why the engine would never have written this undo step, or null when it could have. Known
+ * commands with known arguments, the sysctls it touches, the files it restores by name.
+ */
+export function undoRefusal(undo: UndoAction, opts: JournalOptions = {}): string | null {
+  const files = [RESOLV_CONF, ...(opts.restorable ?? [])];
+  switch (undo.kind) {
+    case 'exec': {
+      const [cmd, ...args] = undo.argv;
+      if (cmd === 'ip' && IP_UNDO.some((p) => matches(args, p))) return null;
+      if (
+        cmd === 'ln' &&
+        args.length === 3 &&
+        args[0] === '-sfn' &&
+        !args[1].startsWith('-') &&
+        files.includes(args[2])
+      )
+        return null;
+      if (
+        cmd === process.execPath &&
+        args[0] === RESOLVED_UNDO &&
+        (matches(args.slice(1), ['revert-link', METRIC, IFNAME]) ||
+          matches(args.slice(1), [
+            'revert-link',
+            METRIC,
+            IFNAME,
+            '--bus',
+            /^unix:path=\/[^;,]{1,200}(,guid=[0-9a-f]+)?$/,
+          ]))
+      )
+        return null;
+      return `\`${undo.argv.join(' ').slice(0, 200)}\` is not a command clatbar runs to undo a change`;
+    }
+    case 'restore-file':
+      return files.includes(undo.path) ? null : `${undo.path} is not a file clatbar changes`;
+    case 'sysctl':
+      return SYSCTL_KEYS.some((p) => matches(sysctlTokens(undo.key), p)) ||
+        ['net.ipv6.conf.all.forwarding', 'net/ipv6/conf/all/forwarding'].includes(undo.key)
+        ? null
+        : `sysctl ${undo.key} is not one clatbar changes`;
+  }
+}
 
 export interface JournalEntry {
   /** Plain words for logs: "address 192.0.0.1/29 on clat0". */
@@ -48,11 +193,11 @@ const ALREADY_GONE = [
   'not found',
 ];
 
-export function runUndo(undo: UndoAction): void {
+export async function runUndo(undo: UndoAction): Promise<void> {
   switch (undo.kind) {
     case 'exec':
       try {
-        execOut(undo.argv);
+        await execOut(undo.argv);
       } catch (err) {
         const text = err instanceof CommandError ? err.stderr : String(err);
         if (![...ALREADY_GONE, ...(undo.ignore ?? [])].some((s) => text.includes(s))) throw err;
@@ -77,6 +222,21 @@ export function runUndo(undo: UndoAction): void {
   }
 }
 
+/**
+ * Refuses a state directory someone other than root could write: its journal is replayed as
+ * root, so whoever can write it could make root run commands.
+ */
+function checkStateDir(stateDir: string): void {
+  const why = untrustedReason(stateDir, 'directory');
+  if (why)
+    throw new Error(
+      `the state directory ${stateDir} is not safe for the undo journal: ${why}. Nothing was changed. ` +
+        `A journal there is replayed as root, so only root may be able to write it: ` +
+        `\`sudo chown root:root ${stateDir} && sudo chmod 0755 ${stateDir}\` (and the same for the directories above), ` +
+        'or pass another --state-dir (the default /run/clatbar is right)',
+    );
+}
+
 /** /proc/sys path of a dotted sysctl key such as net.ipv6.conf.eth0.accept_ra. */
 export function sysctlPath(key: string): string {
   // Interface names may contain dots; sysctl(8) writes those as '/'. We take keys with '/' as paths.
@@ -90,43 +250,97 @@ export class Journal {
   private constructor(
     readonly stateDir: string,
     data: JournalFile,
+    private readonly opts: JournalOptions,
   ) {
     this.path = join(stateDir, 'journal.json');
     this.data = data;
   }
 
-  /** The journal file left by an earlier run in stateDir, if any. */
-  static leftover(stateDir: string): JournalFile | null {
+  /**
+   * The journal file left by an earlier run in stateDir, if any: only from a directory and a
+   * file only root can write, and only when every entry is an undo step the engine itself
+   * could have written. Anything else is refused as a whole, so nothing of it runs.
+   */
+  static leftover(stateDir: string, opts: JournalOptions = {}): JournalFile | null {
     const path = join(stateDir, 'journal.json');
-    if (!existsSync(path)) return null;
+    if (!existsSync(stateDir)) return null;
+    checkStateDir(stateDir);
+    let text: string;
     try {
-      return JSON.parse(readFileSync(path, 'utf8')) as JournalFile;
+      // O_NOFOLLOW: a symlink planted as journal.json is not followed to another file.
+      const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      try {
+        const st = fstatSync(fd);
+        const owner = process.geteuid?.() ?? 0;
+        if (!st.isFile() || (st.uid !== 0 && st.uid !== owner) || (st.mode & 0o022) !== 0)
+          throw new Error(
+            `the undo journal ${path} was not written by clatbar (owner uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)}); nothing of it was run. Inspect it, undo by hand what it lists, then delete it`,
+          );
+        if (st.size > MAX_JOURNAL_BYTES)
+          throw new Error(
+            `the undo journal ${path} is ${st.size} bytes, far more than clatbar writes; nothing of it was run. Inspect it, undo by hand, then delete it`,
+          );
+        text = readFileSync(fd, 'utf8');
+      } finally {
+        closeSync(fd);
+      }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return null;
       // Not ours to read (the journal is 0600 root): the fix is privilege, not hand-editing.
       if (code === 'EACCES' || code === 'EPERM')
         throw new Error(
           `the undo journal ${path} belongs to root; run this as root (sudo), which can read and replay it`,
         );
+      if (code === 'ELOOP')
+        throw new Error(
+          `the undo journal ${path} is a symbolic link, which clatbar never writes; nothing of it was run. Delete it`,
+        );
+      if (code)
+        throw new Error(
+          `the undo journal ${path} is unreadable (${(err as Error).message}); inspect it, undo by hand, then delete it`,
+        );
+      throw err;
+    }
+    let parsed: z.infer<typeof JournalFileSchema>;
+    try {
+      parsed = JournalFileSchema.parse(JSON.parse(text));
+    } catch (err) {
+      const why =
+        err instanceof z.ZodError
+          ? z.prettifyError(err).split('\n').slice(0, 3).join('; ')
+          : (err as Error).message;
       throw new Error(
-        `the undo journal ${path} is unreadable (${(err as Error).message}); inspect it, undo by hand, then delete it`,
+        `the undo journal ${path} is unreadable (${why}); nothing of it was run. Inspect it, undo by hand, then delete it`,
       );
     }
+    for (const e of parsed.entries) {
+      const why = undoRefusal(e.undo, opts);
+      if (why)
+        throw new Error(
+          `the undo journal ${path} lists a step clatbar never writes (${why}); nothing of it was run. Inspect it, undo by hand what clatbar changed, then delete it`,
+        );
+    }
+    return parsed;
   }
 
   /**
    * Replays what an earlier run left behind (crash recovery). Refuses when that run's process
    * is still alive, since its changes are then still in use.
    */
-  static recover(stateDir: string, log: (line: string) => void = () => {}): UndoOutcome[] {
-    const left = Journal.leftover(stateDir);
+  static async recover(
+    stateDir: string,
+    log: (line: string) => void = () => {},
+    opts: JournalOptions = {},
+  ): Promise<UndoOutcome[]> {
+    const left = Journal.leftover(stateDir, opts);
     if (!left) return [];
     if (left.owner.pid !== process.pid && ownerAlive(left.owner.pid)) {
       throw new Error(
         `another clatbar engine (pid ${left.owner.pid}) is running with --state-dir ${stateDir} (since ${left.owner.startedAt}); nothing was changed. Stop it first (Ctrl-C in its terminal, or kill ${left.owner.pid}: it puts the network back as it stops), or see it with \`clatbar status\``,
       );
     }
-    const j = new Journal(stateDir, left);
+    const j = new Journal(stateDir, left, opts);
     log(
       `recovering: undoing ${left.entries.length} change(s) left by pid ${left.owner.pid} (started ${left.owner.startedAt})`,
     );
@@ -134,13 +348,12 @@ export class Journal {
   }
 
   /** Starts a fresh journal owned by this process (after recover() has emptied any old one). */
-  static create(stateDir: string): Journal {
-    // 0755: the control socket lives here too and the unprivileged tray app must reach it; the
-    // journal file itself is 0600.
+  static create(stateDir: string, opts: JournalOptions = {}): Journal {
+    // 0755: the control socket may live here too and the unprivileged tray app must reach it;
+    // the journal file itself is 0600.
     try {
       mkdirSync(stateDir, { recursive: true, mode: 0o755 });
-      if (!statSync(stateDir).isDirectory())
-        throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+      if (!lstatIsDir(stateDir)) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       throw new Error(
@@ -148,16 +361,16 @@ export class Journal {
           'pass a writable directory with --state-dir, or leave the default /run/clatbar',
       );
     }
-    if (Journal.leftover(stateDir)?.entries.length) {
+    if (Journal.leftover(stateDir, opts)?.entries.length) {
       throw new Error(
         `${join(stateDir, 'journal.json')} still lists changes from an earlier run; run recovery first`,
       );
     }
-    const j = new Journal(stateDir, {
-      version: 1,
-      owner: { pid: process.pid, startedAt: new Date().toISOString() },
-      entries: [],
-    });
+    const j = new Journal(
+      stateDir,
+      { version: 1, owner: { pid: process.pid, startedAt: new Date().toISOString() }, entries: [] },
+      opts,
+    );
     j.flush();
     return j;
   }
@@ -166,8 +379,13 @@ export class Journal {
     return this.data.entries;
   }
 
-  /** Writes the undo step to disk. Call before making the change. */
+  /**
+   * Writes the undo step to disk. Call before making the change. A step recovery would refuse
+   * is a bug in the caller: it throws here, before anything is changed.
+   */
   record(what: string, undo: UndoAction): void {
+    const why = undoRefusal(undo, this.opts);
+    if (why) throw new Error(`internal: journaling "${what}": ${why}`);
     this.data.entries.push({ what, undo, at: new Date().toISOString() });
     this.flush();
   }
@@ -176,15 +394,15 @@ export class Journal {
    * Journals then makes a change. If making it fails, the entry is undone at once (the change
    * may have half happened) and the error is rethrown, so a failed bring-up leaves nothing.
    */
-  apply(what: string, undo: UndoAction, change: () => void): void {
+  async apply(what: string, undo: UndoAction, change: () => Promise<unknown> | unknown): Promise<void> {
     this.record(what, undo);
     try {
-      change();
+      await change();
     } catch (err) {
       const entry = this.data.entries.pop();
       if (entry) {
         try {
-          runUndo(entry.undo);
+          await runUndo(entry.undo);
         } catch {
           // The change failed, so most often there is nothing to undo; the original error matters.
         }
@@ -195,30 +413,30 @@ export class Journal {
   }
 
   /** Sets a sysctl, journaling its old value first. No-op when it already has the value. */
-  setSysctl(key: string, value: string): void {
+  async setSysctl(key: string, value: string): Promise<void> {
     const path = sysctlPath(key);
     const old = readFileSync(path, 'utf8').trim();
     if (old === value) return;
-    this.apply(`sysctl ${key}=${value} (was ${old})`, { kind: 'sysctl', key, value: old }, () =>
+    await this.apply(`sysctl ${key}=${value} (was ${old})`, { kind: 'sysctl', key, value: old }, () =>
       writeFileSync(path, `${value}\n`),
     );
   }
 
   /** Runs a command, journaling the command that undoes it first. */
-  exec(what: string, argv: string[], undo: string[], ignore?: string[]): void {
-    this.apply(what, { kind: 'exec', argv: undo, ignore }, () => void execOut(argv));
+  exec(what: string, argv: string[], undo: string[], ignore?: string[]): Promise<void> {
+    return this.apply(what, { kind: 'exec', argv: undo, ignore }, () => execOut(argv));
   }
 
   /**
    * Undoes the newest change now and drops it from the journal: for temporary changes such as
    * a DAD probe address, so they are covered by the journal only while they exist.
    */
-  undoLast(): UndoOutcome | null {
+  async undoLast(): Promise<UndoOutcome | null> {
     const entry = this.data.entries[this.data.entries.length - 1];
     if (!entry) return null;
     let outcome: UndoOutcome = { what: entry.what, ok: true };
     try {
-      runUndo(entry.undo);
+      await runUndo(entry.undo);
     } catch (err) {
       outcome = { what: entry.what, ok: false, detail: (err as Error).message };
     }
@@ -228,12 +446,12 @@ export class Journal {
   }
 
   /** Undoes everything newest first. Keeps going past failures, reports each, then empties the file. */
-  undoAll(log: (line: string) => void = () => {}): UndoOutcome[] {
+  async undoAll(log: (line: string) => void = () => {}): Promise<UndoOutcome[]> {
     const outcomes: UndoOutcome[] = [];
     while (this.data.entries.length > 0) {
       const entry = this.data.entries[this.data.entries.length - 1];
       try {
-        runUndo(entry.undo);
+        await runUndo(entry.undo);
         outcomes.push({ what: entry.what, ok: true });
         log(`undone: ${entry.what}`);
       } catch (err) {
@@ -250,6 +468,20 @@ export class Journal {
   private flush(): void {
     writeFileAtomic.sync(this.path, `${JSON.stringify(this.data, null, 1)}\n`, { fsync: true, mode: 0o600 });
   }
+}
+
+function lstatIsDir(path: string): boolean {
+  try {
+    return fstatDir(path);
+  } catch {
+    return false;
+  }
+}
+
+function fstatDir(path: string): boolean {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  closeSync(fd);
+  return true;
 }
 
 /**

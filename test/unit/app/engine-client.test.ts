@@ -1,4 +1,4 @@
-// The app's engine client against the engine's real control socket server (serveControl on a
+// The app's engine client against the engine's real control socket server (ControlServer on a
 // Unix socket in a temporary directory): mapping, no engine yet, engine restart, a peer that
 // talks garbage, a peer that never answers.
 import { test } from 'node:test';
@@ -7,7 +7,8 @@ import { createServer, type Server } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveControl } from '../../../src-main/engine/clat/status-socket.js';
+import { serveStatus } from '../../helpers/control.js';
+import { ControlError, RPC_ERROR } from '../../../src-main/shared/control.js';
 import type { ClatStatus } from '../../../src-main/engine/clat/engine.js';
 import type { EngineStatus, EngineStatusSource } from '../../../src-main/shared/ipc.js';
 
@@ -72,7 +73,8 @@ function until(
  * Stops a server the way an engine's exit does: open connections end too (server.close alone
  * waits for them, and the client would keep polling).
  */
-function stoppable(server: Server): () => Promise<void> {
+function stoppable(server: Server | { stop(): Promise<void> }): () => Promise<void> {
+  if ('stop' in server) return () => server.stop();
   const conns = new Set<import('node:net').Socket>();
   server.on('connection', (c) => {
     conns.add(c);
@@ -99,7 +101,7 @@ test('maps the engine status into what the tray and window show', async (t) => {
   let reply = engineStatus();
   const client = new EngineClient({ socketPath: path, ...fast });
   t.after(() => client.close());
-  t.after(stoppable(await serveControl(path, { status: () => reply })));
+  t.after(stoppable(await serveStatus(path, () => reply)));
   client.start();
   const s = await until(client, 'active', (x) => x.state === 'active');
   assert.match(s.reason, /NAT64 \(64:ff9b::\/96\) via wlan0/);
@@ -165,7 +167,7 @@ test('no engine yet: says so with the fix, then connects when it starts', async 
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(seen.filter((s) => s.state === 'disconnected').length, 1);
 
-  t.after(stoppable(await serveControl(path, { status: () => engineStatus() })));
+  t.after(stoppable(await serveStatus(path, () => engineStatus())));
   await until(client, 'active', (x) => x.state === 'active');
 });
 
@@ -173,14 +175,14 @@ test('engine restart: disconnected, then the new engine', async (t) => {
   const path = tmpSocket(t);
   const client = new EngineClient({ socketPath: path, ...fast });
   t.after(() => client.close());
-  const first = stoppable(await serveControl(path, { status: () => engineStatus({ pid: 1 }) }));
+  const first = stoppable(await serveStatus(path, () => engineStatus({ pid: 1 })));
   t.after(first);
   client.start();
   await until(client, 'the first engine', (x) => x.engine?.pid === 1);
   await first();
   const down = await until(client, 'disconnected', (x) => x.state === 'disconnected');
   assert.match(down.reason, /closed the connection|no engine/);
-  t.after(stoppable(await serveControl(path, { status: () => engineStatus({ pid: 2 }) })));
+  t.after(stoppable(await serveStatus(path, () => engineStatus({ pid: 2 }))));
   const up = await until(client, 'the second engine', (x) => x.engine?.pid === 2);
   assert.equal(up.state, 'active');
 });
@@ -240,7 +242,11 @@ test('a peer that talks garbage is an error, and the real engine afterwards is f
   }
 
   // An engine without `status` (another JSON-RPC service): the error names the refusal.
-  const other = stoppable(await serveControl(path, {}));
+  const other = stoppable(
+    await serveStatus(path, () => {
+      throw new ControlError(RPC_ERROR.methodNotFound, 'method not found');
+    }),
+  );
   t.after(other);
   const refused = await until(
     client,
@@ -250,7 +256,7 @@ test('a peer that talks garbage is an error, and the real engine afterwards is f
   assert.match(refused.problem ?? '', /method not found/);
   await other();
 
-  t.after(stoppable(await serveControl(path, { status: () => engineStatus() })));
+  t.after(stoppable(await serveStatus(path, () => engineStatus())));
   await until(client, 'active after the garbage', (x) => x.state === 'active');
 });
 
@@ -295,9 +301,9 @@ test('the client never keeps the engine from stopping', { timeout: 20_000 }, asy
   const path = tmpSocket(t);
   const client = new EngineClient({ socketPath: path, ...fast });
   t.after(() => client.close());
-  const server = await serveControl(path, { status: () => engineStatus() });
+  const server = await serveStatus(path, () => engineStatus());
   client.start();
   await until(client, 'active', (x) => x.state === 'active');
-  await new Promise<void>((r) => server.close(() => r()));
+  await server.stop();
   await until(client, 'disconnected', (x) => x.state === 'disconnected');
 });

@@ -1,0 +1,530 @@
+// The engine's control server: JSON-RPC 2.0 over a Unix socket, one object per line, serving
+// the methods of shared/control.ts to the CLI and the tray app.
+//
+// The engine is root and its clients are not, so every bound is the server's: a request line
+// is at most MAX_REQUEST_BYTES; a client's requests in the engine's hands at once are bounded
+// (reading pauses) and so are the replies queued for a client that does not read (reading
+// pauses at a high-water mark, the client is dropped past MAX_CLIENT_QUEUE_BYTES); a half line
+// followed by silence is closed; connections are capped per uid with room kept for root and
+// the group. Every request is validated with the method's zod schema; every failure is a
+// JSON-RPC error in words, never a crash. Who may call what comes from the peer's credentials
+// (auth.ts): denials and changes are logged with uid and pid.
+import { createServer, type Server, type Socket } from 'node:net';
+import { z } from 'zod';
+import {
+  METHODS,
+  RPC_ERROR,
+  ControlError,
+  PROTOCOL_VERSION,
+  DEFAULT_CONTROL_GROUP,
+  MAX_REQUEST_BYTES,
+  MAX_REPLY_BYTES,
+  MAX_CLIENT_QUEUE_BYTES,
+  MAX_CLIENT_INFLIGHT,
+  HALF_LINE_TIMEOUT_MS,
+  MAX_CONNECTIONS,
+  MAX_CONNECTIONS_PER_UID,
+  RESERVED_FOR_ADMINS,
+  type Caller,
+  type EngineBackend,
+  type MethodName,
+  type NotificationName,
+  type HelloResult,
+} from '../../shared/control.js';
+import type { EngineEvent } from '../../shared/status.js';
+import { VERSION } from '../../shared/version.js';
+import { callerOf, describeUid, lookupGroup } from './auth.js';
+import { bindControlSocket, unlinkControlSocket } from './socket.js';
+
+/** Reading stops while this much is queued for the client; it resumes on drain. */
+const HIGH_WATER_BYTES = 256 * 1024;
+/** The methods that change something: each is logged with who asked. */
+const CHANGES: ReadonlySet<MethodName> = new Set([
+  'enable',
+  'disable',
+  'clearOverride',
+  'setPolicy',
+  'setDefaultPolicy',
+  'setDns64Mode',
+  'setNetworkOption',
+  'forgetNetwork',
+]);
+
+const RequestSchema = z
+  .object({
+    jsonrpc: z.literal('2.0'),
+    id: z.union([z.string().max(128), z.number().finite(), z.null()]).optional(),
+    method: z.string().max(64),
+    params: z.unknown().optional(),
+  })
+  .strict();
+type Id = string | number | null;
+
+export interface ControlServerOptions {
+  path: string;
+  backend: EngineBackend;
+  /** The group whose members may change things besides root. */
+  group?: string;
+  log: (line: string) => void;
+  /** selfTest and diagnostics: run by the server, not the backend (they look at the host). */
+  selfTest?: () => Promise<unknown>;
+  diagnostics?: () => Promise<unknown>;
+  /** Limits, for tests that exercise them with small numbers. */
+  limits?: Partial<typeof DEFAULT_LIMITS>;
+}
+
+const DEFAULT_LIMITS = {
+  maxConnections: MAX_CONNECTIONS,
+  perUid: MAX_CONNECTIONS_PER_UID,
+  reserved: RESERVED_FOR_ADMINS,
+  queueBytes: MAX_CLIENT_QUEUE_BYTES,
+  halfLineMs: HALF_LINE_TIMEOUT_MS,
+  counterMs: 1000,
+};
+
+class RpcFailure extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export class ControlServer {
+  private readonly conns = new Set<Connection>();
+  private readonly refused = new Set<Socket>();
+  private counterTimer: NodeJS.Timeout | null = null;
+  private ino = 0;
+  private stopped: Promise<void> | null = null;
+  readonly limits: typeof DEFAULT_LIMITS;
+  readonly group: string;
+
+  private constructor(
+    private readonly server: Server,
+    readonly opts: ControlServerOptions,
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.group = opts.group ?? DEFAULT_CONTROL_GROUP;
+  }
+
+  /** Binds opts.path (socket.ts: never over a live engine, never through a symlink) and serves. */
+  static async listen(opts: ControlServerOptions): Promise<ControlServer> {
+    const server = createServer({ pauseOnConnect: true });
+    const cs = new ControlServer(server, opts);
+    server.on('connection', (sock) => cs.accept(sock));
+    cs.ino = await bindControlSocket(server, opts.path);
+    return cs;
+  }
+
+  get connections(): number {
+    return this.conns.size;
+  }
+
+  log(line: string): void {
+    this.opts.log(`control: ${line}`);
+  }
+
+  private accept(sock: Socket): void {
+    let caller: Caller;
+    try {
+      caller = callerOf(sock, lookupGroup(this.group));
+    } catch (err) {
+      this.log(`dropped a connection whose credentials could not be read: ${(err as Error).message}`);
+      sock.destroy();
+      return;
+    }
+    const busy = this.refuseReason(caller);
+    if (busy) {
+      this.log(`refused a connection of ${describeUid(caller.uid)} pid ${caller.pid}: ${busy}`);
+      // Said, then gone a moment later (at once, the client's own request could fail with EPIPE
+      // before it reads why); stop() drops the ones still open, or it would wait for them.
+      sock.end(
+        `${JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: RPC_ERROR.busy, message: busy } })}\n`,
+      );
+      this.refused.add(sock);
+      sock.once('close', () => this.refused.delete(sock));
+      setTimeout(() => sock.destroy(), 1000).unref();
+      return;
+    }
+    const conn = new Connection(this, sock, caller);
+    this.conns.add(conn);
+    sock.once('close', () => {
+      this.conns.delete(conn);
+      conn.close();
+      this.updateCounterTimer();
+    });
+    sock.resume();
+  }
+
+  /** Why a new connection of this caller is refused, or null. */
+  private refuseReason(caller: Caller): string | null {
+    const { maxConnections, perUid, reserved } = this.limits;
+    if (this.conns.size >= maxConnections)
+      return `the engine holds ${maxConnections} connections already; try again later`;
+    if (caller.uid === 0) return null;
+    if (!caller.admin && this.conns.size >= maxConnections - reserved)
+      return `too many connections; the last ${reserved} are kept for root and the ${this.group} group`;
+    let mine = 0;
+    for (const c of this.conns) if (c.caller.uid === caller.uid) mine++;
+    if (mine >= perUid)
+      return `uid ${caller.uid} holds ${perUid} connections already; close some (each tray app or terminal needs one)`;
+    return null;
+  }
+
+  /** One counters notification a second while anyone listens for them. */
+  updateCounterTimer(): void {
+    const want = [...this.conns].some((c) => c.topics.has('counters'));
+    if (want && !this.counterTimer) {
+      this.counterTimer = setInterval(() => this.pushCounters(), this.limits.counterMs);
+      this.counterTimer.unref();
+    } else if (!want && this.counterTimer) {
+      clearInterval(this.counterTimer);
+      this.counterTimer = null;
+    }
+  }
+
+  private pushCounters(): void {
+    let counters: unknown;
+    try {
+      counters = (this.opts.backend.status() as { counters?: unknown }).counters;
+    } catch {
+      return;
+    }
+    if (typeof counters !== 'object' || counters === null) return;
+    const params = { at: new Date().toISOString(), counters };
+    for (const c of this.conns) if (c.topics.has('counters')) c.notify('counters', params);
+  }
+
+  /** The method's answer for caller, or a RpcFailure/ControlError. */
+  async call(method: MethodName, params: unknown, caller: Caller, conn: Connection): Promise<unknown> {
+    const b = this.opts.backend;
+    switch (method) {
+      case 'hello': {
+        const r: HelloResult = {
+          protocol: PROTOCOL_VERSION,
+          engine: VERSION,
+          caller: { uid: caller.uid, admin: caller.admin, group: this.group },
+        };
+        return r;
+      }
+      case 'status':
+        return b.status();
+      case 'enable':
+        return b.enable(caller).then(() => ({ ok: true }));
+      case 'disable':
+        return b.disable(caller).then(() => ({ ok: true }));
+      case 'clearOverride':
+        return b.clearOverride(caller).then(() => ({ ok: true }));
+      case 'setPolicy': {
+        const q = params as z.infer<(typeof METHODS)['setPolicy']['params']>;
+        return b.setPolicy(q.network, q.policy, caller).then(() => ({ ok: true }));
+      }
+      case 'setDefaultPolicy': {
+        const q = params as z.infer<(typeof METHODS)['setDefaultPolicy']['params']>;
+        return b.setDefaultPolicy(q.policy, caller).then(() => ({ ok: true }));
+      }
+      case 'setDns64Mode': {
+        const q = params as z.infer<(typeof METHODS)['setDns64Mode']['params']>;
+        return b.setDns64Mode(q.mode, caller).then(() => ({ ok: true }));
+      }
+      case 'setNetworkOption': {
+        const q = params as z.infer<(typeof METHODS)['setNetworkOption']['params']>;
+        return b.setNetworkOption(q.network, q.option, q.value, caller).then(() => ({ ok: true }));
+      }
+      case 'forgetNetwork': {
+        const q = params as z.infer<(typeof METHODS)['forgetNetwork']['params']>;
+        return b.forgetNetwork(q.network, caller).then(() => ({ ok: true }));
+      }
+      case 'listNetworks':
+        return { networks: b.listNetworks() };
+      case 'logs': {
+        const q = (params ?? {}) as { since?: number; limit?: number };
+        return { lines: b.logs(q.since, q.limit ?? 500) };
+      }
+      case 'selfTest':
+        if (!this.opts.selfTest)
+          throw new ControlError(RPC_ERROR.unsupported, 'this engine has no self-test');
+        return this.opts.selfTest();
+      case 'diagnostics':
+        if (!this.opts.diagnostics)
+          throw new ControlError(RPC_ERROR.unsupported, 'this engine has no diagnostics');
+        return this.opts.diagnostics();
+      case 'subscribe': {
+        const q = params as { topics?: NotificationTopic[] } | undefined;
+        return conn.subscribe(q?.topics);
+      }
+    }
+    throw new RpcFailure(RPC_ERROR.methodNotFound, `unknown method ${String(method)}`);
+  }
+
+  /** Stops listening, drops every client, removes the socket file. Safe to call twice. */
+  stop(): Promise<void> {
+    this.stopped ??= new Promise<void>((resolve) => {
+      if (this.counterTimer) clearInterval(this.counterTimer);
+      this.counterTimer = null;
+      this.server.close(() => resolve());
+      for (const c of this.conns) c.destroy();
+      for (const s of this.refused) s.destroy();
+      unlinkControlSocket(this.opts.path, this.ino);
+    });
+    return this.stopped;
+  }
+}
+
+type NotificationTopic = 'state' | 'counters' | 'logs';
+
+/** One client: framing, bounds, dispatch and its subscription. */
+class Connection {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private inflight = 0;
+  private stallTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private closed = false;
+  readonly topics = new Set<NotificationTopic>();
+
+  constructor(
+    private readonly server: ControlServer,
+    private readonly sock: Socket,
+    readonly caller: Caller,
+  ) {
+    sock.on('data', (d: Buffer) => this.onData(d));
+    sock.on('error', () => sock.destroy());
+    sock.on('drain', () => this.pump());
+    // The client closed its side: answer what is in flight, then end.
+    sock.on('end', () => {
+      if (this.inflight === 0) sock.end();
+    });
+  }
+
+  private onData(d: Buffer): void {
+    this.chunks.push(d);
+    this.buffered += d.length;
+    this.pump();
+  }
+
+  /** Takes complete lines off the buffer while the client may have more requests handled. */
+  private pump(): void {
+    if (this.closed) return;
+    while (this.inflight < MAX_CLIENT_INFLIGHT && this.sock.writableLength < HIGH_WATER_BYTES) {
+      const line = this.takeLine();
+      if (line === null) break;
+      void this.handle(line);
+    }
+    const full = this.inflight >= MAX_CLIENT_INFLIGHT || this.sock.writableLength >= HIGH_WATER_BYTES;
+    if (full) this.sock.pause();
+    else if (this.sock.isPaused()) this.sock.resume();
+    if (this.buffered > MAX_REQUEST_BYTES && !this.hasNewline()) {
+      this.reply(null, {
+        code: RPC_ERROR.invalidRequest,
+        message: `request longer than ${MAX_REQUEST_BYTES} bytes without a line end; send one JSON object per line. Closing the connection`,
+      });
+      this.server.log(
+        `closed ${describeUid(this.caller.uid)} pid ${this.caller.pid}: a request over ${MAX_REQUEST_BYTES} bytes`,
+      );
+      this.sock.end(() => this.sock.destroy());
+      this.closed = true;
+      return;
+    }
+    this.armStall();
+  }
+
+  private pumpScheduled = false;
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private hasNewline(): boolean {
+    return this.chunks.some((c) => c.includes(10));
+  }
+
+  private takeLine(): string | null {
+    if (!this.hasNewline()) return null;
+    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    const nl = all.indexOf(10);
+    const line = all.subarray(0, nl);
+    const rest = all.subarray(nl + 1);
+    this.chunks = rest.length ? [rest] : [];
+    this.buffered = rest.length;
+    if (line.length > MAX_REQUEST_BYTES) return '\u0000oversize';
+    return line.toString('utf8');
+  }
+
+  /** A half line and then silence: closed after halfLineMs. */
+  private armStall(): void {
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
+    if (this.buffered === 0 || this.hasNewline()) return;
+    this.stallTimer = setTimeout(() => {
+      this.server.log(
+        `closed ${describeUid(this.caller.uid)} pid ${this.caller.pid}: half a request and no more for ${this.server.limits.halfLineMs} ms`,
+      );
+      this.destroy();
+    }, this.server.limits.halfLineMs);
+    this.stallTimer.unref();
+  }
+
+  private async handle(line: string): Promise<void> {
+    if (line.trim() === '') return;
+    this.inflight++;
+    let id: Id = null;
+    let isNotification = false;
+    try {
+      if (line === '\u0000oversize')
+        throw new RpcFailure(RPC_ERROR.invalidRequest, `request longer than ${MAX_REQUEST_BYTES} bytes`);
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch (err) {
+        throw new RpcFailure(RPC_ERROR.parseError, `not JSON: ${(err as Error).message}`);
+      }
+      if (Array.isArray(raw))
+        throw new RpcFailure(
+          RPC_ERROR.invalidRequest,
+          'batches are not supported: send one request object per line',
+        );
+      const req = RequestSchema.safeParse(raw);
+      if (!req.success) {
+        const r = raw as { id?: unknown };
+        if (typeof r === 'object' && r !== null && (typeof r.id === 'string' || typeof r.id === 'number'))
+          id = r.id;
+        throw new RpcFailure(
+          RPC_ERROR.invalidRequest,
+          `not a JSON-RPC 2.0 request (${z.prettifyError(req.error).replace(/\s*\n\s*/g, '; ')}); send {"jsonrpc":"2.0","id":1,"method":"status"}`,
+        );
+      }
+      id = req.data.id ?? null;
+      isNotification = req.data.id === undefined;
+      const method = req.data.method;
+      if (!Object.hasOwn(METHODS, method))
+        throw new RpcFailure(
+          RPC_ERROR.methodNotFound,
+          `method not found: "${method.slice(0, 64)}"; the methods are ${Object.keys(METHODS).join(', ')}`,
+        );
+      const name = method as MethodName;
+      const spec = METHODS[name];
+      if (spec.access === 'admin' && !this.caller.admin) {
+        this.server.log(
+          `refused "${name}" to ${describeUid(this.caller.uid)} pid ${this.caller.pid}: not root and not in the group ${this.server.group}`,
+        );
+        throw new RpcFailure(
+          RPC_ERROR.notAllowed,
+          `"${name}" is for root and members of the group ${this.server.group}: ask an administrator to run \`sudo usermod -aG ${this.server.group} ${userName(this.caller.uid)}\`, then log out and in again`,
+          { group: this.server.group },
+        );
+      }
+      const params = spec.params.safeParse(req.data.params);
+      if (!params.success)
+        throw new RpcFailure(
+          RPC_ERROR.invalidParams,
+          `bad params for "${name}": ${z.prettifyError(params.error).replace(/\s*\n\s*/g, '; ')}`,
+        );
+      if (CHANGES.has(name))
+        this.server.log(
+          `${name}${params.data ? ` ${JSON.stringify(params.data)}` : ''} asked by ${describeUid(this.caller.uid)} pid ${this.caller.pid}`,
+        );
+      const result = await this.server.call(name, params.data, this.caller, this);
+      if (!isNotification) this.reply(id, undefined, result ?? null);
+    } catch (err) {
+      if (!isNotification) {
+        if (err instanceof RpcFailure || err instanceof ControlError)
+          this.reply(id, { code: err.code, message: err.message, data: err.data });
+        else
+          this.reply(id, {
+            code: RPC_ERROR.internalError,
+            message: `internal error: ${(err as Error).message}`,
+          });
+      }
+    } finally {
+      this.inflight--;
+      if (this.sock.readableEnded && this.inflight === 0) this.sock.end();
+      // The next request of this client waits for the next turn of the event loop: a client
+      // with thousands of lines buffered must not keep every other client (and the data path's
+      // callbacks) waiting behind a chain of microtasks.
+      this.schedulePump();
+    }
+  }
+
+  private reply(id: Id, error?: { code: number; message: string; data?: unknown }, result?: unknown): void {
+    let line = JSON.stringify(error ? { jsonrpc: '2.0', id, error } : { jsonrpc: '2.0', id, result });
+    if (line.length > MAX_REPLY_BYTES)
+      line = JSON.stringify({
+        jsonrpc: '2.0',
+        id,
+        error: { code: RPC_ERROR.internalError, message: `the reply would be over ${MAX_REPLY_BYTES} bytes` },
+      });
+    this.write(line);
+  }
+
+  notify(method: NotificationName, params: unknown): void {
+    this.write(JSON.stringify({ jsonrpc: '2.0', method, params }));
+  }
+
+  /** Queues a line; a client that lets its queue grow past the bound is dropped. */
+  private write(line: string): void {
+    if (this.closed || this.sock.destroyed || !this.sock.writable) return;
+    if (this.sock.writableLength + line.length > this.server.limits.queueBytes) {
+      this.server.log(
+        `dropped ${describeUid(this.caller.uid)} pid ${this.caller.pid}: it does not read its replies (over ${this.server.limits.queueBytes} bytes queued)`,
+      );
+      this.destroy();
+      return;
+    }
+    this.sock.write(`${line}\n`);
+  }
+
+  subscribe(topics?: NotificationTopic[]): { topics: NotificationTopic[] } {
+    const want = new Set<NotificationTopic>(
+      topics ?? (this.caller.admin ? ['state', 'counters', 'logs'] : ['state', 'counters']),
+    );
+    if (want.has('logs') && !this.caller.admin)
+      throw new RpcFailure(
+        RPC_ERROR.notAllowed,
+        `log lines are for root and members of the group ${this.server.group}: ask an administrator to run \`sudo usermod -aG ${this.server.group} ${userName(this.caller.uid)}\`, then log out and in again; subscribe to ["state","counters"] meanwhile`,
+        { group: this.server.group },
+      );
+    this.unsubscribe?.();
+    this.topics.clear();
+    for (const t of want) this.topics.add(t);
+    this.unsubscribe = this.server.opts.backend.onEvent((e: EngineEvent) => {
+      if (e.type === 'state' && this.topics.has('state')) this.notify('state', { status: e.status });
+      else if (e.type === 'log' && this.topics.has('logs')) this.notify('log', { line: e.line });
+    });
+    this.server.updateCounterTimer();
+    if (want.has('state'))
+      // After the reply to subscribe, so the client sees its answer first.
+      setImmediate(() => {
+        try {
+          this.notify('state', { status: this.server.opts.backend.status() });
+        } catch {
+          // No status to give yet: the next change sends one.
+        }
+      });
+    return { topics: [...want] };
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.topics.clear();
+  }
+
+  destroy(): void {
+    this.close();
+    this.sock.destroy();
+  }
+}
+
+function userName(uid: number): string {
+  const m = /\((.*)\)$/.exec(describeUid(uid));
+  return m ? m[1] : 'USER';
+}
