@@ -23,6 +23,7 @@ import { learnResolvers, learnUplinkResolvers } from '../dns64/system-resolver.j
 import { formatServer } from '../dns64/upstream.js';
 import { RaSocket } from '../tun/ra-socket.js';
 import { watchUplink } from '../net/uplink-watch.js';
+import { InboundFilter, checkInbound, DROP_REASON, type InboundStatus } from './inbound-filter.js';
 
 /** The DNS64 stub's part of the status: its mode, where it listens, and its counters. */
 export interface Dns64Status {
@@ -72,6 +73,8 @@ export interface ClatStatus {
   counters: Record<string, number>;
   /** Present while the DNS64 stub runs (--dns64 auto|on). */
   dns64?: Dns64Status;
+  /** Which inbound policy is in force (--inbound), and what the filter dropped. */
+  inbound?: InboundStatus;
 }
 
 export class ClatEngine {
@@ -79,6 +82,7 @@ export class ClatEngine {
   private dns64: (() => Dns64Status) | null = null;
   private monitor: PrefixMonitor | null = null;
   private readonly prefixCbs: ((prefix: string | null) => void)[] = [];
+  private inbound: InboundFilter | null = null;
 
   private constructor(
     private readonly plan: ClatPlan,
@@ -113,6 +117,7 @@ export class ClatEngine {
         chosen = monitor.current as Nat64Prefix;
       }
       plan = planClat({ ...opts, prefix: chosen.prefix });
+      checkInbound(opts.inbound ?? 'deny');
     } catch (err) {
       monitor?.close();
       throw err;
@@ -176,6 +181,12 @@ export class ClatEngine {
       });
       log(`${opts.tun}: up, MTU ${up.mtu}${dataPath.describe ? `, ${dataPath.describe()}` : ''}`);
       configureTun(plan, log);
+      // Before any route or proxy entry points traffic at the TUN: never a moment unfiltered.
+      const inbound = InboundFilter.install(
+        journal,
+        { tun: opts.tun, clatIpv4: opts.clatIpv4, mode: opts.inbound ?? 'deny' },
+        log,
+      );
 
       // 3. Sysctls on the uplink, in the order that keeps RAs working.
       const setup = configureUplink(journal, plan, log);
@@ -215,6 +226,7 @@ export class ClatEngine {
         log,
         [],
       );
+      engine.inbound = inbound;
       engine.onStop(() => uplinkWatch.stop());
       if (monitor) engine.watch(monitor, chosen);
       else engine.watchConfigured(chosen.prefix);
@@ -399,6 +411,11 @@ export class ClatEngine {
       counters,
     };
     if (this.dns64) s.dns64 = this.dns64();
+    if (this.inbound) {
+      s.inbound = this.inbound.status();
+      // Under drop.* with the translator's reasons, so every list of drops shows it.
+      if (s.inbound.drops !== undefined) counters[`drop.${DROP_REASON}`] = s.inbound.drops;
+    }
     if (this.monitor) {
       s.discovery = { ...this.monitor.stats };
       // Lifetime and expiry move with every RA that refreshes the same prefix.

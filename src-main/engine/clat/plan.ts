@@ -15,6 +15,7 @@ import {
   type Prefix6,
 } from '../net/addr.js';
 import { clatIpv4Problem, inSubnet64 } from '../net/clat-address.js';
+import type { InboundMode } from './inbound-filter.js';
 
 export { CheckFailed };
 
@@ -39,6 +40,12 @@ export interface ClatOptions {
   /** IPv6 MTU to assume for the path; the uplink's when absent. */
   mtu?: number;
   dns64: 'off' | 'auto' | 'on';
+  /**
+   * deny (default when absent): only replies to this host's own flows come in through the CLAT
+   * (clat/inbound-filter.ts); allow: unsolicited inbound IPv4 too (--inbound allow, or the
+   * per-network opt-in).
+   */
+  inbound?: InboundMode;
   stateDir: string;
   controlSocket: string;
   force: boolean;
@@ -50,6 +57,7 @@ export const DEFAULTS = {
   stateDir: '/run/clatbar',
   controlSocket: '/run/clatbar/engine.sock',
   dns64: 'off',
+  inbound: 'deny',
   /**
    * Metric of our IPv4 default route. Higher loses, so any native default route (DHCP clients
    * use 0..20000) wins; 2^31-1 stays clear of tools that read the u32 as signed.
