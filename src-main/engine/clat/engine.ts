@@ -8,6 +8,7 @@ import { dadProbe } from '../net/dad.js';
 import { formatPrefix6, parsePrefix6 } from '../net/addr.js';
 import {
   planClat,
+  DEFAULTS,
   checkBeforeDiscovery,
   CheckFailed,
   StartAborted,
@@ -117,7 +118,7 @@ export class ClatEngine {
         chosen = monitor.current as Nat64Prefix;
       }
       plan = planClat({ ...opts, prefix: chosen.prefix });
-      checkInbound(opts.inbound ?? 'deny');
+      checkInbound(opts.inbound ?? DEFAULTS.inbound);
     } catch (err) {
       monitor?.close();
       throw err;
@@ -184,7 +185,7 @@ export class ClatEngine {
       // Before any route or proxy entry points traffic at the TUN: never a moment unfiltered.
       const inbound = InboundFilter.install(
         journal,
-        { tun: opts.tun, clatIpv4: opts.clatIpv4, mode: opts.inbound ?? 'deny' },
+        { tun: opts.tun, clatIpv4: opts.clatIpv4, mode: opts.inbound ?? DEFAULTS.inbound },
         log,
       );
 
