@@ -153,8 +153,7 @@ export function toEngineStatus(reply: unknown, controlSocket: string, sampledAt:
   if (warnings.length) status.warnings = warnings;
   const dns64 = dns64From(reply.dns64);
   if (dns64) status.dns64 = dns64;
-  const inbound = isObject(reply.inbound) ? reply.inbound.mode : undefined;
-  if (inbound === 'allow' || inbound === 'deny') status.inbound = inbound;
+  if (reply.inbound === 'allow' || reply.inbound === 'deny') status.inbound = reply.inbound;
   return status;
 }
 

@@ -189,23 +189,23 @@ function describe(s: ClatStatus, path: string): string {
       lines.push(`${pad}the network's resolvers do DNS64 themselves: passing through`);
   } else lines.push(`${label('DNS64')}no activity reported by this engine`);
 
-  const inb = s.inbound;
-  if (inb && (inb.mode === 'allow' || inb.mode === 'deny')) {
+  const inb = s.inboundFilter;
+  if (s.inbound === 'allow' || s.inbound === 'deny') {
     lines.push(
-      `${label('inbound')}${inb.mode}: ${
-        inb.mode === 'deny'
+      `${label('inbound')}${s.inbound}: ${
+        s.inbound === 'deny'
           ? "only replies to this host's own flows come in through the CLAT"
           : 'anyone on the IPv6 network can reach IPv4 services on this host through the CLAT'
       }`,
     );
     // The engine reads the kernel's counter in the background: say how old the number is.
-    const age = inb.countedAt
+    const age = inb?.countedAt
       ? Math.max(0, Math.round((Date.now() - Date.parse(inb.countedAt)) / 1000))
       : null;
     const read = age === null ? '' : ` (counted ${age} s ago)`;
-    if (typeof inb.drops === 'number')
+    if (typeof inb?.drops === 'number')
       lines.push(`${pad}${plural(inb.drops, 'packet')} from the network dropped${read}`);
-    if (inb.problem) lines.push(`${pad}problem: ${inb.problem}`);
+    if (inb?.problem) lines.push(`${pad}problem: ${inb.problem}`);
   } else lines.push(`${label('inbound')}not reported by this engine`);
 
   if (s.firewallWarnings.length === 0)

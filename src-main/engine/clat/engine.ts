@@ -24,7 +24,13 @@ import { learnResolvers, learnUplinkResolvers } from '../dns64/system-resolver.j
 import { formatServer } from '../dns64/upstream.js';
 import { RaSocket } from '../tun/ra-socket.js';
 import { watchUplink } from '../net/uplink-watch.js';
-import { InboundFilter, checkInbound, DROP_REASON, type InboundStatus } from './inbound-filter.js';
+import {
+  InboundFilter,
+  checkInbound,
+  DROP_REASON,
+  type InboundMode,
+  type InboundFilterStatus,
+} from './inbound-filter.js';
 
 /** The DNS64 stub's part of the status: its mode, where it listens, and its counters. */
 export interface Dns64Status {
@@ -74,8 +80,10 @@ export interface ClatStatus {
   counters: Record<string, number>;
   /** Present while the DNS64 stub runs (--dns64 auto|on). */
   dns64?: Dns64Status;
-  /** Which inbound policy is in force (--inbound), and what the filter dropped. */
-  inbound?: InboundStatus;
+  /** Which inbound policy is in force (--inbound, or the network's in the daemon). */
+  inbound?: InboundMode;
+  /** How the filter does it, what it dropped and when that was counted. */
+  inboundFilter?: InboundFilterStatus;
 }
 
 export class ClatEngine {
@@ -413,9 +421,10 @@ export class ClatEngine {
     };
     if (this.dns64) s.dns64 = this.dns64();
     if (this.inbound) {
-      s.inbound = this.inbound.status();
+      s.inbound = this.inbound.mode;
+      s.inboundFilter = this.inbound.status();
       // Under drop.* with the translator's reasons, so every list of drops shows it.
-      if (s.inbound.drops !== undefined) counters[`drop.${DROP_REASON}`] = s.inbound.drops;
+      if (s.inboundFilter.drops !== undefined) counters[`drop.${DROP_REASON}`] = s.inboundFilter.drops;
     }
     if (this.monitor) {
       s.discovery = { ...this.monitor.stats };

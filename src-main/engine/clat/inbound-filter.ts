@@ -35,8 +35,8 @@ const READ_TIMEOUT_MS = 5000;
 /** status() starts a new read when the last one is older than this. */
 const READ_EVERY_MS = 1000;
 
-export interface InboundStatus {
-  mode: InboundMode;
+/** The filter's part of the status (`inboundFilter`; the mode itself is `inbound`). */
+export interface InboundFilterStatus {
   /** How it is done, in words for the status. */
   how: string;
   /** Packets from the network the filter dropped (also in counters as drop.inbound-unsolicited). */
@@ -146,11 +146,10 @@ export class InboundFilter {
   }
 
   /** The status part; starts a background read of the counter when the last is over a second old. */
-  status(): InboundStatus {
+  status(): InboundFilterStatus {
     if (this.installed && !this.reading && Date.now() - (this.countedAt ?? 0) >= READ_EVERY_MS)
       void this.refresh();
-    const s: InboundStatus = {
-      mode: this.mode,
+    const s: InboundFilterStatus = {
       how:
         this.mode === 'deny'
           ? 'only replies to flows this host started come in (kernel connection tracking, nftables table ip clatbar)'
