@@ -7,7 +7,7 @@
 //
 // The bench topology is smaller: laptop -- host, where the host owns 2001:db8:64::203.0.113.10
 // itself, so only the laptop's CLAT translates.
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync, mkdirSync, copyFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -394,4 +394,31 @@ export async function startClatbarRun(
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   await waitFor('the CLAT to come up', () => out.includes('CLAT is up') || proc.exitCode !== null, 30000);
   return { proc, stateDir, sock, log: () => out, exited };
+}
+
+/**
+ * A private copy of /etc for an engine that hooks the resolver (--dns64), with `resolvConf` as
+ * its resolv.conf. Returns the directory and the shell prefix that bind-mounts it over /etc in
+ * the command's own mount namespace (`ip netns exec` makes one per run) and then execs the
+ * command. Everything that replays the engine's journal (`run --cleanup` too) must run behind
+ * the same prefix: outside it "/etc/resolv.conf" is the machine's own.
+ */
+export function privateEtc(dir: string, resolvConf: string): { etc: string; prefix: string } {
+  const etc = join(dir, 'etc');
+  mkdirSync(etc);
+  for (const f of ['hosts', 'nsswitch.conf', 'passwd', 'group'])
+    if (existsSync(`/etc/${f}`)) copyFileSync(`/etc/${f}`, join(etc, f));
+  writeFileSync(join(etc, 'resolv.conf'), resolvConf);
+  return { etc, prefix: `mount --bind ${etc} /etc && exec` };
+}
+
+/** The hops `traceroute -n` from ns to target lists (one probe each, 8 hops at most). */
+export function tracerouteHops(lab: Lab, ns: string, target: string): { hops: string[]; text: string } {
+  const text = nsh(lab, ns, `timeout 60 traceroute -n -q 1 -w 2 -m 8 ${target}`);
+  const hops = text
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/)[1])
+    .filter(Boolean);
+  return { hops, text };
 }

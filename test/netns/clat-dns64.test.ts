@@ -5,15 +5,7 @@
 // own /etc/resolv.conf is never touched.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  mkdtempSync,
-  mkdirSync,
-  writeFileSync,
-  readFileSync,
-  copyFileSync,
-  existsSync,
-  rmSync,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requires } from '../helpers/env.js';
@@ -25,6 +17,7 @@ import {
   waitFor,
   CLATBAR,
   PREFIX,
+  privateEtc,
 } from '../helpers/clat-lab.js';
 
 test('clatbar run --dns64 on: synthesized AAAA, resolv.conf hooked and restored', async (t) => {
@@ -40,18 +33,14 @@ test('clatbar run --dns64 on: synthesized AAAA, resolv.conf hooked and restored'
   await startRouterResolver(cl, dir);
 
   // A private /etc for the engine, with the network's resolver in its resolv.conf.
-  const etc = join(dir, 'etc');
-  mkdirSync(etc);
-  for (const f of ['hosts', 'nsswitch.conf', 'passwd', 'group'])
-    if (existsSync(`/etc/${f}`)) copyFileSync(`/etc/${f}`, join(etc, f));
   const original = 'nameserver 2001:db8:1::1\noptions edns0\n';
-  writeFileSync(join(etc, 'resolv.conf'), original);
+  const { etc, prefix: inPrivateEtc } = privateEtc(dir, original);
   const hostResolv = readFileSync('/etc/resolv.conf', 'utf8');
 
   const stateDir = join(dir, 'state');
   const run = lab.spawn(laptop, 'sh', [
     '-c',
-    `mount --bind ${etc} /etc && exec ${process.execPath} ${CLATBAR} run --uplink ${cl.uplink} --prefix ${PREFIX} --dns64 on --state-dir ${stateDir} --control-socket ${stateDir}/engine.sock`,
+    `${inPrivateEtc} ${process.execPath} ${CLATBAR} run --uplink ${cl.uplink} --prefix ${PREFIX} --dns64 on --state-dir ${stateDir} --control-socket ${stateDir}/engine.sock`,
   ]);
   let out = '';
   run.stdout?.on('data', (d: Buffer) => (out += d.toString()));

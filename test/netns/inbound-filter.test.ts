@@ -9,15 +9,7 @@
 // hooks a resolv.conf of the test's own, never the machine's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  mkdtempSync,
-  mkdirSync,
-  writeFileSync,
-  copyFileSync,
-  existsSync,
-  readFileSync,
-  rmSync,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +24,8 @@ import {
   PREFIX,
   SERVER_V4,
   ROUTER_V4,
+  privateEtc,
+  tracerouteHops,
 } from '../helpers/clat-lab.js';
 
 /** The attacker's address on the router: inside the NAT64 prefix, so it translates (203.0.113.99). */
@@ -150,12 +144,7 @@ test('clatbar run --inbound: only what the laptop asked for comes in through the
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-inbound-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   await startRouterResolver(cl, dir);
-  const etc = join(dir, 'etc');
-  mkdirSync(etc);
-  for (const f of ['hosts', 'nsswitch.conf', 'passwd', 'group'])
-    if (existsSync(`/etc/${f}`)) copyFileSync(`/etc/${f}`, join(etc, f));
-  writeFileSync(join(etc, 'resolv.conf'), 'nameserver 2001:db8:1::1\n');
-  const privateEtc = `mount --bind ${etc} /etc && exec`;
+  const { etc, prefix: inPrivateEtc } = privateEtc(dir, 'nameserver 2001:db8:1::1\n');
   const hostResolv = readFileSync('/etc/resolv.conf', 'utf8');
   t.after(() =>
     assert.equal(
@@ -184,7 +173,7 @@ test('clatbar run --inbound: only what the laptop asked for comes in through the
   const start = async (args: string[]): Promise<Engine> => {
     const proc = lab.spawn(laptop, 'sh', [
       '-c',
-      `${privateEtc} ${process.execPath} ${CLATBAR} run --uplink ${cl.uplink} --prefix ${PREFIX} --dns64 on --state-dir ${stateDir} --control-socket ${sock} ${args.join(' ')}`,
+      `${inPrivateEtc} ${process.execPath} ${CLATBAR} run --uplink ${cl.uplink} --prefix ${PREFIX} --dns64 on --state-dir ${stateDir} --control-socket ${sock} ${args.join(' ')}`,
     ]);
     let out = '';
     proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -271,12 +260,7 @@ test('clatbar run --inbound: only what the laptop asked for comes in through the
   await t.test("the laptop's own TCP, UDP and ping work", () => ownFlowsWork());
 
   await t.test('traceroute from the laptop shows the hops (time exceeded is related)', () => {
-    const tr = nsh(lab, laptop, `timeout 60 traceroute -n -q 1 -w 2 -m 8 ${SERVER_V4}`);
-    const hops = tr
-      .split('\n')
-      .slice(1)
-      .map((l) => l.trim().split(/\s+/)[1])
-      .filter(Boolean);
+    const { hops, text: tr } = tracerouteHops(lab, laptop, SERVER_V4);
     assert.ok(hops.includes('192.0.0.8'), tr);
     assert.ok(hops.includes(ROUTER_V4), tr);
     assert.equal(hops[hops.length - 1], SERVER_V4, tr);
@@ -384,7 +368,7 @@ test('clatbar run --inbound: only what the laptop asked for comes in through the
     // outside that mount is the machine's own.
     lab.exec(laptop, 'sh', [
       '-c',
-      `${privateEtc} ${process.execPath} ${CLATBAR} run --cleanup --state-dir ${stateDir}`,
+      `${inPrivateEtc} ${process.execPath} ${CLATBAR} run --cleanup --state-dir ${stateDir}`,
     ]);
     assert.doesNotMatch(tables(), /clatbar/);
   });
