@@ -81,7 +81,10 @@ export function inboundRuleset(p: { tun: string; clatIpv4: string; mode: Inbound
   ].join('\n');
 }
 
-/** The command that removes our table (the journal's undo step), and its "already gone" answer. */
+/**
+ * The command that removes our table: the journal's undo step. A table that is already gone
+ * answers "No such file or directory", which the journal counts as undone.
+ */
 const DELETE = [NFT, 'delete', 'table', ...TABLE];
 
 /**
@@ -99,6 +102,8 @@ export function checkInbound(mode: InboundMode): void {
 export class InboundFilter {
   private dropCount: number | undefined;
   private countedAt: number | undefined;
+  /** When the last read started, successful or not: at most one per READ_EVERY_MS. */
+  private lastRead = 0;
   private reading: Promise<void> | null = null;
   private problem: string | undefined;
 
@@ -147,8 +152,7 @@ export class InboundFilter {
 
   /** The status part; starts a background read of the counter when the last is over a second old. */
   status(): InboundFilterStatus {
-    if (this.installed && !this.reading && Date.now() - (this.countedAt ?? 0) >= READ_EVERY_MS)
-      void this.refresh();
+    if (this.installed && !this.reading && Date.now() - this.lastRead >= READ_EVERY_MS) void this.refresh();
     const s: InboundFilterStatus = {
       how:
         this.mode === 'deny'
@@ -164,6 +168,7 @@ export class InboundFilter {
   /** Reads the drop counter (one nft run, asynchronous, bounded in time); one read at a time. */
   refresh(): Promise<void> {
     if (!this.installed) return Promise.resolve();
+    if (!this.reading) this.lastRead = Date.now();
     this.reading ??= readCounter()
       .then((n) => {
         this.dropCount = n;
@@ -171,8 +176,8 @@ export class InboundFilter {
         this.problem = undefined;
       })
       .catch((err: unknown) => {
-        // Counted as a read, so a broken nft is not re-run on every status().
-        this.countedAt = Date.now();
+        // The last good count stays, with its own countedAt; lastRead keeps a broken nft from
+        // being run on every status().
         this.problem = `could not read the drop counter: ${(err as Error).message.split('\n')[0]}`;
       })
       .finally(() => {
