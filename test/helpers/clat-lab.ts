@@ -366,16 +366,18 @@ export interface ClatbarRun {
 
 /**
  * Starts `clatbar run --uplink <laptop's uplink> --prefix <the lab's NAT64 prefix>` (plus
- * `args`) on the laptop, with its own state dir and control socket, and waits until it says the
- * CLAT is up or exits. The caller kills it (or lets cl.dispose() do so with the namespace).
+ * `args`) on the laptop, with its own state dir and control socket, and waits until its output
+ * matches `until` (default: it says the CLAT is up) or it exits. `privateEtc` is privateEtc()'s
+ * shell prefix, for an engine that hooks the resolver. The caller kills it (or lets
+ * cl.dispose() do so with the namespace).
  */
 export async function startClatbarRun(
   cl: ClatLab,
-  opts: { args?: string[]; stateDir?: string } = {},
+  opts: { args?: string[]; stateDir?: string; privateEtc?: string; until?: RegExp } = {},
 ): Promise<ClatbarRun> {
   const stateDir = opts.stateDir ?? join(cl.wwwDir, '..', 'state');
   const sock = join(stateDir, 'engine.sock');
-  const proc = cl.lab.spawn(cl.laptop, process.execPath, [
+  const argv = [
     CLATBAR,
     'run',
     '--uplink',
@@ -387,12 +389,16 @@ export async function startClatbarRun(
     '--control-socket',
     sock,
     ...(opts.args ?? []),
-  ]);
+  ];
+  const proc = opts.privateEtc
+    ? cl.lab.spawn(cl.laptop, 'sh', ['-c', `${opts.privateEtc} ${process.execPath} ${argv.join(' ')}`])
+    : cl.lab.spawn(cl.laptop, process.execPath, argv);
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  await waitFor('the CLAT to come up', () => out.includes('CLAT is up') || proc.exitCode !== null, 30000);
+  const until = opts.until ?? /CLAT is up/;
+  await waitFor(`clatbar run to say ${until}`, () => until.test(out) || proc.exitCode !== null, 30000);
   return { proc, stateDir, sock, log: () => out, exited };
 }
 

@@ -14,10 +14,8 @@ import {
   startServers,
   startRouterResolver,
   nsh,
-  waitFor,
-  CLATBAR,
-  PREFIX,
   privateEtc,
+  startClatbarRun,
 } from '../helpers/clat-lab.js';
 
 test('clatbar run --dns64 on: synthesized AAAA, resolv.conf hooked and restored', async (t) => {
@@ -37,20 +35,17 @@ test('clatbar run --dns64 on: synthesized AAAA, resolv.conf hooked and restored'
   const { etc, prefix: inPrivateEtc } = privateEtc(dir, original);
   const hostResolv = readFileSync('/etc/resolv.conf', 'utf8');
 
-  const stateDir = join(dir, 'state');
-  const run = lab.spawn(laptop, 'sh', [
-    '-c',
-    `${inPrivateEtc} ${process.execPath} ${CLATBAR} run --uplink ${cl.uplink} --prefix ${PREFIX} --dns64 on --state-dir ${stateDir} --control-socket ${stateDir}/engine.sock`,
-  ]);
-  let out = '';
-  run.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  run.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => run.once('exit', (c) => r(c)));
-  await waitFor(
-    'DNS64 to start',
-    () => /DNS64 \(on\) on|DNS64 stub not started/.test(out) || run.exitCode !== null,
-    30000,
-  );
+  const {
+    proc: run,
+    log,
+    exited,
+  } = await startClatbarRun(cl, {
+    args: ['--dns64', 'on'],
+    stateDir: join(dir, 'state'),
+    privateEtc: inPrivateEtc,
+    until: /DNS64 \(on\) on|DNS64 stub not started/,
+  });
+  const out = log();
   assert.match(out, /DNS64 \(on\) on 192\.0\.0\.4:53, via resolv\.conf/, out);
 
   const resolvNow = readFileSync(join(etc, 'resolv.conf'), 'utf8');
@@ -67,7 +62,7 @@ test('clatbar run --dns64 on: synthesized AAAA, resolv.conf hooked and restored'
   assert.equal(body.trim(), String(1024 * 1024));
 
   run.kill('SIGTERM');
-  assert.equal(await exited, 0, out);
+  assert.equal(await exited, 0, log());
   assert.equal(readFileSync(join(etc, 'resolv.conf'), 'utf8'), original);
   assert.equal(
     readFileSync('/etc/resolv.conf', 'utf8'),

@@ -10,7 +10,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requires } from '../helpers/env.js';
@@ -26,6 +25,8 @@ import {
   ROUTER_V4,
   privateEtc,
   tracerouteHops,
+  startClatbarRun,
+  type ClatbarRun,
 } from '../helpers/clat-lab.js';
 
 /** The attacker's address on the router: inside the NAT64 prefix, so it translates (203.0.113.99). */
@@ -144,12 +145,6 @@ interface Status {
   inboundFilter?: { how: string; drops?: number; countedAt?: string; problem?: string };
 }
 
-interface Engine {
-  proc: ChildProcess;
-  log(): string;
-  exited: Promise<number | null>;
-}
-
 test('clatbar run --inbound: only what the laptop asked for comes in through the CLAT', async (t) => {
   if (!requires(t, { root: true, tun: true, binaries: ['tayga', 'unbound', 'socat', 'traceroute', 'nft'] }))
     return;
@@ -186,22 +181,15 @@ test('clatbar run --inbound: only what the laptop asked for comes in through the
   listener.stderr?.resume();
   await waitFor('the laptop listener', () => heard.includes('ready'));
 
-  const start = async (args: string[]): Promise<Engine> => {
-    const proc = lab.spawn(laptop, 'sh', [
-      '-c',
-      `${inPrivateEtc} ${process.execPath} ${CLATBAR} run --uplink ${cl.uplink} --prefix ${PREFIX} --dns64 on --state-dir ${stateDir} --control-socket ${sock} ${args.join(' ')}`,
-    ]);
-    let out = '';
-    proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
-    await waitFor(
-      'the CLAT and its DNS64 stub',
-      () => /DNS64 \(on\) on|DNS64 stub not started/.test(out) || proc.exitCode !== null,
-      30000,
-    );
-    assert.match(out, /DNS64 \(on\) on 192\.0\.0\.4:53/, out);
-    return { proc, log: () => out, exited };
+  const start = async (args: string[]): Promise<ClatbarRun> => {
+    const run = await startClatbarRun(cl, {
+      args: ['--dns64', 'on', ...args],
+      stateDir,
+      privateEtc: inPrivateEtc,
+      until: /DNS64 \(on\) on|DNS64 stub not started/,
+    });
+    assert.match(run.log(), /DNS64 \(on\) on 192\.0\.0\.4:53/, run.log());
+    return run;
   };
   const status = (): Status =>
     (
