@@ -2,7 +2,10 @@
 // the two-namespace bench topology: laptop -- host, where the host owns the mapped IPv6 address
 // of 203.0.113.10 (2001:db8:64::cb00:710a), so the laptop's CLAT is the only translator.
 // Native IPv6 over the same veth is the ceiling. Also: the engine's RSS under load and its CPU
-// use when idle, and ping RTT through each path, idle and under the iperf3 UDP load. Run as root:
+// use when idle, and ping RTT through each path, idle and under the iperf3 UDP load. The path
+// "allow" is a third laptop whose clatbar runs with --inbound allow: against "clatbar" (the
+// default deny, kernel conntrack) it is the inbound filter's cost, measured in the same rounds;
+// the tests tcp-in and iperf-in send towards the laptop, through the filter. Run as root:
 // `npm run bench -- clat` (or `node build/bench/clat.js [options]`, `--help` lists them; the
 // same settings come from CLAT_BENCH_* variables, for `npm run bench`).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -24,8 +27,10 @@ import {
 const USAGE = `usage: node build/bench/clat.js [--seconds N] [--rounds N] [--tests LIST] [--paths LIST] [--udp-rate R]
   --seconds N   length of each run (CLAT_BENCH_SECONDS, default 8)
   --rounds N    alternating rounds; the table shows medians (CLAT_BENCH_ROUNDS, default 3)
-  --tests LIST  comma-separated, of tcp,iperf,send,gso,ping (CLAT_BENCH_TESTS, default all)
-  --paths LIST  comma-separated, of native,clatbar,tayga (CLAT_BENCH_PATHS, default all)
+  --tests LIST  comma-separated, of tcp,tcp-in,iperf,iperf-in,send,gso,ping (CLAT_BENCH_TESTS,
+                default tcp,iperf,send,gso,ping; -in: the host sends to the laptop, iperf3 -R)
+  --paths LIST  comma-separated, of native,clatbar,allow,tayga (CLAT_BENCH_PATHS, default
+                native,clatbar,tayga; allow: clatbar --inbound allow, for the filter's cost)
   --udp-rate R  iperf3 -b for the UDP run (CLAT_BENCH_UDP_RATE, default 0: unpaced)
 CLAT_BENCH_PROF=DIR writes a V8 CPU profile of the engine there; CLAT_BENCH_COUNTERS=1 prints
 iperf3's sent/lost, the TUN and receiver drop counters, engine CPU and clatbar status.`;
@@ -111,7 +116,9 @@ async function udpPps(lab: Lab, laptop: string, host: string, target: string, gs
 interface Row {
   path: string;
   tcpGbps: number;
+  tcpInGbps: number;
   udpPps: number;
+  udpInPps: number;
   udpPlainPps: number;
   udpGsoPps: number;
   pingMs: number;
@@ -123,8 +130,10 @@ interface Row {
 // iperf3's -l is the UDP payload: 64 bytes make a 92-byte IPv4 packet (112 bytes as IPv6), the
 // same 64-byte datagrams the Python senders use. One stream, no pacing (-b 0), the same command
 // for every path.
-function iperf(lab: Lab, ns: string, target: string, udp: boolean): number {
-  const args = udp ? `-u -l 64 -b ${UDP_RATE} --udp-counters-64bit -t ${SECONDS}` : `-t ${SECONDS}`;
+function iperf(lab: Lab, ns: string, target: string, udp: boolean, reverse = false): number {
+  const args =
+    (udp ? `-u -l 64 -b ${UDP_RATE} --udp-counters-64bit -t ${SECONDS}` : `-t ${SECONDS}`) +
+    (reverse ? ' -R' : '');
   let j: IperfJson;
   for (let attempt = 0; ; attempt++) {
     j = JSON.parse(nsh(lab, ns, `timeout ${SECONDS + 30} iperf3 -J -c ${target} ${args}; true`)) as IperfJson;
@@ -142,7 +151,7 @@ function iperf(lab: Lab, ns: string, target: string, udp: boolean): number {
           ns,
           'ip -s -s link show dev clat0 2>/dev/null; ip -s -s link show dev tayclat 2>/dev/null; true',
         ),
-        lab.exec(ns.replace(/-l[ct]$/, '-host'), 'nstat', [
+        lab.exec(ns.replace(/-l[cta]$/, '-host'), 'nstat', [
           '-az',
           'Udp6InDatagrams',
           'Udp6RcvbufErrors',
@@ -202,11 +211,42 @@ function laptopNs(lab: Lab, host: string, name: string, n: number): string {
   return ns;
 }
 
+/** `clatbar run` on a bench laptop, up; with CLAT_BENCH_PROF, a V8 CPU profile of it. */
+async function startClatbar(ns: string, stateDir: string, args: string[] = []): Promise<ChildProcess> {
+  const engine = spawn('ip', [
+    'netns',
+    'exec',
+    ns,
+    process.execPath,
+    ...(process.env.CLAT_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CLAT_BENCH_PROF}`] : []),
+    CLATBAR,
+    'run',
+    '--uplink',
+    'up0',
+    '--prefix',
+    PREFIX,
+    '--state-dir',
+    stateDir,
+    '--control-socket',
+    join(stateDir, 'engine.sock'),
+    ...args,
+  ]);
+  let log = '';
+  engine.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  engine.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  await waitFor('clatbar to come up', () => log.includes('CLAT is up') || engine.exitCode !== null, 30000);
+  if (!log.includes('CLAT is up')) throw new Error(`clatbar did not come up:\n${log}`);
+  return engine;
+}
+
 async function main(): Promise<void> {
   const lab = new Lab('bc');
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-bench-'));
   let engine: ChildProcess | null = null;
+  let allowEngine: ChildProcess | null = null;
   const rows: Row[] = [];
+  /** Per round, deny / allow for each test that ran on both: the filter's cost, round by round. */
+  const filterRatios: Record<string, number[]> = {};
   try {
     const host = lab.ns('host');
     lab.exec(host, 'ip', ['addr', 'add', `${SERVER_V6_MAPPED}/128`, 'dev', 'lo']);
@@ -214,6 +254,7 @@ async function main(): Promise<void> {
     // machine load (other work on the machine shifts all three paths alike).
     const withClatbar = laptopNs(lab, host, 'lc', 1);
     const withTayga = laptopNs(lab, host, 'lt', 2);
+    const withAllow = PATHS.has('allow') ? laptopNs(lab, host, 'la', 3) : null;
     const server = lab.spawn(host, 'iperf3', ['-s', '-B', SERVER_V6_MAPPED]);
     server.stdout?.resume();
     server.stderr?.resume();
@@ -224,33 +265,15 @@ async function main(): Promise<void> {
     });
     const before = hostState(lab, withClatbar);
 
-    engine = spawn('ip', [
-      'netns',
-      'exec',
-      withClatbar,
-      process.execPath,
-      ...(process.env.CLAT_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CLAT_BENCH_PROF}`] : []),
-      CLATBAR,
-      'run',
-      '--uplink',
-      'up0',
-      '--prefix',
-      PREFIX,
-      '--state-dir',
-      join(dir, 'state'),
-      '--control-socket',
-      join(dir, 'state', 'engine.sock'),
-    ]);
-    let log = '';
-    engine.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    engine.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    await waitFor('clatbar to come up', () => log.includes('CLAT is up') || engine!.exitCode !== null, 30000);
-    if (!log.includes('CLAT is up')) throw new Error(`clatbar did not come up:\n${log}`);
+    engine = await startClatbar(withClatbar, join(dir, 'state'));
     const pid = engine.pid!;
     const idle0 = procStat(pid).ticks;
     await new Promise((r) => setTimeout(r, 5000));
     // Idle: nothing to read, no timers; the process should not be scheduled at all.
     const idleTicks = procStat(pid).ticks - idle0;
+
+    if (withAllow)
+      allowEngine = await startClatbar(withAllow, join(dir, 'state-allow'), ['--inbound', 'allow']);
 
     const tayga = taygaClat(lab, withTayga, { uplink: 'up0', clatV6: '2001:db8:2::c1a7', dir });
     await waitFor('tayga CLAT', () =>
@@ -260,20 +283,28 @@ async function main(): Promise<void> {
     const paths = [
       { key: 'native', path: 'native IPv6 (ceiling)', ns: withTayga, target: SERVER_V6_MAPPED },
       { key: 'clatbar', path: 'clatbar', ns: withClatbar, target: SERVER_V4 },
+      { key: 'allow', path: 'clatbar inbound allow', ns: withAllow ?? withClatbar, target: SERVER_V4 },
       { key: 'tayga', path: 'TAYGA as CLAT', ns: withTayga, target: SERVER_V4 },
     ];
     const samples = paths.map(() => ({
       tcp: [] as number[],
+      tcpIn: [] as number[],
       udp: [] as number[],
+      udpIn: [] as number[],
       plain: [] as number[],
       gso: [] as number[],
       ping: [] as number[],
       pingLoaded: [] as number[],
     }));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, p] of paths.entries()) {
+      // clatbar and its --inbound allow twin swap places every round, so neither always goes first.
+      const order = round % 2 ? [0, 2, 1, 3] : [0, 1, 2, 3];
+      for (const i of order) {
+        const p = paths[i];
         if (!PATHS.has(p.key)) continue;
         if (TESTS.has('tcp')) samples[i].tcp.push(iperf(lab, p.ns, p.target, false));
+        if (TESTS.has('tcp-in')) samples[i].tcpIn.push(iperf(lab, p.ns, p.target, false, true));
+        if (TESTS.has('iperf-in')) samples[i].udpIn.push(iperf(lab, p.ns, p.target, true, true));
         if (TESTS.has('iperf')) {
           // ping alongside the UDP flood: the latency a packet sees through a loaded translator.
           const ping = TESTS.has('ping')
@@ -300,7 +331,9 @@ async function main(): Promise<void> {
       rows.push({
         path: p.path,
         tcpGbps: median(samples[i].tcp),
+        tcpInGbps: median(samples[i].tcpIn),
         udpPps: median(samples[i].udp),
+        udpInPps: median(samples[i].udpIn),
         udpPlainPps: median(samples[i].plain),
         udpGsoPps: median(samples[i].gso),
         pingMs: median(samples[i].ping),
@@ -308,7 +341,10 @@ async function main(): Promise<void> {
       });
     rows[1].rssMb = procStat(pid).hwmKb / 1024;
     rows[1].idleCpuTicks = idleTicks;
-    rows[2].rssMb = procStat(tayga.pid!).hwmKb / 1024;
+    rows[3].rssMb = procStat(tayga.pid!).hwmKb / 1024;
+    if (PATHS.has('clatbar') && PATHS.has('allow'))
+      for (const k of ['tcp', 'tcpIn', 'udp', 'udpIn', 'plain', 'gso'] as const)
+        if (samples[1][k].length) filterRatios[k] = samples[1][k].map((v, r) => v / samples[2][k][r]);
     if (process.env.CLAT_BENCH_COUNTERS)
       console.log(
         nsh(
@@ -321,31 +357,41 @@ async function main(): Promise<void> {
     engine.kill('SIGTERM');
     await new Promise((r) => engine!.once('exit', r));
     engine = null;
+    if (allowEngine) {
+      allowEngine.kill('SIGTERM');
+      await new Promise((r) => allowEngine!.once('exit', r));
+      allowEngine = null;
+    }
     const after = hostState(lab, withClatbar);
     for (const k of Object.keys(before) as (keyof typeof before)[])
       if (JSON.stringify(before[k]) !== JSON.stringify(after[k]))
         console.log(`warning: after clatbar stopped, ${k} differs from before`);
   } finally {
     if (engine) engine.kill('SIGTERM');
+    if (allowEngine) allowEngine.kill('SIGTERM');
     await lab.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
 
   const c = rows[1];
-  const t = rows[2];
+  const t = rows[3];
   console.log(`CLAT bench: median of ${ROUNDS} rounds, ${SECONDS} s per run, ${cpus().length} CPUs.`);
   console.log('UDP: datagrams with 64 bytes of payload (92-byte IPv4 packets, 112 as IPv6) delivered');
   console.log('per second, sent by iperf3 (-u -l 64 -b 0), by one send() each, or 64 per sendmsg()');
   console.log('with UDP_SEGMENT (GSO, as QUIC stacks send). Ping: average RTT in ms, idle and during');
   console.log('the iperf3 UDP run.');
   console.log(
-    'path                    TCP Gbit/s  UDP iperf3  UDP send()   UDP GSO send  ping ms  ping loaded  peak RSS MB  idle CPU ticks/5s',
+    'path                    TCP Gbit/s  TCP in  UDP iperf3  UDP in   UDP send()   UDP GSO send  ping ms  ping loaded  peak RSS MB  idle CPU ticks/5s',
   );
   const n = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : Math.round(v).toString());
   const f = (v: number | undefined, d: number) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(d));
   for (const r of rows)
     console.log(
-      `${r.path.padEnd(22)} ${f(r.tcpGbps, 2).padStart(11)} ${n(r.udpPps).padStart(11)} ${n(r.udpPlainPps).padStart(11)} ${n(r.udpGsoPps).padStart(14)} ${f(r.pingMs, 3).padStart(8)} ${f(r.pingLoadedMs, 3).padStart(12)} ${(r.rssMb?.toFixed(1) ?? '-').padStart(12)} ${(r.idleCpuTicks?.toString() ?? '-').padStart(18)}`,
+      `${r.path.padEnd(22)} ${f(r.tcpGbps, 2).padStart(11)} ${f(r.tcpInGbps, 2).padStart(7)} ${n(r.udpPps).padStart(11)} ${n(r.udpInPps).padStart(7)} ${n(r.udpPlainPps).padStart(11)} ${n(r.udpGsoPps).padStart(14)} ${f(r.pingMs, 3).padStart(8)} ${f(r.pingLoadedMs, 3).padStart(12)} ${(r.rssMb?.toFixed(1) ?? '-').padStart(12)} ${(r.idleCpuTicks?.toString() ?? '-').padStart(18)}`,
+    );
+  for (const [k, rs] of Object.entries(filterRatios))
+    console.log(
+      `inbound filter (deny / allow), ${k}: median ${median(rs).toFixed(3)}; rounds ${rs.map((v) => v.toFixed(3)).join(' ')}`,
     );
   const x = (a: number, b: number) => (b && !Number.isNaN(a) && !Number.isNaN(b) ? (a / b).toFixed(1) : '-');
   console.log(

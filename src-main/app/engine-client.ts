@@ -154,6 +154,7 @@ export function toEngineStatus(reply: unknown, controlSocket: string, sampledAt:
   if (warnings.length) status.warnings = warnings;
   const dns64 = dns64From(reply.dns64);
   if (dns64) status.dns64 = dns64;
+  if (reply.inbound === 'allow' || reply.inbound === 'deny') status.inbound = reply.inbound;
   return status;
 }
 

@@ -47,6 +47,11 @@ export interface EngineStatus {
   drops?: Record<string, number>;
   /** The DNS64 stub, when the engine runs one. */
   dns64?: Dns64Activity;
+  /**
+   * Which inbound policy is in force: deny lets in only replies to this host's own flows,
+   * allow lets anyone on the IPv6 network reach IPv4 services on this host through the CLAT.
+   */
+  inbound?: 'allow' | 'deny';
 }
 
 export interface Traffic {
@@ -121,6 +126,8 @@ export const DROP_REASONS: Readonly<Record<string, string>> = {
   'write-refused': 'the TUN’s write queue was full',
   'write-errors': 'writing to the TUN failed',
   'staged-overflow': 'no room left for packets the translator made itself',
+  'inbound-unsolicited':
+    'came in from the network through the CLAT unasked (no flow this host started; --inbound deny), or a DNS query for the stub from the network',
 };
 
 export type NetworkPolicy = 'auto' | 'always' | 'never';

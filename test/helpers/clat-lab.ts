@@ -7,7 +7,7 @@
 //
 // The bench topology is smaller: laptop -- host, where the host owns 2001:db8:64::203.0.113.10
 // itself, so only the laptop's CLAT translates.
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync, mkdirSync, copyFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -366,16 +366,18 @@ export interface ClatbarRun {
 
 /**
  * Starts `clatbar run --uplink <laptop's uplink> --prefix <the lab's NAT64 prefix>` (plus
- * `args`) on the laptop, with its own state dir and control socket, and waits until it says the
- * CLAT is up or exits. The caller kills it (or lets cl.dispose() do so with the namespace).
+ * `args`) on the laptop, with its own state dir and control socket, and waits until its output
+ * matches `until` (default: it says the CLAT is up) or it exits. `privateEtc` is privateEtc()'s
+ * shell prefix, for an engine that hooks the resolver. The caller kills it (or lets
+ * cl.dispose() do so with the namespace).
  */
 export async function startClatbarRun(
   cl: ClatLab,
-  opts: { args?: string[]; stateDir?: string } = {},
+  opts: { args?: string[]; stateDir?: string; privateEtc?: string; until?: RegExp } = {},
 ): Promise<ClatbarRun> {
   const stateDir = opts.stateDir ?? join(cl.wwwDir, '..', 'state');
   const sock = join(stateDir, 'engine.sock');
-  const proc = cl.lab.spawn(cl.laptop, process.execPath, [
+  const argv = [
     CLATBAR,
     'run',
     '--uplink',
@@ -387,11 +389,42 @@ export async function startClatbarRun(
     '--control-socket',
     sock,
     ...(opts.args ?? []),
-  ]);
+  ];
+  const proc = opts.privateEtc
+    ? cl.lab.spawn(cl.laptop, 'sh', ['-c', `${opts.privateEtc} ${process.execPath} ${argv.join(' ')}`])
+    : cl.lab.spawn(cl.laptop, process.execPath, argv);
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  await waitFor('the CLAT to come up', () => out.includes('CLAT is up') || proc.exitCode !== null, 30000);
+  const until = opts.until ?? /CLAT is up/;
+  await waitFor(`clatbar run to say ${until}`, () => until.test(out) || proc.exitCode !== null, 30000);
   return { proc, stateDir, sock, log: () => out, exited };
+}
+
+/**
+ * A private copy of /etc for an engine that hooks the resolver (--dns64), with `resolvConf` as
+ * its resolv.conf. Returns the directory and the shell prefix that bind-mounts it over /etc in
+ * the command's own mount namespace (`ip netns exec` makes one per run) and then execs the
+ * command. Everything that replays the engine's journal (`run --cleanup` too) must run behind
+ * the same prefix: outside it "/etc/resolv.conf" is the machine's own.
+ */
+export function privateEtc(dir: string, resolvConf: string): { etc: string; prefix: string } {
+  const etc = join(dir, 'etc');
+  mkdirSync(etc);
+  for (const f of ['hosts', 'nsswitch.conf', 'passwd', 'group'])
+    if (existsSync(`/etc/${f}`)) copyFileSync(`/etc/${f}`, join(etc, f));
+  writeFileSync(join(etc, 'resolv.conf'), resolvConf);
+  return { etc, prefix: `mount --bind ${etc} /etc && exec` };
+}
+
+/** The hops `traceroute -n` from ns to target lists (one probe each, 8 hops at most). */
+export function tracerouteHops(lab: Lab, ns: string, target: string): { hops: string[]; text: string } {
+  const text = nsh(lab, ns, `timeout 60 traceroute -n -q 1 -w 2 -m 8 ${target}`);
+  const hops = text
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/)[1])
+    .filter(Boolean);
+  return { hops, text };
 }

@@ -17,6 +17,7 @@ import {
   ROUTER_V4,
   PREFIX,
   startClatbarRun,
+  tracerouteHops,
 } from '../helpers/clat-lab.js';
 
 // An IPv4 UDP client as an app would be: connect, send, wait for an answer or an error.
@@ -126,12 +127,7 @@ test('clatbar run: IPv4 apps work on an IPv6-only laptop', async (t) => {
   });
 
   await t.test('TTL expiry comes back as ICMP time exceeded (traceroute)', () => {
-    const tr = nsh(lab, laptop, `timeout 60 traceroute -n -q 1 -w 2 -m 8 ${SERVER_V4}`);
-    const hops = tr
-      .split('\n')
-      .slice(1)
-      .map((l) => l.trim().split(/\s+/)[1])
-      .filter(Boolean);
+    const { hops, text: tr } = tracerouteHops(lab, laptop, SERVER_V4);
     // Hop 1 is the CLAT itself (its ICMP source, 192.0.0.5); the IPv6 router's answer has no
     // IPv4 form and comes from 192.0.0.8 (RFC 7600); the IPv4 router behind the NAT64 answers
     // for its own hop; the last hop is the server.

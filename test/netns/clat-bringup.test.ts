@@ -253,6 +253,7 @@ test('clatbar run: refusals before any change, and the firewall report', async (
       "nft add table inet fw && nft add chain inet fw forward '{ type filter hook forward priority 0; policy drop; }'",
     );
     const rules = nsh(fresh.lab, fresh.laptop, 'nft list ruleset');
+    const userTable = nsh(fresh.lab, fresh.laptop, 'nft list table inet fw');
     const run = startRun(fresh, stateDir, ['--state-dir', join(stateDir, 'fw')]);
     await waitFor(
       'the CLAT to come up',
@@ -263,8 +264,12 @@ test('clatbar run: refusals before any change, and the firewall report', async (
       /firewall warning: nftables: table inet fw, chain forward \(forward hook\): policy drop/,
     );
     assert.match(run.out(), /nft insert rule inet fw forward iifname "clat0" accept/);
-    assert.equal(nsh(fresh.lab, fresh.laptop, 'nft list ruleset'), rules);
+    // The user's table is as it was; the inbound filter's own table (ip clatbar) sits beside it
+    // while the engine runs and is gone after.
+    assert.equal(nsh(fresh.lab, fresh.laptop, 'nft list table inet fw'), userTable);
+    assert.match(nsh(fresh.lab, fresh.laptop, 'nft list tables'), /^table ip clatbar$/m);
     run.child.kill('SIGTERM');
     assert.equal(await exited(run.child), 0);
+    assert.equal(nsh(fresh.lab, fresh.laptop, 'nft list ruleset'), rules);
   });
 });

@@ -5,15 +5,7 @@
 // own /etc/resolv.conf is never touched.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  mkdtempSync,
-  mkdirSync,
-  writeFileSync,
-  readFileSync,
-  copyFileSync,
-  existsSync,
-  rmSync,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requires } from '../helpers/env.js';
@@ -22,9 +14,8 @@ import {
   startServers,
   startRouterResolver,
   nsh,
-  waitFor,
-  CLATBAR,
-  PREFIX,
+  privateEtc,
+  startClatbarRun,
 } from '../helpers/clat-lab.js';
 
 test('clatbar run --dns64 on: synthesized AAAA, resolv.conf hooked and restored', async (t) => {
@@ -40,28 +31,21 @@ test('clatbar run --dns64 on: synthesized AAAA, resolv.conf hooked and restored'
   await startRouterResolver(cl, dir);
 
   // A private /etc for the engine, with the network's resolver in its resolv.conf.
-  const etc = join(dir, 'etc');
-  mkdirSync(etc);
-  for (const f of ['hosts', 'nsswitch.conf', 'passwd', 'group'])
-    if (existsSync(`/etc/${f}`)) copyFileSync(`/etc/${f}`, join(etc, f));
   const original = 'nameserver 2001:db8:1::1\noptions edns0\n';
-  writeFileSync(join(etc, 'resolv.conf'), original);
+  const { etc, prefix: inPrivateEtc } = privateEtc(dir, original);
   const hostResolv = readFileSync('/etc/resolv.conf', 'utf8');
 
-  const stateDir = join(dir, 'state');
-  const run = lab.spawn(laptop, 'sh', [
-    '-c',
-    `mount --bind ${etc} /etc && exec ${process.execPath} ${CLATBAR} run --uplink ${cl.uplink} --prefix ${PREFIX} --dns64 on --state-dir ${stateDir} --control-socket ${stateDir}/engine.sock`,
-  ]);
-  let out = '';
-  run.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  run.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => run.once('exit', (c) => r(c)));
-  await waitFor(
-    'DNS64 to start',
-    () => /DNS64 \(on\) on|DNS64 stub not started/.test(out) || run.exitCode !== null,
-    30000,
-  );
+  const {
+    proc: run,
+    log,
+    exited,
+  } = await startClatbarRun(cl, {
+    args: ['--dns64', 'on'],
+    stateDir: join(dir, 'state'),
+    privateEtc: inPrivateEtc,
+    until: /DNS64 \(on\) on|DNS64 stub not started/,
+  });
+  const out = log();
   assert.match(out, /DNS64 \(on\) on 192\.0\.0\.4:53, via resolv\.conf/, out);
 
   const resolvNow = readFileSync(join(etc, 'resolv.conf'), 'utf8');
@@ -78,7 +62,7 @@ test('clatbar run --dns64 on: synthesized AAAA, resolv.conf hooked and restored'
   assert.equal(body.trim(), String(1024 * 1024));
 
   run.kill('SIGTERM');
-  assert.equal(await exited, 0, out);
+  assert.equal(await exited, 0, log());
   assert.equal(readFileSync(join(etc, 'resolv.conf'), 'utf8'), original);
   assert.equal(
     readFileSync('/etc/resolv.conf', 'utf8'),

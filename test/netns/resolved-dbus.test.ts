@@ -11,16 +11,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requires } from '../helpers/env.js';
@@ -34,6 +25,7 @@ import {
   waitFor,
   CLATBAR,
   PREFIX,
+  privateEtc,
 } from '../helpers/clat-lab.js';
 import { Message, sessionBus } from 'dbus-next';
 import { Journal } from '../../src-main/engine/system/journal.js';
@@ -599,12 +591,8 @@ test('clatbar run --dns64 on with resolved (fake) on the bus: upstreams from the
     '--seed',
     JSON.stringify({ [cl.uplink]: { dns: [['2001:db8:1::1', 0, '']], domains: [] } }),
   ]);
-  const etc = join(dir, 'etc');
-  mkdirSync(etc);
-  for (const f of ['hosts', 'nsswitch.conf', 'passwd', 'group'])
-    if (existsSync(`/etc/${f}`)) copyFileSync(`/etc/${f}`, join(etc, f));
   const original = 'nameserver 127.0.0.53\noptions edns0 trust-ad\n';
-  writeFileSync(join(etc, 'resolv.conf'), original);
+  const { etc, prefix: inPrivateEtc } = privateEtc(dir, original);
 
   const stateDir = join(dir, 'state');
   const run = lab.spawn(
@@ -612,7 +600,7 @@ test('clatbar run --dns64 on with resolved (fake) on the bus: upstreams from the
     'sh',
     [
       '-c',
-      `mount --bind ${etc} /etc && exec ${process.execPath} ${CLATBAR} run --uplink ${cl.uplink} --prefix ${PREFIX} --dns64 on --state-dir ${stateDir} --control-socket ${stateDir}/engine.sock`,
+      `${inPrivateEtc} ${process.execPath} ${CLATBAR} run --uplink ${cl.uplink} --prefix ${PREFIX} --dns64 on --state-dir ${stateDir} --control-socket ${stateDir}/engine.sock`,
     ],
     { env: bus.env },
   );

@@ -41,6 +41,17 @@ options:
                          on the TUN link only; else /etc/resolv.conf), journaled and put
                          back on stop. auto passes answers through when the network's
                          resolvers already do DNS64. default: ${DEFAULTS.dns64}
+  --inbound allow|deny   deny: only replies to this host's own IPv4 flows (and ICMP errors
+                         about them, so path-MTU discovery and traceroute work) come in
+                         through the CLAT; anything else from the network is counted and
+                         dropped (drop reason inbound-unsolicited in \`clatbar status\`).
+                         allow: anyone on the IPv6 network can reach IPv4 services on this
+                         host (a dev server, a database on 0.0.0.0) through the CLAT, as
+                         they could not behind an IPv4 home router's NAT. Either way DNS
+                         queries from the network never reach the DNS64 stub. deny uses
+                         the kernel's connection tracking in an nftables table of its own
+                         (ip clatbar; needs /usr/sbin/nft), removed again on stop.
+                         default: ${DEFAULTS.inbound}
   --state-dir DIR        where the undo journal lives. default: ${DEFAULTS.stateDir}
                          (/run is a tmpfs: after a reboot the changes are gone too, so a
                          journal there never outlives what it describes)
@@ -101,6 +112,7 @@ const command: Command = {
         tun: { type: 'string', default: DEFAULTS.tun },
         mtu: { type: 'string' },
         dns64: { type: 'string', default: DEFAULTS.dns64 },
+        inbound: { type: 'string', default: DEFAULTS.inbound },
         'state-dir': { type: 'string', default: DEFAULTS.stateDir },
         'control-socket': { type: 'string' },
         'control-group': { type: 'string', default: DEFAULT_CONTROL_GROUP },
@@ -123,6 +135,11 @@ const command: Command = {
     const dns64 = values.dns64;
     if (dns64 !== 'off' && dns64 !== 'auto' && dns64 !== 'on')
       throw new UsageError(`--dns64 must be off, auto or on, not '${dns64}'`);
+    const inbound = values.inbound;
+    if (inbound !== 'allow' && inbound !== 'deny')
+      throw new UsageError(
+        `--inbound must be allow or deny, not '${inbound}' (deny, the default, lets in only replies to this host's own flows)`,
+      );
     let mtu: number | undefined;
     if (values.mtu !== undefined) {
       mtu = Number(values.mtu);
@@ -143,6 +160,7 @@ const command: Command = {
       tun: values.tun,
       mtu,
       dns64,
+      inbound,
       stateDir,
       controlSocket: values['control-socket'] ?? (await controlPlan()).socket,
       force: values.force,

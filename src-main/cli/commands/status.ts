@@ -19,6 +19,8 @@ Asks the engine started by \`clatbar run\` over its control socket and prints:
   - traffic: packets translated each way, packets and bytes through the TUN
   - dropped packets, by reason, in words
   - the DNS64 stub's activity, when the engine reports it
+  - which inbound policy is in force (clatbar run --inbound): deny lets in only replies to
+    this host's own flows, allow lets the IPv6 network reach IPv4 services on this host
   - firewall rules that would drop translated traffic
 
 Needs no privileges: every local user may ask for the status (changing anything needs root
@@ -135,6 +137,25 @@ function describe(s: ClatStatus, path: string): string {
     if (d.upstreamDoesDns64 === true)
       lines.push(`${pad}the network's resolvers do DNS64 themselves: passing through`);
   } else lines.push(`${label('DNS64')}no activity reported by this engine`);
+
+  const inb = s.inboundFilter;
+  if (s.inbound === 'allow' || s.inbound === 'deny') {
+    lines.push(
+      `${label('inbound')}${s.inbound}: ${
+        s.inbound === 'deny'
+          ? "only replies to this host's own flows come in through the CLAT"
+          : 'anyone on the IPv6 network can reach IPv4 services on this host through the CLAT'
+      }`,
+    );
+    // The engine reads the kernel's counter in the background: say how old the number is.
+    const age = inb?.countedAt
+      ? Math.max(0, Math.round((Date.now() - Date.parse(inb.countedAt)) / 1000))
+      : null;
+    const read = age === null ? '' : ` (counted ${age} s ago)`;
+    if (typeof inb?.drops === 'number')
+      lines.push(`${pad}${plural(inb.drops, 'packet')} from the network dropped${read}`);
+    if (inb?.problem) lines.push(`${pad}problem: ${inb.problem}`);
+  } else lines.push(`${label('inbound')}not reported by this engine`);
 
   if (s.firewallWarnings.length === 0)
     lines.push(`${label('firewall')}nothing found that would drop translated traffic`);

@@ -9,6 +9,7 @@ import { dadProbe } from '../net/dad.js';
 import { formatPrefix6, parsePrefix6 } from '../ip/address.js';
 import {
   planClat,
+  DEFAULTS,
   checkBeforeDiscovery,
   CheckFailed,
   StartAborted,
@@ -24,6 +25,13 @@ import { learnResolvers, learnUplinkResolvers } from '../dns64/system-resolver.j
 import { formatServer } from '../dns/upstream.js';
 import { RaSocket } from '../discovery/ra-socket.js';
 import { watchUplink } from '../net/uplink-watch.js';
+import {
+  InboundFilter,
+  checkInbound,
+  DROP_REASON,
+  type InboundMode,
+  type InboundFilterStatus,
+} from './inbound-filter.js';
 
 /** The DNS64 stub's part of the status: its mode, where it listens, and its counters. */
 export interface Dns64Status {
@@ -73,6 +81,10 @@ export interface ClatStatus {
   counters: Record<string, number>;
   /** Present while the DNS64 stub runs (--dns64 auto|on). */
   dns64?: Dns64Status;
+  /** Which inbound policy is in force (--inbound, or the network's in the daemon). */
+  inbound?: InboundMode;
+  /** How the filter does it, what it dropped and when that was counted. */
+  inboundFilter?: InboundFilterStatus;
 }
 
 export class ClatEngine {
@@ -80,6 +92,7 @@ export class ClatEngine {
   private dns64: (() => Dns64Status) | null = null;
   private monitor: PrefixMonitor | null = null;
   private readonly prefixCbs: ((prefix: string | null) => void)[] = [];
+  private inbound: InboundFilter | null = null;
 
   private constructor(
     private readonly plan: ClatPlan,
@@ -114,6 +127,7 @@ export class ClatEngine {
         chosen = monitor.current as Nat64Prefix;
       }
       plan = await planClat({ ...opts, prefix: chosen.prefix });
+      checkInbound(opts.inbound ?? DEFAULTS.inbound);
     } catch (err) {
       monitor?.close();
       throw err;
@@ -177,6 +191,12 @@ export class ClatEngine {
       });
       log(`${opts.tun}: up, MTU ${up.mtu}${dataPath.describe ? `, ${dataPath.describe()}` : ''}`);
       configureTun(plan, log);
+      // Before any route or proxy entry points traffic at the TUN: never a moment unfiltered.
+      const inbound = await InboundFilter.install(
+        journal,
+        { tun: opts.tun, clatIpv4: opts.clatIpv4, mode: opts.inbound ?? DEFAULTS.inbound },
+        log,
+      );
 
       // 3. Sysctls on the uplink, in the order that keeps RAs working.
       const setup = await configureUplink(journal, plan, log);
@@ -216,6 +236,7 @@ export class ClatEngine {
         log,
         [],
       );
+      engine.inbound = inbound;
       engine.onStop(() => uplinkWatch.stop());
       if (monitor) engine.watch(monitor, chosen);
       else engine.watchConfigured(chosen.prefix);
@@ -400,6 +421,12 @@ export class ClatEngine {
       counters,
     };
     if (this.dns64) s.dns64 = this.dns64();
+    if (this.inbound) {
+      s.inbound = this.inbound.mode;
+      s.inboundFilter = this.inbound.status();
+      // Under drop.* with the translator's reasons, so every list of drops shows it.
+      if (s.inboundFilter.drops !== undefined) counters[`drop.${DROP_REASON}`] = s.inboundFilter.drops;
+    }
     if (this.monitor) {
       s.discovery = { ...this.monitor.stats };
       // Lifetime and expiry move with every RA that refreshes the same prefix.

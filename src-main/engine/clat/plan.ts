@@ -9,6 +9,7 @@ import { parsePrefix6, formatIPv6, parseIPv4, ipv4Bytes, type Prefix6 } from '..
 import { checkRfc6052Prefix, embedIPv4 } from '../ip/rfc6052.js';
 import { clatIpv4Problem, inSubnet64 } from '../net/clat-address.js';
 import { DEFAULT_CONTROL_SOCKET } from '../../shared/control.js';
+import type { InboundMode } from './inbound-filter.js';
 
 export { CheckFailed };
 
@@ -33,6 +34,12 @@ export interface ClatOptions {
   /** IPv6 MTU to assume for the path; the uplink's when absent. */
   mtu?: number;
   dns64: 'off' | 'auto' | 'on';
+  /**
+   * deny (default when absent): only replies to this host's own flows come in through the CLAT
+   * (clat/inbound-filter.ts); allow: unsolicited inbound IPv4 too (--inbound allow, or the
+   * per-network opt-in).
+   */
+  inbound?: InboundMode;
   stateDir: string;
   controlSocket: string;
   force: boolean;
@@ -44,6 +51,7 @@ export const DEFAULTS = {
   stateDir: '/run/clatbar',
   controlSocket: DEFAULT_CONTROL_SOCKET,
   dns64: 'off',
+  inbound: 'deny',
   /**
    * Metric of our IPv4 default route. Higher loses, so any native default route (DHCP clients
    * use 0..20000) wins; 2^31-1 stays clear of tools that read the u32 as signed.

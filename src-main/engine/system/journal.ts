@@ -131,6 +131,8 @@ export function undoRefusal(undo: UndoAction, opts: JournalOptions = {}): string
     case 'exec': {
       const [cmd, ...args] = undo.argv;
       if (cmd === 'ip' && IP_UNDO.some((p) => matches(args, p))) return null;
+      // The inbound filter's own table (engine/clat/inbound-filter.ts), never anyone else's.
+      if (cmd === 'nft' && matches(args, ['delete', 'table', 'ip', 'clatbar'])) return null;
       if (
         cmd === 'ln' &&
         args.length === 3 &&

@@ -307,3 +307,21 @@ test('the client never keeps the engine from stopping', { timeout: 20_000 }, asy
   await server.stop();
   await until(client, 'disconnected', (x) => x.state === 'disconnected');
 });
+
+test('the inbound policy in force and the filter drops reach the app', () => {
+  const deny = toEngineStatus(
+    engineStatus({
+      inbound: 'deny',
+      inboundFilter: { how: 'conntrack', drops: 12 },
+      counters: { 'drop.inbound-unsolicited': 12 },
+    }),
+    '/x',
+    0,
+  );
+  assert.equal(deny.inbound, 'deny');
+  assert.deepEqual(deny.drops, { 'inbound-unsolicited': 12 });
+  assert.equal(toEngineStatus(engineStatus({ inbound: 'allow' }), '/x', 0).inbound, 'allow');
+  // An engine from before the filter says nothing; nor does one that sends something else.
+  assert.equal(toEngineStatus(engineStatus(), '/x', 0).inbound, undefined);
+  assert.equal(toEngineStatus({ ...engineStatus(), inbound: 'maybe' }, '/x', 0).inbound, undefined);
+});

@@ -33,3 +33,25 @@ test('run --help: discovery, its wait and signals, and what --dns64 changes', ()
   // As wide as the other commands' help at most.
   for (const line of r.out.split('\n')) assert.ok(line.length <= 92, `too long: ${line}`);
 });
+
+test('run --inbound: anything but allow or deny is a usage error (exit 2) before anything starts', () => {
+  const r = clatbar(
+    'run',
+    '--uplink',
+    'nonexistent0',
+    '--inbound',
+    'maybe',
+    '--state-dir',
+    '/nonexistent/clatbar',
+  );
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--inbound must be allow or deny, not 'maybe'/);
+  assert.doesNotMatch(r.out, /uplink|journal/);
+});
+
+test('run --help: what --inbound deny keeps out, what allow lets in, and the default', () => {
+  const r = clatbar('run', '--help');
+  assert.match(r.out, /--inbound allow\|deny +deny: only replies to this host's own IPv4 flows/);
+  assert.match(r.out, /DNS\s+queries from the network never reach the DNS64 stub/);
+  assert.match(r.out, /default: deny\n/);
+});
