@@ -2,6 +2,7 @@
 // what it is doing in plain words, or prints its reply as JSON for scripts.
 import { EXIT, parseOptions, type Command } from '../command.js';
 import { DEFAULTS } from '../../engine/clat/plan.js';
+import { defaultControlSocket } from '../../engine/system/netns-name.js';
 import { callControl, ControlError } from '../../engine/clat/status-socket.js';
 import type { ClatStatus } from '../../engine/clat/engine.js';
 import { DROP_REASONS } from '../../shared/ipc.js';
@@ -29,7 +30,9 @@ in it changes the engine).
 
 options:
   --control-socket PATH  the engine's socket, as given to \`clatbar run --control-socket\`.
-                         default: ${DEFAULTS.controlSocket}
+                         default: ${DEFAULTS.controlSocket}; inside a named network
+                         namespace (\`ip netns exec NS clatbar status\`), the socket of the
+                         engine in NS: /run/clatbar-netns/NS/engine.sock
   --json                 print the engine's status reply as it is (JSON), for scripts. When
                          no engine answers: {"running": false, "error": ..., "fix": ...}, exit 1
 
@@ -201,7 +204,7 @@ const command: Command = {
     const { values } = parseOptions({
       args: argv,
       options: {
-        'control-socket': { type: 'string', default: DEFAULTS.controlSocket },
+        'control-socket': { type: 'string', default: defaultControlSocket() },
         json: { type: 'boolean', default: false },
       },
     });
