@@ -33,7 +33,10 @@ export function directive(key: string, path = UNIT_PATH): string {
 
 /** systemd's named system call sets, each expanded to plain system call names. */
 function syscallSets(): Map<string, Set<string>> {
-  const text = execFileSync('systemd-analyze', ['syscall-filter', '--no-pager'], { encoding: 'utf8' });
+  const text = execFileSync('systemd-analyze', ['syscall-filter', '--no-pager'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const raw = new Map<string, string[]>();
   let current = '';
   for (const line of text.split('\n')) {
@@ -133,4 +136,9 @@ export function readOnlyViewScript(writable: string[], argv: string[]): string {
     'mount -t tmpfs -o mode=1777 tmpfs /tmp',
     `exec ${argv.map(q).join(' ')}`,
   ].join('\n');
+}
+
+/** argv that runs a `sh -c` script in a private mount namespace (nothing it mounts leaks out). */
+export function inPrivateMounts(script: string): [string, string[]] {
+  return ['unshare', ['-m', '--propagation', 'private', 'sh', '-c', script]];
 }

@@ -21,8 +21,9 @@ export interface PackageDir {
   dir: string;
 }
 
-export async function buildPackageDir(): Promise<PackageDir> {
-  const dir = mkdtempSync(join(tmpdir(), 'clatbar-package-'));
+/** Builds the tree in a new directory under `parent` (default: the system's temporary directory). */
+export async function buildPackageDir(parent = tmpdir()): Promise<PackageDir> {
+  const dir = mkdtempSync(join(parent, 'clatbar-package-'));
   const electron = join(dir, 'electron-dist');
   mkdirSync(electron);
   writeFileSync(join(electron, 'electron'), '');

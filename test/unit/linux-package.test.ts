@@ -10,7 +10,7 @@ import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPackageDir, INSTALL_DIR } from '../helpers/package-dir.js';
-import { directive } from '../helpers/linux-unit.js';
+import { directive, inPrivateMounts } from '../helpers/linux-unit.js';
 import { isRoot } from '../helpers/env.js';
 
 const ASSETS = new URL('../../../assets/linux/', import.meta.url).pathname;
@@ -131,13 +131,7 @@ test('after-remove.sh run for real: upgrade leaves all, remove takes the install
   ];
   const after = (arg: string): string[] =>
     execFileSync(
-      'unshare',
-      [
-        '-m',
-        '--propagation',
-        'private',
-        'sh',
-        '-c',
+      ...inPrivateMounts(
         [
           'set -e',
           ...dirs.map((d) => `mount -t tmpfs tmpfs ${d}`),
@@ -146,7 +140,7 @@ test('after-remove.sh run for real: upgrade leaves all, remove takes the install
           `sh ${join(ASSETS, 'after-remove.sh')} ${arg}`,
           `for f in ${installed.join(' ')} /var/lib/clatbar; do [ -e $f ] && echo $f; done; true`,
         ].join('\n'),
-      ],
+      ),
       { encoding: 'utf8' },
     )
       .split('\n')
