@@ -125,6 +125,10 @@ test('clatbar lab: up, IPv4 and a name from the laptop, status, down leaves noth
   const labStatus = await clatbar('lab', 'status');
   assert.equal(labStatus.code, 0, labStatus.out + labStatus.err);
   assert.match(labStatus.out, /engine \(pid \d+\): running/);
+  // `lab shell -- CMD` runs CMD in the laptop, which sees the lab's resolver, not the host's.
+  const shell = await clatbar('lab', 'shell', '--', 'cat', '/etc/resolv.conf');
+  assert.equal(shell.code, 0, shell.err);
+  assert.match(shell.out, new RegExp(`^nameserver ${LAB_NET.routerLan}$`, 'm'));
   // A second up refuses and changes nothing.
   const again = await clatbar('lab', 'up');
   assert.equal(again.code, 1);
