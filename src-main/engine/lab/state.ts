@@ -72,41 +72,48 @@ function trusted(path: string): string | null {
   return null;
 }
 
-/** The record, or why it cannot be used (missing: null). */
-export function readState(): { state: LabState | null; problem?: string } {
+/** The record in `dir` (default LAB_DIR), or why it cannot be used (missing: null). */
+export function readState(dir = LAB_DIR): { state: LabState | null; problem?: string } {
+  const file = join(dir, 'state.json');
   let text: string;
   try {
-    text = readFileSync(STATE_FILE, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: null };
-    return { state: null, problem: `cannot read ${STATE_FILE}: ${(err as Error).message}` };
+    return { state: null, problem: `cannot read ${file}: ${(err as Error).message}` };
   }
-  const distrust = trusted(LAB_DIR) ?? trusted(STATE_FILE);
-  if (distrust) return { state: null, problem: `ignoring ${STATE_FILE}: ${distrust}` };
+  const distrust = trusted(dir) ?? trusted(file);
+  if (distrust) return { state: null, problem: `ignoring ${file}: ${distrust}` };
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return { state: null, problem: `ignoring ${STATE_FILE}: not JSON` };
+    return { state: null, problem: `ignoring ${file}: not JSON` };
   }
   const parsed = LabStateSchema.safeParse(json);
   if (!parsed.success)
     return {
       state: null,
-      problem: `ignoring ${STATE_FILE}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      problem: `ignoring ${file}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
     };
   return { state: parsed.data };
 }
 
 /** The record being written while `lab up` works: every change is saved before it is made. */
 export class LabLedger {
-  private constructor(readonly state: LabState) {}
+  private constructor(
+    readonly state: LabState,
+    private readonly file: string,
+  ) {}
 
-  /** Makes LAB_DIR (root, 0700) and the first record. Fails when a lab is there already. */
-  static create(madeNetnsDir: boolean): LabLedger {
-    mkdirSync(LAB_DIR, { mode: 0o700 });
-    const ledger = new LabLedger(emptyState(madeNetnsDir));
-    ledger.state.paths.push(LAB_DIR);
+  /**
+   * Makes `dir` (root, 0700; default LAB_DIR, the only one the lab uses) and the first record.
+   * Fails when it is there already.
+   */
+  static create(madeNetnsDir: boolean, dir: string = LAB_DIR): LabLedger {
+    mkdirSync(dir, { mode: 0o700 });
+    const ledger = new LabLedger(emptyState(madeNetnsDir), join(dir, 'state.json'));
+    if (dir === LAB_DIR) ledger.state.paths.push(LAB_DIR);
     ledger.save();
     return ledger;
   }
@@ -118,7 +125,7 @@ export class LabLedger {
   }
 
   private save(): void {
-    writeFileAtomic.sync(STATE_FILE, `${JSON.stringify(LabStateSchema.parse(this.state), null, 2)}\n`, {
+    writeFileAtomic.sync(this.file, `${JSON.stringify(LabStateSchema.parse(this.state), null, 2)}\n`, {
       mode: 0o600,
       fsync: true,
     });
