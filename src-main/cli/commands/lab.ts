@@ -49,18 +49,21 @@ function say(line: string): void {
 
 function tryThis(): string {
   const x = `sudo ip netns exec ${LAB_NAMES.laptop}`;
+  const tries: [string, string][] = [
+    [`${x} ping -c3 ${N.serverV4}`, 'an IPv4 literal, through the CLAT'],
+    [`${x} curl http://${N.serverV4}/`, 'the page says where the request came from'],
+    [`${x} curl http://${N.serverName}/`, "a name: AAAA synthesized by the router's DNS64"],
+    [`${x} curl -o /dev/null 'http://${N.serverV4}/download?mb=100'`, 'a 100 MB download'],
+    [`${x} clatbar status`, 'what the engine does'],
+    ['sudo clatbar lab shell', 'a shell in the laptop'],
+    [`CLATBAR_CONTROL_SOCKET=${LAB_CONTROL_SOCKET} clatbar-app`, "the app on the lab's engine"],
+  ];
   return [
     '',
     `The lab is up: ${LAB_NAMES.laptop} has IPv6 only, and IPv4 works through clatbar.`,
     '',
     'Try:',
-    `  ${x} ping -c3 ${N.serverV4}                  # an IPv4 literal, through the CLAT`,
-    `  ${x} curl http://${N.serverV4}/               # the page shows where the request came from`,
-    `  ${x} curl http://${N.serverName}/          # a name: AAAA synthesized by the router's DNS64`,
-    `  ${x} curl -o /dev/null http://${N.serverV4}/download?mb=100`,
-    `  ${x} clatbar status                         # what the engine does`,
-    '  sudo clatbar lab shell                                     # a shell in the laptop',
-    `  clatbar-app with CLATBAR_CONTROL_SOCKET=${LAB_CONTROL_SOCKET}   # the app on the lab's engine`,
+    ...tries.flatMap(([cmd, what]) => [`  # ${what}`, `  ${cmd}`]),
     '',
     'Remove it all with: sudo clatbar lab down',
     '',
