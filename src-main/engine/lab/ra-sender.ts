@@ -4,7 +4,7 @@
 // prefix (on-link, autonomous: SLAAC) and the PREF64 options of a JSON file it re-reads before
 // every RA, answers Router Solicitations at once (RFC 4861 §6.2.6), and SIGUSR1 (the file
 // changed) with an RA at once.
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { LAB_NET } from './topology.js';
 
 export const PYTHON3 = '/usr/bin/python3';
@@ -59,10 +59,14 @@ export interface RaConfig {
   raw?: string[];
 }
 
-/** Writes the sender's config file; send SIGUSR1 to the sender for an RA with it at once. */
+/**
+ * Writes the sender's config file; send SIGUSR1 to the sender for an RA with it at once. Written
+ * aside and renamed over: the sender reads the file before every RA, and a half-written one
+ * would end it, silencing the router.
+ */
 export function writeRaConfig(path: string, cfg: RaConfig): void {
   writeFileSync(
-    path,
+    `${path}.new`,
     JSON.stringify({
       lan: LAB_NET.lanPrefix.split('/')[0],
       interval: cfg.interval ?? 1,
@@ -70,4 +74,5 @@ export function writeRaConfig(path: string, cfg: RaConfig): void {
       raw: cfg.raw ?? [],
     }),
   );
+  renameSync(`${path}.new`, path);
 }
