@@ -64,9 +64,9 @@ export const LAYOUT = {
   // The control socket: JSON-RPC, peer credentials (issue 12).
   'src-main/engine/control': ['src-main/engine', 'src-main/shared'],
   // `clatbar lab`: network namespaces with a NAT64 to try the main job in (issue 14).
-  'src-main/lab': ['src-main/engine', 'src-main/shared'],
+  'src-main/engine/lab': ['src-main/engine/system', 'src-main/shared'],
   // The command line: every subcommand in commands/.
-  'src-main/cli': ['src-main/engine', 'src-main/shared', 'src-main/lab'],
+  'src-main/cli': ['src-main/engine', 'src-main/shared'],
   // Electron main, preload and the electron-free app logic: talks to the engine only through
   // the control protocol (shared/control.ts).
   'src-main/app': ['src-main/shared'],

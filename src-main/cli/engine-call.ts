@@ -1,6 +1,6 @@
 // How every CLI command that talks to the engine finds it and explains a failure. The socket is
 // --control-socket, else this network namespace's engine (shared/control.ts controlSocketPath:
-// /run/clatbar/engine.sock on the host, /run/clatbar/netns/NAME/engine.sock inside `ip netns
+// /run/clatbar/engine.sock on the host, /run/clatbar-netns/NAME/engine.sock inside `ip netns
 // exec NAME`). A failure is a NoAnswer with the message and exactly what to do.
 import { userInfo } from 'node:os';
 import { CallError, ControlClient, callControl } from '../engine/control/client.js';
@@ -22,7 +22,7 @@ export const SOCKET_OPTION = { 'control-socket': { type: 'string' } } as const;
 export const READ_OPTIONS = { ...SOCKET_OPTION, json: { type: 'boolean', default: false } } as const;
 export const SOCKET_HELP = `  --control-socket PATH  the engine's socket, as given to \`clatbar run --control-socket\`.
                          default: /run/clatbar/engine.sock; inside \`ip netns exec NAME\`:
-                         /run/clatbar/netns/NAME/engine.sock`;
+                         /run/clatbar-netns/NAME/engine.sock`;
 
 export async function socketPath(given: string | undefined): Promise<string> {
   return given ?? (await controlPlan()).socket;

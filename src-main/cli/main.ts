@@ -69,7 +69,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`clatbar: unknown command '${name}'. Run \`clatbar --help\` for the list.\n`);
     return EXIT.usage;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  // Words after `--` belong to another program (`clatbar lab shell -- curl --help`).
+  const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (own.includes('--help') || own.includes('-h')) {
     process.stdout.write(command.help);
     return EXIT.ok;
   }

@@ -42,7 +42,7 @@ export const RESERVED_FOR_ADMINS = 64;
 /**
  * Where the engine of a network namespace listens, and so where the CLI looks by default: the
  * host's engine at DEFAULT_CONTROL_SOCKET; the engine run inside a named namespace (`ip netns
- * exec NAME clatbar run ...`, as `ip netns identify` names it) at /run/clatbar/netns/NAME/
+ * exec NAME clatbar run ...`, as `ip netns identify` names it) at /run/clatbar-netns/NAME/
  * engine.sock. Unix socket paths are in the filesystem, which namespaces share, so without a
  * per-namespace path every engine of a lab would fight over one socket.
  */
@@ -50,7 +50,7 @@ export function controlSocketPath(netns?: string | null): string {
   if (!netns) return DEFAULT_CONTROL_SOCKET;
   if (!/^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,200}$/.test(netns))
     throw new Error(`'${netns}' is not a network namespace name (letters, digits, '.', '_', '-')`);
-  return `/run/clatbar/netns/${netns}/engine.sock`;
+  return `/run/clatbar-netns/${netns}/engine.sock`;
 }
 /** The group whose members (besides root) may change things and read history. */
 export const DEFAULT_CONTROL_GROUP = 'clatbar';

@@ -1,6 +1,7 @@
-// The CLAT lab: an IPv6-only laptop behind a router that is the network's NAT64 (TAYGA), and an
-// IPv4-only server, all in throwaway namespaces. The acceptance tests and bench/clat.ts both
-// build on it, so what is measured is what is tested.
+// The CLAT lab for the test suites: the product's lab network (src-main/engine/lab, what
+// `clatbar lab up` builds) in throwaway namespaces whose names carry this process's pid, so
+// parallel runs never collide, all removed by dispose() (from t.after). The acceptance tests and
+// bench/clat.ts build on it, so what is measured is what is tested and what a user sees.
 //
 //   laptop (up0: SLAAC from RAs)  --  router (r0 2001:db8:1::1/64, NAT64 2001:db8:64::/96 via
 //   tayga, dynamic pool 198.51.100.0/24; r1 203.0.113.1/24)  --  server (s0 203.0.113.10/24)
@@ -12,13 +13,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Lab, sh } from './netns.js';
+import { LAB_NET } from '../../src-main/engine/lab/topology.js';
+import { buildLabNetwork, type LabHost } from '../../src-main/engine/lab/network.js';
+import { writeRaConfig, type RaConfig } from '../../src-main/engine/lab/ra-sender.js';
+import { UNBOUND, writeResolverConfig } from '../../src-main/engine/lab/resolver.js';
+import { HTTP_PORT, UPLOAD_PORT } from '../../src-main/engine/lab/servers.js';
 
-export const PREFIX = '2001:db8:64::/96';
-export const LAN_PREFIX = '2001:db8:1::/64';
-export const ROUTER_LL_GW = '2001:db8:1::1';
-export const SERVER_V4 = '203.0.113.10';
-export const SERVER_V6_MAPPED = '2001:db8:64::cb00:710a';
-export const ROUTER_V4 = '203.0.113.1';
+export type { RaConfig };
+export const PREFIX = LAB_NET.nat64Prefix;
+export const LAN_PREFIX = LAB_NET.lanPrefix;
+export const ROUTER_LL_GW = LAB_NET.routerLan;
+export const SERVER_V4 = LAB_NET.serverV4;
+export const SERVER_V6_MAPPED = LAB_NET.serverViaNat64;
+export const ROUTER_V4 = LAB_NET.routerV4;
 
 /** Waits (polling, without any timing assertion) until probe() returns true or ms pass. */
 export async function waitFor(what: string, probe: () => boolean, ms = 15000): Promise<void> {
@@ -32,59 +39,6 @@ export async function waitFor(what: string, probe: () => boolean, ms = 15000): P
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
-}
-
-// A router advertisement sender, stdlib only: the kernel fills in the ICMPv6 checksum on raw
-// ICMPv6 sockets. PIO 2001:db8:1::/64 (on-link, autonomous) and PREF64 options (RFC 8781) as
-// the JSON config file says, re-read before every RA: {"interval": s, "pref64": [[prefix,
-// length, lifetime s], ...], "raw": [hex option bytes, ...]}. It answers Router Solicitations (RFC 4861 §6.2.6) and SIGUSR1
-// (a config change) with an RA at once.
-const RA_SENDER = `
-import json, select, signal, socket, struct, sys, time
-ifname, conf = sys.argv[1], sys.argv[2]
-idx = socket.if_nametoindex(ifname)
-s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
-s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
-s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
-s.setsockopt(socket.SOL_SOCKET, 25, ifname.encode())
-PLC = {96: 0, 64: 1, 56: 2, 48: 3, 40: 4, 32: 5}
-class Poke(Exception): pass
-def poke(*_): raise Poke()
-signal.signal(signal.SIGUSR1, poke)
-def send():
-    c = json.load(open(conf))
-    ra = struct.pack('!BBHBBHII', 134, 0, 0, 64, 0, 600, 0, 0)
-    pio = struct.pack('!BBBBIII', 3, 4, 64, 0xc0, 3600, 1800, 0) + socket.inet_pton(socket.AF_INET6, '2001:db8:1::')
-    opts = b''
-    for prefix, length, lifetime in c.get('pref64', []):
-        scaled = min(8191, (lifetime + 7) // 8)
-        opts += struct.pack('!BBH', 38, 2, (scaled << 3) | PLC[length]) + socket.inet_pton(socket.AF_INET6, prefix)[:12]
-    for raw in c.get('raw', []):
-        opts += bytes.fromhex(raw)
-    s.sendto(ra + pio + opts, ('ff02::1', 0, 0, idx))
-    return float(c.get('interval', 1))
-nxt = 0
-while True:
-    try:
-        now = time.monotonic()
-        if now >= nxt:
-            nxt = now + send()
-        r, _, _ = select.select([s], [], [], max(0, nxt - time.monotonic()))
-        if r:
-            data, addr = s.recvfrom(2048)
-            if data and data[0] == 133:
-                nxt = 0
-    except Poke:
-        nxt = 0
-`;
-
-/** What the lab's router announces: PREF64 options [prefix, lifetime s], and how often. */
-export interface RaConfig {
-  pref64: { prefix: string; lifetime: number }[];
-  /** Seconds between unsolicited RAs. default 1 */
-  interval?: number;
-  /** More options as hex bytes, appended as they are (malformed ones included). */
-  raw?: string[];
 }
 
 export interface ClatLab {
@@ -108,98 +62,43 @@ export function nsh(lab: Lab, ns: string, line: string, allowFail = false): stri
   return lab.exec(ns, 'sh', ['-c', line], { allowFail });
 }
 
+/** The product's lab build on a test Lab: pid-tagged names, children killed by dispose(). */
+function testHost(lab: Lab): LabHost<ChildProcess> {
+  return {
+    addNamespace: async (role) => lab.ns(role),
+    exec: async (ns, argv) => lab.exec(ns, argv[0], argv.slice(1)),
+    veth: async (a, aIf, b, bIf) => lab.veth(a, aIf, b, bIf),
+    spawn: async (ns, argv) => {
+      const child = lab.spawn(ns, argv[0], argv.slice(1));
+      child.stdout?.resume();
+      child.stderr?.resume();
+      return child;
+    },
+  };
+}
+
 /** The acceptance topology: laptop -- router (NAT64 by tayga) -- IPv4-only server. */
 export async function buildClatLab(tag = 'cl', opts: { ra?: RaConfig } = {}): Promise<ClatLab> {
   const lab = new Lab(tag);
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-lab-'));
   const wwwDir = join(dir, 'www');
   try {
-    const laptop = lab.ns('laptop');
-    const router = lab.ns('router');
-    const server = lab.ns('server');
-    lab.veth(laptop, 'up0', router, 'r0');
-    lab.veth(router, 'r1', server, 's0');
-
-    // Router: IPv6 towards the laptop (sends RAs), IPv4 towards the server, NAT64 in between.
-    nsh(
-      lab,
-      router,
-      'sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1 net.ipv6.conf.r0.accept_dad=0',
-    );
-    lab.exec(router, 'ip', ['addr', 'add', '2001:db8:1::1/64', 'dev', 'r0', 'nodad']);
-    lab.exec(router, 'ip', ['addr', 'add', `${ROUTER_V4}/24`, 'dev', 'r1']);
-    const conf = join(dir, 'tayga.conf');
-    writeFileSync(
-      conf,
-      [
-        'tun-device nat64',
-        'ipv4-addr 198.51.100.1',
-        `prefix ${PREFIX}`,
-        'dynamic-pool 198.51.100.0/24',
-        `data-dir ${dir}`,
-        '',
-      ].join('\n'),
-    );
-    lab.exec(router, 'tayga', ['--mktun', '--config', conf]);
-    lab.exec(router, 'ip', ['link', 'set', 'nat64', 'up']);
-    lab.exec(router, 'ip', ['route', 'add', '198.51.100.0/24', 'dev', 'nat64']);
-    lab.exec(router, 'ip', ['-6', 'route', 'add', PREFIX, 'dev', 'nat64']);
-    const tayga = lab.spawn(router, 'tayga', ['-d', '--config', conf]);
-    tayga.stdout?.resume();
-    tayga.stderr?.resume();
-    await waitFor(
-      'the router link-local address',
-      () =>
-        nsh(lab, router, 'ip -6 addr show dev r0 scope link').includes('fe80::') &&
-        !nsh(lab, router, 'ip -6 addr show dev r0').includes('tentative'),
-    );
-    const raConf = join(dir, 'ra.json');
-    const writeRa = (cfg: RaConfig) =>
-      writeFileSync(
-        raConf,
-        JSON.stringify({
-          interval: cfg.interval ?? 1,
-          pref64: cfg.pref64.map((p) => [p.prefix.split('/')[0], Number(p.prefix.split('/')[1]), p.lifetime]),
-          raw: cfg.raw ?? [],
-        }),
-      );
-    writeRa(opts.ra ?? { pref64: [{ prefix: PREFIX, lifetime: 600 }] });
-    const ra = lab.spawn(router, '/usr/bin/python3', ['-c', RA_SENDER, 'r0', raConf]);
-    ra.stdout?.resume();
-    ra.stderr?.resume();
+    const net = await buildLabNetwork(testHost(lab), dir, opts);
     const setRa = (cfg: RaConfig) => {
-      writeRa(cfg);
-      ra.kill('SIGUSR1');
+      writeRaConfig(net.raConfig, cfg);
+      net.raSender.kill('SIGUSR1');
     };
-
-    // Server: IPv4 only.
-    nsh(lab, server, 'sysctl -qw net.ipv6.conf.all.disable_ipv6=1');
-    lab.exec(server, 'ip', ['addr', 'add', `${SERVER_V4}/24`, 'dev', 's0']);
-    lab.exec(server, 'ip', ['route', 'add', 'default', 'via', ROUTER_V4]);
-
-    // Laptop: IPv6 only, address and default route from the RAs (SLAAC), as on real Wi-Fi.
-    await waitFor(
-      'the laptop to take a SLAAC address and an RA default route',
-      () =>
-        /2001:db8:1:0:[0-9a-f:]+\/64 scope global dynamic/.test(
-          nsh(lab, laptop, 'ip -6 addr show dev up0'),
-        ) &&
-        !nsh(lab, laptop, 'ip -6 addr show dev up0').includes('tentative') &&
-        nsh(lab, laptop, 'ip -6 route show default').includes('proto ra'),
-    );
     const cleanup = async () => {
       await lab.dispose();
       rmSync(dir, { recursive: true, force: true });
     };
     return {
       lab,
-      laptop,
-      router,
-      server,
+      ...net.names,
       wwwDir,
-      uplink: 'up0',
-      tayga,
-      raSender: ra,
+      uplink: LAB_NET.laptopIf,
+      tayga: net.tayga,
+      raSender: net.raSender,
       setRa,
       dispose: cleanup,
     };
@@ -210,23 +109,23 @@ export async function buildClatLab(tag = 'cl', opts: { ra?: RaConfig } = {}): Pr
   }
 }
 
-/** Servers on the IPv4-only host: HTTP on :80 (files in wwwDir), UDP echo on :7, sha256 of any TCP upload on :9000. */
+/**
+ * The lab server (`clatbar lab serve`) on the IPv4-only host: HTTP on :80 (the page, generated
+ * downloads and the files of wwwDir, here filled with `files`: name -> MiB of random bytes), UDP
+ * echo on :7, the sha256 of any TCP upload on :9000.
+ */
 export async function startServers(cl: ClatLab, files: Record<string, number> = {}): Promise<void> {
   const { lab, server, wwwDir } = cl;
   sh('mkdir', ['-p', wwwDir]);
   for (const [name, mb] of Object.entries(files))
     sh('dd', ['if=/dev/urandom', `of=${join(wwwDir, name)}`, 'bs=1M', `count=${mb}`, 'status=none']);
-  for (const [cmd, args] of [
-    ['/usr/bin/python3', ['-m', 'http.server', '80', '--bind', SERVER_V4, '--directory', wwwDir]],
-    ['socat', [`UDP4-RECVFROM:7,bind=${SERVER_V4},fork`, 'PIPE']],
-    ['socat', [`TCP4-LISTEN:9000,bind=${SERVER_V4},reuseaddr,fork`, 'SYSTEM:sha256sum']],
-  ] as const) {
-    const c = lab.spawn(server, cmd, [...args]);
-    c.stdout?.resume();
-    c.stderr?.resume();
-  }
-  await waitFor('the HTTP server', () => nsh(lab, server, 'ss -ltn').includes(`${SERVER_V4}:80`));
-  await waitFor('the upload server', () => nsh(lab, server, 'ss -ltn').includes(`${SERVER_V4}:9000`));
+  const c = lab.spawn(server, process.execPath, [CLATBAR, 'lab', 'serve', '--www', wwwDir]);
+  c.stdout?.resume();
+  c.stderr?.resume();
+  await waitFor('the HTTP server', () => nsh(lab, server, 'ss -ltn').includes(`${SERVER_V4}:${HTTP_PORT}`));
+  await waitFor('the upload server', () =>
+    nsh(lab, server, 'ss -ltn').includes(`${SERVER_V4}:${UPLOAD_PORT}`),
+  );
 }
 
 /**
@@ -239,29 +138,18 @@ export async function startRouterResolver(
   dir: string,
   opts: { address?: string; dns64?: string | null; tail?: string[] } = {},
 ): Promise<ChildProcess> {
-  const address = opts.address ?? '2001:db8:1::1';
-  const conf = join(dir, `unbound-${address.replace(/:/g, '_')}.conf`);
-  writeFileSync(
-    conf,
-    [
-      'server:',
-      `  interface: ${address}`,
-      '  access-control: ::/0 allow',
-      '  do-daemonize: no',
-      '  username: ""',
-      '  chroot: ""',
-      `  directory: "${dir}"`,
-      '  pidfile: ""',
-      '  use-syslog: no',
-      `  module-config: "${opts.dns64 ? 'dns64 iterator' : 'iterator'}"`,
-      ...(opts.dns64 ? [`  dns64-prefix: ${opts.dns64}`] : []),
+  const address = opts.address ?? LAB_NET.routerLan;
+  const conf = writeResolverConfig(dir, {
+    address,
+    dns64: opts.dns64,
+    labZones: false,
+    tail: [
       '  local-zone: "example." static',
       `  local-data: "v4only.example. 300 IN A ${SERVER_V4}"`,
       ...(opts.tail ?? []),
-      '',
-    ].join('\n'),
-  );
-  const unbound = cl.lab.spawn(cl.router, 'unbound', ['-d', '-c', conf]);
+    ],
+  });
+  const unbound = cl.lab.spawn(cl.router, UNBOUND, ['-d', '-c', conf]);
   unbound.stdout?.resume();
   unbound.stderr?.resume();
   await waitFor(`unbound on ${address}`, () => nsh(cl.lab, cl.router, 'ss -lun').includes(`[${address}]:53`));

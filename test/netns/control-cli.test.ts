@@ -1,5 +1,5 @@
 // The CLI against a live engine in a network namespace: the engine started with `ip netns exec
-// NS clatbar run` (no --control-socket) listens at /run/clatbar/netns/NS/engine.sock and `ip
+// NS clatbar run` (no --control-socket) listens at /run/clatbar-netns/NS/engine.sock and `ip
 // netns exec NS clatbar ...` finds it without being told (shared/control.ts controlSocketPath).
 // And the reason commands must be asynchronous: while the engine runs a command that takes 3 s
 // (an `nft` that hangs, bind-mounted over the real one in the engine's own mount namespace), a
@@ -35,7 +35,7 @@ test(
     t.after(() => cl.dispose());
     await startServers(cl);
     const ns = cl.laptop;
-    const sockDir = join('/run/clatbar/netns', ns);
+    const sockDir = join('/run/clatbar-netns', ns);
     t.after(() => rmSync(sockDir, { recursive: true, force: true }));
     const base = join(cl.wwwDir, '..');
     const stateDir = join(base, 'state');

@@ -58,7 +58,7 @@ options:
   --control-socket PATH  the control socket (JSON-RPC; \`clatbar status\` and the tray app use
                          it). Any local user may connect; what each may do is decided by
                          their uid and groups. default: ${DEFAULTS.controlSocket}, or
-                         /run/clatbar/netns/NAME/engine.sock inside \`ip netns exec NAME\`
+                         /run/clatbar-netns/NAME/engine.sock inside \`ip netns exec NAME\`
   --control-group NAME   besides root, members of this group may change settings and read
                          logs and network history. default: ${DEFAULT_CONTROL_GROUP}
   --selftest-target IPV4[:PORT]
