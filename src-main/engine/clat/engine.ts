@@ -108,7 +108,8 @@ export class ClatEngine {
     let chosen: Nat64Prefix = { prefix: opts.prefix ?? '', source: 'configured' };
     let plan: ClatPlan;
     try {
-      if (!opts.prefix) {
+      if (opts.discovered) chosen = opts.discovered;
+      else if (!opts.prefix) {
         monitor = await ClatEngine.discover(opts, log);
         chosen = monitor.current as Nat64Prefix;
       }
@@ -216,8 +217,9 @@ export class ClatEngine {
         [],
       );
       engine.onStop(() => uplinkWatch.stop());
+      // The daemon's supervisor found the prefix and keeps following it (followPrefix).
       if (monitor) engine.watch(monitor, chosen);
-      else engine.watchConfigured(chosen.prefix);
+      else if (!opts.discovered) engine.watchConfigured(chosen.prefix);
       return engine;
     } catch (err) {
       monitor?.close();
@@ -291,11 +293,11 @@ export class ClatEngine {
   /** Keeps following the network's prefix while running (PREF64 changes, lifetimes). */
   private watch(monitor: PrefixMonitor, startedWith: Nat64Prefix): void {
     this.monitor = monitor;
-    monitor.onChange((next, prev) => this.applyPrefix(next, prev));
+    monitor.onChange((next, prev) => this.followPrefix(next, prev));
     // It may have changed during bring-up, before anyone listened.
     const now = monitor.current;
     if (now?.prefix !== startedWith.prefix || now?.source !== startedWith.source)
-      this.applyPrefix(now, startedWith);
+      this.followPrefix(now, startedWith);
   }
 
   /**
@@ -319,7 +321,11 @@ export class ClatEngine {
     });
   }
 
-  private applyPrefix(next: Nat64Prefix | null, prev: Nat64Prefix | null): void {
+  /**
+   * Switches the translator (and whoever follows onPrefixChange) to another NAT64 prefix, or to
+   * none. The engine's own monitor calls it; so does the daemon's supervisor, which owns discovery.
+   */
+  followPrefix(next: Nat64Prefix | null, prev: Nat64Prefix | null): void {
     if (this.stopping) return;
     const was = prev ? `${prev.prefix} (${prev.source})` : 'none';
     delete this.info.prefixLifetime;

@@ -15,6 +15,7 @@ import {
   type Prefix6,
 } from '../net/addr.js';
 import { clatIpv4Problem, inSubnet64 } from '../net/clat-address.js';
+import type { Nat64Prefix } from '../discovery/monitor.js';
 
 export { CheckFailed };
 
@@ -25,6 +26,13 @@ export interface ClatOptions {
    * then ipv4only.arpa; engine/discovery).
    */
   prefix?: string;
+  /**
+   * A prefix the caller already discovered (the daemon's supervisor, which keeps watching and
+   * calls ClatEngine.followPrefix on changes): no discovery of the engine's own.
+   */
+  discovered?: Nat64Prefix;
+  /** Inbound IPv4 through the CLAT (the inbound filter's option; the daemon's per-network setting). */
+  inbound?: 'allow' | 'deny';
   /** Longest wait for discovery at start, ms (default 4000). */
   discoveryWaitMs?: number;
   /**
