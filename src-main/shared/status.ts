@@ -122,6 +122,11 @@ export const EngineStatusDocSchema = z
     prefixExpiresAt: z.string().optional(),
     prefixFrom: z.string().optional(),
     prefixProblem: z.string().optional(),
+    /**
+     * Standby: the CLAT IPv6 address that passed DAD in advance, so bring-up needs none (the
+     * RA-to-first-packet target is 1 s; DAD alone takes 1-2 s on Linux).
+     */
+    preparedClatIpv6: z.string().optional(),
     dns64Mode: z.enum(['off', 'auto', 'on']).optional(),
     inbound: z.enum(['allow', 'deny']).optional(),
     transitions: z.array(TransitionSchema).max(MAX_TRANSITIONS),

@@ -149,7 +149,8 @@ export class ClatEngine {
         );
         clatIpv6 = candidate;
       }
-      if (opts.clatIpv6) {
+      // A prepared address (the daemon probed it in standby) skips the 1-2 s of DAD here.
+      if (opts.clatIpv6 && !opts.clatIpv6Probed) {
         const dad = await dadProbe(journal, up.name, clatIpv6);
         if (dad === 'duplicate')
           throw new CheckFailed(
@@ -184,12 +185,15 @@ export class ClatEngine {
       // 4. Addresses, routes, proxy neighbour, IPv4 default route.
       configureAddressing(journal, plan, clatIpv6, log);
 
+      // The data path first: everything is in place, and the firewall check below (nft, a
+      // subprocess) need not stand between a router advertisement and the first packet.
+      dataPath.start();
+
       // 5. Firewalls: report, never rewrite.
       const findings = findFirewallProblems(opts.tun, up.name);
       for (const f of findings) log(`firewall warning: ${f.where}: ${f.problem}\n  to allow it: ${f.fix}`);
       if (findings.length === 0) log('firewall: nothing found that would drop the translated traffic');
 
-      dataPath.start();
       // Linux drops a device's proxy-ND entries when it goes down (suspend, roaming, a cable
       // out and in): the watch puts ours back, or IPv4 would stay dead after the first down/up.
       const uplinkWatch = watchUplink({ uplink: up.name, clatIpv6, subnet64: up.subnet64, log });

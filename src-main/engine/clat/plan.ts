@@ -31,6 +31,11 @@ export interface ClatOptions {
    * calls ClatEngine.followPrefix on changes): no discovery of the engine's own.
    */
   discovered?: Nat64Prefix;
+  /**
+   * The caller (the daemon) looked for other CLATs and weighed native IPv4 just before: checkHost
+   * only checks the TUN name (not the same /proc scan twice between an RA and the first packet).
+   */
+  hostChecked?: boolean;
   /** Inbound IPv4 through the CLAT (the inbound filter's option; the daemon's per-network setting). */
   inbound?: 'allow' | 'deny';
   /** Longest wait for discovery at start, ms (default 4000). */
@@ -43,6 +48,8 @@ export interface ClatOptions {
   clatIpv4: string;
   /** A fixed CLAT IPv6 address; generated in the uplink /64 when absent. */
   clatIpv6?: string;
+  /** clatIpv6 passed DAD just before (the daemon's prepared address): not probed again. */
+  clatIpv6Probed?: boolean;
   tun: string;
   /** IPv6 MTU to assume for the path; the uplink's when absent. */
   mtu?: number;
@@ -124,6 +131,7 @@ function checkHost(opts: ClatOptions): void {
       `if it is left from an earlier clatbar, run \`clatbar run --cleanup\`; otherwise pick another --tun name`,
     );
   }
+  if (opts.hostChecked) return;
   // Before the native-IPv4 check: another CLAT's default route is not native IPv4.
   const conflicts = findConflictingClats(opts.tun);
   if (conflicts.length > 0)

@@ -15,8 +15,18 @@ import { ClatEngine } from '../clat/engine.js';
 import type { DataPathFactory } from '../clat/datapath-types.js';
 import { PrefixMonitor, type Nat64Prefix } from '../discovery/monitor.js';
 import { RaSocket } from '../tun/ra-socket.js';
+import { dadProbe } from '../net/dad.js';
+import { generateClatIpv6 } from '../net/clat-address.js';
+import { parsePrefix6 } from '../net/addr.js';
 import { learnResolvers, learnUplinkResolvers } from '../dns64/system-resolver.js';
-import { readNetState, pickUplink, nativeIpv4Defaults, subnet64Of, type UplinkChoice } from './netstate.js';
+import {
+  readNetState,
+  pickUplink,
+  nativeIpv4Defaults,
+  subnet64Of,
+  type NetSnapshot,
+  type UplinkChoice,
+} from './netstate.js';
 import { watchNetwork, type NetWatch } from './netwatch.js';
 import { classify, decide, type Classified, type Decision, type Override } from './decide.js';
 import { hashIdentity, type NetworkIdentity } from './identity.js';
@@ -71,9 +81,29 @@ interface Current {
   decision: Decision;
 }
 
+const PREFIX_CHANGED = 'NAT64 prefix changed';
+
+/** A prepared address is used when probed this recently, and probed again in standby after. */
+const PREPARED_FRESH_MS = 30 * 60_000;
+const PREPARED_REFRESH_MS = 10 * 60_000;
+
 /** What an instance was started for: a change of any of it means a new instance. */
 function instanceKey(uplink: string, network: string, dns64: Dns64Mode, inbound: Inbound): string {
   return `${uplink}|${network}|${dns64}|${inbound}`;
+}
+
+/** What of the network's state the decision depends on: links, addresses, default routes. */
+function fingerprint(s: NetSnapshot): string {
+  const links = s.links.map((l) => [
+    l.ifname,
+    l.flags.includes('UP'),
+    l.linkinfo?.info_kind ?? '',
+    (l.addr_info ?? []).map((a) => [a.local, a.prefixlen, !!a.tentative, !!a.dadfailed, !!a.deprecated]),
+  ]);
+  const defaults = [...s.routes4, ...s.routes6]
+    .filter((r) => r.dst === 'default')
+    .map((r) => [r.dev, r.gateway, r.metric, r.type]);
+  return JSON.stringify([links, defaults]);
 }
 
 export class Supervisor implements EngineBackend {
@@ -92,12 +122,17 @@ export class Supervisor implements EngineBackend {
   private instancePrefix: Nat64Prefix | null = null;
   /** The bring-up that failed, so it is not retried until something about it changes. */
   private failedKey: string | null = null;
+  private prepared: { uplink: string; subnet64: string; address: string; at: number } | null = null;
+  private preparing: Promise<void> = Promise.resolve();
+  private preparingFor: string | null = null;
+  private lastFingerprint = '';
+  private lastSnapshot: NetSnapshot | null = null;
+  private otherClats: string[] = [];
   private monitor: PrefixMonitor | null = null;
   private monitorUplink: string | null = null;
   private watch: NetWatch | null = null;
   private running: Promise<void> | null = null;
-  private again = false;
-  private againWhy = '';
+  private readonly pending = new Set<string>();
   private stopped = false;
   private dns64Mode: Dns64Mode;
   private readonly listeners = new Set<(e: EngineEvent) => void>();
@@ -150,31 +185,38 @@ export class Supervisor implements EngineBackend {
 
   private trigger(why: string): void {
     if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      this.againWhy ||= why;
-      return;
-    }
+    // A set: bounded, and every kind of reason is kept (a prefix change must not be folded
+    // into a netlink event that turns out to change nothing).
+    if (this.pending.size < 16) this.pending.add(why);
+    if (this.running) return;
     this.running = (async () => {
-      let w = why;
-      do {
-        this.again = false;
+      while (this.pending.size && !this.stopped) {
+        const whys = [...this.pending];
+        this.pending.clear();
         try {
-          await this.evaluate(w);
+          await this.evaluate(whys);
         } catch (err) {
           this.log(`while looking at the network: ${(err as Error).message}`);
         }
-        w = this.againWhy;
-        this.againWhy = '';
-      } while (this.again && !this.stopped);
+      }
       this.running = null;
     })();
   }
 
-  private async evaluate(why: string): Promise<void> {
-    this.evaluations++;
-    const snap = await readNetState();
+  private async evaluate(whys: string[]): Promise<void> {
+    const onlyNetlink = whys.every((w) => w.startsWith('netlink'));
+    const why = whys.find((w) => !w.startsWith('netlink')) ?? whys[0];
+    // A prefix change alone needs no re-read: links and routes changing trigger their own
+    // evaluation. Spares a few subprocesses between the router advertisement and the CLAT.
+    const snap =
+      whys.every((w) => w === PREFIX_CHANGED) && this.lastSnapshot ? this.lastSnapshot : await readNetState();
     if (this.stopped) return;
+    this.lastSnapshot = snap;
+    // Most netlink events change nothing that matters here (an RA refreshing address lifetimes
+    // is one per RA): the same links, addresses and default routes are not looked at again.
+    const fp = fingerprint(snap);
+    if (onlyNetlink && fp === this.lastFingerprint) return;
+    this.evaluations++;
     const picked = pickUplink(snap, this.opts.tun);
     const uplink = 'none' in picked ? null : picked;
     const prevUplink = this.current?.uplink?.name ?? null;
@@ -182,20 +224,18 @@ export class Supervisor implements EngineBackend {
       this.log(
         uplink ? `uplink: ${uplink.why.text}` : `no uplink: ${'none' in picked ? picked.none.text : ''}`,
       );
-    await this.followUplink(uplink?.name ?? null);
+    await this.followUplink(uplink?.name ?? null, why.startsWith('the wall clock'));
     const identity = uplink
       ? await hashIdentity(uplink.name, uplink.gateway, subnet64Of(uplink.address))
       : null;
     const prevId = this.current?.identity?.id ?? null;
     if (identity && identity.id !== prevId) {
       this.log(`network: ${identity.name} (id ${identity.id})`);
-      void this.store
-        .seen(identity.id, identity.name)
-        .catch((err: Error) =>
-          this.opts.ring.warn(`could not save the network history: ${err.message}`, {
-            code: 'policy.save-failed',
-          }),
-        );
+      void this.store.seen(identity.id, identity.name).catch((err: Error) =>
+        this.opts.ring.warn(`could not save the network history: ${err.message}`, {
+          code: 'policy.save-failed',
+        }),
+      );
     }
     this.expireOverride(identity);
     const policy = this.store.resolve(identity?.id ?? null);
@@ -205,7 +245,11 @@ export class Supervisor implements EngineBackend {
     const nativeIpv4 = nativeIpv4Defaults(snap, this.opts.tun).map(
       (r) => `${r.gateway ? `via ${r.gateway} ` : ''}dev ${r.dev ?? '?'}`,
     );
-    const otherClats = findConflictingClats(this.opts.tun).map((c) => c.what);
+    // Another CLAT shows as a link or an address (a TUN, 192.0.0.0/29): looked for again only
+    // when those changed, not on a prefix or policy change (bring-up waits for this).
+    if (fp !== this.lastFingerprint) this.otherClats = findConflictingClats(this.opts.tun).map((c) => c.what);
+    this.lastFingerprint = fp;
+    const otherClats = this.otherClats;
     const classified = classify({ uplink: uplink?.name ?? null, nativeIpv4, otherClats, prefix });
     const override =
       this.override && identity && this.override.network === identity.id ? this.override.kind : null;
@@ -226,16 +270,30 @@ export class Supervisor implements EngineBackend {
       decision,
     };
     if (decision.state === 'active' && uplink && identity && prefix) {
-      await this.bringUp(uplink.name, identity.id, policy.inbound, prefix, decision, why);
+      await this.bringUp(
+        uplink.name,
+        subnet64Of(uplink.address),
+        identity.id,
+        policy.inbound,
+        prefix,
+        decision,
+        why,
+      );
     } else {
-      await this.tearDown(decision.reason.text);
+      // The state first: 'active' always means an instance is there (status() has its fields).
       this.setState(decision.state, decision.reason, undefined, why);
+      await this.tearDown(decision.reason.text);
+      if (uplink && decision.state !== 'off') this.prepare(uplink, prefix);
     }
   }
 
-  /** Discovery follows the uplink: a new one gets its own RA socket and resolvers. */
-  private async followUplink(name: string | null): Promise<void> {
-    if (name === this.monitorUplink) return;
+  /**
+   * Discovery follows the uplink: a new one gets its own RA socket and resolvers. After a
+   * suspend (wall-clock jump) the same uplink's discovery starts afresh: a router solicitation
+   * and ipv4only.arpa asked again.
+   */
+  private async followUplink(name: string | null, afresh: boolean): Promise<void> {
+    if (name === this.monitorUplink && !afresh) return;
     this.monitor?.close();
     this.monitor = null;
     this.monitorUplink = name;
@@ -259,13 +317,48 @@ export class Supervisor implements EngineBackend {
       this.log(
         `NAT64 prefix on ${name}: ${prev?.prefix ?? 'none'} -> ${next ? `${next.prefix} (${next.source})` : 'none'}`,
       );
-      this.trigger('NAT64 prefix changed');
+      this.trigger(PREFIX_CHANGED);
     });
     this.monitor = monitor;
   }
 
+  /**
+   * In standby on an uplink: pick the CLAT's IPv6 address and let DAD run on it now, so bring-up
+   * needs no DAD (1-2 s on Linux) when the prefix arrives: the RA-to-ping target is 1 s. The
+   * probe adds and removes the address on the uplink (journaled); the host is as before after.
+   * Checksum-neutral for the prefix known now, or for 64:ff9b::/96 when none is.
+   */
+  private prepare(uplink: UplinkChoice, prefix: Nat64Prefix | null): void {
+    const subnet64 = subnet64Of(uplink.address);
+    const p = this.prepared;
+    if (this.preparingFor === `${uplink.name} ${subnet64}`) return;
+    if (p && p.uplink === uplink.name && p.subnet64 === subnet64 && Date.now() - p.at < PREPARED_REFRESH_MS)
+      return;
+    this.preparingFor = `${uplink.name} ${subnet64}`;
+    this.preparing = (async () => {
+      try {
+        const guess = parsePrefix6(prefix?.prefix ?? '64:ff9b::/96');
+        const address = generateClatIpv6(subnet64, this.opts.clatIpv4, guess, [uplink.address]).address;
+        const journal = Journal.create(this.opts.stateDir);
+        let result;
+        try {
+          result = await dadProbe(journal, uplink.name, address);
+        } finally {
+          journal.undoAll(() => {});
+        }
+        if (result === 'unique' || result === 'skipped')
+          this.prepared = { uplink: uplink.name, subnet64, address, at: Date.now() };
+      } catch (err) {
+        this.log(`could not prepare a CLAT address on ${uplink.name}: ${(err as Error).message}`);
+      } finally {
+        this.preparingFor = null;
+      }
+    })();
+  }
+
   private async bringUp(
     uplink: string,
+    subnet64: string,
     network: string,
     inbound: Inbound,
     prefix: Nat64Prefix,
@@ -285,19 +378,28 @@ export class Supervisor implements EngineBackend {
     }
     const attemptKey = `${key}|${prefix.prefix}`;
     if (this.failedKey === attemptKey) return; // still failing; attention says why
+    await this.preparing;
+    const ready =
+      this.prepared?.uplink === uplink && this.prepared.subnet64 === subnet64 ? this.prepared : null;
+    this.prepared = null;
     try {
       const engine = await ClatEngine.start(
         {
           uplink,
           discovered: prefix,
+          ...(ready && Date.now() - ready.at < PREPARED_FRESH_MS
+            ? { clatIpv6: ready.address, clatIpv6Probed: true }
+            : {}),
           clatIpv4: this.opts.clatIpv4,
           tun: this.opts.tun,
           mtu: this.opts.mtu,
           dns64: this.dns64Mode,
           stateDir: this.opts.stateDir,
           controlSocket: this.opts.controlSocket,
-          // The decision weighed native IPv4 already (policy "always" runs beside it).
+          // The decision weighed native IPv4 already (policy "always" runs beside it), and the
+          // evaluation just looked for other CLATs.
           force: true,
+          hostChecked: true,
           inbound,
         },
         this.log,
@@ -346,7 +448,11 @@ export class Supervisor implements EngineBackend {
     this.instanceKey = '';
     this.instancePrefix = null;
     this.log(`stopping the CLAT: ${why}`);
+    // Its address was ours (answered for by proxy-ND) until now: the next bring-up on the same
+    // /64 takes it again instead of waiting for DAD on a new one.
+    const { uplink, clatIpv6 } = engine.status();
     const outcomes = await engine.stop();
+    this.prepared = { uplink, subnet64: subnet64Of(clatIpv6), address: clatIpv6, at: Date.now() };
     const failed = outcomes.filter((o) => !o.ok).length;
     if (failed)
       this.opts.ring.warn(`${failed} change(s) could not be undone (see above)`, {
@@ -426,6 +532,7 @@ export class Supervisor implements EngineBackend {
     this.watch?.stop();
     if (this.overrideTimer) clearTimeout(this.overrideTimer);
     await this.settled();
+    await this.preparing;
     this.monitor?.close();
     this.monitor = null;
     const engine = this.instance;
@@ -479,6 +586,7 @@ export class Supervisor implements EngineBackend {
       }
     }
     if (this.monitor) doc.discovery = { ...this.monitor.stats };
+    if (this.prepared && !this.instance) doc.preparedClatIpv6 = this.prepared.address;
     if (this.instance) {
       const fields = clatFields(this.instance.status());
       // The instance's prefix words are its own (configured) view; the supervisor's above win.
