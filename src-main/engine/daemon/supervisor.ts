@@ -17,7 +17,7 @@ import { PrefixMonitor, type Nat64Prefix } from '../discovery/monitor.js';
 import { RaSocket } from '../tun/ra-socket.js';
 import { dadProbe } from '../net/dad.js';
 import { generateClatIpv6 } from '../net/clat-address.js';
-import { parsePrefix6 } from '../net/addr.js';
+import { parsePrefix6 } from '../address/ip.js';
 import { learnResolvers, learnUplinkResolvers } from '../dns64/system-resolver.js';
 import {
   readNetState,
