@@ -7,7 +7,7 @@
 //
 // The bench topology is smaller: laptop -- host, where the host owns 2001:db8:64::203.0.113.10
 // itself, so only the laptop's CLAT translates.
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -154,15 +154,19 @@ export async function buildClatLab(tag = 'cl', opts: { ra?: RaConfig } = {}): Pr
         !nsh(lab, router, 'ip -6 addr show dev r0').includes('tentative'),
     );
     const raConf = join(dir, 'ra.json');
-    const writeRa = (cfg: RaConfig) =>
+    // Written aside and renamed over: the sender reads the file before every RA, and a half
+    // written one would end it (json.load raising), silencing the router for the rest of a test.
+    const writeRa = (cfg: RaConfig) => {
       writeFileSync(
-        raConf,
+        `${raConf}.new`,
         JSON.stringify({
           interval: cfg.interval ?? 1,
           pref64: cfg.pref64.map((p) => [p.prefix.split('/')[0], Number(p.prefix.split('/')[1]), p.lifetime]),
           raw: cfg.raw ?? [],
         }),
       );
+      renameSync(`${raConf}.new`, raConf);
+    };
     writeRa(opts.ra ?? { pref64: [{ prefix: PREFIX, lifetime: 600 }] });
     const ra = lab.spawn(router, '/usr/bin/python3', ['-c', RA_SENDER, 'r0', raConf]);
     ra.stdout?.resume();
