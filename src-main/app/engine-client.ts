@@ -17,6 +17,7 @@ import type {
   Dns64Activity,
 } from '../shared/ipc.js';
 import { ENGINE_STATES, EngineStatusDocSchema } from '../shared/status.js';
+import { CALL_TIMEOUT_MS } from '../shared/control.js';
 
 /** Longest reply line we accept; a status is a few KiB. */
 const MAX_LINE = 256 * 1024;
@@ -208,7 +209,7 @@ export class EngineClient implements EngineStatusSource {
     this.pollMs = options.pollMs ?? 1000;
     this.retryMinMs = options.retryMinMs ?? 250;
     this.retryMaxMs = options.retryMaxMs ?? 5000;
-    this.timeoutMs = options.timeoutMs ?? 3000;
+    this.timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
     this.retryMs = this.retryMinMs;
   }
 

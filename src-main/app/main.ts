@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { join, dirname } from 'node:path';
 import { IPC, type EngineStatus } from '../shared/ipc.js';
 import { trayView } from '../shared/tray.js';
+import { DEFAULT_CONTROL_SOCKET } from '../shared/control.js';
 import { EngineClient } from './engine-client.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -17,7 +18,7 @@ let status: EngineStatus = { state: 'disconnected', reason: 'connecting to the e
 // The engine's default socket (engine/clat/plan.ts DEFAULTS.controlSocket); the app imports only
 // shared code, so it is repeated here. CLATBAR_CONTROL_SOCKET matches `clatbar run --control-socket`.
 const engine = new EngineClient({
-  socketPath: process.env.CLATBAR_CONTROL_SOCKET ?? '/run/clatbar/engine.sock',
+  socketPath: process.env.CLATBAR_CONTROL_SOCKET ?? DEFAULT_CONTROL_SOCKET,
 });
 engine.onStatus(setStatus);
 

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { IpLink, IpRoute, IpAddrInfo } from '../system/iproute.js';
 import type { Message } from '../../shared/status.js';
-import { parseIPv6, formatIPv6 } from '../address/ip.js';
+import { parseIPv6, formatIPv6 } from '../ip/address.js';
 
 /** iproute2's `ip`, by absolute path (never found through PATH: the engine runs as root). */
 export const IP =

@@ -14,10 +14,10 @@ import { findConflictingClats } from '../system/conflicts.js';
 import { ClatEngine } from '../clat/engine.js';
 import type { DataPathFactory } from '../clat/datapath-types.js';
 import { PrefixMonitor, type Nat64Prefix } from '../discovery/monitor.js';
-import { RaSocket } from '../tun/ra-socket.js';
+import { RaSocket } from '../discovery/ra-socket.js';
 import { dadProbe } from '../net/dad.js';
 import { generateClatIpv6 } from '../net/clat-address.js';
-import { parsePrefix6 } from '../address/ip.js';
+import { parsePrefix6 } from '../ip/address.js';
 import { learnResolvers, learnUplinkResolvers } from '../dns64/system-resolver.js';
 import {
   readNetState,
