@@ -153,8 +153,8 @@ function describe(s: EngineStatusDoc, path: string): string {
   lines.push(`${STATE_WORDS[s.state]}: ${s.reason.text}.`);
   if (s.fix) lines.push(`To fix: ${s.fix.text}`);
   lines.push('');
-  lines.push(`${label('engine')}pid ${s.pid} (${s.mode}), up since ${since(s.startedAt)}`);
-  lines.push(`${pad}control socket ${path}`);
+  lines.push(`${label('engine')}pid ${s.pid}, up since ${since(s.startedAt)}`);
+  lines.push(`${pad}control socket ${path}, ${s.mode === 'daemon' ? 'daemon' : 'foreground (run --uplink)'}`);
   describeNetwork(s, lines);
   if (s.state === 'active' || (s.state === 'stopping' && s.tun !== undefined)) describeClat(s, lines);
   if (s.transitions.length) {

@@ -29,7 +29,8 @@ import {
 } from './netstate.js';
 import { watchNetwork, type NetWatch } from './netwatch.js';
 import { classify, decide, type Classified, type Decision, type Override } from './decide.js';
-import { hashIdentity, type NetworkIdentity } from './identity.js';
+import { hashIdentity, networkManagerIdentity, type NetworkIdentity } from './identity.js';
+import { ResolvedBus } from '../dns64/resolved-dbus.js';
 import type { LogRing } from './log-ring.js';
 import { PolicyStore, AdminForced, type ResolvedPolicy } from '../policy/store.js';
 import { clatFields } from '../clat/status-doc.js';
@@ -67,6 +68,8 @@ export interface SupervisorOptions {
   ring: LogRing;
   /** Quiet time after netlink events, ms. default 100 */
   debounceMs?: number;
+  /** false: no system bus (network ids are always hashes). default: connect */
+  systemBus?: boolean;
   /** No IPv6 default route for this long ends a manual override, ms. default 10000 */
   overrideGraceMs?: number;
 }
@@ -125,6 +128,8 @@ export class Supervisor implements EngineBackend {
   private prepared: { uplink: string; subnet64: string; address: string; at: number } | null = null;
   private preparing: Promise<void> = Promise.resolve();
   private preparingFor: string | null = null;
+  private bus: ResolvedBus | null = null;
+  private busWarned = false;
   private lastFingerprint = '';
   private lastSnapshot: NetSnapshot | null = null;
   private otherClats: string[] = [];
@@ -160,6 +165,15 @@ export class Supervisor implements EngineBackend {
       );
     this.store.load();
     this.dns64Mode = this.store.dns64Mode ?? this.opts.dns64;
+    // One system bus connection for the process (network ids from NetworkManager); none is fine.
+    if (this.opts.systemBus !== false)
+      try {
+        this.bus = await ResolvedBus.connect(1000);
+      } catch (err) {
+        this.log(
+          `no system bus (${(err as Error).message}); network ids are hashes of uplink, router and /64`,
+        );
+      }
     this.watch = watchNetwork({
       onChange: (why) => this.trigger(why),
       log: this.log,
@@ -225,9 +239,7 @@ export class Supervisor implements EngineBackend {
         uplink ? `uplink: ${uplink.why.text}` : `no uplink: ${'none' in picked ? picked.none.text : ''}`,
       );
     await this.followUplink(uplink?.name ?? null, why.startsWith('the wall clock'));
-    const identity = uplink
-      ? await hashIdentity(uplink.name, uplink.gateway, subnet64Of(uplink.address))
-      : null;
+    const identity = uplink ? await this.identify(uplink, whys) : null;
     const prevId = this.current?.identity?.id ?? null;
     if (identity && identity.id !== prevId) {
       this.log(`network: ${identity.name} (id ${identity.id})`);
@@ -285,6 +297,33 @@ export class Supervisor implements EngineBackend {
       await this.tearDown(decision.reason.text);
       if (uplink && decision.state !== 'off') this.prepare(uplink, prefix);
     }
+  }
+
+  /**
+   * The network's id: NetworkManager's connection when it manages the uplink, else the hash. A
+   * prefix change alone keeps the id (no bus round trips between an RA and the CLAT); a bus that
+   * fails keeps the last id on the same uplink rather than flip the network (and its override).
+   */
+  private async identify(uplink: UplinkChoice, whys: string[]): Promise<NetworkIdentity> {
+    const prev = this.current?.uplink?.name === uplink.name ? this.current.identity : null;
+    if (prev && whys.every((w) => w === PREFIX_CHANGED)) return prev;
+    if (this.bus) {
+      try {
+        const nm = await networkManagerIdentity(this.bus, uplink.name);
+        if (nm) return nm;
+      } catch (err) {
+        if (!this.busWarned)
+          this.opts.ring.warn(
+            `asking NetworkManager for the network's connection failed: ${(err as Error).message}`,
+            {
+              code: 'identity.networkmanager-failed',
+            },
+          );
+        this.busWarned = true;
+        if (prev) return prev;
+      }
+    }
+    return hashIdentity(uplink.name, uplink.gateway, subnet64Of(uplink.address));
   }
 
   /**
@@ -538,6 +577,7 @@ export class Supervisor implements EngineBackend {
     const engine = this.instance;
     this.instance = null;
     const outcomes = engine ? await engine.stop() : [];
+    this.bus?.close();
     this.unring();
     return outcomes.every((o) => o.ok);
   }
