@@ -9,7 +9,16 @@
 // bench/netaware.ts measures them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, readdirSync, chmodSync } from 'node:fs';
+import {
+  mkdtempSync,
+  mkdirSync,
+  rmSync,
+  writeFileSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  chmodSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -451,6 +460,18 @@ test('daemon mode of clatbar run: status on the socket, kill -9 then a new daemo
   assert.deepEqual(hostState(cl.lab, cl.laptop), before);
 });
 
+/** What the fds point at, sorted ("socket:[...]" shortened to "socket"), for a message. */
+function fdTargets(pid: number): string {
+  const t: string[] = [];
+  for (const fd of readdirSync(`/proc/${pid}/fd`))
+    try {
+      t.push(readlinkSync(`/proc/${pid}/fd/${fd}`).replace(/:\[\d+\]$/, ''));
+    } catch {
+      // closed meanwhile
+    }
+  return t.sort().join(' ');
+}
+
 /** Open fds, RSS (kB), and the laptop's routes and addresses, for growth checks. */
 function resources(cl: ClatLab, pid: number): { fds: number; rssKb: number; routes: number; addrs: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -492,10 +513,23 @@ test('7. 100 network changes: no growth in fds, routes, addresses; RSS within 10
     await until(d, 'lab prefix', (s) => s.state === 'active' && s.prefix === PREFIX);
     changes += 4;
   };
-  // V8's heap and the allocator grow over the first cycles (measured: ~79 MB to ~105 MB in five
-  // rounds, then flat); "where it settled" is after six rounds, then 100 changes more.
-  for (let i = 0; i < 6; i++) await round();
-  const settled = resources(cl, pid);
+  // V8's heap and the allocator grow over the first cycles (measured on a loaded machine: from
+  // ~80-90 MB to ~105-110 MB within about ten rounds, then flat); "where it settled" is after
+  // ten rounds (40 changes), then 100 changes more.
+  for (let i = 0; i < 10; i++) await round();
+  // At rest: no evaluation running (an `ip` child's pipes are fds too), and the fewest fds of a
+  // few looks (a netlink event may start one between two).
+  const atRest = async () => {
+    await d.call('settled');
+    await new Promise((r) => setTimeout(r, 300));
+    const looks = [];
+    for (let i = 0; i < 10; i++) {
+      looks.push(resources(cl, pid));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return { ...looks[9], fds: Math.min(...looks.map((l) => l.fds)), fdList: fdTargets(pid) };
+  };
+  const settled = await atRest();
   changes = 0;
   const series: number[] = [];
   while (changes < 100) {
@@ -504,8 +538,11 @@ test('7. 100 network changes: no growth in fds, routes, addresses; RSS within 10
   }
   process.stderr.write(`# RSS per round (kB): ${series.join(' ')}\n`);
   await untilPing(cl);
-  const after = resources(cl, pid);
-  assert.equal(after.fds, settled.fds, `fds ${settled.fds} -> ${after.fds}`);
+  const after = await atRest();
+  assert.ok(
+    after.fds <= settled.fds,
+    `fds ${settled.fds} -> ${after.fds}: ${after.fdList} (was ${settled.fdList})`,
+  );
   assert.equal(after.routes, settled.routes, 'routes');
   assert.equal(after.addrs, settled.addrs, 'addresses');
   assert.ok(after.rssKb <= settled.rssKb * 1.1, `RSS ${settled.rssKb} kB -> ${after.rssKb} kB`);
