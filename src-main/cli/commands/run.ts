@@ -3,7 +3,8 @@
 // it is the foreground engine on that one uplink, until SIGINT/SIGTERM.
 import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
 import { ClatEngine } from '../../engine/clat/engine.js';
-import { DEFAULTS, NotNeeded, StartAborted, type ClatOptions } from '../../engine/clat/plan.js';
+import { DEFAULTS, NotNeeded, StartAborted, CheckFailed, type ClatOptions } from '../../engine/clat/plan.js';
+import { hasNetAdmin } from '../../engine/system/privilege.js';
 import { serveControl } from '../../engine/clat/status-socket.js';
 import { loadDataPath } from '../../engine/clat/datapath-loader.js';
 import { foregroundStatusDoc } from '../../engine/clat/status-doc.js';
@@ -234,6 +235,12 @@ async function runDaemon(o: {
   adminPolicyPath: string;
   controlSocket: string;
 }): Promise<number> {
+  // A daemon that could never bring the CLAT up must say so at once, not on the first network.
+  if (!hasNetAdmin())
+    throw new CheckFailed(
+      'the engine changes the network and needs root or CAP_NET_ADMIN',
+      'run it with sudo, or from the systemd unit (it grants CAP_NET_ADMIN)',
+    );
   const ring = new LogRing();
   const supervisor = new Supervisor({ ...o, makeDataPath: await loadDataPath(), ring });
   let stopping: Promise<number> | null = null;
@@ -263,7 +270,9 @@ async function runDaemon(o: {
   if (!stopping) {
     try {
       server = await serveControl(o.controlSocket, { status: () => supervisor.status() });
-      ring.log(`status: clatbar status, or JSON-RPC "status" on ${o.controlSocket}`);
+      // A signal while the socket was being set up found no server to stop: stop it here.
+      if (stopping) await server.stop();
+      else ring.log(`status: clatbar status, or JSON-RPC "status" on ${o.controlSocket}`);
     } catch (err) {
       ring.warn(`control socket ${o.controlSocket} not available: ${(err as Error).message}`);
     }
