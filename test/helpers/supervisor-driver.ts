@@ -20,6 +20,7 @@ const cfg = JSON.parse(process.argv[2]) as {
   adminPolicyPath: string;
   controlSocket: string;
   overrideGraceMs?: number;
+  dns64?: 'off' | 'auto' | 'on';
 };
 const out = (o: unknown): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
 const ring = new LogRing((t) => process.stderr.write(`${new Date().toISOString().slice(17, 23)} ${t}\n`));
@@ -27,7 +28,7 @@ const sup = new Supervisor({
   ...cfg,
   tun: 'clat0',
   clatIpv4: '192.0.0.4',
-  dns64: 'off',
+  dns64: cfg.dns64 ?? 'off',
   makeDataPath: await loadDataPath(),
   ring,
 });

@@ -18,6 +18,8 @@ import {
   readdirSync,
   readlinkSync,
   chmodSync,
+  copyFileSync,
+  existsSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,8 +71,21 @@ function paths(dir: string, name: string): Paths {
   };
 }
 
-async function startDriver(cl: ClatLab, p: Paths): Promise<Driver> {
-  const proc = cl.lab.spawn(cl.laptop, process.execPath, [DRIVER, JSON.stringify(p)]);
+/**
+ * etc: a directory mounted over /etc for the driver alone (its resolv.conf can then be replaced
+ * by rename, as on a real host; `ip netns exec`'s own resolv.conf is a bind-mounted file).
+ */
+async function startDriver(
+  cl: ClatLab,
+  p: Paths & { dns64?: 'off' | 'auto' | 'on' },
+  etc?: string,
+): Promise<Driver> {
+  const proc = etc
+    ? cl.lab.spawn(cl.laptop, 'sh', [
+        '-c',
+        `mount --bind ${etc} /etc && exec ${process.execPath} ${DRIVER} '${JSON.stringify(p)}'`,
+      ])
+    : cl.lab.spawn(cl.laptop, process.execPath, [DRIVER, JSON.stringify(p)]);
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -549,4 +564,39 @@ test('7. 100 network changes: no growth in fds, routes, addresses; RSS within 10
   const s = await d.status();
   assert.equal(s.transitions.length, 20, 'the last 20 transitions only');
   process.stderr.write(`# 100 changes: fds ${after.fds}, RSS ${settled.rssKb} -> ${after.rssKb} kB\n`);
+});
+
+test('DNS64 in daemon mode: the system resolver points at the stub only while active', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-daemon-'));
+  const cl = await buildClatLab('dd', { ra: WITH_PREF64 });
+  t.after(async () => {
+    await cl.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const resolvConf = 'nameserver 2001:db8:1::1\n';
+  const etc = join(dir, 'etc');
+  mkdirSync(etc);
+  for (const f of ['hosts', 'nsswitch.conf', 'passwd', 'group'])
+    if (existsSync(`/etc/${f}`)) copyFileSync(`/etc/${f}`, join(etc, f));
+  writeFileSync(join(etc, 'resolv.conf'), resolvConf);
+  const resolv = () => readFileSync(join(etc, 'resolv.conf'), 'utf8');
+  const unbound = await startRouterResolver(cl, dir);
+  t.after(() => unbound.kill());
+  const d = await startDriver(cl, { ...paths(dir, 'd'), dns64: 'on' }, etc);
+  t.after(() => d.stop());
+  await until(d, 'active with the stub', (s) => s.state === 'active' && s.dns64 !== undefined);
+  const s = await d.status();
+  assert.equal(s.dns64Mode, 'on');
+  assert.deepEqual(s.dns64?.listen, ['192.0.0.4:53']);
+  assert.match(resolv(), /nameserver 192\.0\.0\.4/);
+  // Stand-down (PREF64 withdrawn): the resolver is given back.
+  cl.setRa({ pref64: [{ prefix: PREFIX, lifetime: 0 }] });
+  await until(d, 'standby', (x) => x.state === 'standby');
+  assert.equal(resolv(), resolvConf);
+  // And hooked again when active again.
+  cl.setRa(WITH_PREF64);
+  await until(d, 'active again', (x) => x.state === 'active' && x.dns64 !== undefined);
+  assert.match(resolv(), /nameserver 192\.0\.0\.4/);
+  await d.stop();
+  assert.equal(resolv(), resolvConf);
 });
