@@ -36,6 +36,7 @@ import {
   PREFIX,
   SERVER_V4,
   type ClatLab,
+  type RaConfig,
 } from '../helpers/clat-lab.js';
 import { callControl } from '../../src-main/engine/clat/status-socket.js';
 import type { EngineStatusDoc, EngineEvent } from '../../src-main/shared/status.js';
@@ -136,6 +137,26 @@ async function startDriver(
   };
 }
 
+/**
+ * A CLAT lab for one test, with a temporary directory, both removed afterwards (also when the
+ * test fails); the laptop's resolver is the router's unless resolvConf is false.
+ */
+async function daemonLab(
+  t: { after(fn: () => unknown): void },
+  tag: string,
+  ra: RaConfig,
+  resolvConf = true,
+): Promise<{ cl: ClatLab; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-daemon-'));
+  const cl = await buildClatLab(tag, { ra });
+  t.after(async () => {
+    await cl.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  if (resolvConf) cl.lab.resolvConf(cl.laptop, 'nameserver 2001:db8:1::1\n');
+  return { cl, dir };
+}
+
 /** Polls status until match; resolves with the ms it took (the caller asserts the bound). */
 async function until(
   d: Driver,
@@ -176,18 +197,11 @@ const NO_PREF64 = { pref64: [] };
 const WITH_PREF64 = { pref64: [{ prefix: PREFIX, lifetime: 600 }] };
 
 test('daemon: standby without NAT64, active with PREF64 or RFC 7050, native IPv4, prefix changes, SIGTERM', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'clatbar-daemon-'));
-  const cl = await buildClatLab('dm', { ra: NO_PREF64 });
-  t.after(async () => {
-    await cl.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { cl, dir } = await daemonLab(t, 'dm', NO_PREF64);
   const resolverDir = join(dir, 'unbound');
   mkdirSync(resolverDir);
   let unbound = await startRouterResolver(cl, resolverDir);
   const before = hostState(cl.lab, cl.laptop);
-  // The laptop's resolver is the router's (programs in the namespace see this resolv.conf).
-  cl.lab.resolvConf(cl.laptop, 'nameserver 2001:db8:1::1\n');
   const d = await startDriver(cl, paths(dir, 'a'));
   t.after(() => d.stop());
   if (process.env.CLATBAR_DEBUG_LOG) t.after(() => writeFileSync(process.env.CLATBAR_DEBUG_LOG!, d.log()));
@@ -328,14 +342,8 @@ test('daemon: standby without NAT64, active with PREF64 or RFC 7050, native IPv4
 });
 
 test('daemon: per-network policy, admin file, corrupt files, restart, another uplink', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'clatbar-daemon-'));
-  const cl = await buildClatLab('dp', { ra: WITH_PREF64 });
-  t.after(async () => {
-    await cl.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { cl, dir } = await daemonLab(t, 'dp', WITH_PREF64);
   const p = paths(dir, 'p');
-  cl.lab.resolvConf(cl.laptop, 'nameserver 2001:db8:1::1\n');
   let d = await startDriver(cl, p);
   t.after(() => d.stop());
   await until(d, 'active', (s) => s.state === 'active');
@@ -417,14 +425,8 @@ test('daemon: per-network policy, admin file, corrupt files, restart, another up
 });
 
 test('daemon mode of clatbar run: status on the socket, kill -9 then a new daemon undoes and comes back', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'clatbar-daemon-'));
-  const cl = await buildClatLab('dr', { ra: WITH_PREF64 });
-  t.after(async () => {
-    await cl.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { cl, dir } = await daemonLab(t, 'dr', WITH_PREF64);
   const p = paths(dir, 'r');
-  cl.lab.resolvConf(cl.laptop, 'nameserver 2001:db8:1::1\n');
   const before = hostState(cl.lab, cl.laptop);
   const start = () => {
     const proc = cl.lab.spawn(cl.laptop, process.execPath, [
@@ -502,13 +504,7 @@ function resources(cl: ClatLab, pid: number): { fds: number; rssKb: number; rout
 }
 
 test('7. 100 network changes: no growth in fds, routes, addresses; RSS within 10%', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'clatbar-daemon-'));
-  const cl = await buildClatLab('dg', { ra: WITH_PREF64 });
-  t.after(async () => {
-    await cl.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  cl.lab.resolvConf(cl.laptop, 'nameserver 2001:db8:1::1\n');
+  const { cl, dir } = await daemonLab(t, 'dg', WITH_PREF64);
   const d = await startDriver(cl, paths(dir, 'g'));
   t.after(() => d.stop());
   await until(d, 'active', (s) => s.state === 'active');
@@ -567,12 +563,7 @@ test('7. 100 network changes: no growth in fds, routes, addresses; RSS within 10
 });
 
 test('DNS64 in daemon mode: the system resolver points at the stub only while active', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'clatbar-daemon-'));
-  const cl = await buildClatLab('dd', { ra: WITH_PREF64 });
-  t.after(async () => {
-    await cl.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { cl, dir } = await daemonLab(t, 'dd', WITH_PREF64, false);
   const resolvConf = 'nameserver 2001:db8:1::1\n';
   const etc = join(dir, 'etc');
   mkdirSync(etc);
