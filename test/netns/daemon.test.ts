@@ -290,6 +290,9 @@ test('daemon: standby without NAT64, active with PREF64 or RFC 7050, native IPv4
     cl.setRa({ pref64: [{ prefix: PREFIX, lifetime: 0 }] });
     await until(d, 'standby', (s) => s.state === 'standby');
     assert.ok(Date.now() - t0 <= LIMIT_MS, `standby after ${Date.now() - t0} ms`);
+    // The state says standby as the teardown begins; the prefix coming back is timed from when
+    // the CLAT is gone (a router does not re-announce within the same second).
+    await waitFor('the TUN gone', () => !nsh(cl.lab, cl.laptop, 'ip -o link show').includes('clat0'));
     cl.setRa(WITH_PREF64);
     const ms = await untilPing(cl);
     assert.ok(ms <= LIMIT_MS, `IPv4 back after ${ms} ms`);
@@ -422,6 +425,37 @@ test('daemon: per-network policy, admin file, corrupt files, restart, another up
     const list = await d.call<unknown[]>('listNetworks');
     assert.equal(list.length, 1, 'only the current network, newly seen');
   });
+
+  await t.test(
+    'the rest of EngineBackend: inbound option, DNS64 mode, logs, events, forget, errors',
+    async () => {
+      await d.call('setNetworkOption', 'current', 'inbound', 'allow');
+      let s = await d.status();
+      assert.equal(s.inbound, 'allow');
+      const list = await d.call<{ id: string; inbound?: string }[]>('listNetworks');
+      assert.equal(list[0].inbound, 'allow');
+      await d.call('setDns64Mode', 'auto');
+      assert.equal((await d.status()).dns64Mode, 'auto');
+      const logs = await d.call<{ seq: number; text: string }[]>('logs', 0, 3);
+      assert.equal(logs.length, 3);
+      assert.match(logs.at(-1)!.text, /DNS64 mode set to auto \(asked by uid 0, pid \d+\)/);
+      assert.ok(d.events.some((e) => e.type === 'log') && d.events.some((e) => e.type === 'state'));
+      await assert.rejects(
+        d.call('setPolicy', 'net-0000000000000000', 'never'),
+        (e: Error & { code?: number }) => {
+          assert.equal(e.code, -32602);
+          assert.match(e.message, /no network with the id "net-0000000000000000"/);
+          return true;
+        },
+      );
+      const id = (await d.status()).network!.id;
+      await d.call('forgetNetwork', id);
+      s = await d.status();
+      assert.equal(s.inbound, 'deny', 'forgotten: back to the default');
+      assert.deepEqual(await d.call('listNetworks'), []);
+      await assert.rejects(d.call('forgetNetwork', id), /is remembered/);
+    },
+  );
 });
 
 test('daemon mode of clatbar run: status on the socket, kill -9 then a new daemon undoes and comes back', async (t) => {
