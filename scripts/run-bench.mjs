@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- NAME...]`: compiles, then runs each benchmark under build/bench/ in turn
-// (translate, tun-echo, clat, dns64). Each prints its own table comparing clatbar with the
+// (translate, tun-echo, clat, dns64, netaware). Each prints its own table comparing clatbar with the
 // reference (TAYGA, Unbound, a plain veth) measured in the same run. Needs root for the netns ones.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -14,7 +14,7 @@ if (built.status !== 0) process.exit(built.status ?? 1);
 
 const dir = join(root, 'build/bench');
 const all = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.js') && !f.startsWith('_')) : [];
-const order = ['translate.js', 'tun-echo.js', 'clat.js', 'dns64.js'];
+const order = ['translate.js', 'tun-echo.js', 'clat.js', 'dns64.js', 'netaware.js'];
 const benches = all
   .sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99))
   .filter((f) => wanted.length === 0 || wanted.some((w) => f.startsWith(w)));

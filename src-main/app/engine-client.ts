@@ -16,6 +16,7 @@ import type {
   Traffic,
   Dns64Activity,
 } from '../shared/ipc.js';
+import { ENGINE_STATES, EngineStatusDocSchema } from '../shared/status.js';
 import { CALL_TIMEOUT_MS } from '../shared/control.js';
 
 /** Longest reply line we accept; a status is a few KiB. */
@@ -28,19 +29,6 @@ type Json = Record<string, unknown>;
 
 function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function str(o: Json, key: string): string {
-  const v = o[key];
-  if (typeof v !== 'string') throw new ProtocolError(`"${key}" is missing or not a string`);
-  return v;
-}
-
-function num(o: Json, key: string): number {
-  const v = o[key];
-  if (typeof v !== 'number' || !Number.isFinite(v))
-    throw new ProtocolError(`"${key}" is missing or not a number`);
-  return v;
 }
 
 function optNum(o: Json, key: string): number | undefined {
@@ -78,28 +66,73 @@ function dns64From(v: unknown): Dns64Activity | undefined {
 }
 
 /**
- * Maps the engine's `status` result (engine/clat/engine.ts ClatStatus) to the app's view of it.
- * Throws ProtocolError when the reply is not a status; extra fields are ignored, so an older
- * app works with a newer engine.
+ * Maps the engine's `status` document (shared/status.ts, validated with its zod schema) to the
+ * app's view of it. Throws ProtocolError when the reply is not a status; extra fields are
+ * ignored, so an older app works with a newer engine.
  */
 export function toEngineStatus(reply: unknown, controlSocket: string, sampledAt: number): EngineStatus {
   if (!isObject(reply)) throw new ProtocolError('the status is not an object');
-  const state = str(reply, 'state');
-  if (state !== 'running' && state !== 'stopping') throw new ProtocolError(`unknown engine state "${state}"`);
-  const uplink = str(reply, 'uplink');
-  const prefix = str(reply, 'prefix');
-  const source = reply.prefixSource;
-  // An engine older than discovery sends no source: its prefix came from --prefix.
+  if (typeof reply.state === 'string' && !(ENGINE_STATES as readonly string[]).includes(reply.state))
+    throw new ProtocolError(`unknown engine state "${reply.state}"`);
+  const parsed = EngineStatusDocSchema.safeParse(reply);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new ProtocolError(`"${i.path.join('.')}" is missing or wrong: ${i.message}`);
+  }
+  const doc = parsed.data;
+  const uplink = doc.uplink ?? '';
+  const prefix = doc.prefix ?? '';
+  // 'admin' (pinned by the admin file) is a configured prefix as far as the app is concerned.
   const prefixSource: PrefixSource =
-    typeof source === 'string' && (PREFIX_SOURCES as readonly string[]).includes(source)
-      ? (source as PrefixSource)
+    doc.prefixSource && (PREFIX_SOURCES as readonly string[]).includes(doc.prefixSource)
+      ? (doc.prefixSource as PrefixSource)
       : 'configured';
-  const counters = isObject(reply.counters) ? reply.counters : {};
+  let status: EngineStatus;
+  switch (doc.state) {
+    case 'off':
+      status = { state: 'off', reason: doc.reason.text };
+      break;
+    case 'standby':
+      status = { state: 'standby', reason: doc.reason.text };
+      break;
+    case 'stopping':
+      status = { state: 'standby', reason: 'the engine is stopping and putting the network back as it was' };
+      break;
+    case 'attention':
+      status = { state: 'error', reason: doc.reason.text, problem: doc.fix?.text ?? doc.reason.text };
+      break;
+    case 'active':
+      if (prefix === '') {
+        // Running but with nothing to translate into: the network's PREF64 or DNS64 went away.
+        // The engine keeps listening and resumes by itself when a prefix comes back.
+        status = {
+          state: 'error',
+          reason: `no NAT64 prefix on ${uplink}: IPv4 apps cannot reach anything until the network announces one`,
+          problem: `${doc.prefixProblem ?? 'the network announces no NAT64 prefix'}; clatbar resumes when one appears, or restart it with \`clatbar run --prefix PFX/LEN\``,
+        };
+      } else
+        status = {
+          state: 'active',
+          reason: `IPv4 apps on this computer reach IPv4 hosts through the network's NAT64 (${prefix}) via ${uplink}`,
+        };
+      break;
+  }
+  status.engine = { pid: doc.pid, startedAt: doc.startedAt, controlSocket };
+  if (doc.uplink) status.uplink = doc.uplink;
+  if (prefix !== '') status.prefix = { prefix, source: prefixSource };
+  if (
+    doc.tun === undefined ||
+    doc.clatIpv4 === undefined ||
+    doc.clatIpv6 === undefined ||
+    doc.ipv6Mtu === undefined
+  )
+    return status;
+  // A CLAT instance runs (active, or stopping it): its addresses, traffic and drops.
+  const counters = doc.counters ?? {};
   const count = (k: string) => optNum(counters, k) ?? 0;
-
   const drops: Record<string, number> = {};
   for (const [k, v] of Object.entries(counters)) {
-    if (typeof v !== 'number' || v <= 0) continue;
+    if (v <= 0) continue;
     if (k.startsWith('drop.')) drops[k.slice(5)] = v;
     else if (Object.hasOwn(DATA_PATH_DROPS, k)) drops[DATA_PATH_DROPS[k]] = v;
   }
@@ -116,43 +149,18 @@ export function toEngineStatus(reply: unknown, controlSocket: string, sampledAt:
     traffic.tunIn = { packets: count('tun.rxPackets'), bytes: count('tun.rxBytes') };
   if (optNum(counters, 'tun.txPackets') !== undefined)
     traffic.tunOut = { packets: count('tun.txPackets'), bytes: count('tun.txBytes') };
-
-  const warnings = Array.isArray(reply.firewallWarnings)
-    ? reply.firewallWarnings.filter((w): w is string => typeof w === 'string')
-    : [];
-  const prefixProblem = typeof reply.prefixProblem === 'string' ? reply.prefixProblem : undefined;
-  let status: EngineStatus;
-  if (state === 'stopping') {
-    status = { state: 'standby', reason: 'the engine is stopping and putting the network back as it was' };
-  } else if (prefix === '') {
-    // Running but with nothing to translate into: the network's PREF64 or DNS64 went away.
-    // The engine keeps listening and resumes by itself when a prefix comes back.
-    status = {
-      state: 'error',
-      reason: `no NAT64 prefix on ${uplink}: IPv4 apps cannot reach anything until the network announces one`,
-      problem: `${prefixProblem ?? 'the network announces no NAT64 prefix'}; clatbar resumes when one appears, or restart it with \`clatbar run --prefix PFX/LEN\``,
-    };
-  } else {
-    status = {
-      state: 'active',
-      reason: `IPv4 apps on this computer reach IPv4 hosts through the network's NAT64 (${prefix}) via ${uplink}`,
-    };
-  }
-  status.engine = { pid: num(reply, 'pid'), startedAt: str(reply, 'startedAt'), controlSocket };
-  status.uplink = uplink;
-  if (prefix !== '') status.prefix = { prefix, source: prefixSource };
   status.clat = {
-    ipv4: str(reply, 'clatIpv4'),
-    ipv6: str(reply, 'clatIpv6'),
-    tun: str(reply, 'tun'),
-    mtu: num(reply, 'ipv6Mtu'),
-    ipv4Mtu: optNum(reply, 'ipv4Mtu'),
-    checksumNeutral: typeof reply.checksumNeutral === 'boolean' ? reply.checksumNeutral : undefined,
+    ipv4: doc.clatIpv4,
+    ipv6: doc.clatIpv6,
+    tun: doc.tun,
+    mtu: doc.ipv6Mtu,
+    ipv4Mtu: doc.ipv4Mtu,
+    checksumNeutral: doc.checksumNeutral,
   };
   status.traffic = traffic;
   status.drops = drops;
-  if (warnings.length) status.warnings = warnings;
-  const dns64 = dns64From(reply.dns64);
+  if (doc.firewallWarnings?.length) status.warnings = doc.firewallWarnings;
+  const dns64 = dns64From(doc.dns64);
   if (dns64) status.dns64 = dns64;
   if (reply.inbound === 'allow' || reply.inbound === 'deny') status.inbound = reply.inbound;
   return status;

@@ -157,6 +157,44 @@ export async function startRouterResolver(
 }
 
 /**
+ * Unbound on the router at `address` serving ipv4only.arpa's zone to itself; with dns64 set it
+ * synthesizes with that prefix (and so answers ipv4only.arpa, RFC 7050). Resolves once it listens.
+ */
+export async function startIpv4OnlyArpaResolver(
+  cl: ClatLab,
+  dir: string,
+  address: string,
+  dns64: string | null,
+): Promise<ChildProcess> {
+  // ipv4only.arpa's real zone (RFC 7050 §8.2: A 192.0.0.170 and .171), served to Unbound's own
+  // iterator so its dns64 module synthesizes from it as from any A record. Unbound has no
+  // built-in ipv4only.arpa, and the lab has no internet to fetch it from.
+  const zone = join(dir, 'ipv4only.arpa.zone');
+  writeFileSync(
+    zone,
+    [
+      '$ORIGIN ipv4only.arpa.',
+      '@ 3600 IN SOA ns.ipv4only.arpa. hostmaster.ipv4only.arpa. 1 3600 600 86400 3600',
+      '@ 3600 IN NS ns.ipv4only.arpa.',
+      '@ 3600 IN A 192.0.0.170',
+      '@ 3600 IN A 192.0.0.171',
+      '',
+    ].join('\n'),
+  );
+  return startRouterResolver(cl, dir, {
+    address,
+    dns64,
+    tail: [
+      'auth-zone:',
+      '  name: "ipv4only.arpa."',
+      `  zonefile: "${zone}"`,
+      '  for-upstream: yes',
+      '  for-downstream: no',
+    ],
+  });
+}
+
+/**
  * Sets TAYGA up as a CLAT on the laptop, the way clatd does: a TUN with 192.0.0.1/29, a
  * default route into it, the CLAT IPv6 address proxied on the uplink and routed into the TUN.
  * Returns the child; its TUN and routes go with the namespace.

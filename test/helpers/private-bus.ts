@@ -42,9 +42,11 @@ function config(socket: string, onlyRoot: boolean, maxMatchRules?: number): stri
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
     <allow send_destination="org.freedesktop.resolve1"/>
+    <allow send_destination="org.freedesktop.NetworkManager"/>
   </policy>
   <policy user="root">
     <allow own="org.freedesktop.resolve1"/>
+    <allow own="org.freedesktop.NetworkManager"/>
   </policy>
 </busconfig>
 `;

@@ -30,7 +30,7 @@ import {
   PREFIX,
   SERVER_V4,
   type ClatLab,
-  startRouterResolver,
+  startIpv4OnlyArpaResolver as startUnbound,
 } from '../helpers/clat-lab.js';
 import { callControl } from '../../src-main/engine/control/client.js';
 import { toEngineStatus } from '../../src-main/app/engine-client.js';
@@ -38,44 +38,6 @@ import { toEngineStatus } from '../../src-main/app/engine-client.js';
 const PREFIX_B = '2001:db8:65::/96';
 const DNS64 = '2001:db8:1::1';
 const PLAIN_DNS = '2001:db8:1::2';
-
-/**
- * Unbound on the router; with dns64 set it synthesizes with that prefix (and so answers
- * ipv4only.arpa). Resolves once it listens.
- */
-async function startUnbound(
-  cl: ClatLab,
-  dir: string,
-  address: string,
-  dns64: string | null,
-): Promise<ChildProcess> {
-  // ipv4only.arpa's real zone (RFC 7050 §8.2: A 192.0.0.170 and .171), served to Unbound's own
-  // iterator so its dns64 module synthesizes from it as from any A record. Unbound has no
-  // built-in ipv4only.arpa, and the lab has no internet to fetch it from.
-  const zone = join(dir, 'ipv4only.arpa.zone');
-  writeFileSync(
-    zone,
-    [
-      '$ORIGIN ipv4only.arpa.',
-      '@ 3600 IN SOA ns.ipv4only.arpa. hostmaster.ipv4only.arpa. 1 3600 600 86400 3600',
-      '@ 3600 IN NS ns.ipv4only.arpa.',
-      '@ 3600 IN A 192.0.0.170',
-      '@ 3600 IN A 192.0.0.171',
-      '',
-    ].join('\n'),
-  );
-  return startRouterResolver(cl, dir, {
-    address,
-    dns64,
-    tail: [
-      'auth-zone:',
-      '  name: "ipv4only.arpa."',
-      `  zonefile: "${zone}"`,
-      '  for-upstream: yes',
-      '  for-downstream: no',
-    ],
-  });
-}
 
 async function stopChild(c: ChildProcess): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null) return;

@@ -80,7 +80,7 @@ test('an outsider reads the status but is refused changes and history; a group m
     lines,
     backend: {
       enable: async (by) => void enabled.push(by),
-      listNetworks: () => [{ id: 'n1', name: 'Home Wi-Fi' }],
+      listNetworks: () => [{ id: 'n1', name: 'Home Wi-Fi', current: true }],
     },
   });
   t.after(() => server.stop());

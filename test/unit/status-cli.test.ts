@@ -45,7 +45,10 @@ test('every drop reason is shown in words, the new ones too', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-status-rw-'));
   const sock = join(dir, 'engine.sock');
   const server = await serveStatus(sock, () => ({
-    state: 'running',
+    state: 'active',
+    mode: 'foreground',
+    reason: { code: 'active.foreground', text: 'translating' },
+    transitions: [],
     pid: 4242,
     startedAt: new Date().toISOString(),
     uplink: 'up0',

@@ -1,20 +1,43 @@
-// `clatbar run`: the CLAT engine in the foreground on one uplink, until SIGINT/SIGTERM.
+// `clatbar run`: the engine. With no --uplink it is the daemon (engine/daemon/supervisor.ts):
+// it watches the network and brings the CLAT up and down per network and policy. With --uplink
+// it is the foreground engine on that one uplink, until SIGINT/SIGTERM.
 import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
 import { ClatEngine } from '../../engine/clat/engine.js';
-import { DEFAULTS, NotNeeded, StartAborted, type ClatOptions } from '../../engine/clat/plan.js';
+import { DEFAULTS, NotNeeded, StartAborted, CheckFailed, type ClatOptions } from '../../engine/clat/plan.js';
 import { startControlServer } from '../../engine/control/start.js';
 import { LogRing } from '../../engine/control/log-ring.js';
 import { foregroundBackend } from '../../engine/control/foreground.js';
 import { controlPlan, selfTestTargets } from '../../engine/control/options.js';
 import { DEFAULT_SELFTEST_NAME, DEFAULT_SELFTEST_TARGETS } from '../../engine/control/selftest.js';
 import { DEFAULT_CONTROL_GROUP } from '../../shared/control.js';
-import type { EngineStatusDoc } from '../../shared/status.js';
+import { hasNetAdmin } from '../../engine/system/privilege.js';
 import { loadDataPath } from '../../engine/clat/datapath-loader.js';
+import { foregroundStatusDoc } from '../../engine/clat/status-doc.js';
+import { Supervisor } from '../../engine/daemon/supervisor.js';
+import { LogRing as DaemonLogRing } from '../../engine/daemon/log-ring.js';
+import { DEFAULT_ADMIN_POLICY } from '../../engine/policy/store.js';
 
-const help = `clatbar run: run the CLAT engine in the foreground on an IPv6-only uplink.
+const DEFAULT_DATA_DIR = '/var/lib/clatbar';
 
-usage: clatbar run --uplink IFACE [--prefix PFX/LEN] [OPTIONS]
+const help = `clatbar run: run the clatbar engine: as the daemon that decides per network, or in the
+foreground on one IPv6-only uplink.
+
+usage: clatbar run [--data-dir DIR] [--admin-policy FILE] [OPTIONS]       (daemon)
+       clatbar run --uplink IFACE [--prefix PFX/LEN] [OPTIONS]             (foreground)
        clatbar run --cleanup [--state-dir DIR]
+
+Daemon mode (no --uplink; what the systemd unit runs): the engine stays up across networks.
+It watches the kernel's link, address and route changes, picks the uplink (the interface
+with the IPv6 default route and a global address, lowest metric first; never its own TUN
+or tunnels), finds the network's NAT64 prefix (PREF64, ipv4only.arpa, or one the admin
+file pins) and classifies the network: offline, dual-stack (native IPv4), IPv6-only without
+NAT64, IPv6-only with NAT64, or another CLAT present (it then stands down). The policy of
+the network decides what happens:
+  auto     the CLAT runs on IPv6-only networks with a NAT64 prefix (the default)
+  always   the CLAT runs whenever a NAT64 prefix is known, even beside native IPv4
+  never    the CLAT stays off on this network
+\`clatbar status\` says the state (off, standby, active, attention, stopping) and why.
+SIGTERM or SIGINT tear the CLAT down and exit 0; SIGHUP re-reads the policy files.
 
 IPv4 apps on this host then reach IPv4 hosts through the network's NAT64: their packets go
 into a TUN device, are translated to IPv6 (RFC 7915) with the NAT64 prefix (RFC 6052), and
@@ -23,8 +46,8 @@ undoes every change and exits 0 (during the prefix discovery wait: stops at once
 was changed yet).
 
 options:
-  --uplink IFACE         the interface with the IPv6 connection (required: picking it by
-                         itself comes with the network monitor, not built yet)
+  --uplink IFACE         foreground mode on this interface (the IPv6 connection); without
+                         it the engine runs as the daemon and picks the uplink itself
   --prefix PFX/LEN       the network's NAT64 prefix, e.g. 64:ff9b::/96; lengths 32, 40,
                          48, 56, 64, 96 (RFC 6052 §2.2). default: discovered (see below)
   --clat-ipv4 ADDR       the host's IPv4 address on the TUN, from 192.0.0.0/29 (RFC 7335).
@@ -66,6 +89,11 @@ options:
                          (repeatable). default: ${DEFAULT_SELFTEST_TARGETS.join(', ')}
   --selftest-name NAME   the name \`clatbar selftest\` looks up (A and AAAA) through the
                          system resolver. default: ${DEFAULT_SELFTEST_NAME}
+  --data-dir DIR         daemon: where the user's per-network choices live (policy.json,
+                         written atomically, survives reboots). default: ${DEFAULT_DATA_DIR}
+  --admin-policy FILE    daemon: the administrator's policy file, which wins over the
+                         user's choices (root-owned, not group/other-writable).
+                         default: ${DEFAULT_ADMIN_POLICY}
   --force                run even though the host has native IPv4 (ours then loses)
   --cleanup              undo what an earlier run (crashed, or killed with kill -9) left in
                          --state-dir, then exit
@@ -86,6 +114,7 @@ and Android does.
 Needs root or CAP_NET_ADMIN.
 
 examples:
+  sudo clatbar run
   sudo clatbar run --uplink wlan0
   sudo clatbar run --uplink wlan0 --prefix 64:ff9b::/96 --dns64 auto
 `;
@@ -120,6 +149,8 @@ const command: Command = {
         'selftest-name': { type: 'string', default: DEFAULT_SELFTEST_NAME },
         force: { type: 'boolean', default: false },
         cleanup: { type: 'boolean', default: false },
+        'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
+        'admin-policy': { type: 'string', default: DEFAULT_ADMIN_POLICY },
       },
     });
     const stateDir = values['state-dir'];
@@ -128,10 +159,6 @@ const command: Command = {
       if (outcomes.length === 0) log(`nothing to clean up in ${stateDir}`);
       return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failure;
     }
-    if (!values.uplink)
-      throw new UsageError(
-        '--uplink is required (picking the uplink by itself is not built yet; the NAT64 prefix is discovered when --prefix is left out)',
-      );
     const dns64 = values.dns64;
     if (dns64 !== 'off' && dns64 !== 'auto' && dns64 !== 'on')
       throw new UsageError(`--dns64 must be off, auto or on, not '${dns64}'`);
@@ -151,6 +178,25 @@ const command: Command = {
       targets = selfTestTargets(values['selftest-target'], values['selftest-name']);
     } catch (err) {
       throw new UsageError((err as Error).message);
+    }
+    if (!values.uplink) {
+      for (const flag of ['prefix', 'clat-ipv6', 'force'] as const)
+        if (values[flag])
+          throw new UsageError(
+            `--${flag} is for the foreground engine on one uplink (with --uplink IFACE); the daemon finds the prefix and address per network (an admin file can pin a prefix)`,
+          );
+      return runDaemon({
+        tun: values.tun,
+        clatIpv4: values['clat-ipv4'],
+        mtu,
+        dns64,
+        stateDir,
+        dataDir: values['data-dir'],
+        adminPolicyPath: values['admin-policy'],
+        controlSocket: values['control-socket'] ?? (await controlPlan()).socket,
+        group: values['control-group'],
+        targets,
+      });
     }
     const opts: ClatOptions = {
       uplink: values.uplink,
@@ -193,7 +239,7 @@ const command: Command = {
     }
     if (!stopSignal) {
       try {
-        const status = (): EngineStatusDoc => engine.status() as unknown as EngineStatusDoc;
+        const status = () => foregroundStatusDoc(engine.status());
         const server = await startControlServer({
           path: opts.controlSocket,
           backend: foregroundBackend({ status, onPrefixChange: (cb) => engine.onPrefixChange(cb) }, ring),
@@ -230,5 +276,70 @@ const command: Command = {
     return done;
   },
 };
+
+/** Daemon mode: the supervisor until SIGTERM/SIGINT; SIGHUP re-reads the policy files. */
+async function runDaemon(o: {
+  tun: string;
+  clatIpv4: string;
+  mtu?: number;
+  dns64: 'off' | 'auto' | 'on';
+  stateDir: string;
+  dataDir: string;
+  adminPolicyPath: string;
+  controlSocket: string;
+  group: string;
+  targets: ReturnType<typeof selfTestTargets>;
+}): Promise<number> {
+  // A daemon that could never bring the CLAT up must say so at once, not on the first network.
+  if (!hasNetAdmin())
+    throw new CheckFailed(
+      'the engine changes the network and needs root or CAP_NET_ADMIN',
+      'run it with sudo, or from the systemd unit (it grants CAP_NET_ADMIN)',
+    );
+  const daemonRing = new DaemonLogRing();
+  const supervisor = new Supervisor({ ...o, makeDataPath: await loadDataPath(), ring: daemonRing });
+  let stopping: Promise<number> | null = null;
+  const stop = (sig: string): Promise<number> => {
+    stopping ??= (async () => {
+      daemonRing.log(`${sig} received`);
+      const ok = await supervisor.stop();
+      await server?.stop();
+      daemonRing.log(
+        ok ? 'stopped; the host is as it was' : 'stopped, but some changes could not be undone (see above)',
+      );
+      return ok ? EXIT.ok : EXIT.failure;
+    })();
+    return stopping;
+  };
+  let server: Awaited<ReturnType<typeof startControlServer>> | null = null;
+  const done = new Promise<number>((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void stop(sig).then(resolve));
+  });
+  process.on('SIGHUP', () => {
+    if (!stopping) void supervisor.reload();
+  });
+  daemonRing.log(
+    `clatbar engine (daemon) starting: pid ${process.pid}, state in ${o.stateDir}, choices in ${o.dataDir}`,
+  );
+  await supervisor.start();
+  if (!stopping) {
+    try {
+      server = await startControlServer({
+        path: o.controlSocket,
+        backend: supervisor,
+        group: o.group,
+        ring: daemonRing,
+        targets: o.targets,
+        log: daemonRing.log,
+      });
+      // A signal while the socket was being set up found no server to stop: stop it here.
+      if (stopping) await server.stop();
+      else daemonRing.log(`status: clatbar status, or JSON-RPC "status" on ${o.controlSocket}`);
+    } catch (err) {
+      daemonRing.warn(`control socket ${o.controlSocket} not available: ${(err as Error).message}`);
+    }
+  }
+  return done;
+}
 
 export default command;

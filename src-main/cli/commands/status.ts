@@ -2,8 +2,8 @@
 // what it is doing in plain words, or prints its reply as JSON for scripts.
 import { EXIT, parseOptions, type Command } from '../command.js';
 import { READ_OPTIONS, SOCKET_HELP, askEngine } from '../engine-call.js';
-import type { ClatStatus } from '../../engine/clat/engine.js';
 import { DROP_REASONS } from '../../shared/ipc.js';
+import { EngineStatusDocSchema, type EngineStatusDoc } from '../../shared/status.js';
 import { bytes, plural } from '../../shared/format.js';
 
 const help = `clatbar status: show what the running CLAT engine is doing.
@@ -39,16 +39,15 @@ examples:
   clatbar status --json | jq .counters.translated46
 `;
 
-/** The fields this command prints must be there and have their types; extra fields are fine. */
-function checkStatus(v: unknown): ClatStatus {
-  const o = v as Record<string, unknown>;
+/** The reply must be a status document (shared/status.ts); extra fields are fine. */
+function checkStatus(v: unknown): EngineStatusDoc {
   if (typeof v !== 'object' || v === null) throw new Error('the status is not an object');
-  for (const k of ['state', 'startedAt', 'uplink', 'tun', 'prefix', 'clatIpv4', 'clatIpv6'])
-    if (typeof o[k] !== 'string') throw new Error(`the status has no "${k}"`);
-  for (const k of ['pid', 'ipv6Mtu', 'ipv4Mtu'])
-    if (typeof o[k] !== 'number') throw new Error(`the status has no "${k}"`);
-  if (typeof o.counters !== 'object' || o.counters === null) throw new Error('the status has no "counters"');
-  return v as ClatStatus;
+  const r = EngineStatusDocSchema.safeParse(v);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new Error(`the status has no valid "${i.path.join('.')}" (${i.message})`);
+  }
+  return r.data;
 }
 
 function since(iso: string): string {
@@ -66,25 +65,68 @@ const PREFIX_SOURCE_WORDS: Record<string, string> = {
   pref64: 'learned from the router advertisements (PREF64, RFC 8781)',
   'ipv4only.arpa': "learned by asking the network's DNS for ipv4only.arpa (RFC 7050)",
   configured: 'configured with clatbar run --prefix',
+  admin: 'pinned by the administrator in the admin policy file',
 };
 
-function describe(s: ClatStatus, path: string): string {
-  const c = s.counters;
-  const n = (k: string) => (typeof c[k] === 'number' ? c[k] : 0);
-  const label = (l: string) => `  ${l.padEnd(14)}`;
-  const pad = ' '.repeat(16);
+const label = (l: string) => `  ${l.padEnd(14)}`;
+const pad = ' '.repeat(16);
+
+const STATE_WORDS: Record<EngineStatusDoc['state'], string> = {
+  off: 'clatbar is off on this network',
+  standby: 'clatbar is in standby (watching, not translating)',
+  active: 'clatbar is active',
+  attention: 'clatbar needs attention',
+  stopping: 'clatbar is stopping: the engine is putting the network back as it was',
+};
+
+/** What the daemon knows of the network: id, classification, policy, uplink, prefix, history. */
+function describeNetwork(s: EngineStatusDoc, lines: string[]): void {
+  if (s.network) lines.push(`${label('network')}${s.network.name} (id ${s.network.id})`);
+  if (s.classificationText) lines.push(`${label('kind')}${s.classification}: ${s.classificationText.text}`);
+  if (s.policy) {
+    const o = s.policy.override ? `; manual ${s.policy.override} until the network changes` : '';
+    lines.push(
+      `${label('policy')}${s.policy.value} (from ${s.policy.source}${s.policy.adminForced ? ', forced by the administrator' : ''})${o}`,
+    );
+  }
+  if (s.uplinkWhy) lines.push(`${label('uplink')}${s.uplinkWhy.text}`);
+  if (s.prefix && s.state !== 'active') {
+    const left = s.prefixLifetimeLeft !== undefined ? `, ${s.prefixLifetimeLeft} s of lifetime left` : '';
+    lines.push(
+      `${label('NAT64 prefix')}${s.prefix}, ${PREFIX_SOURCE_WORDS[s.prefixSource ?? 'configured'] ?? s.prefixSource}${left}`,
+    );
+  }
+}
+
+function describe(s: EngineStatusDoc, path: string): string {
   const lines: string[] = [];
-  lines.push(
-    s.state === 'running'
-      ? `clatbar is active: IPv4 apps on this host reach IPv4 hosts through the NAT64 via ${s.uplink}.`
-      : 'clatbar is stopping: the engine is putting the network back as it was.',
-  );
+  lines.push(`${STATE_WORDS[s.state]}: ${s.reason.text}.`);
+  if (s.fix) lines.push(`To fix: ${s.fix.text}`);
   lines.push('');
   lines.push(`${label('engine')}pid ${s.pid}, up since ${since(s.startedAt)}`);
-  lines.push(`${pad}control socket ${path}`);
-  lines.push(`${label('uplink')}${s.uplink}`);
+  lines.push(`${pad}control socket ${path}, ${s.mode === 'daemon' ? 'daemon' : 'foreground (run --uplink)'}`);
+  describeNetwork(s, lines);
+  if (s.state === 'active' || (s.state === 'stopping' && s.tun !== undefined)) describeClat(s, lines);
+  if (s.transitions.length) {
+    lines.push(
+      `${label('recently')}${s.transitions.length > 5 ? `(last 5 of ${s.transitions.length})` : ''}`.trimEnd(),
+    );
+    for (const t of s.transitions.slice(-5))
+      lines.push(
+        `${pad}${new Date(t.time).toLocaleTimeString()}  ${t.from ?? 'start'} -> ${t.to}: ${t.reason.text}`,
+      );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The CLAT instance's part (the fields the foreground engine always had). */
+function describeClat(s: EngineStatusDoc, lines: string[]): void {
+  const c = s.counters ?? {};
+  const n = (k: string) => (typeof c[k] === 'number' ? c[k] : 0);
+  if (!s.uplinkWhy) lines.push(`${label('uplink')}${s.uplink}`);
   const source = s.prefixSource ?? 'configured';
-  lines.push(`${label('NAT64 prefix')}${s.prefix}, ${PREFIX_SOURCE_WORDS[source] ?? source}`);
+  const left = s.prefixLifetimeLeft !== undefined ? `, ${s.prefixLifetimeLeft} s of lifetime left` : '';
+  lines.push(`${label('NAT64 prefix')}${s.prefix}, ${PREFIX_SOURCE_WORDS[source] ?? source}${left}`);
   lines.push(`${label('CLAT IPv4')}${s.clatIpv4}  (what IPv4 apps use as their address)`);
   lines.push(
     `${label('CLAT IPv6')}${s.clatIpv6}  (what it becomes on the network${s.checksumNeutral ? '; checksum-neutral' : ''})`,
@@ -157,10 +199,9 @@ function describe(s: ClatStatus, path: string): string {
     if (inb?.problem) lines.push(`${pad}problem: ${inb.problem}`);
   } else lines.push(`${label('inbound')}not reported by this engine`);
 
-  if (s.firewallWarnings.length === 0)
-    lines.push(`${label('firewall')}nothing found that would drop translated traffic`);
-  else s.firewallWarnings.forEach((f, i) => lines.push(`${i === 0 ? label('firewall') : pad}warning: ${f}`));
-  return `${lines.join('\n')}\n`;
+  const fw = s.firewallWarnings ?? [];
+  if (fw.length === 0) lines.push(`${label('firewall')}nothing found that would drop translated traffic`);
+  else fw.forEach((f, i) => lines.push(`${i === 0 ? label('firewall') : pad}warning: ${f}`));
 }
 
 const command: Command = {
@@ -179,7 +220,7 @@ const command: Command = {
       process.stdout.write(`${JSON.stringify(reply, null, 2)}\n`);
       return EXIT.ok;
     }
-    let status: ClatStatus;
+    let status: EngineStatusDoc;
     try {
       status = checkStatus(reply);
     } catch (err) {

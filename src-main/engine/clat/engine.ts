@@ -122,7 +122,8 @@ export class ClatEngine {
     let chosen: Nat64Prefix = { prefix: opts.prefix ?? '', source: 'configured' };
     let plan: ClatPlan;
     try {
-      if (!opts.prefix) {
+      if (opts.discovered) chosen = opts.discovered;
+      else if (!opts.prefix) {
         monitor = await ClatEngine.discover(opts, log);
         chosen = monitor.current as Nat64Prefix;
       }
@@ -163,7 +164,8 @@ export class ClatEngine {
         );
         clatIpv6 = candidate;
       }
-      if (opts.clatIpv6) {
+      // A prepared address (the daemon probed it in standby) skips the 1-2 s of DAD here.
+      if (opts.clatIpv6 && !opts.clatIpv6Probed) {
         const dad = await dadProbe(journal, up.name, clatIpv6);
         if (dad === 'duplicate')
           throw new CheckFailed(
@@ -204,12 +206,15 @@ export class ClatEngine {
       // 4. Addresses, routes, proxy neighbour, IPv4 default route.
       await configureAddressing(journal, plan, clatIpv6, log);
 
+      // The data path first: everything is in place, and the firewall check below (nft, a
+      // subprocess) need not stand between a router advertisement and the first packet.
+      dataPath.start();
+
       // 5. Firewalls: report, never rewrite.
       const findings = await findFirewallProblems(opts.tun, up.name);
       for (const f of findings) log(`firewall warning: ${f.where}: ${f.problem}\n  to allow it: ${f.fix}`);
       if (findings.length === 0) log('firewall: nothing found that would drop the translated traffic');
 
-      dataPath.start();
       // Linux drops a device's proxy-ND entries when it goes down (suspend, roaming, a cable
       // out and in): the watch puts ours back, or IPv4 would stay dead after the first down/up.
       const uplinkWatch = await watchUplink({ uplink: up.name, clatIpv6, subnet64: up.subnet64, log });
@@ -238,8 +243,9 @@ export class ClatEngine {
       );
       engine.inbound = inbound;
       engine.onStop(() => uplinkWatch.stop());
+      // The daemon's supervisor found the prefix and keeps following it (followPrefix).
       if (monitor) engine.watch(monitor, chosen);
-      else engine.watchConfigured(chosen.prefix);
+      else if (!opts.discovered) engine.watchConfigured(chosen.prefix);
       return engine;
     } catch (err) {
       monitor?.close();
@@ -313,11 +319,11 @@ export class ClatEngine {
   /** Keeps following the network's prefix while running (PREF64 changes, lifetimes). */
   private watch(monitor: PrefixMonitor, startedWith: Nat64Prefix): void {
     this.monitor = monitor;
-    monitor.onChange((next, prev) => this.applyPrefix(next, prev));
+    monitor.onChange((next, prev) => this.followPrefix(next, prev));
     // It may have changed during bring-up, before anyone listened.
     const now = monitor.current;
     if (now?.prefix !== startedWith.prefix || now?.source !== startedWith.source)
-      this.applyPrefix(now, startedWith);
+      this.followPrefix(now, startedWith);
   }
 
   /**
@@ -341,7 +347,11 @@ export class ClatEngine {
     });
   }
 
-  private applyPrefix(next: Nat64Prefix | null, prev: Nat64Prefix | null): void {
+  /**
+   * Switches the translator (and whoever follows onPrefixChange) to another NAT64 prefix, or to
+   * none. The engine's own monitor calls it; so does the daemon's supervisor, which owns discovery.
+   */
+  followPrefix(next: Nat64Prefix | null, prev: Nat64Prefix | null): void {
     if (this.stopping) return;
     const was = prev ? `${prev.prefix} (${prev.source})` : 'none';
     delete this.info.prefixLifetime;

@@ -8,6 +8,7 @@ import { snapshotUplink, CheckFailed, type UplinkSnapshot } from '../net/uplink.
 import { parsePrefix6, formatIPv6, parseIPv4, ipv4Bytes, type Prefix6 } from '../ip/address.js';
 import { checkRfc6052Prefix, embedIPv4 } from '../ip/rfc6052.js';
 import { clatIpv4Problem, inSubnet64 } from '../net/clat-address.js';
+import type { Nat64Prefix } from '../discovery/monitor.js';
 import { DEFAULT_CONTROL_SOCKET } from '../../shared/control.js';
 import type { InboundMode } from './inbound-filter.js';
 
@@ -20,6 +21,16 @@ export interface ClatOptions {
    * then ipv4only.arpa; engine/discovery).
    */
   prefix?: string;
+  /**
+   * A prefix the caller already discovered (the daemon's supervisor, which keeps watching and
+   * calls ClatEngine.followPrefix on changes): no discovery of the engine's own.
+   */
+  discovered?: Nat64Prefix;
+  /**
+   * The caller (the daemon) looked for other CLATs and weighed native IPv4 just before: checkHost
+   * only checks the TUN name (not the same /proc scan twice between an RA and the first packet).
+   */
+  hostChecked?: boolean;
   /** Longest wait for discovery at start, ms (default 4000). */
   discoveryWaitMs?: number;
   /**
@@ -30,6 +41,8 @@ export interface ClatOptions {
   clatIpv4: string;
   /** A fixed CLAT IPv6 address; generated in the uplink /64 when absent. */
   clatIpv6?: string;
+  /** clatIpv6 passed DAD just before (the daemon's prepared address): not probed again. */
+  clatIpv6Probed?: boolean;
   tun: string;
   /** IPv6 MTU to assume for the path; the uplink's when absent. */
   mtu?: number;
@@ -118,6 +131,7 @@ async function checkHost(opts: ClatOptions): Promise<void> {
       `if it is left from an earlier clatbar, run \`clatbar run --cleanup\`; otherwise pick another --tun name`,
     );
   }
+  if (opts.hostChecked) return;
   // Before the native-IPv4 check: another CLAT's default route is not native IPv4.
   const found = await findConflictingClats(opts.tun);
   const conflicts = found.filter((c) => !c.couldNotCheck);

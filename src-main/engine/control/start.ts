@@ -5,7 +5,7 @@
 import { ControlServer } from './server.js';
 import { selfTest, type SelfTestReport, type SelfTestTargets } from './selftest.js';
 import { diagnostics } from './diagnostics.js';
-import type { LogRing } from './log-ring.js';
+import type { LogLine } from '../../shared/status.js';
 import type { EngineBackend } from '../../shared/control.js';
 
 export interface StartControlOptions {
@@ -14,7 +14,7 @@ export interface StartControlOptions {
   /** The control group (run --control-group). */
   group: string;
   /** Where the engine's log lines are kept (logs, diagnostics). */
-  ring: LogRing;
+  ring: { since(since?: number, limit?: number): LogLine[] };
   targets: SelfTestTargets;
   log: (line: string) => void;
 }

@@ -464,7 +464,20 @@ export class PrefixMonitor {
     if (!next) {
       next = this.rfc7050;
       // PREF64 went away (or never came): the DNS64 may know; ask again, not in a loop.
-      if (this.effective?.source === 'pref64' && Date.now() - this.lastQueryAt > REQUERY_MIN_MS) this.query();
+      // Within REQUERY_MIN_MS of the last query, it is asked once that much time has passed
+      // (a PREF64 withdrawn twice in a row must not leave the DNS64's answer unasked).
+      if (this.effective?.source === 'pref64') {
+        const wait = this.lastQueryAt + REQUERY_MIN_MS - Date.now();
+        if (wait < 0) this.query();
+        else {
+          if (this.recheckTimer) clearTimeout(this.recheckTimer);
+          this.recheckTimer = setTimeout(() => {
+            this.recheckTimer = null;
+            if (this.effective?.source !== 'pref64') this.query();
+          }, wait + 1);
+          this.recheckTimer.unref();
+        }
+      }
     }
     const prev = this.effective;
     this.effective = next;

@@ -9,14 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveStatus } from '../../helpers/control.js';
 import { ControlError, RPC_ERROR } from '../../../src-main/shared/control.js';
-import type { ClatStatus } from '../../../src-main/engine/clat/engine.js';
+import type { EngineStatusDoc } from '../../../src-main/shared/status.js';
 import type { EngineStatus, EngineStatusSource } from '../../../src-main/shared/ipc.js';
 
 import { EngineClient, toEngineStatus } from '../../../src-main/app/engine-client.js';
 
-function engineStatus(over: Partial<ClatStatus> = {}): ClatStatus {
+function engineStatus(
+  over: Partial<EngineStatusDoc> = {},
+): EngineStatusDoc & { counters: Record<string, number> } {
   return {
-    state: 'running',
+    state: 'active',
+    mode: 'foreground',
+    reason: { code: 'active.foreground', text: 'translating on wlan0' },
+    transitions: [],
     pid: 4242,
     startedAt: '2026-11-26T07:00:00.000Z',
     uplink: 'wlan0',
@@ -227,8 +232,8 @@ test('a peer that talks garbage is an error, and the real engine afterwards is f
     [
       'a result that is no status',
       (l) =>
-        `${JSON.stringify({ jsonrpc: '2.0', id: (JSON.parse(l) as { id: number }).id, result: { state: 'running' } })}\n`,
-      /"uplink" is missing/,
+        `${JSON.stringify({ jsonrpc: '2.0', id: (JSON.parse(l) as { id: number }).id, result: { state: 'active' } })}\n`,
+      /"mode" is missing or wrong/,
     ],
     ['an endless line', () => 'x'.repeat(300_000), /without a line end|not JSON/],
   ];

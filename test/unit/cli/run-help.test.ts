@@ -13,12 +13,24 @@ function clatbar(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-test('run without --uplink: exit 2, and it does not claim prefix discovery is missing', () => {
-  const r = clatbar('run');
-  assert.equal(r.code, 2);
-  assert.match(r.err, /--uplink is required/);
-  assert.doesNotMatch(r.err, /prefix discovery is not built/);
-  assert.match(r.err, /NAT64 prefix is discovered when --prefix is left out/);
+test('run without --uplink is the daemon: foreground-only flags are refused with the reason, exit 2', () => {
+  for (const flag of [['--prefix', '64:ff9b::/96'], ['--clat-ipv6', '2001:db8::1'], ['--force']]) {
+    const r = clatbar('run', ...flag);
+    assert.equal(r.code, 2, r.err);
+    assert.match(
+      r.err,
+      new RegExp(`${flag[0]} is for the foreground engine on one uplink \\(with --uplink IFACE\\)`),
+    );
+  }
+});
+
+test('run --help: the daemon mode, its policy and its files', () => {
+  const r = clatbar('run', '--help');
+  assert.equal(r.code, 0);
+  assert.match(r.out, /Daemon mode \(no --uplink; what the systemd unit runs\)/);
+  assert.match(r.out, /auto +the CLAT runs on IPv6-only networks with a NAT64 prefix/);
+  assert.match(r.out, /--data-dir DIR .*\n.*default: \/var\/lib\/clatbar/);
+  assert.match(r.out, /SIGHUP re-reads the policy files/);
 });
 
 test('run --help: discovery, its wait and signals, and what --dns64 changes', () => {

@@ -1,0 +1,142 @@
+// The daemon's one decision, as a pure function: what the network is (classify) and, with the
+// policy and the user's override, what the engine should be doing on it (decide). No I/O here,
+// so every case is a unit test and the supervisor only carries the decision out.
+import type { Classification, EngineStateName, Message, PolicySource } from '../../shared/status.js';
+import type { Policy } from '../../shared/control.js';
+
+export interface ClassifyInput {
+  /** The chosen uplink, or null (no IPv6 default route with a global address). */
+  uplink: string | null;
+  /** Native IPv4 default routes (not ours): "via 192.0.2.1 dev eth0". */
+  nativeIpv4: string[];
+  /** Other CLATs found on the host, in words. */
+  otherClats: string[];
+  /** The NAT64 prefix known for the network, with where it came from. */
+  prefix: { prefix: string; source: string } | null;
+}
+
+export interface Classified {
+  kind: Classification;
+  text: Message;
+}
+
+export function classify(i: ClassifyInput): Classified {
+  if (i.otherClats.length)
+    return {
+      kind: 'system-clat',
+      text: {
+        code: 'network.system-clat',
+        params: { what: i.otherClats.join('; ') },
+        text: `another CLAT is already active: ${i.otherClats.join('; ')}`,
+      },
+    };
+  if (i.nativeIpv4.length)
+    return {
+      kind: 'dual-stack',
+      text: {
+        code: 'network.dual-stack',
+        params: { route: i.nativeIpv4[0] },
+        text: `the network has native IPv4 (default route ${i.nativeIpv4[0]})`,
+      },
+    };
+  if (!i.uplink)
+    return {
+      kind: 'offline',
+      text: {
+        code: 'network.offline',
+        text: 'no network: no IPv6 default route with a global address, no IPv4',
+      },
+    };
+  if (!i.prefix)
+    return {
+      kind: 'ipv6-only',
+      text: {
+        code: 'network.ipv6-only',
+        params: { uplink: i.uplink },
+        text: `IPv6-only on ${i.uplink}, and the network announces no NAT64 prefix (no PREF64, ipv4only.arpa not synthesized)`,
+      },
+    };
+  return {
+    kind: 'ipv6-only-nat64',
+    text: {
+      code: 'network.ipv6-only-nat64',
+      params: { uplink: i.uplink, prefix: i.prefix.prefix, source: i.prefix.source },
+      text: `IPv6-only on ${i.uplink} with the NAT64 prefix ${i.prefix.prefix} (${i.prefix.source})`,
+    },
+  };
+}
+
+export type Override = 'enable' | 'disable' | null;
+
+export interface DecideInput {
+  network: Classified;
+  /** Whether a NAT64 prefix is known (a dual-stack network may have one too). */
+  havePrefix: boolean;
+  policy: Policy;
+  policySource: PolicySource;
+  override: Override;
+}
+
+export interface Decision {
+  /** 'active' brings the CLAT up; the others keep it down. */
+  state: Exclude<EngineStateName, 'attention' | 'stopping'>;
+  reason: Message;
+}
+
+export function decide(i: DecideInput): Decision {
+  const { kind } = i.network;
+  if (i.override === 'disable')
+    return {
+      state: 'off',
+      reason: { code: 'off.override', text: 'turned off for this network (clatbar disable)' },
+    };
+  // enable lifts never (and a disable) and then behaves as auto; only always runs beside native IPv4.
+  const policy = i.override === 'enable' && i.policy === 'never' ? 'auto' : i.policy;
+  if (policy === 'never')
+    return {
+      state: 'off',
+      reason: {
+        code: 'off.policy',
+        params: { source: i.policySource },
+        text: `off on this network by policy "never" (${SOURCE_WORDS[i.policySource]})`,
+      },
+    };
+  if (kind === 'system-clat')
+    return {
+      state: 'standby',
+      reason: {
+        ...i.network.text,
+        code: 'standby.system-clat',
+        text: `standing down: ${i.network.text.text}`,
+      },
+    };
+  if (kind === 'offline' || kind === 'ipv6-only')
+    return { state: 'standby', reason: { ...i.network.text, code: `standby.${kind}` } };
+  if (kind === 'dual-stack') {
+    if (policy === 'always' && i.havePrefix)
+      return {
+        state: 'active',
+        reason: {
+          code: 'active.always',
+          text: `policy "always": the CLAT runs beside native IPv4 (${i.network.text.text})`,
+        },
+      };
+    return {
+      state: 'standby',
+      reason: {
+        ...i.network.text,
+        code: 'standby.dual-stack',
+        text: `not needed: ${i.network.text.text}; native IPv4 beats a CLAT`,
+      },
+    };
+  }
+  return { state: 'active', reason: { ...i.network.text, code: 'active.nat64' } };
+}
+
+export const SOURCE_WORDS: Record<PolicySource, string> = {
+  default: 'the built-in default',
+  'user-default': "the user's default for all networks",
+  user: "the user's choice for this network",
+  'admin-default': "the administrator's default in /etc/clatbar/policy.json",
+  admin: 'set by the administrator in /etc/clatbar/policy.json',
+};

@@ -1,0 +1,93 @@
+// Which network the laptop is on, stable across reconnects to the same network and different
+// between networks: a hash of the uplink's name, the default router's address and the uplink's
+// /64 (the router tells apart two networks that reuse one ULA or documentation prefix; the /64
+// two networks behind routers of one make that a cloned MAC would merge). The display name is
+// the uplink and its /64.
+//
+// Where NetworkManager manages the uplink, its connection UUID is the id instead (stable across
+// reconnects, and the user's own name for the network as the display name).
+import { createHash } from 'node:crypto';
+import type { ResolvedBus } from '../dns64/resolved-dbus.js';
+
+export interface NetworkIdentity {
+  id: string;
+  name: string;
+  idSource: 'networkmanager' | 'hash';
+}
+
+/**
+ * The router stands in by its link-local address, not by the MAC the neighbour table holds: the
+ * table only knows the MAC once traffic flowed (a network's id must not change when it does),
+ * and a router's link-local address is derived from its MAC (EUI-64) or stable per RFC 7217.
+ */
+export function hashIdentity(uplink: string, gateway: string | undefined, subnet64: string): NetworkIdentity {
+  const h = createHash('sha256')
+    .update(`${uplink}\n${gateway ?? ''}\n${subnet64}`)
+    .digest('hex')
+    .slice(0, 16);
+  return { id: `net-${h}`, name: `${uplink} ${subnet64}`, idSource: 'hash' };
+}
+
+const NM = 'org.freedesktop.NetworkManager';
+const PROPS = 'org.freedesktop.DBus.Properties';
+
+/**
+ * The NetworkManager connection active on the uplink, as its network id (the connection UUID)
+ * and display name (the connection's name: the SSID for Wi-Fi unless renamed), when
+ * NetworkManager is on the system bus and manages the uplink; null otherwise. The bus
+ * connection is the daemon's one, passed in (ResolvedBus's call: explicit signatures, a timeout).
+ */
+export async function networkManagerIdentity(
+  bus: ResolvedBus,
+  uplink: string,
+): Promise<NetworkIdentity | null> {
+  const [owned] = await bus.call({
+    destination: 'org.freedesktop.DBus',
+    path: '/org/freedesktop/DBus',
+    iface: 'org.freedesktop.DBus',
+    member: 'NameHasOwner',
+    signature: 's',
+    body: [NM],
+  });
+  if (owned !== true) return null;
+  let device: string;
+  try {
+    [device] = (await bus.call({
+      destination: NM,
+      path: '/org/freedesktop/NetworkManager',
+      iface: NM,
+      member: 'GetDeviceByIpIface',
+      signature: 's',
+      body: [uplink],
+    })) as [string];
+  } catch (err) {
+    // Not one of NetworkManager's devices (unmanaged, a test's veth): the hash is the id.
+    if ((err as { type?: string }).type === `${NM}.UnknownDevice`) return null;
+    throw err;
+  }
+  const get = async (path: string, iface: string, prop: string): Promise<unknown> =>
+    (
+      (
+        await bus.call({
+          destination: NM,
+          path,
+          iface: PROPS,
+          member: 'Get',
+          signature: 'ss',
+          body: [iface, prop],
+        })
+      )[0] as {
+        value: unknown;
+      }
+    ).value;
+  const active = await get(device, `${NM}.Device`, 'ActiveConnection');
+  if (typeof active !== 'string' || active === '/') return null;
+  const uuid = await get(active, `${NM}.Connection.Active`, 'Uuid');
+  const name = await get(active, `${NM}.Connection.Active`, 'Id');
+  if (typeof uuid !== 'string' || !/^[0-9a-fA-F-]{8,64}$/.test(uuid)) return null;
+  return {
+    id: `nm-${uuid.toLowerCase()}`,
+    name: typeof name === 'string' && name ? name.slice(0, 128) : uplink,
+    idSource: 'networkmanager',
+  };
+}

@@ -1,0 +1,88 @@
+// Watches the kernel's link, address and route changes without polling: `ip -o monitor` (by
+// absolute path) is only a trigger, each burst of its lines is debounced into one callback, and
+// the supervisor then reads the whole state again (simpler and never out of step, unlike
+// applying each event). A wall-clock jump against the monotonic clock (a suspend and resume)
+// triggers too, so the network is asked again after the laptop wakes up. Idle, nothing runs but
+// one timer a minute.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { IP } from './netstate.js';
+
+export interface NetWatchOptions {
+  onChange: (why: string) => void;
+  log: (line: string) => void;
+  /** Quiet time after the last event before onChange, ms. default 100 */
+  debounceMs?: number;
+  /** How often the wall clock is compared with the monotonic one, ms. default 60000 */
+  clockCheckMs?: number;
+}
+
+export interface NetWatch {
+  stop(): void;
+}
+
+/** A wall-clock step bigger than this beside the monotonic clock is a suspend (or a clock set). */
+const CLOCK_JUMP_MS = 5000;
+
+export function watchNetwork(opts: NetWatchOptions): NetWatch {
+  const debounceMs = opts.debounceMs ?? 100;
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  let child: ChildProcess | null = null;
+  let why = '';
+
+  const schedule = (reason: string): void => {
+    if (stopped) return;
+    why ||= reason;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      const w = why;
+      why = '';
+      if (!stopped) opts.onChange(w);
+    }, debounceMs);
+  };
+
+  const start = (): void => {
+    if (stopped) return;
+    const c = spawn(IP, ['-o', 'monitor', 'link', 'address', 'route'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    child = c;
+    c.stdout?.setEncoding('utf8');
+    // Any line is a reason to look again; its text is not parsed (the full re-read is the truth).
+    c.stdout?.on('data', (chunk: string) => schedule(`netlink: ${chunk.split('\n')[0].slice(0, 120)}`));
+    c.on('error', (err) => opts.log(`cannot watch the network (${IP} monitor: ${err.message})`));
+    c.on('exit', () => {
+      if (child === c) child = null;
+      if (!stopped) {
+        // ip monitor does not end by itself; if it does, look once and start it again.
+        schedule('ip monitor ended');
+        setTimeout(start, 1000).unref();
+      }
+    });
+  };
+  start();
+
+  let wall = Date.now();
+  let mono = performance.now();
+  const clock = setInterval(() => {
+    const w = Date.now();
+    const m = performance.now();
+    const jump = w - wall - (m - mono);
+    wall = w;
+    mono = m;
+    if (Math.abs(jump) > CLOCK_JUMP_MS)
+      schedule(`the wall clock jumped ${Math.round(jump / 1000)} s (suspend and resume?)`);
+  }, opts.clockCheckMs ?? 60_000);
+  clock.unref();
+
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      clearInterval(clock);
+      child?.kill('SIGTERM');
+      child = null;
+    },
+  };
+}

@@ -1,0 +1,745 @@
+// The daemon: one long-running engine that decides per network whether IPv4 needs the CLAT.
+//
+//   netlink events (debounced) / prefix changes / policy changes
+//     -> one full re-read of the network (netstate.ts)
+//     -> uplink choice, network id, classification, policy  -> decide() (decide.ts, pure)
+//     -> the CLAT instance (engine/clat/engine.ts ClatEngine) brought up, followed or torn down.
+//
+// Evaluations never overlap: a trigger during one runs another right after it. Discovery (RA
+// socket for PREF64, ipv4only.arpa) runs on the uplink in every state but off-by-no-uplink, so
+// the classification knows the NAT64 prefix before the CLAT is wanted; in standby it holds a raw
+// ICMPv6 socket and nothing else: the host itself is left exactly as it was.
+import { Journal } from '../system/journal.js';
+import { findConflictingClats } from '../system/conflicts.js';
+import { ClatEngine } from '../clat/engine.js';
+import type { DataPathFactory } from '../clat/datapath-types.js';
+import { PrefixMonitor, type Nat64Prefix } from '../discovery/monitor.js';
+import { RaSocket } from '../discovery/ra-socket.js';
+import { dadProbe } from '../net/dad.js';
+import { generateClatIpv6 } from '../net/clat-address.js';
+import { parsePrefix6 } from '../ip/address.js';
+import { learnResolvers, learnUplinkResolvers } from '../dns64/system-resolver.js';
+import {
+  readNetState,
+  pickUplink,
+  nativeIpv4Defaults,
+  subnet64Of,
+  type NetSnapshot,
+  type UplinkChoice,
+} from './netstate.js';
+import { watchNetwork, type NetWatch } from './netwatch.js';
+import { classify, decide, type Classified, type Decision, type Override } from './decide.js';
+import { hashIdentity, networkManagerIdentity, type NetworkIdentity } from './identity.js';
+import { ResolvedBus } from '../dns64/resolved-dbus.js';
+import type { LogRing } from './log-ring.js';
+import { PolicyStore, AdminForced, type ResolvedPolicy } from '../policy/store.js';
+import { clatFields } from '../clat/status-doc.js';
+import {
+  ControlError,
+  RPC_ERROR,
+  type Caller,
+  type Dns64Mode,
+  type EngineBackend,
+  type Inbound,
+  type Policy,
+} from '../../shared/control.js';
+import {
+  MAX_TRANSITIONS,
+  type EngineEvent,
+  type EngineStateName,
+  type EngineStatusDoc,
+  type LogLine,
+  type Message,
+  type NetworkRecord,
+  type Transition,
+} from '../../shared/status.js';
+
+export interface SupervisorOptions {
+  tun: string;
+  clatIpv4: string;
+  mtu?: number;
+  /** --dns64: the mode until the user stores another (setDns64Mode). */
+  dns64: Dns64Mode;
+  stateDir: string;
+  dataDir: string;
+  adminPolicyPath?: string;
+  controlSocket: string;
+  makeDataPath: DataPathFactory;
+  ring: LogRing;
+  /** Quiet time after netlink events, ms. default 100 */
+  debounceMs?: number;
+  /** false: no system bus (network ids are always hashes). default: connect */
+  systemBus?: boolean;
+  /** No IPv6 default route for this long ends a manual override, ms. default 10000 */
+  overrideGraceMs?: number;
+}
+
+interface Current {
+  uplink: UplinkChoice | null;
+  uplinkNone?: Message;
+  identity: NetworkIdentity | null;
+  classified: Classified;
+  policy: ResolvedPolicy;
+  prefix: Nat64Prefix | null;
+  decision: Decision;
+}
+
+const PREFIX_CHANGED = 'NAT64 prefix changed';
+
+/** A prepared address is used when probed this recently, and probed again in standby after. */
+const PREPARED_FRESH_MS = 30 * 60_000;
+const PREPARED_REFRESH_MS = 10 * 60_000;
+
+/** What an instance was started for: a change of any of it means a new instance. */
+function instanceKey(uplink: string, network: string, dns64: Dns64Mode, inbound: Inbound): string {
+  return `${uplink}|${network}|${dns64}|${inbound}`;
+}
+
+/** What of the network's state the decision depends on: links, addresses, default routes. */
+function fingerprint(s: NetSnapshot): string {
+  const links = s.links.map((l) => [
+    l.ifname,
+    l.flags.includes('UP'),
+    l.linkinfo?.info_kind ?? '',
+    (l.addr_info ?? []).map((a) => [a.local, a.prefixlen, !!a.tentative, !!a.dadfailed, !!a.deprecated]),
+  ]);
+  const defaults = [...s.routes4, ...s.routes6]
+    .filter((r) => r.dst === 'default')
+    .map((r) => [r.dev, r.gateway, r.metric, r.type]);
+  return JSON.stringify([links, defaults]);
+}
+
+export class Supervisor implements EngineBackend {
+  private readonly store: PolicyStore;
+  private readonly log: (line: string) => void;
+  private readonly startedAt = new Date().toISOString();
+  private state: EngineStateName = 'standby';
+  private reason: Message = { code: 'standby.starting', text: 'starting: looking at the network' };
+  private fix: Message | undefined;
+  private readonly transitions: Transition[] = [];
+  private current: Current | null = null;
+  private override: { network: string; kind: Exclude<Override, null> } | null = null;
+  private overrideTimer: NodeJS.Timeout | null = null;
+  private instance: ClatEngine | null = null;
+  private instanceKey = '';
+  private instancePrefix: Nat64Prefix | null = null;
+  /** The bring-up that failed, so it is not retried until something about it changes. */
+  private failedKey: string | null = null;
+  private prepared: { uplink: string; subnet64: string; address: string; at: number } | null = null;
+  private preparing: Promise<void> = Promise.resolve();
+  private preparingFor: string | null = null;
+  private bus: ResolvedBus | null = null;
+  private busWarned = false;
+  private lastFingerprint = '';
+  private lastSnapshot: NetSnapshot | null = null;
+  private otherClats: string[] = [];
+  private monitor: PrefixMonitor | null = null;
+  private monitorUplink: string | null = null;
+  private watch: NetWatch | null = null;
+  private running: Promise<void> | null = null;
+  private readonly pending = new Set<string>();
+  private stopped = false;
+  private dns64Mode: Dns64Mode;
+  private readonly listeners = new Set<(e: EngineEvent) => void>();
+  private readonly unring: () => void;
+  /** Evaluations made (tests and the benchmark read it). */
+  evaluations = 0;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    this.log = opts.ring.log;
+    this.store = new PolicyStore({
+      dataDir: opts.dataDir,
+      adminPath: opts.adminPolicyPath,
+      warn: (text, code) => opts.ring.warn(text, { code }),
+    });
+    this.dns64Mode = opts.dns64;
+    this.unring = opts.ring.onLine((line) => this.emit({ type: 'log', line }));
+  }
+
+  /** Undoes what a crashed run left, reads the policy, starts watching, and looks once. */
+  async start(): Promise<void> {
+    const recovered = await Journal.recover(this.opts.stateDir, this.log);
+    if (recovered.length)
+      this.log(
+        `recovered: ${recovered.filter((o) => o.ok).length}/${recovered.length} changes of an earlier run undone`,
+      );
+    this.store.load();
+    this.dns64Mode = this.store.dns64Mode ?? this.opts.dns64;
+    // One system bus connection for the process (network ids from NetworkManager); none is fine.
+    if (this.opts.systemBus !== false)
+      try {
+        this.bus = await ResolvedBus.connect(1000);
+      } catch (err) {
+        this.log(
+          `no system bus (${(err as Error).message}); network ids are hashes of uplink, router and /64`,
+        );
+      }
+    this.watch = watchNetwork({
+      onChange: (why) => this.trigger(why),
+      log: this.log,
+      debounceMs: this.opts.debounceMs,
+    });
+    this.trigger('start');
+    await this.settled();
+  }
+
+  /** Re-reads both policy files (SIGHUP) and decides again. */
+  async reload(): Promise<void> {
+    this.log('SIGHUP: reading the policy files again');
+    this.store.load();
+    this.dns64Mode = this.store.dns64Mode ?? this.opts.dns64;
+    this.trigger('policy files re-read');
+    await this.settled();
+  }
+
+  /** Resolves once no evaluation runs or is queued. */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private trigger(why: string): void {
+    if (this.stopped) return;
+    // A set: bounded, and every kind of reason is kept (a prefix change must not be folded
+    // into a netlink event that turns out to change nothing).
+    if (this.pending.size < 16) this.pending.add(why);
+    if (this.running) return;
+    this.running = (async () => {
+      while (this.pending.size && !this.stopped) {
+        const whys = [...this.pending];
+        this.pending.clear();
+        try {
+          await this.evaluate(whys);
+        } catch (err) {
+          this.log(`while looking at the network: ${(err as Error).message}`);
+        }
+      }
+      this.running = null;
+    })();
+  }
+
+  private async evaluate(whys: string[]): Promise<void> {
+    const onlyNetlink = whys.every((w) => w.startsWith('netlink'));
+    const why = whys.find((w) => !w.startsWith('netlink')) ?? whys[0];
+    // A prefix change alone needs no re-read: links and routes changing trigger their own
+    // evaluation. Spares a few subprocesses between the router advertisement and the CLAT.
+    const snap =
+      whys.every((w) => w === PREFIX_CHANGED) && this.lastSnapshot ? this.lastSnapshot : await readNetState();
+    if (this.stopped) return;
+    this.lastSnapshot = snap;
+    // Most netlink events change nothing that matters here (an RA refreshing address lifetimes
+    // is one per RA): the same links, addresses and default routes are not looked at again.
+    const fp = fingerprint(snap);
+    if (onlyNetlink && fp === this.lastFingerprint) return;
+    this.evaluations++;
+    const picked = pickUplink(snap, this.opts.tun);
+    const uplink = 'none' in picked ? null : picked;
+    const prevUplink = this.current?.uplink?.name ?? null;
+    if (uplink?.name !== prevUplink)
+      this.log(
+        uplink ? `uplink: ${uplink.why.text}` : `no uplink: ${'none' in picked ? picked.none.text : ''}`,
+      );
+    await this.followUplink(uplink?.name ?? null, why.startsWith('the wall clock'));
+    const identity = uplink ? await this.identify(uplink, whys) : null;
+    const prevId = this.current?.identity?.id ?? null;
+    if (identity && identity.id !== prevId) {
+      this.log(`network: ${identity.name} (id ${identity.id})`);
+      void this.store.seen(identity.id, identity.name).catch((err: Error) =>
+        this.opts.ring.warn(`could not save the network history: ${err.message}`, {
+          code: 'policy.save-failed',
+        }),
+      );
+    }
+    this.expireOverride(identity);
+    const policy = this.store.resolve(identity?.id ?? null);
+    const prefix: Nat64Prefix | null = policy.pinnedPrefix
+      ? { prefix: policy.pinnedPrefix, source: 'configured', from: 'the admin file' }
+      : (this.monitor?.current ?? null);
+    const nativeIpv4 = nativeIpv4Defaults(snap, this.opts.tun).map(
+      (r) => `${r.gateway ? `via ${r.gateway} ` : ''}dev ${r.dev ?? '?'}`,
+    );
+    // Another CLAT shows as a link or an address (a TUN, 192.0.0.0/29): looked for again only
+    // when those changed, not on a prefix or policy change (bring-up waits for this).
+    if (fp !== this.lastFingerprint)
+      this.otherClats = (await findConflictingClats(this.opts.tun)).map((c) => c.what);
+    this.lastFingerprint = fp;
+    const otherClats = this.otherClats;
+    const classified = classify({ uplink: uplink?.name ?? null, nativeIpv4, otherClats, prefix });
+    const override =
+      this.override && identity && this.override.network === identity.id ? this.override.kind : null;
+    const decision = decide({
+      network: classified,
+      havePrefix: prefix !== null,
+      policy: policy.value,
+      policySource: policy.source,
+      override,
+    });
+    this.current = {
+      uplink,
+      uplinkNone: 'none' in picked ? picked.none : undefined,
+      identity,
+      classified,
+      policy,
+      prefix,
+      decision,
+    };
+    if (decision.state === 'active' && uplink && identity && prefix) {
+      await this.bringUp(
+        uplink.name,
+        subnet64Of(uplink.address),
+        identity.id,
+        policy.inbound,
+        prefix,
+        decision,
+        why,
+      );
+    } else {
+      // The state first: 'active' always means an instance is there (status() has its fields).
+      this.setState(decision.state, decision.reason, undefined, why);
+      await this.tearDown(decision.reason.text);
+      if (uplink && decision.state !== 'off') this.prepare(uplink, prefix);
+    }
+  }
+
+  /**
+   * The network's id: NetworkManager's connection when it manages the uplink, else the hash. A
+   * prefix change alone keeps the id (no bus round trips between an RA and the CLAT); a bus that
+   * fails keeps the last id on the same uplink rather than flip the network (and its override).
+   */
+  private async identify(uplink: UplinkChoice, whys: string[]): Promise<NetworkIdentity> {
+    const prev = this.current?.uplink?.name === uplink.name ? this.current.identity : null;
+    if (prev && whys.every((w) => w === PREFIX_CHANGED)) return prev;
+    if (this.bus) {
+      try {
+        const nm = await networkManagerIdentity(this.bus, uplink.name);
+        if (nm) return nm;
+      } catch (err) {
+        if (!this.busWarned)
+          this.opts.ring.warn(
+            `asking NetworkManager for the network's connection failed: ${(err as Error).message}`,
+            {
+              code: 'identity.networkmanager-failed',
+            },
+          );
+        this.busWarned = true;
+        if (prev) return prev;
+      }
+    }
+    return hashIdentity(uplink.name, uplink.gateway, subnet64Of(uplink.address));
+  }
+
+  /**
+   * Discovery follows the uplink: a new one gets its own RA socket and resolvers. After a
+   * suspend (wall-clock jump) the same uplink's discovery starts afresh: a router solicitation
+   * and ipv4only.arpa asked again.
+   */
+  private async followUplink(name: string | null, afresh: boolean): Promise<void> {
+    if (name === this.monitorUplink && !afresh) return;
+    this.monitor?.close();
+    this.monitor = null;
+    this.monitorUplink = name;
+    if (!name) return;
+    let resolvers;
+    try {
+      resolvers = (await learnUplinkResolvers({ iface: name, exclude: [this.opts.clatIpv4] })).upstreams;
+    } catch (err) {
+      this.log(`the resolvers of ${name} could not be read (${(err as Error).message}); trying resolv.conf`);
+      resolvers = learnResolvers({ exclude: [this.opts.clatIpv4] });
+    }
+    if (this.stopped || this.monitorUplink !== name) return;
+    const monitor = new PrefixMonitor({
+      uplink: name,
+      resolvers,
+      openRa: () => RaSocket.open({ ifname: name }),
+      log: this.log,
+    });
+    monitor.onChange((next, prev) => {
+      if (this.monitor !== monitor) return;
+      this.log(
+        `NAT64 prefix on ${name}: ${prev?.prefix ?? 'none'} -> ${next ? `${next.prefix} (${next.source})` : 'none'}`,
+      );
+      this.trigger(PREFIX_CHANGED);
+    });
+    this.monitor = monitor;
+  }
+
+  /**
+   * In standby on an uplink: pick the CLAT's IPv6 address and let DAD run on it now, so bring-up
+   * needs no DAD (1-2 s on Linux) when the prefix arrives: the RA-to-ping target is 1 s. The
+   * probe adds and removes the address on the uplink (journaled); the host is as before after.
+   * Checksum-neutral for the prefix known now, or for 64:ff9b::/96 when none is.
+   */
+  private prepare(uplink: UplinkChoice, prefix: Nat64Prefix | null): void {
+    const subnet64 = subnet64Of(uplink.address);
+    const p = this.prepared;
+    if (this.preparingFor === `${uplink.name} ${subnet64}`) return;
+    if (p && p.uplink === uplink.name && p.subnet64 === subnet64 && Date.now() - p.at < PREPARED_REFRESH_MS)
+      return;
+    this.preparingFor = `${uplink.name} ${subnet64}`;
+    this.preparing = (async () => {
+      try {
+        const guess = parsePrefix6(prefix?.prefix ?? '64:ff9b::/96');
+        const address = generateClatIpv6(subnet64, this.opts.clatIpv4, guess, [uplink.address]).address;
+        const journal = Journal.create(this.opts.stateDir);
+        let result;
+        try {
+          result = await dadProbe(journal, uplink.name, address);
+        } finally {
+          await journal.undoAll(() => {});
+        }
+        if (result === 'unique' || result === 'skipped')
+          this.prepared = { uplink: uplink.name, subnet64, address, at: Date.now() };
+      } catch (err) {
+        this.log(`could not prepare a CLAT address on ${uplink.name}: ${(err as Error).message}`);
+      } finally {
+        this.preparingFor = null;
+      }
+    })();
+  }
+
+  private async bringUp(
+    uplink: string,
+    subnet64: string,
+    network: string,
+    inbound: Inbound,
+    prefix: Nat64Prefix,
+    decision: Decision,
+    why: string,
+  ): Promise<void> {
+    const key = instanceKey(uplink, network, this.dns64Mode, inbound);
+    if (this.instance && this.instanceKey !== key)
+      await this.tearDown('the uplink, network or settings changed');
+    if (this.instance) {
+      if (prefix.prefix !== this.instancePrefix?.prefix) {
+        this.instance.followPrefix(prefix, this.instancePrefix);
+        this.instancePrefix = prefix;
+      }
+      this.setState('active', decision.reason, undefined, why);
+      return;
+    }
+    const attemptKey = `${key}|${prefix.prefix}`;
+    if (this.failedKey === attemptKey) return; // still failing; attention says why
+    await this.preparing;
+    const ready =
+      this.prepared?.uplink === uplink && this.prepared.subnet64 === subnet64 ? this.prepared : null;
+    this.prepared = null;
+    try {
+      const engine = await ClatEngine.start(
+        {
+          uplink,
+          discovered: prefix,
+          ...(ready && Date.now() - ready.at < PREPARED_FRESH_MS
+            ? { clatIpv6: ready.address, clatIpv6Probed: true }
+            : {}),
+          clatIpv4: this.opts.clatIpv4,
+          tun: this.opts.tun,
+          mtu: this.opts.mtu,
+          dns64: this.dns64Mode,
+          stateDir: this.opts.stateDir,
+          controlSocket: this.opts.controlSocket,
+          // The decision weighed native IPv4 already (policy "always" runs beside it), and the
+          // evaluation just looked for other CLATs.
+          force: true,
+          hostChecked: true,
+          inbound,
+        },
+        this.log,
+        this.opts.makeDataPath,
+      );
+      this.instance = engine;
+      this.instanceKey = key;
+      this.instancePrefix = prefix;
+      this.failedKey = null;
+      if (this.dns64Mode !== 'off') {
+        try {
+          const { startDns64 } = await import('../clat/dns64-glue.js');
+          engine.onStop(await startDns64(engine, this.dns64Mode, this.log));
+        } catch (err) {
+          this.opts.ring.warn(`DNS64 stub not started: ${(err as Error).message}`, {
+            code: 'dns64.not-started',
+          });
+        }
+      }
+      this.setState('active', decision.reason, undefined, why);
+    } catch (err) {
+      this.failedKey = attemptKey;
+      const e = err as Error & { fix?: string };
+      this.setState(
+        'attention',
+        {
+          code: 'attention.bring-up-failed',
+          params: { error: e.message.split('\n')[0] },
+          text: `the CLAT could not start: ${e.message.split('\n')[0]}`,
+        },
+        e.fix
+          ? { code: 'fix.bring-up', params: { fix: e.fix }, text: e.fix }
+          : {
+              code: 'fix.see-log',
+              text: 'see `clatbar logs`; clatbar tries again when the network changes, or on `clatbar enable`',
+            },
+        why,
+      );
+    }
+  }
+
+  private async tearDown(why: string): Promise<void> {
+    const engine = this.instance;
+    if (!engine) return;
+    this.instance = null;
+    this.instanceKey = '';
+    this.instancePrefix = null;
+    this.log(`stopping the CLAT: ${why}`);
+    // Its address was ours (answered for by proxy-ND) until now: the next bring-up on the same
+    // /64 takes it again instead of waiting for DAD on a new one.
+    const { uplink, clatIpv6 } = engine.status();
+    const outcomes = await engine.stop();
+    this.prepared = { uplink, subnet64: subnet64Of(clatIpv6), address: clatIpv6, at: Date.now() };
+    const failed = outcomes.filter((o) => !o.ok).length;
+    if (failed)
+      this.opts.ring.warn(`${failed} change(s) could not be undone (see above)`, {
+        code: 'teardown.incomplete',
+      });
+  }
+
+  /**
+   * The override ends when the network changes: another id, or no IPv6 default route for more
+   * than overrideGraceMs (a Wi-Fi roam or a short outage keeps it).
+   */
+  private expireOverride(identity: NetworkIdentity | null): void {
+    if (!this.override) return;
+    if (identity) {
+      if (this.overrideTimer) clearTimeout(this.overrideTimer);
+      this.overrideTimer = null;
+      if (identity.id !== this.override.network) {
+        this.log(`the manual ${this.override.kind} ends: the laptop is on another network now`);
+        this.override = null;
+      }
+      return;
+    }
+    if (this.overrideTimer) return;
+    const graceMs = this.opts.overrideGraceMs ?? 10_000;
+    this.overrideTimer = setTimeout(() => {
+      this.overrideTimer = null;
+      if (!this.override || this.current?.identity) return;
+      this.log(
+        `the manual ${this.override.kind} ends: no IPv6 default route for more than ${graceMs / 1000} s`,
+      );
+      this.override = null;
+      this.trigger('override expired');
+    }, graceMs);
+    this.overrideTimer.unref();
+  }
+
+  private setState(state: EngineStateName, reason: Message, fix: Message | undefined, why: string): void {
+    const changed =
+      state !== this.state || reason.code !== this.reason.code || reason.text !== this.reason.text;
+    const from = this.state;
+    this.state = state;
+    this.reason = reason;
+    this.fix = fix;
+    if (!changed && this.transitions.length) return;
+    this.transitions.push({
+      time: new Date().toISOString(),
+      from: this.transitions.length ? from : null,
+      to: state,
+      reason,
+    });
+    if (this.transitions.length > MAX_TRANSITIONS)
+      this.transitions.splice(0, this.transitions.length - MAX_TRANSITIONS);
+    this.log(`state: ${state}: ${reason.text}${fix ? ` (to fix: ${fix.text})` : ''} [after: ${why}]`);
+    this.emit({ type: 'state', status: this.status() });
+  }
+
+  private emit(e: EngineEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        // A subscriber's failure is its own.
+      }
+    }
+  }
+
+  /** Ends everything and puts the host back as it was. */
+  async stop(): Promise<boolean> {
+    if (this.stopped) return true;
+    this.setState(
+      'stopping',
+      { code: 'stopping', text: 'the engine is stopping and putting the network back as it was' },
+      undefined,
+      'stop',
+    );
+    this.stopped = true;
+    this.watch?.stop();
+    if (this.overrideTimer) clearTimeout(this.overrideTimer);
+    await this.settled();
+    await this.preparing;
+    this.monitor?.close();
+    this.monitor = null;
+    const engine = this.instance;
+    this.instance = null;
+    const outcomes = engine ? await engine.stop() : [];
+    this.bus?.close();
+    this.unring();
+    return outcomes.every((o) => o.ok);
+  }
+
+  // ---- EngineBackend ----
+
+  status(): EngineStatusDoc {
+    const c = this.current;
+    const doc: EngineStatusDoc = {
+      state: this.state,
+      mode: 'daemon',
+      pid: process.pid,
+      startedAt: this.startedAt,
+      reason: this.reason,
+      transitions: [...this.transitions],
+      dns64Mode: this.dns64Mode,
+    };
+    if (this.fix) doc.fix = this.fix;
+    if (c) {
+      doc.network = c.identity;
+      doc.classification = c.classified.kind;
+      doc.classificationText = c.classified.text;
+      const override =
+        this.override && c.identity && this.override.network === c.identity.id ? this.override.kind : null;
+      doc.policy = {
+        value: c.policy.value,
+        source: c.policy.source,
+        override,
+        adminForced: c.policy.adminForced,
+      };
+      doc.inbound = c.policy.inbound;
+      if (c.uplink) {
+        doc.uplink = c.uplink.name;
+        doc.uplinkWhy = c.uplink.why;
+      } else if (c.uplinkNone) doc.uplinkWhy = c.uplinkNone;
+      const p = this.monitor?.current && !c.policy.pinnedPrefix ? this.monitor.current : c.prefix;
+      if (p) {
+        doc.prefix = p.prefix;
+        doc.prefixSource = c.policy.pinnedPrefix ? 'admin' : p.source;
+        if (p.lifetime !== undefined) doc.prefixLifetime = p.lifetime;
+        if (p.expiresAt !== undefined) {
+          doc.prefixExpiresAt = new Date(p.expiresAt).toISOString();
+          doc.prefixLifetimeLeft = Math.max(0, Math.round((p.expiresAt - Date.now()) / 1000));
+        }
+        if (p.from !== undefined) doc.prefixFrom = p.from;
+      }
+    }
+    if (this.monitor) doc.discovery = { ...this.monitor.stats };
+    if (this.prepared && !this.instance) doc.preparedClatIpv6 = this.prepared.address;
+    if (this.instance) {
+      const fields = clatFields(this.instance.status());
+      // The instance's prefix words are its own (configured) view; the supervisor's above win.
+      for (const k of ['prefixSource', 'prefixLifetime', 'prefixExpiresAt', 'prefixFrom'] as const)
+        delete fields[k];
+      Object.assign(doc, fields);
+    }
+    return doc;
+  }
+
+  private currentId(network: string): string {
+    if (network === 'current') {
+      const id = this.current?.identity?.id;
+      if (!id)
+        throw new ControlError(
+          RPC_ERROR.noCurrentNetwork,
+          'the engine is on no network now (no IPv6 uplink)',
+        );
+      return id;
+    }
+    return network;
+  }
+
+  private audit(what: string, by: Caller): void {
+    this.log(`${what} (asked by uid ${by.uid}, pid ${by.pid})`);
+  }
+
+  private async setOverride(kind: Exclude<Override, null> | null, by: Caller): Promise<void> {
+    const id = kind ? this.currentId('current') : null;
+    this.override = kind && id ? { network: id, kind } : null;
+    this.failedKey = null;
+    this.audit(kind ? `manual ${kind} for network ${id}` : 'manual override cleared', by);
+    this.trigger(kind ? `clatbar ${kind}` : 'override cleared');
+    await this.settled();
+  }
+
+  enable(by: Caller): Promise<void> {
+    return this.setOverride('enable', by);
+  }
+
+  disable(by: Caller): Promise<void> {
+    return this.setOverride('disable', by);
+  }
+
+  clearOverride(by: Caller): Promise<void> {
+    return this.setOverride(null, by);
+  }
+
+  private async change(what: string, by: Caller, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      if (err instanceof AdminForced) throw new ControlError(RPC_ERROR.adminForced, err.message);
+      throw err;
+    }
+    this.audit(what, by);
+    this.trigger(what);
+    await this.settled();
+  }
+
+  private known(id: string): string {
+    if (id !== this.current?.identity?.id && !this.store.has(id))
+      throw new ControlError(RPC_ERROR.invalidParams, `no network with the id "${id}" (see listNetworks)`);
+    return id;
+  }
+
+  setPolicy(network: string, policy: Policy | 'default', by: Caller): Promise<void> {
+    const id = this.known(this.currentId(network));
+    return this.change(`policy of network ${id} set to ${policy}`, by, () =>
+      this.store.setPolicy(id, policy),
+    );
+  }
+
+  setDefaultPolicy(policy: Policy, by: Caller): Promise<void> {
+    return this.change(`default policy set to ${policy}`, by, () => this.store.setDefaultPolicy(policy));
+  }
+
+  setDns64Mode(mode: Dns64Mode, by: Caller): Promise<void> {
+    return this.change(`DNS64 mode set to ${mode}`, by, async () => {
+      await this.store.setDns64Mode(mode);
+      this.dns64Mode = mode;
+    });
+  }
+
+  setNetworkOption(network: string, option: 'inbound', value: Inbound | null, by: Caller): Promise<void> {
+    const id = this.known(this.currentId(network));
+    return this.change(`${option} on network ${id} set to ${value ?? 'default'}`, by, () =>
+      this.store.setInbound(id, value),
+    );
+  }
+
+  forgetNetwork(network: string, by: Caller): Promise<void> {
+    const id = this.currentId(network);
+    return this.change(`network ${id} forgotten`, by, async () => {
+      if (!(await this.store.forget(id)))
+        throw new ControlError(
+          RPC_ERROR.invalidParams,
+          `no network with the id "${id}" is remembered (see listNetworks)`,
+        );
+    });
+  }
+
+  listNetworks(): NetworkRecord[] {
+    return this.store.list(this.current?.identity?.id ?? null);
+  }
+
+  logs(since?: number, limit?: number): LogLine[] {
+    return this.opts.ring.since(since, limit);
+  }
+
+  onEvent(listener: (event: EngineEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

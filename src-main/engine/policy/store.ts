@@ -1,0 +1,289 @@
+// Per-network policy: the user's choices (--data-dir/policy.json, written atomically, versioned)
+// under the administrator's file (/etc/clatbar/policy.json), which wins and says so.
+//
+// Never a crash and never a half-applied file: each file is read whole and validated with zod;
+// a user file that does not parse is moved aside (policy.json.corrupt-TIME) with a warning and
+// the defaults apply; an admin file that does not parse, or that a non-root user could have
+// written, is ignored with a warning (/etc may be read-only to the service, so it is not moved).
+import { mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { z } from 'zod';
+import {
+  PolicySchema,
+  Dns64ModeSchema,
+  InboundSchema,
+  type Policy,
+  type Dns64Mode,
+  type Inbound,
+} from '../../shared/control.js';
+import type { NetworkRecord, PolicySource } from '../../shared/status.js';
+
+export const POLICY_FILE_VERSION = 1;
+export const DEFAULT_ADMIN_POLICY = '/etc/clatbar/policy.json';
+/** Networks remembered at most; the least recently seen without a choice go first. */
+export const MAX_NETWORKS = 500;
+
+const NetworkIdSchema = z.string().min(1).max(128);
+
+const UserNetworkSchema = z
+  .object({
+    name: z.string().max(256),
+    policy: PolicySchema.optional(),
+    inbound: InboundSchema.optional(),
+    lastSeen: z.string().max(64).optional(),
+  })
+  .strict();
+
+export const UserFileSchema = z
+  .object({
+    version: z.literal(POLICY_FILE_VERSION),
+    defaultPolicy: PolicySchema.optional(),
+    dns64Mode: Dns64ModeSchema.optional(),
+    networks: z.record(NetworkIdSchema, UserNetworkSchema),
+  })
+  .strict();
+export type UserFile = z.infer<typeof UserFileSchema>;
+
+export const AdminFileSchema = z
+  .object({
+    version: z.literal(POLICY_FILE_VERSION),
+    defaultPolicy: PolicySchema.optional(),
+    networks: z
+      .record(
+        NetworkIdSchema,
+        z
+          .object({
+            policy: PolicySchema.optional(),
+            /** Pins the NAT64 prefix on this network (over PREF64 and RFC 7050). */
+            prefix: z.string().max(64).optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+  })
+  .strict();
+export type AdminFile = z.infer<typeof AdminFileSchema>;
+
+export interface ResolvedPolicy {
+  value: Policy;
+  source: PolicySource;
+  adminForced: boolean;
+  /** The admin file's pinned prefix for this network. */
+  pinnedPrefix?: string;
+  inbound: Inbound;
+}
+
+export interface PolicyStoreOptions {
+  dataDir: string;
+  adminPath?: string;
+  warn: (text: string, code: string) => void;
+}
+
+export class AdminForced extends Error {}
+
+export class PolicyStore {
+  private user: UserFile = { version: POLICY_FILE_VERSION, networks: {} };
+  private admin: AdminFile = { version: POLICY_FILE_VERSION };
+  readonly userPath: string;
+  readonly adminPath: string;
+  /** Writes in order, one at a time: the file always holds the newest complete state. */
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: PolicyStoreOptions) {
+    this.userPath = join(opts.dataDir, 'policy.json');
+    this.adminPath = opts.adminPath ?? DEFAULT_ADMIN_POLICY;
+  }
+
+  /** (Re-)reads both files (at start and on SIGHUP). */
+  load(): void {
+    this.user = this.readUser();
+    this.admin = this.readAdmin();
+  }
+
+  private readUser(): UserFile {
+    const empty: UserFile = { version: POLICY_FILE_VERSION, networks: {} };
+    let text: string;
+    try {
+      text = readFileSync(this.userPath, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return empty;
+      this.moveAside(`cannot be read (${(err as Error).message})`);
+      return empty;
+    }
+    try {
+      return UserFileSchema.parse(JSON.parse(text));
+    } catch (err) {
+      this.moveAside(`is not a valid policy file (${firstLine(err)})`);
+      return empty;
+    }
+  }
+
+  private moveAside(why: string): void {
+    const aside = `${this.userPath}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    try {
+      renameSync(this.userPath, aside);
+      this.opts.warn(
+        `the policy file ${this.userPath} ${why}; moved aside to ${aside}, the defaults apply`,
+        'policy.user-corrupt',
+      );
+    } catch (err) {
+      this.opts.warn(
+        `the policy file ${this.userPath} ${why}, and could not be moved aside (${(err as Error).message}); the defaults apply`,
+        'policy.user-corrupt',
+      );
+    }
+  }
+
+  private readAdmin(): AdminFile {
+    const none: AdminFile = { version: POLICY_FILE_VERSION };
+    let text: string;
+    try {
+      // Root's file only: one a user could write would let them steer the root engine.
+      const st = statSync(this.adminPath);
+      if (st.uid !== 0 || (st.mode & 0o022) !== 0) {
+        this.opts.warn(
+          `ignoring the admin policy ${this.adminPath}: it must be owned by root and not writable by group or others (chown root: ${this.adminPath}; chmod 644 ${this.adminPath})`,
+          'policy.admin-untrusted',
+        );
+        return none;
+      }
+      text = readFileSync(this.adminPath, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return none;
+      this.opts.warn(
+        `ignoring the admin policy ${this.adminPath}: ${(err as Error).message}`,
+        'policy.admin-corrupt',
+      );
+      return none;
+    }
+    try {
+      return AdminFileSchema.parse(JSON.parse(text));
+    } catch (err) {
+      this.opts.warn(
+        `ignoring the admin policy ${this.adminPath}: not a valid policy file (${firstLine(err)}); fix it and send SIGHUP (systemctl reload clatbar-engine)`,
+        'policy.admin-corrupt',
+      );
+      return none;
+    }
+  }
+
+  resolve(network: string | null): ResolvedPolicy {
+    const a = network ? this.admin.networks?.[network] : undefined;
+    const u = network ? this.user.networks[network] : undefined;
+    const inbound = u?.inbound ?? 'deny';
+    const pin = a?.prefix ? { pinnedPrefix: a.prefix } : {};
+    if (a?.policy) return { value: a.policy, source: 'admin', adminForced: true, inbound, ...pin };
+    if (u?.policy) return { value: u.policy, source: 'user', adminForced: false, inbound, ...pin };
+    if (this.admin.defaultPolicy)
+      return {
+        value: this.admin.defaultPolicy,
+        source: 'admin-default',
+        adminForced: false,
+        inbound,
+        ...pin,
+      };
+    if (this.user.defaultPolicy)
+      return { value: this.user.defaultPolicy, source: 'user-default', adminForced: false, inbound, ...pin };
+    return { value: 'auto', source: 'default', adminForced: false, inbound, ...pin };
+  }
+
+  get dns64Mode(): Dns64Mode | undefined {
+    return this.user.dns64Mode;
+  }
+
+  /** Notes that the laptop is on this network now (listNetworks' history). */
+  async seen(id: string, name: string): Promise<void> {
+    const n = this.user.networks[id];
+    this.user.networks[id] = { ...n, name, lastSeen: new Date().toISOString() };
+    this.trim();
+    await this.save();
+  }
+
+  async setPolicy(id: string, policy: Policy | 'default'): Promise<void> {
+    if (this.admin.networks?.[id]?.policy)
+      throw new AdminForced(
+        `the administrator sets this network's policy to "${this.admin.networks[id].policy}" in ${this.adminPath}`,
+      );
+    const n = this.user.networks[id] ?? { name: id };
+    if (policy === 'default') delete n.policy;
+    else n.policy = policy;
+    this.user.networks[id] = n;
+    await this.save();
+  }
+
+  async setDefaultPolicy(policy: Policy): Promise<void> {
+    if (this.admin.defaultPolicy)
+      throw new AdminForced(
+        `the administrator sets the default policy to "${this.admin.defaultPolicy}" in ${this.adminPath}`,
+      );
+    this.user.defaultPolicy = policy;
+    await this.save();
+  }
+
+  async setDns64Mode(mode: Dns64Mode): Promise<void> {
+    this.user.dns64Mode = mode;
+    await this.save();
+  }
+
+  async setInbound(id: string, value: Inbound | null): Promise<void> {
+    const n = this.user.networks[id] ?? { name: id };
+    if (value === null) delete n.inbound;
+    else n.inbound = value;
+    this.user.networks[id] = n;
+    await this.save();
+  }
+
+  /** Forgets the network: its policy, options and history. False when it was not known. */
+  async forget(id: string): Promise<boolean> {
+    if (!this.user.networks[id]) return false;
+    delete this.user.networks[id];
+    await this.save();
+    return true;
+  }
+
+  has(id: string): boolean {
+    return Object.hasOwn(this.user.networks, id) || Object.hasOwn(this.admin.networks ?? {}, id);
+  }
+
+  list(current: string | null): NetworkRecord[] {
+    const ids = new Set([...Object.keys(this.user.networks), ...Object.keys(this.admin.networks ?? {})]);
+    return [...ids].map((id) => {
+      const u = this.user.networks[id];
+      const a = this.admin.networks?.[id];
+      const r: NetworkRecord = { id, name: u?.name ?? id, current: id === current };
+      if (u?.policy) r.policy = u.policy;
+      if (a?.policy) r.adminPolicy = a.policy;
+      if (u?.inbound) r.inbound = u.inbound;
+      if (u?.lastSeen) r.lastSeen = u.lastSeen;
+      return r;
+    });
+  }
+
+  /** Bounded: the least recently seen networks without a choice of the user's go first. */
+  private trim(): void {
+    const ids = Object.keys(this.user.networks);
+    if (ids.length <= MAX_NETWORKS) return;
+    const plain = ids
+      .filter((id) => !this.user.networks[id].policy && !this.user.networks[id].inbound)
+      .sort((a, b) =>
+        (this.user.networks[a].lastSeen ?? '').localeCompare(this.user.networks[b].lastSeen ?? ''),
+      );
+    for (const id of plain.slice(0, ids.length - MAX_NETWORKS)) delete this.user.networks[id];
+  }
+
+  private save(): Promise<void> {
+    const text = `${JSON.stringify(this.user, null, 2)}\n`;
+    const p = this.writing.then(async () => {
+      mkdirSync(this.opts.dataDir, { recursive: true, mode: 0o700 });
+      await writeFileAtomic(this.userPath, text, { mode: 0o600 });
+    });
+    // One failed write (a full disk) must not fail every later one.
+    this.writing = p.catch(() => {});
+    return p;
+  }
+}
+
+function firstLine(err: unknown): string {
+  return (err as Error).message.split('\n').slice(0, 3).join(' ').slice(0, 300);
+}
