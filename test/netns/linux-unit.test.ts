@@ -91,9 +91,9 @@ test('the engine as the unit runs it: its capabilities, a read-only view, every 
   const sock = join(runtimeDir, 'engine.sock');
   const engineArgs = [
     ...args,
-    // Until daemon mode is in this version the engine needs its uplink named.
-    '--uplink',
-    cl.uplink,
+    // Daemon mode, as the unit runs it; its per-network choices in the test's own directory.
+    '--data-dir',
+    stateDir,
     '--state-dir',
     runtimeDir,
     '--control-socket',

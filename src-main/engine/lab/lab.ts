@@ -62,16 +62,19 @@ const TOOLS: [string, string][] = [
 
 /** The command line of the laptop's engine. */
 export function engineArgv(): string[] {
-  // Foreground engine on the lab's uplink until daemon mode (`clatbar run` without --uplink,
-  // picking the uplink itself) is in this version. The network's unbound does DNS64 for names,
+  // Daemon mode, as the installed unit runs it: the engine picks the uplink and decides by
+  // itself. Its choices and (never existing) admin file stay inside the lab's directory, so the
+  // host's /var/lib/clatbar and /etc/clatbar are not read. The network's unbound does DNS64 for names,
   // so the engine's stub stays off: it would hook the system resolver, which for a process in
   // a namespace can be the host's systemd-resolved.
   return [
     process.execPath,
     CLATBAR_BIN,
     'run',
-    '--uplink',
-    LAB_NET.laptopIf,
+    '--data-dir',
+    ENGINE_DATA_DIR,
+    '--admin-policy',
+    join(LAB_DIR, 'admin-policy.json'),
     '--dns64',
     'off',
     '--state-dir',
