@@ -83,7 +83,7 @@ test('the diagnostics window shows a real engine and its traffic', { timeout: 18
   const clatV6 = nsh(cl.lab, cl.laptop, 'ip -6 neigh show proxy').split(' ')[0];
 
   // Electron main's part.
-  const client = new EngineClient({ socketPath, pollMs: 500 });
+  const client = new EngineClient({ socketPath, legacyPollMs: 500 });
   t.after(() => client.close());
 
   const site = await serveDir(rendererDir);
