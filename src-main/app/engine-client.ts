@@ -192,7 +192,14 @@ export class EngineClient {
     });
     sock.on('data', (chunk: string) => {
       if (!mine()) return;
+      // Only the new chunk can hold a line end: scanning the whole buffer on every chunk would
+      // make a long line quadratic.
+      const fresh = chunk.indexOf('\n');
       buf += chunk;
+      if (fresh < 0) {
+        if (buf.length > MAX_REPLY_BYTES) this.notAnEngine(`a line longer than ${MAX_REPLY_BYTES} bytes`);
+        return;
+      }
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
@@ -279,7 +286,10 @@ export class EngineClient {
         }
         this.pollTimer = setTimeout(() => this.poll(sock), this.legacyPollMs);
       },
-      () => {},
+      (err: unknown) => {
+        // Refused: not a clatbar engine. Timeouts and closes are reported where they happen.
+        if (this.sock === sock && err instanceof EngineCallError) this.notAnEngine(`"status": ${err.message}`);
+      },
     );
   }
 
