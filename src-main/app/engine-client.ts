@@ -156,7 +156,8 @@ export class EngineClient {
           });
       }, this.timeoutMs);
       this.pending.set(id, { method, resolve, reject, timer });
-      const msg = params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
+      const msg =
+        params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
       sock.write(`${JSON.stringify(msg)}\n`);
     });
   }
@@ -261,10 +262,13 @@ export class EngineClient {
       }
       const doc = await this.send('status');
       if (!mine()) return;
-      this.state(doc);
+      toEngineStatus(doc, this.options.socketPath, Date.now()); // a status, or ProtocolError now
       await this.send('subscribe', { topics: ['state', 'counters', 'logs'] });
       if (!mine()) return;
+      // Ready before the first status goes out, so listeners can make calls on it. A state push
+      // that came in between is newer than the answer.
       this.ready = true;
+      if (!this.lastDoc) this.state(doc);
       // A good connection: the next outage starts its backoff from the bottom again.
       this.retryMs = this.retryMinMs;
     } catch (err) {
@@ -288,7 +292,8 @@ export class EngineClient {
       },
       (err: unknown) => {
         // Refused: not a clatbar engine. Timeouts and closes are reported where they happen.
-        if (this.sock === sock && err instanceof EngineCallError) this.notAnEngine(`"status": ${err.message}`);
+        if (this.sock === sock && err instanceof EngineCallError)
+          this.notAnEngine(`"status": ${err.message}`);
       },
     );
   }
@@ -309,7 +314,8 @@ export class EngineClient {
       throw new ProtocolError('a line that is not JSON');
     }
     if (!isObject(msg) || msg.jsonrpc !== '2.0') throw new ProtocolError('a line that is not JSON-RPC 2.0');
-    if (typeof msg.method === 'string' && msg.id === undefined) return this.notification(msg.method, msg.params);
+    if (typeof msg.method === 'string' && msg.id === undefined)
+      return this.notification(msg.method, msg.params);
     const id = typeof msg.id === 'number' ? msg.id : NaN;
     const call = this.pending.get(id);
     if (!call) throw new ProtocolError(`a reply to a request never made (id ${String(msg.id)})`);

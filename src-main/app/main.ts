@@ -58,7 +58,9 @@ const windows = new Map<WindowName, BrowserWindow>();
 function main(): void {
   // Chromium refuses root for good reasons, and a root tray would make every click a root action.
   if (process.getuid?.() === 0) {
-    console.error('clatbar: the app does not run as root. Start it as your own user; the engine runs as a service.');
+    console.error(
+      'clatbar: the app does not run as root. Start it as your own user; the engine runs as a service.',
+    );
     app.exit(1);
     return;
   }
@@ -94,7 +96,9 @@ let tray: Tray | null = null;
 let service: AppService;
 const tr = createTranslator(
   pickLanguage(
-    typeof app.getPreferredSystemLanguages === 'function' ? app.getPreferredSystemLanguages() : [app.getLocale()],
+    typeof app.getPreferredSystemLanguages === 'function'
+      ? app.getPreferredSystemLanguages()
+      : [app.getLocale()],
   ),
 );
 
@@ -228,7 +232,9 @@ const host: AppHost = {
   async saveText(defaultName, text) {
     const parent = BrowserWindow.getFocusedWindow();
     const options = { defaultPath: defaultName, filters: [{ name: 'JSON', extensions: ['json'] }] };
-    const choice = parent ? await dialog.showSaveDialog(parent, options) : await dialog.showSaveDialog(options);
+    const choice = parent
+      ? await dialog.showSaveDialog(parent, options)
+      : await dialog.showSaveDialog(options);
     if (choice.canceled || !choice.filePath) return null;
     await writeFile(choice.filePath, text, { mode: 0o600 });
     return choice.filePath;

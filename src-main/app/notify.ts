@@ -52,7 +52,13 @@ export class Notifier {
   }
 
   /** The notice to show for this transition now, or null (none deserved, switched off, or rate-limited). */
-  decide(prev: EngineStatus, next: EngineStatus, now: number, enabled: boolean, tr: Translator): Notice | null {
+  decide(
+    prev: EngineStatus,
+    next: EngineStatus,
+    now: number,
+    enabled: boolean,
+    tr: Translator,
+  ): Notice | null {
     const kind = noticeKind(prev, next);
     if (!kind || !enabled) return null;
     const last = this.lastOfKind.get(kind);

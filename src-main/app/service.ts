@@ -92,7 +92,13 @@ export class AppService {
       this.access = 'unknown';
       void this.engineCall('listNetworks').catch(() => {});
     }
-    const notice = this.notifier.decide(prev, next, this.now(), this.o.settings.get().notifications, this.o.tr);
+    const notice = this.notifier.decide(
+      prev,
+      next,
+      this.now(),
+      this.o.settings.get().notifications,
+      this.o.tr,
+    );
     if (notice) this.o.host.notify(notice);
     this.changed();
   }
@@ -123,7 +129,8 @@ export class AppService {
   async handle(call: string, args: unknown): Promise<unknown> {
     if (!Object.hasOwn(IPC_CALLS, call)) throw new BadCallError(`no such call "${call}"`);
     const parsed = IPC_CALLS[call as IpcCall].safeParse(args);
-    if (!parsed.success) throw new BadCallError(`bad arguments for "${call}": ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success)
+      throw new BadCallError(`bad arguments for "${call}": ${parsed.error.issues[0]?.message}`);
     const a = parsed.data as unknown[];
     switch (call as IpcCall) {
       case 'getState':
@@ -153,7 +160,10 @@ export class AppService {
         this.o.host.copyText(await this.report());
         return undefined;
       case 'saveReport':
-        return this.o.host.saveText(`clatbar-report-${new Date(this.now()).toISOString().slice(0, 10)}.json`, await this.report());
+        return this.o.host.saveText(
+          `clatbar-report-${new Date(this.now()).toISOString().slice(0, 10)}.json`,
+          await this.report(),
+        );
       case 'setAppSettings': {
         const settings = await this.o.settings.set(a[0] as Parameters<SettingsStore['set']>[0]);
         this.changed();

@@ -55,14 +55,18 @@ export class SettingsStore {
   }
 
   private startsAtLogin(): boolean {
-    if (existsSync(this.autostart)) return !/^Hidden\s*=\s*true\s*$/m.test(readFileSync(this.autostart, 'utf8'));
+    if (existsSync(this.autostart))
+      return !/^Hidden\s*=\s*true\s*$/m.test(readFileSync(this.autostart, 'utf8'));
     return existsSync(this.paths.systemAutostart);
   }
 
   async set(patch: Partial<AppSettings>): Promise<AppSettings> {
     if (patch.notifications !== undefined && patch.notifications !== this.notifications) {
       mkdirSync(dirname(this.file), { recursive: true });
-      await writeFileAtomic(this.file, `${JSON.stringify({ version: 1, notifications: patch.notifications })}\n`);
+      await writeFileAtomic(
+        this.file,
+        `${JSON.stringify({ version: 1, notifications: patch.notifications })}\n`,
+      );
       this.notifications = patch.notifications;
     }
     if (patch.startAtLogin !== undefined && patch.startAtLogin !== this.startsAtLogin()) {

@@ -3,7 +3,14 @@
 // type is left out rather than trusted, extra fields are ignored (an older app works with a newer
 // engine), and the foreground engine's document (`clatbar run --uplink`, state "running" before
 // the daemon) maps too. Only a document without a known state is refused.
-import type { EngineStatus, EngineState, PrefixSource, Traffic, Dns64Activity, Transition } from '../shared/ipc.js';
+import type {
+  EngineStatus,
+  EngineState,
+  PrefixSource,
+  Traffic,
+  Dns64Activity,
+  Transition,
+} from '../shared/ipc.js';
 import type { Message } from '../shared/status.js';
 import { appMessage } from '../shared/i18n.js';
 
@@ -15,7 +22,8 @@ type Json = Record<string, unknown>;
 export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
-const str = (o: Json, k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+const str = (o: Json, k: string): string | undefined =>
+  typeof o[k] === 'string' ? (o[k] as string) : undefined;
 const num = (o: Json, k: string): number | undefined =>
   typeof o[k] === 'number' && Number.isFinite(o[k]) ? (o[k] as number) : undefined;
 
@@ -43,7 +51,9 @@ const DATA_PATH_DROPS: Record<string, string> = {
 function dns64From(v: unknown): Dns64Activity | undefined {
   if (!isObject(v) || typeof v.queries !== 'number') return undefined;
   const upstream = isObject(v.upstream) ? v.upstream : {};
-  const listen = Array.isArray(v.listen) ? v.listen.filter((x): x is string => typeof x === 'string') : undefined;
+  const listen = Array.isArray(v.listen)
+    ? v.listen.filter((x): x is string => typeof x === 'string')
+    : undefined;
   return {
     mode: v.mode === 'auto' || v.mode === 'on' ? v.mode : undefined,
     listen,
@@ -59,7 +69,10 @@ function dns64From(v: unknown): Dns64Activity | undefined {
 }
 
 /** Traffic and drops from the engine's counters (translated46/64, bytes46/64, tun.*, drop.*). */
-export function trafficFrom(counters: Json, sampledAt: number): { traffic: Traffic; drops: Record<string, number> } {
+export function trafficFrom(
+  counters: Json,
+  sampledAt: number,
+): { traffic: Traffic; drops: Record<string, number> } {
   const count = (k: string) => num(counters, k) ?? 0;
   const drops: Record<string, number> = {};
   for (const [k, v] of Object.entries(counters)) {
@@ -91,7 +104,8 @@ function transitionsFrom(v: unknown): Transition[] | undefined {
     const time = str(t, 'time');
     const to = str(t, 'to');
     const reason = messageOf(t.reason);
-    if (time && to && reason) out.push({ time, to, reason, ...(str(t, 'from') ? { from: str(t, 'from') } : {}) });
+    if (time && to && reason)
+      out.push({ time, to, reason, ...(str(t, 'from') ? { from: str(t, 'from') } : {}) });
   }
   return out;
 }

@@ -92,7 +92,10 @@ export function trayModel(app: AppState, tr: Translator): TrayModel {
       });
   }
   if (!running && app.canStartEngine)
-    menu.push({ type: 'separator' }, { type: 'normal', label: tr.t('tray.startEngine'), enabled: true, action: 'startEngine' });
+    menu.push(
+      { type: 'separator' },
+      { type: 'normal', label: tr.t('tray.startEngine'), enabled: true, action: 'startEngine' },
+    );
   if (running && app.access === 'denied')
     menu.push({
       type: 'normal',

@@ -12,7 +12,8 @@ export interface Request {
   params?: unknown;
 }
 
-export type Answer = { result: unknown } | { error: { code: number; message: string; data?: unknown } } | null;
+export type Answer =
+  { result: unknown } | { error: { code: number; message: string; data?: unknown } } | null;
 
 export interface ControlPeer {
   requests: Request[];

@@ -44,20 +44,25 @@ export const en = {
   app: {
     connecting: 'connecting to the engine',
     noEngine: 'no engine is running (nothing answers on {{path}})',
-    noEngineFix: 'start it with “sudo systemctl start clatbar-engine”, or use “Start the engine” in the tray menu',
+    noEngineFix:
+      'start it with “sudo systemctl start clatbar-engine”, or use “Start the engine” in the tray menu',
     socketDenied: 'no permission to open {{path}}',
     socketDeniedFix: 'the engine’s socket is in a directory you cannot reach; is another program in the way?',
     closed: 'the engine closed the connection on {{path}} (stopped or restarting)',
     notAnEngine: 'something on {{path}} answers, but not as a clatbar engine: {{detail}}',
     timeout: 'the engine did not answer within {{ms}} ms',
-    timeoutFix: 'it may be stuck; “sudo systemctl restart clatbar-engine” puts the network back and starts over',
+    timeoutFix:
+      'it may be stuck; “sudo systemctl restart clatbar-engine” puts the network back and starts over',
     incompatible: 'this app speaks control protocol {{app}}, the engine {{engine}} (clatbar {{version}})',
     incompatibleAppOlder: 'update the clatbar app: the engine is newer than it',
-    incompatibleEngineOlder: 'restart the engine after the update (“sudo systemctl restart clatbar-engine”): it still runs the older version',
+    incompatibleEngineOlder:
+      'restart the engine after the update (“sudo systemctl restart clatbar-engine”): it still runs the older version',
     engineStopping: 'the engine is stopping and putting the network back as it was',
-    noPrefix: 'no NAT64 prefix on {{uplink}}: IPv4 apps cannot reach anything until the network announces one',
+    noPrefix:
+      'no NAT64 prefix on {{uplink}}: IPv4 apps cannot reach anything until the network announces one',
     noPrefixFix: 'clatbar resumes when a prefix appears; or set one with “clatbar run --prefix PFX/LEN”',
-    activeLegacy: 'IPv4 apps on this computer reach IPv4 hosts through the network’s NAT64 ({{prefix}}) via {{uplink}}',
+    activeLegacy:
+      'IPv4 apps on this computer reach IPv4 hosts through the network’s NAT64 ({{prefix}}) via {{uplink}}',
     refused: 'The engine refused: {{reason}}',
   },
   notify: {

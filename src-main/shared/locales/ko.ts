@@ -45,20 +45,26 @@ export const ko = {
   app: {
     connecting: '엔진에 연결하는 중',
     noEngine: '실행 중인 엔진이 없습니다 ({{path}}에서 응답 없음)',
-    noEngineFix: '“sudo systemctl start clatbar-engine”으로 시작하거나 트레이 메뉴의 “엔진 시작”을 사용하세요',
+    noEngineFix:
+      '“sudo systemctl start clatbar-engine”으로 시작하거나 트레이 메뉴의 “엔진 시작”을 사용하세요',
     socketDenied: '{{path}}를 열 권한이 없습니다',
     socketDeniedFix: '엔진의 소켓이 접근할 수 없는 디렉터리에 있습니다. 다른 프로그램이 방해하고 있나요?',
     closed: '엔진이 {{path}} 연결을 닫았습니다 (멈췄거나 다시 시작하는 중)',
     notAnEngine: '{{path}}에서 응답하는 것이 clatbar 엔진이 아닙니다: {{detail}}',
     timeout: '엔진이 {{ms}} ms 안에 응답하지 않았습니다',
-    timeoutFix: '멈춰 있을 수 있습니다. “sudo systemctl restart clatbar-engine”은 네트워크를 원래대로 돌려놓고 다시 시작합니다',
+    timeoutFix:
+      '멈춰 있을 수 있습니다. “sudo systemctl restart clatbar-engine”은 네트워크를 원래대로 돌려놓고 다시 시작합니다',
     incompatible: '이 앱은 제어 프로토콜 {{app}}, 엔진은 {{engine}}을 사용합니다 (clatbar {{version}})',
     incompatibleAppOlder: 'clatbar 앱을 업데이트하세요: 엔진이 더 새 버전입니다',
-    incompatibleEngineOlder: '업데이트 후 엔진을 다시 시작하세요 (“sudo systemctl restart clatbar-engine”): 아직 이전 버전이 실행 중입니다',
+    incompatibleEngineOlder:
+      '업데이트 후 엔진을 다시 시작하세요 (“sudo systemctl restart clatbar-engine”): 아직 이전 버전이 실행 중입니다',
     engineStopping: '엔진이 멈추면서 네트워크를 원래대로 돌려놓고 있습니다',
-    noPrefix: '{{uplink}}에 NAT64 프리픽스가 없습니다: 네트워크가 프리픽스를 알릴 때까지 IPv4 앱은 아무 곳에도 연결할 수 없습니다',
-    noPrefixFix: '프리픽스가 나타나면 clatbar가 다시 시작합니다. 또는 “clatbar run --prefix PFX/LEN”으로 지정하세요',
-    activeLegacy: '이 컴퓨터의 IPv4 앱이 {{uplink}}를 거쳐 네트워크의 NAT64({{prefix}})로 IPv4 호스트에 연결합니다',
+    noPrefix:
+      '{{uplink}}에 NAT64 프리픽스가 없습니다: 네트워크가 프리픽스를 알릴 때까지 IPv4 앱은 아무 곳에도 연결할 수 없습니다',
+    noPrefixFix:
+      '프리픽스가 나타나면 clatbar가 다시 시작합니다. 또는 “clatbar run --prefix PFX/LEN”으로 지정하세요',
+    activeLegacy:
+      '이 컴퓨터의 IPv4 앱이 {{uplink}}를 거쳐 네트워크의 NAT64({{prefix}})로 IPv4 호스트에 연결합니다',
     refused: '엔진이 거부했습니다: {{reason}}',
   },
   notify: {

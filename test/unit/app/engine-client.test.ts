@@ -333,7 +333,9 @@ function engineAnswers(doc: () => unknown, more: (req: Request) => Answer = () =
         return { result: {} };
       default:
         return (
-          more(req) ?? { error: { code: RPC_ERROR.methodNotFound, message: `method not found: ${req.method}` } }
+          more(req) ?? {
+            error: { code: RPC_ERROR.methodNotFound, message: `method not found: ${req.method}` },
+          }
         );
     }
   };
@@ -341,7 +343,10 @@ function engineAnswers(doc: () => unknown, more: (req: Request) => Answer = () =
 
 test('control API: hello, status, then pushes instead of polling', async (t) => {
   const path = tmpSocket(t);
-  const peer = await controlPeer(path, engineAnswers(() => daemonDoc()));
+  const peer = await controlPeer(
+    path,
+    engineAnswers(() => daemonDoc()),
+  );
   t.after(() => peer.stop());
   const client = new EngineClient({ socketPath: path, ...fast });
   t.after(() => client.close());
@@ -441,7 +446,10 @@ test('control API: versions that do not fit say which side to update', async (t)
     client.start();
     const s = await until(client, `protocol ${engine}`, (x) => x.state === 'attention');
     assert.equal(s.reason.code, 'app.incompatible');
-    assert.match(s.reason.text, new RegExp(`protocol ${PROTOCOL_VERSION}, the engine ${engine} \\(clatbar 9\\.9\\.9\\)`));
+    assert.match(
+      s.reason.text,
+      new RegExp(`protocol ${PROTOCOL_VERSION}, the engine ${engine} \\(clatbar 9\\.9\\.9\\)`),
+    );
     assert.match(s.problem?.text ?? '', fix);
     // Nothing beyond hello was asked of an engine we cannot talk to.
     assert.deepEqual([...new Set(peer.requests.map((r) => r.method))], ['hello']);
@@ -451,7 +459,10 @@ test('control API: versions that do not fit say which side to update', async (t)
 
 test('control API: the engine restarts; the client reconnects and subscribes again', async (t) => {
   const path = tmpSocket(t);
-  let peer = await controlPeer(path, engineAnswers(() => daemonDoc({ pid: 1 })));
+  let peer = await controlPeer(
+    path,
+    engineAnswers(() => daemonDoc({ pid: 1 })),
+  );
   t.after(() => peer.stop());
   const client = new EngineClient({ socketPath: path, ...fast });
   t.after(() => client.close());
@@ -460,7 +471,10 @@ test('control API: the engine restarts; the client reconnects and subscribes aga
   await peer.stop();
   await until(client, 'disconnected', (x) => x.state === 'disconnected');
   await assert.rejects(client.call('disable'));
-  peer = await controlPeer(path, engineAnswers(() => daemonDoc({ pid: 2 })));
+  peer = await controlPeer(
+    path,
+    engineAnswers(() => daemonDoc({ pid: 2 })),
+  );
   await until(client, 'the second engine', (x) => x.engine?.pid === 2);
   await waitUntil(() => peer.requests.some((r) => r.method === 'subscribe'));
 });

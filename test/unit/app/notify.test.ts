@@ -53,11 +53,17 @@ test('rate-limited per kind and overall; switched off means none', () => {
     n.decide(s('standby'), s('active'), t, true, en),
     n.decide(s('active'), s('standby'), t + 1, true, en),
   ];
-  assert.deepEqual(flap(0).map((x) => x?.kind), ['active', 'standby']);
+  assert.deepEqual(
+    flap(0).map((x) => x?.kind),
+    ['active', 'standby'],
+  );
   // Ten seconds later the same flap is suppressed (one per kind per minute).
   assert.deepEqual(flap(10_000), [null, null]);
   // A minute later one more fits the burst of three in ten minutes, then nothing.
-  assert.deepEqual(flap(70_000).map((x) => x?.kind), ['active', undefined]);
+  assert.deepEqual(
+    flap(70_000).map((x) => x?.kind),
+    ['active', undefined],
+  );
   assert.deepEqual(flap(140_000), [null, null]);
   // After the window, again.
   assert.equal(n.decide(s('standby'), s('active'), 700_000, true, en)?.kind, 'active');

@@ -78,7 +78,10 @@ test('each state has its icon (light and dark, every Linux tray size) and its wo
     for (const theme of ['light', 'dark'])
       for (const size of [16, 22, 24, 32, 48])
         for (const scale of ['', '@2x'])
-          assert.ok(existsSync(`${icons}${icon}-${theme}-${size}${scale}.png`), `${icon}-${theme}-${size}${scale}.png`);
+          assert.ok(
+            existsSync(`${icons}${icon}-${theme}-${size}${scale}.png`),
+            `${icon}-${theme}-${size}${scale}.png`,
+          );
     assert.ok(existsSync(`${icons}${icon}Template.png`) && existsSync(`${icons}${icon}Template@2x.png`));
   }
   // Off: the toggle is unchecked and turns it on.
@@ -89,7 +92,10 @@ test('each state has its icon (light and dark, every Linux tray size) and its wo
 });
 
 test('engine not running: attention, "Start the engine", no toggle', () => {
-  const m = trayModel(app({ state: 'disconnected', reason: { code: 'app.noEngine', text: 'no engine' } }), en);
+  const m = trayModel(
+    app({ state: 'disconnected', reason: { code: 'app.noEngine', text: 'no engine' } }),
+    en,
+  );
   assert.equal(m.icon, 'attention');
   const labels = outline(m.menu);
   assert.ok(labels.includes('Start the engine'), labels.join('|'));
@@ -116,7 +122,10 @@ test('an admin-forced policy cannot be changed from the tray', () => {
 });
 
 test('Korean: the same menu in Korean; engine messages by code, unknown codes in the engine’s words', () => {
-  const m = trayModel(app({ state: 'standby', network, reason: { code: 'standby.future', text: 'native IPv4' } }), ko);
+  const m = trayModel(
+    app({ state: 'standby', network, reason: { code: 'standby.future', text: 'native IPv4' } }),
+    ko,
+  );
   assert.deepEqual(
     outline(m.menu).filter((l) => l !== '-'),
     [
@@ -131,6 +140,12 @@ test('Korean: the same menu in Korean; engine messages by code, unknown codes in
       '종료',
     ],
   );
-  const down = trayModel(app({ state: 'disconnected', reason: { code: 'app.noEngine', params: { path: '/run/x' }, text: 'x' } }), ko);
-  assert.equal(down.tooltip, 'clatbar: 엔진에 연결할 수 없음 (실행 중인 엔진이 없습니다 (/run/x에서 응답 없음))');
+  const down = trayModel(
+    app({ state: 'disconnected', reason: { code: 'app.noEngine', params: { path: '/run/x' }, text: 'x' } }),
+    ko,
+  );
+  assert.equal(
+    down.tooltip,
+    'clatbar: 엔진에 연결할 수 없음 (실행 중인 엔진이 없습니다 (/run/x에서 응답 없음))',
+  );
 });
