@@ -8,7 +8,7 @@ import dgram from 'node:dgram';
 import packet from 'dns-packet';
 import { inCI, requires } from '../helpers/env.js';
 import { Dns64Server } from '../../src-main/engine/dns64/server.js';
-import { parsePref64 } from '../../src-main/engine/dns64/rfc6052.js';
+import { parsePref64 } from '../../src-main/engine/address/rfc6052.js';
 import { batchUdpUnavailable } from '../../src-main/engine/udp/batch-socket.js';
 import { startUnbound, type Unbound } from './helpers.js';
 

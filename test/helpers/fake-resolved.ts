@@ -24,7 +24,14 @@
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { Message, MessageType, NameFlag, RequestNameReply, Variant, systemBus } from 'dbus-next';
-import { formatIPv4Bytes, formatIPv6, parseIPv4Bytes, parseIPv6 } from '../../src-main/engine/siit/addr.js';
+import {
+  formatIPv4,
+  formatIPv6,
+  ipv4Bytes,
+  ipv4FromBytes,
+  parseIPv4,
+  parseIPv6,
+} from '../../src-main/engine/address/ip.js';
 
 const NAME = 'org.freedesktop.resolve1';
 const MANAGER_PATH = '/org/freedesktop/resolve1';
@@ -77,12 +84,12 @@ function defaults(): LinkState {
 }
 
 function bytesOf(address: string): [number, Buffer] {
-  if (net.isIPv4(address)) return [2, Buffer.from(parseIPv4Bytes(address) as Uint8Array)];
+  if (net.isIPv4(address)) return [2, Buffer.from(ipv4Bytes(parseIPv4(address)))];
   return [10, Buffer.from(parseIPv6(address) as Uint8Array)];
 }
 
 function textOf(family: number, b: Buffer): string {
-  return family === 2 ? formatIPv4Bytes(b) : formatIPv6(b);
+  return family === 2 ? formatIPv4(ipv4FromBytes(b)) : formatIPv6(b);
 }
 
 /** The namespace's links now: ifindex -> name and whether it is loopback. */

@@ -33,9 +33,9 @@ test('64:ff9b::/96 with a 600 s lifetime: scaled lifetime 75, PLC 0', () => {
   assert.deepEqual(r.ignored, []);
   assert.equal(r.options.length, 1);
   assert.equal(r.options[0].prefix, '64:ff9b::/96');
-  assert.equal(r.options[0].length, 96);
+  assert.equal(r.options[0].len, 96);
   assert.equal(r.options[0].lifetime, 600);
-  assert.deepEqual([...r.options[0].bytes], [...WKP12, 0, 0, 0, 0]);
+  assert.deepEqual([...r.options[0].addr], [...WKP12, 0, 0, 0, 0]);
 });
 
 test('every Prefix Length Code maps to its RFC 6052 length (RFC 8781 §4 table)', () => {
@@ -57,7 +57,7 @@ test('every Prefix Length Code maps to its RFC 6052 length (RFC 8781 §4 table)'
     const p12 = full.map((b, i) => (i < length / 8 ? b : 0));
     const r = parsePref64Options(ra(pref64(1, plc, p12)));
     assert.equal(r.options.length, 1, `PLC ${plc}`);
-    assert.equal(r.options[0].length, length);
+    assert.equal(r.options[0].len, length);
     assert.equal(r.options[0].prefix, text);
     assert.equal(r.options[0].lifetime, 8, 'scaled lifetime 1 = 8 seconds');
     assert.equal(r.hostBitsCleared, 0);
@@ -72,7 +72,7 @@ test('scaled lifetime: 0 withdraws, 8191 (all 13 bits) is 65528 s', () => {
   );
   // The high byte of 8191 << 3 is 0xff; nothing of it leaks into the PLC.
   assert.deepEqual(
-    r.options.map((o) => o.length),
+    r.options.map((o) => o.len),
     [96, 96],
   );
 });
@@ -119,7 +119,7 @@ test('bits past the prefix length are cleared, counted, and the prefix used', ()
   const r = parsePref64Options(ra(pref64(75, 5, dirty)));
   assert.equal(r.hostBitsCleared, 1);
   assert.equal(r.options[0].prefix, '2001:db8::/32');
-  assert.deepEqual([...r.options[0].bytes.subarray(4)], new Array(12).fill(0));
+  assert.deepEqual([...r.options[0].addr.subarray(4)], new Array(12).fill(0));
 });
 
 test('several PREF64 options keep their order', () => {
@@ -165,6 +165,6 @@ test('random bytes never throw', () => {
   for (let n = 0; n < 2000; n++) {
     const body = Array.from({ length: rnd() % 64 }, rnd);
     const r = parsePref64Options(Uint8Array.from([134, 0, 0, 0, ...new Array(12).fill(0), ...body]));
-    for (const o of r.options) assert.ok([32, 40, 48, 56, 64, 96].includes(o.length));
+    for (const o of r.options) assert.ok([32, 40, 48, 56, 64, 96].includes(o.len));
   }
 });

@@ -8,12 +8,8 @@ import {
   WKA_PRIMARY,
   WKA_SECONDARY,
 } from '../../src-main/engine/discovery/rfc7050.js';
-import {
-  embedIPv4Bytes,
-  parseIPv6,
-  POOL6_LENGTHS,
-  type Rfc6052Length,
-} from '../../src-main/engine/siit/addr.js';
+import { embedIPv4, RFC6052_LENGTHS, type Rfc6052Length } from '../../src-main/engine/address/rfc6052.js';
+import { parseIPv6 } from '../../src-main/engine/address/ip.js';
 
 const v6 = (t: string) => {
   const b = parseIPv6(t);
@@ -30,12 +26,15 @@ test('one synthesized pair per RFC 6052 length gives back that prefix', () => {
     64: '2001:db8:122:344::/64',
     96: '2001:db8:122:344::/96',
   };
-  for (const len of POOL6_LENGTHS) {
+  for (const len of RFC6052_LENGTHS) {
     const p = v6(prefixes[len].split('/')[0]);
-    const answers = [embedIPv4Bytes(p, len, WKA_PRIMARY), embedIPv4Bytes(p, len, WKA_SECONDARY)];
+    const answers = [
+      embedIPv4({ addr: p, len: len }, WKA_PRIMARY),
+      embedIPv4({ addr: p, len: len }, WKA_SECONDARY),
+    ];
     const r = prefixesFromAnswers(answers);
     assert.deepEqual(
-      r.prefixes.map((x) => [x.prefix, x.length]),
+      r.prefixes.map((x) => [x.prefix, x.len]),
       [[prefixes[len], len]],
       `/${len}`,
     );
@@ -84,10 +83,10 @@ test('a non-zero u-octet disqualifies the short lengths (RFC 6052 §2.2)', () =>
 test('a prefix that itself contains 192.0.0.170 is settled with the secondary WKA (RFC 7050 §3)', () => {
   // 2001:db8:c000:aa::/96: bytes 4-7 are c0 00 00 aa, so the /32 position reads 192.0.0.170 too.
   const p = v6('2001:db8:c000:aa::');
-  const a170 = embedIPv4Bytes(p, 96, WKA_PRIMARY);
-  const a171 = embedIPv4Bytes(p, 96, WKA_SECONDARY);
+  const a170 = embedIPv4({ addr: p, len: 96 }, WKA_PRIMARY);
+  const a171 = embedIPv4({ addr: p, len: 96 }, WKA_SECONDARY);
   assert.deepEqual(
-    wkaPositions(a170).map((c) => c.length),
+    wkaPositions(a170).map((c) => c.len),
     [32, 96],
   );
   const alone = prefixesFromAnswers([a170]);

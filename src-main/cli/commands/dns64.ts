@@ -2,8 +2,9 @@
 import net from 'node:net';
 import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
 import { Dns64Server, type Dns64Mode, type ListenAddress } from '../../engine/dns64/server.js';
-import { WKP_TEXT, parsePref64, parseV6Range } from '../../engine/dns64/rfc6052.js';
-import { formatServer, parseServer } from '../../engine/dns64/upstream.js';
+import { WKP_TEXT, parsePref64 } from '../../engine/address/rfc6052.js';
+import { formatPrefix6, parsePrefix6 } from '../../engine/address/ip.js';
+import { formatServer, parseServer } from '../../engine/dns/upstream.js';
 import { learnResolvers } from '../../engine/dns64/system-resolver.js';
 import { routeGet } from '../../engine/system/iproute.js';
 
@@ -118,7 +119,7 @@ const dns64: Command = {
     }
     const exclude = values.exclude?.map((x) => {
       try {
-        return parseV6Range(x);
+        return parsePrefix6(x);
       } catch (err) {
         throw new UsageError(
           `--exclude ${x}: ${(err as Error).message}; give an IPv6 prefix, e.g. --exclude ::ffff:0:0/96`,
@@ -172,7 +173,7 @@ const dns64: Command = {
         );
     }
     info(
-      `synthesizing AAAA from A with ${prefix.text}${mode === 'auto' ? ' unless the upstreams already do' : ''}; ` +
+      `synthesizing AAAA from A with ${formatPrefix6(prefix)}${mode === 'auto' ? ' unless the upstreams already do' : ''}; ` +
         `asking ${upstreams.map(formatServer).join(', ')}`,
     );
     const signal = await new Promise<string>((resolve) => {

@@ -11,7 +11,8 @@
 import { TunDevice, type PacketBatch } from '../tun/tun.js';
 import { GsoType, VnetFlag, VNET_HDR_LEN, relocateVnet, clearVnet } from '../tun/vnet.js';
 import { Translator, FLAG, HEADROOM } from '../siit/translator.js';
-import { Pool6, parsePrefix6 as parsePool6 } from '../siit/addr.js';
+import { Pool6 } from '../address/rfc6052.js';
+import { hostBitsSet6, parsePrefix6 } from '../address/ip.js';
 import { clatIcmpSource } from '../net/clat-address.js';
 import { UdpCoalescer } from './udp-coalesce.js';
 import { execOut } from '../system/exec.js';
@@ -117,8 +118,9 @@ class TranslatingDataPath implements DataPath {
    * keeping the counters and the EAM entry (the CLAT address does not change with the prefix).
    */
   setPrefix(prefix: string | null): void {
-    const p = prefix === null ? null : parsePool6(prefix);
-    if (prefix !== null && !p) throw new Error(`'${prefix}' is not an IPv6 prefix`);
+    const p = prefix === null ? null : parsePrefix6(prefix);
+    if (p && hostBitsSet6(p))
+      throw new Error(`'${prefix}' is not an IPv6 prefix: it has bits set after /${p.len}`);
     this.t.cfg.pool6 = p ? new Pool6(p) : null;
   }
 

@@ -5,7 +5,7 @@ import { Journal, type UndoOutcome } from '../system/journal.js';
 import { findFirewallProblems } from '../system/firewall.js';
 import { generateClatIpv6, isChecksumNeutral } from '../net/clat-address.js';
 import { dadProbe } from '../net/dad.js';
-import { formatPrefix6, parsePrefix6 } from '../net/addr.js';
+import { formatPrefix6, parsePrefix6 } from '../address/ip.js';
 import {
   planClat,
   checkBeforeDiscovery,
@@ -20,7 +20,7 @@ import { familyBytes } from '../system/link-stats.js';
 import type { PrefixSource } from '../../shared/ipc.js';
 import { PrefixMonitor, type MonitorStats, type Nat64Prefix } from '../discovery/monitor.js';
 import { learnResolvers, learnUplinkResolvers } from '../dns64/system-resolver.js';
-import { formatServer } from '../dns64/upstream.js';
+import { formatServer } from '../dns/upstream.js';
 import { RaSocket } from '../tun/ra-socket.js';
 import { watchUplink } from '../net/uplink-watch.js';
 

@@ -7,13 +7,13 @@ import { findConflictingClats, tunOwner } from '../system/conflicts.js';
 import { snapshotUplink, CheckFailed, type UplinkSnapshot } from '../net/uplink.js';
 import {
   parsePrefix6,
-  rfc6052Problem,
   formatPrefix6,
-  embedIPv4,
   formatIPv6,
   parseIPv4,
+  ipv4Bytes,
   type Prefix6,
-} from '../net/addr.js';
+} from '../address/ip.js';
+import { checkRfc6052Prefix, embedIPv4 } from '../address/rfc6052.js';
 import { clatIpv4Problem, inSubnet64 } from '../net/clat-address.js';
 
 export { CheckFailed };
@@ -158,14 +158,14 @@ export function planClat(opts: ClatOptions): ClatPlan {
       'pass --prefix as ADDRESS/LENGTH, e.g. --prefix 64:ff9b::/96',
     );
   }
-  const problem = rfc6052Problem(prefix);
+  const problem = checkRfc6052Prefix(prefix)?.message;
   if (problem)
     throw new CheckFailed(
       `the NAT64 prefix ${opts.prefix} is not usable: ${problem}`,
       'ask the network for its prefix (it is in router advertisements as PREF64, or: dig AAAA ipv4only.arpa), or leave --prefix out to have it discovered',
     );
   checkClatIpv4(opts);
-  const towards = formatIPv6(embedIPv4(prefix, parseIPv4('192.0.2.1')));
+  const towards = formatIPv6(embedIPv4(prefix, ipv4Bytes(parseIPv4('192.0.2.1'))));
   const uplink = snapshotUplink(opts.uplink, towards);
   if (opts.clatIpv6 && !inSubnet64(opts.clatIpv6, uplink.subnet64))
     throw new CheckFailed(

@@ -14,8 +14,8 @@
 // is in; otherwise whatever is known when waitMs runs out.
 import { parsePref64Options, type Pref64Option } from './pref64.js';
 import { prefixesFromAnswers } from './rfc7050.js';
-import { Upstreams, formatServer, type UpstreamServer } from '../dns64/upstream.js';
-import { RCODE, TYPE } from '../dns64/wire.js';
+import { Upstreams, formatServer, type UpstreamServer } from '../dns/upstream.js';
+import { RCODE, TYPE } from '../dns/wire.js';
 import type { PrefixSource } from '../../shared/ipc.js';
 
 export type { PrefixSource };

@@ -2,7 +2,8 @@
 // already validates the RA itself (RFC 4861 §6.1.2) and has a lenient PREF64 reader for its
 // own tests; discovery needs more: every reason an option is not used, counted, and the
 // RFC 6052 rules applied to the prefix before a translator ever sees it.
-import { checkRfc6052Prefix, formatIPv6, type Rfc6052Length } from '../siit/addr.js';
+import { checkRfc6052Prefix, type Pref64, type Rfc6052Length } from '../address/rfc6052.js';
+import { formatIPv6 } from '../address/ip.js';
 
 export const ND_ROUTER_ADVERT = 134;
 export const OPT_PREF64 = 38;
@@ -11,12 +12,9 @@ export const PLC_LENGTHS: readonly Rfc6052Length[] = [96, 64, 56, 48, 40, 32];
 /** RFC 8781 §4: the Scaled Lifetime counts units of 8 seconds (13 bits: at most 65528 s). */
 export const LIFETIME_UNIT = 8;
 
-export interface Pref64Option {
+export interface Pref64Option extends Pref64 {
   /** Canonical text, e.g. "64:ff9b::/96". */
   prefix: string;
-  /** 16 bytes, zero past the length. */
-  bytes: Uint8Array;
-  length: Rfc6052Length;
   /** Seconds (Scaled Lifetime x 8); 0 withdraws the prefix (RFC 8781 §4). */
   lifetime: number;
 }
@@ -80,7 +78,7 @@ export function parsePref64Options(payload: Uint8Array): Pref64Parse {
             }
           }
           if (cleared) out.hostBitsCleared++;
-          const problem = checkRfc6052Prefix(bytes, length);
+          const problem = checkRfc6052Prefix({ addr: bytes, len: length });
           if (problem && problem.code !== 'host-bits') {
             out.ignored.push({
               problem: 'not-rfc6052',
@@ -89,8 +87,8 @@ export function parsePref64Options(payload: Uint8Array): Pref64Parse {
           } else {
             found.push({
               prefix: `${formatIPv6(bytes)}/${length}`,
-              bytes,
-              length,
+              addr: bytes,
+              len: length,
               lifetime: (v >>> 3) * LIFETIME_UNIT,
             });
           }

@@ -2,23 +2,16 @@
 // ipv4only.arpa, whose only A records are the well-known addresses 192.0.0.170 and .171
 // (RFC 7050 §2.2, RFC 8880 §7). The prefix length is not in the answer: it is found by looking
 // for a well-known address at the byte positions of each RFC 6052 length.
-import {
-  POOL6_LENGTHS,
-  checkRfc6052Prefix,
-  formatIPv6,
-  rfc6052Positions,
-  type Rfc6052Length,
-} from '../siit/addr.js';
+import { RFC6052_LENGTHS, checkRfc6052Prefix, rfc6052Positions, type Pref64 } from '../address/rfc6052.js';
+import { formatIPv6 } from '../address/ip.js';
 
 /** RFC 7050 §2.2: the primary and secondary well-known IPv4 addresses (WKAs). */
 export const WKA_PRIMARY = Uint8Array.of(192, 0, 0, 170);
 export const WKA_SECONDARY = Uint8Array.of(192, 0, 0, 171);
 
-export interface Rfc7050Prefix {
+export interface Rfc7050Prefix extends Pref64 {
   /** "2001:db8:64::/96" */
   prefix: string;
-  bytes: Uint8Array;
-  length: Rfc6052Length;
 }
 
 export interface Rfc7050Result {
@@ -36,7 +29,7 @@ interface Candidate extends Rfc7050Prefix {
 /** Every RFC 6052 length at which a WKA sits in addr, with the prefix that length implies. */
 export function wkaPositions(addr: Uint8Array): Candidate[] {
   const out: Candidate[] = [];
-  for (const length of POOL6_LENGTHS) {
+  for (const length of RFC6052_LENGTHS) {
     const pos = rfc6052Positions(length);
     const v4 = pos.map((p) => addr[p]);
     if (v4[0] !== 192 || v4[1] !== 0 || v4[2] !== 0 || (v4[3] !== 170 && v4[3] !== 171)) continue;
@@ -45,7 +38,7 @@ export function wkaPositions(addr: Uint8Array): Candidate[] {
     if (length < 96 && addr[8] !== 0) continue;
     const bytes = new Uint8Array(16);
     bytes.set(addr.subarray(0, length / 8));
-    out.push({ prefix: `${formatIPv6(bytes)}/${length}`, bytes, length, wka: v4[3] });
+    out.push({ prefix: `${formatIPv6(bytes)}/${length}`, addr: bytes, len: length, wka: v4[3] });
   }
   return out;
 }
@@ -76,13 +69,13 @@ export function prefixesFromAnswers(addrs: readonly Uint8Array[]): Rfc7050Result
       seen.set(key(c), s);
     }
   const add = (c: Candidate) => {
-    const problem = checkRfc6052Prefix(c.bytes, c.length);
+    const problem = checkRfc6052Prefix(c);
     if (problem) {
       result.rejected.push(`${c.prefix}: ${problem.message}`);
       return;
     }
     if (!result.prefixes.some((p) => p.prefix === c.prefix))
-      result.prefixes.push({ prefix: c.prefix, bytes: c.bytes, length: c.length });
+      result.prefixes.push({ prefix: c.prefix, addr: c.addr, len: c.len });
   };
   perAddr.forEach((cands, i) => {
     const text = addrs[i].length === 16 ? formatIPv6(addrs[i]) : `${addrs[i].length}-byte record`;
@@ -94,7 +87,7 @@ export function prefixesFromAnswers(addrs: readonly Uint8Array[]): Rfc7050Result
     const both = cands.filter((c) => (seen.get(key(c))?.size ?? 0) === 2);
     if (both.length === 1) return add(both[0]);
     result.rejected.push(
-      `${text}: a well-known address at ${cands.map((c) => `/${c.length}`).join(', ')}; ambiguous (RFC 7050 §3)`,
+      `${text}: a well-known address at ${cands.map((c) => `/${c.len}`).join(', ')}; ambiguous (RFC 7050 §3)`,
     );
   });
   return result;

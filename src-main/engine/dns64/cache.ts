@@ -4,7 +4,7 @@
 //
 // Bounded by entries and bytes; on overflow the oldest insertions go first (FIFO), which keeps
 // the hit path free of bookkeeping. Expired entries are dropped when met and by a sweep.
-import { parseMessage, type RR, TYPE } from './wire.js';
+import { parseMessage, type RR, TYPE } from '../dns/wire.js';
 import type { AnswerTable } from '../udp/batch-socket.js';
 
 export interface CacheEntry {

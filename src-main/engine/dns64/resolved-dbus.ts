@@ -9,7 +9,7 @@
 import { Message, MessageType, systemBus, DBusError, type MessageBus } from 'dbus-next';
 import net from 'node:net';
 import { ipJson, type IpLink } from '../system/iproute.js';
-import { formatIPv4Bytes, formatIPv6, parseIPv4Bytes, parseIPv6 } from '../siit/addr.js';
+import { formatIPv4, formatIPv6, ipv4Bytes, ipv4FromBytes, parseIPv4, parseIPv6 } from '../address/ip.js';
 
 export const RESOLVE1 = 'org.freedesktop.resolve1';
 const MANAGER_PATH = '/org/freedesktop/resolve1';
@@ -96,14 +96,14 @@ export function ifnameOf(ifindex: number): string | null {
 /** Address text to resolved's (family, bytes) pair. */
 export function addressBytes(address: string): { family: number; bytes: Buffer } {
   const bare = address.split('%')[0];
-  if (net.isIPv4(bare)) return { family: AF_INET, bytes: Buffer.from(parseIPv4Bytes(bare) as Uint8Array) };
-  const v6 = parseIPv6(bare);
-  if (!v6) throw new Error(`'${address}' is not an IP address`);
-  return { family: AF_INET6, bytes: Buffer.from(v6) };
+  if (net.isIPv4(bare)) return { family: AF_INET, bytes: Buffer.from(ipv4Bytes(parseIPv4(bare))) };
+  if (!net.isIPv6(bare)) throw new Error(`'${address}' is not an IP address`);
+  return { family: AF_INET6, bytes: Buffer.from(parseIPv6(bare)) };
 }
 
 function textOf(family: number, bytes: Buffer): { family: 4 | 6; address: string } | null {
-  if (family === AF_INET && bytes.length === 4) return { family: 4, address: formatIPv4Bytes(bytes) };
+  if (family === AF_INET && bytes.length === 4)
+    return { family: 4, address: formatIPv4(ipv4FromBytes(bytes)) };
   if (family === AF_INET6 && bytes.length === 16) return { family: 6, address: formatIPv6(bytes) };
   return null;
 }

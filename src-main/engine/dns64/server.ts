@@ -22,28 +22,31 @@ import {
   textToName,
   writeOpt,
   type Parsed,
-} from './wire.js';
+} from '../dns/wire.js';
 import {
   IPV4ONLY_ADDRESSES,
-  embed,
-  extract,
-  formatIPv6,
-  inAddrArpaName,
-  inRange,
+  embedIPv4,
+  extractIPv4,
   maySynthesize,
-  parseIPv4,
-  parseIp6Arpa,
-  parseV6Range,
   type Pref64,
-  type V6Range,
-} from './rfc6052.js';
+} from '../address/rfc6052.js';
+import {
+  formatIPv6,
+  formatPrefix6,
+  inPrefix6,
+  ipv4Bytes,
+  parseIPv4,
+  parsePrefix6,
+  type Prefix6,
+} from '../address/ip.js';
+import { inAddrArpaName, parseIp6Arpa } from '../dns/reverse-names.js';
 import {
   Upstreams,
   formatServer,
   type UpstreamReply,
   type UpstreamServer,
   type UpstreamStats,
-} from './upstream.js';
+} from '../dns/upstream.js';
 
 export type Dns64Mode = 'on' | 'auto';
 
@@ -61,7 +64,7 @@ export interface Dns64Options {
   /** on: always synthesize. auto: pass through when the upstreams already do DNS64. */
   mode?: Dns64Mode;
   /** §5.1.4 exclusion set; default ::ffff:0:0/96. */
-  exclude?: V6Range[];
+  exclude?: Prefix6[];
   /** Per-attempt upstream timeout, ms (default 1500). */
   timeoutMs?: number;
   /** Upstream attempts in total (default 2 per server). */
@@ -163,7 +166,7 @@ const UDP_BATCH = 64;
 export class Dns64Server {
   private prefix: Pref64 | null;
   private readonly mode: Dns64Mode;
-  private readonly exclude: V6Range[];
+  private readonly exclude: Prefix6[];
   private readonly up: Upstreams;
   private readonly cache: AnswerCache;
   private readonly log: (line: string) => void;
@@ -214,7 +217,7 @@ export class Dns64Server {
     if (opts.listen.length === 0) throw new Error('at least one listen address is needed');
     this.prefix = opts.prefix;
     this.mode = opts.mode ?? 'on';
-    this.exclude = opts.exclude ?? [parseV6Range(DEFAULT_EXCLUDE)];
+    this.exclude = opts.exclude ?? [parsePrefix6(DEFAULT_EXCLUDE)];
     this.log = opts.log ?? (() => {});
     this.warn = opts.warn ?? this.log;
     this.up = new Upstreams(opts.upstreams, {
@@ -309,8 +312,9 @@ export class Dns64Server {
 
   /** A new NAT64 prefix (or none): the cache is flushed, since its synthesized answers are stale. */
   setPrefix(prefix: Pref64 | null): void {
-    if (prefix?.text === this.prefix?.text) return;
-    this.log(`NAT64 prefix now ${prefix ? prefix.text : 'none (passing queries through)'}; cache flushed`);
+    const text = prefix ? formatPrefix6(prefix) : null;
+    if (text === (this.prefix ? formatPrefix6(this.prefix) : null)) return;
+    this.log(`NAT64 prefix now ${text ?? 'none (passing queries through)'}; cache flushed`);
     this.prefix = prefix;
     this.flush();
     if (this.mode === 'auto' && this.started) void this.probe().catch(() => {});
@@ -885,7 +889,7 @@ export class Dns64Server {
   // ---------------------------------------------------------------- resolution
 
   private excluded(v6: Uint8Array): boolean {
-    for (const r of this.exclude) if (inRange(r, v6)) return true;
+    for (const r of this.exclude) if (inPrefix6(r, v6)) return true;
     return false;
   }
 
@@ -953,9 +957,9 @@ export class Dns64Server {
     const b = new Builder(0, FLAG.QR | FLAG.RD | FLAG.RA);
     b.question(q.question);
     for (const a of IPV4ONLY_ADDRESSES) {
-      const v4 = parseIPv4(a) as Buffer;
+      const v4 = ipv4Bytes(parseIPv4(a));
       if (q.qtype === TYPE.A) b.record(1, q.qname, TYPE.A, 86400, v4);
-      else b.record(1, q.qname, TYPE.AAAA, NO_SOA_TTL, embed(prefix, v4));
+      else b.record(1, q.qname, TYPE.AAAA, NO_SOA_TTL, embedIPv4(prefix, v4));
     }
     const wire = b.finish();
     return { wire, ttl: cacheTtl(wire), extRcode: 0 };
@@ -1050,7 +1054,7 @@ export class Dns64Server {
         const v4 = wire.subarray(rr.rdOff, rr.rdOff + 4);
         // RFC 6052 §3.1: the Well-Known Prefix never represents non-global IPv4 addresses.
         if (!maySynthesize(prefix, v4)) continue;
-        b.record(1, b.ownerOf(wire, rr), TYPE.AAAA, Math.min(rr.ttl, ttlBound), embed(prefix, v4));
+        b.record(1, b.ownerOf(wire, rr), TYPE.AAAA, Math.min(rr.ttl, ttlBound), embedIPv4(prefix, v4));
         made++;
       } else if (rr.type === TYPE.RRSIG && rr.rdLen >= 2 && wire.readUInt16BE(rr.rdOff) === TYPE.A) {
         // Signatures over the A RRset mean nothing next to the AAAA made from it.
@@ -1092,7 +1096,7 @@ export class Dns64Server {
   private async ptr(q: Query): Promise<Result> {
     const prefix = this.prefix as Pref64;
     const v6 = parseIp6Arpa(nameToText(q.qname));
-    const v4 = v6 ? extract(prefix, v6) : null;
+    const v4 = v6 ? extractIPv4(prefix, v6) : null;
     if (!v4) return this.forward(q);
     const target = textToName(inAddrArpaName(v4));
     const r = await this.up.query(target, TYPE.PTR, CLASS_IN, false, q.dnssecOk);

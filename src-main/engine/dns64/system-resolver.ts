@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { DBusError } from 'dbus-next';
 import type { Journal } from '../system/journal.js';
-import { parseServer, type UpstreamServer } from './upstream.js';
+import { parseServer, type UpstreamServer } from '../dns/upstream.js';
 import {
   ResolvedBus,
   ResolvedError,

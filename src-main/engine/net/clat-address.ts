@@ -3,7 +3,16 @@
 // optionally adjusted to be checksum-neutral the way Android's clatd does, and probed for
 // duplicates (RFC 4862 §5.4 DAD) before it is answered for by proxy-ND.
 import { randomBytes } from 'node:crypto';
-import { parseIPv4, formatIPv4, parseIPv6, formatIPv6, samePrefix, type Prefix6 } from './addr.js';
+import {
+  parseIPv4,
+  formatIPv4,
+  parseIPv6,
+  formatIPv6,
+  prefixMatch6,
+  ipv4Bytes,
+  ipv4FromBytes,
+  type Prefix6,
+} from '../address/ip.js';
 
 function sumWords(b: Uint8Array): number {
   let s = 0;
@@ -48,7 +57,7 @@ export function generateClatIpv6(
       // Choose the last word w so that fold(rest + w) == fold(sum(v4) - sum(prefix)).
       a[14] = 0;
       a[15] = 0;
-      const want = fold(sumWords(parseIPv4(clatIpv4)) + (~fold(sumWords(prefix.bytes)) & 0xffff));
+      const want = fold(sumWords(ipv4Bytes(parseIPv4(clatIpv4))) + (~fold(sumWords(prefix.addr)) & 0xffff));
       const rest = fold(sumWords(a));
       const w = fold(want + (~rest & 0xffff));
       a[14] = w >> 8;
@@ -67,15 +76,15 @@ export function generateClatIpv6(
 
 /** True when the CLAT address's pseudo-header sum equals the IPv4 one's (for the unit test and logs). */
 export function isChecksumNeutral(clatIpv6: string, clatIpv4: string, prefix: Prefix6): boolean {
-  const v6 = fold(sumWords(parseIPv6(clatIpv6)) + sumWords(prefix.bytes));
-  const v4 = fold(sumWords(parseIPv4(clatIpv4)));
+  const v6 = fold(sumWords(parseIPv6(clatIpv6)) + sumWords(prefix.addr));
+  const v4 = fold(sumWords(ipv4Bytes(parseIPv4(clatIpv4))));
   // 0x0000 and 0xffff are the same number in one's complement.
   return v6 % 0xffff === v4 % 0xffff;
 }
 
 /** True when addr lies inside the /64 subnet64. */
 export function inSubnet64(addr: string, subnet64: string): boolean {
-  return samePrefix(parseIPv6(addr), parseIPv6(subnet64.split('/')[0]), 64);
+  return prefixMatch6(parseIPv6(subnet64.split('/')[0]), 64, parseIPv6(addr));
 }
 
 /**
@@ -88,7 +97,7 @@ export function inSubnet64(addr: string, subnet64: string): boolean {
 export function clatIpv4Problem(addr: string): string | null {
   let b: Uint8Array;
   try {
-    b = parseIPv4(addr);
+    b = ipv4Bytes(parseIPv4(addr));
   } catch {
     return `'${addr}' is not an IPv4 address`;
   }
@@ -104,8 +113,8 @@ export function clatIpv4Problem(addr: string): string | null {
  * /29's network (.0) or broadcast (.7) address. .4 -> .5, as before; .6 -> .5, .1 -> .2.
  */
 export function clatIcmpSource(clatIpv4: string): string {
-  const b = parseIPv4(clatIpv4);
+  const b = ipv4Bytes(parseIPv4(clatIpv4));
   const last = b[3] ^ 1;
   b[3] = last === 0 || last === 7 ? (b[3] === 1 ? 2 : 5) : last;
-  return formatIPv4(b);
+  return formatIPv4(ipv4FromBytes(b));
 }

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { execOut } from '../system/exec.js';
 import { addresses, proxyNeighbours } from '../system/iproute.js';
 import { inSubnet64 } from './clat-address.js';
-import { parseIPv6, samePrefix } from './addr.js';
+import { parseIPv6, prefixMatch6 } from '../address/ip.js';
 
 export interface UplinkWatchOptions {
   uplink: string;
@@ -79,7 +79,7 @@ export function readUplinkState(uplink: string, clatIpv6: string, subnet64: stri
 /** Same IPv6 address however written (`ip` prints the canonical form, --clat-ipv6 may not be). */
 function sameAddress(a: string, b: string): boolean {
   try {
-    return samePrefix(parseIPv6(a), parseIPv6(b), 128);
+    return prefixMatch6(parseIPv6(a), 128, parseIPv6(b));
   } catch {
     return false;
   }

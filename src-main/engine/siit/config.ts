@@ -1,34 +1,56 @@
 // The translator's configuration: one schema shared by `clatbar translate --config` and the engine.
 // Keys and meaning follow Jool's SIIT options so that its conformance vectors map one to one.
 import { z } from 'zod';
+import { Eamt, type EamEntry } from './eamt.js';
+import { Pool6, RFC6052_LENGTHS } from '../address/rfc6052.js';
 import {
-  Eamt,
-  Pool6,
+  hostBitsSet4,
+  hostBitsSet6,
   parseIPv4,
   parseIPv6,
   parsePrefix4,
   parsePrefix6,
-  POOL6_LENGTHS,
-  type EamEntry,
-} from './addr.js';
+} from '../address/ip.js';
 
-const ipv4 = z.string().refine((s) => parseIPv4(s) !== null, 'must be an IPv4 address such as 192.0.2.1');
-const ipv6 = z.string().refine((s) => parseIPv6(s) !== null, 'must be an IPv6 address such as 2001:db8::1');
+/** What `parse` makes of s, or null where it throws: zod refinements ask yes or no. */
+function parsed<T>(parse: (s: string) => T, s: string): T | null {
+  try {
+    return parse(s);
+  } catch {
+    return null;
+  }
+}
+/** A prefix that parses and keeps the host-bit rule (address/ip.ts). */
+const clean4 = (s: string) => {
+  const p = parsed(parsePrefix4, s);
+  return p && !hostBitsSet4(p) ? p : null;
+};
+const clean6 = (s: string) => {
+  const p = parsed(parsePrefix6, s);
+  return p && !hostBitsSet6(p) ? p : null;
+};
+
+const ipv4 = z
+  .string()
+  .refine((s) => parsed(parseIPv4, s) !== null, 'must be an IPv4 address such as 192.0.2.1');
+const ipv6 = z
+  .string()
+  .refine((s) => parsed(parseIPv6, s) !== null, 'must be an IPv6 address such as 2001:db8::1');
 const prefix4 = z
   .string()
-  .refine((s) => parsePrefix4(s) !== null, 'must be an IPv4 prefix such as 192.0.2.0/24 (no host bits)');
+  .refine((s) => clean4(s) !== null, 'must be an IPv4 prefix such as 192.0.2.0/24 (no host bits)');
 const prefix6 = z
   .string()
-  .refine((s) => parsePrefix6(s) !== null, 'must be an IPv6 prefix such as 2001:db8::/96 (no host bits)');
+  .refine((s) => clean6(s) !== null, 'must be an IPv6 prefix such as 2001:db8::/96 (no host bits)');
 
 export const translatorConfigSchema = z
   .object({
     /** RFC 6052 prefix (NAT64 prefix for a CLAT), or null for EAM-only translation. */
     pool6: prefix6
-      .refine((s) => (POOL6_LENGTHS as readonly number[]).includes(parsePrefix6(s)?.len ?? -1), {
-        message: `prefix length must be one of ${POOL6_LENGTHS.join(', ')} (RFC 6052 §2.2)`,
+      .refine((s) => (RFC6052_LENGTHS as readonly number[]).includes(clean6(s)?.len ?? -1), {
+        message: `prefix length must be one of ${RFC6052_LENGTHS.join(', ')} (RFC 6052 §2.2)`,
       })
-      .refine((s) => parsePrefix6(s)?.len !== 96 || parsePrefix6(s)?.addr[8] === 0, {
+      .refine((s) => clean6(s)?.len !== 96 || clean6(s)?.addr[8] === 0, {
         message: 'bits 64-71 (the u-octet) must be zero (RFC 6052 §2.2)',
       })
       .nullable()
@@ -40,8 +62,8 @@ export const translatorConfigSchema = z
           .object({ ipv4: prefix4, ipv6: prefix6 })
           .strict()
           .refine((e) => {
-            const a = parsePrefix4(e.ipv4);
-            const b = parsePrefix6(e.ipv6);
+            const a = clean4(e.ipv4);
+            const b = clean6(e.ipv6);
             return !a || !b || 128 - b.len >= 32 - a.len;
           }, 'the IPv6 suffix must be at least as long as the IPv4 suffix (RFC 7757 §3.2)'),
       )
@@ -111,17 +133,17 @@ export interface CompiledConfig {
 }
 
 export function compileConfig(c: TranslatorConfig): CompiledConfig {
-  const eam: EamEntry[] = c.eamt.map((e) => ({ v4: parsePrefix4(e.ipv4)!, v6: parsePrefix6(e.ipv6)! }));
+  const eam: EamEntry[] = c.eamt.map((e) => ({ v4: parsePrefix4(e.ipv4), v6: parsePrefix6(e.ipv6) }));
   return {
-    pool6: c.pool6 === null ? null : new Pool6(parsePrefix6(c.pool6)!),
+    pool6: c.pool6 === null ? null : new Pool6(parsePrefix6(c.pool6)),
     eamt: new Eamt(eam),
-    rfc6791v4: c.rfc6791v4 === null ? -1 : parseIPv4(c.rfc6791v4)! | 0,
+    rfc6791v4: c.rfc6791v4 === null ? -1 : parseIPv4(c.rfc6791v4) | 0,
     rfc6791v6: c.rfc6791v6 === null ? null : parseIPv6(c.rfc6791v6),
     lowestIpv6Mtu: c.lowestIpv6Mtu,
     amendUdpChecksumZero: c.amendUdpChecksumZero,
     ipv4Mtu: c.ipv4Mtu,
     ipv6Mtu: c.ipv6Mtu,
-    icmpSourceV4: c.icmpSourceV4 === null ? -1 : parseIPv4(c.icmpSourceV4)! | 0,
+    icmpSourceV4: c.icmpSourceV4 === null ? -1 : parseIPv4(c.icmpSourceV4) | 0,
     icmpSourceV6: c.icmpSourceV6 === null ? null : parseIPv6(c.icmpSourceV6),
     icmpErrorRatePerMs: c.icmpErrorRate / 1000,
     icmpErrorBurst: c.icmpErrorBurst,

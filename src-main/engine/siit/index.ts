@@ -18,9 +18,9 @@ export {
   type CompiledConfig,
 } from './config.js';
 export { Counters, R, REASONS, type DropReason } from './counters.js';
+export { Pool6 } from '../address/rfc6052.js';
+export { Eamt } from './eamt.js';
 export {
-  Pool6,
-  Eamt,
   parseIPv4,
   parseIPv6,
   formatIPv4,
@@ -28,5 +28,5 @@ export {
   parsePrefix4,
   parsePrefix6,
   isGlobal4,
-} from './addr.js';
+} from '../address/ip.js';
 export { readPcap, writePcap, PcapError, LINKTYPE, type PcapPacket } from './pcap.js';

@@ -1,7 +1,7 @@
 // Router Advertisements straight off an interface, for the NAT64 prefix in the PREF64 option
 // (RFC 8781). A raw ICMPv6 socket (native/src/ra_socket_linux.cc) filtered to RAs and bound to
 // the interface; validation per RFC 4861 §6.1.2 happens here.
-import { formatIPv6 } from '../siit/addr.js';
+import { formatIPv6 } from '../address/ip.js';
 import { nativeFeature, netnsPath, type NativeRaSocket, type SysError } from './native.js';
 
 export interface RouterAdvertisement {
@@ -31,7 +31,7 @@ const OPT_PREF64 = 38;
 const PLC_LENGTHS = [96, 64, 56, 48, 40, 32] as const;
 
 // RFC 5952 text form; one implementation for the whole engine (siit/addr.ts).
-export { formatIPv6 } from '../siit/addr.js';
+export { formatIPv6 } from '../address/ip.js';
 
 /**
  * RFC 4861 §6.1.2 checks that do not need the IP header (hop limit and source are checked by the

@@ -9,7 +9,7 @@ import {
   nameToText,
   skipName,
   TYPE,
-} from '../../../src-main/engine/dns64/wire.js';
+} from '../../../src-main/engine/dns/wire.js';
 
 test('a compression loop is reported, not followed forever', () => {
   // Header, then a name at 12 that points to itself.

@@ -7,7 +7,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
-import { parseIPv6 } from './rfc6052.js';
+import { parseIPv6, prefixMatch6 } from '../address/ip.js';
 import {
   EDNS_UDP_SIZE,
   FLAG,
@@ -396,9 +396,11 @@ function literalLookup(
 function sameAddress(a: string, b: string): boolean {
   if (a === b) return true;
   // IPv6 text may differ in form (zero compression, case, a zone suffix): compare the bytes.
-  const x = parseIPv6(a.split('%')[0]);
-  const y = parseIPv6(b.split('%')[0]);
-  return x !== null && y !== null && x.equals(y);
+  try {
+    return prefixMatch6(parseIPv6(a.split('%')[0]), 128, parseIPv6(b.split('%')[0]));
+  } catch {
+    return false;
+  }
 }
 
 /** A send the kernel refused, in words for the log. */
