@@ -33,6 +33,11 @@ class Store {
   logs = $state<LogLine[]>([]);
   now = $state(Date.now());
   private previous: Traffic | undefined;
+  /**
+   * The last few samples: each chart point is the rate over about two seconds (three samples), so
+   * one sample that arrived late (a busy machine) does not make a spike and a dip.
+   */
+  private recent: Traffic[] = [];
 
   start(): () => void {
     const offState = api().onState((s) => this.receive(s));
@@ -71,7 +76,8 @@ class Store {
     const t = next.status.traffic;
     // getState and onState may deliver the same sample twice; only a newer one makes a rate.
     if (t && (!this.previous || t.sampledAt > this.previous.sampledAt)) {
-      const p = this.previous;
+      this.recent = [...this.recent, t].slice(-3);
+      const p = this.recent[0] !== t ? this.recent[0] : undefined;
       if (p) {
         const dt = (t.sampledAt - p.sampledAt) / 1000;
         const d = (a?: number, b?: number) => (a === undefined || b === undefined ? null : (b - a) / dt);
@@ -94,7 +100,10 @@ class Store {
           ].filter((s) => s.t > t.sampledAt / 1000 - HISTORY_SECONDS);
       }
       this.previous = t;
-    } else if (!t) this.previous = undefined;
+    } else if (!t) {
+      this.previous = undefined;
+      this.recent = [];
+    }
     this.app = next;
     this.now = Date.now();
   }
