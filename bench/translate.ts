@@ -4,7 +4,7 @@
 //
 // usage: node build/bench/translate.js [--seconds N]
 import { Translator, HEADROOM } from '../src-main/engine/siit/translator.js';
-import { parseIPv4, parseIPv6 } from '../src-main/engine/address/ip.js';
+import { parseIPv4, parseIPv6 } from '../src-main/engine/ip/address.js';
 import { finish, sum16, sumAddr4, pseudo6 } from '../src-main/engine/siit/checksum.js';
 
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 1;

@@ -10,7 +10,7 @@
 // table shows the median, with the spread; "bridge CPU" is this process's CPU time over the run
 // divided by the wall time (100% = one core).
 import { Lab } from '../test/helpers/netns.js';
-import { TunDevice, type OffloadName } from '../src-main/engine/tun/tun.js';
+import { TunDevice, type OffloadName } from '../src-main/engine/native/tun.js';
 
 interface Result {
   setup: string;

@@ -7,7 +7,7 @@ import net from 'node:net';
 import packet from 'dns-packet';
 import { requires } from '../helpers/env.js';
 import { Dns64Server, type Dns64Options } from '../../src-main/engine/dns64/server.js';
-import { parsePref64 } from '../../src-main/engine/address/rfc6052.js';
+import { parsePref64 } from '../../src-main/engine/ip/rfc6052.js';
 import { ask, failingAuthority, records, silentResolver, startUnbound, type Unbound } from './helpers.js';
 
 const PREFIX = '2001:db8:64::/96';

@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { requires } from '../helpers/env.js';
 import { Dns64Server } from '../../src-main/engine/dns64/server.js';
-import { parsePref64 } from '../../src-main/engine/address/rfc6052.js';
+import { parsePref64 } from '../../src-main/engine/ip/rfc6052.js';
 import { ask, startUnbound, type Reply, type Unbound } from './helpers.js';
 
 const PREFIX = '2001:db8:64::/96';

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import packet from 'dns-packet';
 import { inCI, requires } from '../helpers/env.js';
 import { Dns64Server, type Dns64Stats } from '../../src-main/engine/dns64/server.js';
-import { parsePref64 } from '../../src-main/engine/address/rfc6052.js';
-import { batchUdpUnavailable } from '../../src-main/engine/udp/batch-socket.js';
+import { parsePref64 } from '../../src-main/engine/ip/rfc6052.js';
+import { batchUdpUnavailable } from '../../src-main/engine/native/batch-socket.js';
 import { prng, rawExchange, startUnbound, type Unbound } from './helpers.js';
 
 let unbound: Unbound | null = null;

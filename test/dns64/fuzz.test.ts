@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import packet from 'dns-packet';
 import { requires } from '../helpers/env.js';
 import { Dns64Server } from '../../src-main/engine/dns64/server.js';
-import { parsePref64 } from '../../src-main/engine/address/rfc6052.js';
+import { parsePref64 } from '../../src-main/engine/ip/rfc6052.js';
 import { parseMessage } from '../../src-main/engine/dns/wire.js';
 import { ask, prng, startUnbound, type Unbound } from './helpers.js';
 

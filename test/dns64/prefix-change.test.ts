@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import packet from 'dns-packet';
 import { Dns64Server } from '../../src-main/engine/dns64/server.js';
-import { parsePref64 } from '../../src-main/engine/address/rfc6052.js';
+import { parsePref64 } from '../../src-main/engine/ip/rfc6052.js';
 import { ask } from './helpers.js';
 
 interface Held {

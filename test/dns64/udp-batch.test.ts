@@ -1,4 +1,4 @@
-// The stub's UDP listeners on the native batched sockets (src-main/engine/udp/batch-socket.ts):
+// The stub's UDP listeners on the native batched sockets (src-main/engine/native/batch-socket.ts):
 // a burst of queries from several clients over IPv4 and IPv6 is read in batches, and every reply
 // (cache hits answered inside the batch, misses answered later) reaches the client that asked,
 // with its ID and its spelling of the name, byte for byte what the node:dgram listener sends.
@@ -8,8 +8,8 @@ import dgram from 'node:dgram';
 import packet from 'dns-packet';
 import { inCI, requires } from '../helpers/env.js';
 import { Dns64Server } from '../../src-main/engine/dns64/server.js';
-import { parsePref64 } from '../../src-main/engine/address/rfc6052.js';
-import { batchUdpUnavailable } from '../../src-main/engine/udp/batch-socket.js';
+import { parsePref64 } from '../../src-main/engine/ip/rfc6052.js';
+import { batchUdpUnavailable } from '../../src-main/engine/native/batch-socket.js';
 import { startUnbound, type Unbound } from './helpers.js';
 
 let unbound: Unbound | null = null;

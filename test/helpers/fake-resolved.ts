@@ -31,7 +31,7 @@ import {
   ipv4FromBytes,
   parseIPv4,
   parseIPv6,
-} from '../../src-main/engine/address/ip.js';
+} from '../../src-main/engine/ip/address.js';
 
 const NAME = 'org.freedesktop.resolve1';
 const MANAGER_PATH = '/org/freedesktop/resolve1';

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab } from '../helpers/netns.js';
 import { requires } from '../helpers/env.js';
-import { peerCred } from '../../src-main/engine/tun/peercred.js';
-import { RaSocket, type RouterAdvertisement } from '../../src-main/engine/tun/ra-socket.js';
+import { peerCred } from '../../src-main/engine/native/peercred.js';
+import { RaSocket, type RouterAdvertisement } from '../../src-main/engine/discovery/ra-socket.js';
 import { runAsync } from './tun-packets.js';
 
 test('peerCred reports the uid, gid and pid of the process at the other end', async (t) => {
@@ -101,7 +101,7 @@ test('raw ICMPv6 socket receives router advertisements with PREF64 and sends sol
   assert.equal(m.ifindex, sock.ifindex);
   assert.equal(m.routerLifetime, 1800);
   assert.deepEqual(
-    m.pref64.map((p) => [p.prefix, p.length, p.lifetime]),
+    m.pref64.map((p) => [p.prefix, p.len, p.lifetime]),
     [
       ['64:ff9b::/96', 96, 600],
       ['2001:db8:64::/48', 48, 0],

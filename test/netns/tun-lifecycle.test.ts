@@ -7,8 +7,8 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { Lab } from '../helpers/netns.js';
 import { requires } from '../helpers/env.js';
-import { TunDevice, type HeldBatch } from '../../src-main/engine/tun/tun.js';
-import { isSysError, type SysError } from '../../src-main/engine/tun/native.js';
+import { TunDevice, type HeldBatch } from '../../src-main/engine/native/tun.js';
+import { isSysError, type SysError } from '../../src-main/engine/native/native.js';
 import { nodeIn, parseIp, put16, superPacket, swapInPlace } from './tun-packets.js';
 
 const need = { root: true, tun: true };
@@ -236,7 +236,7 @@ test('errors carry the errno name and say what to do', async (t) => {
   t.after(() => lab.dispose());
   const ns = lab.ns('err');
   // Unprivileged: TUNSETIFF needs CAP_NET_ADMIN.
-  const script = `import('${new URL('../../src-main/engine/tun/tun.js', import.meta.url).href}').then(({ TunDevice }) => {
+  const script = `import('${new URL('../../src-main/engine/native/tun.js', import.meta.url).href}').then(({ TunDevice }) => {
       try { TunDevice.open({ name: 'tunperm0' }); console.log('opened'); }
       catch (e) { console.log(JSON.stringify({ code: e.code, errno: e.errno, message: e.message })); }
     });`;

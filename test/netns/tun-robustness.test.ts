@@ -8,9 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { Lab } from '../helpers/netns.js';
 import { requires } from '../helpers/env.js';
-import { TunDevice, type HeldBatch } from '../../src-main/engine/tun/tun.js';
-import { RaSocket } from '../../src-main/engine/tun/ra-socket.js';
-import { isSysError, loadNative, type SysError } from '../../src-main/engine/tun/native.js';
+import { TunDevice, type HeldBatch } from '../../src-main/engine/native/tun.js';
+import { RaSocket } from '../../src-main/engine/discovery/ra-socket.js';
+import { isSysError, loadNative, type SysError } from '../../src-main/engine/native/native.js';
 import { get16, nodeIn, parseIp } from './tun-packets.js';
 
 const need = { root: true, tun: true };
@@ -171,7 +171,7 @@ test('a missing TUN driver and a path that is no network namespace get errors th
   const ns = lab.ns('nodrv');
   // A kernel without the TUN driver: /dev/net/tun is a device node nothing answers (ENXIO).
   // Made in a private mount namespace, so the real node is untouched.
-  const tunJs = new URL('../../src-main/engine/tun/tun.js', import.meta.url).pathname;
+  const tunJs = new URL('../../src-main/engine/native/tun.js', import.meta.url).pathname;
   const script = `import(${JSON.stringify(tunJs)}).then(({ TunDevice }) => {
       try { TunDevice.open({ name: 'tunnd0' }); console.log('opened'); }
       catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }
@@ -258,8 +258,8 @@ test('a worker thread may exit with a device open, closed, or closing, without a
   // libuv finishes closing a poll handle on a later loop turn; a worker's last turns run after
   // Node has unloaded the addon, so the handle's close callback must not be left pending then.
   // In a child process, because the failure is a segfault.
-  const tunJs = new URL('../../src-main/engine/tun/tun.js', import.meta.url).pathname;
-  const raJs = new URL('../../src-main/engine/tun/ra-socket.js', import.meta.url).pathname;
+  const tunJs = new URL('../../src-main/engine/native/tun.js', import.meta.url).pathname;
+  const raJs = new URL('../../src-main/engine/discovery/ra-socket.js', import.meta.url).pathname;
   const script = `
     const { Worker } = require('node:worker_threads');
     const fs = require('node:fs');

@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab } from '../helpers/netns.js';
 import { requires } from '../helpers/env.js';
-import { TunDevice, type PacketBatch } from '../../src-main/engine/tun/tun.js';
-import { GsoType, vnetGsoType } from '../../src-main/engine/tun/vnet.js';
+import { TunDevice, type PacketBatch } from '../../src-main/engine/native/tun.js';
+import { GsoType, vnetGsoType } from '../../src-main/engine/native/vnet.js';
 import {
   get16,
   get32,

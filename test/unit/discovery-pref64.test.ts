@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePref64Options, PLC_LENGTHS } from '../../src-main/engine/discovery/pref64.js';
-import { parseRouterAdvertisement } from '../../src-main/engine/tun/ra-socket.js';
+import { parseRouterAdvertisement } from '../../src-main/engine/discovery/ra-socket.js';
 
 /** RA header (RFC 4861 §4.2): type 134, code 0, checksum 0, hop limit 64, router lifetime 1800. */
 function ra(...options: number[][]): Uint8Array {
@@ -148,15 +148,20 @@ test('a broken option area makes the whole RA malformed (RFC 4861 §6.1.2)', () 
   assert.equal(parsePref64Options(ra()).malformed, false, 'an RA with no options is fine');
 });
 
-test('agrees with ra-socket.ts on well-formed options', () => {
-  const bytes = ra(
-    PIO,
-    pref64(75, 0, WKP12),
-    pref64(3, 2, [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0x12, 0, 0, 0, 0, 0]),
+test('parseRouterAdvertisement: the RA header and option area by RFC 4861 §6.1.2, PREF64 by this parser', () => {
+  assert.equal(parseRouterAdvertisement(ra().subarray(0, 15)), undefined, 'shorter than 16 bytes');
+  const badCode = ra();
+  badCode[1] = 1;
+  assert.equal(parseRouterAdvertisement(badCode), undefined, 'code not 0');
+  assert.equal(parseRouterAdvertisement(ra([1, 0, 0, 0, 0, 0, 0, 0])), undefined, 'zero-length option');
+  assert.equal(parseRouterAdvertisement(ra([38, 2, 0, 0])), undefined, 'option past the end');
+  assert.deepEqual(parseRouterAdvertisement(ra()), { routerLifetime: 0x708, pref64: [] });
+  const bytes = ra(PIO, pref64(75, 0, WKP12), pref64(3, 6, WKP12));
+  assert.deepEqual(
+    parseRouterAdvertisement(bytes)?.pref64.map((o) => [o.prefix, o.len, o.lifetime]),
+    parsePref64Options(bytes).options.map((o) => [o.prefix, o.len, o.lifetime]),
   );
-  const mine = parsePref64Options(bytes).options.map((o) => [o.prefix, o.lifetime]);
-  const theirs = parseRouterAdvertisement(bytes)?.pref64.map((o) => [o.prefix, o.lifetime]);
-  assert.deepEqual(mine, theirs);
+  assert.equal(parseRouterAdvertisement(bytes)?.pref64.length, 1, 'PLC 6 is ignored');
 });
 
 test('random bytes never throw', () => {

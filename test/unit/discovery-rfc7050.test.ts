@@ -8,8 +8,8 @@ import {
   WKA_PRIMARY,
   WKA_SECONDARY,
 } from '../../src-main/engine/discovery/rfc7050.js';
-import { embedIPv4, RFC6052_LENGTHS, type Rfc6052Length } from '../../src-main/engine/address/rfc6052.js';
-import { parseIPv6 } from '../../src-main/engine/address/ip.js';
+import { embedIPv4, RFC6052_LENGTHS, type Rfc6052Length } from '../../src-main/engine/ip/rfc6052.js';
+import { parseIPv6 } from '../../src-main/engine/ip/address.js';
 
 const v6 = (t: string) => {
   const b = parseIPv6(t);

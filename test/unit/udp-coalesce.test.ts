@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UdpCoalescer } from '../../src-main/engine/clat/udp-coalesce.js';
-import { VNET_HDR_LEN, VnetFlag, GsoType, readVnet } from '../../src-main/engine/tun/vnet.js';
-import { parseIPv6 } from '../../src-main/engine/address/ip.js';
+import { VNET_HDR_LEN, VnetFlag, GsoType, readVnet } from '../../src-main/engine/native/vnet.js';
+import { parseIPv6 } from '../../src-main/engine/ip/address.js';
 
 const SRC = parseIPv6('2001:db8:1::c1a7');
 const DST = parseIPv6('2001:db8:64::cb00:710a');

@@ -2,8 +2,8 @@
 import net from 'node:net';
 import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
 import { Dns64Server, type Dns64Mode, type ListenAddress } from '../../engine/dns64/server.js';
-import { WKP_TEXT, parsePref64 } from '../../engine/address/rfc6052.js';
-import { formatPrefix6, parsePrefix6 } from '../../engine/address/ip.js';
+import { WKP_TEXT, parsePref64 } from '../../engine/ip/rfc6052.js';
+import { formatPrefix6, parsePrefix6 } from '../../engine/ip/address.js';
 import { formatServer, parseServer } from '../../engine/dns/upstream.js';
 import { learnResolvers } from '../../engine/dns64/system-resolver.js';
 import { routeGet } from '../../engine/system/iproute.js';

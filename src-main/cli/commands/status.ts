@@ -3,11 +3,12 @@
 import { EXIT, parseOptions, type Command } from '../command.js';
 import { DEFAULTS } from '../../engine/clat/plan.js';
 import { callControl, ControlError } from '../../engine/clat/status-socket.js';
+import { CALL_TIMEOUT_MS } from '../../shared/control.js';
 import type { ClatStatus } from '../../engine/clat/engine.js';
 import { DROP_REASONS } from '../../shared/ipc.js';
 import { bytes, plural } from '../../shared/format.js';
 
-const TIMEOUT_MS = 3000;
+const TIMEOUT_MS = CALL_TIMEOUT_MS;
 
 const help = `clatbar status: show what the running CLAT engine is doing.
 

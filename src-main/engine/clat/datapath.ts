@@ -8,11 +8,11 @@
 // packet. GSO super-packets (up to 64 KiB of TCP or UDP) stay super-packets: the translator
 // rewrites their one header and we rewrite the vnet header's gso_type (TCPV4 <-> TCPV6),
 // csum_start and hdr_len, so the kernel segments them after translation, not us.
-import { TunDevice, type PacketBatch } from '../tun/tun.js';
-import { GsoType, VnetFlag, VNET_HDR_LEN, relocateVnet, clearVnet } from '../tun/vnet.js';
+import { TunDevice, type PacketBatch } from '../native/tun.js';
+import { GsoType, VnetFlag, VNET_HDR_LEN, relocateVnet, clearVnet } from '../native/vnet.js';
 import { Translator, FLAG, HEADROOM } from '../siit/translator.js';
-import { Pool6 } from '../address/rfc6052.js';
-import { hostBitsSet6, parsePrefix6 } from '../address/ip.js';
+import { Pool6 } from '../ip/rfc6052.js';
+import { hostBitsSet6, parsePrefix6 } from '../ip/address.js';
 import { clatIcmpSource } from '../net/clat-address.js';
 import { UdpCoalescer } from './udp-coalesce.js';
 import { execOut } from '../system/exec.js';

@@ -2,7 +2,7 @@
 // address, forwards to the resolvers the uplink had before, and the system resolver is pointed
 // at it through the same undo journal, so stopping (or crash recovery) puts DNS back too.
 import { Dns64Server } from '../dns64/server.js';
-import { parsePref64 } from '../address/rfc6052.js';
+import { parsePref64 } from '../ip/rfc6052.js';
 import { formatServer } from '../dns/upstream.js';
 import { learnUplinkResolvers, hookSystemResolver, type Hooked } from '../dns64/system-resolver.js';
 import { formatDomains } from '../dns64/resolved-dbus.js';

@@ -5,7 +5,7 @@ import { Journal, type UndoOutcome } from '../system/journal.js';
 import { findFirewallProblems } from '../system/firewall.js';
 import { generateClatIpv6, isChecksumNeutral } from '../net/clat-address.js';
 import { dadProbe } from '../net/dad.js';
-import { formatPrefix6, parsePrefix6 } from '../address/ip.js';
+import { formatPrefix6, parsePrefix6 } from '../ip/address.js';
 import {
   planClat,
   checkBeforeDiscovery,
@@ -21,7 +21,7 @@ import type { PrefixSource } from '../../shared/ipc.js';
 import { PrefixMonitor, type MonitorStats, type Nat64Prefix } from '../discovery/monitor.js';
 import { learnResolvers, learnUplinkResolvers } from '../dns64/system-resolver.js';
 import { formatServer } from '../dns/upstream.js';
-import { RaSocket } from '../tun/ra-socket.js';
+import { RaSocket } from '../discovery/ra-socket.js';
 import { watchUplink } from '../net/uplink-watch.js';
 
 /** The DNS64 stub's part of the status: its mode, where it listens, and its counters. */

@@ -5,16 +5,10 @@ import { hasNetAdmin } from '../system/privilege.js';
 import { defaultRoutes } from '../system/iproute.js';
 import { findConflictingClats, tunOwner } from '../system/conflicts.js';
 import { snapshotUplink, CheckFailed, type UplinkSnapshot } from '../net/uplink.js';
-import {
-  parsePrefix6,
-  formatPrefix6,
-  formatIPv6,
-  parseIPv4,
-  ipv4Bytes,
-  type Prefix6,
-} from '../address/ip.js';
-import { checkRfc6052Prefix, embedIPv4 } from '../address/rfc6052.js';
+import { parsePrefix6, formatIPv6, parseIPv4, ipv4Bytes, type Prefix6 } from '../ip/address.js';
+import { checkRfc6052Prefix, embedIPv4 } from '../ip/rfc6052.js';
 import { clatIpv4Problem, inSubnet64 } from '../net/clat-address.js';
+import { DEFAULT_CONTROL_SOCKET } from '../../shared/control.js';
 
 export { CheckFailed };
 
@@ -48,7 +42,7 @@ export const DEFAULTS = {
   clatIpv4: '192.0.0.4',
   tun: 'clat0',
   stateDir: '/run/clatbar',
-  controlSocket: '/run/clatbar/engine.sock',
+  controlSocket: DEFAULT_CONTROL_SOCKET,
   dns64: 'off',
   /**
    * Metric of our IPv4 default route. Higher loses, so any native default route (DHCP clients
@@ -180,8 +174,4 @@ export function planClat(opts: ClatOptions): ClatPlan {
       'pass --mtu 1280 or more',
     );
   return { opts, prefix, uplink, ipv6Mtu, ipv4Mtu: ipv6Mtu - MTU_DELTA };
-}
-
-export function describePrefix(p: Prefix6): string {
-  return formatPrefix6(p);
 }

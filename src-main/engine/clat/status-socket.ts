@@ -3,6 +3,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { mkdirSync, rmSync, chmodSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { CALL_TIMEOUT_MS, RPC_ERROR } from '../../shared/control.js';
 
 export type Handler = (params: unknown) => unknown;
 
@@ -40,14 +41,14 @@ export async function serveControl(path: string, methods: Record<string, Handler
           const fn = req.method && Object.hasOwn(methods, req.method) ? methods[req.method] : undefined;
           if (!fn) {
             sock.write(
-              `${JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32601, message: 'method not found' } })}\n`,
+              `${JSON.stringify({ jsonrpc: '2.0', id, error: { code: RPC_ERROR.methodNotFound, message: 'method not found' } })}\n`,
             );
             continue;
           }
           sock.write(`${JSON.stringify({ jsonrpc: '2.0', id, result: fn(req.params) })}\n`);
         } catch (err) {
           sock.write(
-            `${JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32700, message: (err as Error).message } })}\n`,
+            `${JSON.stringify({ jsonrpc: '2.0', id, error: { code: RPC_ERROR.parseError, message: (err as Error).message } })}\n`,
           );
         }
       }
@@ -85,7 +86,7 @@ export class ControlError extends Error {
   }
 }
 
-export const CALL_TIMEOUT_MS = 3000;
+export { CALL_TIMEOUT_MS };
 const MAX_REPLY = 256 * 1024;
 
 /**

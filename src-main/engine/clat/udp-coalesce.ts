@@ -7,7 +7,7 @@
 // Only datagrams whose checksum is still partial (VIRTIO_NET_HDR_F_NEEDS_CSUM: made by this
 // host's stack) are merged: the merged packet's checksum is partial again and the kernel
 // completes each segment's, so nothing that arrived with a wrong checksum is ever made right.
-import { GsoType, VnetFlag, VNET_HDR_LEN } from '../tun/vnet.js';
+import { GsoType, VnetFlag, VNET_HDR_LEN } from '../native/vnet.js';
 
 /** Linux caps a UDP GSO packet at 64 segments (UDP_MAX_SEGMENTS in older kernels). */
 const MAX_SEGMENTS = 64;

@@ -1,9 +1,8 @@
-// The PREF64 option (RFC 8781) read byte by byte out of a Router Advertisement. ra-socket.ts
-// already validates the RA itself (RFC 4861 §6.1.2) and has a lenient PREF64 reader for its
-// own tests; discovery needs more: every reason an option is not used, counted, and the
-// RFC 6052 rules applied to the prefix before a translator ever sees it.
-import { checkRfc6052Prefix, type Pref64, type Rfc6052Length } from '../address/rfc6052.js';
-import { formatIPv6 } from '../address/ip.js';
+// The PREF64 option (RFC 8781) read byte by byte out of a Router Advertisement: the project's
+// one PREF64 parser (ra-socket.ts uses it too). Every reason an option is not used is counted,
+// and the RFC 6052 rules are applied to the prefix before a translator ever sees it.
+import { checkRfc6052Prefix, type Pref64, type Rfc6052Length } from '../ip/rfc6052.js';
+import { formatIPv6 } from '../ip/address.js';
 
 export const ND_ROUTER_ADVERT = 134;
 export const OPT_PREF64 = 38;

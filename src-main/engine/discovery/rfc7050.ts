@@ -2,8 +2,8 @@
 // ipv4only.arpa, whose only A records are the well-known addresses 192.0.0.170 and .171
 // (RFC 7050 §2.2, RFC 8880 §7). The prefix length is not in the answer: it is found by looking
 // for a well-known address at the byte positions of each RFC 6052 length.
-import { RFC6052_LENGTHS, checkRfc6052Prefix, rfc6052Positions, type Pref64 } from '../address/rfc6052.js';
-import { formatIPv6 } from '../address/ip.js';
+import { RFC6052_LENGTHS, checkRfc6052Prefix, rfc6052Positions, type Pref64 } from '../ip/rfc6052.js';
+import { formatIPv6 } from '../ip/address.js';
 
 /** RFC 7050 §2.2: the primary and secondary well-known IPv4 addresses (WKAs). */
 export const WKA_PRIMARY = Uint8Array.of(192, 0, 0, 170);

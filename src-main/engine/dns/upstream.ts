@@ -7,7 +7,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
-import { parseIPv6, prefixMatch6 } from '../address/ip.js';
+import { parseIPv6, prefixMatch6 } from '../ip/address.js';
 import {
   EDNS_UDP_SIZE,
   FLAG,

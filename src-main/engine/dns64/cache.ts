@@ -5,7 +5,7 @@
 // Bounded by entries and bytes; on overflow the oldest insertions go first (FIFO), which keeps
 // the hit path free of bookkeeping. Expired entries are dropped when met and by a sweep.
 import { parseMessage, type RR, TYPE } from '../dns/wire.js';
-import type { AnswerTable } from '../udp/batch-socket.js';
+import type { AnswerTable } from '../native/batch-socket.js';
 
 export interface CacheEntry {
   /** Response without OPT; ID 0; question as first asked. Its TTL fields are patched in place. */

@@ -9,7 +9,7 @@
 import { Message, MessageType, systemBus, DBusError, type MessageBus } from 'dbus-next';
 import net from 'node:net';
 import { ipJson, type IpLink } from '../system/iproute.js';
-import { formatIPv4, formatIPv6, ipv4Bytes, ipv4FromBytes, parseIPv4, parseIPv6 } from '../address/ip.js';
+import { formatIPv4, formatIPv6, ipv4Bytes, ipv4FromBytes, parseIPv4, parseIPv6 } from '../ip/address.js';
 
 export const RESOLVE1 = 'org.freedesktop.resolve1';
 const MANAGER_PATH = '/org/freedesktop/resolve1';

@@ -5,7 +5,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { AnswerCache, type CacheOptions } from './cache.js';
-import { AnswerTable, BatchUdpSocket, ReplyBatch, batchUdpUnavailable } from '../udp/batch-socket.js';
+import { AnswerTable, BatchUdpSocket, ReplyBatch, batchUdpUnavailable } from '../native/batch-socket.js';
 import {
   Builder,
   CLASS_IN,
@@ -23,13 +23,7 @@ import {
   writeOpt,
   type Parsed,
 } from '../dns/wire.js';
-import {
-  IPV4ONLY_ADDRESSES,
-  embedIPv4,
-  extractIPv4,
-  maySynthesize,
-  type Pref64,
-} from '../address/rfc6052.js';
+import { IPV4ONLY_ADDRESSES, embedIPv4, extractIPv4, maySynthesize, type Pref64 } from '../ip/rfc6052.js';
 import {
   formatIPv6,
   formatPrefix6,
@@ -38,7 +32,7 @@ import {
   parseIPv4,
   parsePrefix6,
   type Prefix6,
-} from '../address/ip.js';
+} from '../ip/address.js';
 import { inAddrArpaName, parseIp6Arpa } from '../dns/reverse-names.js';
 import {
   Upstreams,

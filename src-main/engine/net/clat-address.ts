@@ -12,7 +12,7 @@ import {
   ipv4Bytes,
   ipv4FromBytes,
   type Prefix6,
-} from '../address/ip.js';
+} from '../ip/address.js';
 
 function sumWords(b: Uint8Array): number {
   let s = 0;

@@ -4,7 +4,7 @@
 // then take it off again. Proxy-ND itself does no DAD, so without this probe two hosts could
 // claim one address silently.
 import { addresses, readSysctl, ifSysctl } from '../system/iproute.js';
-import { parseIPv6, formatIPv6 } from '../address/ip.js';
+import { parseIPv6, formatIPv6 } from '../ip/address.js';
 import type { Journal } from '../system/journal.js';
 
 export type DadResult = 'unique' | 'duplicate' | 'skipped';

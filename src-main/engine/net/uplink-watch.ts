@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { execOut } from '../system/exec.js';
 import { addresses, proxyNeighbours } from '../system/iproute.js';
 import { inSubnet64 } from './clat-address.js';
-import { parseIPv6, prefixMatch6 } from '../address/ip.js';
+import { parseIPv6, prefixMatch6 } from '../ip/address.js';
 
 export interface UplinkWatchOptions {
   uplink: string;

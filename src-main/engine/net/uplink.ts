@@ -2,7 +2,7 @@
 // its global IPv6 address and /64, its IPv6 default route and the IPv6 path MTU towards the
 // NAT64 prefix. Read from iproute2 JSON, so a snapshot is a plain object that logs well.
 import { link, addresses, defaultRoutes, routeGet, routeMtu, type IpAddrInfo } from '../system/iproute.js';
-import { parseIPv6, formatIPv6 } from '../address/ip.js';
+import { parseIPv6, formatIPv6 } from '../ip/address.js';
 
 export interface UplinkSnapshot {
   name: string;

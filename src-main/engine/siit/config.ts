@@ -2,7 +2,7 @@
 // Keys and meaning follow Jool's SIIT options so that its conformance vectors map one to one.
 import { z } from 'zod';
 import { Eamt, type EamEntry } from './eamt.js';
-import { Pool6, RFC6052_LENGTHS } from '../address/rfc6052.js';
+import { Pool6, RFC6052_LENGTHS } from '../ip/rfc6052.js';
 import {
   hostBitsSet4,
   hostBitsSet6,
@@ -10,7 +10,7 @@ import {
   parseIPv6,
   parsePrefix4,
   parsePrefix6,
-} from '../address/ip.js';
+} from '../ip/address.js';
 
 /** What `parse` makes of s, or null where it throws: zod refinements ask yes or no. */
 function parsed<T>(parse: (s: string) => T, s: string): T | null {
@@ -20,7 +20,7 @@ function parsed<T>(parse: (s: string) => T, s: string): T | null {
     return null;
   }
 }
-/** A prefix that parses and keeps the host-bit rule (address/ip.ts). */
+/** A prefix that parses and keeps the host-bit rule (ip/address.ts). */
 const clean4 = (s: string) => {
   const p = parsed(parsePrefix4, s);
   return p && !hostBitsSet4(p) ? p : null;

@@ -1,6 +1,6 @@
 // RFC 7757 Explicit Address Mapping Table: the translator's own address mapping beside RFC 6052
-// (address/rfc6052.ts). A CLAT has one entry, 192.0.0.1/32 <-> its IPv6 /128.
-import { mask4, prefixMatch6, type Prefix4, type Prefix6 } from '../address/ip.js';
+// (ip/rfc6052.ts). A CLAT has one entry, 192.0.0.1/32 <-> its IPv6 /128.
+import { mask4, prefixMatch6, type Prefix4, type Prefix6 } from '../ip/address.js';
 
 export interface EamEntry {
   v4: Prefix4;

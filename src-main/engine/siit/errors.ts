@@ -2,7 +2,7 @@
 // Fragmentation Needed / Packet Too Big, Parameter Problem and the default "administratively
 // prohibited" for packets it refuses. Sources are the configured icmpSourceV4 / icmpSourceV6.
 import { copy, finish, pseudo6, sum16 } from './checksum.js';
-import { isIllegalSource4, isIllegalSource6 } from '../address/ip.js';
+import { isIllegalSource4, isIllegalSource6 } from '../ip/address.js';
 import type { Translator, Verdict } from './translator.js';
 
 /** RFC 1812 §4.3.2.2: an ICMPv4 error quotes as much of the packet as fits in 576 bytes. */

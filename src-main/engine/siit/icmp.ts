@@ -10,11 +10,6 @@ export function isIcmp4Error(type: number): boolean {
   return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
 }
 
-/** RFC 4443 §2.1: types below 128 are errors. */
-export function isIcmp6Error(type: number): boolean {
-  return type < 128;
-}
-
 /** RFC 7915 §4.2 informational messages: only Echo survives; the rest are single-hop or obsolete. */
 export function info4to6(type: number): number {
   if (type === 8) return 128;

@@ -18,7 +18,7 @@ export {
   type CompiledConfig,
 } from './config.js';
 export { Counters, R, REASONS, type DropReason } from './counters.js';
-export { Pool6 } from '../address/rfc6052.js';
+export { Pool6 } from '../ip/rfc6052.js';
 export { Eamt } from './eamt.js';
 export {
   parseIPv4,
@@ -28,5 +28,5 @@ export {
   parsePrefix4,
   parsePrefix6,
   isGlobal4,
-} from '../address/ip.js';
+} from '../ip/address.js';
 export { readPcap, writePcap, PcapError, LINKTYPE, type PcapPacket } from './pcap.js';

@@ -1,7 +1,7 @@
 // RFC 7915 §4: IPv4 -> IPv6. The payload stays where it is; the IPv6 header (and Fragment Header)
 // is written into the headroom in front of it, so the common case is translated in place.
 import { adjust, adjustPartial, copy, finish, fold, sum16, sumAddr4, sumAddr6 } from './checksum.js';
-import { isIllegalSource4 } from '../address/ip.js';
+import { isIllegalSource4 } from '../ip/address.js';
 import { R } from './counters.js';
 import { sendIcmp4Error } from './errors.js';
 import { fragment46 } from './fragment.js';

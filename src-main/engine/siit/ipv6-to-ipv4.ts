@@ -1,7 +1,7 @@
 // RFC 7915 §5: IPv6 -> IPv4. Extension headers before the upper layer are skipped, the IPv4
 // header is written right in front of the upper-layer header, so translation is in place.
 import { adjust, adjustPartial, copy, finish, fold, pseudo6, sum16, sumAddr4, sumAddr6 } from './checksum.js';
-import { isIllegalSource6 } from '../address/ip.js';
+import { isIllegalSource6 } from '../ip/address.js';
 import { R } from './counters.js';
 import { sendIcmp6Error } from './errors.js';
 import { error6to4, hasLength6, info6to4, mtu6to4, pointer6to4 } from './icmp.js';

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FLAG, HEADROOM, Translator } from '../../../src-main/engine/siit/translator.js';
 import { finish, fold, pseudo6, sum16, sumAddr4 } from '../../../src-main/engine/siit/checksum.js';
-import { parseIPv6 } from '../../../src-main/engine/address/ip.js';
+import { parseIPv6 } from '../../../src-main/engine/ip/address.js';
 
 const ITERATIONS = Number(process.env.SIIT_FUZZ_ITERATIONS) || 20000;
 const SEED = Number(process.env.SIIT_FUZZ_SEED) || 7915;

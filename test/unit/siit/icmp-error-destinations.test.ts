@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Translator } from '../../../src-main/engine/siit/translator.js';
 import { mayAnswer4, mayAnswer6 } from '../../../src-main/engine/siit/errors.js';
 import { finish, sum16 } from '../../../src-main/engine/siit/checksum.js';
-import { parseIPv4 as parse4, parseIPv6 as parse6 } from '../../../src-main/engine/address/ip.js';
+import { parseIPv4 as parse4, parseIPv6 as parse6 } from '../../../src-main/engine/ip/address.js';
 
 function parseIPv4(s: string): number {
   const a = parse4(s);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Eamt } from '../../../src-main/engine/siit/eamt.js';
-import { Pool6 } from '../../../src-main/engine/address/rfc6052.js';
+import { Pool6 } from '../../../src-main/engine/ip/rfc6052.js';
 import {
   formatIPv4,
   formatIPv6,
@@ -11,7 +11,7 @@ import {
   parseIPv6,
   parsePrefix4,
   parsePrefix6,
-} from '../../../src-main/engine/address/ip.js';
+} from '../../../src-main/engine/ip/address.js';
 
 // RFC 6052 §2.4, Table 1 (the examples for 192.0.2.33).
 const TABLE1: [string, string][] = [

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { FLAG, HEADROOM, Translator, VERDICT } from '../../../src-main/engine/siit/translator.js';
 import { REASONS } from '../../../src-main/engine/siit/counters.js';
 import { finish, fold, pseudo6, sum16, sumAddr4, sumAddr6 } from '../../../src-main/engine/siit/checksum.js';
-import { formatIPv6, parseIPv4, parseIPv6 } from '../../../src-main/engine/address/ip.js';
+import { formatIPv6, parseIPv4, parseIPv6 } from '../../../src-main/engine/ip/address.js';
 import { run } from './helpers.js';
 
 const CLAT = {

@@ -118,7 +118,7 @@ export interface NativeAddon {
   RaSocket?: new (opts: NativeRaOptions) => NativeRaSocket;
 }
 
-// build/src-main/engine/tun/native.js -> <repo>/native/build/Release/clatbar_native.node.
+// build/src-main/engine/native/native.js -> <repo>/native/build/Release/clatbar_native.node.
 // CLATBAR_NATIVE_ADDON overrides it for packaged apps, where the addon sits outside the asar.
 const defaultPath = fileURLToPath(
   new URL('../../../../native/build/Release/clatbar_native.node', import.meta.url),

@@ -10,8 +10,8 @@
 // Sending: sendBatch() takes datagrams in one buffer (offsets, lengths) and destinations as
 // indexes into an address table of the same shape, so replies to a batch being handled can use
 // the socket itself (its receive descriptor) as the table without copying any address.
-import { formatIPv6 } from '../tun/ra-socket.js';
-import { loadNative, netnsPath, type SysError } from '../tun/native.js';
+import { formatIPv6 } from '../ip/address.js';
+import { loadNative, netnsPath, type SysError } from './native.js';
 
 export interface UdpBatchStats {
   rxPackets: number;

@@ -10,8 +10,8 @@ import {
   ReplyBatch,
   batchUdpUnavailable,
   type BatchSocketOptions,
-} from '../../../src-main/engine/udp/batch-socket.js';
-import { isSysError, type SysError } from '../../../src-main/engine/tun/native.js';
+} from '../../../src-main/engine/native/batch-socket.js';
+import { isSysError, type SysError } from '../../../src-main/engine/native/native.js';
 import { inCI } from '../../helpers/env.js';
 
 function usable(t: { skip: (why: string) => void }): boolean {

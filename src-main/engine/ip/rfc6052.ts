@@ -11,7 +11,7 @@ import {
   parsePrefix6,
   prefixMatch6,
   type Prefix6,
-} from './ip.js';
+} from './address.js';
 
 /** The prefix lengths RFC 6052 §2.2 allows. */
 export const RFC6052_LENGTHS = [32, 40, 48, 56, 64, 96] as const;
@@ -55,7 +55,7 @@ export interface Rfc6052Problem {
 
 /**
  * Why p cannot be a NAT64 prefix, or null: RFC 6052 §2.2 lengths only and bits 64-71 (the "u"
- * octet) zero, no bits set after the length (the host-bit rule, address/ip.ts), the Well-Known
+ * octet) zero, no bits set after the length (the host-bit rule, ip/address.ts), the Well-Known
  * Prefix only as a /96 (§2.1), and never a multicast prefix. Checked in that order.
  */
 export function checkRfc6052Prefix(p: Prefix6): Rfc6052Problem | null {
@@ -83,11 +83,6 @@ export function checkRfc6052Prefix(p: Prefix6): Rfc6052Problem | null {
   if (addr[0] === 0xff)
     return { code: 'multicast', message: 'a multicast prefix (ff00::/8) cannot be a NAT64 prefix' };
   return null;
-}
-
-/** Whether p passes checkRfc6052Prefix. */
-export function isPref64(p: Prefix6): p is Pref64 {
-  return checkRfc6052Prefix(p) === null;
 }
 
 /** "PREFIX/LEN" as a NAT64 prefix, strictly by checkRfc6052Prefix; throws with the reason. */

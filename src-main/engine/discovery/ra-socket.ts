@@ -1,8 +1,8 @@
 // Router Advertisements straight off an interface, for the NAT64 prefix in the PREF64 option
 // (RFC 8781). A raw ICMPv6 socket (native/src/ra_socket_linux.cc) filtered to RAs and bound to
-// the interface; validation per RFC 4861 §6.1.2 happens here.
-import { formatIPv6 } from '../address/ip.js';
-import { nativeFeature, netnsPath, type NativeRaSocket, type SysError } from './native.js';
+// the interface; validation per RFC 4861 §6.1.2 happens here and in pref64.ts.
+import { nativeFeature, netnsPath, type NativeRaSocket, type SysError } from '../native/native.js';
+import { parsePref64Options, type Pref64Option } from './pref64.js';
 
 export interface RouterAdvertisement {
   /** Link-local address of the router. */
@@ -12,55 +12,20 @@ export interface RouterAdvertisement {
   payload: Buffer;
   /** Router lifetime in seconds (0: not a default router). */
   routerLifetime: number;
-  pref64: Pref64[];
+  pref64: Pref64Option[];
 }
-
-export interface Pref64 {
-  /** e.g. "64:ff9b::/96" */
-  prefix: string;
-  /** Prefix bytes (16, zero beyond the length). */
-  bytes: Uint8Array;
-  length: 32 | 40 | 48 | 56 | 64 | 96;
-  /** Seconds; 0 means the prefix must no longer be used. */
-  lifetime: number;
-}
-
-const ND_ROUTER_ADVERT = 134;
-const OPT_PREF64 = 38;
-// RFC 8781 §4: Prefix Length Code -> prefix length.
-const PLC_LENGTHS = [96, 64, 56, 48, 40, 32] as const;
-
-// RFC 5952 text form; one implementation for the whole engine (siit/addr.ts).
-export { formatIPv6 } from '../address/ip.js';
 
 /**
  * RFC 4861 §6.1.2 checks that do not need the IP header (hop limit and source are checked by the
- * caller), then the options; undefined for a message that must be silently discarded.
+ * caller: length, type, code, an option area that parses), then the PREF64 options
+ * (discovery/pref64.ts, the one parser); undefined for a message that must be silently discarded.
  */
 export function parseRouterAdvertisement(
   payload: Uint8Array,
 ): Pick<RouterAdvertisement, 'routerLifetime' | 'pref64'> | undefined {
-  if (payload.length < 16 || payload[0] !== ND_ROUTER_ADVERT || payload[1] !== 0) return undefined;
-  const routerLifetime = (payload[6] << 8) | payload[7];
-  const pref64: Pref64[] = [];
-  for (let i = 16; i < payload.length;) {
-    if (i + 2 > payload.length) return undefined;
-    const len = payload[i + 1] * 8;
-    if (len === 0 || i + len > payload.length) return undefined; // §6.1.2: zero-length option
-    // RFC 8781 §4: Length 2 (16 bytes); a receiver ignores the option with a PLC it does not know.
-    if (payload[i] === OPT_PREF64 && len === 16) {
-      const v = (payload[i + 2] << 8) | payload[i + 3];
-      const plc = v & 7;
-      if (plc < PLC_LENGTHS.length) {
-        const length = PLC_LENGTHS[plc];
-        const bytes = new Uint8Array(16);
-        bytes.set(payload.subarray(i + 4, i + 4 + length / 8));
-        pref64.push({ prefix: `${formatIPv6(bytes)}/${length}`, bytes, length, lifetime: (v >>> 3) * 8 });
-      }
-    }
-    i += len;
-  }
-  return { routerLifetime, pref64 };
+  const parsed = parsePref64Options(payload);
+  if (parsed.malformed) return undefined;
+  return { routerLifetime: (payload[6] << 8) | payload[7], pref64: parsed.options };
 }
 
 export interface RaSocketOptions {

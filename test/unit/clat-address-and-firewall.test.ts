@@ -1,8 +1,8 @@
 // The CLAT address generator (checksum neutrality) and the firewall analysers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ipv4Bytes, parseIPv4, parseIPv6, parsePrefix6 } from '../../src-main/engine/address/ip.js';
-import { embedIPv4 } from '../../src-main/engine/address/rfc6052.js';
+import { ipv4Bytes, parseIPv4, parseIPv6, parsePrefix6 } from '../../src-main/engine/ip/address.js';
+import { embedIPv4 } from '../../src-main/engine/ip/rfc6052.js';
 import { generateClatIpv6, isChecksumNeutral, inSubnet64 } from '../../src-main/engine/net/clat-address.js';
 import { analyseNftRuleset, analyseIptablesSave } from '../../src-main/engine/system/firewall.js';
 

@@ -17,8 +17,8 @@
 // applies it (the translator's configuration, checkRfc6052Prefix for NAT64 prefixes), so every
 // refusal names the rule instead of a parser silently returning nothing.
 //
-// This folder imports nothing, so that the translator (engine/siit), which may import only
-// address/ and shared/, can use it.
+// engine/ip/ imports nothing, so that the translator (engine/siit), which may import only ip/
+// and shared/, can use it.
 
 export interface Prefix4 {
   addr: number;

@@ -1,4 +1,4 @@
-// RFC 6052 IPv4-embedded IPv6 addresses (engine/address/rfc6052.ts): the prefix rules, the
+// RFC 6052 IPv4-embedded IPv6 addresses (engine/ip/rfc6052.ts): the prefix rules, the
 // embedding at every length in both forms (the translator's Pool6 and the byte-array form the
 // CLAT, discovery and the DNS64 use), and §3.1 for the Well-Known Prefix.
 import { test } from 'node:test';
@@ -10,7 +10,7 @@ import {
   extractIPv4,
   maySynthesize,
   parsePref64,
-} from '../../../src-main/engine/address/rfc6052.js';
+} from '../../../src-main/engine/ip/rfc6052.js';
 import {
   formatIPv6,
   formatPrefix6,
@@ -18,7 +18,7 @@ import {
   parseIPv4,
   parseIPv6,
   parsePrefix6,
-} from '../../../src-main/engine/address/ip.js';
+} from '../../../src-main/engine/ip/address.js';
 import { inAddrArpaName, ip6ArpaName, parseIp6Arpa } from '../../../src-main/engine/dns/reverse-names.js';
 
 // RFC 6052 §2.4, the table of examples: 192.0.2.33 under each prefix length.

@@ -1,9 +1,9 @@
-// Reader CPU per packet from a TUN device: read() per packet against io_uring. Not part of the
-// addon (binding.gyp does not list it); it is the measurement behind the decision, recorded in
+// Reader CPU per packet from a TUN device: read() per packet against io_uring. A measurement,
+// not part of the addon (it lives under bench/, run by hand); the measurement behind the decision, recorded in
 // docs/native.md ("Reading with io_uring: measured, not adopted"), so it can be repeated on
 // another kernel or CPU.
 //
-//   gcc -O2 -o /tmp/uring-readbench native/src/uring_tun_readbench.c
+//   gcc -O2 -o /tmp/uring-readbench bench/c/uring-tun-read.c
 //   ip netns add urb && ip netns exec urb /tmp/uring-readbench MODE [SECONDS] [SLEEP_US]
 //   ip netns del urb
 //

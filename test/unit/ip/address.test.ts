@@ -1,4 +1,4 @@
-// Address text <-> bytes and prefixes (engine/address/ip.ts), the one implementation the
+// Address text <-> bytes and prefixes (engine/ip/address.ts), the one implementation the
 // translator, the CLAT, discovery and the DNS64 share: node:net's own grammar must agree with
 // it on what is an address, and the host-bit rule is applied by whoever needs a clean prefix.
 import { test } from 'node:test';
@@ -18,7 +18,7 @@ import {
   parseIPv6,
   parsePrefix4,
   parsePrefix6,
-} from '../../../src-main/engine/address/ip.js';
+} from '../../../src-main/engine/ip/address.js';
 
 function parse6OrNull(s: string): Uint8Array | null {
   try {
@@ -156,4 +156,35 @@ test('RFC 6890: which IPv4 addresses are globally reachable', () => {
     ['1.1.1.1', true],
   ] as const)
     assert.equal(isGlobal4(parseIPv4(s)), global, s);
+});
+
+test('formatIPv6 gives the RFC 5952 form (checked against the WHATWG URL parser)', () => {
+  const cases = [
+    '64:ff9b::',
+    '2001:db8::1',
+    '2001:db8:0:1:1:1:1:1',
+    '2001:0:0:1::1',
+    '::',
+    '::1',
+    'fe80::1:0:0:0',
+    '2001:db8:64::',
+  ];
+  for (const c of cases) {
+    const bytes = new Uint8Array(16);
+    const canon = new URL(`http://[${c}]/`).hostname.slice(1, -1);
+    const [head, tail = ''] = canon.split('::');
+    const groups = canon.includes('::')
+      ? [
+          ...(head ? head.split(':') : []),
+          ...Array(8 - (head ? head.split(':').length : 0) - (tail ? tail.split(':').length : 0)).fill('0'),
+          ...(tail ? tail.split(':') : []),
+        ]
+      : canon.split(':');
+    groups.forEach((g, i) => {
+      const v = parseInt(g, 16);
+      bytes[2 * i] = v >> 8;
+      bytes[2 * i + 1] = v & 255;
+    });
+    assert.equal(formatIPv6(bytes), canon);
+  }
 });
