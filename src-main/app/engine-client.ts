@@ -56,7 +56,12 @@ export class EngineCallError extends Error {
 /** What `hello` told us. */
 export interface EngineHello {
   protocol: number;
+  /** The engine's version (clatbar x.y.z). */
   version?: string;
+  /** Whether the engine lets this caller change things (root or the control group), when it says. */
+  admin?: boolean;
+  /** The control group's name, when it says. */
+  group?: string;
 }
 
 interface Pending {
@@ -243,8 +248,19 @@ export class EngineClient {
       }
       if (!isObject(hello) || typeof hello.protocol !== 'number')
         throw new ProtocolError('"hello" did not say which protocol it speaks');
-      const version = typeof hello.version === 'string' ? hello.version : undefined;
-      this.hello = { protocol: hello.protocol, ...(version ? { version } : {}) };
+      const version =
+        typeof hello.engine === 'string'
+          ? hello.engine
+          : typeof hello.version === 'string'
+            ? hello.version
+            : undefined;
+      const caller = isObject(hello.caller) ? hello.caller : {};
+      this.hello = {
+        protocol: hello.protocol,
+        ...(version ? { version } : {}),
+        ...(typeof caller.admin === 'boolean' ? { admin: caller.admin } : {}),
+        ...(typeof caller.group === 'string' ? { group: caller.group } : {}),
+      };
       if (hello.protocol !== PROTOCOL_VERSION) {
         // Versions that do not fit: say which side to update, and check again only slowly.
         this.retryMs = this.retryMaxMs;
@@ -263,7 +279,9 @@ export class EngineClient {
       const doc = await this.send('status');
       if (!mine()) return;
       toEngineStatus(doc, this.options.socketPath, Date.now()); // a status, or ProtocolError now
-      await this.send('subscribe', { topics: ['state', 'counters', 'logs'] });
+      // No topics: the engine subscribes us to what we may have (log lines only for root and the
+      // control group; state and counters for everyone).
+      await this.send('subscribe');
       if (!mine()) return;
       // Ready before the first status goes out, so listeners can make calls on it. A state push
       // that came in between is newer than the answer.
@@ -341,7 +359,10 @@ export class EngineClient {
         const counters = isObject(params.counters) ? params.counters : params;
         if (!this.lastDoc) return;
         this.lastDoc = { ...this.lastDoc, counters };
-        const next = { ...this.current, ...trafficFrom(counters, Date.now()) };
+        // The engine's own time of the sample, when it gives one: rates are then free of the
+        // jitter of the socket and of this process's event loop.
+        const at = typeof params.at === 'string' ? Date.parse(params.at) : NaN;
+        const next = { ...this.current, ...trafficFrom(counters, Number.isFinite(at) ? at : Date.now()) };
         this.emit(next);
         return;
       }

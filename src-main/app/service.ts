@@ -39,6 +39,7 @@ export interface AppServiceOptions {
 
 export class AppService {
   private access: AppState['access'] = 'unknown';
+  private group: string;
   private readonly stateListeners = new Set<(s: AppState) => void>();
   private readonly notifier: Notifier;
   private readonly now: () => number;
@@ -48,6 +49,7 @@ export class AppService {
     this.notifier = o.notifier ?? new Notifier();
     this.now = o.now ?? Date.now;
     this.previous = o.engine.status;
+    this.group = o.group ?? DEFAULT_CONTROL_GROUP;
     o.engine.onStatus((next) => this.engineChanged(next));
   }
 
@@ -55,7 +57,7 @@ export class AppService {
     return {
       status: this.o.engine.status,
       access: this.access,
-      group: this.o.group ?? DEFAULT_CONTROL_GROUP,
+      group: this.group,
       user: this.o.user,
       settings: this.o.settings.get(),
       canStartEngine: this.o.host.canStartEngine,
@@ -87,10 +89,12 @@ export class AppService {
     const prev = this.previous;
     this.previous = next;
     if (prev.state === 'disconnected' && next.state !== 'disconnected') {
-      // (Re)connected: learn whether this user may change things. listNetworks is the cheapest
-      // call that needs the right; its answer is also what the settings window shows.
-      this.access = 'unknown';
-      void this.engineCall('listNetworks').catch(() => {});
+      // (Re)connected: whether this user may change things. The engine's hello says so; an engine
+      // that does not is asked listNetworks, the cheapest call that needs the right.
+      const admin = this.o.engine.hello?.admin;
+      this.access = admin === undefined ? 'unknown' : admin ? 'allowed' : 'denied';
+      if (this.o.engine.hello?.group) this.group = this.o.engine.hello.group;
+      if (admin === undefined) void this.engineCall('listNetworks').catch(() => {});
     }
     const notice = this.notifier.decide(
       prev,
@@ -141,7 +145,8 @@ export class AppService {
       case 'diagnostics':
         return this.engineCall(call as MethodName);
       case 'listNetworks':
-        return this.engineCall('listNetworks');
+        // { networks: [...] }, or the list itself from an engine that answers so.
+        return unwrap(await this.engineCall('listNetworks'), 'networks');
       case 'setPolicy':
         return this.engineCall('setPolicy', { network: a[0], policy: a[1] });
       case 'setDefaultPolicy':
@@ -154,7 +159,7 @@ export class AppService {
         const params: { since?: number; limit?: number } = {};
         if (a[0] !== undefined) params.since = a[0] as number;
         if (a[1] !== undefined) params.limit = a[1] as number;
-        return this.engineCall('logs', params);
+        return unwrap(await this.engineCall('logs', params), 'lines');
       }
       case 'copyReport':
         this.o.host.copyText(await this.report());
@@ -179,4 +184,11 @@ export class AppService {
         return undefined;
     }
   }
+}
+
+/** The list under key in an answer ({networks: [...]}), or the answer when it is the list. */
+function unwrap(answer: unknown, key: string): unknown[] {
+  if (Array.isArray(answer)) return answer;
+  const list = answer && typeof answer === 'object' ? (answer as Record<string, unknown>)[key] : undefined;
+  return Array.isArray(list) ? list : [];
 }

@@ -326,7 +326,13 @@ function engineAnswers(doc: () => unknown, more: (req: Request) => Answer = () =
   return (req: Request): Answer => {
     switch (req.method) {
       case 'hello':
-        return { result: { protocol: PROTOCOL_VERSION, version: '0.2.0' } };
+        return {
+          result: {
+            protocol: PROTOCOL_VERSION,
+            engine: '0.2.0',
+            caller: { uid: 1000, admin: true, group: 'clatbar' },
+          },
+        };
       case 'status':
         return { result: doc() };
       case 'subscribe':
@@ -371,12 +377,23 @@ test('control API: hello, status, then pushes instead of polling', async (t) => 
     peer.requests.map((r) => r.method),
     ['hello', 'status', 'subscribe'],
   );
-  assert.deepEqual(peer.requests[2].params, { topics: ['state', 'counters', 'logs'] });
-  assert.equal(client.hello?.version, '0.2.0');
+  // No topics: the engine decides what this caller may have.
+  assert.equal(peer.requests[2].params, undefined);
+  assert.deepEqual(client.hello, {
+    protocol: PROTOCOL_VERSION,
+    version: '0.2.0',
+    admin: true,
+    group: 'clatbar',
+  });
 
   // Pushes: counters, then a state change, then a log line. No further status request.
-  peer.push('counters', { counters: { ...engineStatus().counters, translated46: 500, bytes46: 70_000 } });
+  peer.push('counters', {
+    at: '2026-11-26T07:00:05.000Z',
+    counters: { ...engineStatus().counters, translated46: 500, bytes46: 70_000 },
+  });
   const counted = await until(client, 'the pushed counters', (x) => x.traffic?.packets4to6 === 500);
+  // The sample's time is the engine's.
+  assert.equal(counted.traffic?.sampledAt, Date.parse('2026-11-26T07:00:05.000Z'));
   assert.equal(counted.traffic?.bytes4to6, 70_000);
   assert.equal(counted.network?.name, 'Conference Wi-Fi');
   peer.push('state', {

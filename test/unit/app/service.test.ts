@@ -35,13 +35,27 @@ async function setup(t: { after(fn: () => unknown): void }, admin: boolean) {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'engine.sock');
   const peer = await controlPeer(path, (req: Request): Answer => {
-    if (req.method === 'hello') return { result: { protocol: PROTOCOL_VERSION, version: '0.2.0' } };
+    // The control API's hello says whether the caller may change things; an older stand-in
+    // (hello without caller) makes the service ask listNetworks instead: both are exercised.
+    if (req.method === 'hello')
+      return {
+        result: admin
+          ? { protocol: PROTOCOL_VERSION, engine: '0.2.0' }
+          : {
+              protocol: PROTOCOL_VERSION,
+              engine: '0.2.0',
+              caller: { uid: 1000, admin: false, group: 'netadmins' },
+            },
+      };
     if (req.method === 'status') return { result: doc('active') };
     if (req.method === 'subscribe') return { result: {} };
     if (!admin)
       return { error: { code: RPC_ERROR.notAllowed, message: 'not allowed: join the group clatbar' } };
     if (req.method === 'diagnostics') return { result: { versions: { clatbar: '0.2.0' } } };
-    if (req.method === 'listNetworks') return { result: [{ id: 'nm:1', name: 'Home', current: true }] };
+    if (req.method === 'listNetworks')
+      return { result: { networks: [{ id: 'nm:1', name: 'Home', current: true }] } };
+    if (req.method === 'logs')
+      return { result: { lines: [{ seq: 1, time: 'x', level: 'info', text: 'hi' }] } };
     return { result: null };
   });
   t.after(() => peer.stop());
@@ -107,9 +121,12 @@ test('calls reach the engine with the control API’s params', async (t) => {
   await service.handle('setDefaultPolicy', ['always']);
   await service.handle('setDns64Mode', ['auto']);
   await service.handle('forgetNetwork', ['nm:1']);
-  await service.handle('logs', [5, 100]);
+  assert.deepEqual(await service.handle('logs', [5, 100]), [
+    { seq: 1, time: 'x', level: 'info', text: 'hi' },
+  ]);
   await service.handle('enable', []);
-  const sent = peer.requests.slice(-6).map((r) => [r.method, r.params]);
+  assert.deepEqual(await service.handle('listNetworks', []), [{ id: 'nm:1', name: 'Home', current: true }]);
+  const sent = peer.requests.slice(-7, -1).map((r) => [r.method, r.params]);
   assert.deepEqual(sent, [
     ['setPolicy', { network: 'current', policy: 'never' }],
     ['setDefaultPolicy', { policy: 'always' }],
@@ -128,7 +145,8 @@ test('a user the engine refuses is told, and the state says so', async (t) => {
   const { service } = await setup(t, false);
   const s = service.state();
   assert.equal(s.access, 'denied');
-  assert.equal(s.group, 'clatbar');
+  // The group's name as the engine calls it.
+  assert.equal(s.group, 'netadmins');
   await assert.rejects(service.handle('enable', []), /join the group clatbar/);
 });
 
