@@ -17,7 +17,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { requires } from '../helpers/env.js';
 import { buildClatLab, nsh, startClatbarRun, waitFor, PREFIX, SERVER_V4 } from '../helpers/clat-lab.js';
 import { startDevBridge, type DevBridge } from '../../src-main/app/dev-bridge.js';
@@ -26,14 +27,6 @@ const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const shots = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
 const SCREENSHOTS = process.env.CLATBAR_SCREENSHOTS === '1';
-const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 async function open(browser: Browser, url: string, dark = false): Promise<{ page: Page; errors: string[] }> {
   // bypassCSP only so axe-core can be injected; the page's own policy is tested in main.test.
@@ -99,7 +92,7 @@ test('both windows through the development bridge against a real engine', { time
   };
   t.after(() => Promise.all(bridges.map((b) => b.close())));
   const en = await bridge('en');
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+  const browser = await launchChromium();
   t.after(() => browser.close());
   if (SCREENSHOTS) mkdirSync(shots, { recursive: true });
 
@@ -203,6 +196,8 @@ test('both windows through the development bridge against a real engine', { time
     });
     assert.notEqual(widths.hangul, widths.tofu, JSON.stringify(widths));
     if (SCREENSHOTS) {
+      // A few samples so the chart has a line.
+      await new Promise((r) => setTimeout(r, 4000));
       await kp.screenshot({ path: `${shots}diagnostics-ko.png`, fullPage: true });
       const ks = await open(browser, `${ko.url}#settings`);
       await ks.page.getByRole('heading', { name: '접속했던 네트워크' }).waitFor();

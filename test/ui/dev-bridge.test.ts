@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { WebSocket } from 'ws';
 import { requires } from '../helpers/env.js';
 import { startDevBridge } from '../../src-main/app/dev-bridge.js';
@@ -62,17 +62,7 @@ test('without an engine the page says so, in words, through the bridge', async (
   const socketPath = join(dir, 'nothing.sock');
   const bridge = await startDevBridge({ socketPath, configHome: join(dir, 'config') });
   t.after(() => bridge.close());
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   t.after(() => browser.close());
   const page = await browser.newPage();
   const errors: string[] = [];
