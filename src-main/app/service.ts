@@ -5,7 +5,7 @@
 // the platform (clipboard, file dialog, windows, starting the service, showing a notification)
 // comes in as an AppHost.
 import { IPC_CALLS, type AppState, type EngineStatus, type IpcCall } from '../shared/ipc.js';
-import { DEFAULT_CONTROL_GROUP, type MethodName } from '../shared/control.js';
+import { DEFAULT_CONTROL_GROUP, RPC_ERROR, type MethodName } from '../shared/control.js';
 import type { LogLine } from '../shared/status.js';
 import type { Translator } from '../shared/i18n.js';
 import { EngineCallError, type EngineClient } from './engine-client.js';
@@ -121,6 +121,13 @@ export class AppService {
         this.access = 'denied';
         this.changed();
       }
+      // An engine without the method (the foreground `clatbar run --uplink`, an older engine):
+      // say that in words rather than "method not found".
+      if (
+        err instanceof EngineCallError &&
+        (err.code === RPC_ERROR.methodNotFound || err.code === RPC_ERROR.unsupported)
+      )
+        throw new EngineCallError(method, err.code, this.o.tr.t('app.unsupported', { method }), err.data);
       throw err;
     }
   }

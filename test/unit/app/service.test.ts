@@ -54,6 +54,8 @@ async function setup(t: { after(fn: () => unknown): void }, admin: boolean) {
     if (req.method === 'diagnostics') return { result: { versions: { clatbar: '0.2.0' } } };
     if (req.method === 'listNetworks')
       return { result: { networks: [{ id: 'nm:1', name: 'Home', current: true }] } };
+    if (req.method === 'selfTest')
+      return { error: { code: RPC_ERROR.methodNotFound, message: 'method not found' } };
     if (req.method === 'logs')
       return { result: { lines: [{ seq: 1, time: 'x', level: 'info', text: 'hi' }] } };
     return { result: null };
@@ -137,6 +139,8 @@ test('calls reach the engine with the control API’s params', async (t) => {
   ]);
   await service.handle('copyReport', []);
   assert.deepEqual(JSON.parse(host.copied[0]), { versions: { clatbar: '0.2.0' } });
+  // A method the engine does not have: said in words, not "method not found".
+  await assert.rejects(service.handle('selfTest', []), /this engine does not do “selfTest”/);
   await service.handle('openSettings', []);
   assert.deepEqual(host.opened, ['settings']);
 });
