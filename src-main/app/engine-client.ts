@@ -1,169 +1,414 @@
-// The app's client of the engine's control socket (JSON-RPC 2.0, one message per line; see
-// engine/control/server.ts). Plain node:net, no electron, so it runs and is tested under
-// plain Node, and the UI tests use it to play Electron main's part.
+// The app's client of the engine's control socket (shared/control.ts: JSON-RPC 2.0, one object
+// per line, over a Unix socket). Plain node:net, no electron, so it is tested under plain Node and
+// the development bridge (dev-bridge.ts) uses it in Electron main's place.
 //
-// `status` is asked every pollMs, one short connection per request: the engine's stop closes its
-// server and waits for open connections, so a connection held open by the tray would keep the
-// engine from exiting. When the engine goes away (not started yet, restarted, crashed) the
-// client says so once and retries with exponential backoff. A peer that answers something other
-// than clatbar's status is an error, not a crash: the line is bounded and parsed defensively.
+// One connection, kept open: `hello` (protocol check), `status`, then `subscribe`, after which
+// the engine pushes state changes, counters once a second and log lines; nothing is polled. When
+// the engine goes away (not started yet, restarted, crashed, hung) the client says so once and
+// reconnects with exponential backoff. An engine without `hello` (the foreground engine before
+// the control API) is asked for `status` once a second on the same connection instead.
+// Everything the peer sends is bounded (MAX_REPLY_BYTES a line) and parsed defensively.
 import { connect, type Socket } from 'node:net';
-import type {
-  EngineClientOptions,
-  EngineStatus,
-  EngineStatusSource,
-  PrefixSource,
-  Traffic,
-  Dns64Activity,
-} from '../shared/ipc.js';
-import { ENGINE_STATES, EngineStatusDocSchema } from '../shared/status.js';
-import { CALL_TIMEOUT_MS } from '../shared/control.js';
+import {
+  CALL_TIMEOUT_MS,
+  MAX_REPLY_BYTES,
+  PROTOCOL_VERSION,
+  RPC_ERROR,
+  type MethodName,
+} from '../shared/control.js';
+import type { EngineStatus } from '../shared/ipc.js';
+import type { LogLine, Message } from '../shared/status.js';
+import { appMessage } from '../shared/i18n.js';
+import { isObject, messageOf, ProtocolError, toEngineStatus, trafficFrom } from './status-view.js';
 
-/** Longest reply line we accept; a status is a few KiB. */
-const MAX_LINE = 256 * 1024;
+export { ProtocolError, toEngineStatus } from './status-view.js';
 
-/** The reply is not a clatbar engine status. */
-export class ProtocolError extends Error {}
-
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+export interface EngineClientOptions {
+  /** The engine's control socket (default /run/clatbar/engine.sock). */
+  socketPath: string;
+  /** Says who we are in `hello` ("clatbar-app"). */
+  client?: string;
+  /** First and longest wait before reconnecting; doubles in between. default 250 / 5000 ms */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+  /** A call not answered within this is a hung engine: reconnect. default CALL_TIMEOUT_MS */
+  timeoutMs?: number;
+  /** How often a pre-control-API engine is asked for status. default 1000 ms */
+  legacyPollMs?: number;
 }
 
-function optNum(o: Json, key: string): number | undefined {
-  const v = o[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+/** A call the engine answered with a JSON-RPC error (not allowed, forced by the admin, ...). */
+export class EngineCallError extends Error {
+  constructor(
+    readonly method: string,
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+    this.name = 'EngineCallError';
+  }
+  get notAllowed(): boolean {
+    return this.code === RPC_ERROR.notAllowed;
+  }
 }
 
-const PREFIX_SOURCES: readonly PrefixSource[] = ['pref64', 'ipv4only.arpa', 'configured'];
-
-/** Data path counters that are drops, under the names DROP_REASONS uses. */
-const DATA_PATH_DROPS: Record<string, string> = {
-  writeRefused: 'write-refused',
-  writeErrors: 'write-errors',
-  stagedOverflow: 'staged-overflow',
-};
-
-function dns64From(v: unknown): Dns64Activity | undefined {
-  if (!isObject(v) || typeof v.queries !== 'number') return undefined;
-  const upstream = isObject(v.upstream) ? v.upstream : {};
-  const listen = Array.isArray(v.listen)
-    ? v.listen.filter((x): x is string => typeof x === 'string')
-    : undefined;
-  return {
-    mode: v.mode === 'auto' || v.mode === 'on' ? v.mode : undefined,
-    listen,
-    queries: v.queries,
-    synthesized: optNum(v, 'synthesized') ?? 0,
-    ptrSynthesized: optNum(v, 'ptrSynthesized'),
-    cacheHits: optNum(v, 'cacheHits'),
-    passedThrough: optNum(v, 'passedThrough'),
-    servfail: optNum(v, 'servfail'),
-    upstreamDoesDns64: typeof v.upstreamDoesDns64 === 'boolean' ? v.upstreamDoesDns64 : null,
-    upstreamTimeouts: optNum(upstream, 'timeouts'),
-  };
+/** What `hello` told us. */
+export interface EngineHello {
+  protocol: number;
+  /** The engine's version (clatbar x.y.z). */
+  version?: string;
+  /** Whether the engine lets this caller change things (root or the control group), when it says. */
+  admin?: boolean;
+  /** The control group's name, when it says. */
+  group?: string;
 }
 
-/**
- * Maps the engine's `status` document (shared/status.ts, validated with its zod schema) to the
- * app's view of it. Throws ProtocolError when the reply is not a status; extra fields are
- * ignored, so an older app works with a newer engine.
- */
-export function toEngineStatus(reply: unknown, controlSocket: string, sampledAt: number): EngineStatus {
-  if (!isObject(reply)) throw new ProtocolError('the status is not an object');
-  if (typeof reply.state === 'string' && !(ENGINE_STATES as readonly string[]).includes(reply.state))
-    throw new ProtocolError(`unknown engine state "${reply.state}"`);
-  const parsed = EngineStatusDocSchema.safeParse(reply);
-  if (!parsed.success) {
-    const i = parsed.error.issues[0];
-    throw new ProtocolError(`"${i.path.join('.')}" is missing or wrong: ${i.message}`);
-  }
-  const doc = parsed.data;
-  const uplink = doc.uplink ?? '';
-  const prefix = doc.prefix ?? '';
-  // 'admin' (pinned by the admin file) is a configured prefix as far as the app is concerned.
-  const prefixSource: PrefixSource =
-    doc.prefixSource && (PREFIX_SOURCES as readonly string[]).includes(doc.prefixSource)
-      ? (doc.prefixSource as PrefixSource)
-      : 'configured';
-  let status: EngineStatus;
-  switch (doc.state) {
-    case 'off':
-      status = { state: 'off', reason: doc.reason.text };
-      break;
-    case 'standby':
-      status = { state: 'standby', reason: doc.reason.text };
-      break;
-    case 'stopping':
-      status = { state: 'standby', reason: 'the engine is stopping and putting the network back as it was' };
-      break;
-    case 'attention':
-      status = { state: 'error', reason: doc.reason.text, problem: doc.fix?.text ?? doc.reason.text };
-      break;
-    case 'active':
-      if (prefix === '') {
-        // Running but with nothing to translate into: the network's PREF64 or DNS64 went away.
-        // The engine keeps listening and resumes by itself when a prefix comes back.
-        status = {
-          state: 'error',
-          reason: `no NAT64 prefix on ${uplink}: IPv4 apps cannot reach anything until the network announces one`,
-          problem: `${doc.prefixProblem ?? 'the network announces no NAT64 prefix'}; clatbar resumes when one appears, or restart it with \`clatbar run --prefix PFX/LEN\``,
-        };
-      } else
-        status = {
-          state: 'active',
-          reason: `IPv4 apps on this computer reach IPv4 hosts through the network's NAT64 (${prefix}) via ${uplink}`,
-        };
-      break;
-  }
-  status.engine = { pid: doc.pid, startedAt: doc.startedAt, controlSocket };
-  if (doc.uplink) status.uplink = doc.uplink;
-  if (prefix !== '') status.prefix = { prefix, source: prefixSource };
-  if (
-    doc.tun === undefined ||
-    doc.clatIpv4 === undefined ||
-    doc.clatIpv6 === undefined ||
-    doc.ipv6Mtu === undefined
-  )
-    return status;
-  // A CLAT instance runs (active, or stopping it): its addresses, traffic and drops.
-  const counters = doc.counters ?? {};
-  const count = (k: string) => optNum(counters, k) ?? 0;
-  const drops: Record<string, number> = {};
-  for (const [k, v] of Object.entries(counters)) {
-    if (v <= 0) continue;
-    if (k.startsWith('drop.')) drops[k.slice(5)] = v;
-    else if (Object.hasOwn(DATA_PATH_DROPS, k)) drops[DATA_PATH_DROPS[k]] = v;
-  }
-  const traffic: Traffic = {
-    sampledAt,
-    packets4to6: count('translated46'),
-    packets6to4: count('translated64'),
-    bytes4to6: optNum(counters, 'bytes46'),
-    bytes6to4: optNum(counters, 'bytes64'),
-    icmpErrorsSent: count('icmpErrorsSent'),
-    fragmentsEmitted: count('fragmentsEmitted'),
+interface Pending {
+  method: string;
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export class EngineClient {
+  private current: EngineStatus = {
+    state: 'disconnected',
+    reason: appMessage('app.connecting'),
   };
-  if (optNum(counters, 'tun.rxPackets') !== undefined)
-    traffic.tunIn = { packets: count('tun.rxPackets'), bytes: count('tun.rxBytes') };
-  if (optNum(counters, 'tun.txPackets') !== undefined)
-    traffic.tunOut = { packets: count('tun.txPackets'), bytes: count('tun.txBytes') };
-  status.clat = {
-    ipv4: doc.clatIpv4,
-    ipv6: doc.clatIpv6,
-    tun: doc.tun,
-    mtu: doc.ipv6Mtu,
-    ipv4Mtu: doc.ipv4Mtu,
-    checksumNeutral: doc.checksumNeutral,
-  };
-  status.traffic = traffic;
-  status.drops = drops;
-  if (doc.firewallWarnings?.length) status.warnings = doc.firewallWarnings;
-  const dns64 = dns64From(doc.dns64);
-  if (dns64) status.dns64 = dns64;
-  if (reply.inbound === 'allow' || reply.inbound === 'deny') status.inbound = reply.inbound;
-  return status;
+  private lastSent = '';
+  private lastDoc: Record<string, unknown> | null = null;
+  private readonly statusListeners = new Set<(s: EngineStatus) => void>();
+  private readonly logListeners = new Set<(l: LogLine) => void>();
+  private sock: Socket | null = null;
+  private ready = false;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private retryMs: number;
+  private closed = true;
+  private readonly retryMinMs: number;
+  private readonly retryMaxMs: number;
+  private readonly timeoutMs: number;
+  private readonly legacyPollMs: number;
+  /** The engine's hello, once connected; null for a pre-control-API engine. */
+  hello: EngineHello | null = null;
+
+  constructor(private readonly options: EngineClientOptions) {
+    this.retryMinMs = options.retryMinMs ?? 250;
+    this.retryMaxMs = options.retryMaxMs ?? 5000;
+    this.timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
+    this.legacyPollMs = options.legacyPollMs ?? 1000;
+    this.retryMs = this.retryMinMs;
+  }
+
+  get status(): EngineStatus {
+    return this.current;
+  }
+
+  /** Connected, said hello and subscribed (or polling an old engine). */
+  get connected(): boolean {
+    return this.ready;
+  }
+
+  start(): void {
+    if (!this.closed) return;
+    this.closed = false;
+    this.connect();
+  }
+
+  onStatus(listener: (s: EngineStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  onLog(listener: (l: LogLine) => void): () => void {
+    this.logListeners.add(listener);
+    return () => this.logListeners.delete(listener);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.drop(new Error('the client was closed'));
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+  }
+
+  /**
+   * One JSON-RPC call on the open connection. Rejects with EngineCallError when the engine says
+   * no, with a plain Error when there is no engine or it does not answer in time.
+   */
+  call(method: MethodName, params?: unknown): Promise<unknown> {
+    if (!this.ready) return Promise.reject(new Error(this.current.reason.text));
+    return this.send(method, params);
+  }
+
+  private send(method: string, params?: unknown): Promise<unknown> {
+    const sock = this.sock;
+    if (!sock) return Promise.reject(new Error('not connected to the engine'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`the engine did not answer "${method}" within ${this.timeoutMs} ms`));
+        // A hung engine: start over rather than pile up calls behind it.
+        if (this.sock === sock)
+          this.failed({
+            state: 'attention',
+            reason: appMessage('app.timeout', { ms: this.timeoutMs }),
+            problem: appMessage('app.timeoutFix'),
+          });
+      }, this.timeoutMs);
+      this.pending.set(id, { method, resolve, reject, timer });
+      const msg =
+        params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
+      sock.write(`${JSON.stringify(msg)}\n`);
+    });
+  }
+
+  private emit(s: EngineStatus): void {
+    this.current = s;
+    // A disconnected status repeats on every retry; say it once.
+    const key = JSON.stringify(s);
+    if (key === this.lastSent) return;
+    this.lastSent = key;
+    for (const l of this.statusListeners) {
+      try {
+        l(s);
+      } catch {
+        // One broken listener must not stop the others or the client.
+      }
+    }
+  }
+
+  private connect(): void {
+    const path = this.options.socketPath;
+    const sock = connect(path);
+    this.sock = sock;
+    let buf = '';
+    const mine = () => this.sock === sock;
+    sock.setEncoding('utf8');
+    sock.on('connect', () => void this.handshake(sock));
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      if (mine()) this.failed(unreachable(err, path));
+    });
+    sock.on('close', () => {
+      if (mine()) this.failed({ state: 'disconnected', reason: appMessage('app.closed', { path }) });
+    });
+    sock.on('data', (chunk: string) => {
+      if (!mine()) return;
+      // Only the new chunk can hold a line end: scanning the whole buffer on every chunk would
+      // make a long line quadratic.
+      const fresh = chunk.indexOf('\n');
+      buf += chunk;
+      if (fresh < 0) {
+        if (buf.length > MAX_REPLY_BYTES) this.notAnEngine(`a line longer than ${MAX_REPLY_BYTES} bytes`);
+        return;
+      }
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          this.receive(line);
+        } catch (err) {
+          return this.notAnEngine((err as Error).message);
+        }
+        if (!mine()) return;
+      }
+      if (buf.length > MAX_REPLY_BYTES) this.notAnEngine(`a line longer than ${MAX_REPLY_BYTES} bytes`);
+    });
+  }
+
+  private notAnEngine(detail: string): void {
+    this.failed({
+      state: 'attention',
+      reason: appMessage('app.notAnEngine', { path: this.options.socketPath, detail }),
+    });
+  }
+
+  /** hello -> status -> subscribe; or, for an engine without hello, status on a timer. */
+  private async handshake(sock: Socket): Promise<void> {
+    const mine = () => this.sock === sock;
+    try {
+      let hello: unknown;
+      try {
+        hello = await this.send('hello', { client: this.options.client ?? 'clatbar-app' });
+      } catch (err) {
+        if (!(err instanceof EngineCallError && err.code === RPC_ERROR.methodNotFound)) throw err;
+        hello = null;
+      }
+      if (!mine()) return;
+      if (hello === null) {
+        this.hello = null;
+        this.ready = true;
+        this.retryMs = this.retryMinMs;
+        return this.poll(sock);
+      }
+      if (!isObject(hello) || typeof hello.protocol !== 'number')
+        throw new ProtocolError('"hello" did not say which protocol it speaks');
+      const version =
+        typeof hello.engine === 'string'
+          ? hello.engine
+          : typeof hello.version === 'string'
+            ? hello.version
+            : undefined;
+      const caller = isObject(hello.caller) ? hello.caller : {};
+      this.hello = {
+        protocol: hello.protocol,
+        ...(version ? { version } : {}),
+        ...(typeof caller.admin === 'boolean' ? { admin: caller.admin } : {}),
+        ...(typeof caller.group === 'string' ? { group: caller.group } : {}),
+      };
+      if (hello.protocol !== PROTOCOL_VERSION) {
+        // Versions that do not fit: say which side to update, and check again only slowly.
+        this.retryMs = this.retryMaxMs;
+        return this.failed({
+          state: 'attention',
+          reason: appMessage('app.incompatible', {
+            app: PROTOCOL_VERSION,
+            engine: hello.protocol,
+            version: version ?? '?',
+          }),
+          problem: appMessage(
+            hello.protocol > PROTOCOL_VERSION ? 'app.incompatibleAppOlder' : 'app.incompatibleEngineOlder',
+          ),
+        });
+      }
+      const doc = await this.send('status');
+      if (!mine()) return;
+      toEngineStatus(doc, this.options.socketPath, Date.now()); // a status, or ProtocolError now
+      // No topics: the engine subscribes us to what we may have (log lines only for root and the
+      // control group; state and counters for everyone).
+      await this.send('subscribe');
+      if (!mine()) return;
+      // Ready before the first status goes out, so listeners can make calls on it. A state push
+      // that came in between is newer than the answer.
+      this.ready = true;
+      if (!this.lastDoc) this.state(doc);
+      // A good connection: the next outage starts its backoff from the bottom again.
+      this.retryMs = this.retryMinMs;
+    } catch (err) {
+      if (!mine()) return;
+      if (err instanceof EngineCallError || err instanceof ProtocolError) this.notAnEngine(err.message);
+      // Timeouts and closes have already been reported by send() and the socket's handlers.
+    }
+  }
+
+  private poll(sock: Socket): void {
+    if (this.sock !== sock) return;
+    this.send('status').then(
+      (doc) => {
+        if (this.sock !== sock) return;
+        try {
+          this.state(doc);
+        } catch (err) {
+          return this.notAnEngine((err as Error).message);
+        }
+        this.pollTimer = setTimeout(() => this.poll(sock), this.legacyPollMs);
+      },
+      (err: unknown) => {
+        // Refused: not a clatbar engine. Timeouts and closes are reported where they happen.
+        if (this.sock === sock && err instanceof EngineCallError)
+          this.notAnEngine(`"status": ${err.message}`);
+      },
+    );
+  }
+
+  /** A new status document (a `status` answer or a `state` push). */
+  private state(doc: unknown): void {
+    const status = toEngineStatus(doc, this.options.socketPath, Date.now());
+    this.lastDoc = doc as Record<string, unknown>;
+    this.emit(status);
+  }
+
+  /** One line from the engine: a reply to one of our calls, or a notification. */
+  private receive(line: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      throw new ProtocolError('a line that is not JSON');
+    }
+    if (!isObject(msg) || msg.jsonrpc !== '2.0') throw new ProtocolError('a line that is not JSON-RPC 2.0');
+    if (typeof msg.method === 'string' && msg.id === undefined)
+      return this.notification(msg.method, msg.params);
+    const id = typeof msg.id === 'number' ? msg.id : NaN;
+    const call = this.pending.get(id);
+    if (!call) throw new ProtocolError(`a reply to a request never made (id ${String(msg.id)})`);
+    this.pending.delete(id);
+    clearTimeout(call.timer);
+    if (isObject(msg.error)) {
+      const code = typeof msg.error.code === 'number' ? msg.error.code : RPC_ERROR.internalError;
+      const text = typeof msg.error.message === 'string' ? msg.error.message : 'unknown error';
+      call.reject(new EngineCallError(call.method, code, text, msg.error.data));
+    } else call.resolve(msg.result);
+  }
+
+  private notification(method: string, params: unknown): void {
+    if (!isObject(params)) return;
+    switch (method) {
+      case 'state':
+        // { status } as EngineEvent has it, or the document itself.
+        this.state(isObject(params.status) ? params.status : params);
+        return;
+      case 'counters': {
+        // Once a second: only the counters changed. Merged into the last document so the
+        // status the app holds is whole.
+        const counters = isObject(params.counters) ? params.counters : params;
+        if (!this.lastDoc) return;
+        this.lastDoc = { ...this.lastDoc, counters };
+        // The engine's own time of the sample, when it gives one: rates are then free of the
+        // jitter of the socket and of this process's event loop.
+        const at = typeof params.at === 'string' ? Date.parse(params.at) : NaN;
+        const next = { ...this.current, ...trafficFrom(counters, Number.isFinite(at) ? at : Date.now()) };
+        this.emit(next);
+        return;
+      }
+      case 'log':
+      case 'logs': {
+        const line = isObject(params.line) ? params.line : params;
+        if (typeof line.seq !== 'number' || typeof line.text !== 'string') return;
+        for (const l of this.logListeners) {
+          try {
+            l(line as unknown as LogLine);
+          } catch {
+            // as in emit()
+          }
+        }
+        return;
+      }
+    }
+  }
+
+  /** Ends the connection and every call on it. */
+  private drop(reason: Error): void {
+    this.ready = false;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    const sock = this.sock;
+    this.sock = null;
+    sock?.destroy();
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(reason);
+    }
+    this.pending.clear();
+  }
+
+  private failed(status: EngineStatus): void {
+    this.drop(new Error(status.reason.text));
+    this.lastDoc = null;
+    this.emit(status);
+    if (this.closed || this.reconnectTimer) return;
+    const wait = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, this.retryMaxMs);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (!this.closed) this.connect();
+    }, wait);
+  }
 }
 
 /** Why a connection attempt failed, in words, with the fix. */
@@ -173,181 +418,29 @@ function unreachable(err: NodeJS.ErrnoException, path: string): EngineStatus {
     case 'ECONNREFUSED':
       return {
         state: 'disconnected',
-        reason: `no engine is running (nothing answers on ${path})`,
-        problem:
-          'start it with `sudo clatbar run --uplink IFACE` (it finds the NAT64 prefix; --prefix PFX/LEN sets it)',
+        reason: appMessage('app.noEngine', { path }),
+        problem: appMessage('app.noEngineFix'),
       };
     case 'EACCES':
     case 'EPERM':
       return {
         state: 'disconnected',
-        reason: `no permission to open ${path}`,
-        problem: 'the engine makes its socket readable by everyone; an older or foreign socket is in the way',
+        reason: appMessage('app.socketDenied', { path }),
+        problem: appMessage('app.socketDeniedFix'),
       };
     default:
-      return { state: 'disconnected', reason: `cannot reach the engine on ${path}: ${err.message}` };
+      return {
+        state: 'disconnected',
+        reason: { code: 'text', text: `cannot reach the engine on ${path}: ${err.message}` },
+      };
   }
 }
 
-export class EngineClient implements EngineStatusSource {
-  private current: EngineStatus = { state: 'disconnected', reason: 'connecting to the engine' };
-  private lastSent = '';
-  private readonly listeners = new Set<(s: EngineStatus) => void>();
-  /** The request in flight: its connection, id and timeout. */
-  private sock: Socket | null = null;
-  private requestTimer: NodeJS.Timeout | null = null;
-  private nextId = 1;
-  /** The next request (after pollMs, or after a backoff). */
-  private nextTimer: NodeJS.Timeout | null = null;
-  private retryMs: number;
-  private closed = true;
-  private readonly pollMs: number;
-  private readonly retryMinMs: number;
-  private readonly retryMaxMs: number;
-  private readonly timeoutMs: number;
-
-  constructor(private readonly options: EngineClientOptions) {
-    this.pollMs = options.pollMs ?? 1000;
-    this.retryMinMs = options.retryMinMs ?? 250;
-    this.retryMaxMs = options.retryMaxMs ?? 5000;
-    this.timeoutMs = options.timeoutMs ?? CALL_TIMEOUT_MS;
-    this.retryMs = this.retryMinMs;
+/** For callers that show a refused call: the engine's words, with the code it gave. */
+export function refusal(err: unknown): Message {
+  if (err instanceof EngineCallError) {
+    const data = messageOf(err.data);
+    return data ?? { code: 'text', text: err.message };
   }
-
-  get status(): EngineStatus {
-    return this.current;
-  }
-
-  start(): void {
-    if (!this.closed) return;
-    this.closed = false;
-    this.request();
-  }
-
-  onStatus(listener: (s: EngineStatus) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  close(): void {
-    this.closed = true;
-    this.finish();
-    if (this.nextTimer) clearTimeout(this.nextTimer);
-    this.nextTimer = null;
-  }
-
-  private emit(s: EngineStatus): void {
-    this.current = s;
-    // A disconnected status repeats on every retry; say it once.
-    const key = JSON.stringify(s);
-    if (key === this.lastSent) return;
-    this.lastSent = key;
-    for (const l of this.listeners) {
-      try {
-        l(s);
-      } catch {
-        // One broken listener must not stop the others or the client.
-      }
-    }
-  }
-
-  /** One `status` request on a connection of its own. */
-  private request(): void {
-    const path = this.options.socketPath;
-    const id = this.nextId++;
-    const sock = connect(path);
-    this.sock = sock;
-    let buf = '';
-    const mine = () => this.sock === sock;
-    const notAnEngine = (problem: string) =>
-      this.failed({
-        state: 'error',
-        reason: `something on ${path} answers, but not as a clatbar engine`,
-        problem,
-      });
-    this.requestTimer = setTimeout(() => {
-      if (!mine()) return;
-      this.failed({
-        state: 'error',
-        reason: `the engine did not answer within ${this.timeoutMs} ms`,
-        problem: 'it may be stuck; restarting it (clatbar run) puts the network back and starts over',
-      });
-    }, this.timeoutMs);
-    sock.setEncoding('utf8');
-    sock.on('connect', () => sock.write(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'status' })}\n`));
-    sock.on('error', (err: NodeJS.ErrnoException) => {
-      if (mine()) this.failed(unreachable(err, path));
-    });
-    sock.on('close', () => {
-      if (mine())
-        this.failed({
-          state: 'disconnected',
-          reason: `the engine closed the connection on ${path} (stopped or restarting)`,
-        });
-    });
-    sock.on('data', (chunk: string) => {
-      if (!mine()) return;
-      buf += chunk;
-      const nl = buf.indexOf('\n');
-      if (nl < 0) {
-        if (buf.length > MAX_LINE) notAnEngine(`a reply longer than ${MAX_LINE} bytes without a line end`);
-        return;
-      }
-      let status: EngineStatus;
-      try {
-        status = this.parse(buf.slice(0, nl), id);
-      } catch (err) {
-        notAnEngine(
-          `${(err as Error).message}; is another program (or an incompatible clatbar version) using that socket?`,
-        );
-        return;
-      }
-      this.finish();
-      // A good answer: the next outage starts its backoff from the bottom again.
-      this.retryMs = this.retryMinMs;
-      this.emit(status);
-      this.schedule(this.pollMs);
-    });
-  }
-
-  private parse(line: string, id: number): EngineStatus {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(line);
-    } catch {
-      throw new ProtocolError('the reply is not JSON');
-    }
-    if (!isObject(msg) || msg.jsonrpc !== '2.0') throw new ProtocolError('the reply is not JSON-RPC 2.0');
-    if (msg.id !== id) throw new ProtocolError(`a reply to a request never made (id ${String(msg.id)})`);
-    if (isObject(msg.error)) {
-      const message = typeof msg.error.message === 'string' ? msg.error.message : 'unknown error';
-      throw new ProtocolError(`the engine refused "status": ${message}`);
-    }
-    return toEngineStatus(msg.result, this.options.socketPath, Date.now());
-  }
-
-  /** Ends the request in flight, if any. */
-  private finish(): void {
-    if (this.requestTimer) clearTimeout(this.requestTimer);
-    this.requestTimer = null;
-    const sock = this.sock;
-    this.sock = null;
-    sock?.destroy();
-  }
-
-  private schedule(ms: number): void {
-    if (this.closed || this.nextTimer) return;
-    this.nextTimer = setTimeout(() => {
-      this.nextTimer = null;
-      if (!this.closed) this.request();
-    }, ms);
-  }
-
-  private failed(status: EngineStatus): void {
-    this.finish();
-    this.emit(status);
-    const wait = this.retryMs;
-    this.retryMs = Math.min(this.retryMs * 2, this.retryMaxMs);
-    this.schedule(wait);
-  }
+  return { code: 'text', text: (err as Error).message };
 }

@@ -1,5 +1,6 @@
-// The renderer's view of the app: the preload's window.clatbar when inside Electron.
-import type { ClatbarApi, EngineStatus } from '../../src-main/shared/ipc.js';
+// The renderer's view of the app: the preload's window.clatbar inside Electron, or the development
+// bridge's (dev-bridge.ts) in a browser. Outside both, every call says so.
+import type { ClatbarApi } from '../../src-main/shared/ipc.js';
 
 declare global {
   interface Window {
@@ -7,16 +8,18 @@ declare global {
   }
 }
 
-const disconnected: EngineStatus = { state: 'disconnected', reason: 'not running inside the clatbar app' };
+const nowhere = async (): Promise<never> => {
+  throw new Error('not running inside the clatbar app');
+};
 
 export function api(): ClatbarApi {
   return (
-    window.clatbar ?? {
-      getStatus: async () => disconnected,
-      onStatus: () => () => {},
-      setPolicy: async () => {
-        throw new Error('not connected to the clatbar app');
-      },
-    }
+    window.clatbar ??
+    ({
+      getState: nowhere,
+      onState: () => () => {},
+      onLog: () => () => {},
+      logs: nowhere,
+    } as unknown as ClatbarApi)
   );
 }

@@ -4,12 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { requires } from '../helpers/env.js';
 import { serveDir } from '../helpers/static-server.js';
 
 const rendererDir = fileURLToPath(new URL('../../renderer/', import.meta.url));
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
 test('the diagnostics page renders the disconnected state without the app', async (t) => {
   if (!requires(t, { binaries: ['chromium'] })) return;
@@ -19,7 +18,7 @@ test('the diagnostics page renders the disconnected state without the app', asyn
   );
   const site = await serveDir(rendererDir);
   t.after(() => site.close());
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+  const browser = await launchChromium();
   t.after(() => browser.close());
   const tab = await browser.newPage();
   const errors: string[] = [];

@@ -1,27 +1,25 @@
-// The app's engine client against the engine's real control socket server (ControlServer on a
-// Unix socket in a temporary directory): mapping, no engine yet, engine restart, a peer that
-// talks garbage, a peer that never answers.
+// The app's engine client: against the engine's real control server (test/helpers/control.ts,
+// no `hello`: polled), and against the control protocol (hello, status, subscribe pushes, calls,
+// errors) through test/helpers/control-peer.ts until the real control server lands; plus no
+// engine yet, engine restart, a peer that talks garbage, a peer that never answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
+import { createServer, Server } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveStatus } from '../../helpers/control.js';
-import { ControlError, RPC_ERROR } from '../../../src-main/shared/control.js';
-import type { EngineStatusDoc } from '../../../src-main/shared/status.js';
-import type { EngineStatus, EngineStatusSource } from '../../../src-main/shared/ipc.js';
+import type { ClatStatus } from '../../../src-main/engine/clat/engine.js';
+import type { EngineStatus } from '../../../src-main/shared/ipc.js';
+import type { LogLine } from '../../../src-main/shared/status.js';
+import { PROTOCOL_VERSION, RPC_ERROR } from '../../../src-main/shared/control.js';
+import { controlPeer, type Request, type Answer } from '../../helpers/control-peer.js';
 
-import { EngineClient, toEngineStatus } from '../../../src-main/app/engine-client.js';
+import { EngineClient, EngineCallError, toEngineStatus } from '../../../src-main/app/engine-client.js';
 
-function engineStatus(
-  over: Partial<EngineStatusDoc> = {},
-): EngineStatusDoc & { counters: Record<string, number> } {
+function engineStatus(over: Partial<ClatStatus> = {}): ClatStatus {
   return {
-    state: 'active',
-    mode: 'foreground',
-    reason: { code: 'active.foreground', text: 'translating on wlan0' },
-    transitions: [],
+    state: 'running',
     pid: 4242,
     startedAt: '2026-11-26T07:00:00.000Z',
     uplink: 'wlan0',
@@ -54,7 +52,7 @@ function engineStatus(
 
 /** Resolves with the first status (current or coming) that matches. */
 function until(
-  client: EngineStatusSource,
+  client: EngineClient,
   what: string,
   match: (s: EngineStatus) => boolean,
 ): Promise<EngineStatus> {
@@ -79,7 +77,7 @@ function until(
  * waits for them, and the client would keep polling).
  */
 function stoppable(server: Server | { stop(): Promise<void> }): () => Promise<void> {
-  if ('stop' in server) return () => server.stop();
+  if (!(server instanceof Server)) return () => server.stop();
   const conns = new Set<import('node:net').Socket>();
   server.on('connection', (c) => {
     conns.add(c);
@@ -99,7 +97,7 @@ function tmpSocket(t: { after(fn: () => void): void }): string {
   return join(dir, 'run', 'engine.sock');
 }
 
-const fast = { pollMs: 50, retryMinMs: 20, retryMaxMs: 100, timeoutMs: 500 };
+const fast = { legacyPollMs: 50, retryMinMs: 20, retryMaxMs: 100, timeoutMs: 500 };
 
 test('maps the engine status into what the tray and window show', async (t) => {
   const path = tmpSocket(t);
@@ -109,7 +107,7 @@ test('maps the engine status into what the tray and window show', async (t) => {
   t.after(stoppable(await serveStatus(path, () => reply)));
   client.start();
   const s = await until(client, 'active', (x) => x.state === 'active');
-  assert.match(s.reason, /NAT64 \(64:ff9b::\/96\) via wlan0/);
+  assert.match(s.reason.text, /NAT64 \(64:ff9b::\/96\) via wlan0/);
   assert.deepEqual(s.prefix, { prefix: '64:ff9b::/96', source: 'configured' });
   assert.deepEqual(s.clat, {
     ipv4: '192.0.0.4',
@@ -150,8 +148,8 @@ test('maps the engine status into what the tray and window show', async (t) => {
   assert.ok((next.traffic?.sampledAt ?? 0) >= (s.traffic?.sampledAt ?? Infinity));
 
   reply = engineStatus({ state: 'stopping' });
-  const stopping = await until(client, 'stopping', (x) => x.state === 'standby');
-  assert.match(stopping.reason, /stopping/);
+  const stopping = await until(client, 'stopping', (x) => x.state === 'stopping');
+  assert.match(stopping.reason.text, /stopping/);
 });
 
 test('no engine yet: says so with the fix, then connects when it starts', async (t) => {
@@ -164,10 +162,11 @@ test('no engine yet: says so with the fix, then connects when it starts', async 
   const down = await until(
     client,
     'disconnected',
-    (x) => x.state === 'disconnected' && /no engine/.test(x.reason),
+    (x) => x.state === 'disconnected' && /no engine/.test(x.reason.text),
   );
-  assert.match(down.reason, new RegExp(`nothing answers on ${path}`));
-  assert.match(down.problem ?? '', /clatbar run/);
+  assert.match(down.reason.text, new RegExp(`nothing answers on ${path}`));
+  assert.equal(down.reason.code, 'app.noEngine');
+  assert.match(down.problem?.text ?? '', /systemctl start clatbar-engine/);
   // Let a few retries fail: the same outage is reported once, not once per retry.
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(seen.filter((s) => s.state === 'disconnected').length, 1);
@@ -186,7 +185,7 @@ test('engine restart: disconnected, then the new engine', async (t) => {
   await until(client, 'the first engine', (x) => x.engine?.pid === 1);
   await first();
   const down = await until(client, 'disconnected', (x) => x.state === 'disconnected');
-  assert.match(down.reason, /closed the connection|no engine/);
+  assert.match(down.reason.text, /closed the connection|no engine/);
   t.after(stoppable(await serveStatus(path, () => engineStatus({ pid: 2 }))));
   const up = await until(client, 'the second engine', (x) => x.engine?.pid === 2);
   assert.equal(up.state, 'active');
@@ -216,7 +215,7 @@ async function rawServer(path: string, answer: (line: string) => string | null):
   return server;
 }
 
-test('a peer that talks garbage is an error, and the real engine afterwards is found', async (t) => {
+test('a peer that talks garbage needs attention, and the real engine afterwards is found', async (t) => {
   const path = tmpSocket(t);
   const client = new EngineClient({ socketPath: path, ...fast });
   t.after(() => client.close());
@@ -232,47 +231,50 @@ test('a peer that talks garbage is an error, and the real engine afterwards is f
     [
       'a result that is no status',
       (l) =>
-        `${JSON.stringify({ jsonrpc: '2.0', id: (JSON.parse(l) as { id: number }).id, result: { state: 'active' } })}\n`,
-      /"mode" is missing or wrong/,
+        `${JSON.stringify({ jsonrpc: '2.0', id: (JSON.parse(l) as { id: number }).id, result: { status: 'running' } })}\n`,
+      // hello is asked first; a peer answering everything with the same non-status fails there.
+      /"state" is missing|did not say which protocol/,
     ],
-    ['an endless line', () => 'x'.repeat(300_000), /without a line end|not JSON/],
+    ['an endless line', () => 'x'.repeat(4 * 1024 * 1024 + 10), /longer than|not JSON/],
   ];
   client.start();
   for (const [name, answer, problem] of cases) {
     const stop = stoppable(await rawServer(path, answer));
     t.after(stop);
-    const s = await until(client, name, (x) => x.state === 'error' && problem.test(x.problem ?? ''));
-    assert.match(s.reason, /answers, but not as a clatbar engine/, name);
+    const s = await until(client, name, (x) => x.state === 'attention' && problem.test(x.reason.text));
+    assert.match(s.reason.text, /answers, but not as a clatbar engine/, name);
     await stop();
   }
 
-  // An engine without `status` (another JSON-RPC service): the error names the refusal.
+  // Another JSON-RPC service (no hello, no status): the error names the refusal.
   const other = stoppable(
-    await serveStatus(path, () => {
-      throw new ControlError(RPC_ERROR.methodNotFound, 'method not found');
+    await rawServer(path, (line) => {
+      const { id } = JSON.parse(line) as { id: unknown };
+      return `${JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32601, message: 'method not found' } })}\n`;
     }),
   );
   t.after(other);
   const refused = await until(
     client,
     'refused',
-    (x) => x.state === 'error' && /refused/.test(x.problem ?? ''),
+    (x) => x.state === 'attention' && /method not found/.test(x.reason.text),
   );
-  assert.match(refused.problem ?? '', /method not found/);
+  assert.match(refused.reason.text, /not as a clatbar engine/);
   await other();
 
   t.after(stoppable(await serveStatus(path, () => engineStatus())));
   await until(client, 'active after the garbage', (x) => x.state === 'active');
 });
 
-test('a peer that never answers is a stuck engine, reported as an error', async (t) => {
+test('a peer that never answers is a stuck engine, reported as needing attention', async (t) => {
   const path = tmpSocket(t);
   const client = new EngineClient({ socketPath: path, ...fast, timeoutMs: 200 });
   t.after(() => client.close());
   t.after(stoppable(await rawServer(path, () => null)));
   client.start();
-  const s = await until(client, 'timeout', (x) => x.state === 'error');
-  assert.match(s.reason, /did not answer within 200 ms/);
+  const s = await until(client, 'timeout', (x) => x.state === 'attention');
+  assert.match(s.reason.text, /did not answer within 200 ms/);
+  assert.match(s.problem?.text ?? '', /systemctl restart/);
 });
 
 test('toEngineStatus refuses what is not a status', () => {
@@ -281,52 +283,227 @@ test('toEngineStatus refuses what is not a status', () => {
     () => toEngineStatus({ ...engineStatus(), state: 'dancing' }, '/x', 0),
     /unknown engine state/,
   );
-  assert.throws(() => toEngineStatus({ ...engineStatus(), ipv6Mtu: '1500' }, '/x', 0), /"ipv6Mtu"/);
+  // A field of the wrong type is left out, not trusted.
+  assert.equal(toEngineStatus({ ...engineStatus(), ipv6Mtu: '1500' }, '/x', 0).clat, undefined);
   // A newer engine's extra fields do not matter.
   assert.equal(toEngineStatus({ ...engineStatus(), future: { x: 1 } }, '/x', 0).state, 'active');
 });
 
-test('an engine whose NAT64 prefix went away is an error that says why and what to do', () => {
+test('an engine whose NAT64 prefix went away needs attention that says why and what to do', () => {
   const problem = 'the NAT64 prefix 2001:db8:64::/96 went away and the network announces no other';
   const s = toEngineStatus({ ...engineStatus(), prefix: '', prefixProblem: problem }, '/x', 0);
-  assert.equal(s.state, 'error');
+  assert.equal(s.state, 'attention');
   assert.equal(s.prefix, undefined);
-  assert.match(s.reason, /no NAT64 prefix on /);
-  assert.ok(s.problem?.startsWith(problem), s.problem);
-  assert.match(s.problem ?? '', /--prefix PFX\/LEN/);
+  assert.match(s.reason.text, /no NAT64 prefix on /);
+  assert.ok(s.reason.text.includes(problem), s.reason.text);
+  assert.match(s.problem?.text ?? '', /--prefix PFX\/LEN/);
   // With a prefix the same engine is active and names it.
   const ok = toEngineStatus({ ...engineStatus(), prefixSource: 'pref64' }, '/x', 0);
   assert.equal(ok.state, 'active');
   assert.equal(ok.prefix?.source, 'pref64');
 });
 
-test('the client never keeps the engine from stopping', { timeout: 20_000 }, async (t) => {
-  // The engine's stop closes its server, which waits for every open connection to end: a
-  // client that held its connection open would keep the engine from ever exiting.
+/** A daemon-mode status document as shared/status.ts describes it. */
+function daemonDoc(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    ...engineStatus(),
+    state: 'active',
+    mode: 'daemon',
+    reason: { code: 'active.nat64', params: { prefix: '64:ff9b::/96' }, text: 'IPv4 through the NAT64' },
+    network: { id: 'nm:1234', name: 'Conference Wi-Fi', idSource: 'networkmanager' },
+    classification: 'ipv6-only-nat64',
+    policy: { value: 'auto', source: 'default', override: null, adminForced: false },
+    prefixSource: 'pref64',
+    prefixLifetimeLeft: 1800,
+    transitions: [
+      {
+        time: '2026-11-26T07:00:01.000Z',
+        from: 'standby',
+        to: 'active',
+        reason: { code: 'active.nat64', text: 'IPv4 through the NAT64' },
+      },
+    ],
+    ...over,
+  };
+}
+
+/** A control-API engine: hello with our protocol, status, subscribe, and what `more` answers. */
+function engineAnswers(doc: () => unknown, more: (req: Request) => Answer = () => null) {
+  return (req: Request): Answer => {
+    switch (req.method) {
+      case 'hello':
+        return {
+          result: {
+            protocol: PROTOCOL_VERSION,
+            engine: '0.2.0',
+            caller: { uid: 1000, admin: true, group: 'clatbar' },
+          },
+        };
+      case 'status':
+        return { result: doc() };
+      case 'subscribe':
+        return { result: {} };
+      default:
+        return (
+          more(req) ?? {
+            error: { code: RPC_ERROR.methodNotFound, message: `method not found: ${req.method}` },
+          }
+        );
+    }
+  };
+}
+
+test('control API: hello, status, then pushes instead of polling', async (t) => {
   const path = tmpSocket(t);
+  const peer = await controlPeer(
+    path,
+    engineAnswers(() => daemonDoc()),
+  );
+  t.after(() => peer.stop());
   const client = new EngineClient({ socketPath: path, ...fast });
   t.after(() => client.close());
-  const server = await serveStatus(path, () => engineStatus());
+  const logs: LogLine[] = [];
+  client.onLog((l) => logs.push(l));
   client.start();
-  await until(client, 'active', (x) => x.state === 'active');
-  await server.stop();
-  await until(client, 'disconnected', (x) => x.state === 'disconnected');
+  const s = await until(client, 'active', (x) => x.state === 'active');
+  assert.deepEqual(s.reason, daemonDoc().reason);
+  assert.deepEqual(s.network, {
+    id: 'nm:1234',
+    name: 'Conference Wi-Fi',
+    classification: 'ipv6-only-nat64',
+    policy: 'auto',
+    policySource: 'default',
+  });
+  assert.equal(s.prefix?.source, 'pref64');
+  const left = (s.prefix?.expiresAt ?? 0) - Date.now();
+  assert.ok(left > 1_700_000 && left <= 1_800_000, `lifetime left ${left} ms`);
+  assert.equal(s.transitions?.length, 1);
+  await waitUntil(() => client.connected);
+  assert.deepEqual(
+    peer.requests.map((r) => r.method),
+    ['hello', 'status', 'subscribe'],
+  );
+  // No topics: the engine decides what this caller may have.
+  assert.equal(peer.requests[2].params, undefined);
+  assert.deepEqual(client.hello, {
+    protocol: PROTOCOL_VERSION,
+    version: '0.2.0',
+    admin: true,
+    group: 'clatbar',
+  });
+
+  // Pushes: counters, then a state change, then a log line. No further status request.
+  peer.push('counters', {
+    at: '2026-11-26T07:00:05.000Z',
+    counters: { ...engineStatus().counters, translated46: 500, bytes46: 70_000 },
+  });
+  const counted = await until(client, 'the pushed counters', (x) => x.traffic?.packets4to6 === 500);
+  // The sample's time is the engine's.
+  assert.equal(counted.traffic?.sampledAt, Date.parse('2026-11-26T07:00:05.000Z'));
+  assert.equal(counted.traffic?.bytes4to6, 70_000);
+  assert.equal(counted.network?.name, 'Conference Wi-Fi');
+  peer.push('state', {
+    status: daemonDoc({
+      state: 'standby',
+      reason: { code: 'standby.native-ipv4', text: 'native IPv4 is here' },
+      counters: undefined,
+    }),
+  });
+  const standby = await until(client, 'standby', (x) => x.state === 'standby');
+  assert.equal(standby.reason.code, 'standby.native-ipv4');
+  peer.push('log', { line: { seq: 7, time: '2026-11-26T07:00:02.000Z', level: 'info', text: 'stood down' } });
+  await waitUntil(() => logs.length === 1);
+  assert.equal(logs[0].text, 'stood down');
+  // Wait a moment: a polling client would have asked again by now (legacyPollMs is 50).
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(peer.requests.filter((r) => r.method === 'status').length, 1);
 });
 
-test('the inbound policy in force and the filter drops reach the app', () => {
-  const deny = toEngineStatus(
-    engineStatus({
-      inbound: 'deny',
-      inboundFilter: { how: 'conntrack', drops: 12 },
-      counters: { 'drop.inbound-unsolicited': 12 },
-    }),
-    '/x',
-    0,
+test('control API: calls carry their params; refusals keep their code and words', async (t) => {
+  const path = tmpSocket(t);
+  const peer = await controlPeer(
+    path,
+    engineAnswers(
+      () => daemonDoc(),
+      (req) =>
+        req.method === 'enable'
+          ? { error: { code: RPC_ERROR.notAllowed, message: 'not allowed: join the group clatbar' } }
+          : req.method === 'setPolicy'
+            ? { result: null }
+            : null,
+    ),
   );
-  assert.equal(deny.inbound, 'deny');
-  assert.deepEqual(deny.drops, { 'inbound-unsolicited': 12 });
-  assert.equal(toEngineStatus(engineStatus({ inbound: 'allow' }), '/x', 0).inbound, 'allow');
-  // An engine from before the filter says nothing; nor does one that sends something else.
-  assert.equal(toEngineStatus(engineStatus(), '/x', 0).inbound, undefined);
-  assert.equal(toEngineStatus({ ...engineStatus(), inbound: 'maybe' }, '/x', 0).inbound, undefined);
+  t.after(() => peer.stop());
+  const client = new EngineClient({ socketPath: path, ...fast });
+  t.after(() => client.close());
+  // Before connecting, a call fails at once and says why.
+  await assert.rejects(client.call('enable'), /connecting/);
+  client.start();
+  await waitUntil(() => client.connected);
+  assert.equal(await client.call('setPolicy', { network: 'current', policy: 'never' }), null);
+  assert.deepEqual(peer.requests.at(-1)?.params, { network: 'current', policy: 'never' });
+  const err = await client.call('enable').then(
+    () => assert.fail('enable was refused'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof EngineCallError);
+  assert.equal(err.code, RPC_ERROR.notAllowed);
+  assert.ok(err.notAllowed);
+  assert.match(err.message, /join the group/);
+  // A refusal is an answer, not a broken connection.
+  assert.equal(client.status.state, 'active');
 });
+
+test('control API: versions that do not fit say which side to update', async (t) => {
+  for (const [engine, fix] of [
+    [PROTOCOL_VERSION + 1, /update the clatbar app/],
+    [PROTOCOL_VERSION - 1, /restart the engine/],
+  ] as const) {
+    const path = tmpSocket(t);
+    const peer = await controlPeer(path, (req) =>
+      req.method === 'hello' ? { result: { protocol: engine, version: '9.9.9' } } : { result: daemonDoc() },
+    );
+    t.after(() => peer.stop());
+    const client = new EngineClient({ socketPath: path, ...fast });
+    t.after(() => client.close());
+    client.start();
+    const s = await until(client, `protocol ${engine}`, (x) => x.state === 'attention');
+    assert.equal(s.reason.code, 'app.incompatible');
+    assert.match(
+      s.reason.text,
+      new RegExp(`protocol ${PROTOCOL_VERSION}, the engine ${engine} \\(clatbar 9\\.9\\.9\\)`),
+    );
+    assert.match(s.problem?.text ?? '', fix);
+    // Nothing beyond hello was asked of an engine we cannot talk to.
+    assert.deepEqual([...new Set(peer.requests.map((r) => r.method))], ['hello']);
+    client.close();
+  }
+});
+
+test('control API: the engine restarts; the client reconnects and subscribes again', async (t) => {
+  const path = tmpSocket(t);
+  let peer = await controlPeer(
+    path,
+    engineAnswers(() => daemonDoc({ pid: 1 })),
+  );
+  t.after(() => peer.stop());
+  const client = new EngineClient({ socketPath: path, ...fast });
+  t.after(() => client.close());
+  client.start();
+  await until(client, 'the first engine', (x) => x.engine?.pid === 1);
+  await peer.stop();
+  await until(client, 'disconnected', (x) => x.state === 'disconnected');
+  await assert.rejects(client.call('disable'));
+  peer = await controlPeer(
+    path,
+    engineAnswers(() => daemonDoc({ pid: 2 })),
+  );
+  await until(client, 'the second engine', (x) => x.engine?.pid === 2);
+  await waitUntil(() => peer.requests.some((r) => r.method === 'subscribe'));
+});
+
+async function waitUntil(probe: () => boolean): Promise<void> {
+  // A safety net so a broken client fails the test instead of hanging it; not a timing check.
+  for (let i = 0; i < 400 && !probe(); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(probe(), 'the condition never held');
+}

@@ -1,0 +1,60 @@
+// The one translation function for the tray, the notifications and both windows: i18next over
+// the catalogs in ./locales/ (English, Korean), the language picked from the system's locales.
+// The engine's messages carry {code, params, text}: msg() translates the code when the catalog
+// has it and shows the engine's English text otherwise, so a newer engine never shows a key.
+import i18next, { type TFunction } from 'i18next';
+import { en } from './locales/en.js';
+import { ko } from './locales/ko.js';
+import type { Message } from './status.js';
+
+export const LANGUAGES = ['en', 'ko'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+/** The first of the system's preferred locales ("ko-KR", "en_US.UTF-8", ...) that we have, else English. */
+export function pickLanguage(preferred: readonly string[]): Language {
+  for (const locale of preferred) {
+    const lang = locale.toLowerCase().split(/[-_.@]/)[0];
+    if ((LANGUAGES as readonly string[]).includes(lang)) return lang as Language;
+  }
+  return 'en';
+}
+
+export interface Translator {
+  readonly language: Language;
+  /** A catalog key ("tray.quit") with its parameters. */
+  t(key: string, params?: Record<string, unknown>): string;
+  /** A message from the engine or the app: the catalog's words for its code, else its own text. */
+  msg(message: Message): string;
+}
+
+export function createTranslator(language: Language): Translator {
+  const instance = i18next.createInstance();
+  void instance.init({
+    lng: language,
+    fallbackLng: 'en',
+    resources: { en: { translation: en }, ko: { translation: ko } },
+    // Strings go into text nodes and native menus, never into HTML: no escaping.
+    interpolation: { escapeValue: false },
+    initAsync: false,
+    returnNull: false,
+  });
+  const t: TFunction = instance.t.bind(instance);
+  return {
+    language,
+    t: (key, params) => t(key, params ?? {}) as string,
+    msg(message) {
+      // The app's own messages use their catalog key as code ("app.noEngine"); the engine's codes
+      // live under engine.
+      const key = /^(app|access)\./.test(message.code) ? message.code : `engine.${message.code}`;
+      const params = message.params ?? {};
+      return instance.exists(key) ? (t(key, params) as string) : message.text;
+    },
+  };
+}
+
+const english = createTranslator('en');
+
+/** A message the app makes itself: its catalog key as code, and the English words as text. */
+export function appMessage(key: string, params?: Record<string, string | number | boolean>): Message {
+  return params ? { code: key, params, text: english.t(key, params) } : { code: key, text: english.t(key) };
+}
