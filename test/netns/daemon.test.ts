@@ -230,6 +230,9 @@ test('daemon: standby without NAT64, active with PREF64 or RFC 7050, native IPv4
       cl.setRa(WITH_PREF64);
       const ms = await untilPing(cl);
       assert.ok(ms <= LIMIT_MS, `IPv4 worked after ${ms} ms`);
+      // Packets flow before the status says so: the firewall check, the uplink watch and the
+      // DNS64 stub come after the data path starts, and 'active' is set once the instance exists.
+      await until(d, 'state active', (x) => x.state === 'active');
       const s = await d.status();
       assert.equal(s.state, 'active');
       assert.equal(s.classification, 'ipv6-only-nat64');
