@@ -4,7 +4,8 @@
 // everything else (files, asar and asarUnpack, extraResources, the production node_modules) is
 // electron-builder's real work. The stand-in is the only thing not real, and no test runs it.
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import yaml from 'js-yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,10 +30,28 @@ export async function buildPackageDir(parent = tmpdir()): Promise<PackageDir> {
   writeFileSync(join(electron, 'electron'), '');
   chmodSync(join(electron, 'electron'), 0o755);
   const out = join(dir, 'out');
+  // The real configuration less its fuses: flipping them needs the sentinel inside a real
+  // Electron binary, which the stand-in has not (test/unit/app/electron-builder.test.ts checks them).
+  const config = yaml.load(readFileSync(join(REPO, 'electron-builder.yml'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  delete config.electronFuses;
+  const configFile = join(dir, 'electron-builder.json');
+  writeFileSync(configFile, JSON.stringify(config));
   await new Promise<void>((resolve, reject) =>
     execFile(
       join(REPO, 'node_modules/.bin/electron-builder'),
-      ['--linux', 'dir', `-c.electronDist=${electron}`, `-c.directories.output=${out}`, '--publish', 'never'],
+      [
+        '--linux',
+        'dir',
+        '--config',
+        configFile,
+        `-c.electronDist=${electron}`,
+        `-c.directories.output=${out}`,
+        '--publish',
+        'never',
+      ],
       { cwd: REPO, encoding: 'utf8', timeout: 300_000, maxBuffer: 16 << 20 },
       (err, stdout, stderr) =>
         err ? reject(new Error(`electron-builder failed: ${stderr || stdout}`)) : resolve(),

@@ -129,7 +129,7 @@ test('an outsider reads the status but is refused changes and history; a group m
     lines.join('\n'),
   );
   assert.deepEqual((await call(member, path, 'listNetworks')).result, {
-    networks: [{ id: 'n1', name: 'Home Wi-Fi' }],
+    networks: [{ id: 'n1', name: 'Home Wi-Fi', current: true }],
   });
 
   // The CLI says what to do in each case, with exit status 1.

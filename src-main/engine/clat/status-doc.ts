@@ -28,7 +28,7 @@ export function foregroundStatusDoc(s: ClatStatus): EngineStatusDoc {
     reason: {
       code: 'active.foreground',
       params: { uplink: s.uplink, prefix: s.prefix },
-      text: `IPv4 apps on this host reach IPv4 hosts through the NAT64 via ${s.uplink}`,
+      text: `IPv4 apps on this host reach IPv4 hosts through the NAT64 (${s.prefix}) via ${s.uplink}`,
     },
     transitions: [],
   };

@@ -104,7 +104,20 @@ test('maps the engine status into what the tray and window show', async (t) => {
   let reply = engineStatus();
   const client = new EngineClient({ socketPath: path, ...fast });
   t.after(() => client.close());
-  t.after(stoppable(await serveStatus(path, () => reply)));
+  // An engine without `hello` (before the control API): the client polls `status`, so every
+  // change of the reply below is seen without a push.
+  t.after(
+    stoppable(
+      await rawServer(path, (line) => {
+        const { id, method } = JSON.parse(line) as { id: unknown; method: string };
+        return `${JSON.stringify(
+          method === 'status'
+            ? { jsonrpc: '2.0', id, result: reply }
+            : { jsonrpc: '2.0', id, error: { code: -32601, message: 'method not found' } },
+        )}\n`;
+      }),
+    ),
+  );
   client.start();
   const s = await until(client, 'active', (x) => x.state === 'active');
   assert.match(s.reason.text, /NAT64 \(64:ff9b::\/96\) via wlan0/);
