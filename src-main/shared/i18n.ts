@@ -44,8 +44,10 @@ export function createTranslator(language: Language): Translator {
     t: (key, params) => t(key, params ?? {}) as string,
     msg(message) {
       // The app's own messages use their catalog key as code ("app.noEngine"); the engine's codes
-      // live under engine.
-      const key = /^(app|access)\./.test(message.code) ? message.code : `engine.${message.code}`;
+      // live under engine, with their dots as '_' (i18next reads dots as nesting).
+      const key = /^(app|access)\./.test(message.code)
+        ? message.code
+        : `engine.${message.code.replaceAll('.', '_')}`;
       const params = message.params ?? {};
       return instance.exists(key) ? (t(key, params) as string) : message.text;
     },

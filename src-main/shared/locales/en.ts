@@ -167,9 +167,12 @@ export const en = {
     app: 'This app',
     engine: 'Engine',
   },
-  // The engine's message codes (status.ts Message.code) -> words; a code missing here shows the
+  // The engine's message codes (status.ts Message.code, dots written as '_') -> words; a code missing here shows the
   // engine's own English text.
-  engine: {} as Readonly<Record<string, string>>,
+  engine: {
+    active_foreground:
+      'IPv4 apps on this computer reach IPv4 hosts through the network’s NAT64 ({{prefix}}) via {{uplink}}',
+  } as Readonly<Record<string, string>>,
 } as const;
 
 /** The shape every catalog has: the same keys, any words. */

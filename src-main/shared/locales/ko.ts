@@ -169,5 +169,8 @@ export const ko = {
     app: '이 앱',
     engine: '엔진',
   },
-  engine: {},
+  engine: {
+    active_foreground:
+      '이 컴퓨터의 IPv4 앱이 {{uplink}}를 거쳐 네트워크의 NAT64({{prefix}})로 IPv4 호스트에 연결합니다',
+  },
 } as const satisfies Catalog;
