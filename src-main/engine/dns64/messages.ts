@@ -3,6 +3,7 @@
 // EDNS; the same truncated (TC) when it does not fit the client's UDP size; error responses
 // built from the query alone (FORMERR, NOTIMP, BADVERS).
 import { EDNS_UDP_SIZE, FLAG, TYPE, parseMessage, writeOpt } from '../dns/wire.js';
+import type { Query } from './rfc6147.js';
 
 export interface QueryEdns {
   edns: boolean;
@@ -63,49 +64,60 @@ function putOpt(out: Buffer, at: number, dnssecOk: boolean, extRcode: number, ar
 }
 
 /**
- * Writes wire (a response without OPT) into out, whose length is wire.length plus 11 when
- * ednsSize is set, with the client's ID, RD bit and question spelling, and our OPT.
+ * What every reply copies from the query it answers: the client's ID, RD bit, question spelling
+ * and EDNS. One object instead of six arguments; the server reuses one for cache hits, so the hit
+ * path still allocates nothing of its own.
  */
-export function writeReply(
-  out: Buffer,
-  wire: Buffer,
-  extRcode: number,
-  id: number,
-  rd: boolean,
-  query: Buffer,
-  qEnd: number,
+export interface ReplyContext {
+  id: number;
+  rd: boolean;
+  /** Holds the question as the client spelled it at bytes 12 to qEnd (the query itself, or a copy). */
+  query: Buffer;
+  qEnd: number;
   /** The client's EDNS UDP size; 0 when it sent no OPT. */
-  ednsSize: number,
-  dnssecOk: boolean,
-): void {
+  ednsSize: number;
+  dnssecOk: boolean;
+}
+
+/** The context for answering a query that waited for a resolution (its bytes are long gone). */
+export function replyContextOf(q: Query): ReplyContext {
+  const query = Buffer.alloc(12 + q.question.length);
+  q.question.copy(query, 12);
+  return {
+    id: q.id,
+    rd: q.rd,
+    query,
+    qEnd: query.length,
+    ednsSize: q.edns ? q.udpSize : 0,
+    dnssecOk: q.dnssecOk,
+  };
+}
+
+/**
+ * Writes wire (a response without OPT) into out, whose length is wire.length plus 11 when
+ * ctx.ednsSize is set, with the client's ID, RD bit and question spelling, and our OPT.
+ */
+export function writeReply(out: Buffer, wire: Buffer, extRcode: number, ctx: ReplyContext): void {
   wire.copy(out);
-  out.writeUInt16BE(id, 0);
-  out[2] = (out[2] & 0xfe) | (rd ? 1 : 0);
-  query.copy(out, 12, 12, qEnd);
-  if (ednsSize) putOpt(out, wire.length, dnssecOk, extRcode, out.readUInt16BE(10) + 1);
+  out.writeUInt16BE(ctx.id, 0);
+  out[2] = (out[2] & 0xfe) | (ctx.rd ? 1 : 0);
+  ctx.query.copy(out, 12, 12, ctx.qEnd);
+  if (ctx.ednsSize) putOpt(out, wire.length, ctx.dnssecOk, extRcode, out.readUInt16BE(10) + 1);
 }
 
 /**
  * Too big for the client's UDP size (RFC 1035 §4.2.1 / RFC 6891 §7): header, question and OPT
  * only, with TC set, so the client retries over TCP.
  */
-export function truncatedReply(
-  wire: Buffer,
-  extRcode: number,
-  id: number,
-  rd: boolean,
-  query: Buffer,
-  qEnd: number,
-  ednsSize: number,
-  dnssecOk: boolean,
-): Buffer {
-  const out = Buffer.alloc(qEnd + (ednsSize ? 11 : 0));
+export function truncatedReply(wire: Buffer, extRcode: number, ctx: ReplyContext): Buffer {
+  const { qEnd } = ctx;
+  const out = Buffer.alloc(qEnd + (ctx.ednsSize ? 11 : 0));
   wire.copy(out, 0, 0, 4);
-  out.writeUInt16BE(id, 0);
-  out[2] = (out[2] & 0xfe) | (rd ? 1 : 0) | (FLAG.TC >> 8);
+  out.writeUInt16BE(ctx.id, 0);
+  out[2] = (out[2] & 0xfe) | (ctx.rd ? 1 : 0) | (FLAG.TC >> 8);
   out.writeUInt16BE(1, 4);
-  query.copy(out, 12, 12, qEnd);
-  if (ednsSize) putOpt(out, qEnd, dnssecOk, extRcode, 1);
+  ctx.query.copy(out, 12, 12, qEnd);
+  if (ctx.ednsSize) putOpt(out, qEnd, ctx.dnssecOk, extRcode, 1);
   return out;
 }
 

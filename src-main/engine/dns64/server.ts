@@ -15,7 +15,15 @@ import { formatIPv6, formatPrefix6, parsePrefix6, type Prefix6 } from '../ip/add
 import { Upstreams, formatServer, type UpstreamServer } from '../dns/upstream.js';
 import { DEFAULT_EXCLUDE, type Query } from './rfc6147.js';
 import { Dns64Resolver } from './resolver.js';
-import { cacheKey, errorReply, readEdns, truncatedReply, writeReply } from './messages.js';
+import {
+  cacheKey,
+  errorReply,
+  readEdns,
+  replyContextOf,
+  truncatedReply,
+  writeReply,
+  type ReplyContext,
+} from './messages.js';
 import { openBatchListener, openDgramListener } from './udp.js';
 import type { Dns64Mode, Dns64Options, Dns64Stats, ListenAddress } from './options.js';
 import { MAX_TCP_PIPELINE, sendTcp, serveTcp, type TcpConn } from './tcp.js';
@@ -26,6 +34,8 @@ export type { Dns64Mode, Dns64Options, Dns64Stats, ListenAddress } from './optio
 const MAX_WAITERS = 1000;
 /** Datagrams per recvmmsg, and replies per sendmmsg. */
 const UDP_BATCH = 64;
+/** What the reused cache-hit reply context holds between queries (it must not keep one alive). */
+const EMPTY = Buffer.alloc(0);
 
 export class Dns64Server {
   private prefix: Pref64 | null;
@@ -54,6 +64,15 @@ export class Dns64Server {
   private readonly tcpConns = new Set<TcpConn>();
   private readonly bound: Array<{ address: string; port: number }> = [];
   private readonly scratch = Buffer.alloc(300);
+  /** The reply context of the cache hit being answered (reused: the hit path allocates nothing). */
+  private readonly hitReply: ReplyContext = {
+    id: 0,
+    rd: false,
+    query: EMPTY,
+    qEnd: 0,
+    ednsSize: 0,
+    dnssecOk: false,
+  };
   private generation = 0;
   private upstreamDns64: boolean | null = null;
   private timers: NodeJS.Timeout[] = [];
@@ -448,7 +467,15 @@ export class Dns64Server {
     const hit = this.cache.get(key, Date.now());
     if (hit) {
       this.c.cacheHits++;
-      this.respond(hit.wire, hit.extRcode, id, rd, msg, qEnd, ednsSize, dnssecOk, replyTo(sock, rinfo, conn));
+      const ctx = this.hitReply;
+      ctx.id = id;
+      ctx.rd = rd;
+      ctx.query = msg;
+      ctx.qEnd = qEnd;
+      ctx.ednsSize = ednsSize;
+      ctx.dnssecOk = dnssecOk;
+      this.respond(hit.wire, hit.extRcode, ctx, replyTo(sock, rinfo, conn));
+      ctx.query = EMPTY;
       return;
     }
     const q: Query = {
@@ -499,19 +526,7 @@ export class Dns64Server {
             w.sink.conn.inflight--;
             if (w.sink.conn.inflight < MAX_TCP_PIPELINE) w.sink.conn.sock.resume();
           }
-          const qb = Buffer.alloc(12 + w.q.question.length);
-          w.q.question.copy(qb, 12);
-          this.respond(
-            res.wire,
-            res.extRcode,
-            w.q.id,
-            w.q.rd,
-            qb,
-            qb.length,
-            w.q.edns ? w.q.udpSize : 0,
-            w.q.dnssecOk,
-            w.sink,
-          );
+          this.respond(res.wire, res.extRcode, replyContextOf(w.q), w.sink);
         }
       })
       .catch((err: Error) => this.warn(`could not send an answer: ${err.message}`));
@@ -525,27 +540,21 @@ export class Dns64Server {
   private respond(
     wire: Buffer,
     extRcode: number,
-    id: number,
-    rd: boolean,
-    query: Buffer,
-    qEnd: number,
-    /** The client's EDNS UDP size; 0 when it sent no OPT. */
-    ednsSize: number,
-    dnssecOk: boolean,
+    ctx: ReplyContext,
     /** null: the datagram being handled in a batch, answered in place in the batch's replies. */
     sink: Sink | null,
   ): void {
-    const len = wire.length + (ednsSize ? 11 : 0);
-    const limit = sink === null || sink.kind !== 'tcp' ? ednsSize || 512 : 65535;
+    const len = wire.length + (ctx.ednsSize ? 11 : 0);
+    const limit = sink === null || sink.kind !== 'tcp' ? ctx.ednsSize || 512 : 65535;
     if (len > limit) {
       this.c.truncated++;
-      this.send(truncatedReply(wire, extRcode, id, rd, query, qEnd, ednsSize, dnssecOk), sink);
+      this.send(truncatedReply(wire, extRcode, ctx), sink);
       return;
     }
     // In a batch the reply is written straight into the batch's send buffer.
     const direct = sink === null ? this.reserve(len) : null;
     const out = direct ?? Buffer.allocUnsafe(len);
-    writeReply(out, wire, extRcode, id, rd, query, qEnd, ednsSize, dnssecOk);
+    writeReply(out, wire, extRcode, ctx);
     if (!direct) this.send(out, sink);
   }
 
