@@ -2,7 +2,7 @@
 // Fragmentation Needed / Packet Too Big, Parameter Problem and the default "administratively
 // prohibited" for packets it refuses. Sources are the configured icmpSourceV4 / icmpSourceV6.
 import { copy, finish, pseudo6, sum16 } from './checksum.js';
-import { writeIcmpHeader, writeIpv6 } from './headers.js';
+import { writeIcmpHeader, writeIpv4, writeIpv6 } from './headers.js';
 import { ICMP6_PACKET_TOO_BIG, ICMP6_PARAM_PROBLEM, IPPROTO_ICMP, IPPROTO_ICMPV6 } from '../ip/numbers.js';
 import { isIllegalSource4, isIllegalSource6 } from '../ip/address.js';
 import type { Translator, Verdict } from './translator.js';
@@ -63,27 +63,8 @@ export function sendIcmp4Error(
   const o = t.sErr;
   const quote = Math.min(len, ICMP4_ERROR_MAX - 28);
   const total = 28 + quote;
-  o[0] = 0x45;
-  o[1] = 0;
-  o[2] = total >> 8;
-  o[3] = total & 255;
-  const id = t.nextIpId();
-  o[4] = id >> 8;
-  o[5] = id & 255;
-  o[6] = 0; // DF clear: the error may be fragmented on its way back (RFC 1812 §4.3.2.2)
-  o[7] = 0;
-  o[8] = 64;
-  o[9] = IPPROTO_ICMP;
-  o[10] = o[11] = 0;
-  const s = cfg.icmpSourceV4;
-  o[12] = s >>> 24;
-  o[13] = (s >>> 16) & 255;
-  o[14] = (s >>> 8) & 255;
-  o[15] = s & 255;
-  for (let i = 0; i < 4; i++) o[16 + i] = buf[off + 12 + i];
-  const hc = finish(sum16(o, 0, 20, 0));
-  o[10] = hc >> 8;
-  o[11] = hc & 255;
+  // DF clear (flags 0): the error may be fragmented on its way back (RFC 1812 §4.3.2.2).
+  writeIpv4(o, 0, 0, total, t.nextIpId(), 0, 64, IPPROTO_ICMP, cfg.icmpSourceV4, src);
   writeIcmpHeader(o, 20, type, code, rest);
   copy(o, 28, buf, off, quote);
   const c = finish(sum16(o, 20, 8 + quote, 0));

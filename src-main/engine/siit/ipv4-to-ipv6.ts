@@ -31,7 +31,7 @@ import {
   pointer4to6,
   quotedDatagramLength,
 } from './icmp.js';
-import { fixEcho46, fixTcp, fixUdp } from './transport.js';
+import { fixEcho, fixTcp, fixUdp } from './transport.js';
 import { FLAG } from './flags.js';
 import type { Translator, Verdict } from './translator.js';
 import { HELD, firstFragment, lastFragment } from './icmp-frag.js';
@@ -230,7 +230,7 @@ export function translate46(
       } else fixUdp(buf, l4, c, oldSum, newSum, partial);
     } else if (proto === IPPROTO_ICMP) {
       // RFC 7915 §4.2: Echo type change plus the ICMPv6 pseudo-header.
-      fixEcho46(buf, l4, newSum, icmpLen);
+      fixEcho(buf, l4, newSum, icmpLen, true);
     }
   }
 
@@ -302,7 +302,7 @@ function inner46(t: Translator, b: Uint8Array, ip: number, ilen: number, o: Uint
       const type = o[q];
       if (isIcmp4Error(type)) return -R.icmpErrorNested;
       if (info4to6(type) < 0) return -R.icmpInnerInvalid;
-      fixEcho46(o, q, newSum, itotal - ihl);
+      fixEcho(o, q, newSum, itotal - ihl, true);
     }
   }
   return hdr + l4n;

@@ -31,7 +31,7 @@ import { error6to4, hasLength6, info6to4, mtu6to4, pointer6to4, quotedDatagramLe
 import { translate46 } from './ipv4-to-ipv6.js';
 import { fragment64 } from './fragment.js';
 import { writeIcmpHeader, writeIpv4 } from './headers.js';
-import { fixEcho64, fixTcp, fixUdp } from './transport.js';
+import { fixEcho, fixTcp, fixUdp } from './transport.js';
 import { FLAG } from './flags.js';
 import type { Translator, Verdict } from './translator.js';
 import { HELD, firstFragment, lastFragment } from './icmp-frag.js';
@@ -258,7 +258,7 @@ export function translate64(
       fixUdp(buf, l4, c, oldSum, newSum, partial);
     } else if (nh === IPPROTO_ICMPV6) {
       // RFC 7915 §5.2: Echo type change, ICMPv6 pseudo-header removed.
-      fixEcho64(buf, l4, oldSum, icmpLen);
+      fixEcho(buf, l4, oldSum, icmpLen, false);
     }
   }
 
@@ -384,7 +384,7 @@ function inner64(t: Translator, b: Uint8Array, ip: number, ilen: number, o: Uint
       const type = o[d];
       if (type < ICMP6_INFO_MIN) return -R.icmpErrorNested;
       if (info6to4(type) < 0) return -R.icmpInnerInvalid;
-      fixEcho64(o, d, oldSum, iplen - ext);
+      fixEcho(o, d, oldSum, iplen - ext, false);
     }
   }
   return 20 + l4n;

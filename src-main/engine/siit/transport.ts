@@ -36,33 +36,20 @@ export function fixUdp(
 }
 
 /**
- * RFC 7915 §4.2: an ICMPv4 Echo (or Echo Reply) at b[l4] becomes ICMPv6; the checksum gains the
- * ICMPv6 pseudo-header: addresses summing to addrSum6 and a message of icmpLen bytes.
+ * RFC 7915 §4.2 and §5.2: an ICMP Echo (or Echo Reply) at b[l4] changes type to the other family's,
+ * and its checksum gains (to6) or loses the ICMPv6 pseudo-header: addresses summing to addrSum6
+ * and a message of icmpLen bytes. Callers pass to6 as a literal, so each call site keeps one
+ * branch-free path once V8 inlines it.
  */
-export function fixEcho46(b: Uint8Array, l4: number, addrSum6: number, icmpLen: number): void {
+export function fixEcho(b: Uint8Array, l4: number, addrSum6: number, icmpLen: number, to6: boolean): void {
   const type = b[l4];
   const code = b[l4 + 1];
-  const ntype = info4to6(type);
-  const n = adjust(
-    (b[l4 + 2] << 8) | b[l4 + 3],
-    (type << 8) | code,
-    ((ntype << 8) | code) + addrSum6 + (icmpLen >>> 16) + (icmpLen & 0xffff) + IPPROTO_ICMPV6,
-  );
-  b[l4] = ntype;
-  b[l4 + 2] = n >> 8;
-  b[l4 + 3] = n & 255;
-}
-
-/** RFC 7915 §5.2: the reverse of fixEcho46; the ICMPv6 pseudo-header leaves the checksum. */
-export function fixEcho64(b: Uint8Array, l4: number, addrSum6: number, icmpLen: number): void {
-  const type = b[l4];
-  const code = b[l4 + 1];
-  const ntype = info6to4(type);
-  const n = adjust(
-    (b[l4 + 2] << 8) | b[l4 + 3],
-    ((type << 8) | code) + addrSum6 + (icmpLen >>> 16) + (icmpLen & 0xffff) + IPPROTO_ICMPV6,
-    (ntype << 8) | code,
-  );
+  const ntype = to6 ? info4to6(type) : info6to4(type);
+  const pseudo = addrSum6 + (icmpLen >>> 16) + (icmpLen & 0xffff) + IPPROTO_ICMPV6;
+  const was = (type << 8) | code;
+  const now = (ntype << 8) | code;
+  const c = (b[l4 + 2] << 8) | b[l4 + 3];
+  const n = to6 ? adjust(c, was, now + pseudo) : adjust(c, was + pseudo, now);
   b[l4] = ntype;
   b[l4 + 2] = n >> 8;
   b[l4 + 3] = n & 255;
