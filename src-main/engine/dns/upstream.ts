@@ -169,13 +169,16 @@ export class Upstreams {
     dnssecOk: boolean,
   ): Promise<UpstreamReply | null> {
     let fallback: UpstreamReply | null = null;
+    // Built once: each attempt writes its own ID into it before sending.
+    const q = buildQuery(0, qname, qtype, qclass, cd, dnssecOk);
+    const question = q.subarray(12, 12 + qname.length + 4);
     const n = this.servers.length;
     const start = this.preferred;
     for (let i = 0; i < this.attempts && !this.closed; i++) {
       const index = (start + i) % n;
       const server = this.servers[index];
       if (i > 0) this.stats.failovers++;
-      const reply = await this.attempt(server, qname, qtype, qclass, cd, dnssecOk);
+      const reply = await this.attempt(server, q, question);
       if (!reply) {
         if (!this.closed) {
           // A send the kernel refused at once (no route, no address of that family) is not a
@@ -198,16 +201,8 @@ export class Upstreams {
     return fallback;
   }
 
-  private async attempt(
-    server: UpstreamServer,
-    qname: Uint8Array,
-    qtype: number,
-    qclass: number,
-    cd: boolean,
-    dnssecOk: boolean,
-  ): Promise<UpstreamReply | null> {
-    const q = buildQuery(0, qname, qtype, qclass, cd, dnssecOk);
-    const question = q.subarray(12, 12 + qname.length + 4);
+  /** One server asked: UDP, and TCP when the UDP reply is truncated; q is the query, question its question. */
+  private async attempt(server: UpstreamServer, q: Buffer, question: Buffer): Promise<UpstreamReply | null> {
     const wire = await this.udp(server, q, question);
     if (!wire) return null;
     let msg = this.check(wire, question);
