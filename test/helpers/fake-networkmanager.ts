@@ -11,7 +11,8 @@
 // manage the test namespaces' links itself. It knows only the devices given on its command line:
 //   node fake-networkmanager.js '{"up0": {"uuid": "...", "id": "Home"}, "up1": null}'
 // (null: a managed device with no active connection). SIGTERM ends it.
-import { Message, MessageType, NameFlag, RequestNameReply, Variant, systemBus } from 'dbus-next';
+import { Variant, type Message } from 'dbus-next';
+import { BusFailure, connectFake, serveFake, type Reply } from './fake-dbus-service.js';
 
 const NAME = 'org.freedesktop.NetworkManager';
 const PATH = '/org/freedesktop/NetworkManager';
@@ -21,19 +22,10 @@ const names = Object.keys(devices);
 const devicePath = (i: number) => `${PATH}/Devices/${i + 1}`;
 const activePath = (i: number) => `${PATH}/ActiveConnection/${i + 1}`;
 
-class Failure extends Error {
-  constructor(
-    readonly dbusName: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function answer(msg: Message): [string, unknown[]] {
+function answer(msg: Message): Reply {
   if (msg.path === PATH && msg.interface === NAME && msg.member === 'GetDeviceByIpIface') {
     const i = names.indexOf(String(msg.body[0]));
-    if (i < 0) throw new Failure(`${NAME}.UnknownDevice`, 'No device found for the requested iface.');
+    if (i < 0) throw new BusFailure(`${NAME}.UnknownDevice`, 'No device found for the requested iface.');
     return ['o', [devicePath(i)]];
   }
   if (msg.interface === PROPS && msg.member === 'Get') {
@@ -44,37 +36,9 @@ function answer(msg: Message): [string, unknown[]] {
     const a = names.findIndex((_, i) => activePath(i) === msg.path && devices[names[i]]);
     if (a >= 0 && iface === `${NAME}.Connection.Active` && (prop === 'Uuid' || prop === 'Id'))
       return ['v', [new Variant('s', prop === 'Uuid' ? devices[names[a]]!.uuid : devices[names[a]]!.id)]];
-    throw new Failure('org.freedesktop.DBus.Error.UnknownProperty', `No such property '${prop}'`);
+    throw new BusFailure('org.freedesktop.DBus.Error.UnknownProperty', `No such property '${prop}'`);
   }
-  throw new Failure('org.freedesktop.DBus.Error.UnknownMethod', `Unknown method ${msg.member}`);
+  throw new BusFailure('org.freedesktop.DBus.Error.UnknownMethod', `Unknown method ${msg.member}`);
 }
 
-const bus = systemBus();
-bus.on('error', (err: unknown) => {
-  process.stderr.write(`fake-networkmanager: bus error: ${String(err)}\n`);
-  process.exit(1);
-});
-bus.addMethodHandler((msg: Message) => {
-  if (msg.type !== MessageType.METHOD_CALL) return false;
-  if (
-    msg.interface === 'org.freedesktop.DBus.Peer' ||
-    msg.interface === 'org.freedesktop.DBus.Introspectable'
-  )
-    return false;
-  try {
-    const [sig, body] = answer(msg);
-    bus.send(Message.newMethodReturn(msg, sig, body));
-  } catch (err) {
-    const e = err instanceof Failure ? err : new Failure('org.freedesktop.DBus.Error.Failed', String(err));
-    // dbus-next's typings say string; at runtime it is the call being answered (as in fake-resolved).
-    bus.send(Message.newError(msg as unknown as string, e.dbusName, e.message));
-  }
-  return true;
-});
-const got = await bus.requestName(NAME, NameFlag.DO_NOT_QUEUE);
-if (got !== RequestNameReply.PRIMARY_OWNER) throw new Error(`could not own ${NAME} (reply ${got})`);
-process.stdout.write(`fake-networkmanager: owning ${NAME}\n`);
-process.on('SIGTERM', () => {
-  bus.disconnect();
-  process.exit(0);
-});
+await serveFake(connectFake('fake-networkmanager'), 'fake-networkmanager', NAME, answer);

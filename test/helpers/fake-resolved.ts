@@ -23,7 +23,8 @@
 //   SLOW_MS, for tests of a connection closed while a call waits for its reply.
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
-import { Message, MessageType, NameFlag, RequestNameReply, Variant, systemBus } from 'dbus-next';
+import { Message, Variant } from 'dbus-next';
+import { BusFailure, connectFake, serveFake, type Reply } from './fake-dbus-service.js';
 import {
   formatIPv4,
   formatIPv6,
@@ -138,15 +139,6 @@ function ifindexOfPath(path: string): number | null {
   return m ? Number(m[1] + m[2]) : null;
 }
 
-class BusFailure extends Error {
-  constructor(
-    readonly dbusName: string,
-    text: string,
-  ) {
-    super(text);
-  }
-}
-
 function linkProps(s: LinkState): Record<string, Variant> {
   return {
     DNS: new Variant(
@@ -207,7 +199,7 @@ const SIGNATURES: Record<string, string> = {
   RevertLink: 'i',
 };
 
-const bus = systemBus();
+const bus = connectFake('fake-resolved');
 
 /** resolved's manager_send_changed(m, "DNS"): PropertiesChanged on the Manager after a link's servers change. */
 function dnsChanged(): void {
@@ -230,7 +222,7 @@ async function uidOf(sender: string): Promise<number | null> {
 }
 
 /** One Manager method, as resolved-link-bus.c does it: link checks, argument checks, polkit, change. */
-async function manager(msg: Message, uid: number | null): Promise<[string, unknown[]]> {
+async function manager(msg: Message, uid: number | null): Promise<Reply> {
   const member = msg.member;
   const want = absent.has(member) ? undefined : SIGNATURES[member];
   if (want === undefined)
@@ -308,7 +300,7 @@ async function manager(msg: Message, uid: number | null): Promise<[string, unkno
   }
 }
 
-function properties(msg: Message): [string, unknown[]] {
+function properties(msg: Message): Reply {
   const body = msg.body as unknown[];
   let props: Record<string, Variant>;
   let iface: string;
@@ -341,43 +333,12 @@ function properties(msg: Message): [string, unknown[]] {
   throw new BusFailure('org.freedesktop.DBus.Error.UnknownMethod', `Unknown method ${msg.member}`);
 }
 
-async function handle(msg: Message): Promise<void> {
+async function answer(msg: Message): Promise<Reply> {
   if (slow.has(msg.member)) await new Promise((r) => setTimeout(r, SLOW_MS));
-  try {
-    let reply: [string, unknown[]];
-    if (msg.interface === MANAGER && msg.path === MANAGER_PATH)
-      reply = await manager(msg, await uidOf(msg.sender));
-    else if (msg.interface === PROPS) reply = properties(msg);
-    else if (msg.interface === FAKE && msg.member === 'Dump') reply = ['s', [dump()]];
-    else throw new BusFailure('org.freedesktop.DBus.Error.UnknownMethod', `Unknown method ${msg.member}`);
-    bus.send(Message.newMethodReturn(msg, reply[0], reply[1]));
-  } catch (err) {
-    const e =
-      err instanceof BusFailure ? err : new BusFailure('org.freedesktop.DBus.Error.Failed', String(err));
-    // dbus-next's types declare newError's first parameter as a string; at runtime it is the
-    // call being answered (lib/message-type.js reads its serial and sender).
-    bus.send(Message.newError(msg as unknown as string, e.dbusName, e.message));
-  }
+  if (msg.interface === MANAGER && msg.path === MANAGER_PATH) return manager(msg, await uidOf(msg.sender));
+  if (msg.interface === PROPS) return properties(msg);
+  if (msg.interface === FAKE && msg.member === 'Dump') return ['s', [dump()]];
+  throw new BusFailure('org.freedesktop.DBus.Error.UnknownMethod', `Unknown method ${msg.member}`);
 }
 
-bus.on('error', (err: unknown) => {
-  process.stderr.write(`fake-resolved: bus error: ${String(err)}\n`);
-  process.exit(1);
-});
-bus.addMethodHandler((msg: Message) => {
-  if (msg.type !== MessageType.METHOD_CALL) return false;
-  if (
-    msg.interface === 'org.freedesktop.DBus.Peer' ||
-    msg.interface === 'org.freedesktop.DBus.Introspectable'
-  )
-    return false;
-  void handle(msg);
-  return true;
-});
-const got = await bus.requestName(NAME, NameFlag.DO_NOT_QUEUE);
-if (got !== RequestNameReply.PRIMARY_OWNER) throw new Error(`could not own ${NAME} (reply ${got})`);
-process.stdout.write(`fake-resolved: owning ${NAME}\n`);
-process.on('SIGTERM', () => {
-  bus.disconnect();
-  process.exit(0);
-});
+await serveFake(bus, 'fake-resolved', NAME, answer);
