@@ -30,10 +30,14 @@ export function hasBinary(name: string): boolean {
  * Returns true when the test may go on. Call as
  * `if (!requires(t, { root: true, binaries: ['tayga'] })) return;`
  */
-export function requires(
-  t: TestContext,
-  need: { root?: boolean; tun?: boolean; binaries?: string[] },
-): boolean {
+/** What a test needs from the machine. */
+export interface Needs {
+  root?: boolean;
+  tun?: boolean;
+  binaries?: string[];
+}
+
+export function requires(t: TestContext, need: Needs): boolean {
   if (need.root && !isRoot()) return missing(t, 'needs root (run the suite with sudo, as CI does)');
   if (need.tun) {
     try {

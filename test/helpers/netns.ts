@@ -3,6 +3,8 @@
 // Names carry the test process's pid so parallel or crashed runs never collide.
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import type { TestContext } from 'node:test';
+import { requires, type Needs } from './env.js';
 
 export function sh(cmd: string, args: string[], opts: { input?: string; allowFail?: boolean } = {}): string {
   try {
@@ -86,4 +88,21 @@ export class Lab {
     }
     for (const f of this.files) rmSync(f, { recursive: true, force: true });
   }
+}
+
+/**
+ * The preamble of a test that works in a namespace of its own: checks that the machine has what
+ * `need` says (env.ts requires: skipped here, failed in CI), makes a Lab that is disposed after the
+ * test (also when it fails) and the namespace `${tag}-${name}`. null when the test was skipped.
+ */
+export function labNamespace(
+  t: TestContext,
+  need: Needs,
+  prefix: string,
+  name: string,
+): { lab: Lab; ns: string } | null {
+  if (!requires(t, need)) return null;
+  const lab = new Lab(prefix);
+  t.after(() => lab.dispose());
+  return { lab, ns: lab.ns(name) };
 }

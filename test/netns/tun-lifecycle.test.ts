@@ -7,8 +7,7 @@ import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { Lab } from '../helpers/netns.js';
-import { requires } from '../helpers/env.js';
+import { Lab, labNamespace } from '../helpers/netns.js';
 import { TunDevice, type HeldBatch } from '../../src-main/engine/native/tun.js';
 import { isSysError, type SysError } from '../../src-main/engine/native/native.js';
 import { nodeIn, parseIp, put16, superPacket, swapInPlace } from './tun-packets.js';
@@ -45,10 +44,9 @@ function udpPacket(): Uint8Array {
 }
 
 test('closing while packets stream in, from inside the callback and from outside', async (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('busy');
+  const setup = labNamespace(t, need, 'tun', 'busy');
+  if (!setup) return;
+  const { lab, ns } = setup;
   const baseline = tunFds();
 
   // 1. close() from inside the packet callback, mid-stream, while echoing; with read coalescing,
@@ -105,10 +103,9 @@ test('closing while packets stream in, from inside the callback and from outside
 });
 
 test('1000 open/close cycles leave the fd count unchanged', (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('leak');
+  const setup = labNamespace(t, need, 'tun', 'leak');
+  if (!setup) return;
+  const { lab, ns } = setup;
   const before = fds().length;
   for (let i = 0; i < 1000; i++) {
     const d = TunDevice.open({
@@ -129,10 +126,9 @@ test('1000 open/close cycles leave the fd count unchanged', (t) => {
 });
 
 test('EAGAIN: packets are queued, written when the fd is writable, and drain is reported', async (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('again');
+  const setup = labNamespace(t, need, 'tun', 'again');
+  if (!setup) return;
+  const { lab, ns } = setup;
   const dev = TunDevice.open({
     name: 'tunagain0',
     netns: ns,
@@ -190,10 +186,9 @@ test('EAGAIN: packets are queued, written when the fd is writable, and drain is 
 });
 
 test('multi-queue and persistent devices: attach, detach, flags that must match', (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('mq');
+  const setup = labNamespace(t, need, 'tun', 'mq');
+  if (!setup) return;
+  const { lab, ns } = setup;
   const q1 = TunDevice.open({ name: 'tunmq0', netns: ns, multiQueue: true, offloads: 'all' });
   const q2 = TunDevice.open({ name: 'tunmq0', netns: ns, multiQueue: true, offloads: 'all' });
   assert.equal(q1.ifindex, q2.ifindex);
@@ -215,10 +210,9 @@ test('multi-queue and persistent devices: attach, detach, flags that must match'
 });
 
 test('a device deleted underneath an open fd is reported once, then closes cleanly', async (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('gone');
+  const setup = labNamespace(t, need, 'tun', 'gone');
+  if (!setup) return;
+  const { lab, ns } = setup;
   const dev = TunDevice.open({ name: 'tungone0', netns: ns, up: true });
   const errors: SysError[] = [];
   dev.onError((e) => errors.push(e));
@@ -264,10 +258,9 @@ async function openAsNobody(mode: string, dir: string): Promise<{ code: string; 
 }
 
 test('errors carry the errno name and say what to do', async (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('err');
+  const setup = labNamespace(t, need, 'tun', 'err');
+  if (!setup) return;
+  const { ns } = setup;
   const dir = mkdtempSync(join(tmpdir(), `clatbar-tunnode-${process.pid}-`));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -300,10 +293,9 @@ test('errors carry the errno name and say what to do', async (t) => {
 });
 
 test('backpressure: with every slot held, reading stops; releasing resumes it', async (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('bp');
+  const setup = labNamespace(t, need, 'tun', 'bp');
+  if (!setup) return;
+  const { lab, ns } = setup;
   const dev = TunDevice.open({ name: 'tunbp0', netns: ns, up: true, slots: 4, batchSize: 2 });
   t.after(() => dev.close());
   lab.exec(ns, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'tunbp0']);

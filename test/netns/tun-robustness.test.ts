@@ -6,8 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
-import { Lab } from '../helpers/netns.js';
-import { requires } from '../helpers/env.js';
+import { Lab, labNamespace } from '../helpers/netns.js';
 import { TunDevice, type HeldBatch } from '../../src-main/engine/native/tun.js';
 import { RaSocket } from '../../src-main/engine/discovery/ra-socket.js';
 import { isSysError, loadNative, type SysError } from '../../src-main/engine/native/native.js';
@@ -30,10 +29,9 @@ async function sendUdp(lab: Lab, ns: string, sizes: number[]): Promise<void> {
 }
 
 test('a packet larger than maxPacket is dropped and counted, never delivered cut short', async (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('trunc');
+  const setup = labNamespace(t, need, 'tun', 'trunc');
+  if (!setup) return;
+  const { lab, ns } = setup;
   // Slots for 1280-byte packets on a 1500-byte link: the kernel would hand over a 1428-byte
   // datagram cut to whatever fits, and say nothing about it.
   const dev = TunDevice.open({ name: 'tuntr0', netns: ns, mtu: 1500, up: true, maxPacket: 1280 });
@@ -63,10 +61,9 @@ test('a packet larger than maxPacket is dropped and counted, never delivered cut
 });
 
 test('a detached ring stops reading with an error instead of being written into', async (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('detach');
+  const setup = labNamespace(t, need, 'tun', 'detach');
+  if (!setup) return;
+  const { lab, ns } = setup;
   const dev = TunDevice.open({ name: 'tundet0', netns: ns, up: true, slots: 4, maxPacket: 1500 });
   t.after(() => dev.close());
   lab.exec(ns, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'tundet0']);
@@ -96,10 +93,9 @@ test('a detached ring stops reading with an error instead of being written into'
 });
 
 test('an error listener may close the device in the middle of writeBatch', (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('wclose');
+  const setup = labNamespace(t, need, 'tun', 'wclose');
+  if (!setup) return;
+  const { lab, ns } = setup;
   const dev = TunDevice.open({ name: 'tunwc0', netns: ns, up: true });
   t.after(() => dev.close());
   const codes: string[] = [];
@@ -117,10 +113,9 @@ test('an error listener may close the device in the middle of writeBatch', (t) =
 });
 
 test('options are read before the thread enters the namespace', (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('getter');
+  const setup = labNamespace(t, need, 'tun', 'getter');
+  if (!setup) return;
+  const { ns } = setup;
   const Tun = loadNative().Tun!;
   const here = readlinkSync('/proc/thread-self/ns/net');
   const seen: string[] = [];
@@ -141,10 +136,9 @@ test('options are read before the thread enters the namespace', (t) => {
 });
 
 test('writeBatch and release refuse offsets and lengths that are not Uint32Array', (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('types');
+  const setup = labNamespace(t, need, 'tun', 'types');
+  if (!setup) return;
+  const { ns } = setup;
   const dev = TunDevice.open({ name: 'tunty0', netns: ns });
   t.after(() => dev.close());
   const Tun = loadNative().Tun!;
@@ -165,10 +159,9 @@ test('writeBatch and release refuse offsets and lengths that are not Uint32Array
 });
 
 test('a missing TUN driver and a path that is no network namespace get errors that say so', (t) => {
-  if (!requires(t, { ...need, binaries: ['unshare', 'mknod'] })) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('nodrv');
+  const setup = labNamespace(t, { ...need, binaries: ['unshare', 'mknod'] }, 'tun', 'nodrv');
+  if (!setup) return;
+  const { ns } = setup;
   // A kernel without the TUN driver: /dev/net/tun is a device node nothing answers (ENXIO).
   // Made in a private mount namespace, so the real node is untouched.
   const tunJs = new URL('../../src-main/engine/native/tun.js', import.meta.url).pathname;
@@ -210,10 +203,9 @@ test('a missing TUN driver and a path that is no network namespace get errors th
 });
 
 test('a multi-queue queue whose vnet header setting differs from the device is refused', (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('mqvnet');
+  const setup = labNamespace(t, need, 'tun', 'mqvnet');
+  if (!setup) return;
+  const { lab, ns } = setup;
   // The kernel keeps the flags of the first queue for every later one whatever they ask for, so
   // a later queue that believed its own request would misread every packet by 10 bytes.
   for (const [first, second] of [
@@ -235,10 +227,9 @@ test('a multi-queue queue whose vnet header setting differs from the device is r
 });
 
 test('asking for TSO alone also gets the checksum offload it cannot work without', (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('csum');
+  const setup = labNamespace(t, need, 'tun', 'csum');
+  if (!setup) return;
+  const { ns } = setup;
   const dev = TunDevice.open({ name: 'tuncs0', netns: ns, offloads: ['tso4'] });
   t.after(() => dev.close());
   assert.equal(dev.vnetHdrLen, 10);
@@ -251,10 +242,9 @@ test('asking for TSO alone also gets the checksum offload it cannot work without
 });
 
 test('a worker thread may exit with a device open, closed, or closing, without a crash or a leaked fd', (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('worker');
+  const setup = labNamespace(t, need, 'tun', 'worker');
+  if (!setup) return;
+  const { lab, ns } = setup;
   // libuv finishes closing a poll handle on a later loop turn; a worker's last turns run after
   // Node has unloaded the addon, so the handle's close callback must not be left pending then.
   // In a child process, because the failure is a segfault.
@@ -293,10 +283,9 @@ test('a worker thread may exit with a device open, closed, or closing, without a
 });
 
 test('MTU and up/down follow the device by ifindex, not by a name another interface can take', (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('byidx');
+  const setup = labNamespace(t, need, 'tun', 'byidx');
+  if (!setup) return;
+  const { lab, ns } = setup;
   const dev = TunDevice.open({ name: 'tunix0', netns: ns });
   t.after(() => dev.close());
   // Renamed: the device is still ours.
@@ -317,10 +306,9 @@ test('MTU and up/down follow the device by ifindex, not by a name another interf
 });
 
 test('a batch held twice keeps its slots until both holds are released', async (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('hold2');
+  const setup = labNamespace(t, need, 'tun', 'hold2');
+  if (!setup) return;
+  const { lab, ns } = setup;
   // No IPv6 on the link: no kernel chatter, only the datagram sent below.
   lab.exec(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
   const dev = TunDevice.open({ name: 'tunh20', netns: ns, up: true, slots: 4 });
@@ -341,10 +329,9 @@ test('a batch held twice keeps its slots until both holds are released', async (
 });
 
 test('read coalescing: a flood is read in batches from the timer, all of it and in order; a lone packet after it still arrives; closing while the timer is armed is safe', async (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('coal');
+  const setup = labNamespace(t, need, 'tun', 'coal');
+  if (!setup) return;
+  const { lab, ns } = setup;
   lab.exec(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
   // 5 ms between timer reads: far longer than a sender's gap between datagrams, so the flood
   // below is read by the timer, not once per wake-up.

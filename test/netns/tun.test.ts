@@ -4,7 +4,7 @@
 // to segment correctly on the way out.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab } from '../helpers/netns.js';
+import { Lab, labNamespace } from '../helpers/netns.js';
 import { requires } from '../helpers/env.js';
 import { TunDevice, type PacketBatch } from '../../src-main/engine/native/tun.js';
 import { GsoType, vnetGsoType } from '../../src-main/engine/native/vnet.js';
@@ -24,10 +24,9 @@ import {
 const need = { root: true, tun: true };
 
 test('ping through a TUN device is answered from the ring, in place', async (t) => {
-  if (!requires(t, { ...need, binaries: ['ping'] })) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('ping');
+  const setup = labNamespace(t, { ...need, binaries: ['ping'] }, 'tun', 'ping');
+  if (!setup) return;
+  const { lab, ns } = setup;
   const dev = TunDevice.open({ name: 'tunp0', netns: ns, mtu: 1400, up: true });
   t.after(() => dev.close());
   assert.equal(dev.mtu, 1400);
@@ -57,10 +56,9 @@ test('ping through a TUN device is answered from the ring, in place', async (t) 
 });
 
 test('UDP datagrams arrive in batches and echoes written back reach the socket', async (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('udp');
+  const setup = labNamespace(t, need, 'tun', 'udp');
+  if (!setup) return;
+  const { lab, ns } = setup;
   const dev = TunDevice.open({ name: 'tunu0', netns: ns, up: true, batchSize: 16 });
   t.after(() => dev.close());
   lab.exec(ns, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'tunu0']);
@@ -203,10 +201,9 @@ for (const family of [4, 6] as const) {
 }
 
 test('super-packets written to a TUN are segmented correctly by the kernel', async (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('seg');
+  const setup = labNamespace(t, need, 'tun', 'seg');
+  if (!setup) return;
+  const { lab, ns } = setup;
   lab.exec(ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
   // In: offloads on, so it accepts GSO super-packets. Out: no offloads at all, so the kernel
   // must cut every forwarded super-packet into MTU-sized packets with full checksums.
@@ -264,10 +261,9 @@ test('super-packets written to a TUN are segmented correctly by the kernel', asy
 });
 
 test('a super-packet with a vnet header that does not fit is rejected with an errno error', (t) => {
-  if (!requires(t, need)) return;
-  const lab = new Lab('tun');
-  t.after(() => lab.dispose());
-  const ns = lab.ns('bad');
+  const setup = labNamespace(t, need, 'tun', 'bad');
+  if (!setup) return;
+  const { ns } = setup;
   const dev = TunDevice.open({ name: 'tunbad0', netns: ns, offloads: 'all', up: true });
   t.after(() => dev.close());
   const sp = superPacket('tcp', '192.0.2.2', '192.0.2.1', new Uint8Array(4000), 1000);
