@@ -1,6 +1,6 @@
 // The DNS64 against a real unbound serving test/fixtures/dns64/zone.conf: each case asserts
 // the exact answer RFC 6147 requires. Section numbers are RFC 6147's unless named otherwise.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import net from 'node:net';
@@ -8,42 +8,26 @@ import packet from 'dns-packet';
 import { requires } from '../helpers/env.js';
 import { Dns64Server, type Dns64Options } from '../../src-main/engine/dns64/server.js';
 import { parsePref64 } from '../../src-main/engine/ip/rfc6052.js';
-import { ask, failingAuthority, records, silentResolver, startUnbound, type Unbound } from './helpers.js';
+import { ask, failingAuthority, records, silentResolver, startUnbound } from './helpers.js';
+import { unboundPerFile } from './per-file-unbound.js';
 
 const PREFIX = '2001:db8:64::/96';
-let unbound: Unbound | null = null;
 let auth: { port: number; close(): void } | null = null;
-const servers: Dns64Server[] = [];
-
-before(async () => {
+const upstream = unboundPerFile(async () => {
   auth = await failingAuthority();
-  unbound = await startUnbound({
+  return {
     extra: ['local-zone: "broken.dns64.example." transparent'],
     tail: `stub-zone:\n  name: "broken.dns64.example."\n  stub-addr: 127.0.0.1@${auth.port}\n`,
-  }).catch(() => null);
+  };
 });
-
-after(async () => {
-  for (const s of servers) await s.stop();
-  await unbound?.stop();
-  auth?.close();
-});
+after(() => auth?.close());
 
 async function dns64(
   t: TestContext,
   o: Partial<Dns64Options> = {},
 ): Promise<{ port: number; server: Dns64Server } | null> {
   if (!requires(t, { binaries: ['unbound'] })) return null;
-  assert.ok(unbound, 'unbound started');
-  const server = new Dns64Server({
-    listen: [{ address: '127.0.0.1', port: 0 }],
-    upstreams: [{ address: '127.0.0.1', port: unbound.port }],
-    prefix: parsePref64(PREFIX),
-    timeoutMs: 300,
-    ...o,
-  });
-  servers.push(server);
-  await server.start();
+  const server = await upstream.dns64({ prefix: parsePref64(PREFIX), timeoutMs: 300, ...o });
   return { port: server.boundAddresses()[0].port, server };
 }
 
@@ -131,7 +115,7 @@ test('§5.1.3: a silent upstream times out, the next one answers; with none left
   const d = await dns64(t, {
     upstreams: [
       { address: '127.0.0.1', port: silent.port },
-      { address: '127.0.0.1', port: unbound!.port },
+      { address: '127.0.0.1', port: upstream.unbound!.port },
     ],
   });
   if (!d) return;
@@ -189,7 +173,7 @@ test('§5.3.1: PTR under the prefix is a CNAME to in-addr.arpa plus its answer',
   // An address outside the prefix is not ours to answer: it goes upstream unchanged.
   const outside = '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa';
   const other = await ask(d, outside, 'PTR');
-  const direct = await ask(unbound!, outside, 'PTR');
+  const direct = await ask(upstream.unbound!, outside, 'PTR');
   assert.equal(other.msg.rcode, direct.msg.rcode);
   assert.deepEqual(records(other.msg), records(direct.msg));
   assert.deepEqual(records(other.msg, 'authorities'), records(direct.msg, 'authorities'));
@@ -318,7 +302,7 @@ test('mode auto: upstreams that already do DNS64 are passed through', async (t) 
       'local-zone: "ipv4only.arpa." nodefault',
       'local-zone: "2.0.192.in-addr.arpa." nodefault',
     ],
-    tail: `forward-zone:\n  name: "."\n  forward-addr: 127.0.0.1@${unbound!.port}\n`,
+    tail: `forward-zone:\n  name: "."\n  forward-addr: 127.0.0.1@${upstream.unbound!.port}\n`,
   });
   t.after(() => upstream64.stop());
   const d = await dns64(t, { mode: 'auto', upstreams: [{ address: '127.0.0.1', port: upstream64.port }] });

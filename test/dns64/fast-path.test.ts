@@ -4,26 +4,17 @@
 // compared whole (ID, flags, the client's spelling, TTLs, OPT, TC), at two ages of the cache so
 // the TTL countdown is covered; the counters must move the same way on both paths; flushes,
 // evictions and expiry must reach the native copy.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import packet from 'dns-packet';
 import { inCI, requires } from '../helpers/env.js';
-import { Dns64Server, type Dns64Stats } from '../../src-main/engine/dns64/server.js';
+import { type Dns64Options, type Dns64Server, type Dns64Stats } from '../../src-main/engine/dns64/server.js';
 import { parsePref64 } from '../../src-main/engine/ip/rfc6052.js';
 import { batchUdpUnavailable } from '../../src-main/engine/native/batch-socket.js';
-import { prng, rawExchange, startUnbound, type Unbound } from './helpers.js';
+import { prng, rawExchange } from './helpers.js';
+import { unboundPerFile } from './per-file-unbound.js';
 
-let unbound: Unbound | null = null;
-const servers: Dns64Server[] = [];
-
-before(async () => {
-  unbound = await startUnbound().catch(() => null);
-});
-
-after(async () => {
-  for (const s of servers) await s.stop();
-  await unbound?.stop();
-});
+const upstream = unboundPerFile();
 
 function usable(t: Parameters<typeof requires>[0]): boolean {
   if (!requires(t, { binaries: ['unbound'] })) return false;
@@ -36,23 +27,15 @@ function usable(t: Parameters<typeof requires>[0]): boolean {
   return true;
 }
 
-async function start(
-  extra: Partial<ConstructorParameters<typeof Dns64Server>[0]> = {},
-): Promise<Dns64Server> {
-  assert.ok(unbound, 'unbound started');
-  const server = new Dns64Server({
+function start(extra: Partial<Dns64Options> = {}): Promise<Dns64Server> {
+  return upstream.dns64({
     listen: [
       { address: '127.0.0.1', port: 0 },
       { address: '::1', port: 0 },
     ],
-    upstreams: [{ address: '127.0.0.1', port: unbound.port }],
-    prefix: parsePref64('2001:db8:64::/96'),
     udpFastPath: true,
     ...extra,
   });
-  servers.push(server);
-  await server.start();
-  return server;
 }
 
 interface Q {
@@ -397,7 +380,7 @@ test('flush, prefix change and eviction reach the native copy', async (t) => {
   assert.equal(fast(), f + 1);
 
   // Upstream change flushes too; stop() leaves nothing behind.
-  server.setUpstreams([{ address: '127.0.0.1', port: (unbound as Unbound).port }]);
+  server.setUpstreams([{ address: '127.0.0.1', port: upstream.unbound!.port }]);
   f = fast();
   await ask('a-only.dns64.example', T.AAAA, 10);
   assert.equal(fast(), f);

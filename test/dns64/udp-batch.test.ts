@@ -2,42 +2,25 @@
 // a burst of queries from several clients over IPv4 and IPv6 is read in batches, and every reply
 // (cache hits answered inside the batch, misses answered later) reaches the client that asked,
 // with its ID and its spelling of the name, byte for byte what the node:dgram listener sends.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import packet from 'dns-packet';
 import { inCI, requires } from '../helpers/env.js';
-import { Dns64Server } from '../../src-main/engine/dns64/server.js';
-import { parsePref64 } from '../../src-main/engine/ip/rfc6052.js';
+import type { Dns64Server } from '../../src-main/engine/dns64/server.js';
 import { batchUdpUnavailable } from '../../src-main/engine/native/batch-socket.js';
-import { startUnbound, type Unbound } from './helpers.js';
+import { unboundPerFile } from './per-file-unbound.js';
 
-let unbound: Unbound | null = null;
-const servers: Dns64Server[] = [];
+const upstream = unboundPerFile();
 
-before(async () => {
-  unbound = await startUnbound().catch(() => null);
-});
-
-after(async () => {
-  for (const s of servers) await s.stop();
-  await unbound?.stop();
-});
-
-async function start(udpBatch: boolean): Promise<Dns64Server> {
-  assert.ok(unbound, 'unbound started');
-  const server = new Dns64Server({
+function start(udpBatch: boolean): Promise<Dns64Server> {
+  return upstream.dns64({
     listen: [
       { address: '127.0.0.1', port: 0 },
       { address: '::1', port: 0 },
     ],
-    upstreams: [{ address: '127.0.0.1', port: unbound.port }],
-    prefix: parsePref64('2001:db8:64::/96'),
     udpBatch,
   });
-  servers.push(server);
-  await server.start();
-  return server;
 }
 
 const NAMES = [
