@@ -128,7 +128,7 @@ function log(line: string): void {
 
 const command: Command = {
   name: 'run',
-  summary: 'Run the CLAT engine in the foreground on an uplink',
+  summary: 'Run the engine: the daemon, or the CLAT in the foreground on one uplink',
   help,
   async run(argv) {
     const { values } = parseOptions({
