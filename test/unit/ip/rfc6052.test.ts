@@ -15,6 +15,7 @@ import {
   formatIPv6,
   formatPrefix6,
   ipv4Bytes,
+  isGlobal4,
   parseIPv4,
   parseIPv6,
   parsePrefix6,
@@ -124,4 +125,50 @@ test('reverse names round-trip', () => {
   assert.deepEqual(parseIp6Arpa(`${ip6ArpaName(a).toUpperCase()}.`), a);
   assert.equal(parseIp6Arpa('1.0.ip6.arpa'), null);
   assert.equal(inAddrArpaName(ipv4Bytes(parseIPv4('192.0.2.33'))), '33.2.0.192.in-addr.arpa');
+});
+
+test('RFC 6052 §2.2: the u-octet (bits 64-71) is skipped and the suffix is zero', () => {
+  const pool = new Pool6(parsePrefix6('2001:db8:122:344::/64')!);
+  const out = new Uint8Array(16).fill(0xee);
+  pool.embed(parseIPv4('255.255.255.255')!, out, 0);
+  assert.equal(out[8], 0);
+  assert.deepEqual([...out.subarray(9, 13)], [255, 255, 255, 255]);
+  assert.deepEqual([...out.subarray(13)], [0, 0, 0]);
+});
+
+test('RFC 6052 §2.2: other prefix lengths are refused', () => {
+  for (const len of [0, 24, 33, 72, 128]) {
+    assert.throws(() => new Pool6({ addr: new Uint8Array(16), len }), /prefix length/);
+  }
+});
+
+test('RFC 6052: an address outside the prefix does not extract', () => {
+  const pool = new Pool6(parsePrefix6('2001:db8:100::/40')!);
+  assert.equal(pool.extract(parseIPv6('2001:db8:200::1')!, 0), -1);
+});
+
+test('RFC 6052 §3.1: the Well-Known Prefix never carries non-global IPv4 addresses', () => {
+  const wkp = new Pool6(parsePrefix6('64:ff9b::/96')!);
+  assert.ok(wkp.wellKnown);
+  const out = new Uint8Array(16);
+  for (const a of [
+    '10.1.2.3',
+    '192.168.1.1',
+    '172.16.0.1',
+    '100.64.0.1',
+    '127.0.0.1',
+    '169.254.1.1',
+    '192.0.2.1',
+  ]) {
+    assert.equal(wkp.embed(parseIPv4(a)!, out, 0), false, a);
+    const v6 = parseIPv6(`64:ff9b::${a}`)!;
+    assert.equal(wkp.extract(v6, 0), -1, a);
+  }
+  assert.ok(wkp.embed(parseIPv4('8.8.8.8')!, out, 0));
+  assert.equal(formatIPv6(out), '64:ff9b::808:808');
+  assert.ok(isGlobal4(parseIPv4('192.0.0.9')!), 'RFC 6890: 192.0.0.9 is globally reachable');
+  // The local-use prefix of RFC 8215 is not the Well-Known Prefix: no such restriction.
+  const local = new Pool6(parsePrefix6('64:ff9b:1::/96')!);
+  assert.equal(local.wellKnown, false);
+  assert.ok(local.embed(parseIPv4('10.1.2.3')!, out, 0));
 });
