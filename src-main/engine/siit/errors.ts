@@ -98,7 +98,7 @@ export function sendIcmp6Error(
   const o = t.sErr;
   const quote = Math.min(len, ICMP6_ERROR_MAX - 48);
   const plen = 8 + quote;
-  writeIpv6(o, 0, 0, plen, IPPROTO_ICMPV6, 64, false, 0, 0);
+  writeIpv6(o, 0, 0, plen, IPPROTO_ICMPV6, 64);
   o.set(src6, 8);
   for (let i = 0; i < 16; i++) o[24 + i] = buf[off + 8 + i];
   writeIcmpHeader(o, 40, type, code, rest);

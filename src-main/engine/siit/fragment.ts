@@ -4,7 +4,7 @@
 // have DF clear, so when the IPv4 next hop is smaller still, the translator fragments them as any
 // IPv4 router would (RFC 791 §3.2).
 import { copy } from './checksum.js';
-import { writeAddrs6, writeIpv4, writeIpv6 } from './headers.js';
+import { writeAddrs6, writeFragmentHeader, writeIpv4, writeIpv6 } from './headers.js';
 import type { Translator, Verdict } from './translator.js';
 
 /**
@@ -29,7 +29,8 @@ export function fragment46(
   const chunk = ((mtu - 48) >> 3) << 3;
   const o = t.sFrag;
   // Payload length and the offset word are set per fragment below.
-  writeIpv6(o, 0, tos, 0, nh, hop, true, 0, id);
+  writeIpv6(o, 0, tos, 0, nh, hop);
+  writeFragmentHeader(o, 0, nh, 0, id);
   writeAddrs6(o, 0, t.a6s, t.a6d);
   for (let done = 0; done < l4len; done += chunk) {
     const n = Math.min(chunk, l4len - done);

@@ -6,10 +6,9 @@ import { IPPROTO_FRAGMENT } from '../ip/numbers.js';
 
 /**
  * The IPv6 header at o[p] (RFC 7915 §4.1): Traffic Class from the IPv4 TOS, flow label 0, the
- * payload length, next header and hop limit. With `frag`, a Fragment Header (RFC 8200 §4.5)
- * follows at o[p+40] carrying fragWord (offset | M) and the IPv4 Identification, and Next Header
- * is 44. The addresses (o[p+8, p+40)) are the caller's: they are mapped straight into place, or
- * written with writeAddrs6. Returns the header length, 40 or 48.
+ * payload length, next header and hop limit. The addresses (o[p+8, p+40)) are the caller's: they
+ * are mapped straight into place, or written with writeAddrs6. Kept apart from the Fragment
+ * Header so that it stays small enough for V8 to inline into the translator's hot path.
  */
 export function writeIpv6(
   o: Uint8Array,
@@ -18,21 +17,29 @@ export function writeIpv6(
   plen: number,
   nh: number,
   hop: number,
-  frag: boolean,
-  fragWord: number,
-  id: number,
-): number {
+): void {
   o[p] = 0x60 | (tos >> 4);
   o[p + 1] = (tos & 15) << 4;
   o[p + 2] = 0;
   o[p + 3] = 0;
   o[p + 4] = (plen >> 8) & 255;
   o[p + 5] = plen & 255;
+  o[p + 6] = nh;
   o[p + 7] = hop;
-  if (!frag) {
-    o[p + 6] = nh;
-    return 40;
-  }
+}
+
+/**
+ * A Fragment Header (RFC 8200 §4.5) after the IPv6 header at o[p], carrying fragWord (offset | M)
+ * and the IPv4 Identification (RFC 7915 §4.1); the IPv6 header's Next Header becomes 44 and nh
+ * moves into the Fragment Header. Returns the length of both headers, 48.
+ */
+export function writeFragmentHeader(
+  o: Uint8Array,
+  p: number,
+  nh: number,
+  fragWord: number,
+  id: number,
+): number {
   o[p + 6] = IPPROTO_FRAGMENT;
   o[p + 40] = nh;
   o[p + 41] = 0;

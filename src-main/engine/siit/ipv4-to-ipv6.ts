@@ -21,7 +21,7 @@ import {
 import { R } from './counters.js';
 import { sendIcmp4Error } from './errors.js';
 import { fragment46 } from './fragment.js';
-import { writeAddrs6, writeIcmpHeader, writeIpv6 } from './headers.js';
+import { writeAddrs6, writeFragmentHeader, writeIcmpHeader, writeIpv6 } from './headers.js';
 import {
   error4to6,
   hasLength4,
@@ -250,7 +250,8 @@ export function translate46(
     o = 0;
   }
   // RFC 7915 §4.1: a Fragment Header only when the IPv4 packet already was a fragment.
-  writeIpv6(ob, o, tos, outLen - 40, nh, hop, isFrag, fragOff | (mf ? 1 : 0), id);
+  writeIpv6(ob, o, tos, outLen - 40, nh, hop);
+  if (isFrag) writeFragmentHeader(ob, o, nh, fragOff | (mf ? 1 : 0), id);
   writeAddrs6(ob, o, a6s, a6d);
   t.l4Off = o + hdr;
   t.counters.translated46++;
@@ -285,7 +286,8 @@ function inner46(t: Translator, b: Uint8Array, ip: number, ilen: number, o: Uint
   const plen = itotal - ihl + (isFrag ? 8 : 0);
   const nh = proto === IPPROTO_ICMP ? IPPROTO_ICMPV6 : proto;
   // The inner hop limit is the quoted TTL, not decremented.
-  const hdr = writeIpv6(o, p, tos, plen, nh, b[ip + 8], isFrag, fragOff | (mf ? 1 : 0), r16(b, ip + 4));
+  writeIpv6(o, p, tos, plen, nh, b[ip + 8]);
+  const hdr = isFrag ? writeFragmentHeader(o, p, nh, fragOff | (mf ? 1 : 0), r16(b, ip + 4)) : 40;
   const l4n = ilen - ihl;
   const q = p + hdr;
   copy(o, q, b, ip + ihl, ilen - ihl);
@@ -356,7 +358,7 @@ function translateIcmp4Error(
   if (lay.lengthField > 0 && (ntype === ICMP6_DEST_UNREACH || ntype === ICMP6_TIME_EXCEEDED))
     rest = lay.lengthField << 24;
   const plen = 8 + lay.padded + lay.ext;
-  writeIpv6(o, 0, tos, plen, IPPROTO_ICMPV6, hop, false, 0, 0);
+  writeIpv6(o, 0, tos, plen, IPPROTO_ICMPV6, hop);
   writeAddrs6(o, 0, t.a6s, t.a6d);
   writeIcmpHeader(o, 40, ntype, ncode, rest);
   const c = finish(sum16(o, 40, plen, pseudo6(o, 8, 24, plen, IPPROTO_ICMPV6)));
