@@ -206,9 +206,10 @@ export function explain(err: unknown, doing: string, ifname?: string): ResolvedE
   }
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const msg = (err as Error | undefined)?.message ?? String(err);
-  // EACCES: the socket's permissions; EPIPE/ECONNRESET while connecting: dbus-daemon hung up
-  // during authentication, which is what its policy does to a user it does not let connect.
-  if (code === 'EACCES' || code === 'EPIPE' || code === 'ECONNRESET' || /auth/i.test(msg))
+  // EACCES: the socket's permissions; EPIPE/ECONNRESET (or EBADF from dbus-next's socket, when
+  // it reads after the close) while connecting: dbus-daemon hung up during authentication, which
+  // is what its policy does to a user it does not let connect.
+  if (code === 'EACCES' || code === 'EPIPE' || code === 'ECONNRESET' || code === 'EBADF' || /auth/i.test(msg))
     return new ResolvedError(
       `the system bus (${systemBusAddress()}) refused us (uid ${process.getuid?.() ?? '?'}) while ${doing}: ${msg}; ` +
         'run the engine as root (the systemd unit or pkexec does)',

@@ -109,4 +109,14 @@ test('refusals name the fix: polkit/root, networkd-managed link, resolved gone',
   );
   assert.equal(sock.dbusName, null);
   assert.match(sock.message, /refused us.*as root/);
+  // What dbus-next's socket says when dbus-daemon has hung up on a user its policy turns away
+  // and the next read finds the descriptor closed (seen in test/netns/resolved-dbus.test.ts).
+  const hungUp = explain(
+    Object.assign(new Error("EBADF, USocket '../src/uwrap.cc:489'"), { code: 'EBADF' }),
+    'asking whether systemd-resolved runs',
+  );
+  assert.match(
+    hungUp.message,
+    /refused us .* while asking whether systemd-resolved runs: .*run the engine as root/,
+  );
 });
