@@ -25,6 +25,12 @@ export const MAX_REPLY_BYTES = 4 * 1024 * 1024;
 /** A call not answered within this is a hung engine. */
 export const CALL_TIMEOUT_MS = 3000;
 /**
+ * A change (enable, disable, setPolicy, ...) is answered once the engine has acted on it: a CLAT
+ * taken down or brought up (duplicate address detection, the inbound filter, the resolver hook)
+ * takes seconds, more on a loaded machine. Clients wait this long for those.
+ */
+export const CHANGE_TIMEOUT_MS = 30_000;
+/**
  * Replies and notifications queued for one client that does not read: past this it is dropped
  * (a diagnostics report, the largest reply, fits).
  */
