@@ -33,7 +33,7 @@ import {
 } from '../../shared/control.js';
 import type { EngineEvent } from '../../shared/status.js';
 import { VERSION } from '../../shared/version.js';
-import { callerOf, describeUid, lookupGroup } from './auth.js';
+import { GroupResolver, callerOf, describeUid } from './auth.js';
 import { bindControlSocket, unlinkControlSocket } from './socket.js';
 
 /** Reading stops while this much is queued for the client; it resumes on drain. */
@@ -100,6 +100,7 @@ export class ControlServer {
   private stopped: Promise<void> | null = null;
   readonly limits: typeof DEFAULT_LIMITS;
   readonly group: string;
+  private readonly groupInfo: GroupResolver;
 
   private constructor(
     private readonly server: Server,
@@ -107,6 +108,7 @@ export class ControlServer {
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.group = opts.group ?? DEFAULT_CONTROL_GROUP;
+    this.groupInfo = new GroupResolver(this.group);
   }
 
   /** Binds opts.path (socket.ts: never over a live engine, never through a symlink) and serves. */
@@ -114,6 +116,8 @@ export class ControlServer {
     const server = createServer({ pauseOnConnect: true });
     const cs = new ControlServer(server, opts);
     server.on('connection', (sock) => cs.accept(sock));
+    // The group's gid before the first connection, so no member is refused for want of it.
+    await cs.groupInfo.refresh();
     cs.ino = await bindControlSocket(server, opts.path);
     return cs;
   }
@@ -129,7 +133,7 @@ export class ControlServer {
   private accept(sock: Socket): void {
     let caller: Caller;
     try {
-      caller = callerOf(sock, lookupGroup(this.group));
+      caller = callerOf(sock, this.groupInfo.current());
     } catch (err) {
       this.log(`dropped a connection whose credentials could not be read: ${(err as Error).message}`);
       sock.destroy();
