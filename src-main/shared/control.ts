@@ -124,7 +124,10 @@ export const METHODS = {
   logs: {
     params: z
       .object({
+        /** Only lines after this sequence number (each line's seq). */
         since: z.number().int().nonnegative().optional(),
+        /** Only lines written at or after this time (RFC 3339, e.g. 2026-12-04T03:00:00Z). */
+        sinceTime: z.iso.datetime({ offset: true }).optional(),
         limit: z.number().int().min(1).max(5000).optional(),
       })
       .strict()

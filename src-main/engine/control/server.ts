@@ -244,8 +244,13 @@ export class ControlServer {
       case 'listNetworks':
         return { networks: b.listNetworks() };
       case 'logs': {
-        const q = (params ?? {}) as { since?: number; limit?: number };
-        return { lines: b.logs(q.since, q.limit ?? 500) };
+        const q = (params ?? {}) as { since?: number; sinceTime?: string; limit?: number };
+        const limit = q.limit ?? 500;
+        if (q.sinceTime === undefined) return { lines: b.logs(q.since, limit) };
+        // By time: the lines are in time order, so the newest `limit` of those at or after it.
+        const from = Date.parse(q.sinceTime);
+        const after = b.logs(q.since, Number.MAX_SAFE_INTEGER).filter((l) => Date.parse(l.time) >= from);
+        return { lines: after.slice(Math.max(0, after.length - limit)) };
       }
       case 'selfTest':
         if (!this.opts.selfTest)
