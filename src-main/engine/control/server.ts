@@ -96,7 +96,7 @@ export class ControlServer {
   private readonly conns = new Set<Connection>();
   private readonly refused = new Set<Socket>();
   private counterTimer: NodeJS.Timeout | null = null;
-  private ino = 0;
+  private bound = { path: '', ino: 0 };
   private stopped: Promise<void> | null = null;
   readonly limits: typeof DEFAULT_LIMITS;
   readonly group: string;
@@ -118,7 +118,7 @@ export class ControlServer {
     server.on('connection', (sock) => cs.accept(sock));
     // The group's gid before the first connection, so no member is refused for want of it.
     await cs.groupInfo.refresh();
-    cs.ino = await bindControlSocket(server, opts.path);
+    cs.bound = await bindControlSocket(server, opts.path);
     return cs;
   }
 
@@ -276,7 +276,7 @@ export class ControlServer {
       this.server.close(() => resolve());
       for (const c of this.conns) c.destroy();
       for (const s of this.refused) s.destroy();
-      unlinkControlSocket(this.opts.path, this.ino);
+      unlinkControlSocket(this.bound.path, this.bound.ino);
     });
     return this.stopped;
   }
