@@ -165,9 +165,26 @@ test('half a line and then silence: closed after the timeout', async (t) => {
   await c.closed;
   assert.ok(Date.now() - started >= 250);
   assert.ok(
-    lines.some((l) => /half a request and no more for 300 ms/.test(l)),
+    lines.some((l) => /half a request and not the rest within 300 ms/.test(l)),
     lines.join('\n'),
   );
+  // A line dribbled a byte at a time is no better: closed when its first byte is 300 ms old.
+  const slow = raw(path);
+  const dribble = setInterval(() => slow.sock.write('x'), 50);
+  t.after(() => clearInterval(dribble));
+  const slowStart = Date.now();
+  slow.sock.write('{"jsonrpc":"2.0","id":1,"method":"status","params":{"');
+  await Promise.race([slow.closed, new Promise((r) => setTimeout(r, 3000))]);
+  clearInterval(dribble);
+  assert.ok(slow.sock.destroyed, `still open after ${Date.now() - slowStart} ms of dribbling`);
+  // Whole requests, however slowly they come, are fine.
+  const patient = raw(path);
+  for (let i = 0; i < 4; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    patient.sock.write(`{"jsonrpc":"2.0","id":${i},"method":"status"}\n`);
+    assert.equal((await patient.next()).id, i);
+  }
+  patient.sock.destroy();
   // An idle connection without a partial line is not a stall (the tray holds one).
   const idle = raw(path);
   await new Promise((r) => setTimeout(r, 600));

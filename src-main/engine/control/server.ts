@@ -366,14 +366,24 @@ class Connection {
     return line.toString('utf8');
   }
 
-  /** A half line and then silence: closed after halfLineMs. */
+  /**
+   * A request line must be complete within halfLineMs of its first byte: half a line and then
+   * silence is closed, and so is one dribbled a byte at a time (which would otherwise hold the
+   * connection for as long as 64 KiB takes to arrive). Time the engine itself keeps the client
+   * paused (its requests in flight) does not count against it.
+   */
   private armStall(): void {
-    if (this.stallTimer) clearTimeout(this.stallTimer);
-    this.stallTimer = null;
-    if (this.buffered === 0 || this.hasNewline()) return;
+    if (this.buffered === 0 || this.hasNewline()) {
+      if (this.stallTimer) clearTimeout(this.stallTimer);
+      this.stallTimer = null;
+      return;
+    }
+    if (this.stallTimer) return;
     this.stallTimer = setTimeout(() => {
+      this.stallTimer = null;
+      if (this.sock.isPaused()) return this.armStall();
       this.server.log(
-        `closed ${describeUid(this.caller.uid)} pid ${this.caller.pid}: half a request and no more for ${this.server.limits.halfLineMs} ms`,
+        `closed ${describeUid(this.caller.uid)} pid ${this.caller.pid}: half a request and not the rest within ${this.server.limits.halfLineMs} ms`,
       );
       this.destroy();
     }, this.server.limits.halfLineMs);
