@@ -170,7 +170,9 @@ test('half a line and then silence: closed after the timeout', async (t) => {
   );
   // A line dribbled a byte at a time is no better: closed when its first byte is 300 ms old.
   const slow = raw(path);
-  const dribble = setInterval(() => slow.sock.write('x'), 50);
+  const dribble = setInterval(() => {
+    if (!slow.sock.destroyed && slow.sock.writable) slow.sock.write('x', () => {});
+  }, 50);
   t.after(() => clearInterval(dribble));
   const slowStart = Date.now();
   slow.sock.write('{"jsonrpc":"2.0","id":1,"method":"status","params":{"');
