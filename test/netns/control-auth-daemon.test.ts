@@ -9,11 +9,11 @@
 // NSS, LDAP, systemd-userdb) counts too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requires } from '../helpers/env.js';
-import { makeUsers, callsAs, callAs, type CallOutcome } from '../helpers/control-users.js';
+import { asUser, makeUsers, callsAs, callAs, type CallOutcome } from '../helpers/control-users.js';
 import { buildClatLab, hostState, privateEtc, waitFor, CLATBAR, PREFIX } from '../helpers/clat-lab.js';
 import { callControl } from '../../src-main/engine/control/client.js';
 import { CHANGE_TIMEOUT_MS, RPC_ERROR } from '../../src-main/shared/control.js';
@@ -227,6 +227,53 @@ test(
       await until('off by policy', (s) => s.state !== 'active' && s.policy?.value === 'never');
       assert.deepEqual(await change('auto'), { ok: true });
       await until('active', (s) => s.state === 'active');
+    });
+
+    await t.test('the CLI as each of them: what it did, or exactly what to do', async () => {
+      const cli = (user: string, args: string[]) =>
+        asUser(user, [process.execPath, CLATBAR, ...args, '--control-socket', sock]);
+      const st = await cli(outsider, ['status']);
+      assert.equal(st.status, 0, st.stderr);
+      assert.match(st.stdout, /clatbar is active/);
+      const denied = await cli(outsider, ['policy', 'set', 'current', 'never']);
+      assert.equal(denied.status, 1);
+      assert.match(
+        denied.stderr,
+        new RegExp(`access denied: "setPolicy" is for root and members of the group ${group}`),
+      );
+      assert.match(
+        denied.stderr,
+        new RegExp(`sudo usermod -aG ${group} ${outsider}, then log out and in again`),
+      );
+      const history = await cli(outsider, ['policy', 'list']);
+      assert.equal(history.status, 1);
+      assert.match(history.stderr, /access denied: "listNetworks"/);
+
+      const list = await cli(member, ['policy', 'list']);
+      assert.equal(list.status, 0, list.stderr);
+      assert.match(list.stdout, new RegExp(`${networkId} .*\\(current\\)`));
+      const set = await cli(member, ['policy', 'set', 'current', 'always']);
+      assert.equal(set.status, 0, set.stderr);
+      assert.equal(set.stdout, 'policy of current: always\n');
+      await until('policy always', (s) => s.policy?.value === 'always' && s.state === 'active');
+      const unknown = await cli(member, ['policy', 'forget', 'nosuchnet']);
+      assert.equal(unknown.status, 1);
+      assert.match(unknown.stderr, /the engine says: no network with the id "nosuchnet" is remembered/);
+
+      // The administrator's file wins, and the CLI says so.
+      const admin = join(dir, 'admin-policy.json');
+      writeFileSync(admin, JSON.stringify({ version: 1, networks: { [networkId!]: { policy: 'never' } } }));
+      chmodSync(admin, 0o644);
+      proc.kill('SIGHUP');
+      await until('off by the admin', (s) => s.policy?.source === 'admin' && s.state !== 'active');
+      const forced = await cli(member, ['policy', 'set', 'current', 'auto']);
+      assert.equal(forced.status, 1);
+      assert.match(forced.stderr, /the engine says: the administrator sets this network's policy to "never"/);
+      rmSync(admin);
+      proc.kill('SIGHUP');
+      await until('the admin file gone', (s) => s.policy?.source !== 'admin' && s.state === 'active');
+      const back = await cli(member, ['policy', 'set', 'current', 'default']);
+      assert.equal(back.status, 0, back.stderr);
     });
 
     proc.kill('SIGTERM');
