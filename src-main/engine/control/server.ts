@@ -293,12 +293,15 @@ class Connection {
   private unsubscribe: (() => void) | null = null;
   private closed = false;
   readonly topics = new Set<NotificationTopic>();
+  /** "uid 1000 (alice) pid 4242", for this connection's log lines (looked up once). */
+  private readonly who: string;
 
   constructor(
     private readonly server: ControlServer,
     private readonly sock: Socket,
     readonly caller: Caller,
   ) {
+    this.who = `${describeUid(caller.uid)} pid ${caller.pid}`;
     sock.on('data', (d: Buffer) => this.onData(d));
     sock.on('error', () => sock.destroy());
     sock.on('drain', () => this.pump());
@@ -330,9 +333,7 @@ class Connection {
         code: RPC_ERROR.invalidRequest,
         message: `request longer than ${MAX_REQUEST_BYTES} bytes without a line end; send one JSON object per line. Closing the connection`,
       });
-      this.server.log(
-        `closed ${describeUid(this.caller.uid)} pid ${this.caller.pid}: a request over ${MAX_REQUEST_BYTES} bytes`,
-      );
+      this.server.log(`closed ${this.who}: a request over ${MAX_REQUEST_BYTES} bytes`);
       this.sock.end(() => this.sock.destroy());
       this.closed = true;
       return;
@@ -383,7 +384,7 @@ class Connection {
       this.stallTimer = null;
       if (this.sock.isPaused()) return this.armStall();
       this.server.log(
-        `closed ${describeUid(this.caller.uid)} pid ${this.caller.pid}: half a request and not the rest within ${this.server.limits.halfLineMs} ms`,
+        `closed ${this.who}: half a request and not the rest within ${this.server.limits.halfLineMs} ms`,
       );
       this.destroy();
     }, this.server.limits.halfLineMs);
@@ -431,11 +432,11 @@ class Connection {
       const spec = METHODS[name];
       if (spec.access === 'admin' && !this.caller.admin) {
         this.server.log(
-          `refused "${name}" to ${describeUid(this.caller.uid)} pid ${this.caller.pid}: not root and not in the group ${this.server.group}`,
+          `refused "${name}" to ${this.who}: not root and not in the group ${this.server.group}`,
         );
         throw new RpcFailure(
           RPC_ERROR.notAllowed,
-          `"${name}" is for root and members of the group ${this.server.group}: ask an administrator to run \`sudo usermod -aG ${this.server.group} ${userName(this.caller.uid)}\`, then log out and in again`,
+          `"${name}" is for root and members of the group ${this.server.group}: ask an administrator to run \`sudo usermod -aG ${this.server.group} ${userName(this.who)}\`, then log out and in again`,
           { group: this.server.group },
         );
       }
@@ -447,7 +448,7 @@ class Connection {
         );
       if (CHANGES.has(name))
         this.server.log(
-          `${name}${params.data ? ` ${JSON.stringify(params.data)}` : ''} asked by ${describeUid(this.caller.uid)} pid ${this.caller.pid}`,
+          `${name}${params.data ? ` ${JSON.stringify(params.data)}` : ''} asked by ${this.who}`,
         );
       const result = await this.server.call(name, params.data, this.caller, this);
       if (!isNotification) this.reply(id, undefined, result ?? null);
@@ -491,7 +492,7 @@ class Connection {
     if (this.closed || this.sock.destroyed || !this.sock.writable) return;
     if (this.sock.writableLength + line.length > this.server.limits.queueBytes) {
       this.server.log(
-        `dropped ${describeUid(this.caller.uid)} pid ${this.caller.pid}: it does not read its replies (over ${this.server.limits.queueBytes} bytes queued)`,
+        `dropped ${this.who}: it does not read its replies (over ${this.server.limits.queueBytes} bytes queued)`,
       );
       this.destroy();
       return;
@@ -506,7 +507,7 @@ class Connection {
     if (want.has('logs') && !this.caller.admin)
       throw new RpcFailure(
         RPC_ERROR.notAllowed,
-        `log lines are for root and members of the group ${this.server.group}: ask an administrator to run \`sudo usermod -aG ${this.server.group} ${userName(this.caller.uid)}\`, then log out and in again; subscribe to ["state","counters"] meanwhile`,
+        `log lines are for root and members of the group ${this.server.group}: ask an administrator to run \`sudo usermod -aG ${this.server.group} ${userName(this.who)}\`, then log out and in again; subscribe to ["state","counters"] meanwhile`,
         { group: this.server.group },
       );
     this.unsubscribe?.();
@@ -543,7 +544,8 @@ class Connection {
   }
 }
 
-function userName(uid: number): string {
-  const m = /\((.*)\)$/.exec(describeUid(uid));
+/** The user name inside a `who` ("uid 1000 (alice) pid 1" -> alice), or USER when unknown. */
+function userName(who: string): string {
+  const m = /^uid \d+ \((.*)\) pid /.exec(who);
   return m ? m[1] : 'USER';
 }
