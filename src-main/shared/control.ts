@@ -149,6 +149,23 @@ export const METHODS = {
 } as const;
 export type MethodName = keyof typeof METHODS;
 
+/** The methods that change something: logged with who asked, answered within CHANGE_TIMEOUT_MS. */
+export const CHANGE_METHODS: ReadonlySet<string> = new Set<MethodName>([
+  'enable',
+  'disable',
+  'clearOverride',
+  'setPolicy',
+  'setDefaultPolicy',
+  'setDns64Mode',
+  'setNetworkOption',
+  'forgetNetwork',
+]);
+
+/** How long a client waits for method's answer before it calls the engine hung. */
+export function callTimeoutMs(method: string): number {
+  return CHANGE_METHODS.has(method) ? CHANGE_TIMEOUT_MS : CALL_TIMEOUT_MS;
+}
+
 /** The notifications `subscribe` pushes (JSON-RPC requests without an id), by method name. */
 export const NOTIFICATIONS = {
   /** The status changed (state, network, prefix): sent at once, and once right after subscribe. */

@@ -13,6 +13,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { z } from 'zod';
 import {
   METHODS,
+  CHANGE_METHODS,
   RPC_ERROR,
   ControlError,
   PROTOCOL_VERSION,
@@ -38,17 +39,6 @@ import { bindControlSocket, unlinkControlSocket } from './socket.js';
 
 /** Reading stops while this much is queued for the client; it resumes on drain. */
 const HIGH_WATER_BYTES = 256 * 1024;
-/** The methods that change something: each is logged with who asked. */
-const CHANGES: ReadonlySet<MethodName> = new Set([
-  'enable',
-  'disable',
-  'clearOverride',
-  'setPolicy',
-  'setDefaultPolicy',
-  'setDns64Mode',
-  'setNetworkOption',
-  'forgetNetwork',
-]);
 
 const RequestSchema = z
   .object({
@@ -446,7 +436,7 @@ class Connection {
           RPC_ERROR.invalidParams,
           `bad params for "${name}": ${z.prettifyError(params.error).replace(/\s*\n\s*/g, '; ')}`,
         );
-      if (CHANGES.has(name))
+      if (CHANGE_METHODS.has(name))
         this.server.log(
           `${name}${params.data ? ` ${JSON.stringify(params.data)}` : ''} asked by ${this.who}`,
         );
