@@ -477,3 +477,73 @@ test('the socket is connectable by every user (0666), so authorization is by cre
     (e: unknown) => e instanceof CallError && e.kind === 'unreachable',
   );
 });
+
+test('a connect flood past the cap: refused sockets do not pile up and the log says how many it left out', async (t) => {
+  const path = tmpSocket(t);
+  const lines: string[] = [];
+  const server = await ControlServer.listen({
+    path,
+    backend: (await import('../helpers/control.js')).statusBackend(() => STATUS),
+    log: (l) => lines.push(l),
+    limits: { maxConnections: 4 },
+  });
+  t.after(() => server.stop());
+  const held = Array.from({ length: 4 }, () => raw(path));
+  t.after(() => held.forEach((h) => h.sock.destroy()));
+  held[0].sock.write('{"jsonrpc":"2.0","id":1,"method":"status"}\n');
+  assert.equal((await held[0].next()).id, 1);
+  let most = 0;
+  const flood = Array.from({ length: 400 }, () => {
+    const s = connect(path);
+    s.on('error', () => {});
+    s.resume(); // read the 'busy' line and the end, so 'close' comes
+    s.on('connect', () => (most = Math.max(most, server.lingering)));
+    return once(s, 'close').catch(() => {});
+  });
+  await Promise.all(flood);
+  assert.ok(most <= 64, `${most} refused sockets open at once`);
+  const refusals = () => lines.filter((l) => l.includes('refused a connection'));
+  assert.ok(refusals().length <= 60, `${refusals().length} lines for 400 refusals`);
+  // A token comes back after 200 ms: the next refusal is logged with the count left out.
+  await new Promise((r) => setTimeout(r, 400));
+  const late = connect(path);
+  late.on('error', () => {});
+  late.resume();
+  await once(late, 'close').catch(() => {});
+  assert.match(refusals().at(-1) ?? '', /\(and \d+ more refusals not logged\)/);
+  // The admitted clients are served throughout.
+  held[1].sock.write('{"jsonrpc":"2.0","id":2,"method":"status"}\n');
+  assert.equal((await held[1].next()).id, 2);
+});
+
+test('selfTest and diagnostics run once at a time: callers that ask meanwhile share the answer', async (t) => {
+  const path = tmpSocket(t);
+  let runs = 0;
+  let release: () => void = () => {};
+  const server = await ControlServer.listen({
+    path,
+    backend: (await import('../helpers/control.js')).statusBackend(() => STATUS),
+    log: () => {},
+    selfTest: async () => {
+      const n = ++runs;
+      await new Promise<void>((r) => (release = r));
+      return { run: n };
+    },
+  });
+  t.after(() => server.stop());
+  const asks = Array.from({ length: 20 }, () =>
+    callControl(path, 'selfTest', undefined, { timeoutMs: 5000 }),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(runs, 1, 'one run for 20 callers');
+  release();
+  assert.deepEqual(
+    await Promise.all(asks),
+    Array.from({ length: 20 }, () => ({ run: 1 })),
+  );
+  // Once it is over, the next call runs it again.
+  const again = callControl(path, 'selfTest', undefined, { timeoutMs: 5000 });
+  await new Promise((r) => setTimeout(r, 100));
+  release();
+  assert.deepEqual(await again, { run: 2 });
+});

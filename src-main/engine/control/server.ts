@@ -39,6 +39,18 @@ import { bindControlSocket, unlinkControlSocket } from './socket.js';
 
 /** Reading stops while this much is queued for the client; it resumes on drain. */
 const HIGH_WATER_BYTES = 256 * 1024;
+/**
+ * Refused connections kept open a moment so the client can read why; past this many at once
+ * (a connect flood) they are closed at once, so a flood cannot use up the engine's fds.
+ */
+const MAX_LINGERING_REFUSALS = 64;
+/**
+ * Lines about refusals and dropped clients: a burst of this many, then this many a second; the
+ * rest are counted and the count said with the next line. A client looping on a denied call must
+ * not push the engine's own lines out of its log ring or flood the journal.
+ */
+const REFUSAL_LOG_BURST = 50;
+const REFUSAL_LOG_PER_S = 5;
 
 const RequestSchema = z
   .object({
@@ -120,6 +132,33 @@ export class ControlServer {
     this.opts.log(`control: ${line}`);
   }
 
+  private tokens = REFUSAL_LOG_BURST;
+  private tokensAt = Date.now();
+  private suppressed = 0;
+
+  /** A line about a refusal or a dropped client, rate-limited (REFUSAL_LOG_*). */
+  logRefusal(line: string | (() => string)): void {
+    const now = Date.now();
+    this.tokens = Math.min(
+      REFUSAL_LOG_BURST,
+      this.tokens + ((now - this.tokensAt) / 1000) * REFUSAL_LOG_PER_S,
+    );
+    this.tokensAt = now;
+    if (this.tokens < 1) {
+      this.suppressed++;
+      return;
+    }
+    this.tokens--;
+    const more = this.suppressed ? ` (and ${this.suppressed} more refusals not logged)` : '';
+    this.suppressed = 0;
+    this.log(`${typeof line === 'string' ? line : line()}${more}`);
+  }
+
+  /** Refused connections still open (for tests of the bound). */
+  get lingering(): number {
+    return this.refused.size;
+  }
+
   private accept(sock: Socket): void {
     let caller: Caller;
     try {
@@ -131,7 +170,11 @@ export class ControlServer {
     }
     const busy = this.refuseReason(caller);
     if (busy) {
-      this.log(`refused a connection of ${describeUid(caller.uid)} pid ${caller.pid}: ${busy}`);
+      this.logRefusal(() => `refused a connection of ${describeUid(caller.uid)} pid ${caller.pid}: ${busy}`);
+      if (this.refused.size >= MAX_LINGERING_REFUSALS) {
+        sock.destroy();
+        return;
+      }
       // Said, then gone a moment later (at once, the client's own request could fail with EPIPE
       // before it reads why); stop() drops the ones still open, or it would wait for them.
       sock.end(
@@ -245,17 +288,33 @@ export class ControlServer {
       case 'selfTest':
         if (!this.opts.selfTest)
           throw new ControlError(RPC_ERROR.unsupported, 'this engine has no self-test');
-        return this.opts.selfTest();
+        return this.once('selfTest', this.opts.selfTest);
       case 'diagnostics':
         if (!this.opts.diagnostics)
           throw new ControlError(RPC_ERROR.unsupported, 'this engine has no diagnostics');
-        return this.opts.diagnostics();
+        return this.once('diagnostics', this.opts.diagnostics);
       case 'subscribe': {
         const q = params as { topics?: NotificationTopic[] } | undefined;
         return conn.subscribe(q?.topics);
       }
     }
     throw new RpcFailure(RPC_ERROR.methodNotFound, `unknown method ${String(method)}`);
+  }
+
+  private readonly running = new Map<string, Promise<unknown>>();
+
+  /**
+   * One run of an expensive method at a time (the self-test pings, connects and spawns
+   * commands): callers that ask while it runs share its answer. Without this, the group's
+   * members could start hundreds at once (8 in flight per connection, 64 connections per uid).
+   */
+  private once(name: string, run: () => Promise<unknown>): Promise<unknown> {
+    let p = this.running.get(name);
+    if (!p) {
+      p = run().finally(() => this.running.delete(name));
+      this.running.set(name, p);
+    }
+    return p;
   }
 
   /** Stops listening, drops every client, removes the socket file. Safe to call twice. */
@@ -323,7 +382,7 @@ class Connection {
         code: RPC_ERROR.invalidRequest,
         message: `request longer than ${MAX_REQUEST_BYTES} bytes without a line end; send one JSON object per line. Closing the connection`,
       });
-      this.server.log(`closed ${this.who}: a request over ${MAX_REQUEST_BYTES} bytes`);
+      this.server.logRefusal(`closed ${this.who}: a request over ${MAX_REQUEST_BYTES} bytes`);
       this.sock.end(() => this.sock.destroy());
       this.closed = true;
       return;
@@ -373,7 +432,7 @@ class Connection {
     this.stallTimer = setTimeout(() => {
       this.stallTimer = null;
       if (this.sock.isPaused()) return this.armStall();
-      this.server.log(
+      this.server.logRefusal(
         `closed ${this.who}: half a request and not the rest within ${this.server.limits.halfLineMs} ms`,
       );
       this.destroy();
@@ -421,7 +480,7 @@ class Connection {
       const name = method as MethodName;
       const spec = METHODS[name];
       if (spec.access === 'admin' && !this.caller.admin) {
-        this.server.log(
+        this.server.logRefusal(
           `refused "${name}" to ${this.who}: not root and not in the group ${this.server.group}`,
         );
         throw new RpcFailure(
@@ -481,7 +540,7 @@ class Connection {
   private write(line: string): void {
     if (this.closed || this.sock.destroyed || !this.sock.writable) return;
     if (this.sock.writableLength + line.length > this.server.limits.queueBytes) {
-      this.server.log(
+      this.server.logRefusal(
         `dropped ${this.who}: it does not read its replies (over ${this.server.limits.queueBytes} bytes queued)`,
       );
       this.destroy();
