@@ -3,7 +3,7 @@
 // an audit line naming them); a member of the group may change things (logged with who asked).
 // The backend records the calls it gets (the daemon's Supervisor is another issue's; the
 // server and its authorization are the real ones).
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +20,14 @@ const clientModule = pathToFileURL(
 ).href;
 const clatbar = fileURLToPath(new URL('../../../bin/clatbar', import.meta.url));
 
+/** A socket path every user can reach (its directory 0755), removed afterwards. */
+function socketPath(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-auth-'));
+  chmodSync(dir, 0o755);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'engine.sock');
+}
+
 async function call(user: string, path: string, method: string, params?: unknown): Promise<CallOutcome> {
   return callAs(user, path, method, params);
 }
@@ -27,10 +35,7 @@ async function call(user: string, path: string, method: string, params?: unknown
 test('an outsider reads the status but is refused changes and history; a group member may change', async (t) => {
   if (!requires(t, { root: true, binaries: ['useradd', 'groupadd', 'setpriv'] })) return;
   const { outsider, member, group } = makeUsers(t);
-  const dir = mkdtempSync(join(tmpdir(), 'clatbar-auth-'));
-  chmodSync(dir, 0o755);
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'engine.sock');
+  const path = socketPath(t);
   const lines: string[] = [];
   const enabled: Caller[] = [];
   const server = await serveStatus(path, () => ({ state: 'running', counters: {} }), {
@@ -128,10 +133,7 @@ test('an outsider reads the status but is refused changes and history; a group m
 test('connection caps: a non-root uid gets a bounded number, root always gets in', async (t) => {
   if (!requires(t, { root: true, binaries: ['useradd', 'groupadd', 'setpriv'] })) return;
   const { outsider, group } = makeUsers(t);
-  const dir = mkdtempSync(join(tmpdir(), 'clatbar-auth-'));
-  chmodSync(dir, 0o755);
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'engine.sock');
+  const path = socketPath(t);
   const { ControlServer } = await import('../../src-main/engine/control/server.js');
   const { statusBackend } = await import('../helpers/control.js');
   const lines: string[] = [];
@@ -168,10 +170,7 @@ test('connection caps: a non-root uid gets a bounded number, root always gets in
 test('groups are the kernel record of the connect: a client gone before the engine looks still counts, and no more', async (t) => {
   if (!requires(t, { root: true, binaries: ['useradd', 'groupadd', 'setpriv', 'getent'] })) return;
   const { outsider, group, gid } = makeUsers(t);
-  const dir = mkdtempSync(join(tmpdir(), 'clatbar-auth-'));
-  chmodSync(dir, 0o755);
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'engine.sock');
+  const path = socketPath(t);
   const enabled: Caller[] = [];
   const lines: string[] = [];
   const server = await serveStatus(path, () => ({ state: 'running' }), {

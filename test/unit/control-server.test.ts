@@ -23,7 +23,7 @@ import { once } from 'node:events';
 import { ControlServer } from '../../src-main/engine/control/server.js';
 import { callControl, CallError } from '../../src-main/engine/control/client.js';
 import { MAX_REQUEST_BYTES, RPC_ERROR } from '../../src-main/shared/control.js';
-import { serveStatus } from '../helpers/control.js';
+import { serveStatus, statusBackend } from '../helpers/control.js';
 
 function tmpSocket(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-ctlsrv-'));
@@ -72,6 +72,24 @@ function raw(path: string): Raw {
       return JSON.parse(lines.shift()!) as Record<string, unknown>;
     },
   };
+}
+
+/** A control server on a fresh path with the status backend, its log lines, and these options. */
+async function serve(
+  t: TestContext,
+  opts: Partial<Parameters<typeof ControlServer.listen>[0]> & { status?: unknown } = {},
+): Promise<{ path: string; server: ControlServer; lines: string[] }> {
+  const path = tmpSocket(t);
+  const lines: string[] = [];
+  const { status = STATUS, ...rest } = opts;
+  const server = await ControlServer.listen({
+    path,
+    backend: statusBackend(() => status),
+    log: (l) => lines.push(l),
+    ...rest,
+  });
+  t.after(() => server.stop());
+  return { path, server, lines };
 }
 
 function errorOf(reply: Record<string, unknown>): { code: number; message: string } {
@@ -150,15 +168,7 @@ test('a frame over 64 KiB is refused and the connection closed; the server goes 
 });
 
 test('half a line and then silence: closed after the timeout', async (t) => {
-  const path = tmpSocket(t);
-  const lines: string[] = [];
-  const server = await ControlServer.listen({
-    path,
-    backend: (await import('../helpers/control.js')).statusBackend(() => STATUS),
-    log: (l) => lines.push(l),
-    limits: { halfLineMs: 300 },
-  });
-  t.after(() => server.stop());
+  const { path, lines } = await serve(t, { limits: { halfLineMs: 300 } });
   const c = raw(path);
   c.sock.write('{"jsonrpc":"2.0","id":1,"meth');
   const started = Date.now();
@@ -220,19 +230,14 @@ test('a client that pipelines and never reads: reading pauses, memory stays boun
 });
 
 test('a subscriber that never reads is dropped once its queue passes the bound', async (t) => {
-  const path = tmpSocket(t);
-  const lines: string[] = [];
   const big = {
     ...STATUS,
     counters: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`c${i}`, i])),
   };
-  const server = await ControlServer.listen({
-    path,
-    backend: (await import('../helpers/control.js')).statusBackend(() => big),
-    log: (l) => lines.push(l),
+  const { path, server, lines } = await serve(t, {
+    status: big,
     limits: { queueBytes: 256 * 1024, counterMs: 5 },
   });
-  t.after(() => server.stop());
   const c = raw(path);
   c.sock.write('{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{"topics":["state","counters"]}}\n');
   assert.deepEqual((await c.next()).result, { topics: ['state', 'counters'] });
@@ -248,14 +253,7 @@ test('a subscriber that never reads is dropped once its queue passes the bound',
 });
 
 test('subscribe: state at once, counters every interval', async (t) => {
-  const path = tmpSocket(t);
-  const server = await ControlServer.listen({
-    path,
-    backend: (await import('../helpers/control.js')).statusBackend(() => STATUS),
-    log: () => {},
-    limits: { counterMs: 50 },
-  });
-  t.after(() => server.stop());
+  const { path } = await serve(t, { limits: { counterMs: 50 } });
   const c = raw(path);
   t.after(() => c.sock.destroy());
   c.sock.write('{"jsonrpc":"2.0","id":1,"method":"subscribe"}\n');
@@ -479,15 +477,7 @@ test('the socket is connectable by every user (0666), so authorization is by cre
 });
 
 test('a connect flood past the cap: refused sockets do not pile up and the log says how many it left out', async (t) => {
-  const path = tmpSocket(t);
-  const lines: string[] = [];
-  const server = await ControlServer.listen({
-    path,
-    backend: (await import('../helpers/control.js')).statusBackend(() => STATUS),
-    log: (l) => lines.push(l),
-    limits: { maxConnections: 4 },
-  });
-  t.after(() => server.stop());
+  const { path, server, lines } = await serve(t, { limits: { maxConnections: 4 } });
   const held = Array.from({ length: 4 }, () => raw(path));
   t.after(() => held.forEach((h) => h.sock.destroy()));
   held[0].sock.write('{"jsonrpc":"2.0","id":1,"method":"status"}\n');
@@ -517,20 +507,15 @@ test('a connect flood past the cap: refused sockets do not pile up and the log s
 });
 
 test('selfTest and diagnostics run once at a time: callers that ask meanwhile share the answer', async (t) => {
-  const path = tmpSocket(t);
   let runs = 0;
   let release: () => void = () => {};
-  const server = await ControlServer.listen({
-    path,
-    backend: (await import('../helpers/control.js')).statusBackend(() => STATUS),
-    log: () => {},
+  const { path } = await serve(t, {
     selfTest: async () => {
       const n = ++runs;
       await new Promise<void>((r) => (release = r));
       return { run: n };
     },
   });
-  t.after(() => server.stop());
   const asks = Array.from({ length: 20 }, () =>
     callControl(path, 'selfTest', undefined, { timeoutMs: 5000 }),
   );
