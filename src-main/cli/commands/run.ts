@@ -84,7 +84,9 @@ options:
                          their uid and groups. default: ${DEFAULTS.controlSocket}, or
                          /run/clatbar-netns/NAME/engine.sock inside \`ip netns exec NAME\`
   --control-group NAME   besides root, members of this group may change settings and read
-                         logs and network history. default: ${DEFAULT_CONTROL_GROUP}
+                         logs and network history: processes that carry the group (from
+                         /etc/group, LDAP or systemd-userdb, as the kernel has it; after
+                         \`usermod -aG\` the user logs in again). default: ${DEFAULT_CONTROL_GROUP}
   --selftest-target IPV4[:PORT]
                          what \`clatbar selftest\` pings and connects to through the CLAT
                          (repeatable). default: ${DEFAULT_SELFTEST_TARGETS.join(', ')}
