@@ -11,6 +11,8 @@
 import { connect, type Socket } from 'node:net';
 import {
   CALL_TIMEOUT_MS,
+  CHANGE_METHODS,
+  CHANGE_TIMEOUT_MS,
   MAX_REPLY_BYTES,
   PROTOCOL_VERSION,
   RPC_ERROR,
@@ -148,18 +150,20 @@ export class EngineClient {
     const sock = this.sock;
     if (!sock) return Promise.reject(new Error('not connected to the engine'));
     const id = this.nextId++;
+    // A change is answered once the CLAT is up or down (seconds): it gets longer than a question.
+    const timeoutMs = Math.max(this.timeoutMs, CHANGE_METHODS.has(method) ? CHANGE_TIMEOUT_MS : 0);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`the engine did not answer "${method}" within ${this.timeoutMs} ms`));
+        reject(new Error(`the engine did not answer "${method}" within ${timeoutMs} ms`));
         // A hung engine: start over rather than pile up calls behind it.
         if (this.sock === sock)
           this.failed({
             state: 'attention',
-            reason: appMessage('app.timeout', { ms: this.timeoutMs }),
+            reason: appMessage('app.timeout', { ms: timeoutMs }),
             problem: appMessage('app.timeoutFix'),
           });
-      }, this.timeoutMs);
+      }, timeoutMs);
       this.pending.set(id, { method, resolve, reject, timer });
       const msg =
         params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };

@@ -2,6 +2,7 @@
 // help, the call, and the "what to do" when it fails.
 import { EXIT, UsageError, parseOptions, type Command } from './command.js';
 import { SOCKET_HELP, SOCKET_OPTION, askEngine } from './engine-call.js';
+import { callTimeoutMs } from '../shared/control.js';
 
 export function changeCommand(c: {
   name: string;
@@ -36,7 +37,9 @@ exit status: 0 done; 1 the engine refused or does not run (the message says what
       });
       if (positionals.length)
         throw new UsageError(`clatbar ${c.name} takes no arguments, not '${positionals[0]}'`);
-      const r = await askEngine(c.name, values['control-socket'], c.method);
+      const r = await askEngine(c.name, values['control-socket'], c.method, undefined, {
+        timeoutMs: callTimeoutMs(c.method),
+      });
       if ('exit' in r) return r.exit;
       process.stdout.write(`${c.done}\n`);
       return EXIT.ok;

@@ -25,6 +25,12 @@ export const MAX_REPLY_BYTES = 4 * 1024 * 1024;
 /** A call not answered within this is a hung engine. */
 export const CALL_TIMEOUT_MS = 3000;
 /**
+ * A change (enable, disable, setPolicy, ...) is answered once the engine has acted on it: a CLAT
+ * taken down or brought up (duplicate address detection, the inbound filter, the resolver hook)
+ * takes seconds, more on a loaded machine. Clients wait this long for those.
+ */
+export const CHANGE_TIMEOUT_MS = 30_000;
+/**
  * Replies and notifications queued for one client that does not read: past this it is dropped
  * (a diagnostics report, the largest reply, fits).
  */
@@ -118,7 +124,10 @@ export const METHODS = {
   logs: {
     params: z
       .object({
+        /** Only lines after this sequence number (each line's seq). */
         since: z.number().int().nonnegative().optional(),
+        /** Only lines written at or after this time (RFC 3339, e.g. 2026-12-04T03:00:00Z). */
+        sinceTime: z.iso.datetime({ offset: true }).optional(),
         limit: z.number().int().min(1).max(5000).optional(),
       })
       .strict()
@@ -139,6 +148,23 @@ export const METHODS = {
   },
 } as const;
 export type MethodName = keyof typeof METHODS;
+
+/** The methods that change something: logged with who asked, answered within CHANGE_TIMEOUT_MS. */
+export const CHANGE_METHODS: ReadonlySet<string> = new Set<MethodName>([
+  'enable',
+  'disable',
+  'clearOverride',
+  'setPolicy',
+  'setDefaultPolicy',
+  'setDns64Mode',
+  'setNetworkOption',
+  'forgetNetwork',
+]);
+
+/** How long a client waits for method's answer before it calls the engine hung. */
+export function callTimeoutMs(method: string): number {
+  return CHANGE_METHODS.has(method) ? CHANGE_TIMEOUT_MS : CALL_TIMEOUT_MS;
+}
 
 /** The notifications `subscribe` pushes (JSON-RPC requests without an id), by method name. */
 export const NOTIFICATIONS = {

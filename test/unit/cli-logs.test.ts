@@ -37,7 +37,7 @@ test('logs: the backlog; logs -f: then each new line; Ctrl-C exits 0; the engine
   ring.push('first line');
   ring.push('second line');
 
-  const once = spawn(process.execPath, [clatbar, 'logs', '--since', '1', '--control-socket', path]);
+  const once = spawn(process.execPath, [clatbar, 'logs', '--after-seq', '1', '--control-socket', path]);
   let onceOut = '';
   once.stdout.on('data', (d: Buffer) => (onceOut += d.toString()));
   assert.equal(await new Promise((r) => once.on('close', r)), 0);
@@ -63,4 +63,51 @@ test('logs: the backlog; logs -f: then each new line; Ctrl-C exits 0; the engine
   await server.stop();
   assert.equal(await g.exited, 1);
   assert.match(g.err(), /the engine closed the connection/);
+});
+
+test('logs --since TIME: a time ago or a date, as journalctl reads it; a bare number points at --after-seq', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-logs-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'engine.sock');
+  const now = Date.now();
+  const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000).toISOString();
+  const lines = [
+    { seq: 1, time: at(120), level: 'info', text: 'two hours ago' },
+    { seq: 2, time: at(30), level: 'info', text: 'half an hour ago' },
+    { seq: 3, time: at(5), level: 'info', text: 'five minutes ago' },
+  ] as const;
+  const server = await serveStatus(path, () => ({ state: 'running' }), {
+    backend: { logs: (since = 0, limit = 500) => lines.filter((l) => l.seq > since).slice(-limit) },
+  });
+  t.after(() => server.stop());
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const c = spawn(process.execPath, [clatbar, 'logs', ...args, '--control-socket', path]);
+      let out = '';
+      let err = '';
+      c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      c.on('close', (code) => resolve({ code, out, err }));
+    });
+  const texts = (out: string) =>
+    out
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ').slice(2).join(' '));
+  assert.deepEqual(texts((await run(['--since', '1h'])).out), ['half an hour ago', 'five minutes ago']);
+  assert.deepEqual(texts((await run(['--since', '10 min ago'])).out), ['five minutes ago']);
+  assert.deepEqual(texts((await run(['--since', at(60)])).out), ['half an hour ago', 'five minutes ago']);
+  assert.deepEqual(texts((await run(['--since', '3h', '--limit', '1'])).out), ['five minutes ago']);
+  assert.deepEqual(texts((await run(['--since', '3h', '--after-seq', '2'])).out), ['five minutes ago']);
+  assert.deepEqual(texts((await run(['--since', new Date(now + 60_000).toISOString()])).out), []);
+  const bare = await run(['--since', '5']);
+  assert.equal(bare.code, 2);
+  assert.match(bare.err, /'5' is not a time .*use --after-seq 5/);
+  const bad = await run(['--since', 'last tuesday']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /'last tuesday' is not a time; use one of 10m, 2h/);
+  const help = await run(['--help']);
+  assert.match(help.out, /--since TIME .*journalctl/s);
+  assert.match(help.out, /clatbar logs --since 10m/);
 });

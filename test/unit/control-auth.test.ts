@@ -5,14 +5,14 @@
 // server and its authorization are the real ones).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
 import { requires } from '../helpers/env.js';
 import { serveStatus } from '../helpers/control.js';
+import { asUser, callAs, makeUsers, type CallOutcome } from '../helpers/control-users.js';
 import { RPC_ERROR, type Caller } from '../../src-main/shared/control.js';
 
 const clientModule = pathToFileURL(
@@ -20,59 +20,22 @@ const clientModule = pathToFileURL(
 ).href;
 const clatbar = fileURLToPath(new URL('../../../bin/clatbar', import.meta.url));
 
-function sh(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+/** A socket path every user can reach (its directory 0755), removed afterwards. */
+function socketPath(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-auth-'));
+  chmodSync(dir, 0o755);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'engine.sock');
 }
 
-/** Two users and a group with unique names; removed afterwards. */
-function makeUsers(t: TestContext): { outsider: string; member: string; group: string } {
-  const tag = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
-  const names = { outsider: `cbo${tag}`, member: `cbm${tag}`, group: `cbg${tag}` };
-  sh('groupadd', [names.group]);
-  t.after(() => spawnSync('groupdel', [names.group]));
-  sh('useradd', ['-M', '-N', '-s', '/usr/sbin/nologin', names.outsider]);
-  t.after(() => spawnSync('userdel', [names.outsider]));
-  sh('useradd', ['-M', '-N', '-s', '/usr/sbin/nologin', '-G', names.group, names.member]);
-  t.after(() => spawnSync('userdel', [names.member]));
-  return names;
-}
-
-/**
- * Runs argv as `user` with their groups (as after a login). Asynchronous: the server under test
- * runs in this process and must keep serving meanwhile.
- */
-function asUser(
-  user: string,
-  argv: string[],
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('setpriv', [`--reuid=${user}`, '--regid=nogroup', '--init-groups', ...argv]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-type CallOutcome = { result?: unknown; error?: { code: number; message: string } };
 async function call(user: string, path: string, method: string, params?: unknown): Promise<CallOutcome> {
-  const script = `import { callControl, CallError } from ${JSON.stringify(clientModule)};
-    try { process.stdout.write(JSON.stringify({ result: await callControl(${JSON.stringify(path)}, ${JSON.stringify(method)}, ${JSON.stringify(params)}) ?? null })); }
-    catch (e) { process.stdout.write(JSON.stringify({ error: { code: e.rpcCode, message: e.message, kind: e.kind } })); }`;
-  const r = await asUser(user, [process.execPath, '--input-type=module', '-e', script]);
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as CallOutcome;
+  return callAs(user, path, method, params);
 }
 
 test('an outsider reads the status but is refused changes and history; a group member may change', async (t) => {
   if (!requires(t, { root: true, binaries: ['useradd', 'groupadd', 'setpriv'] })) return;
   const { outsider, member, group } = makeUsers(t);
-  const dir = mkdtempSync(join(tmpdir(), 'clatbar-auth-'));
-  chmodSync(dir, 0o755);
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'engine.sock');
+  const path = socketPath(t);
   const lines: string[] = [];
   const enabled: Caller[] = [];
   const server = await serveStatus(path, () => ({ state: 'running', counters: {} }), {
@@ -170,10 +133,7 @@ test('an outsider reads the status but is refused changes and history; a group m
 test('connection caps: a non-root uid gets a bounded number, root always gets in', async (t) => {
   if (!requires(t, { root: true, binaries: ['useradd', 'groupadd', 'setpriv'] })) return;
   const { outsider, group } = makeUsers(t);
-  const dir = mkdtempSync(join(tmpdir(), 'clatbar-auth-'));
-  chmodSync(dir, 0o755);
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'engine.sock');
+  const path = socketPath(t);
   const { ControlServer } = await import('../../src-main/engine/control/server.js');
   const { statusBackend } = await import('../helpers/control.js');
   const lines: string[] = [];
@@ -205,4 +165,71 @@ test('connection caps: a non-root uid gets a bounded number, root always gets in
   t.after(() => mine.forEach((s) => s.destroy()));
   const { callControl } = await import('../../src-main/engine/control/client.js');
   assert.deepEqual(await callControl(path, 'status'), { state: 'running' });
+});
+
+test('groups are the kernel record of the connect: a client gone before the engine looks still counts, and no more', async (t) => {
+  if (!requires(t, { root: true, binaries: ['useradd', 'groupadd', 'setpriv', 'getent'] })) return;
+  const { outsider, group, gid } = makeUsers(t);
+  const path = socketPath(t);
+  const enabled: Caller[] = [];
+  const lines: string[] = [];
+  const server = await serveStatus(path, () => ({ state: 'running' }), {
+    group,
+    lines,
+    backend: { enable: async (by) => void enabled.push(by) },
+  });
+  t.after(() => server.stop());
+  // Each client connects, sends `enable` and exits at once. spawnSync holds this process's event
+  // loop, so the engine accepts and reads the credentials only after the client is gone: its
+  // pid names no process any more (or, reused, another one), and /proc cannot tell its groups.
+  const hitAndRun = (groups: string) => {
+    const script = `const s = require('node:net').connect(${JSON.stringify(path)}, () => { s.write('{"jsonrpc":"2.0","id":1,"method":"enable"}\\n', () => process.exit(0)); });`;
+    const r = spawnSync(
+      'setpriv',
+      [`--reuid=${outsider}`, '--regid=nogroup', groups, process.execPath, '-e', script],
+      { encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    return r.pid!;
+  };
+  const gone = hitAndRun(`--groups=${gid}`);
+  const refused = hitAndRun('--clear-groups');
+  for (let i = 0; i < 100 && lines.filter((l) => /enable/.test(l)).length < 2; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(
+    enabled.map((c) => [c.pid, c.admin]),
+    [[gone, true]],
+    `the member by its groups at connect was let in, the other not\n${lines.join('\n')}`,
+  );
+  assert.ok(
+    lines.some((l) => l.includes(`refused "enable"`) && l.includes(`pid ${refused}`)),
+    lines.join('\n'),
+  );
+});
+
+test('the control group is looked up through NSS (getent), and a renamed or new group is picked up', async (t) => {
+  if (!requires(t, { root: true, binaries: ['groupadd', 'getent'] })) return;
+  const { lookupGroup, GroupResolver, procGroups } = await import('../../src-main/engine/control/auth.js');
+  const { group, gid, outsider } = makeUsers(t);
+  assert.deepEqual(await lookupGroup(group), { name: group, gid });
+  assert.deepEqual(await lookupGroup(`${group}x`), { name: `${group}x`, gid: null });
+  await assert.rejects(lookupGroup('--help'), /not a group name/);
+  // A group made after the engine started is seen once the cached answer is older than maxAge.
+  const later = `${group}n`;
+  const r = new GroupResolver(later, 50);
+  assert.equal((await r.refresh()).gid, null);
+  spawnSync('groupadd', [later]);
+  t.after(() => spawnSync('groupdel', [later]));
+  await new Promise((res) => setTimeout(res, 60));
+  r.current();
+  await r.refresh();
+  assert.equal(
+    r.current().gid,
+    Number(spawnSync('getent', ['group', later], { encoding: 'utf8' }).stdout.split(':')[2]),
+  );
+  // /proc (kernels before 4.13) is believed only while the process still has the peer's uid.
+  assert.ok(Array.isArray(procGroups(process.pid, 0)));
+  const otherUid = Number(spawnSync('id', ['-u', outsider], { encoding: 'utf8' }).stdout);
+  assert.equal(procGroups(process.pid, otherUid), null);
+  assert.equal(procGroups(0, 0), null);
 });

@@ -23,7 +23,7 @@ import { once } from 'node:events';
 import { ControlServer } from '../../src-main/engine/control/server.js';
 import { callControl, CallError } from '../../src-main/engine/control/client.js';
 import { MAX_REQUEST_BYTES, RPC_ERROR } from '../../src-main/shared/control.js';
-import { serveStatus } from '../helpers/control.js';
+import { serveStatus, statusBackend } from '../helpers/control.js';
 
 function tmpSocket(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-ctlsrv-'));
@@ -72,6 +72,24 @@ function raw(path: string): Raw {
       return JSON.parse(lines.shift()!) as Record<string, unknown>;
     },
   };
+}
+
+/** A control server on a fresh path with the status backend, its log lines, and these options. */
+async function serve(
+  t: TestContext,
+  opts: Partial<Parameters<typeof ControlServer.listen>[0]> & { status?: unknown } = {},
+): Promise<{ path: string; server: ControlServer; lines: string[] }> {
+  const path = tmpSocket(t);
+  const lines: string[] = [];
+  const { status = STATUS, ...rest } = opts;
+  const server = await ControlServer.listen({
+    path,
+    backend: statusBackend(() => status),
+    log: (l) => lines.push(l),
+    ...rest,
+  });
+  t.after(() => server.stop());
+  return { path, server, lines };
 }
 
 function errorOf(reply: Record<string, unknown>): { code: number; message: string } {
@@ -150,24 +168,36 @@ test('a frame over 64 KiB is refused and the connection closed; the server goes 
 });
 
 test('half a line and then silence: closed after the timeout', async (t) => {
-  const path = tmpSocket(t);
-  const lines: string[] = [];
-  const server = await ControlServer.listen({
-    path,
-    backend: (await import('../helpers/control.js')).statusBackend(() => STATUS),
-    log: (l) => lines.push(l),
-    limits: { halfLineMs: 300 },
-  });
-  t.after(() => server.stop());
+  const { path, lines } = await serve(t, { limits: { halfLineMs: 300 } });
   const c = raw(path);
   c.sock.write('{"jsonrpc":"2.0","id":1,"meth');
   const started = Date.now();
   await c.closed;
   assert.ok(Date.now() - started >= 250);
   assert.ok(
-    lines.some((l) => /half a request and no more for 300 ms/.test(l)),
+    lines.some((l) => /half a request and not the rest within 300 ms/.test(l)),
     lines.join('\n'),
   );
+  // A line dribbled a byte at a time is no better: closed when its first byte is 300 ms old.
+  const slow = raw(path);
+  const dribble = setInterval(() => {
+    if (!slow.sock.destroyed && slow.sock.writable) slow.sock.write('x', () => {});
+  }, 50);
+  t.after(() => clearInterval(dribble));
+  const slowStart = Date.now();
+  slow.sock.write('{"jsonrpc":"2.0","id":1,"method":"status","params":{"');
+  // (closed rejects when a write races the server's close: EPIPE is a close too.)
+  await Promise.race([slow.closed.catch(() => {}), new Promise((r) => setTimeout(r, 3000))]);
+  clearInterval(dribble);
+  assert.ok(slow.sock.destroyed, `still open after ${Date.now() - slowStart} ms of dribbling`);
+  // Whole requests, however slowly they come, are fine.
+  const patient = raw(path);
+  for (let i = 0; i < 4; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    patient.sock.write(`{"jsonrpc":"2.0","id":${i},"method":"status"}\n`);
+    assert.equal((await patient.next()).id, i);
+  }
+  patient.sock.destroy();
   // An idle connection without a partial line is not a stall (the tray holds one).
   const idle = raw(path);
   await new Promise((r) => setTimeout(r, 600));
@@ -201,19 +231,14 @@ test('a client that pipelines and never reads: reading pauses, memory stays boun
 });
 
 test('a subscriber that never reads is dropped once its queue passes the bound', async (t) => {
-  const path = tmpSocket(t);
-  const lines: string[] = [];
   const big = {
     ...STATUS,
     counters: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`c${i}`, i])),
   };
-  const server = await ControlServer.listen({
-    path,
-    backend: (await import('../helpers/control.js')).statusBackend(() => big),
-    log: (l) => lines.push(l),
+  const { path, server, lines } = await serve(t, {
+    status: big,
     limits: { queueBytes: 256 * 1024, counterMs: 5 },
   });
-  t.after(() => server.stop());
   const c = raw(path);
   c.sock.write('{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{"topics":["state","counters"]}}\n');
   assert.deepEqual((await c.next()).result, { topics: ['state', 'counters'] });
@@ -229,14 +254,7 @@ test('a subscriber that never reads is dropped once its queue passes the bound',
 });
 
 test('subscribe: state at once, counters every interval', async (t) => {
-  const path = tmpSocket(t);
-  const server = await ControlServer.listen({
-    path,
-    backend: (await import('../helpers/control.js')).statusBackend(() => STATUS),
-    log: () => {},
-    limits: { counterMs: 50 },
-  });
-  t.after(() => server.stop());
+  const { path } = await serve(t, { limits: { counterMs: 50 } });
   const c = raw(path);
   t.after(() => c.sock.destroy());
   c.sock.write('{"jsonrpc":"2.0","id":1,"method":"subscribe"}\n');
@@ -457,4 +475,63 @@ test('the socket is connectable by every user (0666), so authorization is by cre
     callControl(join(path, '..', 'none.sock'), 'status'),
     (e: unknown) => e instanceof CallError && e.kind === 'unreachable',
   );
+});
+
+test('a connect flood past the cap: refused sockets do not pile up and the log says how many it left out', async (t) => {
+  const { path, server, lines } = await serve(t, { limits: { maxConnections: 4 } });
+  const held = Array.from({ length: 4 }, () => raw(path));
+  t.after(() => held.forEach((h) => h.sock.destroy()));
+  held[0].sock.write('{"jsonrpc":"2.0","id":1,"method":"status"}\n');
+  assert.equal((await held[0].next()).id, 1);
+  let most = 0;
+  const sampler = setInterval(() => (most = Math.max(most, server.lingering)), 2);
+  t.after(() => clearInterval(sampler));
+  const flood = Array.from({ length: 400 }, () => {
+    const s = connect(path);
+    s.on('error', () => {});
+    s.resume(); // read the 'busy' line and the end, so 'close' comes
+    return once(s, 'close').catch(() => {});
+  });
+  await Promise.all(flood);
+  clearInterval(sampler);
+  assert.ok(most <= 64, `${most} refused sockets open at once`);
+  const refusals = () => lines.filter((l) => l.includes('refused a connection'));
+  assert.ok(refusals().length <= 60, `${refusals().length} lines for 400 refusals`);
+  // A token comes back after 200 ms: the next refusal is logged with the count left out.
+  await new Promise((r) => setTimeout(r, 400));
+  const late = connect(path);
+  late.on('error', () => {});
+  late.resume();
+  await once(late, 'close').catch(() => {});
+  assert.match(refusals().at(-1) ?? '', /\(and \d+ more refusals not logged\)/);
+  // The admitted clients are served throughout.
+  held[1].sock.write('{"jsonrpc":"2.0","id":2,"method":"status"}\n');
+  assert.equal((await held[1].next()).id, 2);
+});
+
+test('selfTest and diagnostics run once at a time: callers that ask meanwhile share the answer', async (t) => {
+  let runs = 0;
+  let release: () => void = () => {};
+  const { path } = await serve(t, {
+    selfTest: async () => {
+      const n = ++runs;
+      await new Promise<void>((r) => (release = r));
+      return { run: n };
+    },
+  });
+  const asks = Array.from({ length: 20 }, () =>
+    callControl(path, 'selfTest', undefined, { timeoutMs: 5000 }),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(runs, 1, 'one run for 20 callers');
+  release();
+  assert.deepEqual(
+    await Promise.all(asks),
+    Array.from({ length: 20 }, () => ({ run: 1 })),
+  );
+  // Once it is over, the next call runs it again.
+  const again = callControl(path, 'selfTest', undefined, { timeoutMs: 5000 });
+  await new Promise((r) => setTimeout(r, 100));
+  release();
+  assert.deepEqual(await again, { run: 2 });
 });

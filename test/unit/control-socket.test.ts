@@ -3,12 +3,23 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { callControl, CallError as ControlError } from '../../src-main/engine/control/client.js';
 import { serveStatus } from '../helpers/control.js';
+import { requires } from '../helpers/env.js';
 
 function tmpSocket(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-ctl-'));
@@ -99,4 +110,50 @@ test('callControl: a peer that hangs up without a line rejects', async (t) => {
   await once(server, 'listening');
   t.after(() => server.close());
   await assert.rejects(callControl(path, 'status'), /closed the connection without a reply/);
+});
+
+test('a socket path in a directory another user can change is refused before anything is made, bound or removed there', async (t) => {
+  if (!requires(t, { root: true })) return;
+  const base = mkdtempSync(join(tmpdir(), 'clatbar-ctl-'));
+  chmodSync(base, 0o755);
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  // The victim: a running engine's socket in a root-only directory.
+  const safe = join(base, 'safe');
+  mkdirSync(safe, { mode: 0o755 });
+  const victim = join(safe, 'engine.sock');
+  const running = await serveStatus(victim, () => ({ victim: true }));
+  t.after(() => running.stop());
+
+  // A world-writable directory (not sticky): anyone could swap what is in it.
+  const open = join(base, 'open');
+  mkdirSync(open);
+  chmodSync(open, 0o777);
+  await assert.rejects(
+    serveStatus(join(open, 'sub', 'engine.sock'), () => ({})),
+    /the control socket .*open\/sub\/engine\.sock is not safe: .*open is writable by every user.*Nothing was changed/,
+  );
+  assert.equal(existsSync(join(open, 'sub')), false, 'no directory made in it');
+
+  // A directory of another user (nobody) holding a symlink to the victim's directory: the path
+  // resolves to a live engine's socket; a swap later could point it anywhere. Refused, and the
+  // victim is untouched (libuv would unlink the path when a server on it closes).
+  const theirs = join(base, 'theirs');
+  mkdirSync(theirs, { mode: 0o755 });
+  symlinkSync(safe, join(theirs, 'link'));
+  lchownSync(join(theirs, 'link'), 65534, 65534);
+  chownSync(theirs, 65534, 65534);
+  await assert.rejects(
+    serveStatus(join(theirs, 'link', 'engine.sock'), () => ({})),
+    /is not safe: .*theirs\/link is a symbolic link that belongs to uid 65534, not root/,
+  );
+  assert.ok(lstatSync(victim).isSocket());
+  assert.deepEqual(await callControl(victim, 'status'), { victim: true });
+
+  // A symlink owned by root to a root-only directory is fine: the engine binds the real path.
+  const rootLink = join(base, 'rootlink');
+  symlinkSync(safe, rootLink);
+  const other = await serveStatus(join(rootLink, 'other.sock'), () => ({ other: true }));
+  t.after(() => other.stop());
+  assert.ok(lstatSync(join(safe, 'other.sock')).isSocket());
+  assert.deepEqual(await callControl(join(safe, 'other.sock'), 'status'), { other: true });
 });

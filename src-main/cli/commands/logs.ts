@@ -1,5 +1,6 @@
-// `clatbar logs [-f] [--since SEQ]`: the engine's recent log lines, and with -f the new ones as
-// they are written (a `subscribe` to log lines).
+// `clatbar logs [-f] [--since TIME] [--after-seq SEQ]`: the engine's recent log lines, and with
+// -f the new ones as they are written (a `subscribe` to log lines). --since reads times as
+// journalctl does (time-arg.ts); --after-seq resumes after a line a script saw last.
 import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
 import {
   NoAnswer,
@@ -13,10 +14,12 @@ import {
 } from '../engine-call.js';
 import { CallError } from '../../engine/control/client.js';
 import { LogLineSchema, type LogLine } from '../../shared/status.js';
+import { parseTime } from '../time-arg.js';
 
 const help = `clatbar logs: what the engine logged.
 
-usage: clatbar logs [-f] [--since SEQ] [--limit N] [--json] [--control-socket PATH]
+usage: clatbar logs [-f] [--since TIME] [--after-seq SEQ] [--limit N] [--json]
+                    [--control-socket PATH]
 
 Prints the engine's recent log lines (it keeps the last 2000 in memory; under systemd all of
 them are in the journal: journalctl -u clatbar-engine).
@@ -26,9 +29,19 @@ Needs root or membership of the clatbar group.
 options:
 ${SOCKET_HELP}
   -f, --follow           keep printing new lines as they are written, until Ctrl-C
-  --since SEQ            only lines after this sequence number (each line's first field)
+  --since TIME           only lines written at or after TIME, as journalctl --since takes
+                         it: a time ago (10m, 2h, 1h30m, "3 days ago"), today, yesterday,
+                         or a date and time (2026-12-04T03:00:00Z with its zone, or
+                         "2026-12-04 03:00" in local time)
+  --after-seq SEQ        only lines after this sequence number (each line's first field;
+                         a script that saw line 1234 last resumes with --after-seq 1234)
   --limit N              at most the last N lines (1-5000). default: 500
   --json                 one JSON object per line
+
+examples:
+  clatbar logs --since 10m
+  clatbar logs -f --since today
+  clatbar logs --since "2026-12-04 03:00" --limit 50
 
 exit status: 0 done; 1 the engine refused or does not run; 2 bad usage.
 `;
@@ -48,6 +61,7 @@ const command: Command = {
         ...SOCKET_OPTION,
         follow: { type: 'boolean', short: 'f', default: false },
         since: { type: 'string' },
+        'after-seq': { type: 'string' },
         limit: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
@@ -61,8 +75,24 @@ const command: Command = {
         throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not '${v}'`);
       return n;
     };
-    const since = num('since', values.since, 0, Number.MAX_SAFE_INTEGER);
+    const since = num('after-seq', values['after-seq'], 0, Number.MAX_SAFE_INTEGER);
+    let sinceTime: string | undefined;
+    if (values.since !== undefined) {
+      try {
+        sinceTime = parseTime(values.since).toISOString();
+      } catch (err) {
+        const seq = /^\d+$/.test(values.since.trim())
+          ? ` (for lines after sequence number ${values.since.trim()}, use --after-seq ${values.since.trim()})`
+          : '';
+        throw new UsageError(`--since: ${(err as Error).message}${seq}`);
+      }
+    }
     const limit = num('limit', values.limit, 1, 5000);
+    const query = {
+      ...(since !== undefined && { since }),
+      ...(sinceTime !== undefined && { sinceTime }),
+      ...(limit && { limit }),
+    };
     const path = await socketPath(values['control-socket']);
     let last = since ?? 0;
     const show = (raw: unknown): void => {
@@ -74,10 +104,7 @@ const command: Command = {
     };
     if (!values.follow) {
       try {
-        const reply = (await ask(path, 'logs', {
-          ...(since !== undefined && { since }),
-          ...(limit && { limit }),
-        })) as { lines?: unknown[] };
+        const reply = (await ask(path, 'logs', query)) as { lines?: unknown[] };
         for (const l of reply.lines ?? []) show(l);
       } catch (err) {
         if (err instanceof NoAnswer) return reportNoAnswer('logs', err, false, path);
@@ -96,10 +123,7 @@ const command: Command = {
     });
     try {
       await client.call('subscribe', { topics: ['logs'] });
-      const reply = (await client.call('logs', {
-        ...(since !== undefined && { since }),
-        ...(limit && { limit }),
-      })) as { lines?: unknown[] };
+      const reply = (await client.call('logs', query)) as { lines?: unknown[] };
       for (const l of reply.lines ?? []) show(l);
       backlogDone = true;
       for (const l of pending) show(l);

@@ -2,7 +2,7 @@
 // daemon (auto, always, never), over the control socket.
 import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
 import { READ_OPTIONS, SOCKET_HELP, askEngine } from '../engine-call.js';
-import { METHODS } from '../../shared/control.js';
+import { METHODS, callTimeoutMs } from '../../shared/control.js';
 
 const help = `clatbar policy: what the engine does on each network.
 
@@ -83,6 +83,7 @@ const command: Command = {
     }
     const r = await askEngine('policy', values['control-socket'], method, params, {
       json: values.json && verb === 'list',
+      timeoutMs: callTimeoutMs(method),
     });
     if ('exit' in r) return r.exit;
     const reply = r.reply;

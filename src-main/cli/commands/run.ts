@@ -2,6 +2,7 @@
 // it watches the network and brings the CLAT up and down per network and policy. With --uplink
 // it is the foreground engine on that one uplink, until SIGINT/SIGTERM.
 import { EXIT, UsageError, parseOptions, type Command } from '../command.js';
+import { GROUP_NAME } from '../../engine/control/auth.js';
 import { ClatEngine } from '../../engine/clat/engine.js';
 import { DEFAULTS, NotNeeded, StartAborted, CheckFailed, type ClatOptions } from '../../engine/clat/plan.js';
 import { startControlServer } from '../../engine/control/start.js';
@@ -83,7 +84,9 @@ options:
                          their uid and groups. default: ${DEFAULTS.controlSocket}, or
                          /run/clatbar-netns/NAME/engine.sock inside \`ip netns exec NAME\`
   --control-group NAME   besides root, members of this group may change settings and read
-                         logs and network history. default: ${DEFAULT_CONTROL_GROUP}
+                         logs and network history: processes that carry the group (from
+                         /etc/group, LDAP or systemd-userdb, as the kernel has it; after
+                         \`usermod -aG\` the user logs in again). default: ${DEFAULT_CONTROL_GROUP}
   --selftest-target IPV4[:PORT]
                          what \`clatbar selftest\` pings and connects to through the CLAT
                          (repeatable). default: ${DEFAULT_SELFTEST_TARGETS.join(', ')}
@@ -166,6 +169,10 @@ const command: Command = {
     if (inbound !== 'allow' && inbound !== 'deny')
       throw new UsageError(
         `--inbound must be allow or deny, not '${inbound}' (deny, the default, lets in only replies to this host's own flows)`,
+      );
+    if (!GROUP_NAME.test(values['control-group']))
+      throw new UsageError(
+        `--control-group must be a group name (letters, digits, '_', '.', '-'), not '${values['control-group']}'`,
       );
     let mtu: number | undefined;
     if (values.mtu !== undefined) {

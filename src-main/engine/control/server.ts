@@ -13,6 +13,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { z } from 'zod';
 import {
   METHODS,
+  CHANGE_METHODS,
   RPC_ERROR,
   ControlError,
   PROTOCOL_VERSION,
@@ -33,22 +34,23 @@ import {
 } from '../../shared/control.js';
 import type { EngineEvent } from '../../shared/status.js';
 import { VERSION } from '../../shared/version.js';
-import { callerOf, describeUid, lookupGroup } from './auth.js';
+import { GroupResolver, callerOf, describeUid } from './auth.js';
 import { bindControlSocket, unlinkControlSocket } from './socket.js';
 
 /** Reading stops while this much is queued for the client; it resumes on drain. */
 const HIGH_WATER_BYTES = 256 * 1024;
-/** The methods that change something: each is logged with who asked. */
-const CHANGES: ReadonlySet<MethodName> = new Set([
-  'enable',
-  'disable',
-  'clearOverride',
-  'setPolicy',
-  'setDefaultPolicy',
-  'setDns64Mode',
-  'setNetworkOption',
-  'forgetNetwork',
-]);
+/**
+ * Refused connections kept open a moment so the client can read why; past this many at once
+ * (a connect flood) they are closed at once, so a flood cannot use up the engine's fds.
+ */
+const MAX_LINGERING_REFUSALS = 64;
+/**
+ * Lines about refusals and dropped clients: a burst of this many, then this many a second; the
+ * rest are counted and the count said with the next line. A client looping on a denied call must
+ * not push the engine's own lines out of its log ring or flood the journal.
+ */
+const REFUSAL_LOG_BURST = 50;
+const REFUSAL_LOG_PER_S = 5;
 
 const RequestSchema = z
   .object({
@@ -96,10 +98,11 @@ export class ControlServer {
   private readonly conns = new Set<Connection>();
   private readonly refused = new Set<Socket>();
   private counterTimer: NodeJS.Timeout | null = null;
-  private ino = 0;
+  private bound = { path: '', ino: 0 };
   private stopped: Promise<void> | null = null;
   readonly limits: typeof DEFAULT_LIMITS;
   readonly group: string;
+  private readonly groupInfo: GroupResolver;
 
   private constructor(
     private readonly server: Server,
@@ -107,6 +110,7 @@ export class ControlServer {
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.group = opts.group ?? DEFAULT_CONTROL_GROUP;
+    this.groupInfo = new GroupResolver(this.group);
   }
 
   /** Binds opts.path (socket.ts: never over a live engine, never through a symlink) and serves. */
@@ -114,7 +118,9 @@ export class ControlServer {
     const server = createServer({ pauseOnConnect: true });
     const cs = new ControlServer(server, opts);
     server.on('connection', (sock) => cs.accept(sock));
-    cs.ino = await bindControlSocket(server, opts.path);
+    // The group's gid before the first connection, so no member is refused for want of it.
+    await cs.groupInfo.refresh();
+    cs.bound = await bindControlSocket(server, opts.path);
     return cs;
   }
 
@@ -126,10 +132,37 @@ export class ControlServer {
     this.opts.log(`control: ${line}`);
   }
 
+  private tokens = REFUSAL_LOG_BURST;
+  private tokensAt = Date.now();
+  private suppressed = 0;
+
+  /** A line about a refusal or a dropped client, rate-limited (REFUSAL_LOG_*). */
+  logRefusal(line: string | (() => string)): void {
+    const now = Date.now();
+    this.tokens = Math.min(
+      REFUSAL_LOG_BURST,
+      this.tokens + ((now - this.tokensAt) / 1000) * REFUSAL_LOG_PER_S,
+    );
+    this.tokensAt = now;
+    if (this.tokens < 1) {
+      this.suppressed++;
+      return;
+    }
+    this.tokens--;
+    const more = this.suppressed ? ` (and ${this.suppressed} more refusals not logged)` : '';
+    this.suppressed = 0;
+    this.log(`${typeof line === 'string' ? line : line()}${more}`);
+  }
+
+  /** Refused connections still open (for tests of the bound). */
+  get lingering(): number {
+    return this.refused.size;
+  }
+
   private accept(sock: Socket): void {
     let caller: Caller;
     try {
-      caller = callerOf(sock, lookupGroup(this.group));
+      caller = callerOf(sock, this.groupInfo.current());
     } catch (err) {
       this.log(`dropped a connection whose credentials could not be read: ${(err as Error).message}`);
       sock.destroy();
@@ -137,7 +170,11 @@ export class ControlServer {
     }
     const busy = this.refuseReason(caller);
     if (busy) {
-      this.log(`refused a connection of ${describeUid(caller.uid)} pid ${caller.pid}: ${busy}`);
+      this.logRefusal(() => `refused a connection of ${describeUid(caller.uid)} pid ${caller.pid}: ${busy}`);
+      if (this.refused.size >= MAX_LINGERING_REFUSALS) {
+        sock.destroy();
+        return;
+      }
       // Said, then gone a moment later (at once, the client's own request could fail with EPIPE
       // before it reads why); stop() drops the ones still open, or it would wait for them.
       sock.end(
@@ -240,23 +277,44 @@ export class ControlServer {
       case 'listNetworks':
         return { networks: b.listNetworks() };
       case 'logs': {
-        const q = (params ?? {}) as { since?: number; limit?: number };
-        return { lines: b.logs(q.since, q.limit ?? 500) };
+        const q = (params ?? {}) as { since?: number; sinceTime?: string; limit?: number };
+        const limit = q.limit ?? 500;
+        if (q.sinceTime === undefined) return { lines: b.logs(q.since, limit) };
+        // By time: the lines are in time order, so the newest `limit` of those at or after it.
+        const from = Date.parse(q.sinceTime);
+        const after = b.logs(q.since, Number.MAX_SAFE_INTEGER).filter((l) => Date.parse(l.time) >= from);
+        return { lines: after.slice(Math.max(0, after.length - limit)) };
       }
       case 'selfTest':
         if (!this.opts.selfTest)
           throw new ControlError(RPC_ERROR.unsupported, 'this engine has no self-test');
-        return this.opts.selfTest();
+        return this.once('selfTest', this.opts.selfTest);
       case 'diagnostics':
         if (!this.opts.diagnostics)
           throw new ControlError(RPC_ERROR.unsupported, 'this engine has no diagnostics');
-        return this.opts.diagnostics();
+        return this.once('diagnostics', this.opts.diagnostics);
       case 'subscribe': {
         const q = params as { topics?: NotificationTopic[] } | undefined;
         return conn.subscribe(q?.topics);
       }
     }
     throw new RpcFailure(RPC_ERROR.methodNotFound, `unknown method ${String(method)}`);
+  }
+
+  private readonly running = new Map<string, Promise<unknown>>();
+
+  /**
+   * One run of an expensive method at a time (the self-test pings, connects and spawns
+   * commands): callers that ask while it runs share its answer. Without this, the group's
+   * members could start hundreds at once (8 in flight per connection, 64 connections per uid).
+   */
+  private once(name: string, run: () => Promise<unknown>): Promise<unknown> {
+    let p = this.running.get(name);
+    if (!p) {
+      p = run().finally(() => this.running.delete(name));
+      this.running.set(name, p);
+    }
+    return p;
   }
 
   /** Stops listening, drops every client, removes the socket file. Safe to call twice. */
@@ -267,7 +325,7 @@ export class ControlServer {
       this.server.close(() => resolve());
       for (const c of this.conns) c.destroy();
       for (const s of this.refused) s.destroy();
-      unlinkControlSocket(this.opts.path, this.ino);
+      unlinkControlSocket(this.bound.path, this.bound.ino);
     });
     return this.stopped;
   }
@@ -284,12 +342,15 @@ class Connection {
   private unsubscribe: (() => void) | null = null;
   private closed = false;
   readonly topics = new Set<NotificationTopic>();
+  /** "uid 1000 (alice) pid 4242", for this connection's log lines (looked up once). */
+  private readonly who: string;
 
   constructor(
     private readonly server: ControlServer,
     private readonly sock: Socket,
     readonly caller: Caller,
   ) {
+    this.who = `${describeUid(caller.uid)} pid ${caller.pid}`;
     sock.on('data', (d: Buffer) => this.onData(d));
     sock.on('error', () => sock.destroy());
     sock.on('drain', () => this.pump());
@@ -321,9 +382,7 @@ class Connection {
         code: RPC_ERROR.invalidRequest,
         message: `request longer than ${MAX_REQUEST_BYTES} bytes without a line end; send one JSON object per line. Closing the connection`,
       });
-      this.server.log(
-        `closed ${describeUid(this.caller.uid)} pid ${this.caller.pid}: a request over ${MAX_REQUEST_BYTES} bytes`,
-      );
+      this.server.logRefusal(`closed ${this.who}: a request over ${MAX_REQUEST_BYTES} bytes`);
       this.sock.end(() => this.sock.destroy());
       this.closed = true;
       return;
@@ -357,14 +416,24 @@ class Connection {
     return line.toString('utf8');
   }
 
-  /** A half line and then silence: closed after halfLineMs. */
+  /**
+   * A request line must be complete within halfLineMs of its first byte: half a line and then
+   * silence is closed, and so is one dribbled a byte at a time (which would otherwise hold the
+   * connection for as long as 64 KiB takes to arrive). Time the engine itself keeps the client
+   * paused (its requests in flight) does not count against it.
+   */
   private armStall(): void {
-    if (this.stallTimer) clearTimeout(this.stallTimer);
-    this.stallTimer = null;
-    if (this.buffered === 0 || this.hasNewline()) return;
+    if (this.buffered === 0 || this.hasNewline()) {
+      if (this.stallTimer) clearTimeout(this.stallTimer);
+      this.stallTimer = null;
+      return;
+    }
+    if (this.stallTimer) return;
     this.stallTimer = setTimeout(() => {
-      this.server.log(
-        `closed ${describeUid(this.caller.uid)} pid ${this.caller.pid}: half a request and no more for ${this.server.limits.halfLineMs} ms`,
+      this.stallTimer = null;
+      if (this.sock.isPaused()) return this.armStall();
+      this.server.logRefusal(
+        `closed ${this.who}: half a request and not the rest within ${this.server.limits.halfLineMs} ms`,
       );
       this.destroy();
     }, this.server.limits.halfLineMs);
@@ -411,12 +480,12 @@ class Connection {
       const name = method as MethodName;
       const spec = METHODS[name];
       if (spec.access === 'admin' && !this.caller.admin) {
-        this.server.log(
-          `refused "${name}" to ${describeUid(this.caller.uid)} pid ${this.caller.pid}: not root and not in the group ${this.server.group}`,
+        this.server.logRefusal(
+          `refused "${name}" to ${this.who}: not root and not in the group ${this.server.group}`,
         );
         throw new RpcFailure(
           RPC_ERROR.notAllowed,
-          `"${name}" is for root and members of the group ${this.server.group}: ask an administrator to run \`sudo usermod -aG ${this.server.group} ${userName(this.caller.uid)}\`, then log out and in again`,
+          `"${name}" is for root and members of the group ${this.server.group}: ask an administrator to run \`sudo usermod -aG ${this.server.group} ${userName(this.who)}\`, then log out and in again`,
           { group: this.server.group },
         );
       }
@@ -426,9 +495,9 @@ class Connection {
           RPC_ERROR.invalidParams,
           `bad params for "${name}": ${z.prettifyError(params.error).replace(/\s*\n\s*/g, '; ')}`,
         );
-      if (CHANGES.has(name))
+      if (CHANGE_METHODS.has(name))
         this.server.log(
-          `${name}${params.data ? ` ${JSON.stringify(params.data)}` : ''} asked by ${describeUid(this.caller.uid)} pid ${this.caller.pid}`,
+          `${name}${params.data ? ` ${JSON.stringify(params.data)}` : ''} asked by ${this.who}`,
         );
       const result = await this.server.call(name, params.data, this.caller, this);
       if (!isNotification) this.reply(id, undefined, result ?? null);
@@ -471,8 +540,8 @@ class Connection {
   private write(line: string): void {
     if (this.closed || this.sock.destroyed || !this.sock.writable) return;
     if (this.sock.writableLength + line.length > this.server.limits.queueBytes) {
-      this.server.log(
-        `dropped ${describeUid(this.caller.uid)} pid ${this.caller.pid}: it does not read its replies (over ${this.server.limits.queueBytes} bytes queued)`,
+      this.server.logRefusal(
+        `dropped ${this.who}: it does not read its replies (over ${this.server.limits.queueBytes} bytes queued)`,
       );
       this.destroy();
       return;
@@ -487,7 +556,7 @@ class Connection {
     if (want.has('logs') && !this.caller.admin)
       throw new RpcFailure(
         RPC_ERROR.notAllowed,
-        `log lines are for root and members of the group ${this.server.group}: ask an administrator to run \`sudo usermod -aG ${this.server.group} ${userName(this.caller.uid)}\`, then log out and in again; subscribe to ["state","counters"] meanwhile`,
+        `log lines are for root and members of the group ${this.server.group}: ask an administrator to run \`sudo usermod -aG ${this.server.group} ${userName(this.who)}\`, then log out and in again; subscribe to ["state","counters"] meanwhile`,
         { group: this.server.group },
       );
     this.unsubscribe?.();
@@ -524,7 +593,8 @@ class Connection {
   }
 }
 
-function userName(uid: number): string {
-  const m = /\((.*)\)$/.exec(describeUid(uid));
+/** The user name inside a `who` ("uid 1000 (alice) pid 1" -> alice), or USER when unknown. */
+function userName(who: string): string {
+  const m = /^uid \d+ \((.*)\) pid /.exec(who);
   return m ? m[1] : 'USER';
 }

@@ -116,6 +116,7 @@ export interface NativeAddon {
   Tun?: new (opts: NativeTunOptions) => NativeTun;
   offloadFlags?: { csum: number; tso4: number; tso6: number; tsoEcn: number; uso4: number; uso6: number };
   getPeerCred?: (fd: number) => { pid: number; uid: number; gid: number };
+  getPeerGroups?: (fd: number) => number[];
   RaSocket?: new (opts: NativeRaOptions) => NativeRaSocket;
 }
 

@@ -25,3 +25,22 @@ export function peerCred(socket: Socket | number): PeerCred {
   const getPeerCred = nativeFeature('getPeerCred');
   return getPeerCred(typeof socket === 'number' ? socket : fdOf(socket));
 }
+
+/**
+ * The peer's supplementary groups as the kernel recorded them at connect (SO_PEERGROUPS), or
+ * null when this kernel or addon cannot say (the caller then falls back to /proc).
+ */
+export function peerGroups(socket: Socket | number): number[] | null {
+  let get;
+  try {
+    get = nativeFeature('getPeerGroups');
+  } catch {
+    return null;
+  }
+  try {
+    return get(typeof socket === 'number' ? socket : fdOf(socket));
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ENOPROTOOPT') return null;
+    throw err;
+  }
+}

@@ -67,3 +67,11 @@ test('run --help: what --inbound deny keeps out, what allow lets in, and the def
   assert.match(r.out, /DNS\s+queries from the network never reach the DNS64 stub/);
   assert.match(r.out, /default: deny\n/);
 });
+
+test('run --control-group: what is not a group name (an option for getent, a path) is a usage error', () => {
+  for (const bad of ['-s', '../etc', 'a b', '']) {
+    const r = clatbar('run', `--control-group=${bad}`, '--state-dir', '/nonexistent/clatbar');
+    assert.equal(r.code, 2, bad);
+    assert.match(r.err, /--control-group must be a group name/, bad);
+  }
+});
