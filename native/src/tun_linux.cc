@@ -356,8 +356,8 @@ class Tun : public Napi::ObjectWrap<Tun> {
     o.Set("packetOffset", packetOffset_);
     o.Set("batch", batch_);
     o.Set("rxCoalesceUs", static_cast<double>(coalesceNs_ / 1000));
-    o.Set("ring", ringRef_.Value());
-    o.Set("desc", descRef_.Value());
+    if (!ringRef_.IsEmpty()) o.Set("ring", ringRef_.Value());
+    if (!descRef_.IsEmpty()) o.Set("desc", descRef_.Value());
     return o;
   }
 
@@ -518,7 +518,10 @@ class Tun : public Napi::ObjectWrap<Tun> {
       delivering_ = true;
       CallJs(onPackets_, {Napi::Number::New(env, n)});
       delivering_ = false;
-      if (closed_) return n;
+      if (closed_) {
+        DropBuffers();
+        return n;
+      }
       if (!held_)
         for (uint32_t i = 0; i < n; i++) FreeSlot(cur_[i]);
     }
@@ -779,8 +782,26 @@ class Tun : public Napi::ObjectWrap<Tun> {
     onPackets_.Reset();
     onDrain_.Reset();
     onError_.Reset();
+    // Inside onPackets the batch being delivered still lies in the ring: ReadBatch frees it once
+    // the callback has returned.
+    if (!delivering_) DropBuffers();
     Unref();
     return Napi::Number::New(env, static_cast<double>(dropped));
+  }
+
+  // A closed device's ring (megabytes: slots * 64 KiB) goes back to the allocator now rather than
+  // whenever V8 collects the last view of it: a daemon opens and closes a device per network
+  // change, and rings waiting for a GC add up. Detaching frees V8-owned memory as soon as no
+  // other view holds it; JS views of it then read as empty (byteLength 0).
+  void DropBuffers() {
+    for (Napi::Reference<Napi::ArrayBuffer>* r : {&ringRef_, &descRef_}) {
+      if (r->IsEmpty()) continue;
+      Napi::ArrayBuffer b = r->Value();
+      if (!b.IsDetached()) b.Detach();
+      r->Reset();
+    }
+    ring_ = nullptr;
+    desc_ = nullptr;
   }
 
   int fd_ = -1;
