@@ -10,7 +10,7 @@
 // SIGTERM: supervisor.stop(), {"stopped": ok}, exit 0. SIGHUP: reload().
 import { createInterface } from 'node:readline';
 import { Supervisor } from '../../src-main/engine/daemon/supervisor.js';
-import { LogRing } from '../../src-main/engine/daemon/log-ring.js';
+import { LogRing } from '../../src-main/engine/control/log-ring.js';
 import { loadDataPath } from '../../src-main/engine/clat/datapath-loader.js';
 import { ControlError, type Caller } from '../../src-main/shared/control.js';
 import { keepYoungGenerationSmall } from '../../src-main/engine/daemon/resident.js';
