@@ -31,11 +31,12 @@ function option(flag: string, dflt: number): number {
 const TRIES = option('--tries', 10);
 const IDLE_S = option('--idle', 60);
 /**
- * Quiet time before the idle window: right after the cycles V8's memory reducer still collects
- * their garbage (a mark-compact, ~10 ms of CPU and a few wake-ups of its worker threads, within
- * ~20 s); the window measures the engine at rest, not that.
+ * Quiet time before the idle window. After activity V8's memory reducer wakes the engine every
+ * 8 s and then runs a full collection on its worker threads (measured with strace: ~80 s after
+ * the last change, 100-200 ms of CPU and dozens of context switches; it gives back ~10 MB). The
+ * window measures the engine at rest, after that tail; `--settle 30` shows the tail too.
  */
-const SETTLE_S = option('--settle', 30);
+const SETTLE_S = option('--settle', 120);
 const OTHER = '2001:db8:46::/96';
 
 const median = (xs: number[]): number => {
