@@ -5,7 +5,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import type { Journal } from '../system/journal.js';
 import { readSysctl, ifSysctl } from '../system/iproute.js';
 import { DEFAULTS, type ClatPlan } from './plan.js';
-import { execOut } from '../system/exec.js';
+import { CommandError, execOut } from '../system/exec.js';
 
 export interface HostSetup {
   /** How forwarding was turned on, for the status and the docs' wording. */
@@ -146,8 +146,8 @@ export interface IpStep {
  * Journals every step's undo first, then makes all the steps with one `ip -batch -`: one process
  * instead of one per step, since bring-up sits between the router advertisement and the first
  * IPv4 packet (each `ip` costs 10-50 ms on a busy laptop). ip stops at the first line that
- * fails; then every step of the batch is undone, newest first (undoing one that was never made
- * fails, which is expected and ignored), and the error is thrown: nothing is left behind.
+ * fails; then the steps up to it are undone, newest first, the ones after it only dropped from
+ * the journal, and the error is thrown: nothing is left behind.
  */
 export async function ipBatch(journal: Journal, steps: readonly IpStep[]): Promise<void> {
   const lines = steps.map((s) => {
@@ -159,11 +159,27 @@ export async function ipBatch(journal: Journal, steps: readonly IpStep[]): Promi
       throw new Error(`internal: not an ip command for a batch: ${s.argv.join(' ')}`);
     return s.argv.slice(1).join(' ');
   });
-  for (const s of steps) journal.record(s.what, { kind: 'exec', argv: s.undo });
+  let recorded = 0;
+  try {
+    for (const s of steps) {
+      journal.record(s.what, { kind: 'exec', argv: s.undo });
+      recorded++;
+    }
+  } catch (err) {
+    // An undo the journal refuses: nothing was made yet.
+    for (; recorded > 0; recorded--) journal.forgetLast();
+    throw err;
+  }
   try {
     await execOut(['ip', '-batch', '-'], { input: `${lines.join('\n')}\n` });
   } catch (err) {
-    for (let i = 0; i < steps.length; i++) await journal.undoLast();
+    // "Command failed -:N": lines after N never ran, and undoing them could remove what was
+    // there before (a route of the same name); N itself may have half happened (as in
+    // journal.apply). Without the line number, every step is undone.
+    const failed = /Command failed -:(\d+)/.exec(err instanceof CommandError ? err.stderr : '');
+    const ran = failed ? Math.min(Number(failed[1]), steps.length) : steps.length;
+    for (let i = steps.length; i > ran; i--) journal.forgetLast();
+    for (let i = ran; i > 0; i--) await journal.undoLast();
     throw err;
   }
 }
