@@ -356,8 +356,8 @@ class Tun : public Napi::ObjectWrap<Tun> {
     o.Set("packetOffset", packetOffset_);
     o.Set("batch", batch_);
     o.Set("rxCoalesceUs", static_cast<double>(coalesceNs_ / 1000));
-    o.Set("ring", ringRef_.Value());
-    o.Set("desc", descRef_.Value());
+    if (!ringRef_.IsEmpty()) o.Set("ring", ringRef_.Value());
+    if (!descRef_.IsEmpty()) o.Set("desc", descRef_.Value());
     return o;
   }
 
@@ -518,7 +518,12 @@ class Tun : public Napi::ObjectWrap<Tun> {
       delivering_ = true;
       CallJs(onPackets_, {Napi::Number::New(env, n)});
       delivering_ = false;
-      if (closed_) return n;
+      if (closed_) {
+        if (!held_)
+          for (uint32_t i = 0; i < n; i++) FreeSlot(cur_[i]);
+        DropBuffersIfUnheld();
+        return n;
+      }
       if (!held_)
         for (uint32_t i = 0; i < n; i++) FreeSlot(cur_[i]);
     }
@@ -574,8 +579,11 @@ class Tun : public Napi::ObjectWrap<Tun> {
     Napi::Uint32Array offs = info[0].As<Napi::Uint32Array>();
     uint32_t count = info[1].As<Napi::Number>().Uint32Value();
     if (count > offs.ElementLength()) throw Napi::RangeError::New(env, "Tun.release: count > offsets.length");
-    if (closed_) return env.Undefined();
     for (uint32_t i = 0; i < count; i++) FreeSlot(offs[i] / slotSize_);
+    if (closed_) {
+      DropBuffersIfUnheld();
+      return env.Undefined();
+    }
     UpdatePoll();
     return env.Undefined();
   }
@@ -779,8 +787,28 @@ class Tun : public Napi::ObjectWrap<Tun> {
     onPackets_.Reset();
     onDrain_.Reset();
     onError_.Reset();
+    // Inside onPackets the batch being delivered still lies in the ring: ReadBatch lets it go once
+    // the callback has returned.
+    if (!delivering_) DropBuffersIfUnheld();
     Unref();
     return Napi::Number::New(env, static_cast<double>(dropped));
+  }
+
+  // A closed device's ring (megabytes: slots * 64 KiB) goes back to the allocator now rather than
+  // whenever V8 collects the last view of it: a daemon opens and closes a device per network
+  // change, and rings waiting for a GC add up. Detaching frees V8-owned memory as soon as no
+  // other view holds it; JS views of it then read as empty (byteLength 0). A held batch keeps
+  // the ring valid (tun.ts contract): it goes with the last release.
+  void DropBuffersIfUnheld() {
+    if (free_.size() != slots_) return;
+    for (Napi::Reference<Napi::ArrayBuffer>* r : {&ringRef_, &descRef_}) {
+      if (r->IsEmpty()) continue;
+      Napi::ArrayBuffer b = r->Value();
+      if (!b.IsDetached()) b.Detach();
+      r->Reset();
+    }
+    ring_ = nullptr;
+    desc_ = nullptr;
   }
 
   int fd_ = -1;

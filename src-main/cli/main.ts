@@ -1,34 +1,30 @@
 // `clatbar`: dispatches to one module per subcommand under commands/.
 import { EXIT, UsageError, type Command } from './command.js';
-import run from './commands/run.js';
-import status from './commands/status.js';
-import enable from './commands/enable.js';
-import disable from './commands/disable.js';
-import diag from './commands/diag.js';
-import policy from './commands/policy.js';
-import selftest from './commands/selftest.js';
-import logs from './commands/logs.js';
-import translate from './commands/translate.js';
-import dns64 from './commands/dns64.js';
-import lab from './commands/lab.js';
 import { VERSION } from '../shared/version.js';
 import { scrubEnvOverrides } from '../engine/system/env-override.js';
 
-const commands: Command[] = [
-  run,
-  status,
-  enable,
-  disable,
-  policy,
-  selftest,
-  diag,
-  logs,
-  translate,
-  dns64,
-  lab,
-];
+// Each command is loaded only when it runs (or for the overview): `clatbar run` stays resident
+// for weeks, and the modules of the other commands cost it ~7 MB (measured, docs/daemon.md).
+const commandModules: Record<string, () => Promise<{ default: Command }>> = {
+  run: () => import('./commands/run.js'),
+  status: () => import('./commands/status.js'),
+  enable: () => import('./commands/enable.js'),
+  disable: () => import('./commands/disable.js'),
+  policy: () => import('./commands/policy.js'),
+  selftest: () => import('./commands/selftest.js'),
+  diag: () => import('./commands/diag.js'),
+  logs: () => import('./commands/logs.js'),
+  translate: () => import('./commands/translate.js'),
+  dns64: () => import('./commands/dns64.js'),
+  lab: () => import('./commands/lab.js'),
+};
 
-function overview(): string {
+async function loadCommand(name: string): Promise<Command | undefined> {
+  return Object.hasOwn(commandModules, name) ? (await commandModules[name]()).default : undefined;
+}
+
+async function overview(): Promise<string> {
+  const commands = await Promise.all(Object.values(commandModules).map(async (m) => (await m()).default));
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
     'clatbar: IPv4 for IPv6-only hosts, with a CLAT (RFC 6877) and a DNS64 stub (RFC 6147).',
@@ -56,15 +52,15 @@ export async function main(argv: string[]): Promise<number> {
   scrubEnvOverrides();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const topic = name === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
-    process.stdout.write(topic ? topic.help : overview());
+    const topic = name === 'help' && rest[0] !== undefined ? await loadCommand(rest[0]) : undefined;
+    process.stdout.write(topic ? topic.help : await overview());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version' || name === '-V') {
     process.stdout.write(`clatbar ${VERSION}\n`);
     return EXIT.ok;
   }
-  const command = commands.find((c) => c.name === name);
+  const command = await loadCommand(name);
   if (!command) {
     process.stderr.write(`clatbar: unknown command '${name}'. Run \`clatbar --help\` for the list.\n`);
     return EXIT.usage;

@@ -7,7 +7,7 @@ import { foregroundBackend } from '../../src-main/engine/control/foreground.js';
 import type { EngineBackend } from '../../src-main/shared/control.js';
 import type { EngineStatusDoc } from '../../src-main/shared/status.js';
 
-export function statusBackend(status: () => unknown, ring = new LogRing()): EngineBackend {
+export function statusBackend(status: () => unknown, ring = new LogRing(() => {})): EngineBackend {
   return foregroundBackend(
     { status: () => status() as EngineStatusDoc, onPrefixChange: () => () => {} },
     ring,

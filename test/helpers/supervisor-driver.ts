@@ -10,9 +10,13 @@
 // SIGTERM: supervisor.stop(), {"stopped": ok}, exit 0. SIGHUP: reload().
 import { createInterface } from 'node:readline';
 import { Supervisor } from '../../src-main/engine/daemon/supervisor.js';
-import { LogRing } from '../../src-main/engine/daemon/log-ring.js';
+import { LogRing } from '../../src-main/engine/control/log-ring.js';
 import { loadDataPath } from '../../src-main/engine/clat/datapath-loader.js';
 import { ControlError, type Caller } from '../../src-main/shared/control.js';
+import { keepYoungGenerationSmall } from '../../src-main/engine/daemon/resident.js';
+
+// As `clatbar run` does first.
+keepYoungGenerationSmall();
 
 const cfg = JSON.parse(process.argv[2]) as {
   stateDir: string;
@@ -45,6 +49,14 @@ await sup.start();
 out({ ready: true });
 createInterface({ input: process.stdin }).on('line', (line) => {
   const req = JSON.parse(line) as { id: number; method: string; args?: unknown[] };
+  // memory: the driver's process.memoryUsage(), for the growth test (what RSS consists of);
+  // ["gc"] collects garbage first when node runs with --expose-gc.
+  if (req.method === 'memory') {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (req.args?.[0] === 'gc' && gc) gc();
+    out({ id: req.id, result: process.memoryUsage() });
+    return;
+  }
   const fn = (sup as unknown as Record<string, (...a: unknown[]) => unknown>)[req.method];
   const takesCaller = !['status', 'listNetworks', 'logs', 'settled'].includes(req.method);
   Promise.resolve()

@@ -31,7 +31,7 @@ test('logs: the backlog; logs -f: then each new line; Ctrl-C exits 0; the engine
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-logs-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'engine.sock');
-  const ring = new LogRing();
+  const ring = new LogRing(() => {});
   const server = await serveStatus(path, () => ({ state: 'running' }), { ring });
   t.after(() => server.stop());
   ring.push('first line');

@@ -118,7 +118,8 @@ test('initial() after close() resolves with null, not with the prefix (a SIGINT 
 });
 
 /** A DNS server on 127.0.0.1 that answers each query with what next() says (null: silence). */
-async function dnsServer(next: (n: number) => 'synth' | 'servfail' | 'nxdomain' | null) {
+/** A DNS64 on the loopback; its synthesized records carry `ttl` seconds (default 3600). */
+async function dnsServer(next: (n: number) => 'synth' | 'servfail' | 'nxdomain' | null, ttl = 3600) {
   const s = dgram.createSocket('udp4');
   let n = 0;
   s.on('message', (q, rinfo) => {
@@ -139,10 +140,10 @@ async function dnsServer(next: (n: number) => 'synth' | 'servfail' | 'nxdomain' 
             28,
             0,
             1,
-            0,
-            0,
-            0x0e,
-            0x10,
+            (ttl >>> 24) & 0xff,
+            (ttl >>> 16) & 0xff,
+            (ttl >>> 8) & 0xff,
+            ttl & 0xff,
             0,
             16,
             0x20,
@@ -200,6 +201,37 @@ test('ipv4only.arpa: a SERVFAIL later does not take away the prefix; an NXDOMAIN
   m.onChange((next) => changes.push({ to: next?.prefix ?? null, answers: dns.count() }));
   await until('the NXDOMAIN', () => m.current === null);
   assert.deepEqual(changes, [{ to: null, answers: 4 }]);
+});
+
+test('ipv4only.arpa is asked again when its TTL runs out (RFC 7050 §3), not before', async (t) => {
+  const dns = await dnsServer(() => 'synth', 1);
+  const longer = await dnsServer(() => 'synth', 3600);
+  t.after(() => {
+    dns.close();
+    longer.close();
+  });
+  const monitor = (port: number) =>
+    new PrefixMonitor({
+      uplink: 'up0',
+      resolvers: [{ address: '127.0.0.1', port }],
+      openRa: () => null,
+      log: () => {},
+      waitMs: 5000,
+      minRecheckMs: 0,
+    });
+  const short = monitor(dns.port);
+  const long = monitor(longer.port);
+  t.after(() => {
+    short.close();
+    long.close();
+  });
+  assert.equal((await short.initial())?.prefix, P1);
+  assert.equal((await long.initial())?.prefix, P1);
+  const t0 = Date.now();
+  await until('the second query after the 1 s TTL', () => dns.count() >= 2);
+  assert.ok(Date.now() - t0 >= 800, `asked again after ${Date.now() - t0} ms, before the TTL ran out`);
+  // The one with an hour's TTL is not asked again meanwhile.
+  assert.equal(longer.count(), 1);
 });
 
 test('close() during an ipv4only.arpa query leaves no timer or socket behind', async (t) => {

@@ -15,8 +15,8 @@ import { hasNetAdmin } from '../../engine/system/privilege.js';
 import { loadDataPath } from '../../engine/clat/datapath-loader.js';
 import { foregroundStatusDoc } from '../../engine/clat/status-doc.js';
 import { Supervisor } from '../../engine/daemon/supervisor.js';
-import { LogRing as DaemonLogRing } from '../../engine/daemon/log-ring.js';
 import { DEFAULT_ADMIN_POLICY } from '../../engine/policy/store.js';
+import { keepYoungGenerationSmall } from '../../engine/daemon/resident.js';
 
 const DEFAULT_DATA_DIR = '/var/lib/clatbar';
 
@@ -124,10 +124,7 @@ examples:
 
 /** Every line goes to stdout (journald under systemd) and to the ring the control API reads. */
 const ring = new LogRing();
-function log(line: string): void {
-  process.stdout.write(`${line}\n`);
-  ring.push(line);
-}
+const log = ring.log;
 
 const command: Command = {
   name: 'run',
@@ -162,6 +159,8 @@ const command: Command = {
       if (outcomes.length === 0) log(`nothing to clean up in ${stateDir}`);
       return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failure;
     }
+    // The engine stays resident: before it allocates anything (engine/daemon/resident.ts).
+    keepYoungGenerationSmall();
     const dns64 = values.dns64;
     if (dns64 !== 'off' && dns64 !== 'auto' && dns64 !== 'on')
       throw new UsageError(`--dns64 must be off, auto or on, not '${dns64}'`);
@@ -303,15 +302,14 @@ async function runDaemon(o: {
       'the engine changes the network and needs root or CAP_NET_ADMIN',
       'run it with sudo, or from the systemd unit (it grants CAP_NET_ADMIN)',
     );
-  const daemonRing = new DaemonLogRing();
-  const supervisor = new Supervisor({ ...o, makeDataPath: await loadDataPath(), ring: daemonRing });
+  const supervisor = new Supervisor({ ...o, makeDataPath: await loadDataPath(), ring: ring });
   let stopping: Promise<number> | null = null;
   const stop = (sig: string): Promise<number> => {
     stopping ??= (async () => {
-      daemonRing.log(`${sig} received`);
+      ring.log(`${sig} received`);
       const ok = await supervisor.stop();
       await server?.stop();
-      daemonRing.log(
+      ring.log(
         ok ? 'stopped; the host is as it was' : 'stopped, but some changes could not be undone (see above)',
       );
       return ok ? EXIT.ok : EXIT.failure;
@@ -325,7 +323,7 @@ async function runDaemon(o: {
   process.on('SIGHUP', () => {
     if (!stopping) void supervisor.reload();
   });
-  daemonRing.log(
+  ring.log(
     `clatbar engine (daemon) starting: pid ${process.pid}, state in ${o.stateDir}, choices in ${o.dataDir}`,
   );
   await supervisor.start();
@@ -335,15 +333,15 @@ async function runDaemon(o: {
         path: o.controlSocket,
         backend: supervisor,
         group: o.group,
-        ring: daemonRing,
+        ring: ring,
         targets: o.targets,
-        log: daemonRing.log,
+        log: ring.log,
       });
       // A signal while the socket was being set up found no server to stop: stop it here.
       if (stopping) await server.stop();
-      else daemonRing.log(`status: clatbar status, or JSON-RPC "status" on ${o.controlSocket}`);
+      else ring.log(`status: clatbar status, or JSON-RPC "status" on ${o.controlSocket}`);
     } catch (err) {
-      daemonRing.warn(`control socket ${o.controlSocket} not available: ${(err as Error).message}`);
+      ring.warn(`control socket ${o.controlSocket} not available: ${(err as Error).message}`);
     }
   }
   return done;

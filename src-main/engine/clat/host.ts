@@ -5,6 +5,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import type { Journal } from '../system/journal.js';
 import { readSysctl, ifSysctl } from '../system/iproute.js';
 import { DEFAULTS, type ClatPlan } from './plan.js';
+import { CommandError, execOut } from '../system/exec.js';
 
 export interface HostSetup {
   /** How forwarding was turned on, for the status and the docs' wording. */
@@ -80,7 +81,7 @@ export async function configureUplink(
   return { forwarding };
 }
 
-/** Addresses, routes and the proxy neighbour. */
+/** Addresses, routes and the proxy neighbour: four `ip` commands run as one (ipBatch). */
 export async function configureAddressing(
   journal: Journal,
   plan: ClatPlan,
@@ -88,42 +89,97 @@ export async function configureAddressing(
   log: (l: string) => void,
 ): Promise<void> {
   const { uplink, tun, clatIpv4 } = plan.opts;
-  await journal.exec(
-    `IPv4 address ${clatIpv4}/29 on ${tun}`,
-    ['ip', 'addr', 'add', `${clatIpv4}/29`, 'dev', tun],
-    ['ip', 'addr', 'del', `${clatIpv4}/29`, 'dev', tun],
-  );
-  await journal.exec(
-    `route ${clatIpv6}/128 into ${tun}`,
-    ['ip', '-6', 'route', 'add', `${clatIpv6}/128`, 'dev', tun],
-    ['ip', '-6', 'route', 'del', `${clatIpv6}/128`, 'dev', tun],
-  );
-  await journal.exec(
-    `proxy neighbour ${clatIpv6} on ${uplink}`,
-    ['ip', '-6', 'neigh', 'add', 'proxy', clatIpv6, 'dev', uplink],
-    ['ip', '-6', 'neigh', 'del', 'proxy', clatIpv6, 'dev', uplink],
-  );
-  log(`CLAT IPv6 ${clatIpv6}: routed into ${tun}, answered for on ${uplink} by proxy-ND`);
   const metric = String(DEFAULTS.routeMetric);
-  await journal.exec(
-    `IPv4 default route via ${tun}`,
-    [
-      'ip',
-      'route',
-      'add',
-      'default',
-      'dev',
-      tun,
-      'metric',
-      metric,
-      'mtu',
-      String(plan.ipv4Mtu),
-      'src',
-      clatIpv4,
-    ],
-    ['ip', 'route', 'del', 'default', 'dev', tun, 'metric', metric],
-  );
+  await ipBatch(journal, [
+    {
+      what: `IPv4 address ${clatIpv4}/29 on ${tun}`,
+      argv: ['ip', 'addr', 'add', `${clatIpv4}/29`, 'dev', tun],
+      undo: ['ip', 'addr', 'del', `${clatIpv4}/29`, 'dev', tun],
+    },
+    {
+      what: `route ${clatIpv6}/128 into ${tun}`,
+      argv: ['ip', 'route', 'add', `${clatIpv6}/128`, 'dev', tun],
+      undo: ['ip', '-6', 'route', 'del', `${clatIpv6}/128`, 'dev', tun],
+    },
+    {
+      what: `proxy neighbour ${clatIpv6} on ${uplink}`,
+      argv: ['ip', 'neigh', 'add', 'proxy', clatIpv6, 'dev', uplink],
+      undo: ['ip', '-6', 'neigh', 'del', 'proxy', clatIpv6, 'dev', uplink],
+    },
+    // Last: IPv4 goes into the TUN only once the addresses it needs are there.
+    {
+      what: `IPv4 default route via ${tun}`,
+      argv: [
+        'ip',
+        'route',
+        'add',
+        'default',
+        'dev',
+        tun,
+        'metric',
+        metric,
+        'mtu',
+        String(plan.ipv4Mtu),
+        'src',
+        clatIpv4,
+      ],
+      undo: ['ip', 'route', 'del', 'default', 'dev', tun, 'metric', metric],
+    },
+  ]);
+  log(`CLAT IPv6 ${clatIpv6}: routed into ${tun}, answered for on ${uplink} by proxy-ND`);
   log(
     `IPv4 default route via ${tun}, metric ${metric} (any native route wins), MTU ${plan.ipv4Mtu} = IPv6 path MTU ${plan.ipv6Mtu} - 28`,
   );
+}
+
+export interface IpStep {
+  what: string;
+  /**
+   * An `ip` command line: ['ip', OBJECT, ...]. No options before the object: a batch line cannot
+   * carry them (`-6`); ip takes the family from the addresses.
+   */
+  argv: string[];
+  undo: string[];
+}
+
+/**
+ * Journals every step's undo first, then makes all the steps with one `ip -batch -`: one process
+ * instead of one per step, since bring-up sits between the router advertisement and the first
+ * IPv4 packet (each `ip` costs 10-50 ms on a busy laptop). ip stops at the first line that
+ * fails; then the steps up to it are undone, newest first, the ones after it only dropped from
+ * the journal, and the error is thrown: nothing is left behind.
+ */
+export async function ipBatch(journal: Journal, steps: readonly IpStep[]): Promise<void> {
+  const lines = steps.map((s) => {
+    if (
+      s.argv[0] !== 'ip' ||
+      s.argv[1]?.startsWith('-') ||
+      s.argv.some((a) => a === '' || /[\s"'\\#]/.test(a))
+    )
+      throw new Error(`internal: not an ip command for a batch: ${s.argv.join(' ')}`);
+    return s.argv.slice(1).join(' ');
+  });
+  let recorded = 0;
+  try {
+    for (const s of steps) {
+      journal.record(s.what, { kind: 'exec', argv: s.undo });
+      recorded++;
+    }
+  } catch (err) {
+    // An undo the journal refuses: nothing was made yet.
+    for (; recorded > 0; recorded--) journal.forgetLast();
+    throw err;
+  }
+  try {
+    await execOut(['ip', '-batch', '-'], { input: `${lines.join('\n')}\n` });
+  } catch (err) {
+    // "Command failed -:N": lines after N never ran, and undoing them could remove what was
+    // there before (a route of the same name); N itself may have half happened (as in
+    // journal.apply). Without the line number, every step is undone.
+    const failed = /Command failed -:(\d+)/.exec(err instanceof CommandError ? err.stderr : '');
+    const ran = failed ? Math.min(Number(failed[1]), steps.length) : steps.length;
+    for (let i = steps.length; i > ran; i--) journal.forgetLast();
+    for (let i = ran; i > 0; i--) await journal.undoLast();
+    throw err;
+  }
 }

@@ -1,30 +1,10 @@
 // The network as the daemon sees it: links with their addresses, and the IPv4 and IPv6 main
-// routing tables, read in one go from iproute2 JSON (asynchronously, by absolute path, with a
-// timeout: this runs beside the packet path). Plus the pure uplink choice made from it.
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// routing tables, read in one go from iproute2 JSON (system/exec.ts: asynchronously, by absolute
+// path, with a timeout: this runs beside the packet path). Plus the pure uplink choice made from it.
 import type { IpLink, IpRoute, IpAddrInfo } from '../system/iproute.js';
+import { ipJson } from '../system/iproute.js';
 import type { Message } from '../../shared/status.js';
 import { parseIPv6, formatIPv6 } from '../ip/address.js';
-
-/** iproute2's `ip`, by absolute path (never found through PATH: the engine runs as root). */
-export const IP =
-  ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((p) => existsSync(p)) ?? '/usr/sbin/ip';
-const IP_TIMEOUT_MS = 5000;
-
-export function ipJsonAsync<T>(args: string[]): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    execFile(IP, ['-j', ...args], { timeout: IP_TIMEOUT_MS, maxBuffer: 16 << 20 }, (err, stdout) => {
-      if (err) return reject(new Error(`${IP} -j ${args.join(' ')}: ${err.message}`));
-      const out = stdout.trim();
-      try {
-        resolve(out ? (JSON.parse(out) as T[]) : []);
-      } catch (e) {
-        reject(new Error(`${IP} -j ${args.join(' ')}: unreadable output (${(e as Error).message})`));
-      }
-    });
-  });
-}
 
 export interface NetSnapshot {
   /** Every link with its addresses and link kind (`ip -d addr show`). */
@@ -35,9 +15,9 @@ export interface NetSnapshot {
 
 export async function readNetState(): Promise<NetSnapshot> {
   const [links, routes6, routes4] = await Promise.all([
-    ipJsonAsync<IpLink>(['-d', 'addr', 'show']),
-    ipJsonAsync<IpRoute>(['-6', 'route', 'show', 'table', 'main']),
-    ipJsonAsync<IpRoute>(['-4', 'route', 'show', 'table', 'main']),
+    ipJson<IpLink>(['-d', 'addr', 'show']),
+    ipJson<IpRoute>(['-6', 'route', 'show', 'table', 'main']),
+    ipJson<IpRoute>(['-4', 'route', 'show', 'table', 'main']),
   ]);
   return { links, routes6, routes4 };
 }

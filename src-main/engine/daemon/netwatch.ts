@@ -5,7 +5,7 @@
 // triggers too, so the network is asked again after the laptop wakes up. Idle, nothing runs but
 // one timer a minute.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { IP } from './netstate.js';
+import { commandPath } from '../system/exec.js';
 
 export interface NetWatchOptions {
   onChange: (why: string) => void;
@@ -44,14 +44,22 @@ export function watchNetwork(opts: NetWatchOptions): NetWatch {
 
   const start = (): void => {
     if (stopped) return;
-    const c = spawn(IP, ['-o', 'monitor', 'link', 'address', 'route'], {
+    // A long-running child, so spawned here; found like every other command (system/exec.ts).
+    let ip: string;
+    try {
+      ip = commandPath('ip');
+    } catch (err) {
+      opts.log(`cannot watch the network: ${(err as Error).message}`);
+      return;
+    }
+    const c = spawn(ip, ['-o', 'monitor', 'link', 'address', 'route'], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     child = c;
     c.stdout?.setEncoding('utf8');
     // Any line is a reason to look again; its text is not parsed (the full re-read is the truth).
     c.stdout?.on('data', (chunk: string) => schedule(`netlink: ${chunk.split('\n')[0].slice(0, 120)}`));
-    c.on('error', (err) => opts.log(`cannot watch the network (${IP} monitor: ${err.message})`));
+    c.on('error', (err) => opts.log(`cannot watch the network (${ip} monitor: ${err.message})`));
     c.on('exit', () => {
       if (child === c) child = null;
       if (!stopped) {

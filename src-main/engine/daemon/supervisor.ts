@@ -31,7 +31,7 @@ import { watchNetwork, type NetWatch } from './netwatch.js';
 import { classify, decide, type Classified, type Decision, type Override } from './decide.js';
 import { hashIdentity, networkManagerIdentity, type NetworkIdentity } from './identity.js';
 import { ResolvedBus } from '../dns64/resolved-dbus.js';
-import type { LogRing } from './log-ring.js';
+import type { LogRing } from '../control/log-ring.js';
 import { PolicyStore, AdminForced, type ResolvedPolicy } from '../policy/store.js';
 import { clatFields } from '../clat/status-doc.js';
 import {

@@ -52,13 +52,20 @@ export interface MonitorOptions {
   /** Per-attempt timeout of the ipv4only.arpa query, ms. default 1000 */
   dnsTimeoutMs?: number;
   /**
-   * How often ipv4only.arpa is asked again while no PREF64 is in use, ms (default 10 min): a
-   * DNS64 that changes its prefix is followed, not only one whose answer goes away.
+   * How often ipv4only.arpa is asked again while no PREF64 is in use, ms. Default: when the
+   * answer's TTL runs out (RFC 7050 §3: the prefix is valid for the TTL of the records it came
+   * from; a DNS64 that changes its prefix is followed, not only one whose answer goes away), at
+   * least minRecheckMs apart; 10 min when the answer had no records to take a TTL from.
    */
   recheckMs?: number;
+  /** The shortest TTL-driven re-ask, ms (default 60 s): a TTL of 0 must not become a loop. */
+  minRecheckMs?: number;
   /** For tests: the RFC 7050 query. default askIpv4OnlyArpa below */
-  ask?: (servers: UpstreamServer[], opts: AskOptions) => Promise<Buffer[] | null>;
+  ask?: (servers: UpstreamServer[], opts: AskOptions) => Promise<Ipv4OnlyAnswers | null>;
 }
+
+/** The AAAA records of an ipv4only.arpa answer, and the lowest TTL among them (seconds). */
+export type Ipv4OnlyAnswers = Buffer[] & { ttl?: number };
 
 export interface AskOptions {
   timeoutMs: number;
@@ -74,7 +81,10 @@ export interface AskOptions {
  * back, which say the resolver is unwell now, not that it stopped synthesizing (a prefix learned
  * before is kept through them).
  */
-export async function askIpv4OnlyArpa(servers: UpstreamServer[], opts: AskOptions): Promise<Buffer[] | null> {
+export async function askIpv4OnlyArpa(
+  servers: UpstreamServer[],
+  opts: AskOptions,
+): Promise<Ipv4OnlyAnswers | null> {
   if (opts.signal.aborted) return null;
   const up = new Upstreams(servers, { timeoutMs: opts.timeoutMs, attempts: opts.attempts });
   // Upstreams.close() settles what is pending with null and clears its timers.
@@ -86,9 +96,10 @@ export async function askIpv4OnlyArpa(servers: UpstreamServer[], opts: AskOption
     if (!r || opts.signal.aborted) return null;
     if (r.msg.rcode === RCODE.NXDOMAIN) return [];
     if (r.msg.rcode !== RCODE.NOERROR) return null;
-    return r.msg.answer
-      .filter((rr) => rr.type === TYPE.AAAA && rr.rdLen === 16)
-      .map((rr) => Buffer.from(r.wire.subarray(rr.rdOff, rr.rdOff + 16)));
+    const rrs = r.msg.answer.filter((rr) => rr.type === TYPE.AAAA && rr.rdLen === 16);
+    const out: Ipv4OnlyAnswers = rrs.map((rr) => Buffer.from(r.wire.subarray(rr.rdOff, rr.rdOff + 16)));
+    if (rrs.length) out.ttl = Math.min(...rrs.map((rr) => rr.ttl));
+    return out;
   } finally {
     opts.signal.removeEventListener('abort', onAbort);
     up.close();
@@ -136,6 +147,9 @@ function entryKey(router: string, prefix: string): string {
 const MAX_ENTRIES = 32;
 const MAX_NOTES = 100;
 
+/** Re-ask ipv4only.arpa without a TTL to go by (no records), and at the latest (a day). */
+const RECHECK_DEFAULT_MS = 600_000;
+const RECHECK_MAX_MS = 86_400_000;
 /** Re-ask ipv4only.arpa when the PREF64 goes away, but not more often than this. */
 const REQUERY_MIN_MS = 2000;
 /** A second solicitation if the first got no RA (it may leave before the link is ready). */
@@ -158,6 +172,8 @@ export class PrefixMonitor {
   private rfc7050: Nat64Prefix | null = null;
   /** What the last ipv4only.arpa query found out, in words, for the error message. */
   private rfc7050Outcome = 'not asked yet';
+  /** The TTL (s) of the last ipv4only.arpa answer with records; null: none to go by. */
+  private rfc7050Ttl: number | null = null;
   private rfc7050Done = false;
   private rfc7050Pending: Promise<void> | null = null;
   private lastQueryAt = 0;
@@ -289,6 +305,7 @@ export class PrefixMonitor {
       .then(
         (answers) => {
           if (this.closed) return;
+          this.rfc7050Ttl = answers?.ttl ?? null;
           if (answers === null) {
             // Silence is not an answer: a prefix learned before stays (the resolvers may be
             // busy or briefly unreachable); only a reply without synthesis takes it away.
@@ -336,8 +353,15 @@ export class PrefixMonitor {
       // PREF64 goes away (recompute).
       if (this.effective?.source === 'pref64') this.scheduleRecheck();
       else this.query();
-    }, this.opts.recheckMs ?? 600_000);
+    }, this.recheckDelay());
     this.recheckTimer.unref();
+  }
+
+  private recheckDelay(): number {
+    if (this.opts.recheckMs !== undefined) return this.opts.recheckMs;
+    if (this.rfc7050Ttl === null) return RECHECK_DEFAULT_MS;
+    const min = this.opts.minRecheckMs ?? 60_000;
+    return Math.min(Math.max(this.rfc7050Ttl * 1000, min), RECHECK_MAX_MS);
   }
 
   /** Logs a problem once (RAs repeat every few minutes; the log should not). */

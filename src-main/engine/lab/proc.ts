@@ -1,24 +1,14 @@
 // Commands and processes for `clatbar lab`: every command by absolute path, asynchronous, with a
 // timeout; processes identified by pid and start time so a recycled pid is never signalled.
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { execOut } from '../system/exec.js';
 
+/** Building a namespace or starting TAYGA takes longer than the engine's own commands. */
 const TIMEOUT_MS = 20_000;
 
-/** Runs argv; resolves stdout; rejects with the command line and what it printed. */
+/** Runs argv (system/exec.ts); resolves stdout; rejects with the command line and what it printed. */
 export function run(argv: readonly string[], timeoutMs = TIMEOUT_MS): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      argv[0],
-      argv.slice(1),
-      { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20 },
-      (err, stdout, stderr) => {
-        if (!err) return resolve(stdout);
-        const why = err.killed ? `timed out after ${timeoutMs / 1000} s` : stderr.trim() || err.message;
-        reject(new Error(`\`${argv.join(' ')}\` failed: ${why}`));
-      },
-    );
-  });
+  return execOut(argv, { timeoutMs });
 }
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or null when gone. */

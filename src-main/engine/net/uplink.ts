@@ -35,7 +35,19 @@ function usable(a: IpAddrInfo): boolean {
 
 /** Checks the uplink and describes it; throws CheckFailed with the fix when it cannot carry a CLAT. */
 export async function snapshotUplink(name: string, towards?: string): Promise<UplinkSnapshot> {
-  const l = await link(name);
+  // The four reads at once: in the daemon this sits between the router advertisement and the
+  // first IPv4 packet. Their failures are looked at in order below.
+  const [linkR, addrsR, routesR, towardsR] = await Promise.allSettled([
+    link(name),
+    addresses(6, name),
+    defaultRoutes(6),
+    towards ? routeGet(6, towards) : Promise.resolve(null),
+  ]);
+  const got = <T>(r: PromiseSettledResult<T>): T => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  };
+  const l = got(linkR);
   if (!l)
     throw new CheckFailed(
       `uplink '${name}' does not exist`,
@@ -46,7 +58,7 @@ export async function snapshotUplink(name: string, towards?: string): Promise<Up
       `uplink '${name}' is down`,
       `bring it up first (ip link set ${name} up) or connect it`,
     );
-  const infos = ((await addresses(6, name))[0]?.addr_info ?? []).filter(usable);
+  const infos = (got(addrsR)[0]?.addr_info ?? []).filter(usable);
   if (infos.length === 0)
     throw new CheckFailed(
       `uplink '${name}' has no global IPv6 address (usable, not tentative or deprecated)`,
@@ -63,7 +75,7 @@ export async function snapshotUplink(name: string, towards?: string): Promise<Up
       `uplink '${name}' has only ${pick.local}/${pick.prefixlen}; a CLAT address needs a /64 to take an address from`,
       "use a network that gives the host a /64 by SLAAC; a DHCPv6-only network hands out single /128 addresses, and a CLAT (like Android's and clatd) needs the /64 to answer for its own address by proxy-ND",
     );
-  const routes = (await defaultRoutes(6)).filter((r) => r.dev === name);
+  const routes = got(routesR).filter((r) => r.dev === name);
   if (routes.length === 0)
     throw new CheckFailed(
       `uplink '${name}' has no IPv6 default route`,
@@ -73,11 +85,9 @@ export async function snapshotUplink(name: string, towards?: string): Promise<Up
   const sub = parseIPv6(pick.local);
   sub.fill(0, 8);
   let pathMtu = routeMtu(best) ?? l.mtu;
-  if (towards) {
-    const r = await routeGet(6, towards);
-    const m = r && routeMtu(r);
-    if (m) pathMtu = Math.min(pathMtu, m);
-  }
+  const r = got(towardsR);
+  const m = r && routeMtu(r);
+  if (m) pathMtu = Math.min(pathMtu, m);
   return {
     name,
     ifindex: l.ifindex,

@@ -429,6 +429,12 @@ export class Journal {
     return this.apply(what, { kind: 'exec', argv: undo, ignore }, () => execOut(argv));
   }
 
+  /** Drops the newest entry without running its undo: for a journaled change never made. */
+  forgetLast(): void {
+    this.data.entries.pop();
+    this.flush();
+  }
+
   /**
    * Undoes the newest change now and drops it from the journal: for temporary changes such as
    * a DAD probe address, so they are covered by the journal only while they exist.

@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PolicyStore, AdminForced } from '../../../src-main/engine/policy/store.js';
-import { LogRing } from '../../../src-main/engine/daemon/log-ring.js';
+import { LogRing } from '../../../src-main/engine/control/log-ring.js';
 
 function setup(t: { after(fn: () => void): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-policy-'));
