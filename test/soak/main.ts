@@ -51,6 +51,9 @@ Options:
   --stage NAME  run only this stage (repeatable); traffic always runs beside lab stages
   --seed N      run seed (default: from the clock, printed). With --stage translate, N is a
                 batch seed as a failure prints it: exactly that batch is run again
+  --flaps N     flaps of each kind instead of the preset's (a shorter full run)
+  --dns-messages N
+                DNS messages instead of the preset's
   --out FILE    where the JSON goes (default: soak-result.json in the current directory)
   --help        this text
 
@@ -67,6 +70,8 @@ export interface Options {
   seed: number;
   seedGiven: boolean;
   out: string;
+  flaps?: number;
+  dnsMessages?: number;
 }
 
 export function parseArgs(argv: string[]): Options | string {
@@ -99,6 +104,11 @@ export function parseArgs(argv: string[]): Options | string {
       if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) return '--seed needs an integer 0..4294967295';
       o.seed = v;
       o.seedGiven = true;
+    } else if (a === '--flaps' || a === '--dns-messages') {
+      const v = Number(value());
+      if (!Number.isInteger(v) || v < 1) return `${a} needs a whole number >= 1`;
+      if (a === '--flaps') o.flaps = v;
+      else o.dnsMessages = v;
     } else if (a === '--out') {
       const v = value();
       if (!v) return '--out needs a file name';
@@ -114,7 +124,7 @@ export function parseArgs(argv: string[]): Options | string {
 
 /** The counts of each preset. */
 export function counts(o: Options) {
-  return o.quick
+  const preset = o.quick
     ? {
         packets: 200_000,
         dnsMessages: 5_000,
@@ -133,6 +143,7 @@ export function counts(o: Options) {
         stalled: 1_000,
         subscribers: 200,
       };
+  return { ...preset, flaps: o.flaps ?? preset.flaps, dnsMessages: o.dnsMessages ?? preset.dnsMessages };
 }
 
 /** Runs a fuzz stage in a worker thread; its lines are printed as they come. */
@@ -267,7 +278,7 @@ async function main(argv: string[]): Promise<number> {
   } else {
     // The fuzzers run in worker threads beside the lab stages; the traffic runs until `end`.
     const end = startedAt.getTime() + (o.quick ? 0 : o.minutes * 60_000);
-    const fuzzDeadline = startedAt.getTime() + (o.quick ? 150_000 : o.minutes * 2 * 60_000);
+    const fuzzDeadline = o.quick ? startedAt.getTime() + 150_000 : end;
     const workers: Promise<StageResult>[] = [];
     if (o.stages.includes('translate')) {
       say(`[translate] ${n.packets} packets from run seed ${o.seed} (worker thread)`);
