@@ -129,7 +129,7 @@ export function counts(o: Options) {
         packets: 200_000,
         dnsMessages: 5_000,
         kills: 2,
-        flaps: 3,
+        flaps: 2,
         malformed: 300,
         stalled: 30,
         subscribers: 20,
@@ -156,8 +156,24 @@ function inWorker(
   return new Promise((resolve) => {
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { stage, opts } });
     let result: StageResult | null = null;
+    let lastLine = '';
+    // A stage that stops making progress (no line for 60 s, or a minute past the deadline) is
+    // ended and reported with the last thing it said: a hang is a finding, not a stuck run.
+    let heard = Date.now();
+    const deadline = Number(opts.deadline ?? Infinity);
+    const watchdog = setInterval(() => {
+      if (Date.now() - heard > 60_000 || Date.now() > deadline + 60_000) {
+        clearInterval(watchdog);
+        const why = `the stage hung (nothing for ${Math.round((Date.now() - heard) / 1000)} s); last: ${lastLine}`;
+        void w.terminate().then(() => resolve(fail(why)));
+      }
+    }, 5000);
     w.on('message', (m: { say?: string; result?: StageResult }) => {
-      if (m.say) say(`[${stage}] ${m.say.trimStart()}`);
+      if (!m.say?.includes('no progress')) heard = Date.now();
+      if (m.say) {
+        lastLine = m.say.trim();
+        say(`[${stage}] ${m.say.trimStart()}`);
+      }
       if (m.result) result = m.result;
     });
     const fail = (why: string): StageResult => ({
@@ -167,8 +183,19 @@ function inWorker(
       ms: Date.now() - t0,
       data: { crashed: why },
     });
-    w.on('error', (err) => resolve(fail(`the stage crashed: ${err.stack ?? err.message}`)));
-    w.on('exit', (code) => resolve(result ?? fail(`the stage's worker exited ${code} without a result`)));
+    const done = (r: StageResult) => {
+      clearInterval(watchdog);
+      resolve(r);
+    };
+    w.on('error', (err) => done(fail(`the stage crashed: ${err.stack ?? err.message}`)));
+    // The result ends the stage; the worker may linger on a handle the stage left open.
+    w.on('message', (m: { result?: StageResult }) => {
+      if (m.result) {
+        done(m.result);
+        void w.terminate();
+      }
+    });
+    w.on('exit', (code) => done(result ?? fail(`the stage's worker exited ${code} without a result`)));
   });
 }
 

@@ -31,6 +31,18 @@ function behaviour(r: Prng): string {
   return r.chance(0.6) ? 'ok' : r.pick(BEHAVIOURS);
 }
 
+/** A well-formed query with ID id, naming the upstream behaviour it will meet. */
+function wellFormed(r: Prng, id: number): Pending {
+  const b = behaviour(r);
+  return {
+    id,
+    name: `${b}-${r.int(1e7)}.soak.test`,
+    type: r.chance(0.8) ? 'AAAA' : 'A',
+    behaviour: b,
+    sent: Date.now(),
+  };
+}
+
 function query(id: number, name: string, type: string): Buffer {
   return packet.encode({
     type: 'query',
@@ -292,6 +304,16 @@ export async function dnsStage(opts: {
   let hostileTcpRunning = 0;
   let lastSay = Date.now();
   let stoppedEarly = false;
+  // A heartbeat apart from the send loop: when the loop waits on something that never comes,
+  // this still says where things stand (and the run's watchdog sees it stalled).
+  let lastSent = -1;
+  const heartbeat = setInterval(() => {
+    if (sent === lastSent)
+      opts.say(
+        `  no progress: ${sent} sent, ${pending.size} + ${tcpPending.size} in flight, stub ${JSON.stringify({ q: server.stats.queries, drop: server.stats.dropped, servfail: server.stats.servfail })}`,
+      );
+    lastSent = sent;
+  }, 20_000);
   while (sent < opts.messages) {
     if (Date.now() > (opts.deadline ?? Infinity)) {
       stoppedEarly = true;
@@ -307,14 +329,7 @@ export async function dnsStage(opts: {
     if (k < 9) {
       const id = nextId++ & 0xffff || nextId++;
       if (pending.has(id)) continue;
-      const p: Pending = {
-        id,
-        name: `${behaviour(r)}-${r.int(1e7)}.soak.test`,
-        type: r.chance(0.8) ? 'AAAA' : 'A',
-        behaviour: '',
-        sent: Date.now(),
-      };
-      p.behaviour = p.name.split('-')[0];
+      const p = wellFormed(r, id);
       pending.set(id, p);
       sock.send(query(id, p.name, p.type), port, '127.0.0.1');
       c.validUdp++;
@@ -322,14 +337,7 @@ export async function dnsStage(opts: {
     } else if (k < 11) {
       const id = nextId++ & 0xffff || nextId++;
       if (tcpPending.has(id)) continue;
-      const p: Pending = {
-        id,
-        name: `${behaviour(r)}-${r.int(1e7)}.soak.test`,
-        type: r.chance(0.8) ? 'AAAA' : 'A',
-        behaviour: '',
-        sent: Date.now(),
-      };
-      p.behaviour = p.name.split('-')[0];
+      const p = wellFormed(r, id);
       tcpPending.set(id, p);
       if (tcp.destroyed) tcp = tcpConn(); // the stub may close an idle or overlong connection
       tcp.write(frame(query(id, p.name, p.type)));
@@ -352,6 +360,7 @@ export async function dnsStage(opts: {
       );
     }
   }
+  clearInterval(heartbeat);
   // The last answers (an upstream timeout takes up to 2 x 400 ms).
   for (let i = 0; i < 60 && pending.size + tcpPending.size > 0; i++) {
     await new Promise((res) => setTimeout(res, 100));

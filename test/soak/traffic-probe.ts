@@ -8,21 +8,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import http from 'node:http';
 import net from 'node:net';
+import { emptyRound } from './traffic-round.js';
 
 const [server, blobSha] = process.argv.slice(2);
 const TIMEOUT = 8000;
-const res = {
-  downloads: 0,
-  downloadBytes: 0,
-  uploads: 0,
-  uploadBytes: 0,
-  udpSent: 0,
-  udpEchoed: 0,
-  udpBytes: 0,
-  corrupted: 0,
-  interrupted: 0,
-  notes: [] as string[],
-};
+const res = emptyRound();
 
 function download(): Promise<void> {
   return new Promise((resolve) => {

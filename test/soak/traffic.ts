@@ -10,37 +10,16 @@ import { SERVER_V4 } from '../helpers/clat-lab.js';
 import { run } from '../../src-main/engine/lab/proc.js';
 import { sleep, type SoakLab } from './lab.js';
 import type { StageResult } from './report.js';
+import { emptyRound, type TrafficRound } from './traffic-round.js';
 
 const PROBE = new URL('./traffic-probe.js', import.meta.url).pathname;
 
-interface Round {
-  downloads: number;
-  downloadBytes: number;
-  uploads: number;
-  uploadBytes: number;
-  udpSent: number;
-  udpEchoed: number;
-  udpBytes: number;
-  corrupted: number;
-  interrupted: number;
-  notes: string[];
-}
+type Round = TrafficRound;
 
 export class Traffic {
   private stopped = false;
   private loop: Promise<void> | null = null;
-  readonly total: Round = {
-    downloads: 0,
-    downloadBytes: 0,
-    uploads: 0,
-    uploadBytes: 0,
-    udpSent: 0,
-    udpEchoed: 0,
-    udpBytes: 0,
-    corrupted: 0,
-    interrupted: 0,
-    notes: [],
-  };
+  readonly total: Round = emptyRound();
   rounds = 0;
   cleanRounds = 0;
   private readonly t0 = Date.now();
