@@ -327,7 +327,7 @@ export async function dnsStage(opts: {
     }
     const k = r.int(20);
     if (k < 9) {
-      const id = nextId++ & 0xffff || nextId++;
+      const id = (nextId++ % 0xffff) + 1; // 1..65535, wrapping
       if (pending.has(id)) continue;
       const p = wellFormed(r, id);
       pending.set(id, p);
@@ -335,7 +335,7 @@ export async function dnsStage(opts: {
       c.validUdp++;
       sent++;
     } else if (k < 11) {
-      const id = nextId++ & 0xffff || nextId++;
+      const id = (nextId++ % 0xffff) + 1; // 1..65535, wrapping
       if (tcpPending.has(id)) continue;
       const p = wellFormed(r, id);
       tcpPending.set(id, p);
@@ -352,7 +352,10 @@ export async function dnsStage(opts: {
       void hostileTcp().then(() => hostileTcpRunning--);
       sent += 3;
     }
-    if (sent % 64 === 0) await new Promise((res) => setImmediate(res));
+    if (sent % 64 === 0) {
+      expire();
+      await new Promise((res) => setImmediate(res));
+    }
     if (Date.now() - lastSay > 20000) {
       lastSay = Date.now();
       opts.say(

@@ -7,14 +7,21 @@ import { dnsStage } from './stage-dns.js';
 const { stage, opts } = workerData as { stage: 'translate' | 'dns'; opts: Record<string, unknown> };
 const say = (line: string) => parentPort!.postMessage({ say: line });
 const deadline = Number(opts.deadline ?? Infinity);
-const result =
-  stage === 'translate'
-    ? await translateStage({
-        packets: Number(opts.packets),
-        seed: Number(opts.seed),
-        single: Boolean(opts.single),
-        say,
-        deadline,
-      })
-    : await dnsStage({ messages: Number(opts.messages), seed: Number(opts.seed), say, deadline });
+// An exception out of a stage is its verdict, posted like a result (never swallowed).
+let result;
+try {
+  result =
+    stage === 'translate'
+      ? await translateStage({
+          packets: Number(opts.packets),
+          seed: Number(opts.seed),
+          single: Boolean(opts.single),
+          say,
+          deadline,
+        })
+      : await dnsStage({ messages: Number(opts.messages), seed: Number(opts.seed), say, deadline });
+} catch (err) {
+  const why = `the stage threw: ${(err as Error).stack ?? String(err)}`;
+  result = { stage, ok: false, summary: why, ms: 0, data: { threw: why } };
+}
 parentPort!.postMessage({ result });
