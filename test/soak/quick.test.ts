@@ -1,10 +1,10 @@
 // `npm run soak -- --quick` inside `npm test` (issue 16): the whole soak at small counts, as its
 // own process (it builds and removes its own pid-tagged namespaces), then its JSON read back.
-// Every stage's verdict must be PASS, with one exception written down here: the control stage's
-// status p99 bound is the issue's 50 ms in the soak's own verdict, and asserted here at a
-// generous 500 ms (the project's rule for the issue's explicit timings in tests: this machine is
-// shared and loaded); everything else that stage checks (the daemon alive, no failed call) is
-// asserted as is. The flap stage's RSS bound is printed, not asserted (see below).
+// Every stage's verdict must be PASS, with the exceptions written down here (the project's rule
+// for the issue's explicit timings in tests: generous bounds; this machine is shared and loaded):
+// the control stage's status p99, 50 ms in the soak's own verdict, is asserted at 500 ms; the
+// DNS stage's 5 s answer bound at 15 s; everything else those stages check is asserted as is.
+// The flap stage's RSS bound is printed, not asserted (see below).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -51,6 +51,14 @@ test('soak --quick: every stage passes', { timeout: 240_000 }, async (t) => {
       assert.equal(s.data.alive, true, `control: the daemon died\n${log}`);
       assert.equal(s.data.failures, 0, `control: status calls failed\n${log}`);
       assert.ok(Number(s.data.p99Ms) < 500, `control: status p99 ${s.data.p99Ms} ms\n${log}`);
+    } else if (s.stage === 'dns') {
+      // The 5 s answer bound at a generous 15 s here (the stub and its clients share a loaded
+      // machine); everything else as is.
+      for (const k of ['unanswered', 'malformed', 'wrongAnswers', 'exceptions'])
+        assert.equal(s.data[k], 0, `dns: ${k}\n${s.summary}\n${log}`);
+      assert.equal(s.data.stillAnswers, true, `dns: ${s.summary}`);
+      assert.equal(s.data.stoppedEarly, false, `dns: ${s.summary}`);
+      assert.ok(Number(s.data.maxMs) < 15_000, `dns: slowest answer ${s.data.maxMs} ms`);
     } else if (s.stage === 'flaps') {
       // RSS is printed, not asserted here: test/netns/daemon.test.ts item 7 asserts the same
       // bound over 100 changes (one home for it; the daemon's owner is working on it).
@@ -59,6 +67,6 @@ test('soak --quick: every stage passes', { timeout: 240_000 }, async (t) => {
       t.diagnostic(`flaps RSS: ${JSON.stringify(s.data.rssProblems)}`);
     } else assert.ok(s.ok, `${s.stage}: ${s.summary}\n${log}`);
   }
-  const lenient = doc.stages.filter((s) => (s.stage === 'control' || s.stage === 'flaps') && !s.ok);
+  const lenient = doc.stages.filter((s) => ['control', 'flaps', 'dns'].includes(s.stage) && !s.ok);
   assert.ok(code === 0 || (code === 1 && lenient.length > 0), `exit ${code}\n${log}`);
 });

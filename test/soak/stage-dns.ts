@@ -404,7 +404,7 @@ export async function dnsStage(opts: {
   return {
     stage: 'dns',
     ok,
-    summary: `${stoppedEarly ? `STOPPED EARLY at ${total}/${opts.messages}: ` : ''}${total} messages (${c.validUdp} + ${c.validTcp} well-formed over UDP + TCP, ${c.hostileUdp} + ${c.hostileTcp} hostile); ${c.answered} answered (p99 ${p99} ms, max ${c.maxMs} ms), ${c.synthesized} synthesized AAAA checked, ${c.unanswered} unanswered, ${c.malformed} malformed replies, ${c.wrongAnswers} wrong, ${exceptions} exceptions; stub ${stillUdp ? 'still answers' : 'NO LONGER ANSWERS'}`,
+    summary: `${stoppedEarly ? `STOPPED EARLY at ${total}/${opts.messages}: ` : ''}${total} messages (${c.validUdp} + ${c.validTcp} well-formed over UDP + TCP, ${c.hostileUdp} + ${c.hostileTcp} hostile); ${c.answered} answered (p99 ${p99} ms, max ${c.maxMs} ms), ${c.synthesized} synthesized AAAA checked, ${c.unanswered} unanswered, ${c.late} answered later than 5 s, ${c.malformed} malformed replies, ${c.wrongAnswers} wrong, ${exceptions} exceptions; stub ${stillUdp ? 'still answers' : 'NO LONGER ANSWERS'}`,
     ms: Date.now() - t0,
     data: {
       ...c,
