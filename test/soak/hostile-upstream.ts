@@ -26,6 +26,19 @@ export const BEHAVIOURS = [
 ] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 
+/** A 'data' listener that cuts a DNS-over-TCP stream into messages (RFC 1035 §4.2.2 framing). */
+export function tcpFrames(onMessage: (m: Buffer) => void): (d: Buffer) => void {
+  let buf = Buffer.alloc(0);
+  return (d) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+      const m = Buffer.from(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+      buf = buf.subarray(2 + m.length);
+      onMessage(m);
+    }
+  };
+}
+
 export interface HostileUpstream {
   port: number;
   answered: number;
@@ -125,20 +138,17 @@ export async function startHostileUpstream(seed: number): Promise<HostileUpstrea
     conns.add(s);
     s.on('close', () => conns.delete(s));
     s.on('error', () => s.destroy());
-    let buf = Buffer.alloc(0);
-    s.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        const q = buf.subarray(2, 2 + buf.readUInt16BE(0));
-        buf = buf.subarray(2 + q.length);
+    s.on(
+      'data',
+      tcpFrames((q) => {
         const m = reply(q, r, true);
-        if (!m) continue;
+        if (!m) return;
         self.answered++;
         const len = Buffer.alloc(2);
         len.writeUInt16BE(m.length);
         s.write(Buffer.concat([len, m]));
-      }
-    });
+      }),
+    );
   });
   await new Promise<void>((res, rej) => {
     tcp.once('error', rej);

@@ -11,7 +11,7 @@ import net from 'node:net';
 import packet from 'dns-packet';
 import { Dns64Server } from '../../src-main/engine/dns64/server.js';
 import { parsePref64 } from '../../src-main/engine/ip/rfc6052.js';
-import { BEHAVIOURS, startHostileUpstream, type HostileUpstream } from './hostile-upstream.js';
+import { BEHAVIOURS, startHostileUpstream, tcpFrames, type HostileUpstream } from './hostile-upstream.js';
 import { Prng } from './inet.js';
 import type { StageResult } from './report.js';
 
@@ -223,19 +223,16 @@ export async function dnsStage(opts: {
   const tcpPending = new Map<number, Pending>();
   const tcpConn = () => {
     const s = net.connect({ host: '127.0.0.1', port });
-    let buf = Buffer.alloc(0);
-    s.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        const m = buf.subarray(2, 2 + buf.readUInt16BE(0));
-        buf = buf.subarray(2 + m.length);
+    s.on(
+      'data',
+      tcpFrames((m) => {
         const p = m.length >= 2 ? tcpPending.get(m.readUInt16BE(0)) : undefined;
         if (p) {
           tcpPending.delete(p.id);
-          settle(Buffer.from(m), p);
+          settle(m, p);
         }
-      }
-    });
+      }),
+    );
     s.on('error', () => {});
     return s;
   };
@@ -256,20 +253,17 @@ export async function dnsStage(opts: {
         resolve();
       };
       const timer = setTimeout(done, 1500);
-      let buf = Buffer.alloc(0);
-      s.on('data', (d: Buffer) => {
-        buf = Buffer.concat([buf, d]);
-        while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-          const m = buf.subarray(2, 2 + buf.readUInt16BE(0));
-          buf = buf.subarray(2 + m.length);
+      s.on(
+        'data',
+        tcpFrames((m) => {
           c.hostileReplies++;
-          const bad = malformed(Buffer.from(m));
+          const bad = malformed(m);
           if (bad) {
             c.malformed++;
             note(`TCP reply to a hostile frame: ${bad}`);
           }
-        }
-      });
+        }),
+      );
       s.on('error', done);
       s.on('close', done);
       s.on('connect', () => {
