@@ -53,4 +53,21 @@ export default tseslint.config(
     files: ['src-renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
   },
+  {
+    // The soak's packet checker must share no code with the translator it checks (issue 16).
+    files: ['test/soak/checker.ts', 'test/soak/inet.ts', 'test/soak/packets.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/engine/siit/**', '**/engine/ip/**'],
+              message: 'the soak checker is independent of the translator: write it here.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -99,6 +99,28 @@ export function readName(buf: Uint8Array, off: number): Buffer | null {
   }
 }
 
+/**
+ * Whether the name at off decompresses (in bounds, no pointer loop, at most 255 bytes), without
+ * building it: the check readName makes, for names that are only passed along.
+ */
+export function nameWalks(buf: Uint8Array, off: number): boolean {
+  let hops = 0;
+  let total = 0;
+  for (;;) {
+    if (off >= buf.length) return false;
+    const len = buf[off];
+    if (len === 0) return total < MAX_NAME;
+    if ((len & 0xc0) === 0xc0) {
+      if (off + 1 >= buf.length || ++hops > MAX_HOPS) return false;
+      off = ((len & 0x3f) << 8) | buf[off + 1];
+      continue;
+    }
+    total += len + 1;
+    if ((len & 0xc0) !== 0 || off + 1 + len > buf.length || total >= MAX_NAME) return false;
+    off += len + 1;
+  }
+}
+
 /** Dotted lowercase text of wire labels (for logs and name matching); escapes odd bytes. */
 export function nameToText(labels: Uint8Array): string {
   const parts: string[] = [];
@@ -149,6 +171,9 @@ export function namesEqual(a: Uint8Array, b: Uint8Array): boolean {
  * Parses count records from off into out; returns the offset after them, or -1 when one is
  * malformed or runs off the end.
  */
+/** RR types whose RDATA is a single domain name: CNAME, NS, PTR, DNAME. */
+const NAME_RDATA = new Set([5, 2, 12, 39]);
+
 export function walkRRs(buf: Buffer, off: number, count: number, out: RR[]): number {
   for (let i = 0; i < count; i++) {
     const start = off;
@@ -157,6 +182,11 @@ export function walkRRs(buf: Buffer, off: number, count: number, out: RR[]): num
     const rdLen = buf.readUInt16BE(off + 8);
     const rdOff = off + 10;
     if (rdOff + rdLen > buf.length) return -1;
+    // A message whose names loop or point outside it is malformed, and is never passed on
+    // (found by the soak's hostile upstream): owner names, and the RDATA that is one name.
+    const type = buf.readUInt16BE(off);
+    if (!nameWalks(buf, start)) return -1;
+    if (NAME_RDATA.has(type) && (rdLen === 0 || !nameWalks(buf, rdOff))) return -1;
     out.push({
       start,
       type: buf.readUInt16BE(off),

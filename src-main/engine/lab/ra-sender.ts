@@ -33,7 +33,10 @@ def send():
         opts += struct.pack('!BBH', 38, 2, (scaled << 3) | PLC[length]) + socket.inet_pton(socket.AF_INET6, prefix)[:12]
     for raw in c.get('raw', []):
         opts += bytes.fromhex(raw)
-    s.sendto(ra + pio + opts, ('ff02::1', 0, 0, idx))
+    try:
+        s.sendto(ra + pio + opts, ('ff02::1', 0, 0, idx))
+    except OSError:
+        pass  # the link is down (an unplugged laptop): the next RA goes out once it is back
     return float(c.get('interval', 1))
 nxt = 0
 while True:

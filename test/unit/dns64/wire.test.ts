@@ -87,3 +87,26 @@ test('the builder compresses names again against its own question and records', 
     ['www.example', 'www.example', 'www.example'],
   );
 });
+
+test('a message whose record names loop or point outside it does not parse (never passed on)', () => {
+  const base = packet.encode({
+    type: 'response',
+    id: 1,
+    questions: [{ name: 'a.example', type: 'A', class: 'IN' }],
+    answers: [{ type: 'CNAME', name: 'a.example', ttl: 60, data: 'b.example' }],
+  });
+  assert.ok(parseMessage(base), 'the well-formed message parses');
+  // dns-packet does not compress: the answer's owner name starts right after the question.
+  const q = 12 + 'a.example'.length + 2 + 4;
+  const loop = Buffer.from(base);
+  loop.writeUInt16BE(0xc000 | q, q); // points at itself
+  assert.equal(parseMessage(loop), null, 'owner name loops');
+  const outside = Buffer.from(base);
+  outside.writeUInt16BE(0xc000 | 0x3fff, q); // points past the end
+  assert.equal(parseMessage(outside), null, 'owner name points outside the message');
+  // The CNAME's RDATA (one name) looping.
+  const rd = q + 'a.example'.length + 2 + 10;
+  const rdLoop = Buffer.from(base);
+  rdLoop.writeUInt16BE(0xc000 | rd, rd);
+  assert.equal(parseMessage(rdLoop), null, 'CNAME target loops');
+});
