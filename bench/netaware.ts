@@ -22,6 +22,7 @@ import {
 } from '../test/helpers/clat-lab.js';
 import { callControl } from '../src-main/engine/control/client.js';
 import type { EngineStatusDoc } from '../src-main/shared/status.js';
+import { figure, save, startRun } from './data/write.js';
 
 function option(flag: string, dflt: number): number {
   const i = process.argv.indexOf(flag);
@@ -71,6 +72,7 @@ function procStats(pid: number): { cpuMs: number; voluntary: number; rssKb: numb
 }
 
 async function main(): Promise<void> {
+  const run = startRun('netaware');
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-netaware-'));
   const cl = await buildClatLab('na', { ra: { pref64: [] } });
   const sock = join(dir, 'state', 'engine.sock');
@@ -157,6 +159,53 @@ async function main(): Promise<void> {
     console.log(`load average: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     proc.kill('SIGTERM');
     await new Promise((r) => proc.once('exit', r));
+    const second = [{ value: 1000, text: '<= 1 s' }];
+    const reaction = (id: string, label: string, xs: number[]) =>
+      figure({ id, label: `daemon, ${label}`, unit: 'ms', better: 'lower', rounds: xs, goals: second });
+    await save(run, {
+      title: 'Daemon: reactions to the network, and the resident cost',
+      command: `npm run bench -- netaware (node build/bench/netaware.js --tries ${TRIES} --idle ${IDLE_S})`,
+      settings: { tries: TRIES, idleSeconds: IDLE_S },
+      figures: [
+        reaction('ra-to-ping', 'RA with PREF64 -> first IPv4 ping through the CLAT (from standby)', t.ra),
+        reaction('v4-on', 'native IPv4 added -> the CLAT default route gone', t.v4on),
+        reaction('v4-off', 'native IPv4 gone -> the CLAT default route back', t.v4off),
+        reaction('new-prefix', 'new PREF64 prefix -> in the status', t.newPrefix),
+        reaction('withdraw', 'PREF64 lifetime 0 -> standby', t.withdraw),
+        figure({
+          id: 'idle-cpu',
+          label: `daemon, CPU in ${IDLE_S} s of standby without RAs`,
+          unit: 'ms',
+          better: 'lower',
+          rounds: [b.cpuMs - a.cpuMs],
+          goals: [{ value: 0, text: 'none' }],
+        }),
+        figure({
+          id: 'idle-wakeups',
+          label: `daemon, voluntary context switches in ${IDLE_S} s of standby`,
+          unit: 'switches',
+          better: 'lower',
+          rounds: [b.voluntary - a.voluntary],
+          goals: [{ value: 2, text: '<= 2' }],
+        }),
+        figure({
+          id: 'rss-standby',
+          label: 'daemon, RSS in standby',
+          unit: 'MB',
+          better: 'lower',
+          rounds: [b.rssKb / 1024],
+          goals: [{ value: 60, text: '<= 60 MB' }],
+        }),
+        figure({
+          id: 'rss-active',
+          label: `daemon, RSS active (idle, after ${TRIES} cycles)`,
+          unit: 'MB',
+          better: 'lower',
+          rounds: [active.rssKb / 1024],
+          goals: [{ value: 70, text: '<= 70 MB' }],
+        }),
+      ],
+    });
   } finally {
     await cl.dispose();
     rmSync(dir, { recursive: true, force: true });

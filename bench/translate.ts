@@ -6,8 +6,10 @@
 import { Translator, HEADROOM } from '../src-main/engine/siit/translator.js';
 import { parseIPv4, parseIPv6 } from '../src-main/engine/ip/address.js';
 import { finish, sum16, sumAddr4, pseudo6 } from '../src-main/engine/siit/checksum.js';
+import { figure, save, startRun } from './data/write.js';
 
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 1;
+const started = startRun('translate');
 
 const CLAT4 = '192.0.0.1';
 const CLAT6 = '2001:db8:1:2::c1a7';
@@ -123,3 +125,25 @@ console.log('direction   proto  size        packets/s     Gbit/s');
 for (const [name, pps, gbps] of rows) {
   console.log(`${name}  ${(pps / 1e6).toFixed(2).padStart(10)} M  ${gbps.toFixed(2).padStart(9)}`);
 }
+
+// No reference runs in this process (the kernel has no SIIT to compare with): the goal is absolute.
+await save(started, {
+  title: 'SIIT translation, one core, no I/O',
+  command: `npm run bench -- translate (node build/bench/translate.js --seconds ${seconds})`,
+  settings: { seconds },
+  figures: rows.map(([name, pps]) =>
+    figure({
+      id: name
+        .replace(/->/, '-')
+        .replace(/\s+/g, ' ')
+        .trim()
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-'),
+      label: `SIIT translation, ${name.replace(/\s+/g, ' ')}`,
+      unit: 'Mpps',
+      better: 'higher',
+      rounds: [pps / 1e6],
+      goals: name.includes('64 B') ? [{ value: 3, text: '>= 3 Mpps' }] : [],
+    }),
+  ),
+});
