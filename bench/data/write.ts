@@ -11,13 +11,14 @@ import { join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { BenchResults, SCHEMA_VERSION, type Figure, type Goal, type Machine } from './schema.js';
 import { median } from './stats.js';
-
-const ROOT = new URL('../../../', import.meta.url).pathname;
+import { ROOT } from './load.js';
 
 export interface Run {
   bench: string;
   startedAt: string;
   loadStart: [number, number, number];
+  /** The code measured: taken at the start, before anything could be committed during the run. */
+  commit: { sha: string; dirty: boolean };
 }
 
 const load3 = (): [number, number, number] => {
@@ -26,7 +27,7 @@ const load3 = (): [number, number, number] => {
 };
 
 export function startRun(bench: string): Run {
-  return { bench, startedAt: new Date().toISOString(), loadStart: load3() };
+  return { bench, startedAt: new Date().toISOString(), loadStart: load3(), commit: commit() };
 }
 
 export interface Side {
@@ -148,7 +149,7 @@ export async function save(
     command: what.command,
     settings: what.settings,
     machine: machine(),
-    commit: commit(),
+    commit: run.commit,
     startedAt: run.startedAt,
     finishedAt: new Date().toISOString(),
     load: {
