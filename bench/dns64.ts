@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ask, freePort, startUnbound } from '../test/dns64/helpers.js';
 import { figure, save, startRun } from './data/write.js';
+import { median } from './data/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -246,7 +247,7 @@ async function main(): Promise<void> {
         );
       }
     }
-    const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const med = median;
     // p99 over all fixed-rate queries of all rounds together: one bad round on a noisy machine
     // then weighs what it should, and no more.
     const pooled = (who: string, q: number): number => {

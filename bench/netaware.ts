@@ -23,6 +23,7 @@ import {
 import { callControl } from '../src-main/engine/control/client.js';
 import type { EngineStatusDoc } from '../src-main/shared/status.js';
 import { figure, save, startRun } from './data/write.js';
+import { median } from './data/stats.js';
 
 function option(flag: string, dflt: number): number {
   const i = process.argv.indexOf(flag);
@@ -31,11 +32,6 @@ function option(flag: string, dflt: number): number {
 const TRIES = option('--tries', 10);
 const IDLE_S = option('--idle', 60);
 const OTHER = '2001:db8:46::/96';
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** ms until probe() is true, polling as fast as a subprocess allows. */
 async function timeUntil(what: string, probe: () => boolean | Promise<boolean>, ms = 15000): Promise<number> {

@@ -10,6 +10,7 @@ export interface Change {
   figure: string;
   label: string;
   ref: string;
+  better: 'higher' | 'lower';
   before: number;
   after: number;
   /** after / before - 1, signed so that a positive number is better for clatbar. */
@@ -53,6 +54,7 @@ export function compare(before: BenchResults[], after: BenchResults[], threshold
           figure: fa.id,
           label: fa.label,
           ref: ra.id,
+          better: fa.better,
           before,
           after,
           gain,
@@ -76,7 +78,7 @@ export function report(c: Comparison, threshold: number): string {
     const sign = x.gain >= 0 ? '+' : '';
     const mark = x.verdict === 'steady' ? '  ' : x.verdict === 'regression' ? '!!' : '++';
     lines.push(
-      `${mark} ${x.bench}/${x.figure} vs ${x.ref}: ${showRatio({ id: x.ref, ratio: x.before })} -> ${showRatio({ id: x.ref, ratio: x.after })} (${sign}${(x.gain * 100).toFixed(0)}% for clatbar)${x.verdict === 'steady' ? '' : `: ${x.verdict}`}`,
+      `${mark} ${x.bench}/${x.figure} vs ${x.ref}: ${showRatio({ id: x.ref, ratio: x.before }, x.better)} -> ${showRatio({ id: x.ref, ratio: x.after }, x.better)} (${sign}${(x.gain * 100).toFixed(0)}% for clatbar)${x.verdict === 'steady' ? '' : `: ${x.verdict}`}`,
     );
   }
   for (const u of c.unjudged) lines.push(`   ${u}`);

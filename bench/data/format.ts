@@ -1,6 +1,6 @@
 // How a figure's numbers read in README's table, the chart and the regression report: three
 // significant digits, thousands as k and millions as M, ratios to a ceiling (native IPv6, a veth
-// pair) as a share in percent, ratios to another implementation as a multiple.
+// pair) as a share in percent where more is better, ratios to another implementation as a multiple.
 import type { Reference } from './schema.js';
 
 /** Refs that are a ceiling clatbar runs under, not a competitor: their ratio reads as a share. */
@@ -27,8 +27,9 @@ export function withUnit(v: number | null, unit: string): string {
   return v === null ? '–' : `${num(v)} ${unit}`;
 }
 
-export function ratio(ref: Pick<Reference, 'id' | 'ratio'>): string {
+/** clatbar / reference: a share of a ceiling where more is better, else a multiple. */
+export function ratio(ref: Pick<Reference, 'id' | 'ratio'>, better: 'higher' | 'lower'): string {
   if (ref.ratio === null) return '–';
-  if (CEILINGS.has(ref.id)) return `${Math.round(ref.ratio * 100)}%`;
+  if (CEILINGS.has(ref.id) && better === 'higher') return `${Math.round(ref.ratio * 100)}%`;
   return `${ref.ratio >= 10 ? ref.ratio.toFixed(1) : ref.ratio.toFixed(2)}x`;
 }

@@ -13,7 +13,7 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function refsCell(f: Figure): string {
   if (f.refs.length === 0) return '–';
-  return f.refs.map((r) => `${r.name} ${withUnit(r.value, f.unit)} (${ratio(r)})`).join('; ');
+  return f.refs.map((r) => `${r.name} ${withUnit(r.value, f.unit)} (${ratio(r, f.better)})`).join('; ');
 }
 
 function goalsCell(f: Figure): string {
@@ -27,6 +27,8 @@ function goalsCell(f: Figure): string {
 }
 
 const day = (iso: string) => iso.slice(0, 10);
+const machineText = (m: BenchResults['machine']) =>
+  `${m.cpuModel}, ${m.cores} cores, ${num(m.memGiB)} GiB, ${m.os}, Linux ${m.kernel}, Node ${m.node}`;
 const load1 = (r: BenchResults) => `${r.load.start[0].toFixed(1)} → ${r.load.end[0].toFixed(1)}`;
 
 /** The generated Markdown between the markers (without them). */
@@ -48,21 +50,22 @@ export function renderSection(results: BenchResults[]): string {
       out.push(
         `| \`${r.bench}\` | ${cell(f.label)} | ${cell(withUnit(f.value, f.unit))} | ${cell(refsCell(f))} | ${cell(goalsCell(f))} |`,
       );
+  const machines = [...new Set(results.map((r) => machineText(r.machine)))];
   out.push(
     '',
-    'The runs behind the table (load: 1-minute load average at start → end, on',
-    `${results[0] ? `${results[0].machine.cores} cores` : 'the cores'}; "shared": other work ran on the machine at the same time):`,
+    `The runs behind the table, on ${machines.join('; and on ')} (load: the 1-minute load average at`,
+    'start → end; "shared": other work ran on the machine at the same time):',
     '',
-    '| bench | date (UTC) | commit | machine | load | settings |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| bench | date (UTC) | commit | load | settings |',
+    '| --- | --- | --- | --- | --- |',
   );
   for (const r of results) {
-    const m = r.machine;
     const settings = Object.entries(r.settings)
       .map(([k, v]) => `${k} ${String(v)}`)
       .join(', ');
+    const machine = machines.length > 1 ? ` (${machineText(r.machine)})` : '';
     out.push(
-      `| \`${r.bench}\` | ${day(r.startedAt)} | ${r.commit.sha.slice(0, 10)}${r.commit.dirty ? ' (uncommitted changes)' : ''} | ${cell(`${m.cpuModel}, ${m.cores} cores, ${num(m.memGiB)} GiB, ${m.os}, Linux ${m.kernel}, Node ${m.node}`)} | ${load1(r)}${r.load.shared ? ', shared' : ''} | ${cell(settings)} |`,
+      `| \`${r.bench}\` | ${day(r.startedAt)} | ${r.commit.sha.slice(0, 10)}${r.commit.dirty ? ' (uncommitted changes)' : ''}${cell(machine)} | ${load1(r)}${r.load.shared ? ', shared' : ''} | ${cell(settings)} |`,
     );
   }
   const notes = results.flatMap((r) =>
