@@ -74,7 +74,10 @@ export async function renderChart(results: BenchResults[]): Promise<string> {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: {
       text: 'clatbar against TAYGA, unbound and native IPv6 (medians, references from the same run)',
-      subtitle: `${dates.join(', ')}; ${results[0]?.machine.cores ?? '?'} cores${shared ? ', machine shared with other work' : ''}; from docs/bench/*.json`,
+      subtitle: [
+        `${dates.join(', ')}; ${results[0]?.machine.cores ?? '?'} cores${shared ? ', machine shared with other work' : ''}; from docs/bench/*.json`,
+        'in brackets: clatbar / reference, the median of the per-round ratios (a % of native IPv6)',
+      ],
       anchor: 'start',
     },
     vconcat: panels.map(panel),
