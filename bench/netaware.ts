@@ -158,6 +158,16 @@ async function main(): Promise<void> {
     const second = [{ value: 1000, text: '<= 1 s' }];
     const reaction = (id: string, label: string, xs: number[]) =>
       figure({ id, label: `daemon, ${label}`, unit: 'ms', better: 'lower', rounds: xs, goals: second });
+    /** A resident cost measured once, at most `max`. */
+    const once = (id: string, label: string, unit: string, v: number, max: number, text: string) =>
+      figure({
+        id,
+        label: `daemon, ${label}`,
+        unit,
+        better: 'lower',
+        rounds: [v],
+        goals: [{ value: max, text }],
+      });
     await save(run, {
       title: 'Daemon: reactions to the network, and the resident cost',
       command: `npm run bench -- netaware (node build/bench/netaware.js --tries ${TRIES} --idle ${IDLE_S})`,
@@ -168,38 +178,24 @@ async function main(): Promise<void> {
         reaction('v4-off', 'native IPv4 gone -> the CLAT default route back', t.v4off),
         reaction('new-prefix', 'new PREF64 prefix -> in the status', t.newPrefix),
         reaction('withdraw', 'PREF64 lifetime 0 -> standby', t.withdraw),
-        figure({
-          id: 'idle-cpu',
-          label: `daemon, CPU in ${IDLE_S} s of standby without RAs`,
-          unit: 'ms',
-          better: 'lower',
-          rounds: [b.cpuMs - a.cpuMs],
-          goals: [{ value: 0, text: 'none' }],
-        }),
-        figure({
-          id: 'idle-wakeups',
-          label: `daemon, voluntary context switches in ${IDLE_S} s of standby`,
-          unit: 'switches',
-          better: 'lower',
-          rounds: [b.voluntary - a.voluntary],
-          goals: [{ value: 2, text: '<= 2' }],
-        }),
-        figure({
-          id: 'rss-standby',
-          label: 'daemon, RSS in standby',
-          unit: 'MB',
-          better: 'lower',
-          rounds: [b.rssKb / 1024],
-          goals: [{ value: 60, text: '<= 60 MB' }],
-        }),
-        figure({
-          id: 'rss-active',
-          label: `daemon, RSS active (idle, after ${TRIES} cycles)`,
-          unit: 'MB',
-          better: 'lower',
-          rounds: [active.rssKb / 1024],
-          goals: [{ value: 70, text: '<= 70 MB' }],
-        }),
+        once('idle-cpu', `CPU in ${IDLE_S} s of standby without RAs`, 'ms', b.cpuMs - a.cpuMs, 0, 'none'),
+        once(
+          'idle-wakeups',
+          `voluntary context switches in ${IDLE_S} s of standby`,
+          'switches',
+          b.voluntary - a.voluntary,
+          2,
+          '<= 2',
+        ),
+        once('rss-standby', 'RSS in standby', 'MB', b.rssKb / 1024, 60, '<= 60 MB'),
+        once(
+          'rss-active',
+          `RSS active (idle, after ${TRIES} cycles)`,
+          'MB',
+          active.rssKb / 1024,
+          70,
+          '<= 70 MB',
+        ),
       ],
     });
   } finally {

@@ -1,10 +1,9 @@
 // `node build/bench/data/cli.js chart|readme|compare`: what `npm run bench` does with the results
 // after the benchmarks ran, also on its own (npm run bench:chart, bench:readme, bench:compare).
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BENCH_DIR, CHART_FILE, ROOT, byBenchOrder, loadAll } from './load.js';
+import { BENCH_DIR, CHART_FILE, ROOT, byBenchOrder, git, loadAll } from './load.js';
 import { parseResults, type BenchResults } from './schema.js';
 import { renderChart } from './chart.js';
 import { renderSection, rewrite } from './readme.js';
@@ -24,13 +23,6 @@ export const DEFAULT_THRESHOLD = 0.2;
 
 /** The results committed at a git revision (what the working copy is compared with). */
 export function resultsAt(rev: string): BenchResults[] {
-  const git = (args: string[]) =>
-    execFileSync('git', args, {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 10000,
-    });
   const names = git(['ls-tree', '--name-only', rev, 'docs/bench/'])
     .split('\n')
     .filter((f) => f.endsWith('.json'));

@@ -1,5 +1,6 @@
 // Where the results files live and how they are read: every docs/bench/NAME.json through the
 // schema, in the order `npm run bench` runs the benchmarks.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseResults, type BenchResults, type Figure, type Goal } from './schema.js';
@@ -7,6 +8,16 @@ import { parseResults, type BenchResults, type Figure, type Goal } from './schem
 export const ROOT = new URL('../../../', import.meta.url).pathname;
 export const BENCH_DIR = join(ROOT, 'docs/bench');
 export const CHART_FILE = 'chart.svg';
+/** git in the repository, with a timeout; throws when git fails (no repository, unknown revision). */
+export function git(args: string[]): string {
+  return execFileSync('git', args, {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 10000,
+  });
+}
+
 /** The order `npm run bench` runs them in, and README lists them in. */
 export const BENCH_ORDER = ['translate', 'tun-echo', 'clat', 'dns64', 'netaware'];
 

@@ -4,14 +4,13 @@
 // atomically. Only `npm run bench` (which sets CLATBAR_BENCH_OUT) or an explicit CLATBAR_BENCH_OUT
 // saves: a quick `node build/bench/clat.js --tests tcp` while working on something else must not
 // overwrite the committed data that README's table is generated from.
-import { execFileSync } from 'node:child_process';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { BenchResults, SCHEMA_VERSION, type Figure, type Goal, type Machine } from './schema.js';
 import { median } from './stats.js';
-import { ROOT } from './load.js';
+import { ROOT, git } from './load.js';
 
 export interface Run {
   bench: string;
@@ -104,13 +103,6 @@ function machine(): Machine {
 }
 
 function commit(): { sha: string; dirty: boolean } {
-  const git = (args: string[]) =>
-    execFileSync('git', args, {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 10000,
-    });
   try {
     const sha = git(['rev-parse', 'HEAD']).trim();
     // The results files themselves change while `npm run bench` runs; they do not make the code dirty.
