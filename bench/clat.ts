@@ -23,6 +23,9 @@ import {
   SERVER_V4,
   SERVER_V6_MAPPED,
 } from '../test/helpers/clat-lab.js';
+import { figure, save, startRun, type FigureSpec } from './data/write.js';
+import type { Figure } from './data/schema.js';
+import { median } from './data/stats.js';
 
 const USAGE = `usage: node build/bench/clat.js [--seconds N] [--rounds N] [--tests LIST] [--paths LIST] [--udp-rate R]
   --seconds N   length of each run (CLAT_BENCH_SECONDS, default 8)
@@ -167,18 +170,24 @@ function iperf(lab: Lab, ns: string, target: string, udp: boolean, reverse = fal
   return j.end.sum_received!.bits_per_second / 1e9;
 }
 
+/** One list per test, one sample per round. */
+interface Samples {
+  tcp: number[];
+  tcpIn: number[];
+  udp: number[];
+  udpIn: number[];
+  plain: number[];
+  gso: number[];
+  ping: number[];
+  pingLoaded: number[];
+}
+
 interface IperfJson {
   error?: string;
   end: {
     sum_received?: { bits_per_second: number };
     sum?: { packets: number; lost_packets: number; seconds: number };
   };
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 /** Average RTT in ms of 100 pings 10 ms apart (ping's own summary line). */
@@ -240,11 +249,15 @@ async function startClatbar(ns: string, stateDir: string, args: string[] = []): 
 }
 
 async function main(): Promise<void> {
+  const run = startRun('clat');
   const lab = new Lab('bc');
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-bench-'));
   let engine: ChildProcess | null = null;
   let allowEngine: ChildProcess | null = null;
   const rows: Row[] = [];
+  let samples: Samples[] = [];
+  let rss: { clatbar: number; tayga: number } | null = null;
+  let idleTicks = NaN;
   /** Per round, deny / allow for each test that ran on both: the filter's cost, round by round. */
   const filterRatios: Record<string, number[]> = {};
   try {
@@ -270,7 +283,7 @@ async function main(): Promise<void> {
     const idle0 = procStat(pid).ticks;
     await new Promise((r) => setTimeout(r, 5000));
     // Idle: nothing to read, no timers; the process should not be scheduled at all.
-    const idleTicks = procStat(pid).ticks - idle0;
+    idleTicks = procStat(pid).ticks - idle0;
 
     if (withAllow)
       allowEngine = await startClatbar(withAllow, join(dir, 'state-allow'), ['--inbound', 'allow']);
@@ -286,19 +299,20 @@ async function main(): Promise<void> {
       { key: 'allow', path: 'clatbar inbound allow', ns: withAllow ?? withClatbar, target: SERVER_V4 },
       { key: 'tayga', path: 'TAYGA as CLAT', ns: withTayga, target: SERVER_V4 },
     ];
-    const samples = paths.map(() => ({
-      tcp: [] as number[],
-      tcpIn: [] as number[],
-      udp: [] as number[],
-      udpIn: [] as number[],
-      plain: [] as number[],
-      gso: [] as number[],
-      ping: [] as number[],
-      pingLoaded: [] as number[],
+    samples = paths.map(() => ({
+      tcp: [],
+      tcpIn: [],
+      udp: [],
+      udpIn: [],
+      plain: [],
+      gso: [],
+      ping: [],
+      pingLoaded: [],
     }));
     for (let round = 0; round < ROUNDS; round++) {
-      // clatbar and its --inbound allow twin swap places every round, so neither always goes first.
-      const order = round % 2 ? [0, 2, 1, 3] : [0, 1, 2, 3];
+      // Odd rounds run the paths in reverse, and clatbar and its --inbound allow twin swap places
+      // every round, so no path always goes first or last.
+      const order = round % 2 ? [3, 1, 2, 0] : [0, 1, 2, 3];
       for (const i of order) {
         const p = paths[i];
         if (!PATHS.has(p.key)) continue;
@@ -342,6 +356,7 @@ async function main(): Promise<void> {
     rows[1].rssMb = procStat(pid).hwmKb / 1024;
     rows[1].idleCpuTicks = idleTicks;
     rows[3].rssMb = procStat(tayga.pid!).hwmKb / 1024;
+    rss = { clatbar: rows[1].rssMb, tayga: rows[3].rssMb ?? NaN };
     if (PATHS.has('clatbar') && PATHS.has('allow'))
       for (const k of ['tcp', 'tcpIn', 'udp', 'udpIn', 'plain', 'gso'] as const)
         if (samples[1][k].length) filterRatios[k] = samples[1][k].map((v, r) => v / samples[2][k][r]);
@@ -397,6 +412,131 @@ async function main(): Promise<void> {
   console.log(
     `clatbar / TAYGA: TCP ${x(c.tcpGbps, t.tcpGbps)}x (goal >= 10x); UDP ${x(c.udpPps, t.udpPps)}x iperf3, ${x(c.udpPlainPps, t.udpPlainPps)}x send(), ${x(c.udpGsoPps, t.udpGsoPps)}x GSO send (goal >= 3x); RSS ${c.rssMb?.toFixed(1)} MB (goal <= 100); idle ticks ${c.idleCpuTicks} (goal 0)`,
   );
+  const nat = rows[0];
+  const pct = (a: number, b: number) =>
+    b && !Number.isNaN(a) && !Number.isNaN(b) ? `${Math.round((100 * a) / b)}%` : '-';
+  console.log(
+    `clatbar as share of native IPv6 (same rounds): TCP ${pct(c.tcpGbps, nat.tcpGbps)}; UDP iperf3 ${pct(c.udpPps, nat.udpPps)} (goal >= 80%)`,
+  );
+  await save(run, {
+    title: 'CLAT: clatbar against TAYGA as CLAT and native IPv6',
+    command: `npm run bench -- clat (node build/bench/clat.js --seconds ${SECONDS} --rounds ${ROUNDS} --tests ${[...TESTS].join(',')} --paths ${[...PATHS].join(',')})`,
+    settings: {
+      seconds: SECONDS,
+      rounds: ROUNDS,
+      tests: [...TESTS].join(','),
+      paths: [...PATHS].join(','),
+      udpRate: UDP_RATE,
+    },
+    figures: clatFigures(samples, rss, idleTicks),
+  });
+}
+
+/** The clat bench's figures: each test's clatbar rounds against TAYGA's and native IPv6's. */
+function clatFigures(
+  samples: Samples[],
+  rss: { clatbar: number; tayga: number } | null,
+  idleTicks: number,
+): Figure[] {
+  if (samples.length === 0) return [];
+  const [native, clatbar, allow, tayga] = samples;
+  const refs = (k: keyof Samples, withNative = true) => [
+    { id: 'tayga', name: 'TAYGA as CLAT', rounds: tayga[k] },
+    ...(withNative ? [{ id: 'native', name: 'native IPv6', rounds: native[k] }] : []),
+    ...(allow[k].length ? [{ id: 'allow', name: 'clatbar --inbound allow', rounds: allow[k] }] : []),
+  ];
+  const times3 = { ref: 'tayga', ratio: 3, text: '>= 3x TAYGA' };
+  const spec: FigureSpec[] = [
+    {
+      id: 'tcp',
+      label: 'CLAT, iperf3 TCP',
+      unit: 'Gbit/s',
+      better: 'higher',
+      rounds: clatbar.tcp,
+      refs: refs('tcp'),
+      goals: [{ ref: 'tayga', ratio: 10, text: '>= 10x TAYGA' }],
+    },
+    {
+      id: 'tcp-in',
+      label: 'CLAT, iperf3 TCP towards the laptop',
+      unit: 'Gbit/s',
+      better: 'higher',
+      rounds: clatbar.tcpIn,
+      refs: refs('tcpIn'),
+    },
+    {
+      id: 'udp-iperf3',
+      label: 'CLAT, 64-byte UDP delivered/s, iperf3 -u -l 64 -b 0',
+      unit: 'datagrams/s',
+      better: 'higher',
+      rounds: clatbar.udp,
+      refs: refs('udp'),
+      goals: [{ ref: 'native', ratio: 0.8, text: '>= 80% of native IPv6' }, times3],
+      note: 'one iperf3 receiver is the limit (docs/clat.md); 3x TAYGA is more than native IPv6 delivers on 2 cores, so the share of native is the honest measure',
+    },
+    {
+      id: 'udp-iperf3-in',
+      label: 'CLAT, 64-byte UDP towards the laptop, iperf3 -R',
+      unit: 'datagrams/s',
+      better: 'higher',
+      rounds: clatbar.udpIn,
+      refs: refs('udpIn'),
+    },
+    {
+      id: 'udp-send',
+      label: 'CLAT, 64-byte UDP delivered/s, one send() per datagram',
+      unit: 'datagrams/s',
+      better: 'higher',
+      rounds: clatbar.plain,
+      refs: refs('plain'),
+      goals: [times3],
+    },
+    {
+      id: 'udp-gso',
+      label: 'CLAT, 64-byte UDP delivered/s, 64 per sendmsg() with UDP_SEGMENT',
+      unit: 'datagrams/s',
+      better: 'higher',
+      rounds: clatbar.gso,
+      refs: refs('gso'),
+      goals: [times3],
+    },
+    {
+      id: 'ping',
+      label: 'CLAT, ping RTT, idle',
+      unit: 'ms',
+      better: 'lower',
+      rounds: clatbar.ping,
+      refs: refs('ping'),
+    },
+    {
+      id: 'ping-loaded',
+      label: 'CLAT, ping RTT during the iperf3 UDP run',
+      unit: 'ms',
+      better: 'lower',
+      rounds: clatbar.pingLoaded,
+      refs: refs('pingLoaded'),
+    },
+  ];
+  if (rss)
+    spec.push({
+      id: 'rss',
+      label: 'CLAT engine peak RSS under load',
+      unit: 'MB',
+      better: 'lower',
+      rounds: [rss.clatbar],
+      refs: [{ id: 'tayga', name: 'TAYGA as CLAT', rounds: [rss.tayga] }],
+      goals: [{ value: 100, text: '<= 100 MB' }],
+    });
+  if (Number.isFinite(idleTicks))
+    spec.push({
+      id: 'idle-cpu',
+      label: 'CLAT engine CPU when idle, 5 s',
+      unit: 'ticks',
+      better: 'lower',
+      rounds: [idleTicks],
+      goals: [{ value: 0, text: 'none' }],
+    });
+  return spec.filter((f) => f.rounds.length > 0).map(figure);
 }
 
 main().catch((err: unknown) => {

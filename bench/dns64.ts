@@ -28,6 +28,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ask, freePort, startUnbound } from '../test/dns64/helpers.js';
+import { figure, save, startRun } from './data/write.js';
+import { median } from './data/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -136,7 +138,13 @@ function parse(out: string, verbose: boolean): Run {
   return run;
 }
 
+/** Each round's p50 in ms (the rounds of a pooled figure). */
+function sliceP50(rs: Run[]): number[] {
+  return rs.map((x) => (x.p50 ?? NaN) * 1e3);
+}
+
 async function main(): Promise<void> {
+  const run = startRun('dns64');
   for (const bin of ['dnsperf', 'unbound']) {
     if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) throw new Error(`needs ${bin}`);
   }
@@ -239,7 +247,7 @@ async function main(): Promise<void> {
         );
       }
     }
-    const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const med = median;
     // p99 over all fixed-rate queries of all rounds together: one bad round on a noisy machine
     // then weighs what it should, and no more.
     const pooled = (who: string, q: number): number => {
@@ -293,6 +301,54 @@ async function main(): Promise<void> {
         `CPU per query: ${cpuRatio.toFixed(2)}x; pooled p99 no worse: ${p99ok ? 'yes' : 'no'}; ` +
         `slice p99 no worse than the neighbouring unbound slice: ${sliceWins} of ${pairs}`,
     );
+    const unbound = { id: 'unbound', name: 'unbound dns64, 1 thread' };
+    const per = (who: string, k: 'qps' | 'cpuUs') => results[who].map((x) => x[k] ?? NaN);
+    const ms = (who: string, q: number) => pooled(who, q) * 1e3;
+    await save(run, {
+      title: 'DNS64: clatbar dns64 against unbound dns64',
+      command: `npm run bench -- dns64 (node build/bench/dns64.js --seconds ${seconds} --rounds ${rounds} --clients ${clients} --outstanding ${outstanding}${pin ? ' --pin' : ''})`,
+      settings: { seconds, rounds, clients, outstanding, latencyQps, slices, pin },
+      figures: [
+        figure({
+          id: 'qps',
+          label: 'DNS64, dnsperf on cached names',
+          unit: 'queries/s',
+          better: 'higher',
+          rounds: per('clatbar', 'qps'),
+          refs: [{ ...unbound, rounds: per('unbound', 'qps') }],
+          goals: [{ ref: 'unbound', ratio: 1, text: '>= 1x unbound' }],
+          note: `clatbar ahead in ${wins} of ${rounds} rounds`,
+        }),
+        figure({
+          id: 'cpu-per-query',
+          label: 'DNS64, server CPU per query',
+          unit: 'us',
+          better: 'lower',
+          rounds: per('clatbar', 'cpuUs'),
+          refs: [{ ...unbound, rounds: per('unbound', 'cpuUs') }],
+        }),
+        figure({
+          id: 'p50',
+          label: `DNS64, p50 latency at ${latencyQps} q/s, pooled`,
+          unit: 'ms',
+          better: 'lower',
+          rounds: sliceP50(results.clatbar),
+          value: ms('clatbar', 0.5),
+          refs: [{ ...unbound, rounds: sliceP50(results.unbound), value: ms('unbound', 0.5) }],
+        }),
+        figure({
+          id: 'p99',
+          label: `DNS64, p99 latency at ${latencyQps} q/s, pooled`,
+          unit: 'ms',
+          better: 'lower',
+          rounds: sliceP99.clatbar.map((x) => x * 1e3),
+          value: ms('clatbar', 0.99),
+          refs: [{ ...unbound, rounds: sliceP99.unbound.map((x) => x * 1e3), value: ms('unbound', 0.99) }],
+          goals: [{ ref: 'unbound', ratio: 1, text: 'no worse than unbound' }],
+          note: `slice by slice clatbar no worse in ${sliceWins} of ${pairs}`,
+        }),
+      ],
+    });
   } finally {
     for (const c of children) {
       if (c.exitCode === null && c.signalCode === null) {

@@ -23,6 +23,8 @@ import {
 } from '../test/helpers/clat-lab.js';
 import { callControl } from '../src-main/engine/control/client.js';
 import type { EngineStatusDoc } from '../src-main/shared/status.js';
+import { figure, save, startRun } from './data/write.js';
+import { median } from './data/stats.js';
 
 function option(flag: string, dflt: number): number {
   const i = process.argv.indexOf(flag);
@@ -38,11 +40,6 @@ const IDLE_S = option('--idle', 60);
  */
 const SETTLE_S = option('--settle', 120);
 const OTHER = '2001:db8:46::/96';
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** ms until probe() is true, polling as fast as a subprocess allows. */
 async function timeUntil(what: string, probe: () => boolean | Promise<boolean>, ms = 15000): Promise<number> {
@@ -79,6 +76,7 @@ function procStats(pid: number): { cpuMs: number; voluntary: number; rssKb: numb
 }
 
 async function main(): Promise<void> {
+  const run = startRun('netaware');
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-netaware-'));
   const cl = await buildClatLab('na', { ra: { pref64: [] } });
   const sock = join(dir, 'state', 'engine.sock');
@@ -165,6 +163,49 @@ async function main(): Promise<void> {
     console.log(`load average: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     proc.kill('SIGTERM');
     await new Promise((r) => proc.once('exit', r));
+    const second = [{ value: 1000, text: '<= 1 s' }];
+    const reaction = (id: string, label: string, xs: number[]) =>
+      figure({ id, label: `daemon, ${label}`, unit: 'ms', better: 'lower', rounds: xs, goals: second });
+    /** A resident cost measured once, at most `max`. */
+    const once = (id: string, label: string, unit: string, v: number, max: number, text: string) =>
+      figure({
+        id,
+        label: `daemon, ${label}`,
+        unit,
+        better: 'lower',
+        rounds: [v],
+        goals: [{ value: max, text }],
+      });
+    await save(run, {
+      title: 'Daemon: reactions to the network, and the resident cost',
+      command: `npm run bench -- netaware (node build/bench/netaware.js --tries ${TRIES} --idle ${IDLE_S})`,
+      settings: { tries: TRIES, idleSeconds: IDLE_S },
+      figures: [
+        reaction('ra-to-ping', 'RA with PREF64 -> first IPv4 ping through the CLAT (from standby)', t.ra),
+        reaction('v4-on', 'native IPv4 added -> the CLAT default route gone', t.v4on),
+        reaction('v4-off', 'native IPv4 gone -> the CLAT default route back', t.v4off),
+        reaction('new-prefix', 'new PREF64 prefix -> in the status', t.newPrefix),
+        reaction('withdraw', 'PREF64 lifetime 0 -> standby', t.withdraw),
+        once('idle-cpu', `CPU in ${IDLE_S} s of standby without RAs`, 'ms', b.cpuMs - a.cpuMs, 0, 'none'),
+        once(
+          'idle-wakeups',
+          `voluntary context switches in ${IDLE_S} s of standby`,
+          'switches',
+          b.voluntary - a.voluntary,
+          2,
+          '<= 2',
+        ),
+        once('rss-standby', 'RSS in standby', 'MB', b.rssKb / 1024, 60, '<= 60 MB'),
+        once(
+          'rss-active',
+          `RSS active (idle, after ${TRIES} cycles)`,
+          'MB',
+          active.rssKb / 1024,
+          70,
+          '<= 70 MB',
+        ),
+      ],
+    });
   } finally {
     await cl.dispose();
     rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@
 // divided by the wall time (100% = one core).
 import { Lab } from '../test/helpers/netns.js';
 import { TunDevice, type OffloadName } from '../src-main/engine/native/tun.js';
+import { figure, save, startRun } from './data/write.js';
 
 interface Result {
   setup: string;
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
     console.error('tun-echo: needs root (network namespaces and TUN devices)');
     process.exit(2);
   }
+  const run = startRun('tun-echo');
   const lab = new Lab('tunb');
   const runs: Result[][] = [[], [], []];
   const cleanup = async () => {
@@ -151,6 +153,27 @@ async function main(): Promise<void> {
   }
   const median = (rs: Result[]): Result =>
     [...rs].sort((x, y) => x.gbps - y.gbps)[Math.floor((rs.length - 1) / 2)];
+  const veth = { id: 'veth', name: 'kernel veth pair', rounds: runs[0].map((r) => r.gbps) };
+  const tunFigure = (id: string, label: string, rs: Result[], goal: boolean) =>
+    figure({
+      id,
+      label,
+      unit: 'Gbit/s',
+      better: 'higher',
+      rounds: rs.map((r) => r.gbps),
+      refs: [veth],
+      goals: goal ? [{ value: 5, text: '>= 5 Gbit/s' }] : [],
+      note: `bridge CPU ${rs.map((r) => `${Math.round((r.cpu ?? NaN) * 100)}%`).join(' ')} of one core, by round`,
+    });
+  await save(run, {
+    title: 'TUN bridge: Node moving packets between two TUN devices, against a veth pair',
+    command: `npm run bench -- tun-echo (node build/bench/tun-echo.js --seconds ${seconds} --streams ${streams} --rounds ${rounds})`,
+    settings: { seconds, streams, rounds },
+    figures: [
+      tunFigure('offloads', 'TUN bridge, iperf3 TCP, with virtio-net offloads', runs[1], true),
+      tunFigure('plain', 'TUN bridge, iperf3 TCP, no offloads', runs[2], false),
+    ],
+  });
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify({ seconds, streams, rounds, runs }));
     return;
