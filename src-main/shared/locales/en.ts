@@ -120,6 +120,8 @@ export const en = {
     saved: 'Report saved to {{path}}.',
     settings: 'Settings…',
     toggle: 'IPv4 through clatbar on this network',
+    turningOn: 'Turning IPv4 through clatbar on…',
+    turningOff: 'Turning IPv4 through clatbar off…',
     drops: 'Drops',
     dns64: 'DNS64',
   },

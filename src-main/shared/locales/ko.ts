@@ -122,6 +122,8 @@ export const ko = {
     saved: '보고서를 {{path}}에 저장했습니다.',
     settings: '설정…',
     toggle: '이 네트워크에서 clatbar를 통한 IPv4',
+    turningOn: 'clatbar를 통한 IPv4를 켜는 중…',
+    turningOff: 'clatbar를 통한 IPv4를 끄는 중…',
     drops: '버려진 패킷',
     dns64: 'DNS64',
   },
