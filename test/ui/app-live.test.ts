@@ -105,7 +105,7 @@ async function elapsedUntil(
  * The development bridge as another user, in its own process (a new "session": setpriv
  * --init-groups reads the user's groups as a login does). Resolves with its diagnostics URL.
  */
-async function bridgeAs(user: string, socketPath: string): Promise<{ url: string; stop(): void }> {
+async function bridgeAs(user: string, socketPath: string): Promise<{ url: string; stop(): Promise<void> }> {
   const proc = spawn(
     '/usr/bin/setpriv',
     [
@@ -130,7 +130,17 @@ async function bridgeAs(user: string, socketPath: string): Promise<{ url: string
   await waitFor(`the bridge as ${user}`, () => /diagnostics (\S+)/.test(out) || proc.exitCode !== null);
   const url = /diagnostics (\S+)/.exec(out)?.[1];
   assert.ok(url, out);
-  return { url, stop: () => void proc.kill('SIGTERM') };
+  const exited = new Promise<void>((r) => (proc.exitCode !== null ? r() : proc.once('exit', () => r())));
+  return {
+    url,
+    // Gone before the user is removed (userdel refuses a user with a running process).
+    async stop() {
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }
 
 test('both windows through the development bridge against a real daemon', { timeout: 420_000 }, async (t) => {
@@ -312,6 +322,23 @@ test('both windows through the development bridge against a real daemon', { time
     assert.match(row(/A and AAAA of v4only\.example/), /^fail[\s\S]*Fix: /);
   });
 
+  await t.test('Copy report and Save report… hand over the engine’s diagnostics', async () => {
+    await page.getByRole('button', { name: 'Copy report' }).click();
+    await page.getByText('Report copied.').waitFor();
+    const copied = JSON.parse(readFileSync(join(en.files, 'clipboard.txt'), 'utf8')) as {
+      state: string;
+      network: { prefix: string };
+    };
+    assert.equal(copied.state, 'active');
+    assert.equal(copied.network.prefix, PREFIX);
+    await page.getByRole('button', { name: 'Save report…' }).click();
+    const saved = page.getByText(/^Report saved to /);
+    await saved.waitFor();
+    const path = /^Report saved to (.+)\.$/.exec(await saved.innerText())?.[1] ?? '';
+    assert.ok(path.startsWith(en.files), path);
+    assert.deepEqual(Object.keys(JSON.parse(readFileSync(path, 'utf8')) as object), Object.keys(copied));
+  });
+
   await t.test('a policy chosen in Settings survives a daemon restart', async () => {
     const settings = await open(browser, `${en.url}#settings`);
     const select = settings.page.locator('select[data-testid^=policy-]');
@@ -327,9 +354,22 @@ test('both windows through the development bridge against a real daemon', { time
     assert.equal(await daemon.exited, 0, daemon.log());
     await page.locator('[data-testid=state].disconnected').waitFor();
     assert.match(await state.innerText(), /Engine not reachable/);
+    const restartedAt = new Date().toISOString();
     daemon = await startClatbarDaemon(cl, dir, daemonArgs);
     await page.locator('[data-testid=state].off').waitFor({ timeout: 20000 });
     assert.match(await state.innerText(), /never/);
+    // The log view follows the new daemon (its line numbers start again), from its first line.
+    const times = page.locator('[data-testid=logs] .line time');
+    await until(
+      'the new daemon’s lines in the log view',
+      async () => (await times.count()) > 0 && (await times.first().getAttribute('datetime'))! >= restartedAt,
+    ).catch(async (err: Error) => {
+      const first = await times.first().getAttribute('datetime');
+      throw new Error(
+        `${err.message}: restarted at ${restartedAt}, first line ${first}, ${await times.count()} lines`,
+      );
+    });
+    assert.match(await page.getByTestId('logs').innerText(), /status: clatbar status/);
     assert.equal(clatRoute(cl), false, 'the CLAT stays down on a network set to never');
     await settings.page.reload();
     await select.waitFor();
@@ -359,7 +399,7 @@ test('both windows through the development bridge against a real daemon', { time
       if (SCREENSHOTS) await op.screenshot({ path: `${shots}diagnostics-no-permission.png`, fullPage: true });
       assert.deepEqual(oerr, []);
       await op.close();
-      outsider.stop();
+      await outsider.stop();
 
       // What the page says to do, then a new session: allowed.
       execFileSync('usermod', ['-aG', group, user]);
@@ -370,7 +410,7 @@ test('both windows through the development bridge against a real daemon', { time
       await until('the switch enabled', () => mp.getByTestId('toggle').isEnabled());
       assert.equal(await mp.getByTestId('access').count(), 0);
       await mp.close();
-      member.stop();
+      await member.stop();
     },
   );
 
@@ -408,6 +448,12 @@ test('both windows through the development bridge against a real daemon', { time
     await kp.locator('[data-testid=state].active').waitFor();
     assert.match(await kp.getByTestId('state').innerText(), /^작동 중/);
     assert.equal(await kp.getAttribute('html', 'lang'), 'ko');
+    // The chart's legend too (uPlot is made again in the app's language).
+    await until('the chart’s legend in Korean', async () =>
+      (await kp.locator('.u-legend').first().innerText()).includes('IPv4 → IPv6 (나감)'),
+    );
+    assert.match(await kp.getByTestId('classification').innerText(), /IPv6 전용, NAT64 있음/);
+    assert.match(await kp.getByTestId('prefix-source').innerText(), /라우터 광고에서/);
     // A font with Hangul is installed and used: "작동 중" is as wide as real glyphs, not tofu boxes
     // of the same width as each other and as a missing glyph.
     const widths = await kp.evaluate(() => {

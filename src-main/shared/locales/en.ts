@@ -159,6 +159,20 @@ export const en = {
     ipv4Mtu: 'IPv4 apps see MTU {{mtu}}',
     pid: 'pid {{pid}}',
     upFor: 'up {{time}}',
+    time: 'Time',
+    outNote: 'out, from apps',
+    inNote: 'in, replies',
+    sparkOut: 'IPv4 to IPv6 packets per second, last minute',
+    sparkIn: 'IPv6 to IPv4 packets per second, last minute',
+    // i18next picks bytesInPackets_one or _other by {{count}} (the language's plural rules).
+    bytesInPackets_one: '{{bytes}} in {{packets}} packet',
+    bytesInPackets_other: '{{bytes}} in {{packets}} packets',
+    madeCounts: '{{icmp}} ICMP errors, {{fragments}} fragments',
+    dns64Mode: 'mode: {{mode}}',
+    doesDns64: 'does DNS64 itself',
+    noDns64: 'does not do DNS64',
+    noDns64Activity:
+      'The engine reports no DNS64 activity. IPv4 addresses work through the CLAT either way; names of IPv4-only hosts then depend on the network’s own DNS64.',
   },
   settings: {
     title: 'clatbar settings',

@@ -161,6 +161,20 @@ export const ko = {
     ipv4Mtu: 'IPv4 앱에는 MTU {{mtu}}',
     pid: '프로세스 {{pid}}',
     upFor: '{{time}} 동안 실행 중',
+    time: '시각',
+    outNote: '나감, 앱에서',
+    inNote: '들어옴, 응답',
+    sparkOut: '최근 1분간 초당 IPv4 → IPv6 패킷',
+    sparkIn: '최근 1분간 초당 IPv6 → IPv4 패킷',
+    // Korean has one plural form (_other); _one is here only because the catalogs share their keys.
+    bytesInPackets_one: '패킷 {{packets}}개, {{bytes}}',
+    bytesInPackets_other: '패킷 {{packets}}개, {{bytes}}',
+    madeCounts: 'ICMP 오류 {{icmp}}개, 조각 {{fragments}}개',
+    dns64Mode: '모드: {{mode}}',
+    doesDns64: '스스로 DNS64를 함',
+    noDns64: 'DNS64를 하지 않음',
+    noDns64Activity:
+      '엔진이 DNS64 활동을 보고하지 않았습니다. IPv4 주소는 어느 쪽이든 CLAT을 거쳐 작동하고, IPv4 전용 호스트의 이름은 네트워크 자체의 DNS64에 달려 있습니다.',
   },
   settings: {
     title: 'clatbar 설정',
