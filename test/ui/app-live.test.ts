@@ -4,7 +4,8 @@
 // CLAT lab's laptop, with its control API. Checked: the page follows the engine (state, network,
 // prefix, CLAT addresses, counters after pings, a drop in words); the on/off switch changes the
 // engine (the IPv4 default route into the CLAT goes and comes back) and the page shows it within
-// 1 s of the click (the issue's bound); a policy chosen in Settings survives a daemon restart; a
+// 1 s of the click (the issue's bound); a policy chosen in Settings survives a daemon restart, and
+// one the admin file forces is shown locked; Copy/Save report hand over the diagnostics; a
 // self-test runs and shows each result with its fix; the log view shows the engine's lines and
 // filters them; while iperf3 runs through the CLAT the chart's latest sample is within 20% of
 // iperf3's rate; axe-core finds no serious or critical violation in either window, light and
@@ -15,7 +16,7 @@
 // CLATBAR_SCREENSHOTS=1 (npm run screenshots) also writes docs/screenshots/*.png.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -354,6 +355,23 @@ test('both windows through the development bridge against a real daemon', { time
     await select.selectOption('default');
     await page.locator('[data-testid=state].active').waitFor({ timeout: 20000 });
     await waitFor('the route back', () => clatRoute(cl), 20000);
+
+    // The administrator forces this network's policy (SIGHUP re-reads the file): the setting is
+    // shown locked, with where it comes from, instead of a control.
+    const id = (await select.getAttribute('data-testid'))!.slice('policy-'.length);
+    const adminFile = join(dir, 'admin-policy.json');
+    writeFileSync(adminFile, JSON.stringify({ version: 1, networks: { [id]: { policy: 'always' } } }), {
+      mode: 0o644,
+    });
+    daemon.proc.kill('SIGHUP');
+    await until('the daemon to read the admin file', async () => daemon.log().includes('SIGHUP'));
+    await settings.page.reload();
+    const locked = settings.page.getByTestId('locked');
+    await locked.waitFor();
+    assert.match(await locked.innerText(), /Always — Set by the administrator: \/etc\/clatbar\/policy\.json/);
+    assert.equal(await select.count(), 0, 'no control for a forced value');
+    rmSync(adminFile);
+    daemon.proc.kill('SIGHUP');
     assert.deepEqual(settings.errors, []);
     await settings.page.close();
   });
