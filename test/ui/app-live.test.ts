@@ -3,7 +3,7 @@
 // against a real engine: `clatbar run` in daemon mode (what the installed service runs) on the
 // CLAT lab's laptop, with its control API. Checked: the page follows the engine (state, network,
 // prefix, CLAT addresses, counters after pings, a drop in words); the on/off switch changes the
-// engine (the IPv4 default route into the CLAT goes and comes back) and the page shows it within
+// engine (the IPv4 default route into the CLAT goes and comes back) and the page takes it within
 // 1 s of the click (the issue's bound); a policy chosen in Settings survives a daemon restart, and
 // one the admin file forces is shown locked; Copy/Save report hand over the diagnostics; a
 // self-test runs and shows each result with its fix; the log view shows the engine's lines and
