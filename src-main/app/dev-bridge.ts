@@ -40,6 +40,8 @@ export interface DevBridge {
   port: number;
   /** Notifications the service asked for (a browser has no tray). */
   notices: Notice[];
+  /** Where Copy report (clipboard.txt) and Save report… write: this run's temporary directory. */
+  files: string;
   close(): Promise<void>;
 }
 
@@ -195,7 +197,12 @@ export async function startDevBridge(o: DevBridgeOptions): Promise<DevBridge> {
           return ws.close(1003, 'not JSON');
         }
         const id = msg.id;
-        service.handle(String(msg.call), msg.args).then(
+        // JSON has no undefined: an optional argument left out in the middle (logs(undefined, 500))
+        // arrives as null, where Electron's IPC would keep it undefined. No call takes a null.
+        const args = Array.isArray(msg.args)
+          ? msg.args.map((a: unknown) => (a === null ? undefined : a))
+          : msg.args;
+        service.handle(String(msg.call), args).then(
           (result) => ws.send(JSON.stringify({ id, result: result ?? null })),
           (err: Error) => ws.send(JSON.stringify({ id, error: err.message })),
         );
@@ -214,12 +221,15 @@ export async function startDevBridge(o: DevBridgeOptions): Promise<DevBridge> {
     token,
     port,
     notices,
+    files: work,
     async close() {
       engine.close();
       for (const ws of sockets) ws.terminate();
       wss.close();
-      await new Promise<void>((r) => server.close(() => r()));
+      // Keep-alive connections of an open browser would hold server.close() forever.
+      const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
+      await closed;
     },
   };
   return bridge;

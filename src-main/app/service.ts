@@ -154,8 +154,16 @@ export class AppService {
       case 'listNetworks':
         // { networks: [...] }, or the list itself from an engine that answers so.
         return unwrap(await this.engineCall('listNetworks'), 'networks');
-      case 'setPolicy':
-        return this.engineCall('setPolicy', { network: a[0], policy: a[1] });
+      case 'setPolicy': {
+        await this.engineCall('setPolicy', { network: a[0], policy: a[1] });
+        // A policy chosen now for the network the laptop is on is the user's latest word: it ends
+        // an earlier on/off click there (the engine keeps such an override until the network
+        // changes, and it would otherwise win over "Never" chosen after "on").
+        const current = this.o.engine.status.network?.id;
+        if (a[0] === 'current' || (current !== undefined && a[0] === current))
+          await this.engineCall('clearOverride');
+        return undefined;
+      }
       case 'setDefaultPolicy':
         return this.engineCall('setDefaultPolicy', { policy: a[0] });
       case 'setDns64Mode':

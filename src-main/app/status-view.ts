@@ -42,7 +42,7 @@ const PREFIX_SOURCES: readonly string[] = ['pref64', 'ipv4only.arpa', 'configure
 const STATES: readonly string[] = ['off', 'standby', 'active', 'attention', 'stopping'];
 
 /** Data path counters that are drops, under the names DROP_REASONS uses. */
-const DATA_PATH_DROPS: Record<string, string> = {
+export const DATA_PATH_DROPS: Readonly<Record<string, string>> = {
   writeRefused: 'write-refused',
   writeErrors: 'write-errors',
   stagedOverflow: 'staged-overflow',
@@ -162,7 +162,7 @@ export function toEngineStatus(reply: unknown, controlSocket: string, sampledAt:
   }
   if (uplink) status.uplink = uplink;
   const why = messageOf(reply.uplinkWhy);
-  if (why) status.uplinkWhy = why.text;
+  if (why) status.uplinkWhy = why;
   if (prefix) {
     const src = str(reply, 'prefixSource');
     status.prefix = {

@@ -1,6 +1,6 @@
 // Numbers for people, and rates from two successive statuses: pure functions shared by the
 // diagnostics window and `clatbar status`, so both say the same thing the same way.
-import type { PrefixSource, Traffic } from './ipc.js';
+import type { Traffic } from './ipc.js';
 
 const int = new Intl.NumberFormat('en-US');
 
@@ -78,12 +78,6 @@ export function rates(prev: Traffic | undefined, cur: Traffic | undefined): Rate
     tunOutBytes: tout === undefined ? undefined : tout / dt,
   };
 }
-
-export const prefixSourceWords: Record<PrefixSource, string> = {
-  pref64: 'from the router advertisements (PREF64, RFC 8781)',
-  'ipv4only.arpa': 'asked of the network’s DNS (ipv4only.arpa, RFC 7050)',
-  configured: 'configured (clatbar run --prefix)',
-};
 
 /** "3 min", "2 h 5 min" since an ISO time. */
 export function since(iso: string, now: number): string {

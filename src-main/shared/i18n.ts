@@ -25,6 +25,19 @@ export interface Translator {
   t(key: string, params?: Record<string, unknown>): string;
   /** A message from the engine or the app: the catalog's words for its code, else its own text. */
   msg(message: Message): string;
+  /**
+   * The words for one of the engine's codes in a catalog group: a drop reason ("drops",
+   * "ttl-expired"), a prefix or policy source, a classification; the code itself when unknown.
+   */
+  words(
+    group: 'drops' | 'prefixSource' | 'policySource' | 'classification' | 'override',
+    code: string,
+  ): string;
+}
+
+/** An engine code as a catalog key: i18next reads dots as nesting, so they are written as '_'. */
+export function catalogKey(code: string): string {
+  return code.replaceAll('.', '_');
 }
 
 export function createTranslator(language: Language): Translator {
@@ -39,15 +52,23 @@ export function createTranslator(language: Language): Translator {
     returnNull: false,
   });
   const t: TFunction = instance.t.bind(instance);
+  /** The catalog's words for an engine code under group ("drops", "prefixSource", ...), else the code. */
+  const words = (group: string, code: string): string => {
+    const key = `${group}.${catalogKey(code)}`;
+    return instance.exists(key) ? (t(key) as string) : code;
+  };
+  // "{{source, prefixSource}}" in a message: the words for a prefix source (or policy source)
+  // code the engine sent as a parameter, in this language.
+  for (const group of ['prefixSource', 'policySource'] as const)
+    instance.services.formatter?.add(group, (value: unknown) => words(group, String(value)));
   return {
     language,
     t: (key, params) => t(key, params ?? {}) as string,
+    words,
     msg(message) {
       // The app's own messages use their catalog key as code ("app.noEngine"); the engine's codes
       // live under engine, with their dots as '_' (i18next reads dots as nesting).
-      const key = /^(app|access)\./.test(message.code)
-        ? message.code
-        : `engine.${message.code.replaceAll('.', '_')}`;
+      const key = /^(app|access)\./.test(message.code) ? message.code : `engine.${catalogKey(message.code)}`;
       const params = message.params ?? {};
       return instance.exists(key) ? (t(key, params) as string) : message.text;
     },

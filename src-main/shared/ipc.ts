@@ -7,6 +7,7 @@
 // arguments (IPC_CALLS). Main validates every call against it; the preload exposes one function
 // per call (preload.cts); the development bridge serves the same calls over a WebSocket.
 import { z } from 'zod';
+import { en } from './locales/en.js';
 import { Dns64ModeSchema, NetworkRefSchema, PolicySchema, type Dns64Mode, type Policy } from './control.js';
 import type { Message, LogLine, NetworkRecord } from './status.js';
 
@@ -60,7 +61,7 @@ export interface EngineStatus {
   network?: NetworkView;
   uplink?: string;
   /** Why this uplink, in the engine's words. */
-  uplinkWhy?: string;
+  uplinkWhy?: Message;
   prefix?: {
     prefix: string;
     source: PrefixSource;
@@ -167,44 +168,11 @@ export interface Dns64Activity {
 }
 
 /**
- * Drop reasons in words: the translator's (engine/siit/counters.ts REASONS) and the data
- * path's own. The diagnostics window and `clatbar status` both show these.
+ * Drop reasons in English words: the translator's (engine/siit/counters.ts REASONS) and the data
+ * path's own, for `clatbar status`. Their one home is the message catalog (locales/en.ts
+ * `drops`; the windows show them in the user's language).
  */
-export const DROP_REASONS: Readonly<Record<string, string>> = {
-  'not-ip': 'not an IP packet',
-  truncated: 'shorter than its own headers say',
-  'bad-ipv4-header': 'malformed IPv4 header',
-  'bad-ipv4-checksum': 'IPv4 header checksum wrong',
-  'bad-ipv6-header': 'malformed IPv6 header',
-  'ext-header-chain': 'IPv6 extension headers malformed or cut short',
-  'transport-truncated': 'TCP, UDP or ICMP header cut short',
-  'illegal-source': 'from an address that must never be a source (loopback, multicast, unspecified)',
-  'src-untranslatable': 'source address has no form in the other IP version',
-  'dst-untranslatable':
-    'destination has no form in the other IP version (multicast, broadcast, outside the prefix)',
-  'ttl-expired': 'hop limit ran out (Time Exceeded sent back)',
-  'too-big': 'too big for the IPv6 path with Don’t Fragment set (Fragmentation Needed sent back)',
-  'source-route': 'IPv4 source route option (not translatable)',
-  'routing-header': 'IPv6 routing header with hops left (not translatable)',
-  'ext-header-after-fragment': 'extension header after the Fragment header',
-  'udp-checksum-zero': 'UDP with a zero checksum (invalid in IPv6, RFC 8200 §8.1)',
-  'udp-checksum-zero-fragment': 'fragmented IPv4 UDP without checksum (cannot be computed)',
-  'icmp-fragmented': 'fragmented ICMP message',
-  'icmp-fragment-expired': 'first fragment of a fragmented ping whose last fragment never came',
-  'icmp-rate-limited':
-    "ICMP errors not sent: over the translator's rate limit (RFC 4443 §2.4(f)); the packets are counted under their own reason too",
-  'icmp-untranslatable': 'ICMP type with no counterpart in the other IP version',
-  'icmp-checksum': 'ICMP checksum wrong',
-  'icmp-inner-invalid': 'ICMP error quoting a malformed packet',
-  'icmp-inner-untranslatable': 'ICMP error quoting a packet that cannot be translated',
-  'icmp-error-nested': 'ICMP error about an ICMP error',
-  'hairpin-loop': 'would loop back into the CLAT',
-  'write-refused': 'the TUN’s write queue was full',
-  'write-errors': 'writing to the TUN failed',
-  'staged-overflow': 'no room left for packets the translator made itself',
-  'inbound-unsolicited':
-    'came in from the network through the CLAT unasked (no flow this host started; --inbound deny), or a DNS query for the stub from the network',
-};
+export const DROP_REASONS: Readonly<Record<string, string>> = en.drops;
 
 /**
  * The calls the renderer can make, one per function of the preload's API, with the schema of

@@ -17,6 +17,9 @@ export const i18n = {
   t(key: string, params?: Record<string, unknown>): string {
     return current.t(key, params);
   },
+  words(group: Parameters<Translator['words']>[0], code: string): string {
+    return current.words(group, code);
+  },
   msg(message: Message | string): string {
     return typeof message === 'string' ? message : current.msg(message);
   },

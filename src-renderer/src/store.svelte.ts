@@ -52,12 +52,6 @@ class Store {
             status: { state: 'disconnected', reason: { code: 'text', text: err.message } },
           }),
       );
-    void api()
-      .logs(undefined, 500)
-      .then((lines) => {
-        for (const l of lines) this.log(l);
-      })
-      .catch(() => {});
     const tick = setInterval(() => (this.now = Date.now()), 1000);
     return () => {
       offState();
@@ -71,8 +65,33 @@ class Store {
     this.logs = [...this.logs, line].slice(-MAX_LOG_LINES);
   }
 
+  /**
+   * The engine the lines come from: its log's sequence numbers start again with each engine, so
+   * when another one answers (a restart, or the first connection) the view starts over with its
+   * recent lines; pushed lines that arrived meanwhile are kept, in order, once each.
+   */
+  private engineKey = '';
+  private followEngine(next: AppState): void {
+    const e = next.status.engine;
+    const key = e?.pid !== undefined ? `${e.pid}/${e.startedAt ?? ''}` : '';
+    if (!key || key === this.engineKey) return;
+    this.engineKey = key;
+    this.logs = [];
+    void api()
+      .logs(undefined, 500)
+      .then((lines) => {
+        if (this.engineKey !== key) return;
+        const seen = new Set(this.logs.map((l) => l.seq));
+        const merged = [...lines.filter((l) => !seen.has(l.seq)), ...this.logs].sort((a, b) => a.seq - b.seq);
+        this.logs = merged.slice(-MAX_LOG_LINES);
+      })
+      // A user outside the control group may not read the log: the view stays empty.
+      .catch(() => {});
+  }
+
   private receive(next: AppState): void {
     i18n.use(next.language);
+    this.followEngine(next);
     const t = next.status.traffic;
     // getState and onState may deliver the same sample twice; only a newer one makes a rate.
     if (t && (!this.previous || t.sampledAt > this.previous.sampledAt)) {

@@ -316,16 +316,59 @@ export async function startClatbarRun(
     sock,
     ...(opts.args ?? []),
   ];
-  const proc = opts.privateEtc
-    ? cl.lab.spawn(cl.laptop, 'sh', ['-c', `${opts.privateEtc} ${process.execPath} ${argv.join(' ')}`])
+  return spawnClatbar(cl, argv, {
+    stateDir,
+    sock,
+    privateEtc: opts.privateEtc,
+    until: opts.until ?? /CLAT is up/,
+  });
+}
+
+/** `clatbar ARGV` on the laptop, its output kept, resolved once the output matches `until` or it exits. */
+async function spawnClatbar(
+  cl: ClatLab,
+  argv: string[],
+  o: { stateDir: string; sock: string; privateEtc?: string; until: RegExp },
+): Promise<ClatbarRun> {
+  const proc = o.privateEtc
+    ? cl.lab.spawn(cl.laptop, 'sh', ['-c', `${o.privateEtc} ${process.execPath} ${argv.join(' ')}`])
     : cl.lab.spawn(cl.laptop, process.execPath, argv);
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  const until = opts.until ?? /CLAT is up/;
-  await waitFor(`clatbar run to say ${until}`, () => until.test(out) || proc.exitCode !== null, 30000);
-  return { proc, stateDir, sock, log: () => out, exited };
+  await waitFor(`clatbar run to say ${o.until}`, () => o.until.test(out) || proc.exitCode !== null, 30000);
+  return { proc, stateDir: o.stateDir, sock: o.sock, log: () => out, exited };
+}
+
+/**
+ * `clatbar run` in daemon mode (no --uplink: what the installed service runs) on the laptop, its
+ * state, data (the user's per-network policies) and admin file under `dir`, so a second start
+ * with the same dir is the same daemon restarted. Resolves once its control socket is announced.
+ */
+export async function startClatbarDaemon(
+  cl: ClatLab,
+  dir: string,
+  args: string[] = [],
+): Promise<ClatbarRun & { dataDir: string }> {
+  const stateDir = join(dir, 'state');
+  const sock = join(stateDir, 'engine.sock');
+  const dataDir = join(dir, 'data');
+  const argv = [
+    CLATBAR,
+    'run',
+    '--state-dir',
+    stateDir,
+    '--control-socket',
+    sock,
+    '--data-dir',
+    dataDir,
+    '--admin-policy',
+    join(dir, 'admin-policy.json'),
+    ...args,
+  ];
+  const run = await spawnClatbar(cl, argv, { stateDir, sock, until: /status: clatbar status/ });
+  return { ...run, dataDir };
 }
 
 /**

@@ -120,6 +120,8 @@ export const en = {
     saved: 'Report saved to {{path}}.',
     settings: 'Settings…',
     toggle: 'IPv4 through clatbar on this network',
+    turningOn: 'Turning IPv4 through clatbar on…',
+    turningOff: 'Turning IPv4 through clatbar off…',
     drops: 'Drops',
     dns64: 'DNS64',
   },
@@ -150,6 +152,27 @@ export const en = {
     resolverTimeouts: 'Resolver timeouts',
     networkDns: 'Network’s DNS',
     listening: 'Listening on',
+    clatIpv4Note: 'the address IPv4 apps use',
+    clatIpv6Note: 'what it becomes on the network',
+    checksumNeutral: 'checksum-neutral',
+    mtu: 'MTU {{mtu}}',
+    ipv4Mtu: 'IPv4 apps see MTU {{mtu}}',
+    pid: 'pid {{pid}}',
+    upFor: 'up {{time}}',
+    time: 'Time',
+    outNote: 'out, from apps',
+    inNote: 'in, replies',
+    sparkOut: 'IPv4 to IPv6 packets per second, last minute',
+    sparkIn: 'IPv6 to IPv4 packets per second, last minute',
+    // i18next picks bytesInPackets_one or _other by {{count}} (the language's plural rules).
+    bytesInPackets_one: '{{bytes}} in {{packets}} packet',
+    bytesInPackets_other: '{{bytes}} in {{packets}} packets',
+    madeCounts: '{{icmp}} ICMP errors, {{fragments}} fragments',
+    dns64Mode: 'mode: {{mode}}',
+    doesDns64: 'does DNS64 itself',
+    noDns64: 'does not do DNS64',
+    noDns64Activity:
+      'The engine reports no DNS64 activity. IPv4 addresses work through the CLAT either way; names of IPv4-only hosts then depend on the network’s own DNS64.',
   },
   settings: {
     title: 'clatbar settings',
@@ -167,11 +190,108 @@ export const en = {
     app: 'This app',
     engine: 'Engine',
   },
+  /**
+   * Why the data path dropped packets, by the counter's reason code (the translator's, engine/siit/
+   * counters.ts REASONS, and the data path's own); shown in the diagnostics window and by `clatbar
+   * status` (shared/ipc.ts DROP_REASONS).
+   */
+  drops: {
+    'not-ip': 'not an IP packet',
+    truncated: 'shorter than its own headers say',
+    'bad-ipv4-header': 'malformed IPv4 header',
+    'bad-ipv4-checksum': 'IPv4 header checksum wrong',
+    'bad-ipv6-header': 'malformed IPv6 header',
+    'ext-header-chain': 'IPv6 extension headers malformed or cut short',
+    'transport-truncated': 'TCP, UDP or ICMP header cut short',
+    'illegal-source': 'from an address that must never be a source (loopback, multicast, unspecified)',
+    'src-untranslatable': 'source address has no form in the other IP version',
+    'dst-untranslatable':
+      'destination has no form in the other IP version (multicast, broadcast, outside the prefix)',
+    'ttl-expired': 'hop limit ran out (Time Exceeded sent back)',
+    'too-big': 'too big for the IPv6 path with Don’t Fragment set (Fragmentation Needed sent back)',
+    'source-route': 'IPv4 source route option (not translatable)',
+    'routing-header': 'IPv6 routing header with hops left (not translatable)',
+    'ext-header-after-fragment': 'extension header after the Fragment header',
+    'udp-checksum-zero': 'UDP with a zero checksum (invalid in IPv6, RFC 8200 §8.1)',
+    'udp-checksum-zero-fragment': 'fragmented IPv4 UDP without checksum (cannot be computed)',
+    'icmp-fragmented': 'fragmented ICMP message',
+    'icmp-fragment-expired': 'first fragment of a fragmented ping whose last fragment never came',
+    'icmp-rate-limited':
+      "ICMP errors not sent: over the translator's rate limit (RFC 4443 §2.4(f)); the packets are counted under their own reason too",
+    'icmp-untranslatable': 'ICMP type with no counterpart in the other IP version',
+    'icmp-checksum': 'ICMP checksum wrong',
+    'icmp-inner-invalid': 'ICMP error quoting a malformed packet',
+    'icmp-inner-untranslatable': 'ICMP error quoting a packet that cannot be translated',
+    'icmp-error-nested': 'ICMP error about an ICMP error',
+    'hairpin-loop': 'would loop back into the CLAT',
+    'write-refused': 'the TUN’s write queue was full',
+    'write-errors': 'writing to the TUN failed',
+    'staged-overflow': 'no room left for packets the translator made itself',
+    'inbound-unsolicited':
+      'came in from the network through the CLAT unasked (no flow this host started; --inbound deny), or a DNS query for the stub from the network',
+  },
+  /** Where the NAT64 prefix came from (status.ts PrefixSource; dots written as '_'). */
+  prefixSource: {
+    pref64: 'from the router advertisements (PREF64, RFC 8781)',
+    ipv4only_arpa: 'asked of the network’s DNS (ipv4only.arpa, RFC 7050)',
+    configured: 'configured (clatbar run --prefix)',
+    admin: 'pinned by the administrator (/etc/clatbar/policy.json)',
+  },
+  /** Where the policy in force came from (status.ts PolicySource). */
+  policySource: {
+    default: 'the built-in default',
+    'user-default': 'your default for all networks',
+    user: 'your choice for this network',
+    'admin-default': 'the administrator’s default in /etc/clatbar/policy.json',
+    admin: 'set by the administrator in /etc/clatbar/policy.json',
+  },
+  /** What kind of network the engine found (status.ts CLASSIFICATIONS). */
+  classification: {
+    offline: 'offline: no usable network',
+    'dual-stack': 'native IPv4 and IPv6 (dual-stack)',
+    'ipv6-only': 'IPv6-only, without NAT64',
+    'ipv6-only-nat64': 'IPv6-only, with NAT64',
+    'system-clat': 'another CLAT is already running',
+  },
+  /** An on/off click for this network, in force until the network changes. */
+  override: {
+    enabled: 'turned on by hand until the network changes',
+    disabled: 'turned off by hand until the network changes',
+  },
   // The engine's message codes (status.ts Message.code, dots written as '_') -> words; a code missing here shows the
   // engine's own English text.
+  // {{source, prefixSource}} and {{source, policySource}} put a source code's words in (shared/i18n.ts).
   engine: {
     active_foreground:
       'IPv4 apps on this computer reach IPv4 hosts through the network’s NAT64 ({{prefix}}) via {{uplink}}',
+    active_nat64: 'IPv6-only on {{uplink}} with the NAT64 prefix {{prefix}}, {{source, prefixSource}}',
+    active_always: 'policy “always”: the CLAT runs beside native IPv4',
+    'network_ipv6-only-nat64':
+      'IPv6-only on {{uplink}} with the NAT64 prefix {{prefix}}, {{source, prefixSource}}',
+    'network_system-clat': 'another CLAT is already active: {{what}}',
+    'standby_system-clat': 'standing down: another CLAT is already active: {{what}}',
+    'network_dual-stack': 'the network has native IPv4 (default route {{route}})',
+    'standby_dual-stack':
+      'not needed: the network has native IPv4 (default route {{route}}); native IPv4 beats a CLAT',
+    network_offline: 'no network: no IPv6 default route with a global address, no IPv4',
+    standby_offline: 'no network: no IPv6 default route with a global address, no IPv4',
+    'network_ipv6-only':
+      'IPv6-only on {{uplink}}, and the network announces no NAT64 prefix (no PREF64, ipv4only.arpa not synthesized)',
+    'standby_ipv6-only':
+      'IPv6-only on {{uplink}}, and the network announces no NAT64 prefix (no PREF64, ipv4only.arpa not synthesized)',
+    standby_starting: 'starting: looking at the network',
+    off_override: 'turned off for this network (the switch, or clatbar disable)',
+    off_policy: 'off on this network by policy “never” ({{source, policySource}})',
+    'attention_bring-up-failed': 'the CLAT could not start: {{error}}',
+    'fix_bring-up': '{{fix}}',
+    'fix_see-log':
+      'see the log (clatbar logs); clatbar tries again when the network changes, or when you turn it on',
+    'fix_no-prefix':
+      'clatbar resumes when the network announces a prefix again, or restart it with “clatbar run --prefix PFX/LEN”',
+    stopping: 'the engine is stopping and putting the network back as it was',
+    'uplink_only-default-route': '{{uplink}} carries the IPv6 default route (metric {{metric}})',
+    'uplink_lowest-metric':
+      '{{uplink}} carries the IPv6 default route with the lowest metric ({{metric}}; also {{others}})',
   } as Readonly<Record<string, string>>,
 } as const;
 

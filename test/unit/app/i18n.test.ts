@@ -2,9 +2,16 @@
 // the same keys in English and Korean, engine messages by code with the engine's text as fallback.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appMessage, createTranslator, pickLanguage } from '../../../src-main/shared/i18n.js';
+import { appMessage, catalogKey, createTranslator, pickLanguage } from '../../../src-main/shared/i18n.js';
 import { en } from '../../../src-main/shared/locales/en.js';
 import { ko } from '../../../src-main/shared/locales/ko.js';
+import { classify, decide, type ClassifyInput } from '../../../src-main/engine/daemon/decide.js';
+import {
+  CLASSIFICATIONS,
+  PolicySourceSchema,
+  PrefixSourceSchema,
+  type Message,
+} from '../../../src-main/shared/status.js';
 
 test('the language comes from the first system locale we have', () => {
   assert.equal(pickLanguage(['ko-KR', 'en-US']), 'ko');
@@ -22,13 +29,14 @@ function keys(o: object, prefix = ''): string[] {
 
 test('Korean has every English key, each with its parameters, and no English left', () => {
   assert.deepEqual(keys(ko).sort(), keys(en).sort());
-  const params = (s: string) => [...s.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]).sort();
+  // {{name}} or {{name, format}} (a source code put into words, shared/i18n.ts).
+  const params = (s: string) => [...s.matchAll(/\{\{(\w+)(?:, \w+)?\}\}/g)].map((m) => m[1]).sort();
   const get = (o: object, k: string) =>
     k.split('.').reduce<unknown>((x, p) => (x as Record<string, unknown>)[p], o) as string;
   for (const k of keys(en)) {
     assert.deepEqual(params(get(ko, k)), params(get(en, k)), k);
     // Every Korean string has Hangul, except ones that are only names and numbers.
-    if (!/^(clatbar: )?(CLAT IPv[46]|DNS64|\{\{\w+\}\})$/.test(get(ko, k)))
+    if (!/^(clatbar: )?(CLAT IPv[46]|DNS64|\{\{\w+\}\}|MTU \{\{mtu\}\})$/.test(get(ko, k)))
       assert.match(get(ko, k), /[\uac00-\ud7a3]/, k);
   }
 });
@@ -43,4 +51,82 @@ test('messages: the app’s by key, the engine’s by code, else the engine’s 
     'native IPv4 is here',
   );
   assert.equal(createTranslator('en').t('tray.policyOn', { network: '<b>x</b>' }), 'On <b>x</b>:');
+});
+
+test('the engine’s codes the windows show have words in both catalogs', () => {
+  const tr = { en: createTranslator('en'), ko: createTranslator('ko') };
+  const groups = {
+    prefixSource: PrefixSourceSchema.options,
+    policySource: PolicySourceSchema.options,
+    classification: CLASSIFICATIONS,
+    override: ['enabled', 'disabled'],
+  } as const;
+  for (const [group, codes] of Object.entries(groups) as Array<[keyof typeof groups, readonly string[]]>)
+    for (const code of codes) {
+      assert.notEqual(tr.en.words(group, code), code, `${group}.${code} in en.ts`);
+      assert.match(tr.ko.words(group, code), /[\uac00-\ud7a3]/, `${group}.${code} in ko.ts`);
+    }
+});
+
+test('every reason the daemon decides on is in both catalogs, with its parameters filled in', () => {
+  // Each kind of network and each decision (engine/daemon/decide.ts), as the daemon makes them.
+  const base: ClassifyInput = { uplink: 'up0', nativeIpv4: [], otherClats: [], prefix: null };
+  const prefix = { prefix: '64:ff9b::/96', source: 'ipv4only.arpa' };
+  const networks = [
+    classify({ ...base, otherClats: ['tayga on nat64'] }),
+    classify({ ...base, nativeIpv4: ['via 192.0.2.1 dev eth0'], prefix }),
+    classify({ ...base, uplink: null }),
+    classify(base),
+    classify({ ...base, prefix }),
+  ];
+  const messages: Message[] = networks.map((n) => n.text);
+  for (const network of networks)
+    for (const policy of ['auto', 'always', 'never'] as const)
+      for (const override of ['enable', 'disable', null] as const)
+        messages.push(
+          decide({
+            network,
+            havePrefix: network.kind !== 'ipv6-only',
+            policy,
+            policySource: 'user',
+            override,
+          }).reason,
+        );
+  const codes = new Set<string>();
+  for (const m of messages) {
+    codes.add(m.code);
+    for (const lang of ['en', 'ko'] as const) {
+      const words = createTranslator(lang).msg(m);
+      assert.ok(
+        Object.hasOwn((lang === 'en' ? en : ko).engine, catalogKey(m.code)),
+        `${m.code}: not in ${lang}.ts`,
+      );
+      assert.doesNotMatch(words, /\{\{|\}\}/, `${m.code} (${lang}): a parameter left over`);
+      if (lang === 'ko') assert.match(words, /[\uac00-\ud7a3]/, `${m.code}: not in ko.ts`);
+      for (const v of Object.values(m.params ?? {}))
+        if (typeof v === 'string' && /[:./ ]/.test(v))
+          assert.ok(words.includes(v), `${m.code} (${lang}) says ${v}`);
+    }
+  }
+  assert.ok(codes.size >= 10, [...codes].join(' '));
+  // The prefix and policy sources in words, not codes.
+  assert.match(
+    createTranslator('ko').msg(
+      decide({ network: networks[4], havePrefix: true, policy: 'auto', policySource: 'user', override: null })
+        .reason,
+    ),
+    /네트워크의 DNS에 물어서/,
+  );
+  assert.match(
+    createTranslator('en').msg(
+      decide({
+        network: networks[4],
+        havePrefix: true,
+        policy: 'never',
+        policySource: 'user',
+        override: null,
+      }).reason,
+    ),
+    /by policy “never” \(your choice for this network\)/,
+  );
 });

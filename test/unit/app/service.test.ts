@@ -128,15 +128,24 @@ test('calls reach the engine with the control API’s params', async (t) => {
   ]);
   await service.handle('enable', []);
   assert.deepEqual(await service.handle('listNetworks', []), [{ id: 'nm:1', name: 'Home', current: true }]);
-  const sent = peer.requests.slice(-7, -1).map((r) => [r.method, r.params]);
+  const sent = peer.requests.slice(-8, -1).map((r) => [r.method, r.params]);
   assert.deepEqual(sent, [
     ['setPolicy', { network: 'current', policy: 'never' }],
+    // The policy for this network is the latest word: an earlier on/off click there ends.
+    ['clearOverride', undefined],
     ['setDefaultPolicy', { policy: 'always' }],
     ['setDns64Mode', { mode: 'auto' }],
     ['forgetNetwork', { network: 'nm:1' }],
     ['logs', { since: 5, limit: 100 }],
     ['enable', undefined],
   ]);
+  // By its id the current network ends the click too; another network's policy does not.
+  await service.handle('setPolicy', ['nm:1', 'always']);
+  await service.handle('setPolicy', ['nm:2', 'never']);
+  assert.deepEqual(
+    peer.requests.slice(-3).map((r) => r.method),
+    ['setPolicy', 'clearOverride', 'setPolicy'],
+  );
   await service.handle('copyReport', []);
   assert.deepEqual(JSON.parse(host.copied[0]), { versions: { clatbar: '0.2.0' } });
   // A method the engine does not have: said in words, not "method not found".
