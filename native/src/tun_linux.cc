@@ -801,10 +801,17 @@ class Tun : public Napi::ObjectWrap<Tun> {
   // the ring valid (tun.ts contract): it goes with the last release.
   void DropBuffersIfUnheld() {
     if (free_.size() != slots_) return;
+    // Raw N-API with the status ignored: this also runs while a worker's environment is being torn
+    // down, when a call into V8 fails and node-addon-api's C++ wrappers would try to build an
+    // Error there (a fatal abort). If the detach cannot run, V8 frees the buffer with the env.
+    napi_env env = Env();
     for (Napi::Reference<Napi::ArrayBuffer>* r : {&ringRef_, &descRef_}) {
       if (r->IsEmpty()) continue;
-      Napi::ArrayBuffer b = r->Value();
-      if (!b.IsDetached()) b.Detach();
+      napi_value v = nullptr;
+      bool detached = true;
+      if (napi_get_reference_value(env, *r, &v) == napi_ok && v != nullptr &&
+          napi_is_detached_arraybuffer(env, v, &detached) == napi_ok && !detached)
+        napi_detach_arraybuffer(env, v);
       r->Reset();
     }
     ring_ = nullptr;
