@@ -5,7 +5,7 @@
 // triggers too, so the network is asked again after the laptop wakes up. Idle, nothing runs but
 // one timer a minute.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { commandPath } from '../system/exec.js';
+import { commandEnv, commandPath } from '../system/exec.js';
 
 export interface NetWatchOptions {
   onChange: (why: string) => void;
@@ -54,6 +54,7 @@ export function watchNetwork(opts: NetWatchOptions): NetWatch {
     }
     const c = spawn(ip, ['-o', 'monitor', 'link', 'address', 'route'], {
       stdio: ['ignore', 'pipe', 'ignore'],
+      env: commandEnv(),
     });
     child = c;
     c.stdout?.setEncoding('utf8');

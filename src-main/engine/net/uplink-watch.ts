@@ -9,7 +9,7 @@
 // putting it back needs no new journal entry.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { commandPath, execOut } from '../system/exec.js';
+import { commandEnv, commandPath, execOut } from '../system/exec.js';
 import { addresses, proxyNeighbours } from '../system/iproute.js';
 import { inSubnet64 } from './clat-address.js';
 import { parseIPv6, prefixMatch6 } from '../ip/address.js';
@@ -173,6 +173,7 @@ export async function watchUplink(opts: UplinkWatchOptions): Promise<UplinkWatch
     if (stopped) return;
     const child = spawn(commandPath('ip'), ['-o', 'monitor', 'link', 'address', 'neigh'], {
       stdio: ['ignore', 'pipe', 'ignore'],
+      env: commandEnv(),
     });
     monitor = child;
     let buf = '';

@@ -5,6 +5,12 @@
 // environment could point at its own `ip`), runs asynchronously (a slow `nmcli` must not stall
 // translation) and is killed after a timeout (a hung `nft` must not hang a reconfiguration).
 // Failures become errors that say which command failed and what it printed.
+//
+// Commands get a fixed environment (commandEnv), never the engine's own: whoever started the
+// engine (`sudo -E`, a unit's Environment=) could otherwise hand root's children NODE_OPTIONS
+// (the journal's undo runs node), XTABLES_LIBDIR or LD_LIBRARY_PATH (libraries the tool
+// loads), a PATH for the tools they exec themselves (`ip netns exec`), or a locale that
+// translates the messages the journal matches ("Cannot find device") and the output we parse.
 import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -57,6 +63,18 @@ export function commandPath(name: string): string {
   throw new CommandError([name], '', null, 'missing');
 }
 
+/**
+ * The whole environment of every command the engine runs: the system directories as PATH, the
+ * C locale, and the system bus address when one is set (env-override.ts has already dropped
+ * one that root may not trust), for the tools that talk to it (nmcli). Nothing else is passed.
+ */
+export function commandEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: SYSTEM_DIRS.join(':'), LC_ALL: 'C' };
+  const bus = process.env.DBUS_SYSTEM_BUS_ADDRESS;
+  if (bus) env.DBUS_SYSTEM_BUS_ADDRESS = bus;
+  return env;
+}
+
 export interface ExecOptions {
   input?: string;
   timeoutMs?: number;
@@ -75,7 +93,7 @@ export function execOut(argv: readonly string[], opts: ExecOptions = {}): Promis
     const child = execFile(
       file,
       argv.slice(1),
-      { encoding: 'utf8', timeout, killSignal: 'SIGKILL', maxBuffer: 32 * 1024 * 1024 },
+      { encoding: 'utf8', timeout, killSignal: 'SIGKILL', maxBuffer: 32 * 1024 * 1024, env: commandEnv() },
       (err, stdout, stderr) => {
         if (!err) return resolve(stdout);
         const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: unknown };
