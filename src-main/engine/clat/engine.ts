@@ -212,7 +212,11 @@ export class ClatEngine {
 
       // 5. Firewalls: report, never rewrite.
       const findings = await findFirewallProblems(opts.tun, up.name);
-      for (const f of findings) log(`firewall warning: ${f.where}: ${f.problem}\n  to allow it: ${f.fix}`);
+      // Two lines, two calls: the log writes one call as one line (control characters escaped).
+      for (const f of findings) {
+        log(`firewall warning: ${f.where}: ${f.problem}`);
+        log(`  to allow it: ${f.fix}`);
+      }
       if (findings.length === 0) log('firewall: nothing found that would drop the translated traffic');
 
       // Linux drops a device's proxy-ND entries when it goes down (suspend, roaming, a cable

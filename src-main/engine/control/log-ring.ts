@@ -1,10 +1,30 @@
 // The engine's log, in both run modes: every line goes to stdout (journald under systemd) and
 // into a bounded in-memory ring that the control API's `logs` and `subscribe` read. Bounded: the
 // oldest line goes when a new one comes past the capacity.
+//
+// Lines carry text others chose (a NetworkManager connection name any desktop user can set,
+// messages from the bus and from tools): a newline in it would start a line of its own in the
+// journal and in `clatbar logs`, which could pass for one of the engine's ("policy ... set by
+// uid 0"), and terminal escapes would reach the admin's terminal. So every control character
+// (and the Unicode line separators and bidi overrides) is written as a visible escape: one
+// log call is one line, showing what was there.
 import type { LogLine, Message } from '../../shared/status.js';
 
 export const LOG_RING_LINES = 2000;
 const WARNING_WORDS = /^(warning|firewall warning)\b/i;
+/** C0 controls but tab, DEL, C1 controls, U+2028/2029, and the bidi embeddings/overrides/isolates. */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** text with every character that could start a line or steer a terminal written as an escape. */
+export function escapeLogText(text: string): string {
+  return text.replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
 
 export class LogRing {
   private readonly lines: LogLine[] = [];
@@ -26,10 +46,11 @@ export class LogRing {
   }
 
   push(
-    text: string,
-    level: LogLine['level'] = WARNING_WORDS.test(text) ? 'warn' : 'info',
+    raw: string,
+    level: LogLine['level'] = WARNING_WORDS.test(raw) ? 'warn' : 'info',
     m?: Omit<Message, 'text'>,
   ): LogLine {
+    const text = escapeLogText(raw);
     const line: LogLine = { seq: ++this.seq, time: new Date().toISOString(), level, text };
     if (m?.code) line.code = m.code;
     if (m?.params) line.params = m.params;
