@@ -45,7 +45,10 @@ test("NODE_OPTIONS in the engine's environment does not reach a node the engine 
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const marker = join(dir, 'ran');
   const evil = join(dir, 'evil.cjs');
-  writeFileSync(evil, `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran as ' + process.getuid());\n`);
+  writeFileSync(
+    evil,
+    `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran as ' + process.getuid());\n`,
+  );
   withEnv(t, { NODE_OPTIONS: `--require ${evil}` });
   await execOut([process.execPath, '-e', '0']);
   assert.equal(existsSync(marker), false, 'the script named in NODE_OPTIONS ran');

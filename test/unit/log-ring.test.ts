@@ -22,7 +22,7 @@ test('a connection name with a newline cannot forge a second log line', () => {
   assert.equal(line.text, written[0]);
 });
 
-test("terminal escapes, carriage returns and Unicode line and bidi controls are shown, not obeyed", () => {
+test('terminal escapes, carriage returns and Unicode line and bidi controls are shown, not obeyed', () => {
   assert.equal(escapeLogText('a\x1b[2Jb'), 'a\\x1b[2Jb');
   assert.equal(escapeLogText('ok\rFAKE'), 'ok\\rFAKE');
   assert.equal(escapeLogText('x\u2028y\u202ez\u0085'), 'x\\u2028y\\u202ez\\x85');

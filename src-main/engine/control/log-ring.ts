@@ -22,7 +22,9 @@ export function escapeLogText(text: string): string {
     const code = c.charCodeAt(0);
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
 

@@ -5,8 +5,14 @@
 // a user file that does not parse is moved aside (policy.json.corrupt-TIME) with a warning and
 // the defaults apply; an admin file that does not parse, or that a non-root user could have
 // written, is ignored with a warning (/etc may be read-only to the service, so it is not moved).
-import { mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+//
+// Only root's files count (system/trusted-path.ts: the file and every directory above it root's
+// and writable by no one else). A user file in a data directory another user could change
+// (`--data-dir` pointed somewhere unsafe) is not read, and nothing is written there: its owner
+// could have chosen the policies, or planted a symlink where write-file-atomic creates its
+// temporary file and had root write through it. The defaults apply and the warning says why.
+import { mkdirSync, readFileSync, realpathSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import {
@@ -18,6 +24,7 @@ import {
   type Inbound,
 } from '../../shared/control.js';
 import type { NetworkRecord, PolicySource } from '../../shared/status.js';
+import { untrustedReason } from '../system/trusted-path.js';
 
 export const POLICY_FILE_VERSION = 1;
 export const DEFAULT_ADMIN_POLICY = '/etc/clatbar/policy.json';
@@ -82,13 +89,24 @@ export interface PolicyStoreOptions {
 
 export class AdminForced extends Error {}
 
+/**
+ * Network ids are keys others choose (a control client names one), so the maps they key have no
+ * prototype: "__proto__", "constructor" or "toString" is an id like any other, never a way to
+ * reach, or change, Object.prototype of the root engine.
+ */
+function idMap<T>(from: Record<string, T> = {}): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, from);
+}
+
 export class PolicyStore {
-  private user: UserFile = { version: POLICY_FILE_VERSION, networks: {} };
+  private user: UserFile = { version: POLICY_FILE_VERSION, networks: idMap() };
   private admin: AdminFile = { version: POLICY_FILE_VERSION };
   readonly userPath: string;
   readonly adminPath: string;
   /** Writes in order, one at a time: the file always holds the newest complete state. */
   private writing: Promise<void> = Promise.resolve();
+  /** Why the data directory is not root's alone, or null: then nothing is read or written there. */
+  private untrustedDir: string | null = null;
 
   constructor(private readonly opts: PolicyStoreOptions) {
     this.userPath = join(opts.dataDir, 'policy.json');
@@ -102,7 +120,21 @@ export class PolicyStore {
   }
 
   private readUser(): UserFile {
-    const empty: UserFile = { version: POLICY_FILE_VERSION, networks: {} };
+    const empty: UserFile = { version: POLICY_FILE_VERSION, networks: idMap() };
+    this.untrustedDir = this.dataDirProblem();
+    if (this.untrustedDir) {
+      this.opts.warn(
+        `not using the policy file ${this.userPath}: ${this.untrustedDir}; the defaults apply and choices are not saved. ${this.dataDirFix()}`,
+        'policy.user-untrusted',
+      );
+      return empty;
+    }
+    const fileWhy = untrustedReason(this.userPath, 'file');
+    if (fileWhy && !/ENOENT/.test(fileWhy)) {
+      // In a directory of root's alone, so moving it aside is safe; reading it is not.
+      this.moveAside(`cannot be trusted (${fileWhy})`);
+      return empty;
+    }
     let text: string;
     try {
       text = readFileSync(this.userPath, 'utf8');
@@ -112,7 +144,8 @@ export class PolicyStore {
       return empty;
     }
     try {
-      return UserFileSchema.parse(JSON.parse(text));
+      const file = UserFileSchema.parse(JSON.parse(text));
+      return { ...file, networks: idMap(file.networks) };
     } catch (err) {
       this.moveAside(`is not a valid policy file (${firstLine(err)})`);
       return empty;
@@ -139,16 +172,19 @@ export class PolicyStore {
     const none: AdminFile = { version: POLICY_FILE_VERSION };
     let text: string;
     try {
-      // Root's file only: one a user could write would let them steer the root engine.
-      const st = statSync(this.adminPath);
-      if (st.uid !== 0 || (st.mode & 0o022) !== 0) {
+      // Root's file only: one a user could write, or swap (a directory of theirs above it),
+      // would let them steer the root engine. A symlink is followed (configuration managers
+      // link /etc files), but the directory holding it must be root's and so must its target.
+      const target = realpathSync(this.adminPath);
+      const why = untrustedReason(dirname(this.adminPath), 'directory') ?? untrustedReason(target, 'file');
+      if (why) {
         this.opts.warn(
-          `ignoring the admin policy ${this.adminPath}: it must be owned by root and not writable by group or others (chown root: ${this.adminPath}; chmod 644 ${this.adminPath})`,
+          `ignoring the admin policy ${this.adminPath}: ${why}; it must be owned by root and not writable by group or others, in directories only root can write (chown root: ${this.adminPath}; chmod 644 ${this.adminPath})`,
           'policy.admin-untrusted',
         );
         return none;
       }
-      text = readFileSync(this.adminPath, 'utf8');
+      text = readFileSync(target, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return none;
       this.opts.warn(
@@ -158,7 +194,8 @@ export class PolicyStore {
       return none;
     }
     try {
-      return AdminFileSchema.parse(JSON.parse(text));
+      const file = AdminFileSchema.parse(JSON.parse(text));
+      return file.networks ? { ...file, networks: idMap(file.networks) } : file;
     } catch (err) {
       this.opts.warn(
         `ignoring the admin policy ${this.adminPath}: not a valid policy file (${firstLine(err)}); fix it and send SIGHUP (systemctl reload clatbar-engine)`,
@@ -272,10 +309,31 @@ export class PolicyStore {
     for (const id of plain.slice(0, ids.length - MAX_NETWORKS)) delete this.user.networks[id];
   }
 
+  /** Why the data directory (if it exists) or a directory above it is not root's alone, or null. */
+  private dataDirProblem(): string | null {
+    let dir = this.opts.dataDir;
+    // A directory not made yet is judged by the nearest one that exists (save makes the rest).
+    for (;;) {
+      const why = untrustedReason(dir, 'directory');
+      if (!why || !/ENOENT/.test(why) || dirname(dir) === dir) return why;
+      dir = dirname(dir);
+    }
+  }
+
+  private dataDirFix(): string {
+    return `Use a directory only root can write (the default /var/lib/clatbar is), or make it so: sudo chown root:root ${this.opts.dataDir} && sudo chmod 0700 ${this.opts.dataDir} (and the same for the directories above)`;
+  }
+
   private save(): Promise<void> {
     const text = `${JSON.stringify(this.user, null, 2)}\n`;
     const p = this.writing.then(async () => {
+      const why = this.untrustedDir ?? this.dataDirProblem();
+      if (why) throw new Error(`the choice was not saved in ${this.userPath}: ${why}. ${this.dataDirFix()}`);
       mkdirSync(this.opts.dataDir, { recursive: true, mode: 0o700 });
+      // Made just now (or meanwhile by someone else): the same rule before anything goes in it.
+      const made = untrustedReason(this.opts.dataDir, 'directory');
+      if (made)
+        throw new Error(`the choice was not saved in ${this.userPath}: ${made}. ${this.dataDirFix()}`);
       await writeFileAtomic(this.userPath, text, { mode: 0o600 });
     });
     // One failed write (a full disk) must not fail every later one.

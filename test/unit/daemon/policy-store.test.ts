@@ -11,11 +11,18 @@ import {
   chownSync,
   chmodSync,
   statSync,
+  mkdirSync,
+  symlinkSync,
+  existsSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PolicyStore, AdminForced } from '../../../src-main/engine/policy/store.js';
 import { LogRing } from '../../../src-main/engine/control/log-ring.js';
+import { requires } from '../../helpers/env.js';
+
+/** uid/gid of an unprivileged user that exists on every Debian system: the other user here. */
+const NOBODY = 65534;
 
 function setup(t: { after(fn: () => void): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-policy-'));
@@ -123,6 +130,119 @@ test('a corrupt user file is moved aside with a warning and the defaults apply',
     readdirSync(join(dir, 'data')).filter((f) => f.startsWith('policy.json.corrupt-')).length >= 1,
     true,
   );
+});
+
+test('a data directory another user can change is neither read nor written: their choices do not count, their symlinks are not followed', async (t) => {
+  if (!requires(t, { root: true })) return;
+  const { dir, make, warnings } = setup(t);
+  const data = join(dir, 'data');
+  mkdirSync(data, { mode: 0o700 });
+  chownSync(data, NOBODY, NOBODY);
+  // What the owner of the directory would like root to believe...
+  const planted = JSON.stringify({
+    version: 1,
+    defaultPolicy: 'always',
+    networks: { 'net-a': { name: 'a', policy: 'always', inbound: 'allow' } },
+  });
+  writeFileSync(join(data, 'policy.json'), planted);
+  chownSync(join(data, 'policy.json'), NOBODY, NOBODY);
+  // ...and where they would like root to write: a file of root's, through a symlink in their
+  // directory (write-file-atomic's temporary name follows from the engine's pid).
+  const victim = join(dir, 'victim');
+  writeFileSync(victim, 'root only\n');
+  symlinkSync(victim, join(data, 'policy.json.new'));
+  const s = make();
+  s.load();
+  assert.deepEqual(s.resolve('net-a'), {
+    value: 'auto',
+    source: 'default',
+    adminForced: false,
+    inbound: 'deny',
+  });
+  assert.match(warnings.join('\n'), /not using the policy file .* belongs to uid 65534, not root/);
+  await assert.rejects(s.setPolicy('net-b', 'never'), /not saved .* only root can write/);
+  await assert.rejects(s.seen('net-b', 'b'), /not saved/);
+  assert.equal(readFileSync(victim, 'utf8'), 'root only\n');
+  assert.equal(readFileSync(join(data, 'policy.json'), 'utf8'), planted, 'left as it was');
+  assert.deepEqual(readdirSync(data).sort(), ['policy.json', 'policy.json.new']);
+  // A directory of root's that others may write (no sticky bit) is no better.
+  chownSync(data, 0, 0);
+  chmodSync(data, 0o777);
+  s.load();
+  assert.equal(s.resolve('net-a').inbound, 'deny');
+  assert.match(warnings.at(-1) ?? '', /writable by other users|writable by every user/);
+});
+
+test("a user file that is not root's, in root's directory, is moved aside unread", async (t) => {
+  if (!requires(t, { root: true })) return;
+  const { dir, make, warnings } = setup(t);
+  const data = join(dir, 'data');
+  mkdirSync(data, { mode: 0o700 });
+  writeFileSync(
+    join(data, 'policy.json'),
+    JSON.stringify({ version: 1, networks: { 'net-a': { name: 'a', inbound: 'allow' } } }),
+  );
+  chownSync(join(data, 'policy.json'), NOBODY, NOBODY);
+  const s = make();
+  s.load();
+  assert.equal(s.resolve('net-a').inbound, 'deny');
+  assert.match(warnings.join('\n'), /cannot be trusted .* belongs to uid 65534, not root.* moved aside/);
+  assert.equal(existsSync(join(data, 'policy.json')), false);
+  // Root's own file from now on.
+  await s.setInbound('net-a', 'deny');
+  assert.equal(statSync(join(data, 'policy.json')).uid, 0);
+});
+
+test("the admin file counts only in root's directories; a root-owned symlink to root's file is followed", async (t) => {
+  if (!requires(t, { root: true })) return;
+  const { dir, warnings } = setup(t);
+  const userDir = join(dir, 'etc-of-nobody');
+  mkdirSync(userDir);
+  const adminPath = join(userDir, 'policy.json');
+  writeFileSync(adminPath, JSON.stringify({ version: 1, defaultPolicy: 'never' }));
+  // root's file, but in a directory its owner can swap it out of.
+  chownSync(userDir, NOBODY, NOBODY);
+  const s = new PolicyStore({ dataDir: join(dir, 'data'), adminPath, warn: (w) => warnings.push(w) });
+  s.load();
+  assert.equal(s.resolve('net-c').source, 'default');
+  assert.match(warnings.join('\n'), /ignoring the admin policy .*etc-of-nobody.* belongs to uid 65534/);
+  // As configuration managers lay /etc out: root's symlink in root's directory to root's file.
+  chownSync(userDir, 0, 0);
+  const linked = join(dir, 'linked.json');
+  symlinkSync(adminPath, linked);
+  const l = new PolicyStore({ dataDir: join(dir, 'data'), adminPath: linked, warn: (w) => warnings.push(w) });
+  l.load();
+  assert.equal(l.resolve('net-c').source, 'admin-default');
+});
+
+test('network ids such as __proto__ and constructor are names, never a way into Object.prototype', async (t) => {
+  const { make } = setup(t);
+  const s = make();
+  s.load();
+  await s.seen('net-a', 'a');
+  await s.setInbound('__proto__', 'allow');
+  await s.setPolicy('constructor', 'always');
+  await s.seen('toString', 'x');
+  // Nothing leaked onto every object of the engine: another network's inbound is still deny.
+  assert.equal(({} as { inbound?: unknown }).inbound, undefined);
+  assert.equal(({} as { policy?: unknown }).policy, undefined);
+  assert.equal(s.resolve('net-a').inbound, 'deny');
+  // They are networks of their own, listed, kept and forgotten like any other.
+  assert.equal(s.resolve('__proto__').inbound, 'allow');
+  assert.equal(s.resolve('constructor').value, 'always');
+  assert.equal(s.has('hasOwnProperty'), false);
+  assert.equal(await s.forget('valueOf'), false);
+  assert.deepEqual(
+    s
+      .list(null)
+      .map((n) => n.id)
+      .sort(),
+    ['__proto__', 'constructor', 'net-a', 'toString'],
+  );
+  const again = make();
+  again.load();
+  assert.equal(again.resolve('constructor').value, 'always');
+  assert.equal(again.resolve('net-a').inbound, 'deny');
 });
 
 test('the log ring is bounded and numbered', () => {
