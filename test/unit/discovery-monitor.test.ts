@@ -41,13 +41,15 @@ class FakeRa implements RaSource {
   }
 }
 
-function monitorWith(ra: FakeRa, log: string[] = []): PrefixMonitor {
+/** holdMs 0: these tests are about which prefix is chosen; flap damping has its own below. */
+function monitorWith(ra: FakeRa, log: string[] = [], holdMs = 0): PrefixMonitor {
   return new PrefixMonitor({
     uplink: 'up0',
     resolvers: [],
     openRa: () => ra,
     log: (l) => log.push(l),
     waitMs: 50,
+    holdMs,
   });
 }
 
@@ -190,6 +192,7 @@ test('ipv4only.arpa: a SERVFAIL later does not take away the prefix; an NXDOMAIN
     log: () => {},
     waitMs: 5000,
     recheckMs: 20,
+    holdMs: 0,
   });
   t.after(() => m.close());
   const first = await m.initial();
@@ -297,4 +300,50 @@ test('an RA with router lifetime 0 (not a default router) still brings its PREF6
   assert.equal(m.current?.prefix, P2);
   assert.equal(m.current?.source, 'pref64');
   m.close();
+});
+
+test('a router flapping between prefixes with every RA is followed ever more slowly (flap damping); a renumbering later at once', (t) => {
+  // The monitor's clock (Date.now, setTimeout) is the test's: a thousand RAs a second for a
+  // minute, deterministically.
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+  const ra = new FakeRa();
+  const m = monitorWith(ra, [], 1000);
+  t.after(() => m.close());
+  const changes: { at: number; to: string }[] = [];
+  m.onChange((next) => changes.push({ at: Date.now() - 1_000_000, to: next?.prefix ?? 'none' }));
+  ra.send(ROUTER_A, advert(p1()));
+  assert.equal(m.current?.prefix, P1, 'the first prefix at once');
+  for (let ms = 1; ms <= 60_000; ms++) {
+    t.mock.timers.tick(1);
+    ra.send(ROUTER_A, advert(ms % 2 ? p2() : p1()));
+  }
+  // Not 60 000 switches: at once, then after 1, 2, 4, 8, 16 s of hold (waits 1+2+4+8+16+32 > 60 s).
+  // Not 60 000 switches: followed, but each after twice the wait of the one before (1 s, 2 s,
+  // 4 s, ...): a handful in the minute.
+  assert.ok(changes.length >= 4 && changes.length <= 7, JSON.stringify(changes));
+  for (let i = 1; i + 1 < changes.length; i++)
+    assert.ok(changes[i + 1].at - changes[i].at >= 1000 * 2 ** i, JSON.stringify(changes));
+  // The flapping stops on P2: followed when the hold ends, at the latest 64 s later.
+  ra.send(ROUTER_A, advert(p2()));
+  t.mock.timers.tick(64_000);
+  assert.equal(m.current?.prefix, P2);
+  // After quiet (twice the hold), a renumbering is followed at once again.
+  t.mock.timers.tick(200_000);
+  ra.send(ROUTER_A, advert(p1()));
+  assert.equal(m.current?.prefix, P1);
+});
+
+test('a router announcing and withdrawing its PREF64 with every RA is damped too; a PREF64 where there was none is taken at once', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+  const ra = new FakeRa();
+  const m = monitorWith(ra, [], 1000);
+  t.after(() => m.close());
+  let changes = 0;
+  m.onChange(() => changes++);
+  for (let ms = 0; ms < 60_000; ms++) {
+    ra.send(ROUTER_A, advert(p1(ms % 2 ? 0 : 600)));
+    t.mock.timers.tick(1);
+  }
+  // Each withdrawal waits for a hold twice the last; each announcement after it comes at once.
+  assert.ok(changes >= 6 && changes <= 14, `${changes} changes`);
 });

@@ -17,6 +17,7 @@ import { prefixesFromAnswers } from './rfc7050.js';
 import { Upstreams, formatServer, type UpstreamServer } from '../dns/upstream.js';
 import { RCODE, TYPE } from '../dns/wire.js';
 import type { PrefixSource } from '../../shared/ipc.js';
+import { envNumber } from '../system/env-override.js';
 
 export type { PrefixSource };
 
@@ -60,6 +61,13 @@ export interface MonitorOptions {
   recheckMs?: number;
   /** The shortest TTL-driven re-ask, ms (default 60 s): a TTL of 0 must not become a loop. */
   minRecheckMs?: number;
+  /**
+   * The least time between two changes of the prefix in use, ms (default 1000, or
+   * CLATBAR_PREF64_HOLD_MS for tests that flap the lab's network on purpose; 0: none). A change
+   * that comes sooner waits, and the next wait is twice as long, up to 64 times this: a router
+   * flapping between prefixes is followed ever more slowly, a renumbering at once.
+   */
+  holdMs?: number;
   /** For tests: the RFC 7050 query. default askIpv4OnlyArpa below */
   ask?: (servers: UpstreamServer[], opts: AskOptions) => Promise<Ipv4OnlyAnswers | null>;
 }
@@ -154,6 +162,16 @@ const RECHECK_MAX_MS = 86_400_000;
 const REQUERY_MIN_MS = 2000;
 /** A second solicitation if the first got no RA (it may leave before the link is ready). */
 const SECOND_RS_MS = 1500;
+/**
+ * Prefix changes are damped (like BGP's route flap damping): anyone on the link can send RAs,
+ * and one switching the PREF64 with every RA, a thousand a second, made as many translator
+ * switches, DNS64 cache flushes, status pushes to every client and log lines (the log ring's
+ * 2000 lines gone in a second, journald's rate limit hit). A change within the hold of the last
+ * waits for it to end (then the table as it is then counts); each such wait doubles the hold,
+ * up to HOLD_MAX_FACTOR times the base; a change after twice the hold of quiet resets it.
+ */
+const HOLD_DEFAULT_MS = 1000;
+const HOLD_MAX_FACTOR = 64;
 
 export class PrefixMonitor {
   readonly stats: MonitorStats = {
@@ -183,6 +201,13 @@ export class PrefixMonitor {
   private expiryTimer: NodeJS.Timeout | null = null;
   private rsTimer: NodeJS.Timeout | null = null;
   private recheckTimer: NodeJS.Timeout | null = null;
+  /** Flap damping: when the prefix in use last changed, the hold now, a change waiting for it. */
+  private lastChangeAt = -Infinity;
+  private readonly holdBaseMs: number;
+  private holdMs: number;
+  private holdTimer: NodeJS.Timeout | null = null;
+  /** A change waited for the hold to end: the next hold is longer. */
+  private flapping = false;
   private readonly changeCbs: ((next: Nat64Prefix | null, prev: Nat64Prefix | null) => void)[] = [];
   private readonly settleCbs: (() => void)[] = [];
   private readonly loggedProblems = new Set<string>();
@@ -194,6 +219,8 @@ export class PrefixMonitor {
 
   constructor(private readonly opts: MonitorOptions) {
     this.waitMs = opts.waitMs ?? 4000;
+    this.holdBaseMs = opts.holdMs ?? envNumber('CLATBAR_PREF64_HOLD_MS', HOLD_DEFAULT_MS, 0, 10_000);
+    this.holdMs = this.holdBaseMs;
     this.ask = opts.ask ?? askIpv4OnlyArpa;
     let ra: RaSource | null = null;
     try {
@@ -271,6 +298,7 @@ export class PrefixMonitor {
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     if (this.rsTimer) clearTimeout(this.rsTimer);
     if (this.recheckTimer) clearTimeout(this.recheckTimer);
+    if (this.holdTimer) clearTimeout(this.holdTimer);
     this.ra?.close();
     for (const cb of [...this.settleCbs]) cb();
   }
@@ -504,8 +532,33 @@ export class PrefixMonitor {
       }
     }
     const prev = this.effective;
+    if (prev?.prefix === next?.prefix && prev?.source === next?.source) {
+      // Same prefix (a lifetime refreshed): nothing to wait for, the details go in at once.
+      this.effective = next;
+      return;
+    }
+    // A PREF64 where there was none (no prefix, or only ipv4only.arpa's) is taken at once: the
+    // network's own announcement, and bring-up waits for it (RA to first ping: 1 s). Damping
+    // still bounds a router that announces and withdraws: every withdrawal waits.
+    const gaining = next?.source === 'pref64' && prev?.source !== 'pref64';
+    const wait = gaining ? 0 : this.lastChangeAt + this.holdMs - Date.now();
+    if (wait > 0) {
+      // Within the hold of the last change: decided again when it ends, from the table then.
+      this.holdTimer ??= setTimeout(() => {
+        this.holdTimer = null;
+        this.flapping = true;
+        this.recompute();
+      }, wait);
+      this.holdTimer.unref();
+      return;
+    }
+    // Quiet for twice the hold: not flapping, the next change waits only the base. Otherwise,
+    // if this change had to wait, the next one waits twice as long.
+    if (Date.now() - this.lastChangeAt > 2 * this.holdMs) this.holdMs = this.holdBaseMs;
+    else if (this.flapping) this.holdMs = Math.min(this.holdMs * 2, this.holdBaseMs * HOLD_MAX_FACTOR);
+    this.flapping = false;
+    this.lastChangeAt = Date.now();
     this.effective = next;
-    if (prev?.prefix === next?.prefix && prev?.source === next?.source) return;
     for (const cb of this.changeCbs) cb(next, prev);
   }
 
