@@ -51,6 +51,12 @@ export interface InboundFilterStatus {
  * missing so that the delete never fails, and the delete drops a leftover of an earlier run
  * before the new one is made: our own name only, never anyone else's table.
  *
+ * - Plain IPv4 to the CLAT address that arrives on any interface but the TUN and lo is dropped
+ *   in both modes: Linux takes a packet for any of its addresses on any interface (and, with
+ *   rp_filter 0, answers ARP for them there), so without this a neighbour on the IPv6-only link
+ *   sent IPv4 straight to 192.0.0.4 on the uplink and reached a listener on 0.0.0.0 (replies
+ *   go out through the CLAT to wherever the source says), past --inbound deny. Only this host
+ *   (lo) and the translator (the TUN) ever send to that address.
  * - DNS to the CLAT address from the TUN is dropped in both modes: the DNS64 stub listens on
  *   that address and must answer only this host's queries (which arrive on lo).
  * - deny: from the TUN, established/related accept, everything else counted and dropped. The
@@ -60,6 +66,7 @@ export function inboundRuleset(p: { tun: string; clatIpv4: string; mode: Inbound
   const [family, name] = TABLE;
   const iif = `iif ${JSON.stringify(p.tun)}`;
   const drop = `counter name ${COUNTER} drop`;
+  const offLink = `iif != { "lo", ${JSON.stringify(p.tun)} } ip daddr ${p.clatIpv4} ${drop}`;
   const dns = `${iif} ip daddr ${p.clatIpv4} meta l4proto { tcp, udp } th dport 53 ${drop}`;
   const ct = [`${iif} ct state established,related accept`, `${iif} ${drop}`];
   const chain = (hook: 'input' | 'forward', rules: string[]) => [
@@ -73,7 +80,7 @@ export function inboundRuleset(p: { tun: string; clatIpv4: string; mode: Inbound
     `delete table ${family} ${name}`,
     `table ${family} ${name} {`,
     `  counter ${COUNTER} {}`,
-    ...chain('input', p.mode === 'deny' ? [dns, ...ct] : [dns]),
+    ...chain('input', p.mode === 'deny' ? [offLink, dns, ...ct] : [offLink, dns]),
     ...(p.mode === 'deny' ? chain('forward', ct) : []),
     '}',
     '',
