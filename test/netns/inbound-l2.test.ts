@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { requires } from '../helpers/env.js';
 import {
   buildClatLab,
-  startServers,
   startRouterResolver,
   nsh,
   waitFor,
@@ -60,12 +59,12 @@ interface Status {
 test('plain IPv4 from a neighbour on the uplink to the CLAT address reaches no listener and not the DNS64 stub', async (t) => {
   if (!requires(t, { root: true, tun: true, binaries: ['tayga', 'unbound', 'nft', 'python3', 'dig'] }))
     return;
-  const cl = await buildClatLab('il');
-  t.after(() => cl.dispose());
-  await startServers(cl);
-  const { lab, laptop, router } = cl;
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-inbound-l2-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const cl = await buildClatLab('il');
+  t.after(() => cl.dispose());
+  const { lab, laptop, router } = cl;
+  // The laptop's resolver for the stub to forward to (v4only.example: an A record only).
   await startRouterResolver(cl, dir);
   const { prefix: inPrivateEtc } = privateEtc(dir, 'nameserver 2001:db8:1::1\n');
   // The kernel's default (a namespace's too): no reverse-path check.
