@@ -72,8 +72,8 @@ test('a rogue router switching the PREF64 with every RA: a handful of switches a
     const switches = lines.filter((l) => /NAT64 prefix changed/.test(l)).length;
     st.diagnostic(`${RAS} RAs: ${lines.length} log lines, ${switches} translator switches`);
     assert.ok(switches >= 1, `the network's prefix is still followed:\n${lines.join('\n')}`);
-    assert.ok(switches <= 16, `${switches} switches for ${RAS} RAs`);
-    assert.ok(lines.length <= 60, `${lines.length} log lines for ${RAS} RAs`);
+    assert.ok(switches <= 24, `${switches} switches for ${RAS} RAs`);
+    assert.ok(lines.length <= 80, `${lines.length} log lines for ${RAS} RAs`);
     const s = (await callControl(run.sock, 'status')) as { state: string; prefix?: string };
     assert.equal(s.state, 'active');
     assert.match(s.prefix ?? '', /^2001:db8:6[46]::\/96$/);
@@ -87,7 +87,7 @@ test('a rogue router switching the PREF64 with every RA: a handful of switches a
       const lines = await flood(cl, run);
       const notes = lines.filter((l) => /the network announces the NAT64 prefix/.test(l)).length;
       st.diagnostic(`${RAS} RAs: ${lines.length} log lines, ${notes} notes`);
-      assert.ok(notes <= 16, `${notes} notes for ${RAS} RAs`);
+      assert.ok(notes <= 24, `${notes} notes for ${RAS} RAs`);
     },
   );
 });

@@ -62,9 +62,9 @@ export interface MonitorOptions {
   /** The shortest TTL-driven re-ask, ms (default 60 s): a TTL of 0 must not become a loop. */
   minRecheckMs?: number;
   /**
-   * The least time between two changes of the prefix in use, ms (default 1000, or
+   * The least time between two changes of the prefix in use, ms (default 250, or
    * CLATBAR_PREF64_HOLD_MS for tests that flap the lab's network on purpose; 0: none). A change
-   * that comes sooner waits, and the next wait is twice as long, up to 64 times this: a router
+   * that comes sooner waits, and the next wait is twice as long, up to 32 times this: a router
    * flapping between prefixes is followed ever more slowly, a renumbering at once.
    */
   holdMs?: number;
@@ -169,9 +169,12 @@ const SECOND_RS_MS = 1500;
  * 2000 lines gone in a second, journald's rate limit hit). A change within the hold of the last
  * waits for it to end (then the table as it is then counts); each such wait doubles the hold,
  * up to HOLD_MAX_FACTOR times the base; a change after twice the hold of quiet resets it.
+ * A router keeping to RFC 4861 (§6.2.6: multicast RAs at least 3 s apart) is never held once
+ * the hold is back at its base; the largest hold, 8 s, still bounds a flood to a switch (and
+ * three log lines) every 8 s, and is shorter than any wait of the lab's tests.
  */
-const HOLD_DEFAULT_MS = 1000;
-const HOLD_MAX_FACTOR = 64;
+const HOLD_DEFAULT_MS = 250;
+const HOLD_MAX_FACTOR = 32;
 
 export class PrefixMonitor {
   readonly stats: MonitorStats = {
