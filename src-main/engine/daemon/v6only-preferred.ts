@@ -301,7 +301,7 @@ export class V6OnlyPreferred {
     const want = bus && nm && allowed && nm.supported && nm.method === 'auto' ? nm : null;
     const key = want ? nmKeyOf(want) : null;
     if (want && same(this.target, key)) {
-      this.status = requested(want);
+      this.status = requestedMessage(want);
       return;
     }
     if (want && this.failed && same(this.failed.key, key)) {
@@ -311,7 +311,10 @@ export class V6OnlyPreferred {
     // Only a connection without a value of its own gets ours (1 on the one we asked is ours).
     const next = want && want.value === DEFAULT ? key : null;
     const ours = nm && nm.value === YES && (same(this.held, nmKeyOf(nm)) || same(this.target, nmKeyOf(nm)));
-    this.status = next && want ? requested(want) : describe(ours ? { ...nm, value: DEFAULT } : nm, allowed);
+    this.status =
+      next && want
+        ? requestedMessage(want)
+        : notRequestedMessage(ours ? { ...nm, value: DEFAULT } : nm, allowed);
     if (!this.target && !next) return;
     this.target = next;
     this.queue = this.queue.then(async () => {
@@ -351,11 +354,7 @@ export class V6OnlyPreferred {
       );
     } catch (err) {
       const e = (err as Error).message.split('\n')[0];
-      const status: Message = {
-        code: 'v6only.failed',
-        params: { connection: nm.name, error: e },
-        text: `DHCPv4 option 108 could not be requested on ${nm.name}: ${e}`,
-      };
+      const status = failedMessage(nm, e);
       this.failed = { key, status };
       if (same(this.target, key)) {
         this.target = null;
@@ -394,7 +393,8 @@ const WORDS: Record<string, string> = {
   'changed-by-someone-else': 'someone else changed the setting since',
 };
 
-function requested(nm: NmUplink): Message {
+/** The status while option 108 is asked for on nm's connection. */
+export function requestedMessage(nm: NmUplink): Message {
   return {
     code: 'v6only.requested',
     params: { connection: nm.name, version: nm.version },
@@ -402,7 +402,8 @@ function requested(nm: NmUplink): Message {
   };
 }
 
-function describe(nm: NmUplink | null, allowed: boolean): Message | undefined {
+/** Why option 108 is not asked for on nm's connection (undefined: nothing stands in the way). */
+export function notRequestedMessage(nm: NmUplink | null, allowed: boolean): Message | undefined {
   if (!nm) return undefined;
   if (!nm.supported)
     return {
@@ -429,4 +430,13 @@ function describe(nm: NmUplink | null, allowed: boolean): Message | undefined {
       text: `DHCPv4 option 108 is not requested on ${nm.name}: the CLAT may not run here now, so this host needs IPv4`,
     };
   return undefined;
+}
+
+/** The status when asking for option 108 failed (not tried again on the same activation). */
+export function failedMessage(nm: NmUplink, error: string): Message {
+  return {
+    code: 'v6only.failed',
+    params: { connection: nm.name, error },
+    text: `DHCPv4 option 108 could not be requested on ${nm.name}: ${error}`,
+  };
 }

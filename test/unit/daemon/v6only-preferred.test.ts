@@ -8,13 +8,11 @@
 import { test, type TestContext } from 'node:test';
 import { Variant } from 'dbus-next';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPrivateBus, type PrivateBus } from '../../helpers/private-bus.js';
-import { waitFor } from '../../helpers/clat-lab.js';
+import { startPrivateBus } from '../../helpers/private-bus.js';
+import { startFakeNetworkManager, type FakeNetworkManager } from '../../helpers/networkmanager.js';
 import { ResolvedBus } from '../../../src-main/engine/dns64/resolved-dbus.js';
 import {
   V6OnlyPreferred,
@@ -24,16 +22,10 @@ import {
   withheldFrom,
 } from '../../../src-main/engine/daemon/v6only-preferred.js';
 
-const FAKE = new URL('../../helpers/fake-networkmanager.js', import.meta.url).pathname;
 const UUID = '7d3e2a1c-55aa-4f3b-9c1d-0123456789ab';
 
-interface Fake {
-  pb: PrivateBus;
+interface Fake extends FakeNetworkManager {
   bus: ResolvedBus;
-  nm: ChildProcessByStdio<Writable, Readable, null>;
-  /** Every Reapply the fake took: the interface and the ipv4 setting sent. */
-  reapplies: Array<{ reapply: string; ipv4: Record<string, unknown> }>;
-  send(cmd: object): Promise<void>;
   stateDir: string;
 }
 
@@ -49,40 +41,11 @@ async function fakeNm(t: TestContext, devices: object, version: string): Promise
   });
   const bus = await ResolvedBus.connect(2000);
   t.after(() => bus.close());
-  const nm = spawn(process.execPath, [FAKE, JSON.stringify(devices), JSON.stringify({ version })], {
-    env: pb.env,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  t.after(() => nm.kill());
-  let out = '';
-  let oks = 0;
-  let owning = false;
-  const reapplies: Fake['reapplies'] = [];
-  nm.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-    const lines = out.split('\n');
-    out = lines.pop() ?? '';
-    for (const l of lines) {
-      if (l.startsWith('{')) reapplies.push(JSON.parse(l) as Fake['reapplies'][number]);
-      else if (l === 'ok') oks++;
-      else if (l.includes('owning')) owning = true;
-    }
-  });
-  await waitFor('the fake NetworkManager', () => owning);
+  const nm = await startFakeNetworkManager(pb.env, devices, version);
+  t.after(() => nm.stop());
   const stateDir = mkdtempSync(join(tmpdir(), 'clatbar-v6only-'));
   t.after(() => rmSync(stateDir, { recursive: true, force: true }));
-  return {
-    pb,
-    bus,
-    nm,
-    reapplies,
-    stateDir,
-    async send(cmd) {
-      const want = oks + 1;
-      nm.stdin.write(`${JSON.stringify(cmd)}\n`);
-      await waitFor('the fake to take the command', () => oks >= want);
-    },
-  };
+  return Object.assign(nm, { bus, stateDir });
 }
 
 const journalEntries = (stateDir: string): unknown[] => {
@@ -135,7 +98,7 @@ test('NetworkManager 1.52: option 108 asked for in the applied connection, journ
   await v6.settled();
   // The applied connection now asks for it; everything else went back as it was (the fake
   // refuses a Reapply that changes another setting).
-  await waitFor('the fake to report Reapply 1', () => f.reapplies.length >= 1);
+  await f.reapplied(1);
   assert.equal(f.reapplies.length, 1);
   assert.equal(f.reapplies[0].reapply, 'up0');
   assert.equal(f.reapplies[0].ipv4['dhcp-ipv6-only-preferred'], 1);
@@ -149,7 +112,7 @@ test('NetworkManager 1.52: option 108 asked for in the applied connection, journ
   // The same network again (our value shows now): nothing more is sent.
   v6.follow(f.bus, await readNmUplink(f.bus, 'up0'), true);
   await v6.settled();
-  await waitFor('the fake to report Reapply 1', () => f.reapplies.length >= 1);
+  await f.reapplied(1);
   assert.equal(f.reapplies.length, 1);
 
   // The network sends option 108 in its reply: IPv4 withheld, as the classification reads it.
@@ -160,7 +123,7 @@ test('NetworkManager 1.52: option 108 asked for in the applied connection, journ
   v6.follow(f.bus, await readNmUplink(f.bus, 'up0'), false);
   assert.equal(v6.status?.code, 'v6only.not-allowed');
   await v6.settled();
-  await waitFor('the fake to report Reapply 2', () => f.reapplies.length >= 2);
+  await f.reapplied(2);
   assert.equal(f.reapplies.length, 2);
   assert.equal(f.reapplies[1].ipv4['dhcp-ipv6-only-preferred'], undefined, 'back to the default');
   assert.equal((await readNmUplink(f.bus, 'up0'))?.value, -1);
@@ -171,7 +134,7 @@ test('NetworkManager 1.52: option 108 asked for in the applied connection, journ
   await v6.settled();
   assert.equal((await readNmUplink(f.bus, 'up0'))?.value, 1);
   await v6.stop(f.bus);
-  await waitFor('the fake to report Reapply 4', () => f.reapplies.length >= 4);
+  await f.reapplied(4);
   assert.equal(f.reapplies.length, 4);
   assert.equal((await readNmUplink(f.bus, 'up0'))?.value, -1);
   assert.equal(existsSync(join(f.stateDir, 'networkmanager', 'journal.json')), false);
@@ -218,14 +181,14 @@ test('a new activation, a setting of the connection its own, a static IPv4: left
 
   v6.follow(f.bus, await readNmUplink(f.bus, 'up0'), true);
   await v6.settled();
-  await waitFor('the fake to report Reapply 1', () => f.reapplies.length >= 1);
+  await f.reapplied(1);
   assert.equal(f.reapplies.length, 1);
   // up0 reconnects (a new activation from the profile): the request went with the old one, and
   // letting go sends nothing to the new activation.
   await f.send({ activate: { up0: { uuid: UUID, id: 'Conference' } } });
   v6.follow(f.bus, null, false);
   await v6.settled();
-  await waitFor('the fake to report Reapply 1', () => f.reapplies.length >= 1);
+  await f.reapplied(1);
   assert.equal(f.reapplies.length, 1);
   assert.equal(journalEntries(f.stateDir).length, 0);
 });
