@@ -650,6 +650,10 @@ test('DNS64 in daemon mode: the system resolver points at the stub only while ac
   assert.equal(resolv(), resolvConf);
 });
 
+/** Polls status until the state and what it says about option 108 (dhcpV6OnlyPreferred) match. */
+const untilOption108 = (d: Driver, state: string, code: string): Promise<number> =>
+  until(d, `${state} with ${code}`, (s) => s.state === state && s.dhcpV6OnlyPreferred?.code === code);
+
 // RFC 8925 with NetworkManager managing the uplink: a FAKE NetworkManager (test/helpers/
 // fake-networkmanager.ts, from NetworkManager's published D-Bus interface definitions) on a
 // private bus, since the real one cannot run here. What its DHCPv4 client does is played by the
@@ -711,11 +715,7 @@ test('RFC 8925: option 108 asked for through NetworkManager while allowed; IPv4 
 
   await t.test('policy never: off, and the request is let go (journal empty)', async () => {
     await d.call('setPolicy', 'current', 'never');
-    await until(
-      d,
-      'off, option 108 not asked',
-      (s) => s.state === 'off' && s.dhcpV6OnlyPreferred?.code === 'v6only.not-allowed',
-    );
+    await untilOption108(d, 'off', 'v6only.not-allowed');
     await nm.reapplied(2);
     assert.equal(nm.reapplies[1].ipv4['dhcp-ipv6-only-preferred'], undefined, 'back to the default');
     await waitFor('the journal entry gone', () => entries().length === 0);
@@ -723,11 +723,7 @@ test('RFC 8925: option 108 asked for through NetworkManager while allowed; IPv4 
 
   await t.test('allowed again, then SIGTERM: asked again, let go on stop', async () => {
     await d.call('setPolicy', 'current', 'default');
-    await until(
-      d,
-      'active, option 108 asked',
-      (s) => s.state === 'active' && s.dhcpV6OnlyPreferred?.code === 'v6only.requested',
-    );
+    await untilOption108(d, 'active', 'v6only.requested');
     await nm.reapplied(3);
     await d.stop();
     assert.equal(d.proc.exitCode, 0, d.log());
@@ -749,11 +745,7 @@ test("RFC 8925 with Debian 12's NetworkManager 1.42: nothing asked, the status s
   t.after(() => nm.stop());
   const d = await startDriver(cl, paths(dir, 'w'), undefined, [], pb.env);
   t.after(() => d.stop());
-  await until(
-    d,
-    'active, option 108 unsupported',
-    (s) => s.state === 'active' && s.dhcpV6OnlyPreferred?.code === 'v6only.unsupported',
-  );
+  await untilOption108(d, 'active', 'v6only.unsupported');
   const s = await d.status();
   assert.equal(s.reason.code, 'active.nat64');
   assert.match(

@@ -24,10 +24,8 @@ import { Variant } from 'dbus-next';
 import { Journal, type UndoOutcome } from '../system/journal.js';
 import { systemBusAddress, type ResolvedBus } from '../dns64/resolved-dbus.js';
 import type { Classification, EngineStateName, Message } from '../../shared/status.js';
+import { NM, NM_PATH, nmDevice, nmGet } from './nm-dbus.js';
 
-const NM = 'org.freedesktop.NetworkManager';
-const NM_PATH = '/org/freedesktop/NetworkManager';
-const PROPS = 'org.freedesktop.DBus.Properties';
 const KEY = 'dhcp-ipv6-only-preferred';
 /** NMSettingIP4DhcpIpv6OnlyPreferred: DEFAULT -1, NO 0, YES 1 (AUTO 2 since 1.58: NM's own CLAT). */
 const DEFAULT = -1;
@@ -68,44 +66,6 @@ export interface NmUplink {
 
 type Settings = Record<string, Record<string, Variant>>;
 
-async function get(bus: ResolvedBus, path: string, iface: string, prop: string): Promise<unknown> {
-  const [v] = await bus.call({
-    destination: NM,
-    path,
-    iface: PROPS,
-    member: 'Get',
-    signature: 'ss',
-    body: [iface, prop],
-  });
-  return (v as { value?: unknown } | undefined)?.value;
-}
-
-async function deviceOf(bus: ResolvedBus, iface: string): Promise<string | null> {
-  const [owned] = await bus.call({
-    destination: 'org.freedesktop.DBus',
-    path: '/org/freedesktop/DBus',
-    iface: 'org.freedesktop.DBus',
-    member: 'NameHasOwner',
-    signature: 's',
-    body: [NM],
-  });
-  if (owned !== true) return null;
-  try {
-    const [device] = await bus.call({
-      destination: NM,
-      path: NM_PATH,
-      iface: NM,
-      member: 'GetDeviceByIpIface',
-      signature: 's',
-      body: [iface],
-    });
-    return typeof device === 'string' ? device : null;
-  } catch (err) {
-    if ((err as { type?: string }).type === `${NM}.UnknownDevice`) return null;
-    throw err;
-  }
-}
-
 async function applied(
   bus: ResolvedBus,
   device: string,
@@ -140,20 +100,22 @@ export function withheldFrom(options: unknown): { waitSeconds: number } | null {
 
 /** NetworkManager's view of the uplink, or null when it does not manage it (or has no connection on it). */
 export async function readNmUplink(bus: ResolvedBus, iface: string): Promise<NmUplink | null> {
-  const device = await deviceOf(bus, iface);
+  const device = await nmDevice(bus, iface);
   if (!device) return null;
-  const active = await get(bus, device, `${NM}.Device`, 'ActiveConnection');
+  const active = await nmGet(bus, device, `${NM}.Device`, 'ActiveConnection');
   if (typeof active !== 'string' || active === '/') return null;
   const [version, uuid, name, dhcp4] = await Promise.all([
-    get(bus, NM_PATH, NM, 'Version'),
-    get(bus, active, `${NM}.Connection.Active`, 'Uuid'),
-    get(bus, active, `${NM}.Connection.Active`, 'Id'),
-    get(bus, device, `${NM}.Device`, 'Dhcp4Config'),
+    nmGet(bus, NM_PATH, NM, 'Version'),
+    nmGet(bus, active, `${NM}.Connection.Active`, 'Uuid'),
+    nmGet(bus, active, `${NM}.Connection.Active`, 'Id'),
+    nmGet(bus, device, `${NM}.Device`, 'Dhcp4Config'),
   ]);
   if (typeof uuid !== 'string') return null;
   const { settings } = await applied(bus, device);
   const options =
-    typeof dhcp4 === 'string' && dhcp4 !== '/' ? await get(bus, dhcp4, `${NM}.DHCP4Config`, 'Options') : null;
+    typeof dhcp4 === 'string' && dhcp4 !== '/'
+      ? await nmGet(bus, dhcp4, `${NM}.DHCP4Config`, 'Options')
+      : null;
   const v = typeof version === 'string' ? version : '';
   return {
     iface,
@@ -182,11 +144,11 @@ export async function reapplyV6OnlyPreferred(
   from: number,
   to: number,
 ): Promise<'changed' | 'gone' | 'other-activation' | 'changed-by-someone-else'> {
-  const device = await deviceOf(bus, iface);
+  const device = await nmDevice(bus, iface);
   if (!device) return 'gone';
-  const active = await get(bus, device, `${NM}.Device`, 'ActiveConnection');
+  const active = await nmGet(bus, device, `${NM}.Device`, 'ActiveConnection');
   if (typeof active !== 'string' || active === '/') return 'gone';
-  if ((await get(bus, active, `${NM}.Connection.Active`, 'Uuid')) !== uuid) return 'other-activation';
+  if ((await nmGet(bus, active, `${NM}.Connection.Active`, 'Uuid')) !== uuid) return 'other-activation';
   const { settings, versionId } = await applied(bus, device);
   if (valueIn(settings) !== from) return 'changed-by-someone-else';
   const ipv4 = { ...(settings.ipv4 ?? {}) };

@@ -8,17 +8,13 @@
 // back to the default, only while the device still runs that connection's activation with our
 // value. Exit 0 when nothing of ours is left (put back, NetworkManager or the device gone,
 // another activation), 1 with the reason on stderr otherwise.
-import { ResolvedBus } from '../dns64/resolved-dbus.js';
+import { NO_BUS, ResolvedBus, takeBusOption } from '../dns64/resolved-dbus.js';
 import { reapplyV6OnlyPreferred } from './v6only-preferred.js';
 
 const UUID = /^[0-9A-Fa-f-]{8,64}$/;
 
 async function main(argv: string[]): Promise<number> {
-  const busAt = argv.indexOf('--bus');
-  if (busAt >= 0) {
-    process.env.DBUS_SYSTEM_BUS_ADDRESS = argv[busAt + 1];
-    argv = [...argv.slice(0, busAt), ...argv.slice(busAt + 2)];
-  }
+  argv = takeBusOption(argv);
   const [verb, iface, uuid] = argv;
   if (verb !== 'reset' || !iface || !uuid || !UUID.test(uuid) || argv.length !== 3) {
     process.stderr.write('usage: v6only-undo reset IFNAME CONNECTION-UUID [--bus ADDRESS]\n');
@@ -28,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     bus = await ResolvedBus.connect(5000);
   } catch (err) {
-    if (['ENOENT', 'ECONNREFUSED'].includes((err as NodeJS.ErrnoException).code ?? '')) {
+    if (NO_BUS.includes((err as NodeJS.ErrnoException).code ?? '')) {
       process.stdout.write(
         'no system bus: NetworkManager does not run, its applied connections went with it\n',
       );

@@ -60,6 +60,11 @@ const IP_UNDO: Token[][] = [
   ['-6', 'neigh', 'del', 'proxy', ADDR, 'dev', IFNAME],
   ['route', 'del', 'default', 'dev', IFNAME, 'metric', METRIC],
 ];
+/** The Node programs an undo step may run (D-Bus calls are asynchronous), with their arguments. */
+const NODE_UNDO = new Map<string, Token[]>([
+  [RESOLVED_UNDO, ['revert-link', METRIC, IFNAME]],
+  [V6ONLY_UNDO, ['reset', IFNAME, UUID]],
+]);
 /** The sysctls the engine changes (clat/host.ts), by slash-separated key. */
 const SYSCTL_KEYS: Token[][] = [
   ['net', 'ipv6', 'conf', IFNAME, /^(accept_ra|forwarding|force_forwarding|proxy_ndp)$/],
@@ -148,19 +153,10 @@ export function undoRefusal(undo: UndoAction, opts: JournalOptions = {}): string
         files.includes(args[2])
       )
         return null;
-      if (
-        cmd === process.execPath &&
-        args[0] === RESOLVED_UNDO &&
-        (matches(args.slice(1), ['revert-link', METRIC, IFNAME]) ||
-          matches(args.slice(1), ['revert-link', METRIC, IFNAME, '--bus', BUS]))
-      )
-        return null;
-      if (
-        cmd === process.execPath &&
-        args[0] === V6ONLY_UNDO &&
-        (matches(args.slice(1), ['reset', IFNAME, UUID]) ||
-          matches(args.slice(1), ['reset', IFNAME, UUID, '--bus', BUS]))
-      )
+      // Our own undo programs, by this install's paths, each with its arguments and optionally
+      // the bus it talked to.
+      const program = cmd === process.execPath ? NODE_UNDO.get(args[0]) : undefined;
+      if (program && [program, [...program, '--bus', BUS]].some((p) => matches(args.slice(1), p)))
         return null;
       return `\`${undo.argv.join(' ').slice(0, 200)}\` is not a command clatbar runs to undo a change`;
     }
