@@ -11,7 +11,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { startPrivateBus } from '../../helpers/private-bus.js';
+import { CLATBAR } from '../../helpers/clat-lab.js';
 import { startFakeNetworkManager, type FakeNetworkManager } from '../../helpers/networkmanager.js';
 import { ResolvedBus } from '../../../src-main/engine/dns64/resolved-dbus.js';
 import {
@@ -27,6 +29,8 @@ const UUID = '7d3e2a1c-55aa-4f3b-9c1d-0123456789ab';
 interface Fake extends FakeNetworkManager {
   bus: ResolvedBus;
   stateDir: string;
+  /** The private bus's environment, for programs the test runs. */
+  env: NodeJS.ProcessEnv;
 }
 
 async function fakeNm(t: TestContext, devices: object, version: string): Promise<Fake> {
@@ -45,7 +49,7 @@ async function fakeNm(t: TestContext, devices: object, version: string): Promise
   t.after(() => nm.stop());
   const stateDir = mkdtempSync(join(tmpdir(), 'clatbar-v6only-'));
   t.after(() => rmSync(stateDir, { recursive: true, force: true }));
-  return Object.assign(nm, { bus, stateDir });
+  return Object.assign(nm, { bus, stateDir, env: pb.env });
 }
 
 const journalEntries = (stateDir: string): unknown[] => {
@@ -158,6 +162,22 @@ test('crash: the next start undoes the request through the journal (a separate p
   );
   assert.equal((await readNmUplink(f.bus, 'up0'))?.value, -1, lines.join('\n'));
   assert.equal(f.reapplies.at(-1)?.ipv4['dhcp-ipv6-only-preferred'], undefined);
+  assert.equal(journalEntries(f.stateDir).length, 0);
+});
+
+test('crash, then `clatbar run --cleanup`: the request undone too', async (t) => {
+  const f = await fakeNm(t, { up0: { uuid: UUID, id: 'Conference' } }, '1.52.0');
+  const crashed = new V6OnlyPreferred({ stateDir: f.stateDir, log: () => {} });
+  crashed.follow(f.bus, await readNmUplink(f.bus, 'up0'), true);
+  await crashed.settled();
+  assert.equal((await readNmUplink(f.bus, 'up0'))?.value, 1);
+  const r = spawnSync(process.execPath, [CLATBAR, 'run', '--cleanup', '--state-dir', f.stateDir], {
+    encoding: 'utf8',
+    env: f.env,
+  });
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  assert.match(r.stdout + r.stderr, /undone: DHCPv4 option 108 requested on up0/);
+  assert.equal((await readNmUplink(f.bus, 'up0'))?.value, -1);
   assert.equal(journalEntries(f.stateDir).length, 0);
 });
 
