@@ -8,7 +8,7 @@
 // reconnects, and the user's own name for the network as the display name).
 import { createHash } from 'node:crypto';
 import type { ResolvedBus } from '../dns64/resolved-dbus.js';
-import { NM, nmDevice, nmGet } from './nm-dbus.js';
+import { NM, NM_UUID, nmDevice, nmGet } from './nm-dbus.js';
 
 export interface NetworkIdentity {
   id: string;
@@ -47,7 +47,7 @@ export async function networkManagerIdentity(
   if (typeof active !== 'string' || active === '/') return null;
   const uuid = await get(active, `${NM}.Connection.Active`, 'Uuid');
   const name = await get(active, `${NM}.Connection.Active`, 'Id');
-  if (typeof uuid !== 'string' || !/^[0-9a-fA-F-]{8,64}$/.test(uuid)) return null;
+  if (typeof uuid !== 'string' || !NM_UUID.test(uuid)) return null;
   return {
     id: `nm-${uuid.toLowerCase()}`,
     name: typeof name === 'string' && name ? name.slice(0, 128) : uplink,

@@ -6,6 +6,8 @@ import type { ResolvedBus } from '../dns64/resolved-dbus.js';
 
 export const NM = 'org.freedesktop.NetworkManager';
 export const NM_PATH = '/org/freedesktop/NetworkManager';
+/** What a connection UUID may look like (it ends up in network ids and the journal's undo steps). */
+export const NM_UUID = /^[0-9A-Fa-f-]{8,64}$/;
 
 /**
  * The object path of NetworkManager's device for iface, or null when NetworkManager is not on

@@ -9,8 +9,8 @@
 // has 1.42) set to 1 in the device's *applied* connection with Device.Reapply, the way
 // `nmcli device modify` does it. The profile and its file are never touched (no secrets pass
 // through clatbar), the change ends with the activation at the latest (disconnect, reboot, a
-// NetworkManager restart), and Reapply restarts the DHCPv4 client on the current attachment. A
-// value the connection has of its own (0 or 1) is the user's and is left alone. Every request is
+// NetworkManager restart), and Reapply reconfigures the device without deactivating it, meant to
+// make its DHCPv4 client ask on the current attachment already. A value the connection has of its own (0 or 1) is the user's and is left alone. Every request is
 // journaled before it is made (its own journal in STATE_DIR/networkmanager: the CLAT instance's
 // journal comes and goes with the instance, the request spans standby and active) and undone on
 // stand-down, stop, crash recovery and the next start (v6only-undo.ts runs the undo step).
@@ -24,7 +24,7 @@ import { Variant } from 'dbus-next';
 import { Journal, type UndoOutcome } from '../system/journal.js';
 import { systemBusAddress, type ResolvedBus } from '../dns64/resolved-dbus.js';
 import type { Classification, EngineStateName, Message } from '../../shared/status.js';
-import { NM, NM_PATH, nmDevice, nmGet } from './nm-dbus.js';
+import { NM, NM_PATH, NM_UUID, nmDevice, nmGet } from './nm-dbus.js';
 
 const KEY = 'dhcp-ipv6-only-preferred';
 /** NMSettingIP4DhcpIpv6OnlyPreferred: DEFAULT -1, NO 0, YES 1 (AUTO 2 since 1.58: NM's own CLAT). */
@@ -104,27 +104,39 @@ export async function readNmUplink(bus: ResolvedBus, iface: string): Promise<NmU
   if (!device) return null;
   const active = await nmGet(bus, device, `${NM}.Device`, 'ActiveConnection');
   if (typeof active !== 'string' || active === '/') return null;
-  const [version, uuid, name, dhcp4] = await Promise.all([
+  const [version, uuid, name] = await Promise.all([
     nmGet(bus, NM_PATH, NM, 'Version'),
     nmGet(bus, active, `${NM}.Connection.Active`, 'Uuid'),
     nmGet(bus, active, `${NM}.Connection.Active`, 'Id'),
-    nmGet(bus, device, `${NM}.Device`, 'Dhcp4Config'),
   ]);
-  if (typeof uuid !== 'string') return null;
-  const { settings } = await applied(bus, device);
-  const options =
-    typeof dhcp4 === 'string' && dhcp4 !== '/'
-      ? await nmGet(bus, dhcp4, `${NM}.DHCP4Config`, 'Options')
-      : null;
+  // The UUID goes into the journal's undo step: only what a UUID looks like.
+  if (typeof uuid !== 'string' || !NM_UUID.test(uuid)) return null;
   const v = typeof version === 'string' ? version : '';
-  return {
+  const nm: NmUplink = {
     iface,
     version: v,
     supported: nmHasV6OnlyPreferred(v),
     device,
     uuid,
-    name: typeof name === 'string' ? name : iface,
-    method: typeof settings.ipv4?.method?.value === 'string' ? settings.ipv4.method.value : 'auto',
+    name: typeof name === 'string' && name ? name.slice(0, 128) : iface,
+    method: '',
+    value: DEFAULT,
+    withheld: null,
+  };
+  // A NetworkManager without the setting has no option 108 either: nothing more to ask it.
+  if (!nm.supported) return nm;
+  const [{ settings }, dhcp4] = await Promise.all([
+    applied(bus, device),
+    nmGet(bus, device, `${NM}.Device`, 'Dhcp4Config'),
+  ]);
+  const options =
+    typeof dhcp4 === 'string' && dhcp4 !== '/'
+      ? await nmGet(bus, dhcp4, `${NM}.DHCP4Config`, 'Options')
+      : null;
+  const method = settings.ipv4?.method?.value;
+  return {
+    ...nm,
+    method: typeof method === 'string' ? method : 'auto',
     value: valueIn(settings),
     withheld: withheldFrom(options),
   };

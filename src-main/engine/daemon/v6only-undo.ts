@@ -10,13 +10,12 @@
 // another activation), 1 with the reason on stderr otherwise.
 import { NO_BUS, ResolvedBus, takeBusOption } from '../dns64/resolved-dbus.js';
 import { reapplyV6OnlyPreferred } from './v6only-preferred.js';
-
-const UUID = /^[0-9A-Fa-f-]{8,64}$/;
+import { NM_UUID } from './nm-dbus.js';
 
 async function main(argv: string[]): Promise<number> {
   argv = takeBusOption(argv);
   const [verb, iface, uuid] = argv;
-  if (verb !== 'reset' || !iface || !uuid || !UUID.test(uuid) || argv.length !== 3) {
+  if (verb !== 'reset' || !iface || !uuid || !NM_UUID.test(uuid) || argv.length !== 3) {
     process.stderr.write('usage: v6only-undo reset IFNAME CONNECTION-UUID [--bus ADDRESS]\n');
     return 2;
   }

@@ -144,14 +144,20 @@ test('NetworkManager 1.52: option 108 asked for in the applied connection, journ
   assert.equal(existsSync(join(f.stateDir, 'networkmanager', 'journal.json')), false);
 });
 
-test('crash: the next start undoes the request through the journal (a separate program)', async (t) => {
+/** A daemon that asked for option 108 on up0 and then died without letting go (kill -9). */
+async function crashedWithRequest(t: TestContext): Promise<Fake> {
   const f = await fakeNm(t, { up0: { uuid: UUID, id: 'Conference' } }, '1.52.0');
   const crashed = new V6OnlyPreferred({ stateDir: f.stateDir, log: () => {} });
   crashed.follow(f.bus, await readNmUplink(f.bus, 'up0'), true);
   await crashed.settled();
   assert.equal((await readNmUplink(f.bus, 'up0'))?.value, 1);
-  // No stop(): as after kill -9. The journal names this (live) process as its owner; a later
-  // process's recovery replays it (the owner's command line is not a clatbar one here).
+  return f;
+}
+
+test('crash: the next start undoes the request through the journal (a separate program)', async (t) => {
+  const f = await crashedWithRequest(t);
+  // The journal names this (live) process as its owner; a later process's recovery replays it
+  // (the owner's command line is not a clatbar one here).
   const lines: string[] = [];
   const next = new V6OnlyPreferred({ stateDir: f.stateDir, log: (l) => lines.push(l) });
   const outcomes = await next.recover();
@@ -166,11 +172,7 @@ test('crash: the next start undoes the request through the journal (a separate p
 });
 
 test('crash, then `clatbar run --cleanup`: the request undone too', async (t) => {
-  const f = await fakeNm(t, { up0: { uuid: UUID, id: 'Conference' } }, '1.52.0');
-  const crashed = new V6OnlyPreferred({ stateDir: f.stateDir, log: () => {} });
-  crashed.follow(f.bus, await readNmUplink(f.bus, 'up0'), true);
-  await crashed.settled();
-  assert.equal((await readNmUplink(f.bus, 'up0'))?.value, 1);
+  const f = await crashedWithRequest(t);
   const r = spawnSync(process.execPath, [CLATBAR, 'run', '--cleanup', '--state-dir', f.stateDir], {
     encoding: 'utf8',
     env: f.env,
