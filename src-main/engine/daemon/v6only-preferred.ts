@@ -291,11 +291,14 @@ export class V6OnlyPreferred {
         : notRequestedMessage(ours ? { ...nm, value: DEFAULT } : nm, allowed);
     if (!this.target && !next) return;
     this.target = next;
-    this.queue = this.queue.then(async () => {
-      if (!bus) return;
-      if (this.held && !same(this.held, this.target)) await this.release(bus);
-      if (want && next && same(this.target, next) && !this.held) await this.request(bus, want);
-    });
+    this.queue = this.queue
+      .then(async () => {
+        if (!bus) return;
+        if (this.held && !same(this.held, this.target)) await this.release(bus);
+        if (want && next && same(this.target, next) && !this.held) await this.request(bus, want);
+      })
+      // Never a rejected queue: every later request and stop() waits on it.
+      .catch((err: unknown) => this.opts.log(`option 108: ${(err as Error).message}`));
   }
 
   /** Lets go of the request (stand-down, stop) and removes the journal. */
@@ -308,11 +311,11 @@ export class V6OnlyPreferred {
   }
 
   private async request(bus: ResolvedBus, nm: NmUplink): Promise<void> {
-    const key = { iface: nm.iface, uuid: nm.uuid, name: nm.name };
-    this.journal ??= Journal.create(this.dir);
+    const key = nmKeyOf(nm);
     const undo = [process.execPath, V6ONLY_UNDO, 'reset', nm.iface, nm.uuid];
     if (process.env.DBUS_SYSTEM_BUS_ADDRESS) undo.push('--bus', systemBusAddress());
     try {
+      this.journal ??= Journal.create(this.dir);
       await this.journal.apply(
         `DHCPv4 option 108 requested on ${nm.iface} (NetworkManager connection ${nm.name}, ${nm.uuid})`,
         { kind: 'exec', argv: undo },

@@ -8,7 +8,7 @@
 import { test, type TestContext } from 'node:test';
 import { Variant } from 'dbus-next';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -181,6 +181,25 @@ test('crash, then `clatbar run --cleanup`: the request undone too', async (t) =>
   assert.match(r.stdout + r.stderr, /undone: DHCPv4 option 108 requested on up0/);
   assert.equal((await readNmUplink(f.bus, 'up0'))?.value, -1);
   assert.equal(journalEntries(f.stateDir).length, 0);
+});
+
+test('a request that cannot be journaled is not made, says why, and is not tried again', async (t) => {
+  const f = await fakeNm(t, { up0: { uuid: UUID, id: 'Conference' } }, '1.52.0');
+  // A state directory others could write: its journal would be replayed as root.
+  chmodSync(f.stateDir, 0o777);
+  const lines: string[] = [];
+  const v6 = new V6OnlyPreferred({ stateDir: f.stateDir, log: (l) => lines.push(l) });
+  const nm = await readNmUplink(f.bus, 'up0');
+  v6.follow(f.bus, nm, true);
+  await v6.settled();
+  assert.equal(v6.status?.code, 'v6only.failed');
+  assert.match(v6.status?.text ?? '', /not safe for the undo journal/);
+  v6.follow(f.bus, nm, true);
+  await v6.settled();
+  assert.equal(lines.filter((l) => /could not ask/.test(l)).length, 1, lines.join('\n'));
+  await v6.stop(f.bus);
+  assert.equal(f.reapplies.length, 0);
+  assert.equal((await readNmUplink(f.bus, 'up0'))?.value, -1);
 });
 
 test('a new activation, a setting of the connection its own, a static IPv4: left alone', async (t) => {
