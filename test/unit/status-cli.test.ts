@@ -82,3 +82,31 @@ test('every drop reason is shown in words, the new ones too', async (t) => {
   assert.match(r.stdout, /zero checksum.*\(udp-checksum-zero\)/);
   assert.doesNotMatch(r.stdout, /IPv4 UDP without checksum/, 'the engine drops IPv6 ones, not IPv4');
 });
+
+test('daemon status: what DHCPv4 asks of an IPv6-mostly network (option 108) is shown', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-status-108-'));
+  const sock = join(dir, 'engine.sock');
+  const server = await serveStatus(sock, () => ({
+    state: 'standby',
+    mode: 'daemon',
+    reason: { code: 'standby.dual-stack', text: 'not needed: the network has native IPv4' },
+    transitions: [],
+    pid: 4242,
+    startedAt: new Date().toISOString(),
+    network: { id: 'nm-3c1e5b7a-0d2f-4e8a-9b6c-5a4d3e2f1a0b', name: 'IETF', idSource: 'networkmanager' },
+    classification: 'dual-stack',
+    classificationText: { code: 'network.dual-stack', text: 'the network has native IPv4' },
+    dhcpV6OnlyPreferred: {
+      code: 'v6only.requested',
+      params: { connection: 'IETF', version: '1.52.0' },
+      text: 'DHCPv4 asks for option 108 (IPv6-only preferred, RFC 8925) on IETF',
+    },
+  }));
+  t.after(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const r = await status(['--control-socket', sock]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /option 108 +DHCPv4 asks for option 108 \(IPv6-only preferred, RFC 8925\) on IETF/);
+});
