@@ -100,6 +100,11 @@ export const EngineStatusDocSchema = z
       .optional(),
     classification: ClassificationSchema.optional(),
     classificationText: MessageSchema.optional(),
+    /**
+     * RFC 8925 where NetworkManager manages the uplink: whether its DHCPv4 client asks for option
+     * 108 ("IPv6-only preferred") on the network, and why (engine/daemon/v6only-preferred.ts).
+     */
+    dhcpV6OnlyPreferred: MessageSchema.optional(),
     policy: z
       .object({
         value: PolicyValueSchema,

@@ -41,6 +41,8 @@ import {
 import { callControl } from '../../src-main/engine/control/client.js';
 import type { EngineStatusDoc, EngineEvent } from '../../src-main/shared/status.js';
 import { EngineStatusDocSchema } from '../../src-main/shared/status.js';
+import { startPrivateBus } from '../helpers/private-bus.js';
+import { startFakeNetworkManager } from '../helpers/networkmanager.js';
 
 const DRIVER = new URL('../helpers/supervisor-driver.js', import.meta.url).pathname;
 const LIMIT_MS = 2000;
@@ -81,13 +83,14 @@ async function startDriver(
   p: Paths & { dns64?: 'off' | 'auto' | 'on' },
   etc?: string,
   nodeFlags: string[] = [],
+  env?: NodeJS.ProcessEnv,
 ): Promise<Driver> {
   const proc = etc
     ? cl.lab.spawn(cl.laptop, 'sh', [
         '-c',
         `mount --bind ${etc} /etc && exec ${process.execPath} ${DRIVER} '${JSON.stringify(p)}'`,
       ])
-    : cl.lab.spawn(cl.laptop, process.execPath, [...nodeFlags, DRIVER, JSON.stringify(p)]);
+    : cl.lab.spawn(cl.laptop, process.execPath, [...nodeFlags, DRIVER, JSON.stringify(p)], { env });
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -649,4 +652,111 @@ test('DNS64 in daemon mode: the system resolver points at the stub only while ac
   assert.match(resolv(), /nameserver 192\.0\.0\.4/);
   await d.stop();
   assert.equal(resolv(), resolvConf);
+});
+
+/** Polls status until the state and what it says about option 108 (dhcpV6OnlyPreferred) match. */
+const untilOption108 = (d: Driver, state: string, code: string): Promise<number> =>
+  until(d, `${state} with ${code}`, (s) => s.state === state && s.dhcpV6OnlyPreferred?.code === code);
+
+// RFC 8925 with NetworkManager managing the uplink: a FAKE NetworkManager (test/helpers/
+// fake-networkmanager.ts, from NetworkManager's published D-Bus interface definitions) on a
+// private bus, since the real one cannot run here. What its DHCPv4 client does is played by the
+// test: the lease it had (native IPv4 on up0), then the reply with option 108 (the lease gone).
+test('RFC 8925: option 108 asked for through NetworkManager while allowed; IPv4 withheld is IPv6-only', async (t) => {
+  const { cl, dir } = await daemonLab(t, 'd8', WITH_PREF64);
+  const pb = await startPrivateBus();
+  t.after(() => pb.stop());
+  const uuid = '3c1e5b7a-0d2f-4e8a-9b6c-5a4d3e2f1a0b';
+  const nm = await startFakeNetworkManager(
+    pb.env,
+    { up0: { uuid, id: 'IETF', dhcp4: { ip_address: '192.0.2.50', routers: '192.0.2.1' } } },
+    '1.52.0',
+  );
+  t.after(() => nm.stop());
+  // The lease NetworkManager took before option 108 was asked for.
+  nsh(cl.lab, cl.laptop, 'ip addr add 192.0.2.50/24 dev up0 && ip route add default via 192.0.2.1 dev up0');
+  const p = paths(dir, 'v');
+  const d = await startDriver(cl, p, undefined, [], pb.env);
+  t.after(() => d.stop());
+  const journal = join(p.stateDir, 'networkmanager', 'journal.json');
+  const entries = () =>
+    existsSync(journal) ? (JSON.parse(readFileSync(journal, 'utf8')) as { entries: unknown[] }).entries : [];
+
+  await t.test('dual-stack IPv6-mostly network: standby, and DHCPv4 asks for option 108', async () => {
+    await until(
+      d,
+      'standby dual-stack with option 108 asked',
+      (s) =>
+        s.state === 'standby' &&
+        s.classification === 'dual-stack' &&
+        s.dhcpV6OnlyPreferred?.code === 'v6only.requested',
+    );
+    const s = await d.status();
+    assert.equal(s.network?.id, `nm-${uuid}`);
+    assert.match(s.dhcpV6OnlyPreferred?.text ?? '', /option 108 .* on IETF/);
+    await nm.reapplied(1);
+    assert.equal(nm.reapplies[0].reapply, 'up0');
+    assert.equal(nm.reapplies[0].ipv4['dhcp-ipv6-only-preferred'], 1);
+    assert.equal(entries().length, 1, 'journaled');
+  });
+
+  await t.test('the reply carries option 108 and the lease goes: active, named IPv4 withheld', async () => {
+    await nm.send({ dhcp4: { up0: { ipv6_only_preferred: '1800' } } });
+    nsh(cl.lab, cl.laptop, 'ip route del default via 192.0.2.1 dev up0 && ip addr del 192.0.2.50/24 dev up0');
+    await until(
+      d,
+      'active, IPv4 withheld',
+      (s) => s.state === 'active' && s.reason.code === 'active.v6only-preferred',
+    );
+    const s = await d.status();
+    assert.equal(s.classification, 'ipv6-only-nat64');
+    assert.equal(s.classificationText?.code, 'network.v6only-preferred-nat64');
+    assert.equal(s.classificationText?.params?.wait, 1800);
+    assert.match(s.reason.text, /withholds IPv4 from this host by DHCPv4 option 108/);
+    await untilPing(cl);
+    assert.equal(nm.reapplies.length, 1, 'asked once');
+  });
+
+  await t.test('policy never: off, and the request is let go (journal empty)', async () => {
+    await d.call('setPolicy', 'current', 'never');
+    await untilOption108(d, 'off', 'v6only.not-allowed');
+    await nm.reapplied(2);
+    assert.equal(nm.reapplies[1].ipv4['dhcp-ipv6-only-preferred'], undefined, 'back to the default');
+    await waitFor('the journal entry gone', () => entries().length === 0);
+  });
+
+  await t.test('allowed again, then SIGTERM: asked again, let go on stop', async () => {
+    await d.call('setPolicy', 'current', 'default');
+    await untilOption108(d, 'active', 'v6only.requested');
+    await nm.reapplied(3);
+    await d.stop();
+    assert.equal(d.proc.exitCode, 0, d.log());
+    await nm.reapplied(4);
+    assert.equal(nm.reapplies[3].ipv4['dhcp-ipv6-only-preferred'], undefined);
+    assert.equal(existsSync(journal), false);
+  });
+});
+
+test("RFC 8925 with Debian 12's NetworkManager 1.42: nothing asked, the status says why", async (t) => {
+  const { cl, dir } = await daemonLab(t, 'd9', WITH_PREF64);
+  const pb = await startPrivateBus();
+  t.after(() => pb.stop());
+  const nm = await startFakeNetworkManager(
+    pb.env,
+    { up0: { uuid: '3c1e5b7a-0d2f-4e8a-9b6c-5a4d3e2f1a0c', id: 'Home' } },
+    '1.42.4',
+  );
+  t.after(() => nm.stop());
+  const d = await startDriver(cl, paths(dir, 'w'), undefined, [], pb.env);
+  t.after(() => d.stop());
+  await untilOption108(d, 'active', 'v6only.unsupported');
+  const s = await d.status();
+  assert.equal(s.reason.code, 'active.nat64');
+  assert.match(
+    s.dhcpV6OnlyPreferred?.text ?? '',
+    /NetworkManager 1\.42\.4 has no ipv4\.dhcp-ipv6-only-preferred/,
+  );
+  await d.stop();
+  assert.equal(d.proc.exitCode, 0, d.log());
+  assert.equal(nm.reapplies.length, 0);
 });

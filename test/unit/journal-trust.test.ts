@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Journal, undoRefusal, type UndoAction } from '../../src-main/engine/system/journal.js';
+import { V6ONLY_UNDO } from '../../src-main/engine/daemon/v6only-preferred.js';
 
 const clatbar = fileURLToPath(new URL('../../../bin/clatbar', import.meta.url));
 
@@ -104,6 +105,17 @@ test('entries the engine never writes are refused as a whole, in a trusted direc
     ['an option smuggled as an interface', { kind: 'exec', argv: ['ip', 'link', 'del', '-all'] }],
     ['ln over another file', { kind: 'exec', argv: ['ln', '-sfn', '/tmp/x', '/etc/shadow'] }],
     ['node running another script', { kind: 'exec', argv: [process.execPath, '-e', 'require("fs")'] }],
+    [
+      'the option-108 undo with an option as the interface',
+      { kind: 'exec', argv: [process.execPath, V6ONLY_UNDO, 'reset', '--all', '7d3e2a1c-55aa-4f3b'] },
+    ],
+    [
+      'the option-108 undo with a bus that is no unix socket path',
+      {
+        kind: 'exec',
+        argv: [process.execPath, V6ONLY_UNDO, 'reset', 'wlan0', '7d3e2a1c-55aa', '--bus', 'tcp:host=x'],
+      },
+    ],
     ['a cron file', { kind: 'restore-file', path: '/etc/cron.d/clatbar', content: '* * * * * root id\n' }],
     ['a sysctl it never touches', { kind: 'sysctl', key: 'kernel.core_pattern', value: '1' }],
     [
@@ -140,6 +152,23 @@ test('what the engine does write passes, and record() refuses anything else befo
     { kind: 'sysctl', key: 'net/ipv6/conf/wlan0/accept_ra', value: '1' },
     { kind: 'sysctl', key: 'net/ipv6/neigh/wlan0/proxy_delay', value: '80' },
     { kind: 'sysctl', key: 'net.ipv6.conf.all.forwarding', value: '0' },
+    // An option-108 request through NetworkManager (engine/daemon/v6only-preferred.ts).
+    {
+      kind: 'exec',
+      argv: [process.execPath, V6ONLY_UNDO, 'reset', 'wlan0', '7d3e2a1c-55aa-4f3b-9c1d-0123456789ab'],
+    },
+    {
+      kind: 'exec',
+      argv: [
+        process.execPath,
+        V6ONLY_UNDO,
+        'reset',
+        'wlan0',
+        '7d3e2a1c-55aa-4f3b-9c1d-0123456789ab',
+        '--bus',
+        'unix:path=/run/dbus/system_bus_socket',
+      ],
+    },
   ];
   for (const u of good) assert.equal(undoRefusal(u), null, JSON.stringify(u));
   const dir = scratch(t);

@@ -41,16 +41,34 @@ test('status --json with no engine: JSON on stdout saying so, exit 1, the fix on
   assert.equal(plain.stdout, '');
 });
 
-test('every drop reason is shown in words, the new ones too', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'clatbar-status-rw-'));
+/**
+ * `clatbar status` against a control socket that answers status with doc (an engine of pid 4242
+ * just started, no transitions, unless doc says otherwise); removed afterwards.
+ */
+async function statusOf(
+  t: { after(fn: () => unknown): void },
+  doc: Record<string, unknown>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-status-'));
   const sock = join(dir, 'engine.sock');
   const server = await serveStatus(sock, () => ({
-    state: 'active',
-    mode: 'foreground',
-    reason: { code: 'active.foreground', text: 'translating' },
     transitions: [],
     pid: 4242,
     startedAt: new Date().toISOString(),
+    ...doc,
+  }));
+  t.after(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return status(['--control-socket', sock]);
+}
+
+test('every drop reason is shown in words, the new ones too', async (t) => {
+  const r = await statusOf(t, {
+    state: 'active',
+    mode: 'foreground',
+    reason: { code: 'active.foreground', text: 'translating' },
     uplink: 'up0',
     tun: 'clat0',
     prefix: '2001:db8:64::/96',
@@ -70,15 +88,28 @@ test('every drop reason is shown in words, the new ones too', async (t) => {
       'drop.icmp-fragment-expired': 2,
       'drop.udp-checksum-zero': 1,
     },
-  }));
-  t.after(async () => {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
-  const r = await status(['--control-socket', sock]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /rate limit.*\(icmp-rate-limited\)/);
   assert.match(r.stdout, /fragmented ping.*\(icmp-fragment-expired\)/);
   assert.match(r.stdout, /zero checksum.*\(udp-checksum-zero\)/);
   assert.doesNotMatch(r.stdout, /IPv4 UDP without checksum/, 'the engine drops IPv6 ones, not IPv4');
+});
+
+test('daemon status: what DHCPv4 asks of an IPv6-mostly network (option 108) is shown', async (t) => {
+  const r = await statusOf(t, {
+    state: 'standby',
+    mode: 'daemon',
+    reason: { code: 'standby.dual-stack', text: 'not needed: the network has native IPv4' },
+    network: { id: 'nm-3c1e5b7a-0d2f-4e8a-9b6c-5a4d3e2f1a0b', name: 'IETF', idSource: 'networkmanager' },
+    classification: 'dual-stack',
+    classificationText: { code: 'network.dual-stack', text: 'the network has native IPv4' },
+    dhcpV6OnlyPreferred: {
+      code: 'v6only.requested',
+      params: { connection: 'IETF', version: '1.52.0' },
+      text: 'DHCPv4 asks for option 108 (IPv6-only preferred, RFC 8925) on IETF',
+    },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /option 108 +DHCPv4 asks for option 108 \(IPv6-only preferred, RFC 8925\) on IETF/);
 });

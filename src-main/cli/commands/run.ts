@@ -15,6 +15,7 @@ import { hasNetAdmin } from '../../engine/system/privilege.js';
 import { loadDataPath } from '../../engine/clat/datapath-loader.js';
 import { foregroundStatusDoc } from '../../engine/clat/status-doc.js';
 import { Supervisor } from '../../engine/daemon/supervisor.js';
+import { V6OnlyPreferred } from '../../engine/daemon/v6only-preferred.js';
 import { DEFAULT_ADMIN_POLICY } from '../../engine/policy/store.js';
 import { keepYoungGenerationSmall } from '../../engine/daemon/resident.js';
 
@@ -155,7 +156,11 @@ const command: Command = {
     });
     const stateDir = values['state-dir'];
     if (values.cleanup) {
-      const outcomes = await ClatEngine.recover(stateDir, log);
+      const outcomes = [
+        ...(await ClatEngine.recover(stateDir, log)),
+        // The daemon's DHCPv4 option-108 requests through NetworkManager have their own journal.
+        ...(await new V6OnlyPreferred({ stateDir, log }).recover()),
+      ];
       if (outcomes.length === 0) log(`nothing to clean up in ${stateDir}`);
       return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failure;
     }

@@ -90,6 +90,7 @@ function describeNetwork(s: EngineStatusDoc, lines: string[]): void {
     );
   }
   if (s.uplinkWhy) lines.push(`${label('uplink')}${s.uplinkWhy.text}`);
+  if (s.dhcpV6OnlyPreferred) lines.push(`${label('option 108')}${s.dhcpV6OnlyPreferred.text}`);
   if (s.prefix && s.state !== 'active') {
     const left = s.prefixLifetimeLeft !== undefined ? `, ${s.prefixLifetimeLeft} s of lifetime left` : '';
     lines.push(

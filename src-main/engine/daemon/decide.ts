@@ -7,17 +7,24 @@ import type { Policy } from '../../shared/control.js';
 export interface ClassifyInput {
   /** The chosen uplink, or null (no IPv6 default route with a global address). */
   uplink: string | null;
-  /** Native IPv4 default routes (not ours): "via 192.0.2.1 dev eth0". */
+  /** Native IPv4 default routes (not ours), each ending in its device: "via 192.0.2.1 dev eth0". */
   nativeIpv4: string[];
   /** Other CLATs found on the host, in words. */
   otherClats: string[];
   /** The NAT64 prefix known for the network, with where it came from. */
   prefix: { prefix: string; source: string } | null;
+  /**
+   * The uplink's last DHCPv4 reply carried option 108 (RFC 8925, "IPv6-only preferred"): the
+   * network withholds IPv4 from this host for waitSeconds (V6ONLY_WAIT). Null or absent: not seen.
+   */
+  ipv4Withheld?: { waitSeconds: number } | null;
 }
 
 export interface Classified {
   kind: Classification;
   text: Message;
+  /** IPv4 is withheld by option 108 (an IPv6-mostly network), so the network counts as IPv6-only. */
+  withheld?: boolean;
 }
 
 export function classify(i: ClassifyInput): Classified {
@@ -30,13 +37,18 @@ export function classify(i: ClassifyInput): Classified {
         text: `another CLAT is already active: ${i.otherClats.join('; ')}`,
       },
     };
-  if (i.nativeIpv4.length)
+  // Option 108 withholds IPv4 on the uplink: what IPv4 default route it still has is the end of a
+  // lease the network told this host to give up (RFC 8925 §3.2), not native IPv4. A default route
+  // through another device is native IPv4 all the same.
+  const withheld = !!i.ipv4Withheld && !!i.uplink;
+  const nativeIpv4 = withheld ? i.nativeIpv4.filter((r) => !r.endsWith(` dev ${i.uplink}`)) : i.nativeIpv4;
+  if (nativeIpv4.length)
     return {
       kind: 'dual-stack',
       text: {
         code: 'network.dual-stack',
-        params: { route: i.nativeIpv4[0] },
-        text: `the network has native IPv4 (default route ${i.nativeIpv4[0]})`,
+        params: { route: nativeIpv4[0] },
+        text: `the network has native IPv4 (default route ${nativeIpv4[0]})`,
       },
     };
   if (!i.uplink)
@@ -47,6 +59,29 @@ export function classify(i: ClassifyInput): Classified {
         text: 'no network: no IPv6 default route with a global address, no IPv4',
       },
     };
+  if (withheld && i.uplink && i.ipv4Withheld) {
+    const wait = i.ipv4Withheld.waitSeconds;
+    const why = `the network withholds IPv4 from this host by DHCPv4 option 108 (IPv6-only preferred, RFC 8925) for ${wait} s`;
+    if (!i.prefix)
+      return {
+        kind: 'ipv6-only',
+        withheld,
+        text: {
+          code: 'network.v6only-preferred',
+          params: { uplink: i.uplink, wait },
+          text: `IPv6-only on ${i.uplink}: ${why}, and announces no NAT64 prefix (no PREF64, ipv4only.arpa not synthesized)`,
+        },
+      };
+    return {
+      kind: 'ipv6-only-nat64',
+      withheld,
+      text: {
+        code: 'network.v6only-preferred-nat64',
+        params: { uplink: i.uplink, wait, prefix: i.prefix.prefix, source: i.prefix.source },
+        text: `IPv6-only on ${i.uplink}: ${why}; NAT64 prefix ${i.prefix.prefix} (${i.prefix.source})`,
+      },
+    };
+  }
   if (!i.prefix)
     return {
       kind: 'ipv6-only',
@@ -111,7 +146,13 @@ export function decide(i: DecideInput): Decision {
       },
     };
   if (kind === 'offline' || kind === 'ipv6-only')
-    return { state: 'standby', reason: { ...i.network.text, code: `standby.${kind}` } };
+    return {
+      state: 'standby',
+      reason: {
+        ...i.network.text,
+        code: i.network.withheld ? 'standby.v6only-preferred' : `standby.${kind}`,
+      },
+    };
   if (kind === 'dual-stack') {
     if (policy === 'always' && i.havePrefix)
       return {
@@ -130,7 +171,10 @@ export function decide(i: DecideInput): Decision {
       },
     };
   }
-  return { state: 'active', reason: { ...i.network.text, code: 'active.nat64' } };
+  return {
+    state: 'active',
+    reason: { ...i.network.text, code: i.network.withheld ? 'active.v6only-preferred' : 'active.nat64' },
+  };
 }
 
 export const SOURCE_WORDS: Record<PolicySource, string> = {

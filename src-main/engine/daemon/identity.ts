@@ -8,6 +8,7 @@
 // reconnects, and the user's own name for the network as the display name).
 import { createHash } from 'node:crypto';
 import type { ResolvedBus } from '../dns64/resolved-dbus.js';
+import { NM, NM_UUID, nmDevice, nmGet } from './nm-dbus.js';
 
 export interface NetworkIdentity {
   id: string;
@@ -28,9 +29,6 @@ export function hashIdentity(uplink: string, gateway: string | undefined, subnet
   return { id: `net-${h}`, name: `${uplink} ${subnet64}`, idSource: 'hash' };
 }
 
-const NM = 'org.freedesktop.NetworkManager';
-const PROPS = 'org.freedesktop.DBus.Properties';
-
 /**
  * The NetworkManager connection active on the uplink, as its network id (the connection UUID)
  * and display name (the connection's name: the SSID for Wi-Fi unless renamed), when
@@ -41,50 +39,15 @@ export async function networkManagerIdentity(
   bus: ResolvedBus,
   uplink: string,
 ): Promise<NetworkIdentity | null> {
-  const [owned] = await bus.call({
-    destination: 'org.freedesktop.DBus',
-    path: '/org/freedesktop/DBus',
-    iface: 'org.freedesktop.DBus',
-    member: 'NameHasOwner',
-    signature: 's',
-    body: [NM],
-  });
-  if (owned !== true) return null;
-  let device: string;
-  try {
-    [device] = (await bus.call({
-      destination: NM,
-      path: '/org/freedesktop/NetworkManager',
-      iface: NM,
-      member: 'GetDeviceByIpIface',
-      signature: 's',
-      body: [uplink],
-    })) as [string];
-  } catch (err) {
-    // Not one of NetworkManager's devices (unmanaged, a test's veth): the hash is the id.
-    if ((err as { type?: string }).type === `${NM}.UnknownDevice`) return null;
-    throw err;
-  }
-  const get = async (path: string, iface: string, prop: string): Promise<unknown> =>
-    (
-      (
-        await bus.call({
-          destination: NM,
-          path,
-          iface: PROPS,
-          member: 'Get',
-          signature: 'ss',
-          body: [iface, prop],
-        })
-      )[0] as {
-        value: unknown;
-      }
-    ).value;
+  // Not one of NetworkManager's devices (unmanaged, a test's veth): the hash is the id.
+  const device = await nmDevice(bus, uplink);
+  if (!device) return null;
+  const get = (path: string, iface: string, prop: string) => nmGet(bus, path, iface, prop);
   const active = await get(device, `${NM}.Device`, 'ActiveConnection');
   if (typeof active !== 'string' || active === '/') return null;
   const uuid = await get(active, `${NM}.Connection.Active`, 'Uuid');
   const name = await get(active, `${NM}.Connection.Active`, 'Id');
-  if (typeof uuid !== 'string' || !/^[0-9a-fA-F-]{8,64}$/.test(uuid)) return null;
+  if (typeof uuid !== 'string' || !NM_UUID.test(uuid)) return null;
   return {
     id: `nm-${uuid.toLowerCase()}`,
     name: typeof name === 'string' && name ? name.slice(0, 128) : uplink,

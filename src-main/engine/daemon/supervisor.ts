@@ -31,6 +31,7 @@ import { watchNetwork, type NetWatch } from './netwatch.js';
 import { classify, decide, type Classified, type Decision, type Override } from './decide.js';
 import { hashIdentity, networkManagerIdentity, type NetworkIdentity } from './identity.js';
 import { ResolvedBus } from '../dns64/resolved-dbus.js';
+import { V6OnlyPreferred, clatAllowed } from './v6only-preferred.js';
 import type { LogRing } from '../control/log-ring.js';
 import { PolicyStore, AdminForced, type ResolvedPolicy } from '../policy/store.js';
 import { clatFields } from '../clat/status-doc.js';
@@ -129,6 +130,8 @@ export class Supervisor implements EngineBackend {
   private preparing: Promise<void> = Promise.resolve();
   private preparingFor: string | null = null;
   private bus: ResolvedBus | null = null;
+  /** RFC 8925: DHCPv4 option 108 through NetworkManager while the CLAT is allowed. */
+  private readonly v6only: V6OnlyPreferred;
   private busWarned = false;
   private lastFingerprint = '';
   private lastSnapshot: NetSnapshot | null = null;
@@ -153,6 +156,7 @@ export class Supervisor implements EngineBackend {
       warn: (text, code) => opts.ring.warn(text, { code }),
     });
     this.dns64Mode = opts.dns64;
+    this.v6only = new V6OnlyPreferred({ stateDir: opts.stateDir, log: this.log });
     this.unring = opts.ring.onLine((line) => this.emit({ type: 'log', line }));
   }
 
@@ -163,6 +167,7 @@ export class Supervisor implements EngineBackend {
       this.log(
         `recovered: ${recovered.filter((o) => o.ok).length}/${recovered.length} changes of an earlier run undone`,
       );
+    await this.v6only.recover();
     this.store.load();
     this.dns64Mode = this.store.dns64Mode ?? this.opts.dns64;
     // One system bus connection for the process (network ids from NetworkManager); none is fine.
@@ -250,6 +255,11 @@ export class Supervisor implements EngineBackend {
       );
     }
     this.expireOverride(identity);
+    const nm = await this.v6only.observe(
+      identity?.idSource === 'networkmanager' ? this.bus : null,
+      uplink?.name ?? null,
+      !whys.every((w) => w === PREFIX_CHANGED),
+    );
     const policy = this.store.resolve(identity?.id ?? null);
     const prefix: Nat64Prefix | null = policy.pinnedPrefix
       ? { prefix: policy.pinnedPrefix, source: 'configured', from: 'the admin file' }
@@ -263,7 +273,13 @@ export class Supervisor implements EngineBackend {
       this.otherClats = (await findConflictingClats(this.opts.tun)).map((c) => c.what);
     this.lastFingerprint = fp;
     const otherClats = this.otherClats;
-    const classified = classify({ uplink: uplink?.name ?? null, nativeIpv4, otherClats, prefix });
+    const classified = classify({
+      uplink: uplink?.name ?? null,
+      nativeIpv4,
+      otherClats,
+      prefix,
+      ipv4Withheld: nm?.withheld,
+    });
     const override =
       this.override && identity && this.override.network === identity.id ? this.override.kind : null;
     const decision = decide({
@@ -298,6 +314,7 @@ export class Supervisor implements EngineBackend {
       await this.tearDown(decision.reason.text);
       if (uplink && decision.state !== 'off') this.prepare(uplink, prefix);
     }
+    this.v6only.follow(this.bus, nm, clatAllowed({ state: this.state, classification: classified.kind }));
   }
 
   /**
@@ -578,6 +595,7 @@ export class Supervisor implements EngineBackend {
     const engine = this.instance;
     this.instance = null;
     const outcomes = engine ? await engine.stop() : [];
+    await this.v6only.stop(this.bus);
     this.bus?.close();
     this.unring();
     return outcomes.every((o) => o.ok);
@@ -601,6 +619,7 @@ export class Supervisor implements EngineBackend {
       doc.network = c.identity;
       doc.classification = c.classified.kind;
       doc.classificationText = c.classified.text;
+      if (this.v6only.status) doc.dhcpV6OnlyPreferred = this.v6only.status;
       const override =
         this.override && c.identity && this.override.network === c.identity.id ? this.override.kind : null;
       doc.policy = {

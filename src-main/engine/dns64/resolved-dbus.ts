@@ -163,8 +163,19 @@ export function systemBusAddress(): string {
   return 'unix:path=/var/run/dbus/system_bus_socket';
 }
 
+/**
+ * An undo program's `--bus ADDRESS` (the bus the change was made on, journaled with it): taken
+ * out of argv into DBUS_SYSTEM_BUS_ADDRESS, where systemBusAddress() checks it. Returns the rest.
+ */
+export function takeBusOption(argv: string[]): string[] {
+  const at = argv.indexOf('--bus');
+  if (at < 0) return argv;
+  process.env.DBUS_SYSTEM_BUS_ADDRESS = argv[at + 1];
+  return [...argv.slice(0, at), ...argv.slice(at + 2)];
+}
+
 /** Connection failures that mean "there is no system bus here", so resolved cannot be running. */
-const NO_BUS = ['ENOENT', 'ECONNREFUSED'];
+export const NO_BUS = ['ENOENT', 'ECONNREFUSED'];
 
 /**
  * Turns a failed call into a ResolvedError whose message says what was refused and what fixes it.

@@ -7,14 +7,10 @@
 // RevertLink call runs as this small program. Exit 0 when the link has no settings of ours left
 // (reverted, the link is gone so resolved dropped them with it, or resolved does not run), 1
 // with the reason on stderr otherwise.
-import { ResolvedBus, explain, ifnameOf, resolvedOnBus } from './resolved-dbus.js';
+import { ResolvedBus, explain, ifnameOf, resolvedOnBus, takeBusOption } from './resolved-dbus.js';
 
 async function main(argv: string[]): Promise<number> {
-  const busAt = argv.indexOf('--bus');
-  if (busAt >= 0) {
-    process.env.DBUS_SYSTEM_BUS_ADDRESS = argv[busAt + 1];
-    argv = [...argv.slice(0, busAt), ...argv.slice(busAt + 2)];
-  }
+  argv = takeBusOption(argv);
   const [verb, indexText, ifname] = argv;
   const ifindex = Number(indexText);
   if (verb !== 'revert-link' || !Number.isInteger(ifindex) || ifindex <= 0 || !ifname) {

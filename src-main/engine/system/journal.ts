@@ -28,6 +28,11 @@ import { untrustedReason } from './trusted-path.js';
  * settings: the one Node script an undo step may run, and only by this install's path.
  */
 const RESOLVED_UNDO = fileURLToPath(new URL('../dns64/resolved-undo.js', import.meta.url));
+/**
+ * The program that puts back NetworkManager's ipv4.dhcp-ipv6-only-preferred after an option-108
+ * request (daemon/v6only-undo.ts), by this install's path only.
+ */
+const V6ONLY_UNDO = fileURLToPath(new URL('../daemon/v6only-undo.js', import.meta.url));
 /** The resolver file the DNS64 hook rewrites; tests add their own with `restorable`. */
 const RESOLV_CONF = '/etc/resolv.conf';
 /** A journal is a few dozen entries; anything near this is not ours. */
@@ -39,6 +44,8 @@ const IFNAME = /^(?!\.{1,2}$)(?!-)[A-Za-z0-9_.:@+-]{1,15}$/;
 const ADDR = /^[0-9A-Fa-f:.]{2,45}$/;
 const CIDR = /^[0-9A-Fa-f:.]{2,45}\/\d{1,3}$/;
 const METRIC = /^\d{1,10}$/;
+const UUID = /^[0-9A-Fa-f-]{8,64}$/;
+const BUS = /^unix:path=\/[^;,]{1,200}(,guid=[0-9a-f]+)?$/;
 type Token = RegExp | string;
 /**
  * The only `ip` commands an undo step may be: the inverse of each change the engine makes
@@ -53,6 +60,11 @@ const IP_UNDO: Token[][] = [
   ['-6', 'neigh', 'del', 'proxy', ADDR, 'dev', IFNAME],
   ['route', 'del', 'default', 'dev', IFNAME, 'metric', METRIC],
 ];
+/** The Node programs an undo step may run (D-Bus calls are asynchronous), with their arguments. */
+const NODE_UNDO = new Map<string, Token[]>([
+  [RESOLVED_UNDO, ['revert-link', METRIC, IFNAME]],
+  [V6ONLY_UNDO, ['reset', IFNAME, UUID]],
+]);
 /** The sysctls the engine changes (clat/host.ts), by slash-separated key. */
 const SYSCTL_KEYS: Token[][] = [
   ['net', 'ipv6', 'conf', IFNAME, /^(accept_ra|forwarding|force_forwarding|proxy_ndp)$/],
@@ -141,18 +153,10 @@ export function undoRefusal(undo: UndoAction, opts: JournalOptions = {}): string
         files.includes(args[2])
       )
         return null;
-      if (
-        cmd === process.execPath &&
-        args[0] === RESOLVED_UNDO &&
-        (matches(args.slice(1), ['revert-link', METRIC, IFNAME]) ||
-          matches(args.slice(1), [
-            'revert-link',
-            METRIC,
-            IFNAME,
-            '--bus',
-            /^unix:path=\/[^;,]{1,200}(,guid=[0-9a-f]+)?$/,
-          ]))
-      )
+      // Our own undo programs, by this install's paths, each with its arguments and optionally
+      // the bus it talked to.
+      const program = cmd === process.execPath ? NODE_UNDO.get(args[0]) : undefined;
+      if (program && [program, [...program, '--bus', BUS]].some((p) => matches(args.slice(1), p)))
         return null;
       return `\`${undo.argv.join(' ').slice(0, 200)}\` is not a command clatbar runs to undo a change`;
     }

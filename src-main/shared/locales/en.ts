@@ -280,6 +280,27 @@ export const en = {
     'standby_ipv6-only':
       'IPv6-only on {{uplink}}, and the network announces no NAT64 prefix (no PREF64, ipv4only.arpa not synthesized)',
     standby_starting: 'starting: looking at the network',
+    // RFC 8925: the network withholds IPv4 from this host by DHCPv4 option 108 (engine/daemon/decide.ts).
+    'network_v6only-preferred':
+      'IPv6-only on {{uplink}}: the network withholds IPv4 from this computer by DHCPv4 option 108 (IPv6-only preferred) for {{wait}} s, and announces no NAT64 prefix',
+    'standby_v6only-preferred':
+      'IPv6-only on {{uplink}}: the network withholds IPv4 from this computer by DHCPv4 option 108 (IPv6-only preferred) for {{wait}} s, and announces no NAT64 prefix',
+    'network_v6only-preferred-nat64':
+      'IPv6-only on {{uplink}}: the network withholds IPv4 from this computer by DHCPv4 option 108 (IPv6-only preferred) for {{wait}} s; NAT64 prefix {{prefix}}, {{source, prefixSource}}',
+    'active_v6only-preferred':
+      'IPv6-only on {{uplink}}: the network withholds IPv4 from this computer by DHCPv4 option 108 (IPv6-only preferred) for {{wait}} s; NAT64 prefix {{prefix}}, {{source, prefixSource}}',
+    // What clatbar asks NetworkManager's DHCPv4 client (engine/daemon/v6only-preferred.ts).
+    v6only_requested:
+      'DHCPv4 asks for option 108 (IPv6-only preferred) on {{connection}}: an IPv6-mostly network may withhold IPv4, the CLAT stands in (NetworkManager {{version}})',
+    v6only_unsupported:
+      'DHCPv4 option 108 is not requested: NetworkManager {{version}} cannot ask for it (1.52 and later can)',
+    'v6only_not-dhcp':
+      'DHCPv4 option 108 is not requested: the connection’s IPv4 is not from DHCP (ipv4.method {{method}})',
+    'v6only_connection-setting':
+      'the connection {{connection}} sets ipv4.dhcp-ipv6-only-preferred to {{value}} itself; clatbar leaves it as it is',
+    'v6only_not-allowed':
+      'DHCPv4 option 108 is not requested on {{connection}}: the CLAT may not run here now, so this computer needs IPv4',
+    v6only_failed: 'DHCPv4 option 108 could not be requested on {{connection}}: {{error}}',
     off_override: 'turned off for this network (the switch, or clatbar disable)',
     off_policy: 'off on this network by policy “never” ({{source, policySource}})',
     'attention_bring-up-failed': 'the CLAT could not start: {{error}}',

@@ -269,6 +269,25 @@ export const ko = {
     'standby_ipv6-only':
       '{{uplink}}에서 IPv6 전용이고, 네트워크가 NAT64 프리픽스를 알리지 않습니다 (PREF64 없음, ipv4only.arpa 합성 안 됨)',
     standby_starting: '시작하는 중: 네트워크를 살펴보고 있습니다',
+    'network_v6only-preferred':
+      '{{uplink}}에서 IPv6 전용: 네트워크가 DHCPv4 옵션 108(IPv6 전용 선호)로 {{wait}}초 동안 이 컴퓨터에 IPv4를 주지 않고, NAT64 프리픽스도 알리지 않습니다',
+    'standby_v6only-preferred':
+      '{{uplink}}에서 IPv6 전용: 네트워크가 DHCPv4 옵션 108(IPv6 전용 선호)로 {{wait}}초 동안 이 컴퓨터에 IPv4를 주지 않고, NAT64 프리픽스도 알리지 않습니다',
+    'network_v6only-preferred-nat64':
+      '{{uplink}}에서 IPv6 전용: 네트워크가 DHCPv4 옵션 108(IPv6 전용 선호)로 {{wait}}초 동안 이 컴퓨터에 IPv4를 주지 않습니다; NAT64 프리픽스 {{prefix}}, {{source, prefixSource}}',
+    'active_v6only-preferred':
+      '{{uplink}}에서 IPv6 전용: 네트워크가 DHCPv4 옵션 108(IPv6 전용 선호)로 {{wait}}초 동안 이 컴퓨터에 IPv4를 주지 않습니다; NAT64 프리픽스 {{prefix}}, {{source, prefixSource}}',
+    v6only_requested:
+      '{{connection}}에서 DHCPv4가 옵션 108(IPv6 전용 선호)을 요청합니다: IPv6 위주 네트워크는 IPv4를 주지 않을 수 있고, 그때는 CLAT이 대신합니다 (NetworkManager {{version}})',
+    v6only_unsupported:
+      'DHCPv4 옵션 108을 요청하지 않습니다: NetworkManager {{version}}은 이 옵션을 요청할 수 없습니다 (1.52 이상은 가능)',
+    'v6only_not-dhcp':
+      'DHCPv4 옵션 108을 요청하지 않습니다: 이 연결의 IPv4는 DHCP에서 오지 않습니다 (ipv4.method {{method}})',
+    'v6only_connection-setting':
+      '연결 {{connection}}이(가) ipv4.dhcp-ipv6-only-preferred를 직접 {{value}}(으)로 정해 두었습니다; clatbar는 그대로 둡니다',
+    'v6only_not-allowed':
+      '{{connection}}에서 DHCPv4 옵션 108을 요청하지 않습니다: 지금 여기서는 CLAT이 실행될 수 없으므로 이 컴퓨터에 IPv4가 필요합니다',
+    v6only_failed: '{{connection}}에서 DHCPv4 옵션 108을 요청하지 못했습니다: {{error}}',
     off_override: '이 네트워크에서 꺼 두었습니다 (스위치 또는 clatbar disable)',
     off_policy: '정책 “사용 안 함”으로 이 네트워크에서 꺼져 있습니다 ({{source, policySource}})',
     'attention_bring-up-failed': 'CLAT을 시작하지 못했습니다: {{error}}',

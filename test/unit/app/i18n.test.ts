@@ -7,6 +7,12 @@ import { en } from '../../../src-main/shared/locales/en.js';
 import { ko } from '../../../src-main/shared/locales/ko.js';
 import { classify, decide, type ClassifyInput } from '../../../src-main/engine/daemon/decide.js';
 import {
+  failedMessage,
+  notRequestedMessage,
+  requestedMessage,
+  type NmUplink,
+} from '../../../src-main/engine/daemon/v6only-preferred.js';
+import {
   CLASSIFICATIONS,
   PolicySourceSchema,
   PrefixSourceSchema,
@@ -78,8 +84,33 @@ test('every reason the daemon decides on is in both catalogs, with its parameter
     classify({ ...base, uplink: null }),
     classify(base),
     classify({ ...base, prefix }),
+    // IPv4 withheld by DHCPv4 option 108 (RFC 8925), with and without a NAT64 prefix.
+    classify({ ...base, ipv4Withheld: { waitSeconds: 1800 } }),
+    classify({ ...base, prefix, ipv4Withheld: { waitSeconds: 1800 } }),
   ];
   const messages: Message[] = networks.map((n) => n.text);
+  // What the status says about option 108 (engine/daemon/v6only-preferred.ts), each case.
+  const nm: NmUplink = {
+    iface: 'up0',
+    version: '1.52.0',
+    supported: true,
+    device: '/org/freedesktop/NetworkManager/Devices/2',
+    uuid: '7d3e2a1c-55aa-4f3b-9c1d-0123456789ab',
+    name: 'IETF Wi-Fi',
+    method: 'auto',
+    value: -1,
+    withheld: null,
+  };
+  messages.push(
+    requestedMessage(nm),
+    failedMessage(nm, 'org.freedesktop.NetworkManager.Device.VersionIdMismatch'),
+    ...[
+      notRequestedMessage({ ...nm, supported: false, version: '1.42.4' }, true),
+      notRequestedMessage({ ...nm, method: 'manual' }, true),
+      notRequestedMessage({ ...nm, value: 0 }, true),
+      notRequestedMessage(nm, false),
+    ].map((m) => m!),
+  );
   for (const network of networks)
     for (const policy of ['auto', 'always', 'never'] as const)
       for (const override of ['enable', 'disable', null] as const)

@@ -145,3 +145,56 @@ test('decision: policy, override and classification', () => {
   assert.equal(off.reason.code, 'off.policy');
   assert.match(off.reason.text, /administrator/);
 });
+
+test('IPv4 withheld by DHCPv4 option 108 (RFC 8925): IPv6-only, named as such', () => {
+  const withheld = { waitSeconds: 1800 };
+  // The lease's default route on the uplink is what option 108 ends: set aside.
+  const lease = { nativeIpv4: ['via 192.0.2.1 dev up0'], ipv4Withheld: withheld };
+  const n = classify({ ...base, ...lease });
+  assert.equal(n.kind, 'ipv6-only-nat64');
+  assert.equal(n.withheld, true);
+  assert.equal(n.text.code, 'network.v6only-preferred-nat64');
+  assert.deepEqual(n.text.params, { uplink: 'up0', wait: 1800, prefix: '64:ff9b::/96', source: 'pref64' });
+  assert.match(
+    n.text.text,
+    /withholds IPv4 .* option 108 .* for 1800 s; NAT64 prefix 64:ff9b::\/96 \(pref64\)/,
+  );
+  const active = decide({
+    network: n,
+    havePrefix: true,
+    policy: 'auto',
+    policySource: 'default',
+    override: null,
+  });
+  assert.equal(active.state, 'active');
+  assert.equal(active.reason.code, 'active.v6only-preferred');
+  // Without a NAT64 prefix: IPv6-only, standby, and the reason says IPv4 is withheld.
+  const bare = classify({ ...base, ...lease, prefix: null });
+  assert.equal(bare.kind, 'ipv6-only');
+  assert.equal(bare.text.code, 'network.v6only-preferred');
+  const standby = decide({
+    network: bare,
+    havePrefix: false,
+    policy: 'auto',
+    policySource: 'default',
+    override: null,
+  });
+  assert.deepEqual([standby.state, standby.reason.code], ['standby', 'standby.v6only-preferred']);
+  // Native IPv4 through another device stays native IPv4; the same route without option 108 too.
+  assert.equal(
+    classify({ ...base, nativeIpv4: ['via 198.51.100.1 dev eth1'], ipv4Withheld: withheld }).kind,
+    'dual-stack',
+  );
+  assert.equal(classify({ ...base, nativeIpv4: ['via 192.0.2.1 dev up0'] }).kind, 'dual-stack');
+  // A route through a device whose name only ends like the uplink's is not the uplink's.
+  assert.equal(
+    classify({ ...base, nativeIpv4: ['via 192.0.2.1 dev xup0'], ipv4Withheld: withheld }).kind,
+    'dual-stack',
+  );
+  // Another CLAT and the user's policy still come first.
+  assert.equal(classify({ ...base, ...lease, otherClats: ['clatd (pid 9)'] }).kind, 'system-clat');
+  assert.equal(
+    decide({ network: n, havePrefix: true, policy: 'never', policySource: 'user', override: null }).state,
+    'off',
+  );
+});

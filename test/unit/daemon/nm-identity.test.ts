@@ -3,13 +3,10 @@
 // definitions) on a private dbus-daemon: the real NetworkManager cannot run here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { startPrivateBus } from '../../helpers/private-bus.js';
-import { waitFor } from '../../helpers/clat-lab.js';
+import { startFakeNetworkManager } from '../../helpers/networkmanager.js';
 import { ResolvedBus } from '../../../src-main/engine/dns64/resolved-dbus.js';
 import { networkManagerIdentity, hashIdentity } from '../../../src-main/engine/daemon/identity.js';
-
-const FAKE = new URL('../../helpers/fake-networkmanager.js', import.meta.url).pathname;
 
 test('NetworkManager connection UUID and name as the network id; unmanaged or no connection: null', async (t) => {
   const pb = await startPrivateBus();
@@ -29,18 +26,12 @@ test('NetworkManager connection UUID and name as the network id; unmanaged or no
   // NetworkManager not on the bus: no id from it.
   assert.equal(await networkManagerIdentity(bus, 'up0'), null);
 
-  const nm = spawn(
-    process.execPath,
-    [
-      FAKE,
-      JSON.stringify({ up0: { uuid: '7D3E2A1C-55AA-4F3B-9C1D-0123456789AB', id: 'Home Wi-Fi' }, up1: null }),
-    ],
-    { env: pb.env, stdio: ['ignore', 'pipe', 'inherit'] },
+  const nm = await startFakeNetworkManager(
+    pb.env,
+    { up0: { uuid: '7D3E2A1C-55AA-4F3B-9C1D-0123456789AB', id: 'Home Wi-Fi' }, up1: null },
+    '1.42.4',
   );
-  t.after(() => nm.kill());
-  let out = '';
-  nm.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor('the fake NetworkManager', () => out.includes('owning'));
+  t.after(() => nm.stop());
 
   assert.deepEqual(await networkManagerIdentity(bus, 'up0'), {
     id: 'nm-7d3e2a1c-55aa-4f3b-9c1d-0123456789ab',
