@@ -16,7 +16,6 @@ import { loadDataPath } from '../../engine/clat/datapath-loader.js';
 import { foregroundStatusDoc } from '../../engine/clat/status-doc.js';
 import { Supervisor } from '../../engine/daemon/supervisor.js';
 import { DEFAULT_ADMIN_POLICY } from '../../engine/policy/store.js';
-import { keepYoungGenerationSmall } from '../../engine/daemon/resident.js';
 
 const DEFAULT_DATA_DIR = '/var/lib/clatbar';
 
@@ -159,8 +158,6 @@ const command: Command = {
       if (outcomes.length === 0) log(`nothing to clean up in ${stateDir}`);
       return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failure;
     }
-    // The engine stays resident: before it allocates anything (engine/daemon/resident.ts).
-    keepYoungGenerationSmall();
     const dns64 = values.dns64;
     if (dns64 !== 'off' && dns64 !== 'auto' && dns64 !== 'on')
       throw new UsageError(`--dns64 must be off, auto or on, not '${dns64}'`);
