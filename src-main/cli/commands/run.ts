@@ -12,7 +12,7 @@ import { controlPlan, selfTestTargets } from '../../engine/control/options.js';
 import { DEFAULT_SELFTEST_NAME, DEFAULT_SELFTEST_TARGETS } from '../../engine/control/selftest.js';
 import { DEFAULT_CONTROL_GROUP } from '../../shared/control.js';
 import { hasNetAdmin } from '../../engine/system/privilege.js';
-import { loadDataPath } from '../../engine/clat/datapath-loader.js';
+import { loadDataPath, lazyDataPath } from '../../engine/clat/datapath-loader.js';
 import { foregroundStatusDoc } from '../../engine/clat/status-doc.js';
 import { Supervisor } from '../../engine/daemon/supervisor.js';
 import { DEFAULT_ADMIN_POLICY } from '../../engine/policy/store.js';
@@ -299,7 +299,13 @@ async function runDaemon(o: {
       'the engine changes the network and needs root or CAP_NET_ADMIN',
       'run it with sudo, or from the systemd unit (it grants CAP_NET_ADMIN)',
     );
-  const supervisor = new Supervisor({ ...o, makeDataPath: await loadDataPath(), ring: ring });
+  const dataPath = lazyDataPath();
+  const supervisor = new Supervisor({
+    ...o,
+    makeDataPath: dataPath.factory,
+    prefetchBringUp: dataPath.prefetch,
+    ring: ring,
+  });
   let stopping: Promise<number> | null = null;
   const stop = (sig: string): Promise<number> => {
     stopping ??= (async () => {
