@@ -8,8 +8,14 @@
 // and, with the router quiet (no RAs) and no traffic for 60 s in standby: the change of
 // utime+stime and of voluntary context switches over all its threads; RSS in standby and active.
 // Run as root: `npm run bench -- netaware` (or node build/bench/netaware.js [--tries N] [--idle S]
-// [--settle S]).
-import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
+// [--settle S]; --help).
+//
+// The daemon's state directory (its journal) is a tmpfs, as /run/clatbar, the default, is on a
+// systemd host: every change is journaled with an fsync before it is made, and on this VM's ext4
+// disk those fsyncs alone added 100-300 ms to each bring-up and teardown, time a real host does
+// not spend. The tmpfs is mounted inside the daemon's own mount namespace (`ip netns exec` makes
+// one per command), so nothing changes on the host; the control socket lies outside it.
+import { readFileSync, readdirSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -25,6 +31,21 @@ import { callControl } from '../src-main/engine/control/client.js';
 import type { EngineStatusDoc } from '../src-main/shared/status.js';
 import { figure, save, startRun } from './data/write.js';
 import { median } from './data/stats.js';
+
+const USAGE = `usage: node build/bench/netaware.js [--tries N] [--idle S] [--settle S]   (as root)
+  --tries N    tries of each reaction; the medians are reported (default 10)
+  --idle S     the idle window in standby, no RAs and no traffic (default 60)
+  --settle S   quiet time before that window (default 120: V8's memory reducer tail first)
+Saved as docs/bench/netaware.json under \`npm run bench -- netaware\` (or CLATBAR_BENCH_OUT=DIR).`;
+if (process.argv.includes('--help')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+for (const a of process.argv.slice(2))
+  if (a.startsWith('--') && !['--tries', '--idle', '--settle'].includes(a)) {
+    console.error(`unknown option ${a}\n${USAGE}`);
+    process.exit(2);
+  }
 
 function option(flag: string, dflt: number): number {
   const i = process.argv.indexOf(flag);
@@ -79,14 +100,22 @@ async function main(): Promise<void> {
   const run = startRun('netaware');
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-netaware-'));
   const cl = await buildClatLab('na', { ra: { pref64: [] } });
-  const sock = join(dir, 'state', 'engine.sock');
+  const sock = join(dir, 'engine.sock');
+  const stateDir = join(dir, 'state');
+  mkdirSync(stateDir, { mode: 0o700 });
   try {
     cl.lab.resolvConf(cl.laptop, 'nameserver 2001:db8:1::1\n');
-    const proc = cl.lab.spawn(cl.laptop, process.execPath, [
+    // sh execs node: the pid stays the daemon's (read from /proc below).
+    const proc = cl.lab.spawn(cl.laptop, '/bin/sh', [
+      '-c',
+      `/usr/bin/mount -t tmpfs -o mode=0700,size=4m clatbar-state "$1" && shift && exec "$@"`,
+      'sh',
+      stateDir,
+      process.execPath,
       CLATBAR,
       'run',
       '--state-dir',
-      join(dir, 'state'),
+      stateDir,
       '--control-socket',
       sock,
       '--data-dir',

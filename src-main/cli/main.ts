@@ -2,11 +2,17 @@
 import { EXIT, UsageError, type Command } from './command.js';
 import { VERSION } from '../shared/version.js';
 import { scrubEnvOverrides } from '../engine/system/env-override.js';
+import { keepYoungGenerationSmall } from '../engine/daemon/resident.js';
 
 // Each command is loaded only when it runs (or for the overview): `clatbar run` stays resident
 // for weeks, and the modules of the other commands cost it ~7 MB (measured, docs/daemon.md).
 const commandModules: Record<string, () => Promise<{ default: Command }>> = {
-  run: () => import('./commands/run.js'),
+  // The engine stays resident: V8's young generation is held small before its modules load, or
+  // loading them alone grows it to 8 MiB for good (engine/daemon/resident.ts).
+  run: () => {
+    keepYoungGenerationSmall();
+    return import('./commands/run.js');
+  },
   status: () => import('./commands/status.js'),
   enable: () => import('./commands/enable.js'),
   disable: () => import('./commands/disable.js'),

@@ -12,12 +12,11 @@ import { controlPlan, selfTestTargets } from '../../engine/control/options.js';
 import { DEFAULT_SELFTEST_NAME, DEFAULT_SELFTEST_TARGETS } from '../../engine/control/selftest.js';
 import { DEFAULT_CONTROL_GROUP } from '../../shared/control.js';
 import { hasNetAdmin } from '../../engine/system/privilege.js';
-import { loadDataPath } from '../../engine/clat/datapath-loader.js';
+import { loadDataPath, lazyDataPath } from '../../engine/clat/datapath-loader.js';
 import { foregroundStatusDoc } from '../../engine/clat/status-doc.js';
 import { Supervisor } from '../../engine/daemon/supervisor.js';
 import { V6OnlyPreferred } from '../../engine/daemon/v6only-preferred.js';
 import { DEFAULT_ADMIN_POLICY } from '../../engine/policy/store.js';
-import { keepYoungGenerationSmall } from '../../engine/daemon/resident.js';
 
 const DEFAULT_DATA_DIR = '/var/lib/clatbar';
 
@@ -164,8 +163,6 @@ const command: Command = {
       if (outcomes.length === 0) log(`nothing to clean up in ${stateDir}`);
       return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failure;
     }
-    // The engine stays resident: before it allocates anything (engine/daemon/resident.ts).
-    keepYoungGenerationSmall();
     const dns64 = values.dns64;
     if (dns64 !== 'off' && dns64 !== 'auto' && dns64 !== 'on')
       throw new UsageError(`--dns64 must be off, auto or on, not '${dns64}'`);
@@ -307,7 +304,13 @@ async function runDaemon(o: {
       'the engine changes the network and needs root or CAP_NET_ADMIN',
       'run it with sudo, or from the systemd unit (it grants CAP_NET_ADMIN)',
     );
-  const supervisor = new Supervisor({ ...o, makeDataPath: await loadDataPath(), ring: ring });
+  const dataPath = lazyDataPath();
+  const supervisor = new Supervisor({
+    ...o,
+    makeDataPath: dataPath.factory,
+    prefetchBringUp: dataPath.prefetch,
+    ring: ring,
+  });
   let stopping: Promise<number> | null = null;
   const stop = (sig: string): Promise<number> => {
     stopping ??= (async () => {

@@ -2,8 +2,10 @@
 // absolute path) is only a trigger, each burst of its lines is debounced into one callback, and
 // the supervisor then reads the whole state again (simpler and never out of step, unlike
 // applying each event). A wall-clock jump against the monotonic clock (a suspend and resume)
-// triggers too, so the network is asked again after the laptop wakes up. Idle, nothing runs but
-// one timer a minute.
+// triggers too, so the network is asked again after the laptop wakes up. The clocks are compared
+// whenever netlink speaks (after a resume it does within seconds: links come back, and the next
+// router advertisement refreshes address lifetimes) and by a fallback timer every 10 minutes for
+// a link that stays silent; a timer every minute was the one thing that woke an idle daemon.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { commandEnv, commandPath } from '../system/exec.js';
 
@@ -12,7 +14,10 @@ export interface NetWatchOptions {
   log: (line: string) => void;
   /** Quiet time after the last event before onChange, ms. default 100 */
   debounceMs?: number;
-  /** How often the wall clock is compared with the monotonic one, ms. default 60000 */
+  /**
+   * How often the wall clock is compared with the monotonic one when netlink is silent, ms.
+   * default 600000
+   */
   clockCheckMs?: number;
 }
 
@@ -42,6 +47,20 @@ export function watchNetwork(opts: NetWatchOptions): NetWatch {
     }, debounceMs);
   };
 
+  let wall = Date.now();
+  let mono = performance.now();
+  /** Compares the clocks since the last look; a jump is a reason of its own, ahead of netlink's. */
+  const checkClock = (): void => {
+    const w = Date.now();
+    const m = performance.now();
+    const jump = w - wall - (m - mono);
+    wall = w;
+    mono = m;
+    if (Math.abs(jump) <= CLOCK_JUMP_MS) return;
+    why = ''; // the jump wins over netlink lines of the same burst: it restarts discovery
+    schedule(`the wall clock jumped ${Math.round(jump / 1000)} s (suspend and resume?)`);
+  };
+
   const start = (): void => {
     if (stopped) return;
     // A long-running child, so spawned here; found like every other command (system/exec.ts).
@@ -59,7 +78,10 @@ export function watchNetwork(opts: NetWatchOptions): NetWatch {
     child = c;
     c.stdout?.setEncoding('utf8');
     // Any line is a reason to look again; its text is not parsed (the full re-read is the truth).
-    c.stdout?.on('data', (chunk: string) => schedule(`netlink: ${chunk.split('\n')[0].slice(0, 120)}`));
+    c.stdout?.on('data', (chunk: string) => {
+      checkClock();
+      schedule(`netlink: ${chunk.split('\n')[0].slice(0, 120)}`);
+    });
     c.on('error', (err) => opts.log(`cannot watch the network (${ip} monitor: ${err.message})`));
     c.on('exit', () => {
       if (child === c) child = null;
@@ -72,17 +94,7 @@ export function watchNetwork(opts: NetWatchOptions): NetWatch {
   };
   start();
 
-  let wall = Date.now();
-  let mono = performance.now();
-  const clock = setInterval(() => {
-    const w = Date.now();
-    const m = performance.now();
-    const jump = w - wall - (m - mono);
-    wall = w;
-    mono = m;
-    if (Math.abs(jump) > CLOCK_JUMP_MS)
-      schedule(`the wall clock jumped ${Math.round(jump / 1000)} s (suspend and resume?)`);
-  }, opts.clockCheckMs ?? 60_000);
+  const clock = setInterval(checkClock, opts.clockCheckMs ?? 600_000);
   clock.unref();
 
   return {

@@ -66,6 +66,11 @@ export interface SupervisorOptions {
   adminPolicyPath?: string;
   controlSocket: string;
   makeDataPath: DataPathFactory;
+  /**
+   * Called whenever a NAT64 prefix is known: starts loading what a bring-up needs and standby
+   * does not (the data path), so the daemon holds it only on networks that may need the CLAT.
+   */
+  prefetchBringUp?: () => void;
   ring: LogRing;
   /** Quiet time after netlink events, ms. default 100 */
   debounceMs?: number;
@@ -264,6 +269,7 @@ export class Supervisor implements EngineBackend {
     const prefix: Nat64Prefix | null = policy.pinnedPrefix
       ? { prefix: policy.pinnedPrefix, source: 'configured', from: 'the admin file' }
       : (this.monitor?.current ?? null);
+    if (prefix) this.opts.prefetchBringUp?.();
     const nativeIpv4 = nativeIpv4Defaults(snap, this.opts.tun).map(
       (r) => `${r.gateway ? `via ${r.gateway} ` : ''}dev ${r.dev ?? '?'}`,
     );
@@ -371,6 +377,8 @@ export class Supervisor implements EngineBackend {
     });
     monitor.onChange((next, prev) => {
       if (this.monitor !== monitor) return;
+      // Loads beside the re-read that follows, not in the bring-up's way.
+      if (next) this.opts.prefetchBringUp?.();
       this.log(
         `NAT64 prefix on ${name}: ${prev?.prefix ?? 'none'} -> ${next ? `${next.prefix} (${next.source})` : 'none'}`,
       );
