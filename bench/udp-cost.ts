@@ -1,0 +1,343 @@
+// Where the CPU goes when iperf3 floods 64-byte UDP datagrams (-u -l 64 -b 0) through the CLAT,
+// against native IPv6 from the same laptop namespace in alternating rounds: the sending and the
+// receiving iperf3 (their own getrusage, from iperf3's JSON), the engine (its threads' ticks in
+// /proc), the kernel's drops (the TUN queue, the receiving socket) and, when perf is installed,
+// the engine's system calls. Everything runs on the same CPUs, so each figure is per datagram
+// delivered, and the receiver's share of a CPU is what decides how many get delivered
+// (docs/clat.md, "UDP as iperf3 sends it"). Run as root: `npm run bench -- udp-cost` (or
+// `node build/bench/udp-cost.js [--seconds N] [--rounds N]`).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Lab } from '../test/helpers/netns.js';
+import { nsh, waitFor, SERVER_V4, SERVER_V6_MAPPED } from '../test/helpers/clat-lab.js';
+import { benchOptions, laptopNs, startClatbar, threadTicks, TICKS_PER_SECOND } from './_clat-lab.js';
+import { figure, save, startRun, type FigureSpec } from './data/write.js';
+
+const USAGE = `usage: node build/bench/udp-cost.js [--seconds N] [--rounds N]
+  --seconds N   length of each iperf3 run (UDP_COST_SECONDS, default 8)
+  --rounds N    alternating rounds of native IPv6 and clatbar (UDP_COST_ROUNDS, default 4)
+With /usr/bin/perf, the engine's system calls are counted too (perf stat, tracepoints).`;
+
+const option = benchOptions(USAGE, ['--seconds', '--rounds']);
+const SECONDS = Number(option('--seconds', 'UDP_COST_SECONDS', '8'));
+const ROUNDS = Number(option('--rounds', 'UDP_COST_ROUNDS', '4'));
+if (!(SECONDS >= 2 && ROUNDS >= 1)) {
+  console.error(`--seconds must be at least 2 and --rounds at least 1\n${USAGE}`);
+  process.exit(2);
+}
+const PERF = '/usr/bin/perf';
+
+interface IperfUdp {
+  error?: string;
+  end: {
+    sum: { packets: number; lost_packets: number; seconds: number };
+    cpu_utilization_percent: { host_total: number; remote_total: number };
+  };
+}
+
+/** One iperf3 run's measurements; the engine's are null on the native path (it is idle then). */
+interface Sample {
+  delivered: number;
+  sent: number;
+  seconds: number;
+  senderCpu: number;
+  receiverCpu: number;
+  socketDrops: number;
+  engineSeconds: number | null;
+  engineMainSeconds: number | null;
+  tunRead: number | null;
+  tunDrops: number | null;
+  tunWrites: number | null;
+  syscalls: { all: number; reads: number; wakeups: number } | null;
+}
+
+/** Counters of the kernel on both ends: the host's socket drops and the TUN's (laptop side). */
+function kernelCounters(lab: Lab, host: string, laptop: string) {
+  const nstat = lab.exec(host, 'nstat', ['-az', 'Udp6RcvbufErrors']);
+  const socketDrops = Number(/Udp6RcvbufErrors\s+(\d+)/.exec(nstat)?.[1] ?? NaN);
+  // The TUN's transmit side is the kernel handing packets to the engine; receive is what it writes.
+  const [txPackets, txDropped, rxPackets] = nsh(
+    lab,
+    laptop,
+    'cat /sys/class/net/clat0/statistics/tx_packets /sys/class/net/clat0/statistics/tx_dropped /sys/class/net/clat0/statistics/rx_packets',
+  )
+    .trim()
+    .split('\n')
+    .map(Number);
+  return { socketDrops, txPackets, txDropped, rxPackets };
+}
+
+/** perf stat of the engine's system calls while the run goes on; null without perf. */
+function countSyscalls(pid: number): Promise<{ all: number; reads: number; wakeups: number } | null> {
+  if (!existsSync(PERF)) return Promise.resolve(null);
+  const events = ['raw_syscalls:sys_enter', 'syscalls:sys_enter_read', 'syscalls:sys_enter_epoll_pwait'];
+  const p: ChildProcess = spawn(PERF, [
+    'stat',
+    '-x,',
+    '-e',
+    events.join(','),
+    '-p',
+    String(pid),
+    '--',
+    'sleep',
+    String(SECONDS),
+  ]);
+  let err = '';
+  p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  p.stdout?.resume();
+  return new Promise((resolve) =>
+    p.once('close', () => {
+      const count = (e: string) => Number(new RegExp(`^(\\d+),[^\\n]*${e}`, 'm').exec(err)?.[1] ?? NaN);
+      const c = { all: count(events[0]), reads: count(events[1]), wakeups: count(events[2]) };
+      // Per second, so they compare with the packet rate over the iperf3 run's own duration.
+      resolve(
+        Number.isFinite(c.all)
+          ? { all: c.all / SECONDS, reads: c.reads / SECONDS, wakeups: c.wakeups / SECONDS }
+          : null,
+      );
+    }),
+  );
+}
+
+async function run(
+  lab: Lab,
+  host: string,
+  laptop: string,
+  enginePid: number,
+  clat: boolean,
+): Promise<Sample> {
+  const k0 = kernelCounters(lab, host, laptop);
+  const e0 = threadTicks(enginePid);
+  const sys = clat ? countSyscalls(enginePid) : Promise.resolve(null);
+  const target = clat ? SERVER_V4 : SERVER_V6_MAPPED;
+  let j: IperfUdp;
+  for (let attempt = 0; ; attempt++) {
+    j = JSON.parse(
+      nsh(
+        lab,
+        laptop,
+        `timeout ${SECONDS + 30} iperf3 -J -c ${target} -u -l 64 -b 0 --udp-counters-64bit -t ${SECONDS}; true`,
+      ),
+    ) as IperfUdp;
+    // The server takes a moment to finish the previous test ("the server is busy").
+    if (!j.error || attempt === 5) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  if (j.error) throw new Error(`iperf3 to ${target}: ${j.error}`);
+  const e1 = threadTicks(enginePid);
+  const k1 = kernelCounters(lab, host, laptop);
+  const syscalls = await sys;
+  const s = j.end.sum;
+  const cpu = j.end.cpu_utilization_percent;
+  return {
+    delivered: s.packets - s.lost_packets,
+    sent: s.packets,
+    seconds: s.seconds,
+    senderCpu: cpu.host_total / 100,
+    receiverCpu: cpu.remote_total / 100,
+    socketDrops: k1.socketDrops - k0.socketDrops,
+    engineSeconds: clat ? (e1.all - e0.all) / TICKS_PER_SECOND : null,
+    engineMainSeconds: clat ? (e1.main - e0.main) / TICKS_PER_SECOND : null,
+    tunRead: clat ? k1.txPackets - k0.txPackets : null,
+    tunDrops: clat ? k1.txDropped - k0.txDropped : null,
+    tunWrites: clat ? k1.rxPackets - k0.rxPackets : null,
+    syscalls,
+  };
+}
+
+/** µs of CPU per datagram delivered: a CPU share over the run, spread over what arrived. */
+const perDelivered = (x: Sample, cpuSeconds: number) => (1e6 * cpuSeconds) / x.delivered;
+
+function describe(path: string, x: Sample): string {
+  const us = (v: number | null) => (v === null ? '-' : perDelivered(x, v).toFixed(2));
+  const engine = x.engineSeconds;
+  return (
+    `${path.padEnd(8)} delivered ${Math.round(x.delivered / x.seconds)}/s of ${Math.round(x.sent / x.seconds)}/s sent; ` +
+    `us CPU per delivered: sender ${us(x.senderCpu * x.seconds)}, engine ${us(engine)}, receiver ${us(x.receiverCpu * x.seconds)}; ` +
+    `receiver ${(100 * x.receiverCpu).toFixed(0)}% of a CPU; dropped by the receiving socket ${x.socketDrops}` +
+    (x.tunDrops !== null
+      ? `, by the TUN queue ${x.tunDrops}; engine read ${x.tunRead}, wrote ${x.tunWrites}`
+      : '') +
+    (x.syscalls
+      ? `; engine syscalls/s ${Math.round(x.syscalls.all)} (read ${Math.round(x.syscalls.reads)}, epoll ${Math.round(x.syscalls.wakeups)})`
+      : '')
+  );
+}
+
+async function main(): Promise<void> {
+  const started = startRun('udp-cost');
+  const lab = new Lab('uc');
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-udp-cost-'));
+  let engine: ChildProcess | null = null;
+  const native: Sample[] = [];
+  const clat: Sample[] = [];
+  try {
+    const host = lab.ns('host');
+    lab.exec(host, 'ip', ['addr', 'add', `${SERVER_V6_MAPPED}/128`, 'dev', 'lo']);
+    // One laptop for both paths: native IPv6 leaves by up0 directly, IPv4 through the CLAT, over
+    // the same veth; the engine is idle during the native runs.
+    const laptop = laptopNs(lab, host, 'lc', 1);
+    const server = lab.spawn(host, 'iperf3', ['-s', '-B', SERVER_V6_MAPPED]);
+    server.stdout?.resume();
+    server.stderr?.resume();
+    await waitFor('iperf3 server', () => nsh(lab, host, 'ss -ltn').includes(':5201'));
+    await waitFor('link-local on up0', () => {
+      const a = nsh(lab, laptop, 'ip -6 addr show dev up0');
+      return a.includes('fe80::') && !a.includes('tentative');
+    });
+    engine = await startClatbar(laptop, join(dir, 'state'));
+    const pid = engine.pid!;
+    for (let round = 0; round < ROUNDS; round++) {
+      // Odd rounds go clatbar first, so neither path always runs first.
+      for (const isClat of round % 2 ? [true, false] : [false, true]) {
+        const x = await run(lab, host, laptop, pid, isClat);
+        (isClat ? clat : native).push(x);
+        console.log(`round ${round + 1}: ${describe(isClat ? 'clatbar' : 'native', x)}`);
+      }
+    }
+    engine.kill('SIGTERM');
+    await new Promise((r) => engine!.once('exit', r));
+    engine = null;
+  } finally {
+    if (engine) engine.kill('SIGTERM');
+    await lab.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const figures = costFigures(native, clat);
+  for (const f of figures) {
+    const refs = f.refs
+      .map((r) => `${r.name} ${r.value?.toFixed(2)} (ratio ${r.ratio?.toFixed(2)})`)
+      .join('; ');
+    console.log(`${f.label}: clatbar ${f.value?.toFixed(2)} ${f.unit}${refs ? `; ${refs}` : ''}`);
+  }
+  await save(started, {
+    title: 'CLAT: where the CPU goes for 64-byte UDP, clatbar against native IPv6',
+    command: `npm run bench -- udp-cost (node build/bench/udp-cost.js --seconds ${SECONDS} --rounds ${ROUNDS})`,
+    settings: { seconds: SECONDS, rounds: ROUNDS, perf: existsSync(PERF) },
+    figures,
+  });
+}
+
+/** The figures: clatbar's rounds against native IPv6's, one sample per round of each. */
+function costFigures(native: Sample[], clat: Sample[]): ReturnType<typeof figure>[] {
+  const nativeRef = (f: (x: Sample) => number) => [
+    { id: 'native', name: 'native IPv6', rounds: native.map(f) },
+  ];
+  const us = (cpu: (x: Sample) => number) => (x: Sample) => perDelivered(x, cpu(x));
+  const sender = us((x) => x.senderCpu * x.seconds);
+  const receiver = us((x) => x.receiverCpu * x.seconds);
+  const engine = us((x) => x.engineSeconds ?? 0);
+  const total = (x: Sample) => sender(x) + receiver(x) + engine(x);
+  const cpuNote =
+    'CPU time over the run per datagram delivered; on the native path the sender pays for the kernel delivering into the receiving socket, through the CLAT the engine does (inside its write of a merged packet)';
+  const spec: FigureSpec[] = [
+    {
+      id: 'delivered',
+      label: '64-byte UDP delivered/s, iperf3 -u -l 64 -b 0, one laptop',
+      unit: 'datagrams/s',
+      better: 'higher',
+      rounds: clat.map((x) => x.delivered / x.seconds),
+      refs: nativeRef((x) => x.delivered / x.seconds),
+      goals: [{ ref: 'native', ratio: 0.8, text: '>= 80% of native IPv6' }],
+    },
+    {
+      id: 'receiver-cpu',
+      label: "receiving iperf3's CPU during the 64-byte UDP flood",
+      unit: '% of a CPU',
+      better: 'higher',
+      rounds: clat.map((x) => 100 * x.receiverCpu),
+      refs: nativeRef((x) => 100 * x.receiverCpu),
+      note: 'the receiver is the bottleneck on both paths (its socket drops about half of what arrives): what it delivers is its CPU share divided by its cost per datagram',
+    },
+    {
+      id: 'cpu-sender',
+      label: 'CPU per 64-byte datagram delivered: sending iperf3',
+      unit: 'µs',
+      better: 'lower',
+      rounds: clat.map(sender),
+      refs: nativeRef(sender),
+      note: cpuNote,
+    },
+    {
+      id: 'cpu-engine',
+      label: 'CPU per 64-byte datagram delivered: clatbar engine (all threads)',
+      unit: 'µs',
+      better: 'lower',
+      rounds: clat.map(engine),
+    },
+    {
+      id: 'cpu-receiver',
+      label: 'CPU per 64-byte datagram delivered: receiving iperf3',
+      unit: 'µs',
+      better: 'lower',
+      rounds: clat.map(receiver),
+      refs: nativeRef(receiver),
+    },
+    {
+      id: 'cpu-total',
+      label: 'CPU per 64-byte datagram delivered: sender + engine + receiver',
+      unit: 'µs',
+      better: 'lower',
+      rounds: clat.map(total),
+      refs: nativeRef(total),
+    },
+    {
+      id: 'engine-cpu-per-read',
+      label: "clatbar engine's event-loop thread: CPU per packet read from the TUN",
+      unit: 'µs',
+      better: 'lower',
+      rounds: clat.map((x) => (1e6 * (x.engineMainSeconds ?? NaN)) / (x.tunRead ?? NaN)),
+    },
+    {
+      id: 'datagrams-per-write',
+      label: 'datagrams per TUN write (merged into one UDP GSO packet)',
+      unit: 'datagrams',
+      better: 'higher',
+      rounds: clat.map((x) => (x.tunRead ?? NaN) / (x.tunWrites ?? NaN)),
+    },
+    {
+      id: 'socket-drops',
+      label: 'share of the datagrams sent that the receiving socket dropped (buffer full)',
+      unit: '%',
+      better: 'lower',
+      rounds: clat.map((x) => (100 * x.socketDrops) / x.sent),
+      refs: nativeRef((x) => (100 * x.socketDrops) / x.sent),
+    },
+    {
+      id: 'tun-drops',
+      label: 'share of the datagrams sent that the TUN queue dropped (engine behind)',
+      unit: '%',
+      better: 'lower',
+      rounds: clat.map((x) => (100 * (x.tunDrops ?? NaN)) / x.sent),
+    },
+  ];
+  const withSys = clat.filter((x) => x.syscalls !== null);
+  if (withSys.length === clat.length && clat.length > 0) {
+    // Rates over the perf window against the packet rate over the iperf3 run (both ~SECONDS).
+    const pps = (x: Sample) => (x.tunRead ?? NaN) / x.seconds;
+    spec.push(
+      {
+        id: 'engine-syscalls-per-packet',
+        label: "clatbar engine's system calls per packet read (perf stat)",
+        unit: 'calls',
+        better: 'lower',
+        rounds: clat.map((x) => x.syscalls!.all / pps(x)),
+      },
+      {
+        id: 'packets-per-wakeup',
+        label: 'packets read per engine wake-up (epoll_pwait)',
+        unit: 'packets',
+        better: 'higher',
+        rounds: clat.map((x) => pps(x) / x.syscalls!.wakeups),
+      },
+    );
+  }
+  return spec.map(figure);
+}
+
+main().catch((err: unknown) => {
+  console.error((err as Error).stack ?? err);
+  process.exit(1);
+});
