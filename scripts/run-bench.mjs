@@ -2,8 +2,9 @@
 // `npm run bench [-- [--compare] [--threshold F] [--no-save] NAME...]`: compiles, then runs each
 // benchmark under build/bench/ in turn (translate, tun-echo, clat, udp-cost, dns64, netaware). Each
 // prints its own table comparing clatbar with the reference (TAYGA, unbound, native IPv6, a veth
-// pair) measured in the same run, and saves its figures as docs/bench/NAME.json (bench/data/schema.ts). Then the
-// chart (docs/bench/chart.svg) is drawn and README's generated region rewritten from all the JSON.
+// pair) measured in the same run, and saves its figures as docs/bench/NAME.json
+// (bench/data/schema.ts). Then the chart (docs/bench/chart.svg) is drawn and README's generated
+// region rewritten from all the JSON.
 // --compare: afterwards, names every ratio to the same-run reference that moved against clatbar by
 // more than the threshold (default 20%) since the results the run replaced; exits 1 if any did.
 // Needs root for the netns ones.
