@@ -6,7 +6,7 @@
 // delivered, and the receiver's share of a CPU is what decides how many get delivered
 // (docs/clat.md, "UDP as iperf3 sends it"). Run as root: `npm run bench -- udp-cost` (or
 // `node build/bench/udp-cost.js [--seconds N] [--rounds N]`).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import { figure, save, startRun, type FigureSpec } from './data/write.js';
 const USAGE = `usage: node build/bench/udp-cost.js [--seconds N] [--rounds N]
   --seconds N   length of each iperf3 run (UDP_COST_SECONDS, default 8)
   --rounds N    alternating rounds of native IPv6 and clatbar (UDP_COST_ROUNDS, default 4)
-With /usr/bin/perf, the engine's system calls are counted too (perf stat, tracepoints).`;
+With /usr/bin/perf, the engine's system calls are counted too (perf stat, tracepoints), and one\nmore clatbar run is profiled (perf record) to say where the engine's thread spends its time.`;
 
 const option = benchOptions(USAGE, ['--seconds', '--rounds']);
 const SECONDS = Number(option('--seconds', 'UDP_COST_SECONDS', '8'));
@@ -101,16 +101,85 @@ function countSyscalls(pid: number): Promise<{ all: number; reads: number; wakeu
   );
 }
 
-async function run(
+/** Where the engine's event-loop thread spends its time, as shares of its samples (perf record). */
+type Profile = Record<ProfilePart, number>;
+type ProfilePart = 'read' | 'write' | 'wakeups' | 'user' | 'kernelOther';
+
+/**
+ * Samples the engine's event-loop thread (call graphs, 499 Hz) while the run goes on and sorts
+ * each sample by the stack it was taken in: the read() of a packet from the TUN (the system call
+ * with its entry and exit), the write() of merged packets (which includes the kernel forwarding
+ * them and delivering them into the receiving socket), the wake-ups (epoll, the coalescing
+ * timerfd), the rest of user space (JavaScript: translator, coalescer, data path; V8; the
+ * addon), and other kernel work (page faults, scheduling). Null without perf.
+ */
+function profileEngine(pid: number): Promise<Profile | null> {
+  if (!existsSync(PERF)) return Promise.resolve(null);
+  const file = join(tmpdir(), `clatbar-udp-cost-${process.pid}.perf`);
+  const rec = spawn(PERF, [
+    'record',
+    '-q',
+    '-g',
+    '-F',
+    '499',
+    '-t',
+    String(pid),
+    '-o',
+    file,
+    '--',
+    'sleep',
+    String(SECONDS),
+  ]);
+  rec.stdout?.resume();
+  rec.stderr?.resume();
+  return new Promise((resolve) =>
+    rec.once('close', () => {
+      try {
+        const out = execFileSync(PERF, ['script', '-i', file, '-F', 'ip,sym,dso'], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 30,
+          timeout: 120_000,
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+        resolve(classify(out));
+      } catch {
+        resolve(null);
+      } finally {
+        rmSync(file, { force: true });
+      }
+    }),
+  );
+}
+
+function classify(script: string): Profile | null {
+  const n: Profile = { read: 0, write: 0, wakeups: 0, user: 0, kernelOther: 0 };
+  let total = 0;
+  for (const block of script.split(/\n\s*\n/)) {
+    const stack = block.trim();
+    if (!stack) continue;
+    total++;
+    if (/ read \(\S*libc/.test(stack) && stack.includes('Tun::')) n.read++;
+    else if (/ (__GI___libc_write|write) \(\S*libc/.test(stack)) n.write++;
+    else if (/epoll_pwait|epoll_ctl|timerfd/.test(stack)) n.wakeups++;
+    else if (stack.split('\n')[0].includes('[kernel.kallsyms]')) n.kernelOther++;
+    else n.user++;
+  }
+  if (total === 0) return null;
+  for (const k of Object.keys(n) as ProfilePart[]) n[k] = (100 * n[k]) / total;
+  return n;
+}
+
+async function run<T>(
   lab: Lab,
   host: string,
   laptop: string,
   enginePid: number,
   clat: boolean,
-): Promise<Sample> {
+  watch: (pid: number) => Promise<T>,
+): Promise<Omit<Sample, 'syscalls'> & { watched: T | null }> {
   const k0 = kernelCounters(lab, host, laptop);
   const e0 = threadTicks(enginePid);
-  const sys = clat ? countSyscalls(enginePid) : Promise.resolve(null);
+  const watching = clat ? watch(enginePid) : Promise.resolve(null);
   const target = clat ? SERVER_V4 : SERVER_V6_MAPPED;
   let j: IperfUdp;
   for (let attempt = 0; ; attempt++) {
@@ -128,7 +197,7 @@ async function run(
   if (j.error) throw new Error(`iperf3 to ${target}: ${j.error}`);
   const e1 = threadTicks(enginePid);
   const k1 = kernelCounters(lab, host, laptop);
-  const syscalls = await sys;
+  const watched = await watching;
   const s = j.end.sum;
   const cpu = j.end.cpu_utilization_percent;
   return {
@@ -143,7 +212,7 @@ async function run(
     tunRead: clat ? k1.txPackets - k0.txPackets : null,
     tunDrops: clat ? k1.txDropped - k0.txDropped : null,
     tunWrites: clat ? k1.rxPackets - k0.rxPackets : null,
-    syscalls,
+    watched,
   };
 }
 
@@ -173,6 +242,7 @@ async function main(): Promise<void> {
   let engine: ChildProcess | null = null;
   const native: Sample[] = [];
   const clat: Sample[] = [];
+  let profile: Profile | null = null;
   try {
     const host = lab.ns('host');
     lab.exec(host, 'ip', ['addr', 'add', `${SERVER_V6_MAPPED}/128`, 'dev', 'lo']);
@@ -192,11 +262,20 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       // Odd rounds go clatbar first, so neither path always runs first.
       for (const isClat of round % 2 ? [true, false] : [false, true]) {
-        const x = await run(lab, host, laptop, pid, isClat);
+        const r = await run(lab, host, laptop, pid, isClat, countSyscalls);
+        const x: Sample = { ...r, syscalls: r.watched };
         (isClat ? clat : native).push(x);
         console.log(`round ${round + 1}: ${describe(isClat ? 'clatbar' : 'native', x)}`);
       }
     }
+    // One more clatbar run, profiled, outside the rounds: the sampling costs CPU of its own.
+    profile = (await run(lab, host, laptop, pid, true, profileEngine)).watched;
+    if (profile)
+      console.log(
+        `engine event-loop thread, profiled run: ${Object.entries(profile)
+          .map(([k, v]) => `${k} ${v.toFixed(1)}%`)
+          .join(', ')}`,
+      );
     engine.kill('SIGTERM');
     await new Promise((r) => engine!.once('exit', r));
     engine = null;
@@ -205,7 +284,7 @@ async function main(): Promise<void> {
     await lab.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
-  const figures = costFigures(native, clat);
+  const figures = costFigures(native, clat, profile);
   for (const f of figures) {
     const refs = f.refs
       .map((r) => `${r.name} ${r.value?.toFixed(2)} (ratio ${r.ratio?.toFixed(2)})`)
@@ -221,7 +300,7 @@ async function main(): Promise<void> {
 }
 
 /** The figures: clatbar's rounds against native IPv6's, one sample per round of each. */
-function costFigures(native: Sample[], clat: Sample[]): ReturnType<typeof figure>[] {
+function costFigures(native: Sample[], clat: Sample[], profile: Profile | null): ReturnType<typeof figure>[] {
   const nativeRef = (f: (x: Sample) => number) => [
     { id: 'native', name: 'native IPv6', rounds: native.map(f) },
   ];
@@ -333,6 +412,23 @@ function costFigures(native: Sample[], clat: Sample[]): ReturnType<typeof figure
         rounds: clat.map((x) => pps(x) / x.syscalls!.wakeups),
       },
     );
+  }
+  if (profile) {
+    const parts: [ProfilePart, string][] = [
+      ['read', 'read() of each packet from the TUN'],
+      ['write', 'write() of merged packets, with the kernel delivering them'],
+      ['wakeups', 'wake-ups (epoll, coalescing timer)'],
+      ['user', 'JavaScript, V8 and the addon'],
+    ];
+    for (const [id, what] of parts)
+      spec.push({
+        id: `engine-time-${id === 'user' ? 'js' : id}`,
+        label: `clatbar engine's event-loop thread, share of its time: ${what}`,
+        unit: '%',
+        better: 'lower',
+        rounds: [profile[id]],
+        note: 'perf record of the engine thread in one extra clatbar run after the rounds',
+      });
   }
   return spec.map(figure);
 }
