@@ -7,7 +7,7 @@
 // (docs/clat.md, "UDP as iperf3 sends it"). Run as root: `npm run bench -- udp-cost` (or
 // `node build/bench/udp-cost.js [--seconds N] [--rounds N]`).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab } from '../test/helpers/netns.js';
@@ -44,6 +44,8 @@ interface Sample {
   seconds: number;
   senderCpu: number;
   receiverCpu: number;
+  /** Times the receiver blocked (in select(), its socket empty) during the run. */
+  receiverSleeps: number;
   socketDrops: number;
   engineSeconds: number | null;
   engineMainSeconds: number | null;
@@ -107,11 +109,12 @@ type ProfilePart = 'read' | 'write' | 'wakeups' | 'user' | 'kernelOther';
 
 /**
  * Samples the engine's event-loop thread (call graphs, 499 Hz) while the run goes on and sorts
- * each sample by the stack it was taken in: the read() of a packet from the TUN (the system call
- * with its entry and exit), the write() of merged packets (which includes the kernel forwarding
- * them and delivering them into the receiving socket), the wake-ups (epoll, the coalescing
- * timerfd), the rest of user space (JavaScript: translator, coalescer, data path; V8; the
- * addon), and other kernel work (page faults, scheduling). Null without perf.
+ * each sample by the stack it was taken in: reading packets from the TUN (a read() each, with
+ * the system call's entry and exit, or one io_uring_enter per batch), the write() of merged
+ * packets (which includes the kernel forwarding them and delivering them into the receiving
+ * socket), the wake-ups (epoll, the coalescing timerfd), the rest of user space (JavaScript:
+ * translator, coalescer, data path; V8; the addon), and other kernel work (page faults,
+ * scheduling). Null without perf.
  */
 function profileEngine(pid: number): Promise<Profile | null> {
   if (!existsSync(PERF)) return Promise.resolve(null);
@@ -158,7 +161,7 @@ function classify(script: string): Profile | null {
     const stack = block.trim();
     if (!stack) continue;
     total++;
-    if (/ read \(\S*libc/.test(stack) && stack.includes('Tun::')) n.read++;
+    if (/ read \(\S*libc|io_uring_enter/.test(stack) && stack.includes('Tun::')) n.read++;
     else if (/ (__GI___libc_write|write) \(\S*libc/.test(stack)) n.write++;
     else if (/epoll_pwait|epoll_ctl|timerfd/.test(stack)) n.wakeups++;
     else if (stack.split('\n')[0].includes('[kernel.kallsyms]')) n.kernelOther++;
@@ -169,14 +172,28 @@ function classify(script: string): Profile | null {
   return n;
 }
 
+/** The bench's namespaces and the processes measured in them. */
+interface Setup {
+  lab: Lab;
+  host: string;
+  laptop: string;
+  enginePid: number;
+  /** The receiving iperf3 (iperf3 -s), the same process for every run. */
+  serverPid: number;
+}
+
+/** How often a process went to sleep by itself (voluntary context switches, /proc status). */
+function sleeps(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
+}
+
 async function run<T>(
-  lab: Lab,
-  host: string,
-  laptop: string,
-  enginePid: number,
+  { lab, host, laptop, enginePid, serverPid }: Setup,
   clat: boolean,
   watch: (pid: number) => Promise<T>,
 ): Promise<Omit<Sample, 'syscalls'> & { watched: T | null }> {
+  const z0 = sleeps(serverPid);
   const k0 = kernelCounters(lab, host, laptop);
   const e0 = threadTicks(enginePid);
   const watching = clat ? watch(enginePid) : Promise.resolve(null);
@@ -197,6 +214,7 @@ async function run<T>(
   if (j.error) throw new Error(`iperf3 to ${target}: ${j.error}`);
   const e1 = threadTicks(enginePid);
   const k1 = kernelCounters(lab, host, laptop);
+  const z1 = sleeps(serverPid);
   const watched = await watching;
   const s = j.end.sum;
   const cpu = j.end.cpu_utilization_percent;
@@ -206,6 +224,7 @@ async function run<T>(
     seconds: s.seconds,
     senderCpu: cpu.host_total / 100,
     receiverCpu: cpu.remote_total / 100,
+    receiverSleeps: z1 - z0,
     socketDrops: k1.socketDrops - k0.socketDrops,
     engineSeconds: clat ? (e1.all - e0.all) / TICKS_PER_SECOND : null,
     engineMainSeconds: clat ? (e1.main - e0.main) / TICKS_PER_SECOND : null,
@@ -225,7 +244,7 @@ function describe(path: string, x: Sample): string {
   return (
     `${path.padEnd(8)} delivered ${Math.round(x.delivered / x.seconds)}/s of ${Math.round(x.sent / x.seconds)}/s sent; ` +
     `us CPU per delivered: sender ${us(x.senderCpu * x.seconds)}, engine ${us(engine)}, receiver ${us(x.receiverCpu * x.seconds)}; ` +
-    `receiver ${(100 * x.receiverCpu).toFixed(0)}% of a CPU; dropped by the receiving socket ${x.socketDrops}` +
+    `receiver ${(100 * x.receiverCpu).toFixed(0)}% of a CPU, slept ${x.receiverSleeps} times; dropped by the receiving socket ${x.socketDrops}` +
     (x.tunDrops !== null
       ? `, by the TUN queue ${x.tunDrops}; engine read ${x.tunRead}, wrote ${x.tunWrites}`
       : '') +
@@ -258,18 +277,18 @@ async function main(): Promise<void> {
       return a.includes('fe80::') && !a.includes('tentative');
     });
     engine = await startClatbar(laptop, join(dir, 'state'));
-    const pid = engine.pid!;
+    const setup: Setup = { lab, host, laptop, enginePid: engine.pid!, serverPid: server.pid! };
     for (let round = 0; round < ROUNDS; round++) {
       // Odd rounds go clatbar first, so neither path always runs first.
       for (const isClat of round % 2 ? [true, false] : [false, true]) {
-        const r = await run(lab, host, laptop, pid, isClat, countSyscalls);
+        const r = await run(setup, isClat, countSyscalls);
         const x: Sample = { ...r, syscalls: r.watched };
         (isClat ? clat : native).push(x);
         console.log(`round ${round + 1}: ${describe(isClat ? 'clatbar' : 'native', x)}`);
       }
     }
     // One more clatbar run, profiled, outside the rounds: the sampling costs CPU of its own.
-    profile = (await run(lab, host, laptop, pid, true, profileEngine)).watched;
+    profile = (await run(setup, true, profileEngine)).watched;
     if (profile)
       console.log(
         `engine event-loop thread, profiled run: ${Object.entries(profile)
@@ -329,6 +348,15 @@ function costFigures(native: Sample[], clat: Sample[], profile: Profile | null):
       rounds: clat.map((x) => 100 * x.receiverCpu),
       refs: nativeRef((x) => 100 * x.receiverCpu),
       note: 'the receiver is the bottleneck on both paths (its socket drops about half of what arrives): what it delivers is its CPU share divided by its cost per datagram',
+    },
+    {
+      id: 'receiver-sleeps',
+      label: 'times the receiving iperf3 found its socket empty and slept, per 1000 datagrams delivered',
+      unit: 'sleeps',
+      better: 'lower',
+      rounds: clat.map((x) => (1000 * x.receiverSleeps) / x.delivered),
+      refs: nativeRef((x) => (1000 * x.receiverSleeps) / x.delivered),
+      note: 'voluntary context switches of the iperf3 server: each is a wait for data, CPU time it could not use',
     },
     {
       id: 'cpu-sender',
@@ -415,7 +443,7 @@ function costFigures(native: Sample[], clat: Sample[], profile: Profile | null):
   }
   if (profile) {
     const parts: [ProfilePart, string][] = [
-      ['read', 'read() of each packet from the TUN'],
+      ['read', 'reading packets from the TUN (read() each, or io_uring)'],
       ['write', 'write() of merged packets, with the kernel delivering them'],
       ['wakeups', 'wake-ups (epoll, coalescing timer)'],
       ['user', 'JavaScript, V8 and the addon'],
