@@ -74,26 +74,38 @@ export function laptopNs(lab: Lab, host: string, name: string, n: number): strin
   return ns;
 }
 
-/** `clatbar run` on a bench laptop, up; with CLAT_BENCH_PROF, a V8 CPU profile of it. */
-export async function startClatbar(ns: string, stateDir: string, args: string[] = []): Promise<ChildProcess> {
-  const engine = spawn('ip', [
-    'netns',
-    'exec',
-    ns,
-    process.execPath,
-    ...(process.env.CLAT_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CLAT_BENCH_PROF}`] : []),
-    CLATBAR,
-    'run',
-    '--uplink',
-    'up0',
-    '--prefix',
-    PREFIX,
-    '--state-dir',
-    stateDir,
-    '--control-socket',
-    join(stateDir, 'engine.sock'),
-    ...args,
-  ]);
+/**
+ * `clatbar run` on a bench laptop, up; with CLAT_BENCH_PROF, a V8 CPU profile of it. `env` adds
+ * to the engine's environment (the CLATBAR_* measurement overrides).
+ */
+export async function startClatbar(
+  ns: string,
+  stateDir: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<ChildProcess> {
+  const engine = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      process.execPath,
+      ...(process.env.CLAT_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CLAT_BENCH_PROF}`] : []),
+      CLATBAR,
+      'run',
+      '--uplink',
+      'up0',
+      '--prefix',
+      PREFIX,
+      '--state-dir',
+      stateDir,
+      '--control-socket',
+      join(stateDir, 'engine.sock'),
+      ...args,
+    ],
+    { env: { ...process.env, ...env } },
+  );
   let log = '';
   engine.stdout?.on('data', (d: Buffer) => (log += d.toString()));
   engine.stderr?.on('data', (d: Buffer) => (log += d.toString()));

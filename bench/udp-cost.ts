@@ -1,11 +1,12 @@
 // Where the CPU goes when iperf3 floods 64-byte UDP datagrams (-u -l 64 -b 0) through the CLAT,
-// against native IPv6 from the same laptop namespace in alternating rounds: the sending and the
-// receiving iperf3 (their own getrusage, from iperf3's JSON), the engine (its threads' ticks in
-// /proc), the kernel's drops (the TUN queue, the receiving socket) and, when perf is installed,
-// the engine's system calls. Everything runs on the same CPUs, so each figure is per datagram
-// delivered, and the receiver's share of a CPU is what decides how many get delivered
-// (docs/clat.md, "UDP as iperf3 sends it"). Run as root: `npm run bench -- udp-cost` (or
-// `node build/bench/udp-cost.js [--seconds N] [--rounds N]`).
+// against native IPv6 from the same laptop namespace and against a second laptop whose engine
+// reads the TUN with read() instead of io_uring, in rounds whose order turns: the sending and
+// the receiving iperf3 (their own getrusage, from iperf3's JSON), the engine (its threads' ticks
+// in /proc), the kernel's drops (the TUN queue, the receiving socket) and, when perf is
+// installed, the engine's system calls and a profile of its thread. Everything runs on the same
+// CPUs, so each figure is per datagram delivered, and the receiver's share of a CPU is what
+// decides how many get delivered (docs/clat.md, "64-byte UDP as a share of native IPv6"). Run as
+// root: `npm run bench -- udp-cost` (or `node build/bench/udp-cost.js [--seconds N] [--rounds N]`).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +18,10 @@ import { figure, save, startRun, type FigureSpec } from './data/write.js';
 
 const USAGE = `usage: node build/bench/udp-cost.js [--seconds N] [--rounds N]
   --seconds N   length of each iperf3 run (UDP_COST_SECONDS, default 8)
-  --rounds N    alternating rounds of native IPv6 and clatbar (UDP_COST_ROUNDS, default 4)
-With /usr/bin/perf, the engine's system calls are counted too (perf stat, tracepoints), and one\nmore clatbar run is profiled (perf record) to say where the engine's thread spends its time.`;
+  --rounds N    rounds of native IPv6, clatbar, and clatbar reading with read() (UDP_COST_ROUNDS,
+                default 4)
+With /usr/bin/perf, the engines' system calls are counted too (perf stat, tracepoints), and one
+more run of each engine is profiled (perf record) to say where its thread spends its time.`;
 
 const option = benchOptions(USAGE, ['--seconds', '--rounds']);
 const SECONDS = Number(option('--seconds', 'UDP_COST_SECONDS', '8'));
@@ -172,14 +175,19 @@ function classify(script: string): Profile | null {
   return n;
 }
 
-/** The bench's namespaces and the processes measured in them. */
+/** The bench's host and its receiving iperf3 (iperf3 -s), the same process for every run. */
 interface Setup {
   lab: Lab;
   host: string;
+  serverPid: number;
+}
+
+/** A way from a laptop to the receiver: native IPv6, or IPv4 through that laptop's engine. */
+interface Path {
+  key: 'native' | 'clatbar' | 'read';
   laptop: string;
   enginePid: number;
-  /** The receiving iperf3 (iperf3 -s), the same process for every run. */
-  serverPid: number;
+  clat: boolean;
 }
 
 /** How often a process went to sleep by itself (voluntary context switches, /proc status). */
@@ -189,8 +197,8 @@ function sleeps(pid: number): number {
 }
 
 async function run<T>(
-  { lab, host, laptop, enginePid, serverPid }: Setup,
-  clat: boolean,
+  { lab, host, serverPid }: Setup,
+  { laptop, enginePid, clat }: Path,
   watch: (pid: number) => Promise<T>,
 ): Promise<Omit<Sample, 'syscalls'> & { watched: T | null }> {
   const z0 = sleeps(serverPid);
@@ -258,52 +266,66 @@ async function main(): Promise<void> {
   const started = startRun('udp-cost');
   const lab = new Lab('uc');
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-udp-cost-'));
-  let engine: ChildProcess | null = null;
-  const native: Sample[] = [];
-  const clat: Sample[] = [];
-  let profile: Profile | null = null;
+  const engines: ChildProcess[] = [];
+  const samples: Record<Path['key'], Sample[]> = { native: [], clatbar: [], read: [] };
+  const profiles: Record<'clatbar' | 'read', Profile | null> = { clatbar: null, read: null };
   try {
     const host = lab.ns('host');
     lab.exec(host, 'ip', ['addr', 'add', `${SERVER_V6_MAPPED}/128`, 'dev', 'lo']);
-    // One laptop for both paths: native IPv6 leaves by up0 directly, IPv4 through the CLAT, over
-    // the same veth; the engine is idle during the native runs.
+    // Native IPv6 leaves the first laptop by up0 directly, its IPv4 through its CLAT, over the
+    // same veth (its engine is idle during the native runs). The second laptop's engine reads
+    // the TUN with read() instead of io_uring (CLATBAR_TUN_URING=0): the change measured in the
+    // same rounds.
     const laptop = laptopNs(lab, host, 'lc', 1);
+    const laptopRead = laptopNs(lab, host, 'lr', 2);
     const server = lab.spawn(host, 'iperf3', ['-s', '-B', SERVER_V6_MAPPED]);
     server.stdout?.resume();
     server.stderr?.resume();
     await waitFor('iperf3 server', () => nsh(lab, host, 'ss -ltn').includes(':5201'));
-    await waitFor('link-local on up0', () => {
-      const a = nsh(lab, laptop, 'ip -6 addr show dev up0');
-      return a.includes('fe80::') && !a.includes('tentative');
-    });
-    engine = await startClatbar(laptop, join(dir, 'state'));
-    const setup: Setup = { lab, host, laptop, enginePid: engine.pid!, serverPid: server.pid! };
+    for (const ns of [laptop, laptopRead])
+      await waitFor('link-local on up0', () => {
+        const a = nsh(lab, ns, 'ip -6 addr show dev up0');
+        return a.includes('fe80::') && !a.includes('tentative');
+      });
+    engines.push(await startClatbar(laptop, join(dir, 'state')));
+    engines.push(await startClatbar(laptopRead, join(dir, 'state-read'), [], { CLATBAR_TUN_URING: '0' }));
+    const setup: Setup = { lab, host, serverPid: server.pid! };
+    const paths: Path[] = [
+      { key: 'native', laptop, enginePid: engines[0].pid!, clat: false },
+      { key: 'clatbar', laptop, enginePid: engines[0].pid!, clat: true },
+      { key: 'read', laptop: laptopRead, enginePid: engines[1].pid!, clat: true },
+    ];
     for (let round = 0; round < ROUNDS; round++) {
-      // Odd rounds go clatbar first, so neither path always runs first.
-      for (const isClat of round % 2 ? [true, false] : [false, true]) {
-        const r = await run(setup, isClat, countSyscalls);
+      // The order turns every round, so no path always runs first or last.
+      for (let k = 0; k < paths.length; k++) {
+        const path = paths[(k + round) % paths.length];
+        const r = await run(setup, path, countSyscalls);
         const x: Sample = { ...r, syscalls: r.watched };
-        (isClat ? clat : native).push(x);
-        console.log(`round ${round + 1}: ${describe(isClat ? 'clatbar' : 'native', x)}`);
+        samples[path.key].push(x);
+        console.log(`round ${round + 1}: ${describe(path.key, x)}`);
       }
     }
-    // One more clatbar run, profiled, outside the rounds: the sampling costs CPU of its own.
-    profile = (await run(setup, true, profileEngine)).watched;
-    if (profile)
-      console.log(
-        `engine event-loop thread, profiled run: ${Object.entries(profile)
-          .map(([k, v]) => `${k} ${v.toFixed(1)}%`)
-          .join(', ')}`,
-      );
-    engine.kill('SIGTERM');
-    await new Promise((r) => engine!.once('exit', r));
-    engine = null;
+    // One more run of each engine, profiled, outside the rounds: the sampling costs CPU too.
+    for (const path of paths.slice(1)) {
+      const profile = (await run(setup, path, profileEngine)).watched;
+      profiles[path.key as 'clatbar' | 'read'] = profile;
+      if (profile)
+        console.log(
+          `${path.key}: engine event-loop thread, profiled run: ${Object.entries(profile)
+            .map(([k, v]) => `${k} ${v.toFixed(1)}%`)
+            .join(', ')}`,
+        );
+    }
+    for (const e of engines.splice(0)) {
+      e.kill('SIGTERM');
+      await new Promise((r) => e.once('exit', r));
+    }
   } finally {
-    if (engine) engine.kill('SIGTERM');
+    for (const e of engines) e.kill('SIGTERM');
     await lab.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
-  const figures = costFigures(native, clat, profile);
+  const figures = costFigures(samples, profiles);
   for (const f of figures) {
     const refs = f.refs
       .map((r) => `${r.name} ${r.value?.toFixed(2)} (ratio ${r.ratio?.toFixed(2)})`)
@@ -318,16 +340,31 @@ async function main(): Promise<void> {
   });
 }
 
-/** The figures: clatbar's rounds against native IPv6's, one sample per round of each. */
-function costFigures(native: Sample[], clat: Sample[], profile: Profile | null): ReturnType<typeof figure>[] {
-  const nativeRef = (f: (x: Sample) => number) => [
-    { id: 'native', name: 'native IPv6', rounds: native.map(f) },
-  ];
-  const us = (cpu: (x: Sample) => number) => (x: Sample) => perDelivered(x, cpu(x));
+/**
+ * The figures: clatbar's rounds against native IPv6's and against the same engine reading with
+ * read() (before io_uring), one sample per round of each.
+ */
+function costFigures(
+  samples: Record<Path['key'], Sample[]>,
+  profiles: Record<'clatbar' | 'read', Profile | null>,
+): ReturnType<typeof figure>[] {
+  const { native, clatbar: clat, read } = samples;
+  type Of = (x: Sample) => number;
+  const refNative = (f: Of) => ({ id: 'native', name: 'native IPv6', rounds: native.map(f) });
+  const refRead = (f: Of) => ({ id: 'read', name: 'clatbar reading with read()', rounds: read.map(f) });
+  const us = (cpu: Of) => (x: Sample) => perDelivered(x, cpu(x));
   const sender = us((x) => x.senderCpu * x.seconds);
   const receiver = us((x) => x.receiverCpu * x.seconds);
-  const engine = us((x) => x.engineSeconds ?? 0);
-  const total = (x: Sample) => sender(x) + receiver(x) + engine(x);
+  const engine = us((x) => x.engineSeconds ?? NaN);
+  const total = (x: Sample) => sender(x) + receiver(x) + (x.engineSeconds === null ? 0 : engine(x));
+  const delivered: Of = (x) => x.delivered / x.seconds;
+  const receiverPct: Of = (x) => 100 * x.receiverCpu;
+  const sleepsPer1000: Of = (x) => (1000 * x.receiverSleeps) / x.delivered;
+  const perRead: Of = (x) => (1e6 * (x.engineMainSeconds ?? NaN)) / (x.tunRead ?? NaN);
+  const perWrite: Of = (x) => (x.tunRead ?? NaN) / (x.tunWrites ?? NaN);
+  const socketDrops: Of = (x) => (100 * x.socketDrops) / x.sent;
+  const tunDrops: Of = (x) => (100 * (x.tunDrops ?? NaN)) / x.sent;
+  const both = (f: Of) => [refNative(f), refRead(f)];
   const cpuNote =
     'CPU time over the run per datagram delivered; on the native path the sender pays for the kernel delivering into the receiving socket, through the CLAT the engine does (inside its write of a merged packet)';
   const spec: FigureSpec[] = [
@@ -336,8 +373,8 @@ function costFigures(native: Sample[], clat: Sample[], profile: Profile | null):
       label: '64-byte UDP delivered/s, iperf3 -u -l 64 -b 0, one laptop',
       unit: 'datagrams/s',
       better: 'higher',
-      rounds: clat.map((x) => x.delivered / x.seconds),
-      refs: nativeRef((x) => x.delivered / x.seconds),
+      rounds: clat.map(delivered),
+      refs: both(delivered),
       goals: [{ ref: 'native', ratio: 0.8, text: '>= 80% of native IPv6' }],
     },
     {
@@ -345,18 +382,18 @@ function costFigures(native: Sample[], clat: Sample[], profile: Profile | null):
       label: "receiving iperf3's CPU during the 64-byte UDP flood",
       unit: '% of a CPU',
       better: 'higher',
-      rounds: clat.map((x) => 100 * x.receiverCpu),
-      refs: nativeRef((x) => 100 * x.receiverCpu),
-      note: 'the receiver is the bottleneck on both paths (its socket drops about half of what arrives): what it delivers is its CPU share divided by its cost per datagram',
+      rounds: clat.map(receiverPct),
+      refs: both(receiverPct),
+      note: 'the receiver is the bottleneck on every path (its socket drops about half of what arrives): what it delivers is its CPU share divided by its cost per datagram',
     },
     {
       id: 'receiver-sleeps',
       label: 'times the receiving iperf3 found its socket empty and slept, per 1000 datagrams delivered',
       unit: 'sleeps',
       better: 'lower',
-      rounds: clat.map((x) => (1000 * x.receiverSleeps) / x.delivered),
-      refs: nativeRef((x) => (1000 * x.receiverSleeps) / x.delivered),
-      note: 'voluntary context switches of the iperf3 server: each is a wait for data, CPU time it could not use',
+      rounds: clat.map(sleepsPer1000),
+      refs: both(sleepsPer1000),
+      note: 'voluntary context switches of the iperf3 server: each is a wait for data',
     },
     {
       id: 'cpu-sender',
@@ -364,7 +401,7 @@ function costFigures(native: Sample[], clat: Sample[], profile: Profile | null):
       unit: 'µs',
       better: 'lower',
       rounds: clat.map(sender),
-      refs: nativeRef(sender),
+      refs: both(sender),
       note: cpuNote,
     },
     {
@@ -373,6 +410,7 @@ function costFigures(native: Sample[], clat: Sample[], profile: Profile | null):
       unit: 'µs',
       better: 'lower',
       rounds: clat.map(engine),
+      refs: [refRead(engine)],
     },
     {
       id: 'cpu-receiver',
@@ -380,7 +418,7 @@ function costFigures(native: Sample[], clat: Sample[], profile: Profile | null):
       unit: 'µs',
       better: 'lower',
       rounds: clat.map(receiver),
-      refs: nativeRef(receiver),
+      refs: both(receiver),
     },
     {
       id: 'cpu-total',
@@ -388,74 +426,83 @@ function costFigures(native: Sample[], clat: Sample[], profile: Profile | null):
       unit: 'µs',
       better: 'lower',
       rounds: clat.map(total),
-      refs: nativeRef(total),
+      refs: both(total),
     },
     {
       id: 'engine-cpu-per-read',
       label: "clatbar engine's event-loop thread: CPU per packet read from the TUN",
       unit: 'µs',
       better: 'lower',
-      rounds: clat.map((x) => (1e6 * (x.engineMainSeconds ?? NaN)) / (x.tunRead ?? NaN)),
+      rounds: clat.map(perRead),
+      refs: [refRead(perRead)],
     },
     {
       id: 'datagrams-per-write',
       label: 'datagrams per TUN write (merged into one UDP GSO packet)',
       unit: 'datagrams',
       better: 'higher',
-      rounds: clat.map((x) => (x.tunRead ?? NaN) / (x.tunWrites ?? NaN)),
+      rounds: clat.map(perWrite),
+      refs: [refRead(perWrite)],
     },
     {
       id: 'socket-drops',
       label: 'share of the datagrams sent that the receiving socket dropped (buffer full)',
       unit: '%',
       better: 'lower',
-      rounds: clat.map((x) => (100 * x.socketDrops) / x.sent),
-      refs: nativeRef((x) => (100 * x.socketDrops) / x.sent),
+      rounds: clat.map(socketDrops),
+      refs: both(socketDrops),
     },
     {
       id: 'tun-drops',
       label: 'share of the datagrams sent that the TUN queue dropped (engine behind)',
       unit: '%',
       better: 'lower',
-      rounds: clat.map((x) => (100 * (x.tunDrops ?? NaN)) / x.sent),
+      rounds: clat.map(tunDrops),
+      refs: [refRead(tunDrops)],
     },
   ];
-  const withSys = clat.filter((x) => x.syscalls !== null);
-  if (withSys.length === clat.length && clat.length > 0) {
+  const engines = [...clat, ...read];
+  if (engines.length > 0 && engines.every((x) => x.syscalls !== null)) {
     // Rates over the perf window against the packet rate over the iperf3 run (both ~SECONDS).
-    const pps = (x: Sample) => (x.tunRead ?? NaN) / x.seconds;
+    const pps: Of = (x) => (x.tunRead ?? NaN) / x.seconds;
+    const calls: Of = (x) => x.syscalls!.all / pps(x);
+    const perWakeup: Of = (x) => pps(x) / x.syscalls!.wakeups;
     spec.push(
       {
         id: 'engine-syscalls-per-packet',
         label: "clatbar engine's system calls per packet read (perf stat)",
         unit: 'calls',
         better: 'lower',
-        rounds: clat.map((x) => x.syscalls!.all / pps(x)),
+        rounds: clat.map(calls),
+        refs: [refRead(calls)],
       },
       {
         id: 'packets-per-wakeup',
         label: 'packets read per engine wake-up (epoll_pwait)',
         unit: 'packets',
         better: 'higher',
-        rounds: clat.map((x) => pps(x) / x.syscalls!.wakeups),
+        rounds: clat.map(perWakeup),
+        refs: [refRead(perWakeup)],
       },
     );
   }
-  if (profile) {
-    const parts: [ProfilePart, string][] = [
-      ['read', 'reading packets from the TUN (read() each, or io_uring)'],
-      ['write', 'write() of merged packets, with the kernel delivering them'],
-      ['wakeups', 'wake-ups (epoll, coalescing timer)'],
-      ['user', 'JavaScript, V8 and the addon'],
+  const { clatbar: profile, read: profileRead } = profiles;
+  if (profile && profileRead) {
+    const parts: [ProfilePart, string, string][] = [
+      ['read', 'read', 'reading packets from the TUN (io_uring, or read() each)'],
+      ['write', 'write', 'write() of merged packets, with the kernel delivering them'],
+      ['wakeups', 'wakeups', 'wake-ups (epoll, coalescing timer)'],
+      ['user', 'js', 'JavaScript, V8 and the addon'],
     ];
-    for (const [id, what] of parts)
+    for (const [part, id, what] of parts)
       spec.push({
-        id: `engine-time-${id === 'user' ? 'js' : id}`,
+        id: `engine-time-${id}`,
         label: `clatbar engine's event-loop thread, share of its time: ${what}`,
         unit: '%',
         better: 'lower',
-        rounds: [profile[id]],
-        note: 'perf record of the engine thread in one extra clatbar run after the rounds',
+        rounds: [profile[part]],
+        refs: [{ id: 'read', name: 'clatbar reading with read()', rounds: [profileRead[part]] }],
+        note: 'perf record of the engine thread in one extra run of each engine after the rounds',
       });
   }
   return spec.map(figure);
