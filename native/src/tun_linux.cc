@@ -586,6 +586,9 @@ class Tun : public Napi::ObjectWrap<Tun> {
         uringBufs_[i] = SlotPacket(uringSlots_[i]);
       }
       int e = uring_.Read(fd_, uringBufs_.data(), cap, want, uringRes_.data());
+      // A kernel whose io_uring has no IORING_OP_READ (before 5.6) fails every read with EINVAL
+      // (a TUN read() never does): as if io_uring had been refused.
+      if (!e && (uringRes_[0] == -EINVAL || uringRes_[0] == -EOPNOTSUPP)) e = -uringRes_[0];
       if (e) {
         // io_uring itself failed: put the slots back and read with read() from now on.
         for (uint32_t i = want; i-- > 0;) free_.push_back(uringSlots_[i]);
