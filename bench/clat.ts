@@ -8,8 +8,8 @@
 // the tests tcp-in and iperf-in send towards the laptop, through the filter. Run as root:
 // `npm run bench -- clat` (or `node build/bench/clat.js [options]`, `--help` lists them; the
 // same settings come from CLAT_BENCH_* variables, for `npm run bench`).
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { Lab } from '../test/helpers/netns.js';
@@ -19,10 +19,10 @@ import {
   taygaClat,
   hostState,
   CLATBAR,
-  PREFIX,
   SERVER_V4,
   SERVER_V6_MAPPED,
 } from '../test/helpers/clat-lab.js';
+import { benchOptions, laptopNs, procStat, startClatbar } from './_clat-lab.js';
 import { figure, save, startRun, type FigureSpec } from './data/write.js';
 import type { Figure } from './data/schema.js';
 import { median } from './data/stats.js';
@@ -38,20 +38,7 @@ const USAGE = `usage: node build/bench/clat.js [--seconds N] [--rounds N] [--tes
 CLAT_BENCH_PROF=DIR writes a V8 CPU profile of the engine there; CLAT_BENCH_COUNTERS=1 prints
 iperf3's sent/lost, the TUN and receiver drop counters, engine CPU and clatbar status.`;
 
-function option(flag: string, env: string, dflt: string): string {
-  const i = process.argv.indexOf(flag);
-  if (i >= 0 && i + 1 < process.argv.length) return process.argv[i + 1];
-  return process.env[env] ?? dflt;
-}
-if (process.argv.includes('--help')) {
-  console.log(USAGE);
-  process.exit(0);
-}
-for (const a of process.argv.slice(2))
-  if (a.startsWith('--') && !['--seconds', '--rounds', '--tests', '--paths', '--udp-rate'].includes(a)) {
-    console.error(`unknown option ${a}\n${USAGE}`);
-    process.exit(2);
-  }
+const option = benchOptions(USAGE, ['--seconds', '--rounds', '--tests', '--paths', '--udp-rate']);
 const SECONDS = Number(option('--seconds', 'CLAT_BENCH_SECONDS', '8'));
 const ROUNDS = Number(option('--rounds', 'CLAT_BENCH_ROUNDS', '3'));
 const TESTS = new Set(option('--tests', 'CLAT_BENCH_TESTS', 'tcp,iperf,send,gso,ping').split(','));
@@ -198,54 +185,6 @@ function parsePing(out: string): number {
 
 function pingRtt(lab: Lab, ns: string, target: string): number {
   return parsePing(nsh(lab, ns, `ping -q -c 100 -i 0.01 -W 1 ${target}`, true));
-}
-
-function procStat(pid: number): { rssKb: number; hwmKb: number; ticks: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM'), ticks: Number(f[11]) + Number(f[12]) };
-}
-
-/** A laptop namespace on its own veth and /64 to the shared host. */
-function laptopNs(lab: Lab, host: string, name: string, n: number): string {
-  const ns = lab.ns(name);
-  lab.veth(ns, 'up0', host, `h${n}`);
-  nsh(lab, host, `sysctl -qw net.ipv6.conf.h${n}.accept_dad=0`);
-  lab.exec(host, 'ip', ['addr', 'add', `2001:db8:${n}::1/64`, 'dev', `h${n}`, 'nodad']);
-  nsh(lab, ns, 'sysctl -qw net.ipv6.conf.up0.accept_dad=0');
-  lab.exec(ns, 'ip', ['addr', 'add', `2001:db8:${n}::2/64`, 'dev', 'up0', 'nodad']);
-  lab.exec(ns, 'ip', ['-6', 'route', 'add', 'default', 'via', `2001:db8:${n}::1`, 'dev', 'up0']);
-  return ns;
-}
-
-/** `clatbar run` on a bench laptop, up; with CLAT_BENCH_PROF, a V8 CPU profile of it. */
-async function startClatbar(ns: string, stateDir: string, args: string[] = []): Promise<ChildProcess> {
-  const engine = spawn('ip', [
-    'netns',
-    'exec',
-    ns,
-    process.execPath,
-    ...(process.env.CLAT_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CLAT_BENCH_PROF}`] : []),
-    CLATBAR,
-    'run',
-    '--uplink',
-    'up0',
-    '--prefix',
-    PREFIX,
-    '--state-dir',
-    stateDir,
-    '--control-socket',
-    join(stateDir, 'engine.sock'),
-    ...args,
-  ]);
-  let log = '';
-  engine.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-  engine.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  await waitFor('clatbar to come up', () => log.includes('CLAT is up') || engine.exitCode !== null, 30000);
-  if (!log.includes('CLAT is up')) throw new Error(`clatbar did not come up:\n${log}`);
-  return engine;
 }
 
 async function main(): Promise<void> {

@@ -24,6 +24,9 @@
 //   read whatever queued meanwhile. The first timer tick that finds nothing goes back to plain
 //   polling, so sparse traffic (a ping, DNS) is never delayed and an idle device costs nothing.
 //   Batches with TCP in them are never held back (AfterRead).
+// - io_uring reads (rxUring, off by default): a wake-up's packets are read with one
+//   io_uring_enter instead of one read() each (uring_reads_linux.h); where io_uring is not
+//   available, or fails, read() as before.
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
@@ -35,6 +38,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -47,6 +51,7 @@
 #include "js_call.h"
 #include "netns_linux.h"
 #include "poll_handle.h"
+#include "uring_reads_linux.h"
 
 // Newer than the headers of older distributions; values are kernel ABI (include/uapi/linux/if_tun.h).
 #ifndef TUN_F_USO4
@@ -125,6 +130,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     faultEagain_ = num("faultEagainEvery", 0);
     uint32_t sndbuf = num("sndbuf", 0);
     uint32_t coalesceUs = num("rxCoalesceUs", 0);
+    bool wantUring = flag("rxUring");
     if (coalesceUs > 100000) throw Napi::RangeError::New(env, "Tun: rxCoalesceUs 0..100000");
     coalesceNs_ = static_cast<uint64_t>(coalesceUs) * 1000;
     if (slots_ < 1 || slots_ > 65536 || batch_ < 1 || batch_ > 4096 || headroom > 4096 || maxPacket < 1280 ||
@@ -168,6 +174,12 @@ class Tun : public Napi::ObjectWrap<Tun> {
     if (napi_get_uv_event_loop(env, &loop_) != napi_ok) throw Napi::Error::New(env, "Tun: no libuv event loop");
 
     OpenDevice(env, name, netns, vnet ? vnetSize : 0, wantOffloads, sndbuf);
+    // Not an error when refused: read() does the same job at more system calls per packet.
+    if (wantUring && uring_.Open(batch_)) {
+      uringBufs_.assign(uring_.entries(), nullptr);
+      uringSlots_.assign(uring_.entries(), 0);
+      uringRes_.assign(uring_.entries(), 0);
+    }
     if (coalesceNs_) {
       timerFd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
       if (timerFd_ < 0) {
@@ -186,6 +198,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     if (fd_ >= 0) ::close(fd_);
     if (ctl_ >= 0) ::close(ctl_);
     if (timerFd_ >= 0) ::close(timerFd_);
+    uring_.Close();
   }
 
  private:
@@ -356,6 +369,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     o.Set("packetOffset", packetOffset_);
     o.Set("batch", batch_);
     o.Set("rxCoalesceUs", static_cast<double>(coalesceNs_ / 1000));
+    o.Set("rxUring", uring_.open());
     if (!ringRef_.IsEmpty()) o.Set("ring", ringRef_.Value());
     if (!descRef_.IsEmpty()) o.Set("desc", descRef_.Value());
     return o;
@@ -480,37 +494,12 @@ class Tun : public Napi::ObjectWrap<Tun> {
                              "close the device and open it again"));
       return 0;
     }
-    const uint32_t cap = slotSize_ - packetOffset_ + vnetLen_;
-    uint32_t* off = desc_;
-    uint32_t* len = desc_ + batch_;
     uint32_t n = 0;
     int err = 0;
-    while (n < batch_ && !free_.empty()) {
-      uint32_t slot = free_.back();
-      uint8_t* p = ring_ + static_cast<size_t>(slot) * slotSize_ + packetOffset_ - vnetLen_;
-      ssize_t r = read(fd_, p, cap);
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN) err = errno;
-        else *drained = true;
-        break;
-      }
-      if (static_cast<uint32_t>(r) <= vnetLen_) continue;
-      if (static_cast<uint32_t>(r) >= cap) {
-        rxTruncated_++;  // filled the slot to the last byte: cut short (see slotSize_)
-        continue;
-      }
-      // IPv4 protocol (byte 9) or IPv6 next header (byte 6): see AfterRead for why TCP matters.
-      const uint8_t* ip = p + vnetLen_;
-      if ((ip[0] >> 4 == 4 ? ip[9] : ip[0] >> 4 == 6 ? ip[6] : 0) == IPPROTO_TCP) *sawTcp = true;
-      free_.pop_back();
-      inUse_[slot] = 1;
-      cur_[n] = slot;
-      off[n] = slot * slotSize_ + packetOffset_;
-      len[n] = static_cast<uint32_t>(r) - vnetLen_;
-      rxBytes_ += len[n];
-      n++;
-    }
+    if (uring_.open())
+      err = ReadUring(&n, drained, sawTcp);
+    else
+      err = ReadEach(&n, drained, sawTcp);
     if (n > 0) {
       rxPackets_ += n;
       rxBatches_++;
@@ -533,6 +522,102 @@ class Tun : public Napi::ObjectWrap<Tun> {
                              err == EBADFD ? "the interface was deleted or detached; close and open it again" : ""));
     }
     return n;
+  }
+
+  // Where a packet of `r` bytes (vnet header included) was read into `slot`: counts it and puts
+  // it into the batch descriptor at n, or drops it (too short, or cut short: see slotSize_).
+  bool Accept(uint32_t slot, ssize_t r, uint32_t n, bool* sawTcp) {
+    const uint32_t cap = slotSize_ - packetOffset_ + vnetLen_;
+    if (static_cast<uint32_t>(r) <= vnetLen_) return false;
+    if (static_cast<uint32_t>(r) >= cap) {
+      rxTruncated_++;  // filled the slot to the last byte: cut short (see slotSize_)
+      return false;
+    }
+    // IPv4 protocol (byte 9) or IPv6 next header (byte 6): see AfterRead for why TCP matters.
+    const uint8_t* ip = SlotPacket(slot) + vnetLen_;
+    if ((ip[0] >> 4 == 4 ? ip[9] : ip[0] >> 4 == 6 ? ip[6] : 0) == IPPROTO_TCP) *sawTcp = true;
+    inUse_[slot] = 1;
+    cur_[n] = slot;
+    desc_[n] = slot * slotSize_ + packetOffset_;
+    desc_[batch_ + n] = static_cast<uint32_t>(r) - vnetLen_;
+    rxBytes_ += desc_[batch_ + n];
+    return true;
+  }
+
+  // Where a slot's read goes: its vnet header (if any) right in front of the packet offset.
+  uint8_t* SlotPacket(uint32_t slot) { return ring_ + static_cast<size_t>(slot) * slotSize_ + packetOffset_ - vnetLen_; }
+
+  // One read() per packet until EAGAIN, the batch is full or no slot is free, filling the batch
+  // from *count on; returns an errno that stops reading, or 0.
+  int ReadEach(uint32_t* count, bool* drained, bool* sawTcp) {
+    const uint32_t cap = slotSize_ - packetOffset_ + vnetLen_;
+    uint32_t n = *count;
+    int err = 0;
+    while (n < batch_ && !free_.empty()) {
+      uint32_t slot = free_.back();
+      ssize_t r = read(fd_, SlotPacket(slot), cap);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN) err = errno;
+        else *drained = true;
+        break;
+      }
+      if (!Accept(slot, r, n, sawTcp)) continue;
+      free_.pop_back();
+      n++;
+    }
+    *count = n;
+    return err;
+  }
+
+  // The same with io_uring: as many reads as the last batch suggests in one io_uring_enter, and
+  // again while every one of them found a packet. The reads go into the slots on top of the free
+  // list; those left empty go back on it in the same order.
+  int ReadUring(uint32_t* count, bool* drained, bool* sawTcp) {
+    const uint32_t cap = slotSize_ - packetOffset_ + vnetLen_;
+    uint32_t n = 0;
+    int err = 0;
+    while (n < batch_ && !free_.empty() && !*drained && !err) {
+      uint32_t want = std::min<uint32_t>({batch_ - n, static_cast<uint32_t>(free_.size()), uringNext_,
+                                          static_cast<uint32_t>(uringBufs_.size())});
+      for (uint32_t i = 0; i < want; i++) {
+        uringSlots_[i] = free_.back();
+        free_.pop_back();
+        uringBufs_[i] = SlotPacket(uringSlots_[i]);
+      }
+      int e = uring_.Read(fd_, uringBufs_.data(), cap, want, uringRes_.data());
+      // A kernel whose io_uring has no IORING_OP_READ (before 5.6) fails every read with EINVAL
+      // (a TUN read() never does): as if io_uring had been refused.
+      if (!e && (uringRes_[0] == -EINVAL || uringRes_[0] == -EOPNOTSUPP)) e = -uringRes_[0];
+      if (e) {
+        // io_uring itself failed: put the slots back and read with read() from now on.
+        for (uint32_t i = want; i-- > 0;) free_.push_back(uringSlots_[i]);
+        uring_.Close();
+        err = ReadEach(&n, drained, sawTcp);
+        break;
+      }
+      uint32_t got = 0;
+      bool emptied[4096];
+      for (uint32_t i = 0; i < want; i++) {
+        int r = uringRes_[i];
+        emptied[i] = true;
+        if (r == -EAGAIN) {
+          *drained = true;
+        } else if (r < 0) {
+          if (r != -EINTR && !err) err = -r;
+        } else if (Accept(uringSlots_[i], r, n, sawTcp)) {
+          emptied[i] = false;
+          n++;
+          got++;
+        }
+      }
+      for (uint32_t i = want; i-- > 0;)
+        if (emptied[i]) free_.push_back(uringSlots_[i]);
+      // Next time ask for what came plus a margin, or twice as many while every read found one.
+      uringNext_ = got == want ? std::min<uint32_t>(want * 2, batch_) : std::max<uint32_t>(got + 8, 4);
+    }
+    *count = n;
+    return err;
   }
 
   void FreeSlot(uint32_t slot) {
@@ -781,6 +866,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     ::close(ctl_);
     if (timerFd_ >= 0) ::close(timerFd_);
     fd_ = ctl_ = timerFd_ = -1;
+    uring_.Close();
     size_t dropped = wq_.size();
     wq_.clear();
     wqBytes_ = 0;
@@ -842,6 +928,12 @@ class Tun : public Napi::ObjectWrap<Tun> {
   uint64_t coalesceNs_ = 0, lastReadNs_ = 0, rxDeferred_ = 0;
   int timerFd_ = -1;
   PollHandle* timer_ = nullptr;
+  // io_uring reads: the ring (closed when refused or failed), and per-batch scratch.
+  UringReads uring_;
+  std::vector<uint8_t*> uringBufs_;
+  std::vector<uint32_t> uringSlots_;
+  std::vector<int> uringRes_;
+  uint32_t uringNext_ = 8;
   bool deferred_ = false;
   bool reading_ = false, paused_ = false, closed_ = false;
   std::deque<std::vector<uint8_t>> wq_;

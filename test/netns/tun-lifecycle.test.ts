@@ -114,6 +114,7 @@ test('1000 open/close cycles leave the fd count unchanged', (t) => {
       offloads: i % 2 ? 'all' : undefined,
       up: i % 3 === 0,
       rxCoalesceUs: i % 4 === 0 ? 100 : undefined, // with its timerfd
+      rxUring: i % 5 === 0, // with its io_uring ring
     });
     if (i % 10 === 0) d.onPackets(() => {}); // with a poll handle too
     d.close();

@@ -30,6 +30,12 @@ const IPV4_DUMMY = '192.0.0.8';
 const RX_COALESCE_US = envNumber('CLATBAR_RX_COALESCE_US', 200, 0, 10_000);
 
 /**
+ * Read the TUN with io_uring (tun.ts rxUring): one system call per wake-up instead of one per
+ * packet. CLATBAR_TUN_URING=0 reads with read() instead, for measurement (bench/udp-cost.ts).
+ */
+const RX_URING = envNumber('CLATBAR_TUN_URING', 1, 0, 1) === 1;
+
+/**
  * Packets the kernel may queue on the TUN for us to read (txqueuelen); CLATBAR_TUN_QUEUE
  * overrides it for measurement. See the comment where it is set.
  */
@@ -129,7 +135,7 @@ class TranslatingDataPath implements DataPath {
     const on = Object.entries(this.tun.offloads)
       .filter(([, v]) => v)
       .map(([k]) => k);
-    return `offloads ${on.length ? on.join(' ') : 'none'}, vnet header ${this.tun.vnetHdrLen} bytes`;
+    return `offloads ${on.length ? on.join(' ') : 'none'}, vnet header ${this.tun.vnetHdrLen} bytes, reads ${this.tun.rxUring ? 'io_uring' : 'read()'}`;
   }
 
   start(): void {
@@ -277,6 +283,7 @@ export const translatingDataPath: DataPathFactory = async (p) => {
     mtu: p.linkMtu,
     up: false,
     rxCoalesceUs: RX_COALESCE_US,
+    rxUring: RX_URING,
   });
   // No IPv6 link-local on the TUN (addr_gen_mode 1 = none, before the link comes up): nothing
   // on the far side of it speaks NDP or MLD, so those packets would only be translator drops.

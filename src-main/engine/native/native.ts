@@ -31,6 +31,8 @@ export interface NativeTunInfo {
   slotSize: number;
   packetOffset: number;
   batch: number;
+  /** Whether reads go through io_uring (asked for, and the kernel allowed it). */
+  rxUring?: boolean;
   ring: ArrayBuffer;
   desc: ArrayBuffer;
 }
@@ -49,6 +51,7 @@ export interface NativeTunOptions {
   writeQueueBytes?: number;
   sndbuf?: number;
   rxCoalesceUs?: number;
+  rxUring?: boolean;
   faultEagainEvery?: number;
   onPackets?: (count: number) => void;
   onDrain?: () => void;
