@@ -7,7 +7,8 @@ import { translateStage } from './stage-translate.js';
 import { kill9Stage } from './stage-kill9.js';
 import { flapStage } from './stage-flaps.js';
 import { controlStage } from './stage-control.js';
-import { Traffic, checkCounters } from './traffic.js';
+import { Traffic } from './traffic.js';
+import { checkCounters } from './counters.js';
 import { SoakLab, sleep } from './lab.js';
 import { table, writeJson, type StageResult } from './report.js';
 
