@@ -9,6 +9,7 @@
 // the end.
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import packet from 'dns-packet';
 import { BEHAVIOURS, tcpFrames } from './hostile-upstream.js';
@@ -17,6 +18,13 @@ import { Prng } from './inet.js';
 import type { StageResult } from './report.js';
 
 const DEADLINE_MS = 5000;
+/**
+ * A UDP query without an answer is sent again after this long, as stub resolvers do (RFC 1035
+ * §4.2.1; glibc's `options timeout:`): UDP is lossy, and a server short of CPU drops what its
+ * socket buffer cannot hold (a hostile 60 KB datagram takes a quarter of the default buffer).
+ * The 5 s bound still counts from the first send; retransmissions are counted and reported.
+ */
+const RETRANSMIT_MS = 1500;
 const WINDOW = 400;
 
 interface Pending {
@@ -25,6 +33,8 @@ interface Pending {
   type: 'A' | 'AAAA';
   behaviour: string;
   sent: number;
+  /** When it was last sent over UDP (a retransmission moves it; `sent` stays the first). */
+  lastSent: number;
 }
 
 /** Upstream behaviour for a well-formed query: mostly a working upstream, so the slow failures (timeouts) do not set the pace. */
@@ -41,6 +51,7 @@ function wellFormed(r: Prng, id: number): Pending {
     type: r.chance(0.8) ? 'AAAA' : 'A',
     behaviour: b,
     sent: Date.now(),
+    lastSent: Date.now(),
   };
 }
 
@@ -100,6 +111,22 @@ function hostile(r: Prng): Buffer {
   return big;
 }
 
+/**
+ * Datagrams the kernel dropped for a full socket receive buffer (/proc/net/snmp Udp
+ * RcvbufErrors): where lost queries went. The whole network namespace's count, so others' too.
+ */
+function udpRcvbufErrors(): number {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('Udp:'));
+    const [names, values] = lines.map((l) => l.split(/\s+/));
+    return Number(values[names.indexOf('RcvbufErrors')] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** Problems with a reply, or null: a well-formed DNS response. */
 function malformed(reply: Buffer): string | null {
   if (reply.length < 12) return `reply of ${reply.length} bytes`;
@@ -149,9 +176,11 @@ export async function dnsStage(opts: {
     malformed: 0,
     wrongAnswers: 0,
     hostileReplies: 0,
+    udpRetransmitted: 0,
     maxMs: 0,
   };
   const latencies: number[] = [];
+  const rcvbufAtStart = udpRcvbufErrors();
   /** The slowest answers, with what the upstream did to them (kept sorted, at most 5). */
   const slowest: { ms: number; behaviour: string; type: string; tcp: boolean }[] = [];
   // The stub, its clients and the hostile upstream share this thread: an answer is also late
@@ -299,6 +328,12 @@ export async function dnsStage(opts: {
   let nextId = 1;
   const expire = () => {
     const now = Date.now();
+    for (const p of pending.values())
+      if (now - p.lastSent > RETRANSMIT_MS && now - p.sent < DEADLINE_MS) {
+        p.lastSent = now;
+        c.udpRetransmitted++;
+        sock.send(query(p.id, p.name, p.type), port, '127.0.0.1');
+      }
     for (const map of [pending, tcpPending])
       for (const [id, p] of map)
         if (now - p.sent > DEADLINE_MS) {
@@ -382,7 +417,7 @@ export async function dnsStage(opts: {
   const stillUdp = await new Promise<boolean>((resolve) => {
     const id = 4242;
     const name = 'ok-17.soak.test';
-    pending.set(id, { id, name, type: 'AAAA', behaviour: 'ok', sent: Date.now() });
+    pending.set(id, { id, name, type: 'AAAA', behaviour: 'ok', sent: Date.now(), lastSent: Date.now() });
     const before = c.synthesized;
     sock.send(query(id, name, 'AAAA'), port, '127.0.0.1');
     setTimeout(() => resolve(c.synthesized > before), 3000);
@@ -397,6 +432,7 @@ export async function dnsStage(opts: {
   process.off('uncaughtException', onException);
   process.off('unhandledRejection', onException);
   latencies.sort((a, b) => a - b);
+  const rcvbufDrops = udpRcvbufErrors() - rcvbufAtStart;
   const loopMaxMs = Math.round(loopDelay.max / 1e6);
   const loopP99Ms = Math.round(loopDelay.percentile(99) / 1e6);
   const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? 0;
@@ -413,7 +449,7 @@ export async function dnsStage(opts: {
   return {
     stage: 'dns',
     ok,
-    summary: `${stoppedEarly ? `STOPPED EARLY at ${total}/${opts.messages}: ` : ''}${total} messages (${c.validUdp} + ${c.validTcp} well-formed over UDP + TCP, ${c.hostileUdp} + ${c.hostileTcp} hostile); ${c.answered} answered (p99 ${p99} ms, max ${c.maxMs} ms; this thread's event-loop delay p99 ${loopP99Ms} ms, max ${loopMaxMs} ms; ${stats?.servfailAtDeadline ?? '?'} SERVFAIL at the stub's deadline), ${c.synthesized} synthesized AAAA checked, ${c.unanswered} unanswered, ${c.late} answered later than 5 s, ${c.malformed} malformed replies, ${c.wrongAnswers} wrong, ${exceptions} exceptions; stub ${stillUdp ? 'still answers' : 'NO LONGER ANSWERS'}`,
+    summary: `${stoppedEarly ? `STOPPED EARLY at ${total}/${opts.messages}: ` : ''}${total} messages (${c.validUdp} + ${c.validTcp} well-formed over UDP + TCP, ${c.hostileUdp} + ${c.hostileTcp} hostile); ${c.answered} answered (p99 ${p99} ms, max ${c.maxMs} ms; this thread's event-loop delay p99 ${loopP99Ms} ms, max ${loopMaxMs} ms; ${stats?.servfailAtDeadline ?? '?'} SERVFAIL at the stub's deadline), ${c.synthesized} synthesized AAAA checked, ${c.unanswered} unanswered (${c.udpRetransmitted} UDP queries sent again after ${RETRANSMIT_MS / 1000} s, kernel UDP receive-buffer drops on this machine meanwhile: ${rcvbufDrops}), ${c.late} answered later than 5 s, ${c.malformed} malformed replies, ${c.wrongAnswers} wrong, ${exceptions} exceptions; stub ${stillUdp ? 'still answers' : 'NO LONGER ANSWERS'}`,
     ms: Date.now() - t0,
     data: {
       ...c,
@@ -427,6 +463,7 @@ export async function dnsStage(opts: {
       stillAnswers: stillUdp,
       upstreamAnswered: upstreamDone?.answered,
       tcpResent,
+      udpRcvbufErrors: rcvbufDrops,
       stub: stats ? { ...stats, upstream: stats.upstream } : 'the stub thread died',
       problems,
     },
