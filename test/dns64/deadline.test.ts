@@ -10,9 +10,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import packet from 'dns-packet';
-import { Dns64Server } from '../../src-main/engine/dns64/server.js';
-import { parsePref64 } from '../../src-main/engine/ip/rfc6052.js';
-import { ask } from './helpers.js';
+import { ask, startStub } from './helpers.js';
 
 /** Truncates every UDP reply; over TCP reads and never answers. Counts TCP connections. */
 async function truncateThenStall(): Promise<{ port: number; tcpConnections: () => number; close(): void }> {
@@ -56,14 +54,7 @@ test('an upstream that stalls past 5 s: SERVFAIL at the stub deadline, to every 
   const up = await truncateThenStall();
   t.after(() => up.close());
   // The defaults of `clatbar run` (engine/clat/dns64-glue.ts passes no timeouts).
-  const server = new Dns64Server({
-    listen: [{ address: '127.0.0.1', port: 0 }],
-    upstreams: [{ address: '127.0.0.1', port: up.port }],
-    prefix: parsePref64('2001:db8:64::/96'),
-  });
-  await server.start();
-  t.after(() => server.stop());
-  const port = server.boundAddresses()[0].port;
+  const { server, port } = await startStub(t, up.port);
   const t0 = Date.now();
   // Two clients with the same question share one resolution; a third asks over TCP.
   const replies = await Promise.all([
@@ -83,19 +74,13 @@ test('an upstream that stalls past 5 s: SERVFAIL at the stub deadline, to every 
 test('a TCP connection is kept while its queries wait (not idle), answered at the deadline, closed when idle after; the late result reaches no one twice', async (t) => {
   const up = await truncateThenStall();
   t.after(() => up.close());
-  const server = new Dns64Server({
-    listen: [{ address: '127.0.0.1', port: 0 }],
-    upstreams: [{ address: '127.0.0.1', port: up.port }],
-    prefix: parsePref64('2001:db8:64::/96'),
+  const { server, port } = await startStub(t, up.port, {
     timeoutMs: 200,
     attempts: 1,
     answerWithinMs: 300,
     // Shorter than the wait for an answer: the connection must not count as idle meanwhile.
     tcpIdleMs: 50,
   });
-  await server.start();
-  t.after(() => server.stop());
-  const port = server.boundAddresses()[0].port;
   // One TCP connection, two questions one after the other: both SERVFAIL at the deadline, and no
   // third frame when the resolutions end (after 400 ms: UDP, then TCP's 2 x 200 ms).
   const sock = net.connect({ host: '127.0.0.1', port });
