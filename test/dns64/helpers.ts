@@ -278,20 +278,25 @@ export function prng(s: number): () => number {
 }
 
 /**
- * A started DNS64 stub on 127.0.0.1 (a free port) that asks one upstream on 127.0.0.1, with the
- * prefix 2001:db8:64::/96 and `extra` options; stopped when the test ends.
+ * A DNS64 stub for 127.0.0.1 (a free port) that asks one upstream on 127.0.0.1, with the prefix
+ * 2001:db8:64::/96 and `extra` options; not started.
  */
-export async function startStub(
-  t: TestContext,
-  upstreamPort: number,
-  extra: Partial<Dns64Options> = {},
-): Promise<{ server: Dns64Server; port: number }> {
-  const server = new Dns64Server({
+export function localStub(upstreamPort: number, extra: Partial<Dns64Options> = {}): Dns64Server {
+  return new Dns64Server({
     listen: [{ address: '127.0.0.1', port: 0 }],
     upstreams: [{ address: '127.0.0.1', port: upstreamPort }],
     prefix: parsePref64('2001:db8:64::/96'),
     ...extra,
   });
+}
+
+/** localStub(), started, and stopped when the test ends. */
+export async function startStub(
+  t: TestContext,
+  upstreamPort: number,
+  extra: Partial<Dns64Options> = {},
+): Promise<{ server: Dns64Server; port: number }> {
+  const server = localStub(upstreamPort, extra);
   await server.start();
   t.after(() => server.stop());
   return { server, port: server.boundAddresses()[0].port };

@@ -7,8 +7,7 @@
 // { port } once it listens; { stop: true } makes it stop and post { done } with its numbers;
 // exceptions anywhere in it are posted as { exception }.
 import { parentPort, workerData } from 'node:worker_threads';
-import { Dns64Server } from '../../src-main/engine/dns64/server.js';
-import { parsePref64 } from '../../src-main/engine/ip/rfc6052.js';
+import { localStub } from '../dns64/helpers.js';
 import { startHostileUpstream, type HostileUpstream } from './hostile-upstream.js';
 
 export type DnsThreadData = { role: 'stub'; upstreamPort: number } | { role: 'upstream'; seed: number };
@@ -23,10 +22,7 @@ process.on('unhandledRejection', onException);
 if (data.role === 'stub') {
   // The stub as the stage has always configured it: short upstream timeouts so that silent
   // upstreams cost little, the default 4 s answer deadline.
-  const server = new Dns64Server({
-    listen: [{ address: '127.0.0.1', port: 0 }],
-    upstreams: [{ address: '127.0.0.1', port: data.upstreamPort }],
-    prefix: parsePref64('2001:db8:64::/96'),
+  const server = localStub(data.upstreamPort, {
     timeoutMs: 400,
     attempts: 2,
     tcpIdleMs: 1000,
