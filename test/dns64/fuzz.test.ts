@@ -9,10 +9,9 @@ import net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import packet from 'dns-packet';
 import { requires } from '../helpers/env.js';
-import { Dns64Server } from '../../src-main/engine/dns64/server.js';
-import { parsePref64 } from '../../src-main/engine/ip/rfc6052.js';
+import type { Dns64Server } from '../../src-main/engine/dns64/server.js';
 import { parseMessage } from '../../src-main/engine/dns/wire.js';
-import { ask, prng, startUnbound, type Unbound } from './helpers.js';
+import { ask, localStub, prng, startUnbound, type Unbound } from './helpers.js';
 
 const seed = Number(process.env.CLATBAR_FUZZ_SEED ?? Date.now() % 1_000_000);
 const rounds = Number(process.env.CLATBAR_FUZZ_ROUNDS ?? 1);
@@ -24,10 +23,7 @@ let port = 0;
 before(async () => {
   upstream = await startUnbound().catch(() => null);
   if (!upstream) return;
-  server = new Dns64Server({
-    listen: [{ address: '127.0.0.1', port: 0 }],
-    upstreams: [{ address: '127.0.0.1', port: upstream.port }],
-    prefix: parsePref64('2001:db8:64::/96'),
+  server = localStub(upstream.port, {
     timeoutMs: 200,
     attempts: 1,
     tcpIdleMs: 500,

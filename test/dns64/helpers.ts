@@ -8,6 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import packet from 'dns-packet';
+import type { TestContext } from 'node:test';
+import { Dns64Server, type Dns64Options } from '../../src-main/engine/dns64/server.js';
+import { parsePref64 } from '../../src-main/engine/ip/rfc6052.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 export const ZONE_CONF = readFileSync(join(root, 'test/fixtures/dns64/zone.conf'), 'utf8');
@@ -272,4 +275,29 @@ export function prng(s: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * A DNS64 stub for 127.0.0.1 (a free port) that asks one upstream on 127.0.0.1, with the prefix
+ * 2001:db8:64::/96 and `extra` options; not started.
+ */
+export function localStub(upstreamPort: number, extra: Partial<Dns64Options> = {}): Dns64Server {
+  return new Dns64Server({
+    listen: [{ address: '127.0.0.1', port: 0 }],
+    upstreams: [{ address: '127.0.0.1', port: upstreamPort }],
+    prefix: parsePref64('2001:db8:64::/96'),
+    ...extra,
+  });
+}
+
+/** localStub(), started, and stopped when the test ends. */
+export async function startStub(
+  t: TestContext,
+  upstreamPort: number,
+  extra: Partial<Dns64Options> = {},
+): Promise<{ server: Dns64Server; port: number }> {
+  const server = localStub(upstreamPort, extra);
+  await server.start();
+  t.after(() => server.stop());
+  return { server, port: server.boundAddresses()[0].port };
 }

@@ -7,9 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import packet from 'dns-packet';
-import { Dns64Server } from '../../src-main/engine/dns64/server.js';
 import { parsePref64 } from '../../src-main/engine/ip/rfc6052.js';
-import { ask } from './helpers.js';
+import { ask, startStub } from './helpers.js';
 
 interface Held {
   release(): void;
@@ -49,14 +48,7 @@ async function scriptedUpstream(): Promise<{ port: number; aAsked: Promise<Held>
 test('RFC 6147 §5.1.7/§5.1.8: a prefix change during a synthesis is honoured and the answer is not cached', async (t) => {
   const up = await scriptedUpstream();
   t.after(() => up.close());
-  const server = new Dns64Server({
-    listen: [{ address: '127.0.0.1', port: 0 }],
-    upstreams: [{ address: '127.0.0.1', port: up.port }],
-    prefix: parsePref64('2001:db8:64::/96'),
-  });
-  await server.start();
-  t.after(() => server.stop());
-  const port = server.boundAddresses()[0].port;
+  const { server, port } = await startStub(t, up.port);
 
   const answer = ask({ port }, 'v4only.example', 'AAAA');
   const held = await up.aAsked;

@@ -140,6 +140,9 @@ export class SoakLab {
     rmSync(this.probeFile, { force: true });
     const argv = [
       process.execPath,
+      // For the probe: Node's timer lists, and a full collection before RSS is read.
+      '--expose-internals',
+      '--expose-gc',
       '--import',
       PROBE,
       CLATBAR,
@@ -243,6 +246,25 @@ export class SoakLab {
     await d.exited;
   }
 
+  /**
+   * Has the probe in the daemon run a full garbage collection (see probe.ts); resolves once it
+   * has, false when it did not within 10 s (the probe writes every 500 ms).
+   */
+  async collectGarbage(): Promise<boolean> {
+    const asked = Date.now();
+    writeFileSync(`${this.probeFile}.gc`, '');
+    for (let i = 0; i < 100; i++) {
+      await sleep(100);
+      try {
+        const p = JSON.parse(readFileSync(this.probeFile, 'utf8')) as { pid: number; gcAt?: number };
+        if (p.pid === this.daemon?.pid && (p.gcAt ?? 0) >= asked) return true;
+      } catch {
+        // Being replaced, or not written yet.
+      }
+    }
+    return false;
+  }
+
   /** The daemon's resources as the flap stage counts them. */
   resources(): {
     fds: number;
@@ -269,9 +291,11 @@ export class SoakLab {
       const p = JSON.parse(readFileSync(this.probeFile, 'utf8')) as {
         pid: number;
         kinds: Record<string, number>;
+        timers: number;
       };
       if (p.pid === pid) {
-        timers = p.kinds.Timeout ?? 0;
+        // Every timer, ref'd or not (getActiveResourcesInfo() lists only ref'd ones: 0 here).
+        timers = p.timers;
         handles = Object.values(p.kinds).reduce((a, b) => a + b, 0);
       }
     } catch {

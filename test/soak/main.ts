@@ -7,7 +7,8 @@ import { translateStage } from './stage-translate.js';
 import { kill9Stage } from './stage-kill9.js';
 import { flapStage } from './stage-flaps.js';
 import { controlStage } from './stage-control.js';
-import { Traffic, checkCounters } from './traffic.js';
+import { Traffic } from './traffic.js';
+import { checkCounters } from './counters.js';
 import { SoakLab, sleep } from './lab.js';
 import { table, writeJson, type StageResult } from './report.js';
 
@@ -161,13 +162,21 @@ function inWorker(
     // ended and reported with the last thing it said: a hang is a finding, not a stuck run.
     let heard = Date.now();
     const deadline = Number(opts.deadline ?? Infinity);
-    const watchdog = setInterval(() => {
-      if (Date.now() - heard > 60_000 || Date.now() > deadline + 60_000) {
-        clearInterval(watchdog);
-        const why = `the stage hung (nothing for ${Math.round((Date.now() - heard) / 1000)} s); last: ${lastLine}`;
-        void w.terminate().then(() => resolve(fail(why)));
-      }
-    }, 5000);
+    // The check waits for setImmediate: after this thread was blocked (the lab's synchronous
+    // commands on a loaded machine), Node runs the expired interval before it delivers the
+    // worker's queued lines, and a working stage looked hung (both fuzzers were ended so a
+    // minute into a full run).
+    let hung: string | null = null;
+    const watchdog = setInterval(
+      () =>
+        setImmediate(() => {
+          if (hung || !(Date.now() - heard > 60_000 || Date.now() > deadline + 60_000)) return;
+          clearInterval(watchdog);
+          hung = `the stage hung (nothing for ${Math.round((Date.now() - heard) / 1000)} s); last: ${lastLine}`;
+          void w.terminate();
+        }),
+      5000,
+    );
     w.on('message', (m: { say?: string; result?: StageResult }) => {
       if (!m.say?.includes('no progress')) heard = Date.now();
       if (m.say) {
@@ -195,7 +204,9 @@ function inWorker(
         void w.terminate();
       }
     });
-    w.on('exit', (code) => done(result ?? fail(`the stage's worker exited ${code} without a result`)));
+    w.on('exit', (code) =>
+      done(result ?? fail(hung ?? `the stage's worker exited ${code} without a result`)),
+    );
   });
 }
 

@@ -33,6 +33,8 @@ function commit(): string {
     return 'unknown';
   }
 }
+/** The commit the run started from (read when the run loads this module, not at its end). */
+const COMMIT = commit();
 
 export function writeJson(
   file: string,
@@ -53,7 +55,7 @@ export function writeJson(
       memGiB: Math.round(totalmem() / 2 ** 30),
       kernel: release(),
     },
-    commit: commit(),
+    commit: COMMIT,
     ok: results.every((r) => r.ok),
     stages: results,
   };

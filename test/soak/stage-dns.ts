@@ -1,5 +1,6 @@
-// Stage 2, DNS fuzzing: the real DNS64 stub (engine/dns64/server.ts, in this process) between
-// hostile clients and a hostile upstream (hostile-upstream.ts). Well-formed queries go over UDP
+// Stage 2, DNS fuzzing: the real DNS64 stub (engine/dns64/server.ts, in a thread of its own)
+// between hostile clients (this thread) and a hostile upstream (hostile-upstream.ts, in a thread
+// of its own: dns-thread.ts). Well-formed queries go over UDP
 // and TCP, each naming an upstream behaviour; hostile messages (random bytes, mutated queries,
 // compression loops, lying counts and lengths, oversize) go on other sockets. Verdict: no
 // exception anywhere; every well-formed query answered within 5 s with its ID and question
@@ -8,14 +9,22 @@
 // the end.
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import packet from 'dns-packet';
-import { Dns64Server } from '../../src-main/engine/dns64/server.js';
-import { parsePref64 } from '../../src-main/engine/ip/rfc6052.js';
-import { BEHAVIOURS, startHostileUpstream, tcpFrames, type HostileUpstream } from './hostile-upstream.js';
+import { BEHAVIOURS, tcpFrames } from './hostile-upstream.js';
+import { startStubThread, startUpstreamThread } from './dns-threads.js';
 import { Prng } from './inet.js';
 import type { StageResult } from './report.js';
 
 const DEADLINE_MS = 5000;
+/**
+ * A UDP query without an answer is sent again after this long, as stub resolvers do (RFC 1035
+ * §4.2.1; glibc's `options timeout:`): UDP is lossy, and a server short of CPU drops what its
+ * socket buffer cannot hold (a hostile 60 KB datagram takes a quarter of the default buffer).
+ * The 5 s bound still counts from the first send; retransmissions are counted and reported.
+ */
+const RETRANSMIT_MS = 1500;
 const WINDOW = 400;
 
 interface Pending {
@@ -24,6 +33,8 @@ interface Pending {
   type: 'A' | 'AAAA';
   behaviour: string;
   sent: number;
+  /** When it was last sent over UDP (a retransmission moves it; `sent` stays the first). */
+  lastSent: number;
 }
 
 /** Upstream behaviour for a well-formed query: mostly a working upstream, so the slow failures (timeouts) do not set the pace. */
@@ -40,6 +51,7 @@ function wellFormed(r: Prng, id: number): Pending {
     type: r.chance(0.8) ? 'AAAA' : 'A',
     behaviour: b,
     sent: Date.now(),
+    lastSent: Date.now(),
   };
 }
 
@@ -99,6 +111,22 @@ function hostile(r: Prng): Buffer {
   return big;
 }
 
+/**
+ * Datagrams the kernel dropped for a full socket receive buffer (/proc/net/snmp Udp
+ * RcvbufErrors): where lost queries went. The whole network namespace's count, so others' too.
+ */
+function udpRcvbufErrors(): number {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('Udp:'));
+    const [names, values] = lines.map((l) => l.split(/\s+/));
+    return Number(values[names.indexOf('RcvbufErrors')] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** Problems with a reply, or null: a well-formed DNS response. */
 function malformed(reply: Buffer): string | null {
   if (reply.length < 12) return `reply of ${reply.length} bytes`;
@@ -131,24 +159,11 @@ export async function dnsStage(opts: {
   };
   process.on('uncaughtException', onException);
   process.on('unhandledRejection', onException);
-  let upstream: HostileUpstream | null = null;
-  for (let i = 0; i < 20 && !upstream; i++)
-    upstream = await startHostileUpstream(opts.seed).catch(() => null);
-  if (!upstream)
-    throw new Error('could not bind the hostile upstream to a port free for UDP and TCP on 127.0.0.1');
-  const server = new Dns64Server({
-    listen: [{ address: '127.0.0.1', port: 0 }],
-    upstreams: [{ address: '127.0.0.1', port: upstream.port }],
-    prefix: parsePref64('2001:db8:64::/96'),
-    timeoutMs: 400,
-    attempts: 2,
-    tcpIdleMs: 1000,
-    cache: { maxEntries: 1000 },
-    warn: () => {},
-    log: () => {},
-  });
-  await server.start();
-  const port = server.boundAddresses()[0].port;
+  // The stub and the upstream in threads of their own (dns-thread.ts); exceptions there count.
+  const threadException = (e: string) => onException(new Error(e));
+  const upstream = await startUpstreamThread(opts.seed, threadException);
+  const stub = await startStubThread(upstream.port, threadException);
+  const port = stub.port;
   const c = {
     validUdp: 0,
     validTcp: 0,
@@ -161,18 +176,31 @@ export async function dnsStage(opts: {
     malformed: 0,
     wrongAnswers: 0,
     hostileReplies: 0,
+    udpRetransmitted: 0,
     maxMs: 0,
   };
   const latencies: number[] = [];
+  const rcvbufAtStart = udpRcvbufErrors();
+  /** The slowest answers, with what the upstream did to them (kept sorted, at most 5). */
+  const slowest: { ms: number; behaviour: string; type: string; tcp: boolean }[] = [];
+  // The stub, its clients and the hostile upstream share this thread: an answer is also late
+  // when the thread was not scheduled (a loaded machine). The loop's own delay says how much.
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
 
   // Well-formed queries over UDP, matched by ID.
   const pending = new Map<number, Pending>();
   const sock = dgram.createSocket('udp4');
   await new Promise<void>((res) => sock.bind(0, '127.0.0.1', () => res()));
   sock.setRecvBufferSize(8 << 20);
-  const settle = (m: Buffer, p: Pending) => {
+  const settle = (m: Buffer, p: Pending, tcp: boolean) => {
     const ms = Date.now() - p.sent;
     latencies.push(ms);
+    if (slowest.length < 5 || ms > slowest[slowest.length - 1].ms) {
+      slowest.push({ ms, behaviour: p.behaviour, type: p.type, tcp });
+      slowest.sort((a, b) => b.ms - a.ms);
+      slowest.length = Math.min(slowest.length, 5);
+    }
     c.maxMs = Math.max(c.maxMs, ms);
     if (ms > DEADLINE_MS) c.late++;
     c.answered++;
@@ -205,7 +233,7 @@ export async function dnsStage(opts: {
     const p = pending.get(m.readUInt16BE(0));
     if (!p) return; // a late reply after we gave up on it: counted as unanswered already
     pending.delete(p.id);
-    settle(m, p);
+    settle(m, p, false);
   });
   // Hostile messages over UDP on their own socket: replies must be well-formed, nothing more.
   const hsock = dgram.createSocket('udp4');
@@ -219,29 +247,43 @@ export async function dnsStage(opts: {
     }
   });
 
-  // Well-formed queries over TCP: a few long-lived connections, pipelined.
+  // Well-formed queries over TCP: one long-lived connection at a time, pipelined. When the stub
+  // closes it with queries outstanding (RFC 7766 §6.2.4 lets a server close; it cuts off a
+  // client that leaves over 1 MB of answers unread), they are sent again on a new one, as the
+  // RFC has clients do; their clock keeps running from the first send.
   const tcpPending = new Map<number, Pending>();
-  const tcpConn = () => {
+  let tcpResent = 0;
+  let tcpDone = false;
+  const tcpConn = (): net.Socket => {
     const s = net.connect({ host: '127.0.0.1', port });
+    s.on('close', () => {
+      if (tcpDone || tcpPending.size === 0) return;
+      if (tcp === s || tcp.destroyed) tcp = tcpConn();
+      // Those already sent again on the new connection get a second answer, which is ignored.
+      for (const p of tcpPending.values()) {
+        tcp.write(frame(query(p.id, p.name, p.type)));
+        tcpResent++;
+      }
+    });
     s.on(
       'data',
       tcpFrames((m) => {
         const p = m.length >= 2 ? tcpPending.get(m.readUInt16BE(0)) : undefined;
         if (p) {
           tcpPending.delete(p.id);
-          settle(m, p);
+          settle(m, p, true);
         }
       }),
     );
     s.on('error', () => {});
     return s;
   };
-  let tcp = tcpConn();
-  const frame = (m: Buffer) => {
+  function frame(m: Buffer): Buffer {
     const l = Buffer.alloc(2);
     l.writeUInt16BE(m.length);
     return Buffer.concat([l, m]);
-  };
+  }
+  let tcp = tcpConn();
 
   // Hostile TCP: throwaway connections with garbage, lying length prefixes, dribbled frames.
   const hostileTcp = (): Promise<void> =>
@@ -286,6 +328,12 @@ export async function dnsStage(opts: {
   let nextId = 1;
   const expire = () => {
     const now = Date.now();
+    for (const p of pending.values())
+      if (now - p.lastSent > RETRANSMIT_MS && now - p.sent < DEADLINE_MS) {
+        p.lastSent = now;
+        c.udpRetransmitted++;
+        sock.send(query(p.id, p.name, p.type), port, '127.0.0.1');
+      }
     for (const map of [pending, tcpPending])
       for (const [id, p] of map)
         if (now - p.sent > DEADLINE_MS) {
@@ -303,9 +351,7 @@ export async function dnsStage(opts: {
   let lastSent = -1;
   const heartbeat = setInterval(() => {
     if (sent === lastSent)
-      opts.say(
-        `  no progress: ${sent} sent, ${pending.size} + ${tcpPending.size} in flight, stub ${JSON.stringify({ q: server.stats.queries, drop: server.stats.dropped, servfail: server.stats.servfail })}`,
-      );
+      opts.say(`  no progress: ${sent} sent, ${pending.size} + ${tcpPending.size} in flight`);
     lastSent = sent;
   }, 20_000);
   while (sent < opts.messages) {
@@ -358,6 +404,7 @@ export async function dnsStage(opts: {
     }
   }
   clearInterval(heartbeat);
+  loopDelay.disable();
   // The last answers (an upstream timeout takes up to 2 x 400 ms).
   for (let i = 0; i < 60 && pending.size + tcpPending.size > 0; i++) {
     await new Promise((res) => setTimeout(res, 100));
@@ -370,20 +417,24 @@ export async function dnsStage(opts: {
   const stillUdp = await new Promise<boolean>((resolve) => {
     const id = 4242;
     const name = 'ok-17.soak.test';
-    pending.set(id, { id, name, type: 'AAAA', behaviour: 'ok', sent: Date.now() });
+    pending.set(id, { id, name, type: 'AAAA', behaviour: 'ok', sent: Date.now(), lastSent: Date.now() });
     const before = c.synthesized;
     sock.send(query(id, name, 'AAAA'), port, '127.0.0.1');
     setTimeout(() => resolve(c.synthesized > before), 3000);
   });
   sock.close();
   hsock.close();
+  tcpDone = true;
   tcp.destroy();
-  const stats = server.stats;
-  await server.stop();
-  await upstream.stop();
+  const stubDone = await stub.stop();
+  const upstreamDone = await upstream.stop();
+  const stats = stubDone?.stats;
   process.off('uncaughtException', onException);
   process.off('unhandledRejection', onException);
   latencies.sort((a, b) => a - b);
+  const rcvbufDrops = udpRcvbufErrors() - rcvbufAtStart;
+  const loopMaxMs = Math.round(loopDelay.max / 1e6);
+  const loopP99Ms = Math.round(loopDelay.percentile(99) / 1e6);
   const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? 0;
   for (const p of problems.slice(0, 8)) opts.say(`  problem: ${p}`);
   const ok =
@@ -398,7 +449,7 @@ export async function dnsStage(opts: {
   return {
     stage: 'dns',
     ok,
-    summary: `${stoppedEarly ? `STOPPED EARLY at ${total}/${opts.messages}: ` : ''}${total} messages (${c.validUdp} + ${c.validTcp} well-formed over UDP + TCP, ${c.hostileUdp} + ${c.hostileTcp} hostile); ${c.answered} answered (p99 ${p99} ms, max ${c.maxMs} ms), ${c.synthesized} synthesized AAAA checked, ${c.unanswered} unanswered, ${c.late} answered later than 5 s, ${c.malformed} malformed replies, ${c.wrongAnswers} wrong, ${exceptions} exceptions; stub ${stillUdp ? 'still answers' : 'NO LONGER ANSWERS'}`,
+    summary: `${stoppedEarly ? `STOPPED EARLY at ${total}/${opts.messages}: ` : ''}${total} messages (${c.validUdp} + ${c.validTcp} well-formed over UDP + TCP, ${c.hostileUdp} + ${c.hostileTcp} hostile); ${c.answered} answered (p99 ${p99} ms, max ${c.maxMs} ms; this thread's event-loop delay p99 ${loopP99Ms} ms, max ${loopMaxMs} ms; ${stats?.servfailAtDeadline ?? '?'} SERVFAIL at the stub's deadline), ${c.synthesized} synthesized AAAA checked, ${c.unanswered} unanswered (${c.udpRetransmitted} UDP queries sent again after ${RETRANSMIT_MS / 1000} s, kernel UDP receive-buffer drops on this machine meanwhile: ${rcvbufDrops}), ${c.late} answered later than 5 s, ${c.malformed} malformed replies, ${c.wrongAnswers} wrong, ${exceptions} exceptions; stub ${stillUdp ? 'still answers' : 'NO LONGER ANSWERS'}`,
     ms: Date.now() - t0,
     data: {
       ...c,
@@ -407,9 +458,13 @@ export async function dnsStage(opts: {
       stoppedEarly,
       exceptions,
       p99Ms: p99,
+      slowest,
+      eventLoopDelay: { p99Ms: loopP99Ms, maxMs: loopMaxMs },
       stillAnswers: stillUdp,
-      upstreamAnswered: upstream.answered,
-      stub: { ...stats, upstream: stats.upstream },
+      upstreamAnswered: upstreamDone?.answered,
+      tcpResent,
+      udpRcvbufErrors: rcvbufDrops,
+      stub: stats ? { ...stats, upstream: stats.upstream } : 'the stub thread died',
       problems,
     },
   };

@@ -43,18 +43,23 @@ export async function kill9Stage(
         '-p',
         port,
         '-t',
-        '6',
+        '10',
         '--forceflush',
         ...(udp ? ['-u', '-b', '50M'] : []),
       ]);
       let iperfOut = '';
       client.stdout?.on('data', (d: Buffer) => (iperfOut += d.toString()));
       client.stderr?.on('data', (d: Buffer) => (iperfOut += d.toString()));
-      const wait = 1500 + r.int(2000);
-      await sleep(wait);
+      // Killed 0-2 s after iperf3's first one-second report, so that traffic is flowing: a fixed
+      // 1.5-3.5 s from its start was before the first report once on the loaded machine (its
+      // connection took longer to come up), and the cycle counted as "no traffic flowing".
+      const flowing = () => /sec\s+[\d.]+\s+[KMG]Bytes/.test(iperfOut);
+      const t0 = Date.now();
+      while (!flowing() && Date.now() - t0 < 8000 && client.exitCode === null) await sleep(50);
+      await sleep(r.int(2000));
       cyc.traffic = udp ? 'iperf3 UDP 50M' : 'iperf3 TCP';
-      cyc.killedAfterMs = wait;
-      cyc.trafficFlowing = /sec\s+[\d.]+\s+[KMG]Bytes/.test(iperfOut);
+      cyc.killedAfterMs = Date.now() - t0;
+      cyc.trafficFlowing = flowing() && client.exitCode === null;
       await lab.killDaemon();
       cyc.leftBehind = differs(lab.snapshot(), before);
       client.kill('SIGKILL');

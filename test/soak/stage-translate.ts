@@ -97,6 +97,7 @@ export async function translateStage(opts: {
   const failures: Failure[] = [];
   const batches = opts.single ? 1 : Math.ceil(opts.packets / BATCH);
   let stoppedEarly = false;
+  let lastSay = Date.now();
   for (let k = 0; k < batches; k++) {
     if (Date.now() > (opts.deadline ?? Infinity)) {
       stoppedEarly = true;
@@ -107,10 +108,14 @@ export async function translateStage(opts: {
     const seed = opts.single ? opts.seed : batchSeed(opts.seed, k);
     const f = runBatch(seed, counts);
     for (const x of f) if (failures.length < 10) failures.push(x);
-    if (k % 500 === 499)
+    // Every 500 batches, and at least every 20 s (a loaded machine): the run's watchdog takes
+    // a minute of silence for a hang.
+    if (k % 500 === 499 || Date.now() - lastSay > 20_000) {
+      lastSay = Date.now();
       opts.say(
         `  ${counts.packets} packets, ${counts.checkFailures} check failures, ${counts.exceptions} exceptions`,
       );
+    }
   }
   const ms = Date.now() - t0;
   const ok = counts.exceptions === 0 && counts.checkFailures === 0 && !stoppedEarly;

@@ -2,7 +2,7 @@
 // traffic-probe.js in the laptop namespace: an HTTP download checked against the file's
 // sha256, an upload whose sha256 the server answers, UDP echoes compared byte for byte. A
 // transfer cut by a kill -9 or a flap is "interrupted", never "corrupted"; corrupted must stay 0.
-// At the end the engine's counters are checked against each other.
+// At the end the engine's counters are checked against each other (counters.ts).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -85,29 +85,4 @@ export class Traffic {
       data: { ...t, rounds: this.rounds, cleanRounds: this.cleanRounds, ...extra },
     };
   }
-}
-
-/**
- * The engine's counters against each other, on a daemon that has been carrying traffic: every
- * packet read from the TUN was translated or dropped with a reason (ICMP errors sent are drops
- * too), so packetsIn = translated46 + translated64 + drops.
- */
-export function checkCounters(c: Record<string, number>): Record<string, unknown> {
-  const drops = Object.entries(c)
-    .filter(([k]) => k.startsWith('drop.'))
-    .reduce((a, [, v]) => a + v, 0);
-  const accounted = (c.translated46 ?? 0) + (c.translated64 ?? 0) + drops;
-  const consistent = c.packetsIn === accounted;
-  return {
-    consistent,
-    packetsIn: c.packetsIn,
-    translated46: c.translated46,
-    translated64: c.translated64,
-    drops,
-    accounted,
-    verdict: consistent
-      ? `consistent (${c.packetsIn} packets in = translated + dropped)`
-      : `INCONSISTENT: ${c.packetsIn} packets in, ${accounted} translated + dropped`,
-    raw: c,
-  };
 }

@@ -285,18 +285,27 @@ export class Upstreams {
     q.writeUInt16BE(id, 0);
     this.stats.sent++;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(key);
-        this.stats.timeouts++;
-        resolve(null);
-      }, this.timeoutMs);
-      this.pending.set(key, {
+      // Node runs expired timers before it reads sockets: after the thread was not scheduled
+      // for a while (a loaded machine, a long GC), the timer fires with the reply already
+      // waiting in the socket. setImmediate lets this loop turn's read come first.
+      const timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (this.pending.get(key) !== entry) return;
+            this.pending.delete(key);
+            this.stats.timeouts++;
+            resolve(null);
+          }),
+        this.timeoutMs,
+      );
+      const entry: Pending = {
         resolve,
         address: server.address,
         port: server.port,
         question: Buffer.from(question),
         timer,
-      });
+      };
+      this.pending.set(key, entry);
       list[slot].send(q, server.port, server.address, (err) => {
         if (err) this.sendErrors.set(formatServer(server), sendFailure(err));
         if (err && this.pending.get(key)?.timer === timer) {
@@ -328,10 +337,16 @@ export class Upstreams {
         sock.destroy();
         resolve(r);
       };
-      const timer = setTimeout(() => {
-        this.stats.timeouts++;
-        finish(null);
-      }, this.timeoutMs * 2);
+      // As over UDP: a reply already read by the kernel is taken before the timeout counts.
+      const timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (done) return;
+            this.stats.timeouts++;
+            finish(null);
+          }),
+        this.timeoutMs * 2,
+      );
       sock.on('connect', () => {
         const len = Buffer.alloc(2);
         len.writeUInt16BE(msg.length);

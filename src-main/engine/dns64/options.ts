@@ -26,6 +26,11 @@ export interface Dns64Options {
   timeoutMs?: number;
   /** Upstream attempts in total (default 2 per server). */
   attempts?: number;
+  /**
+   * A query waiting on the upstreams is answered SERVFAIL after this many ms, whatever the
+   * attempts still have to go (default 4000: under the 5 s after which stub resolvers give up).
+   */
+  answerWithinMs?: number;
   cache?: CacheOptions;
   /** Idle TCP connections are closed after this many ms (RFC 7766 §6.2.3). */
   tcpIdleMs?: number;
@@ -59,6 +64,8 @@ export interface Dns64Stats {
   localAnswers: number;
   passedThrough: number;
   servfail: number;
+  /** Answers SERVFAIL because the upstreams had not settled the question within answerWithinMs. */
+  servfailAtDeadline: number;
   formerr: number;
   dropped: number;
   truncated: number;

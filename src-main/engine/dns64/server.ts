@@ -13,7 +13,7 @@ import { EDNS_UDP_SIZE, FLAG, RCODE, TYPE, nameToText, skipQuestionName } from '
 import type { Pref64 } from '../ip/rfc6052.js';
 import { formatIPv6, formatPrefix6, parsePrefix6, type Prefix6 } from '../ip/address.js';
 import { Upstreams, formatServer, type UpstreamServer } from '../dns/upstream.js';
-import { DEFAULT_EXCLUDE, type Query } from './rfc6147.js';
+import { DEFAULT_EXCLUDE, servfail, type Query, type Result } from './rfc6147.js';
 import { Dns64Resolver } from './resolver.js';
 import {
   cacheKey,
@@ -32,10 +32,26 @@ import { durableReplyTo, replyTo, type Sink } from './sink.js';
 export type { Dns64Mode, Dns64Options, Dns64Stats, ListenAddress } from './options.js';
 
 const MAX_WAITERS = 1000;
+/**
+ * Every query that starts a resolution is answered within this many ms: what the upstreams have
+ * not settled by then is answered SERVFAIL (RFC 1035 §4.1.1: the server could not process it).
+ * The attempts' own schedule can run longer (timeout x attempts, TCP retries after a truncated
+ * reply at twice the timeout, CNAME hops), and stub resolvers give up on a server after 5 s
+ * (glibc's RES_TIMEOUT), so an answer later than that reaches nobody. 4 s leaves a second for
+ * timers that fire late on a loaded machine. The resolution goes on and is cached if it
+ * succeeds, so the client's retry finds the answer.
+ */
+const ANSWER_WITHIN_MS = 4000;
 /** Datagrams per recvmmsg, and replies per sendmmsg. */
 const UDP_BATCH = 64;
 /** What the reused cache-hit reply context holds between queries (it must not keep one alive). */
 const EMPTY = Buffer.alloc(0);
+
+/** A client waiting on a resolution. */
+interface Waiter {
+  q: Query;
+  sink: Sink;
+}
 
 export class Dns64Server {
   private prefix: Pref64 | null;
@@ -46,7 +62,8 @@ export class Dns64Server {
   private readonly cache: AnswerCache;
   private readonly log: (line: string) => void;
   private readonly warn: (line: string) => void;
-  private readonly inflight = new Map<string, Array<{ q: Query; sink: Sink }>>();
+  private readonly inflight = new Map<string, Waiter[]>();
+  private readonly answerWithinMs: number;
   private readonly udpSockets: dgram.Socket[] = [];
   private readonly batchSockets: BatchUdpSocket[] = [];
   /** The native mirror of the cache that batched sockets answer hits from; null when off. */
@@ -89,6 +106,7 @@ export class Dns64Server {
     localAnswers: 0,
     passedThrough: 0,
     servfail: 0,
+    servfailAtDeadline: 0,
     formerr: 0,
     dropped: 0,
     truncated: 0,
@@ -104,6 +122,7 @@ export class Dns64Server {
     this.exclude = opts.exclude ?? [parsePrefix6(DEFAULT_EXCLUDE)];
     this.log = opts.log ?? (() => {});
     this.warn = opts.warn ?? this.log;
+    this.answerWithinMs = opts.answerWithinMs ?? ANSWER_WITHIN_MS;
     this.up = new Upstreams(opts.upstreams, {
       timeoutMs: opts.timeoutMs,
       attempts: opts.attempts,
@@ -505,10 +524,20 @@ export class Dns64Server {
       if (to.kind === 'tcp') to.conn.inflight++;
       return;
     }
-    const list = [{ q, sink: to }];
+    const list: Waiter[] = [{ q, sink: to }];
     if (to.kind === 'tcp') to.conn.inflight++;
     this.inflight.set(key, list);
     const gen = this.generation;
+    // The deadline: whoever still waits then gets SERVFAIL; identical questions arriving later
+    // start a resolution (and a deadline) of their own.
+    const deadline = setTimeout(() => {
+      if (this.inflight.get(key) === list) this.inflight.delete(key);
+      if (this.stopped || list.length === 0) return;
+      this.c.servfailAtDeadline++;
+      this.answerAll(list.splice(0), servfail(q));
+    }, this.answerWithinMs);
+    // Never what keeps a process alive: stop() ends the resolutions, and with them this timer.
+    deadline.unref();
     this.resolver
       .resolve(q)
       .catch((err: Error) => {
@@ -516,20 +545,27 @@ export class Dns64Server {
         return this.resolver.servfail(q);
       })
       .then((res) => {
-        this.inflight.delete(key);
+        clearTimeout(deadline);
+        if (this.inflight.get(key) === list) this.inflight.delete(key);
         // Resolutions still running at stop() end here: the sockets are closed.
         if (this.stopped) return;
         if (res.ttl > 0 && gen === this.generation)
           this.cache.set(key, res.wire, res.ttl, res.extRcode, Date.now());
-        for (const w of list) {
-          if (w.sink.kind === 'tcp') {
-            w.sink.conn.inflight--;
-            if (w.sink.conn.inflight < MAX_TCP_PIPELINE) w.sink.conn.sock.resume();
-          }
-          this.respond(res.wire, res.extRcode, replyContextOf(w.q), w.sink);
-        }
+        // Past the deadline the list is empty: those clients had their SERVFAIL.
+        this.answerAll(list.splice(0), res);
       })
       .catch((err: Error) => this.warn(`could not send an answer: ${err.message}`));
+  }
+
+  /** Sends a resolution's result to the clients that waited on it. */
+  private answerAll(waiters: Waiter[], res: Result): void {
+    for (const w of waiters) {
+      if (w.sink.kind === 'tcp') {
+        w.sink.conn.inflight--;
+        if (w.sink.conn.inflight < MAX_TCP_PIPELINE) w.sink.conn.sock.resume();
+      }
+      this.respond(res.wire, res.extRcode, replyContextOf(w.q), w.sink);
+    }
   }
 
   /**

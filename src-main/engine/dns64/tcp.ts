@@ -24,7 +24,15 @@ export interface TcpHandlers {
 export function serveTcp(sock: net.Socket, idleMs: number, h: TcpHandlers): TcpConn {
   const conn: TcpConn = { sock, inflight: 0, closed: false };
   sock.setNoDelay(true);
-  sock.setTimeout(idleMs, () => sock.destroy());
+  // Idle means nothing owed either way: a connection whose queries are still being resolved is
+  // kept (closing it would throw their answers away; RFC 7766 §6.2.4 has the client retry them
+  // then), and looked at again idleMs later. A listener of our own: setTimeout's callback is
+  // called once only.
+  sock.on('timeout', () => {
+    if (conn.inflight === 0) sock.destroy();
+    else sock.setTimeout(idleMs);
+  });
+  sock.setTimeout(idleMs);
   let buf: Buffer = Buffer.alloc(0);
   sock.on('data', (d: Buffer) => {
     buf = buf.length ? Buffer.concat([buf, d]) : d;
