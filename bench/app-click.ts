@@ -202,6 +202,19 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-app-click-'));
   const cl = await buildClatLab('ac', { ra: { pref64: [{ prefix: PREFIX, lifetime: 600 }] } });
   const cleanups: Array<() => unknown> = [];
+  const tearDown = async () => {
+    for (const c of cleanups.splice(0).reverse())
+      try {
+        await c();
+      } catch {
+        // Best effort: the lab's dispose kills what is left.
+      }
+    await cl.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // Stopped by hand (Ctrl-C, kill): the namespaces, the daemon's changes and the files go too.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => void tearDown().finally(() => process.exit(130)));
   try {
     cl.lab.resolvConf(cl.laptop, 'nameserver 2001:db8:1::1\n');
     const monitor = cl.lab.spawn(cl.laptop, 'ip', ['-tshort', 'monitor', 'link', 'route']);
@@ -440,14 +453,7 @@ async function main(): Promise<void> {
       ],
     });
   } finally {
-    for (const c of cleanups.reverse())
-      try {
-        await c();
-      } catch {
-        // Best effort: the lab's dispose kills what is left.
-      }
-    await cl.dispose();
-    rmSync(dir, { recursive: true, force: true });
+    await tearDown();
   }
 }
 
