@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- [--compare] [--threshold F] [--no-save] NAME...]`: compiles, then runs each
-// benchmark under build/bench/ in turn (translate, tun-echo, clat, udp-cost, dns64, netaware). Each
+// benchmark under build/bench/ in turn (the order of BENCH_ORDER in bench/data/load.ts). Each
 // prints its own table comparing clatbar with the reference (TAYGA, unbound, native IPv6, a veth
 // pair) measured in the same run, and saves its figures as docs/bench/NAME.json
 // (bench/data/schema.ts). Then the chart (docs/bench/chart.svg) is drawn and README's generated
@@ -26,7 +26,7 @@ const { values, positionals: wanted } = parseArgs({
 if (values.help) {
   console.log(`usage: npm run bench [-- [--compare] [--threshold F] [--no-save] NAME...]
   NAME          run only the benchmarks whose name starts with NAME (translate, tun-echo, clat, udp-cost,
-                dns64, netaware); default all. Each benchmark's own options: node build/bench/NAME.js --help
+                dns64, netaware, app-click); default all. Each benchmark's own options: node build/bench/NAME.js --help
   --compare     after the run, compare each ratio (clatbar / the reference measured in the same
                 run) with the results this run replaced; exit 1 if one moved against clatbar by
                 more than the threshold. npm run bench:compare does the same against a commit.
@@ -42,14 +42,14 @@ const built = spawnSync('npx', ['tsc', '-b'], { cwd: root, stdio: 'inherit' });
 if (built.status !== 0) process.exit(built.status ?? 1);
 
 const data = (m) => import(join(root, 'build/bench/data', m));
-const { loadAll } = await data('load.js');
+const { loadAll, BENCH_ORDER } = await data('load.js');
 const cli = await data('cli.js');
 const threshold = cli.threshold(values.threshold);
 const before = values.compare ? loadAll() : [];
 
 const dir = join(root, 'build/bench');
 const all = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.js') && !f.startsWith('_')) : [];
-const order = ['translate.js', 'tun-echo.js', 'clat.js', 'udp-cost.js', 'dns64.js', 'netaware.js'];
+const order = BENCH_ORDER.map((name) => `${name}.js`);
 const benches = all
   .sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99))
   .filter((f) => wanted.length === 0 || wanted.some((w) => f.startsWith(w)));

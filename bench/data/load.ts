@@ -19,7 +19,7 @@ export function git(args: string[]): string {
 }
 
 /** The order `npm run bench` runs them in, and README lists them in. */
-export const BENCH_ORDER = ['translate', 'tun-echo', 'clat', 'udp-cost', 'dns64', 'netaware'];
+export const BENCH_ORDER = ['translate', 'tun-echo', 'clat', 'udp-cost', 'dns64', 'netaware', 'app-click'];
 
 export function byBenchOrder(a: BenchResults, b: BenchResults): number {
   const i = (r: BenchResults) => BENCH_ORDER.indexOf(r.bench) + 1 || 99;

@@ -158,9 +158,12 @@ export class AppService {
         await this.engineCall('setPolicy', { network: a[0], policy: a[1] });
         // A policy chosen now for the network the laptop is on is the user's latest word: it ends
         // an earlier on/off click there (the engine keeps such an override until the network
-        // changes, and it would otherwise win over "Never" chosen after "on").
-        const current = this.o.engine.status.network?.id;
-        if (a[0] === 'current' || (current !== undefined && a[0] === current))
+        // changes, and it would otherwise win over "Never" chosen after "on"). Only when the
+        // engine says one is in force: each change is a second evaluation in the engine (and a
+        // wait for it) before the window hears back. The engine's state push for a click comes
+        // before its answer to the click, so a click made here is known by now.
+        const network = this.o.engine.status.network;
+        if (network?.override && (a[0] === 'current' || a[0] === network.id))
           await this.engineCall('clearOverride');
         return undefined;
       }

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import {
   LogLineSchema,
+  MessageSchema,
   type EngineStatusDoc,
   type LogLine,
   type NetworkRecord,
@@ -193,6 +194,11 @@ export const SelfTestCheckSchema = z.object({
   result: z.enum(['pass', 'fail', 'skipped']),
   text: z.string(),
   fix: z.string().optional(),
+  /**
+   * The same three as messages with a code and parameters (shared/locales, engine.selftest_*),
+   * so the app can show them in the user's language; title, text and fix stay plain English.
+   */
+  messages: z.object({ title: MessageSchema, text: MessageSchema, fix: MessageSchema.optional() }).optional(),
 });
 export type SelfTestCheck = z.infer<typeof SelfTestCheckSchema>;
 export const SelfTestReportSchema = z.object({ at: z.string(), checks: z.array(SelfTestCheckSchema) });

@@ -79,12 +79,21 @@ export function rates(prev: Traffic | undefined, cur: Traffic | undefined): Rate
   };
 }
 
-/** "3 min", "2 h 5 min" since an ISO time. */
-export function since(iso: string, now: number): string {
+/**
+ * How long since an ISO time, in the language's own units (Intl's unit formats, which Node and
+ * Chromium both have): "3 min", "2 hr 5 min", "3 days" in English, "3분", "2시간 5분", "3일" in Korean.
+ */
+export function since(iso: string, now: number, locale = 'en'): string {
+  const unit = (n: number, u: 'second' | 'minute' | 'hour' | 'day') =>
+    new Intl.NumberFormat(locale, {
+      style: 'unit',
+      unit: u,
+      unitDisplay: u === 'day' ? 'long' : 'short',
+    }).format(n);
   const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 60) return unit(s, 'second');
+  if (s < 3600) return unit(Math.floor(s / 60), 'minute');
   const h = Math.floor(s / 3600);
-  if (h < 48) return `${h} h ${Math.floor((s % 3600) / 60)} min`;
-  return `${Math.floor(h / 24)} days`;
+  if (h < 48) return `${unit(h, 'hour')} ${unit(Math.floor((s % 3600) / 60), 'minute')}`;
+  return unit(Math.floor(h / 24), 'day');
 }

@@ -6,6 +6,9 @@ import i18next, { type TFunction } from 'i18next';
 import { en } from './locales/en.js';
 import { ko } from './locales/ko.js';
 import type { Message } from './status.js';
+import { catalogKey } from './engine-words.js';
+
+export { catalogKey, engineMessage } from './engine-words.js';
 
 export const LANGUAGES = ['en', 'ko'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -33,11 +36,6 @@ export interface Translator {
     group: 'drops' | 'prefixSource' | 'policySource' | 'classification' | 'override',
     code: string,
   ): string;
-}
-
-/** An engine code as a catalog key: i18next reads dots as nesting, so they are written as '_'. */
-export function catalogKey(code: string): string {
-  return code.replaceAll('.', '_');
 }
 
 export function createTranslator(language: Language): Translator {

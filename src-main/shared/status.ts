@@ -178,6 +178,8 @@ export const NetworkRecordSchema = z
     policy: PolicyValueSchema.optional(),
     /** The admin file's policy for it, if any (wins). */
     adminPolicy: PolicyValueSchema.optional(),
+    /** With adminPolicy: the file it is written in (the engine's --admin-policy), for the user to see. */
+    adminFile: z.string().optional(),
     inbound: z.enum(['allow', 'deny']).optional(),
     lastSeen: z.string().optional(),
     current: z.boolean(),

@@ -368,7 +368,8 @@ test('both windows through the development bridge against a real daemon', { time
     await settings.page.reload();
     const locked = settings.page.getByTestId('locked');
     await locked.waitFor();
-    assert.match(await locked.innerText(), /Always — Set by the administrator: \/etc\/clatbar\/policy\.json/);
+    // The file the engine reads (its --admin-policy), as the engine names it.
+    assert.equal(await locked.innerText(), `🔒 Always — Set by the administrator in ${adminFile}`);
     assert.equal(await select.count(), 0, 'no control for a forced value');
     rmSync(adminFile);
     daemon.proc.kill('SIGHUP');
@@ -472,6 +473,22 @@ test('both windows through the development bridge against a real daemon', { time
     );
     assert.match(await kp.getByTestId('classification').innerText(), /IPv6 전용, NAT64 있음/);
     assert.match(await kp.getByTestId('prefix-source').innerText(), /라우터 광고에서/);
+    // The log's levels, and the self-test's titles, results and fixes (the engine's codes).
+    await until('the log’s levels in Korean', async () =>
+      (await kp.locator('[data-testid=logs] .line .level').allInnerTexts()).includes('정보'),
+    );
+    await kp.getByTestId('selftest-run').click();
+    await kp.getByTestId('selftests').waitFor({ timeout: 20000 });
+    const krows = await kp.getByTestId('selftests').locator('li').allInnerTexts();
+    t.diagnostic(krows.join(' | ').replace(/\n/g, ' '));
+    assert.ok(krows.length >= 5, krows.join('\n'));
+    for (const row of krows) assert.match(row, /^(통과|실패|건너뜀)[\s\S]*[\uac00-\ud7a3]/, row);
+    assert.ok(!krows.some((r) => r.includes('selftest.')), 'no code shown for want of words');
+    assert.match(
+      krows.find((r) => r.includes('CLAT을 거친 IPv4 ping')) ?? '',
+      new RegExp(`${SERVER_V4}가 IPv4 ping에 응답했습니다`),
+    );
+    assert.match(krows.find((r) => r.startsWith('실패')) ?? '', /해결 방법: /);
     // A font with Hangul is installed and used: "작동 중" is as wide as real glyphs, not tofu boxes
     // of the same width as each other and as a missing glyph.
     const widths = await kp.evaluate(() => {

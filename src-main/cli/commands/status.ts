@@ -4,7 +4,9 @@ import { EXIT, parseOptions, type Command } from '../command.js';
 import { READ_OPTIONS, SOCKET_HELP, askEngine } from '../engine-call.js';
 import { DROP_REASONS } from '../../shared/ipc.js';
 import { EngineStatusDocSchema, type EngineStatusDoc } from '../../shared/status.js';
-import { bytes, plural } from '../../shared/format.js';
+import { bytes, plural, since as duration } from '../../shared/format.js';
+import { catalogKey } from '../../shared/engine-words.js';
+import { en } from '../../shared/locales/en.js';
 
 const help = `clatbar status: show what the running CLAT engine is doing.
 
@@ -51,22 +53,13 @@ function checkStatus(v: unknown): EngineStatusDoc {
 }
 
 function since(iso: string): string {
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  const d =
-    s >= 3600
-      ? `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`
-      : s >= 60
-        ? `${Math.floor(s / 60)} min`
-        : `${s} s`;
-  return `${new Date(iso).toLocaleString()} (${d} ago)`;
+  return `${new Date(iso).toLocaleString()} (${duration(iso, Date.now())} ago)`;
 }
 
-const PREFIX_SOURCE_WORDS: Record<string, string> = {
-  pref64: 'learned from the router advertisements (PREF64, RFC 8781)',
-  'ipv4only.arpa': "learned by asking the network's DNS for ipv4only.arpa (RFC 7050)",
-  configured: 'configured with clatbar run --prefix',
-  admin: 'pinned by the administrator in the admin policy file',
-};
+/** Where the prefix came from, in the shared catalog's English (the windows say the same). */
+function prefixSourceWords(source: string): string {
+  return (en.prefixSource as Record<string, string>)[catalogKey(source)] ?? source;
+}
 
 const label = (l: string) => `  ${l.padEnd(14)}`;
 const pad = ' '.repeat(16);
@@ -94,7 +87,7 @@ function describeNetwork(s: EngineStatusDoc, lines: string[]): void {
   if (s.prefix && s.state !== 'active') {
     const left = s.prefixLifetimeLeft !== undefined ? `, ${s.prefixLifetimeLeft} s of lifetime left` : '';
     lines.push(
-      `${label('NAT64 prefix')}${s.prefix}, ${PREFIX_SOURCE_WORDS[s.prefixSource ?? 'configured'] ?? s.prefixSource}${left}`,
+      `${label('NAT64 prefix')}${s.prefix}, ${prefixSourceWords(s.prefixSource ?? 'configured')}${left}`,
     );
   }
 }
@@ -127,7 +120,7 @@ function describeClat(s: EngineStatusDoc, lines: string[]): void {
   if (!s.uplinkWhy) lines.push(`${label('uplink')}${s.uplink}`);
   const source = s.prefixSource ?? 'configured';
   const left = s.prefixLifetimeLeft !== undefined ? `, ${s.prefixLifetimeLeft} s of lifetime left` : '';
-  lines.push(`${label('NAT64 prefix')}${s.prefix}, ${PREFIX_SOURCE_WORDS[source] ?? source}${left}`);
+  lines.push(`${label('NAT64 prefix')}${s.prefix}, ${prefixSourceWords(source)}${left}`);
   lines.push(`${label('CLAT IPv4')}${s.clatIpv4}  (what IPv4 apps use as their address)`);
   lines.push(
     `${label('CLAT IPv6')}${s.clatIpv6}  (what it becomes on the network${s.checksumNeutral ? '; checksum-neutral' : ''})`,

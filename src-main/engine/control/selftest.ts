@@ -1,7 +1,8 @@
 // `selfTest`: real checks of what a user needs from the CLAT, each with a result (pass, fail or
-// skipped), a sentence, and the fix. Targets are configurable (`run --selftest-target`,
-// `--selftest-name`); the defaults are public anycast resolvers, tests always pass lab
-// addresses. Every probe is bounded in time and runs beside the data path, never on it.
+// skipped), a sentence, and the fix, each a message with a code and parameters (translated by the
+// app from the shared catalogs) beside its English words. Targets are configurable
+// (`run --selftest-target`, `--selftest-name`); the defaults are public anycast resolvers, tests
+// always pass lab addresses. Every probe is bounded in time and runs beside the data path, never on it.
 import { connect } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { Resolver } from 'node:dns/promises';
@@ -10,8 +11,9 @@ import { findFirewallProblems } from '../system/firewall.js';
 import { learnUplinkResolvers } from '../dns64/system-resolver.js';
 import { formatIPv6, ipv4Bytes, parseIPv4, parsePrefix6 } from '../ip/address.js';
 import { embedIPv4 } from '../ip/rfc6052.js';
+import { engineMessage } from '../../shared/engine-words.js';
 import type { SelfTestCheck, SelfTestReport } from '../../shared/control.js';
-import type { EngineStatusDoc } from '../../shared/status.js';
+import type { EngineStatusDoc, Message } from '../../shared/status.js';
 
 export type { SelfTestReport };
 
@@ -38,16 +40,30 @@ export function parseTarget(text: string): { address: string; port: number } {
 }
 
 type Status = Record<string, unknown>;
+type Params = NonNullable<Message['params']>;
 
+/**
+ * One check's outcome. Each sentence is a message with a code and parameters (its English words
+ * live in the shared catalog, shared/locales/en.ts under engine.selftest_*, beside the Korean),
+ * and the same words as plain English strings for the CLI and older clients.
+ */
 function check(
   id: string,
-  title: string,
   result: SelfTestCheck['result'],
-  text: string,
-  fix?: string,
+  text: Message,
+  fix?: Message,
+  titleParams?: Params,
 ): SelfTestCheck {
-  return fix ? { id, title, result, text, fix } : { id, title, result, text };
+  const title = engineMessage(`selftest.${id}.title`, titleParams);
+  const messages = fix ? { title, text, fix } : { title, text };
+  return fix
+    ? { id, title: title.text, result, text: text.text, fix: fix.text, messages }
+    : { id, title: title.text, result, text: text.text, messages };
 }
+
+/** A sentence of check `id`: its code is selftest.ID.WHAT. */
+const say = (id: string, what: string, params?: Params): Message =>
+  engineMessage(`selftest.${id}.${what}`, params);
 
 function tcpConnect(address: string, port: number): Promise<'open' | 'refused' | string> {
   return new Promise((resolve) => {
@@ -76,53 +92,35 @@ async function ping(args: string[]): Promise<boolean> {
 }
 
 async function icmpCheck(t: SelfTestTargets, active: boolean): Promise<SelfTestCheck> {
-  const title = 'IPv4 ping through the CLAT';
-  if (!active)
-    return check(
-      'ipv4-icmp',
-      title,
-      'skipped',
-      'the CLAT is not active, so there is nothing to ping through',
-    );
+  const id = 'ipv4-icmp';
+  if (!active) return check(id, 'skipped', say(id, 'inactive'));
   for (const { address } of t.ipv4)
-    if (await ping([address]))
-      return check('ipv4-icmp', title, 'pass', `${address} answered a ping over IPv4`);
+    if (await ping([address])) return check(id, 'pass', say(id, 'pass', { address }));
   return check(
-    'ipv4-icmp',
-    title,
+    id,
     'fail',
-    `no answer to a ping from ${t.ipv4.map((x) => x.address).join(', ')}`,
-    'check the NAT64 prefix (clatbar status) and the firewall check below; some networks drop ICMP, so look at the TCP check too',
+    say(id, 'fail', { addresses: t.ipv4.map((x) => x.address).join(', ') }),
+    say(id, 'fix'),
   );
 }
 
 async function tcpCheck(t: SelfTestTargets, active: boolean): Promise<SelfTestCheck> {
-  const title = 'IPv4 TCP connection through the CLAT';
-  if (!active) return check('ipv4-tcp', title, 'skipped', 'the CLAT is not active');
+  const id = 'ipv4-tcp';
+  if (!active) return check(id, 'skipped', say(id, 'inactive'));
   const tried: string[] = [];
   for (const { address, port } of t.ipv4) {
     const r = await tcpConnect(address, port);
     // A refusal is an answer from the far end: the path works.
     if (r === 'open' || r === 'refused')
-      return check(
-        'ipv4-tcp',
-        title,
-        'pass',
-        `${address}:${port} answered (${r === 'open' ? 'connected' : 'refused the port'})`,
-      );
+      return check(id, 'pass', say(id, r === 'open' ? 'connected' : 'refused', { address, port }));
     tried.push(`${address}:${port}: ${r}`);
   }
-  return check(
-    'ipv4-tcp',
-    title,
-    'fail',
-    `no TCP answer: ${tried.join('; ')}`,
-    "check the NAT64 prefix (clatbar status), the firewall check, and that the network's NAT64 works (ping6 the prefix + an IPv4 address)",
-  );
+  return check(id, 'fail', say(id, 'fail', { tried: tried.join('; ') }), say(id, 'fix'));
 }
 
 async function dnsCheck(t: SelfTestTargets): Promise<SelfTestCheck> {
-  const title = `A and AAAA of ${t.name} through the system resolver`;
+  const id = 'dns-system';
+  const title = { name: t.name };
   const ask = async (family: 4 | 6): Promise<string> => {
     try {
       return (await withTimeout(lookup(t.name, { family }), PROBE_MS)).address;
@@ -132,22 +130,20 @@ async function dnsCheck(t: SelfTestTargets): Promise<SelfTestCheck> {
   };
   const [a, aaaa] = await Promise.all([ask(4), ask(6)]);
   const ok = (x: string) => !x.startsWith('error:');
-  if (ok(a) && ok(aaaa)) return check('dns-system', title, 'pass', `A ${a}, AAAA ${aaaa}`);
+  if (ok(a) && ok(aaaa)) return check(id, 'pass', say(id, 'pass', { a, aaaa }), undefined, title);
   return check(
-    'dns-system',
-    title,
+    id,
     'fail',
-    `A: ${a}; AAAA: ${aaaa}`,
-    ok(aaaa)
-      ? 'IPv4-only names need DNS64: run the engine with --dns64 auto'
-      : 'check /etc/resolv.conf or resolvectl status: the system resolver does not answer',
+    say(id, 'fail', { a, aaaa }),
+    say(id, ok(aaaa) ? 'fix-dns64' : 'fix-resolver'),
+    title,
   );
 }
 
 async function ipv4onlyCheck(status: Status): Promise<SelfTestCheck> {
-  const title = "ipv4only.arpa from the network's resolvers (RFC 7050)";
+  const id = 'ipv4only-arpa';
   const uplink = typeof status.uplink === 'string' ? status.uplink : '';
-  if (!uplink) return check('ipv4only-arpa', title, 'skipped', 'no uplink known yet');
+  if (!uplink) return check(id, 'skipped', say(id, 'no-uplink'));
   let servers: string[];
   try {
     const exclude = typeof status.clatIpv4 === 'string' ? [status.clatIpv4] : [];
@@ -155,35 +151,26 @@ async function ipv4onlyCheck(status: Status): Promise<SelfTestCheck> {
       u.address.includes(':') ? `[${u.address}]:${u.port}` : `${u.address}:${u.port}`,
     );
   } catch (err) {
-    return check(
-      'ipv4only-arpa',
-      title,
-      'skipped',
-      `could not check: the uplink's resolvers could not be read (${(err as Error).message})`,
-    );
+    return check(id, 'skipped', say(id, 'unreadable', { error: (err as Error).message }));
   }
-  if (servers.length === 0)
-    return check('ipv4only-arpa', title, 'skipped', `could not check: no resolvers are known for ${uplink}`);
+  if (servers.length === 0) return check(id, 'skipped', say(id, 'no-resolvers', { uplink }));
   const r = new Resolver({ timeout: PROBE_MS, tries: 1 });
   r.setServers(servers);
   try {
     const aaaa = await r.resolve6('ipv4only.arpa');
-    return check(
-      'ipv4only-arpa',
-      title,
-      'pass',
-      `${servers.join(', ')} synthesize ${aaaa.join(', ')}: the network does DNS64`,
-    );
+    return check(id, 'pass', say(id, 'pass', { servers: servers.join(', '), addresses: aaaa.join(', ') }));
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    const error = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     return check(
-      'ipv4only-arpa',
-      title,
+      id,
       'fail',
-      `${servers.join(', ')} gave no AAAA for ipv4only.arpa (${code}): the network's resolvers do not do DNS64`,
-      status.prefixSource === 'pref64' || status.prefixSource === 'configured'
-        ? 'nothing to do while the prefix comes from PREF64 or --prefix; IPv4-only names need --dns64 auto'
-        : 'pass --prefix, or ask the network operator for PREF64 in router advertisements',
+      say(id, 'fail', { servers: servers.join(', '), error }),
+      say(
+        id,
+        status.prefixSource === 'pref64' || status.prefixSource === 'configured'
+          ? 'fix-prefix-known'
+          : 'fix-no-prefix',
+      ),
     );
   } finally {
     r.cancel();
@@ -191,83 +178,59 @@ async function ipv4onlyCheck(status: Status): Promise<SelfTestCheck> {
 }
 
 async function mtuCheck(t: SelfTestTargets, status: Status, active: boolean): Promise<SelfTestCheck> {
-  const title = 'path MTU towards the NAT64 (ping with DF)';
+  const id = 'path-mtu';
   const prefix = typeof status.prefix === 'string' ? status.prefix : '';
   const mtu = typeof status.ipv6Mtu === 'number' ? status.ipv6Mtu : 0;
-  if (!active || !prefix || !mtu)
-    return check('path-mtu', title, 'skipped', 'no NAT64 prefix or MTU in use yet');
+  if (!active || !prefix || !mtu) return check(id, 'skipped', say(id, 'inactive'));
   const dst = formatIPv6(embedIPv4(parsePrefix6(prefix), ipv4Bytes(parseIPv4(t.ipv4[0].address))));
   // ICMPv6 echo: 40 bytes IPv6 header + 8 ICMPv6 header + payload = the MTU.
   if (await ping(['-6', '-M', 'do', '-s', String(mtu - 48), dst]))
-    return check('path-mtu', title, 'pass', `${mtu}-byte packets reach ${dst} unfragmented`);
-  if (!(await ping(['-6', dst])))
-    return check(
-      'path-mtu',
-      title,
-      'skipped',
-      `${dst} does not answer pings at all, so its path MTU cannot be probed`,
-    );
-  return check(
-    'path-mtu',
-    title,
-    'fail',
-    `${mtu}-byte packets do not reach ${dst}, small ones do: the path MTU is below what the CLAT assumes`,
-    `restart the engine with a smaller --mtu (1280 always works)`,
-  );
+    return check(id, 'pass', say(id, 'pass', { mtu, dst }));
+  if (!(await ping(['-6', dst]))) return check(id, 'skipped', say(id, 'no-echo', { dst }));
+  return check(id, 'fail', say(id, 'fail', { mtu, dst }), say(id, 'fix'));
 }
 
 async function stubCheck(t: SelfTestTargets, status: Status): Promise<SelfTestCheck> {
-  const title = 'the DNS64 stub answers';
+  const id = 'dns64-stub';
   const dns64 = status.dns64 as { listen?: string[] } | undefined;
-  if (!dns64?.listen?.length)
-    return check('dns64-stub', title, 'skipped', 'the DNS64 stub does not run (--dns64 off)');
+  if (!dns64?.listen?.length) return check(id, 'skipped', say(id, 'not-running'));
+  const listen = dns64.listen.join(', ');
   const r = new Resolver({ timeout: PROBE_MS, tries: 1 });
   r.setServers(dns64.listen);
   try {
     const aaaa = await r.resolve6(t.name);
-    return check(
-      'dns64-stub',
-      title,
-      'pass',
-      `${dns64.listen.join(', ')} gave AAAA ${aaaa.join(', ')} for ${t.name}`,
-    );
+    return check(id, 'pass', say(id, 'pass', { listen, addresses: aaaa.join(', '), name: t.name }));
   } catch (err) {
-    return check(
-      'dns64-stub',
-      title,
-      'fail',
-      `${dns64.listen.join(', ')} gave no AAAA for ${t.name} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-      "see the engine's log (clatbar logs) for the stub's upstreams",
-    );
+    const error = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    return check(id, 'fail', say(id, 'fail', { listen, name: t.name, error }), say(id, 'fix'));
   } finally {
     r.cancel();
   }
 }
 
 async function firewallCheck(status: Status): Promise<SelfTestCheck> {
-  const title = 'firewall rules that would drop translated traffic';
+  const id = 'firewall';
   const tun = typeof status.tun === 'string' ? status.tun : '';
   const uplink = typeof status.uplink === 'string' ? status.uplink : '';
-  if (!tun || !uplink) return check('firewall', title, 'skipped', 'no TUN or uplink yet');
+  if (!tun || !uplink) return check(id, 'skipped', say(id, 'no-tun'));
   const findings = await findFirewallProblems(tun, uplink);
+  // The findings themselves (which rule, and the command that fixes it) are firewall.ts's words.
   const real = findings.filter((f) => !f.couldNotCheck);
   if (real.length)
     return check(
-      'firewall',
-      title,
+      id,
       'fail',
-      real.map((f) => `${f.where}: ${f.problem}`).join('; '),
-      real.map((f) => f.fix).join('; '),
+      say(id, 'fail', { findings: real.map((f) => `${f.where}: ${f.problem}`).join('; ') }),
+      say(id, 'fix', { fixes: real.map((f) => f.fix).join('; ') }),
     );
   if (findings.length)
     return check(
-      'firewall',
-      title,
+      id,
       'skipped',
-      findings.map((f) => f.problem).join('; '),
-      findings.map((f) => f.fix).join('; '),
+      say(id, 'unchecked', { findings: findings.map((f) => f.problem).join('; ') }),
+      say(id, 'fix', { fixes: findings.map((f) => f.fix).join('; ') }),
     );
-  return check('firewall', title, 'pass', "nothing found that would drop the CLAT's traffic");
+  return check(id, 'pass', say(id, 'pass'));
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -290,7 +290,10 @@ export class PolicyStore {
       const a = this.admin.networks?.[id];
       const r: NetworkRecord = { id, name: u?.name ?? id, current: id === current };
       if (u?.policy) r.policy = u.policy;
-      if (a?.policy) r.adminPolicy = a.policy;
+      if (a?.policy) {
+        r.adminPolicy = a.policy;
+        r.adminFile = this.adminPath;
+      }
       if (u?.inbound) r.inbound = u.inbound;
       if (u?.lastSeen) r.lastSeen = u.lastSeen;
       return r;

@@ -113,6 +113,8 @@ export const en = {
     logs: 'Log',
     filter: 'Filter',
     follow: 'Follow',
+    /** A log line's level (status.ts LogLine.level); the lines themselves are the engine's English. */
+    level: { debug: 'debug', info: 'info', warn: 'warn', error: 'error' },
     noLogs: 'No log lines.',
     copyReport: 'Copy report',
     saveReport: 'Save report…',
@@ -187,6 +189,9 @@ export const en = {
     notifications: 'Show notifications',
     startAtLogin: 'Start at login',
     locked: 'Set by the administrator: {{reason}}',
+    /** A network's policy the admin file forces: the file as the engine names it (listNetworks). */
+    lockedIn: 'Set by the administrator in {{file}}',
+    lockedByAdmin: 'Set by the administrator',
     app: 'This app',
     engine: 'Engine',
   },
@@ -230,20 +235,24 @@ export const en = {
     'inbound-unsolicited':
       'came in from the network through the CLAT unasked (no flow this host started; --inbound deny), or a DNS query for the stub from the network',
   },
-  /** Where the NAT64 prefix came from (status.ts PrefixSource; dots written as '_'). */
+  /**
+   * Where the NAT64 prefix came from (status.ts PrefixSource; dots written as '_'): the windows'
+   * words and `clatbar status`'s. Which file the administrator's settings are in is the engine's to
+   * say (--admin-policy), so these do not name one.
+   */
   prefixSource: {
-    pref64: 'from the router advertisements (PREF64, RFC 8781)',
-    ipv4only_arpa: 'asked of the network’s DNS (ipv4only.arpa, RFC 7050)',
-    configured: 'configured (clatbar run --prefix)',
-    admin: 'pinned by the administrator (/etc/clatbar/policy.json)',
+    pref64: 'learned from the router advertisements (PREF64, RFC 8781)',
+    ipv4only_arpa: "learned by asking the network's DNS for ipv4only.arpa (RFC 7050)",
+    configured: 'configured with clatbar run --prefix',
+    admin: 'pinned by the administrator in the admin policy file',
   },
   /** Where the policy in force came from (status.ts PolicySource). */
   policySource: {
     default: 'the built-in default',
     'user-default': 'your default for all networks',
     user: 'your choice for this network',
-    'admin-default': 'the administrator’s default in /etc/clatbar/policy.json',
-    admin: 'set by the administrator in /etc/clatbar/policy.json',
+    'admin-default': 'the administrator’s default in the admin policy file',
+    admin: 'set by the administrator in the admin policy file',
   },
   /** What kind of network the engine found (status.ts CLASSIFICATIONS). */
   classification: {
@@ -313,6 +322,57 @@ export const en = {
     'uplink_only-default-route': '{{uplink}} carries the IPv6 default route (metric {{metric}})',
     'uplink_lowest-metric':
       '{{uplink}} carries the IPv6 default route with the lowest metric ({{metric}}; also {{others}})',
+    // The self-test (engine/control/selftest.ts): selftest_CHECK_title, then each outcome's words.
+    'selftest_ipv4-icmp_title': 'IPv4 ping through the CLAT',
+    'selftest_ipv4-icmp_inactive': 'the CLAT is not active, so there is nothing to ping through',
+    'selftest_ipv4-icmp_pass': '{{address}} answered a ping over IPv4',
+    'selftest_ipv4-icmp_fail': 'no answer to a ping from {{addresses}}',
+    'selftest_ipv4-icmp_fix':
+      'check the NAT64 prefix (clatbar status) and the firewall check below; some networks drop ICMP, so look at the TCP check too',
+    'selftest_ipv4-tcp_title': 'IPv4 TCP connection through the CLAT',
+    'selftest_ipv4-tcp_inactive': 'the CLAT is not active',
+    'selftest_ipv4-tcp_connected': '{{address}}:{{port}} answered (connected)',
+    'selftest_ipv4-tcp_refused': '{{address}}:{{port}} answered (refused the port)',
+    'selftest_ipv4-tcp_fail': 'no TCP answer: {{tried}}',
+    'selftest_ipv4-tcp_fix':
+      "check the NAT64 prefix (clatbar status), the firewall check, and that the network's NAT64 works (ping6 the prefix + an IPv4 address)",
+    'selftest_dns-system_title': 'A and AAAA of {{name}} through the system resolver',
+    'selftest_dns-system_pass': 'A {{a}}, AAAA {{aaaa}}',
+    'selftest_dns-system_fail': 'A: {{a}}; AAAA: {{aaaa}}',
+    'selftest_dns-system_fix-dns64': 'IPv4-only names need DNS64: run the engine with --dns64 auto',
+    'selftest_dns-system_fix-resolver':
+      'check /etc/resolv.conf or resolvectl status: the system resolver does not answer',
+    'selftest_ipv4only-arpa_title': "ipv4only.arpa from the network's resolvers (RFC 7050)",
+    'selftest_ipv4only-arpa_no-uplink': 'no uplink known yet',
+    'selftest_ipv4only-arpa_unreadable':
+      "could not check: the uplink's resolvers could not be read ({{error}})",
+    'selftest_ipv4only-arpa_no-resolvers': 'could not check: no resolvers are known for {{uplink}}',
+    'selftest_ipv4only-arpa_pass': '{{servers}} synthesize {{addresses}}: the network does DNS64',
+    'selftest_ipv4only-arpa_fail':
+      "{{servers}} gave no AAAA for ipv4only.arpa ({{error}}): the network's resolvers do not do DNS64",
+    'selftest_ipv4only-arpa_fix-prefix-known':
+      'nothing to do while the prefix comes from PREF64 or --prefix; IPv4-only names need --dns64 auto',
+    'selftest_ipv4only-arpa_fix-no-prefix':
+      'pass --prefix, or ask the network operator for PREF64 in router advertisements',
+    'selftest_path-mtu_title': 'path MTU towards the NAT64 (ping with DF)',
+    'selftest_path-mtu_inactive': 'no NAT64 prefix or MTU in use yet',
+    'selftest_path-mtu_pass': '{{mtu}}-byte packets reach {{dst}} unfragmented',
+    'selftest_path-mtu_no-echo': '{{dst}} does not answer pings at all, so its path MTU cannot be probed',
+    'selftest_path-mtu_fail':
+      '{{mtu}}-byte packets do not reach {{dst}}, small ones do: the path MTU is below what the CLAT assumes',
+    'selftest_path-mtu_fix': 'restart the engine with a smaller --mtu (1280 always works)',
+    'selftest_dns64-stub_title': 'the DNS64 stub answers',
+    'selftest_dns64-stub_not-running': 'the DNS64 stub does not run (--dns64 off)',
+    'selftest_dns64-stub_pass': '{{listen}} gave AAAA {{addresses}} for {{name}}',
+    'selftest_dns64-stub_fail': '{{listen}} gave no AAAA for {{name}} ({{error}})',
+    'selftest_dns64-stub_fix': "see the engine's log (clatbar logs) for the stub's upstreams",
+    selftest_firewall_title: 'firewall rules that would drop translated traffic',
+    'selftest_firewall_no-tun': 'no TUN or uplink yet',
+    // The findings and their commands are the firewall check's own (engine/system/firewall.ts).
+    selftest_firewall_fail: '{{findings}}',
+    selftest_firewall_unchecked: '{{findings}}',
+    selftest_firewall_fix: '{{fixes}}',
+    selftest_firewall_pass: "nothing found that would drop the CLAT's traffic",
   } as Readonly<Record<string, string>>,
 } as const;
 

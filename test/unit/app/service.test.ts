@@ -128,23 +128,28 @@ test('calls reach the engine with the control API’s params', async (t) => {
   ]);
   await service.handle('enable', []);
   assert.deepEqual(await service.handle('listNetworks', []), [{ id: 'nm:1', name: 'Home', current: true }]);
-  const sent = peer.requests.slice(-8, -1).map((r) => [r.method, r.params]);
+  const sent = peer.requests.slice(-7, -1).map((r) => [r.method, r.params]);
   assert.deepEqual(sent, [
+    // No on/off click in force (the status says override null): nothing to end, one call.
     ['setPolicy', { network: 'current', policy: 'never' }],
-    // The policy for this network is the latest word: an earlier on/off click there ends.
-    ['clearOverride', undefined],
     ['setDefaultPolicy', { policy: 'always' }],
     ['setDns64Mode', { mode: 'auto' }],
     ['forgetNetwork', { network: 'nm:1' }],
     ['logs', { since: 5, limit: 100 }],
     ['enable', undefined],
   ]);
-  // By its id the current network ends the click too; another network's policy does not.
+  // A click on the switch is in force (the engine's state push says so): the policy for this
+  // network is the latest word, the click ends; by its id too; another network's policy does not.
+  peer.push('state', {
+    status: { ...doc('active'), policy: { ...doc('active').policy, override: 'enable' } },
+  });
+  await until(() => service.state().status.network?.override === 'enabled');
+  await service.handle('setPolicy', ['current', 'never']);
   await service.handle('setPolicy', ['nm:1', 'always']);
   await service.handle('setPolicy', ['nm:2', 'never']);
   assert.deepEqual(
-    peer.requests.slice(-3).map((r) => r.method),
-    ['setPolicy', 'clearOverride', 'setPolicy'],
+    peer.requests.slice(-5).map((r) => r.method),
+    ['setPolicy', 'clearOverride', 'setPolicy', 'clearOverride', 'setPolicy'],
   );
   await service.handle('copyReport', []);
   assert.deepEqual(JSON.parse(host.copied[0]), { versions: { clatbar: '0.2.0' } });
