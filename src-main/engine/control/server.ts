@@ -94,9 +94,16 @@ class RpcFailure extends Error {
   }
 }
 
+/** A JSON-RPC notification as the line the socket carries. */
+function notificationLine(method: NotificationName, params: unknown): string {
+  return JSON.stringify({ jsonrpc: '2.0', method, params });
+}
+
 export class ControlServer {
   private readonly conns = new Set<Connection>();
   private readonly refused = new Set<Socket>();
+  /** Notification lines of engine events, by event (eventLine). */
+  private readonly eventLines = new WeakMap<EngineEvent, string>();
   private counterTimer: NodeJS.Timeout | null = null;
   private bound = { path: '', ino: 0 };
   private stopped: Promise<void> | null = null;
@@ -230,8 +237,24 @@ export class ControlServer {
       return;
     }
     if (typeof counters !== 'object' || counters === null) return;
-    const params = { at: new Date().toISOString(), counters };
-    for (const c of this.conns) if (c.topics.has('counters')) c.notify('counters', params);
+    const line = notificationLine('counters', { at: new Date().toISOString(), counters });
+    for (const c of this.conns) if (c.topics.has('counters')) c.sendLine(line);
+  }
+
+  /**
+   * An engine event as its notification line, serialized once for all subscribers: with 200 of
+   * them, a status or log line stringified per connection held the loop for every one.
+   */
+  eventLine(e: EngineEvent): string {
+    let line = this.eventLines.get(e);
+    if (line === undefined) {
+      line =
+        e.type === 'state'
+          ? notificationLine('state', { status: e.status })
+          : notificationLine('log', { line: e.line });
+      this.eventLines.set(e, line);
+    }
+    return line;
   }
 
   /** The method's answer for caller, or a RpcFailure/ControlError. */
@@ -533,7 +556,12 @@ class Connection {
   }
 
   notify(method: NotificationName, params: unknown): void {
-    this.write(JSON.stringify({ jsonrpc: '2.0', method, params }));
+    this.write(notificationLine(method, params));
+  }
+
+  /** A notification already serialized (by the server, once for every subscriber). */
+  sendLine(line: string): void {
+    this.write(line);
   }
 
   /** Queues a line; a client that lets its queue grow past the bound is dropped. */
@@ -563,8 +591,8 @@ class Connection {
     this.topics.clear();
     for (const t of want) this.topics.add(t);
     this.unsubscribe = this.server.opts.backend.onEvent((e: EngineEvent) => {
-      if (e.type === 'state' && this.topics.has('state')) this.notify('state', { status: e.status });
-      else if (e.type === 'log' && this.topics.has('logs')) this.notify('log', { line: e.line });
+      if ((e.type === 'state' && this.topics.has('state')) || (e.type === 'log' && this.topics.has('logs')))
+        this.sendLine(this.server.eventLine(e));
     });
     this.server.updateCounterTimer();
     if (want.has('state'))
