@@ -206,16 +206,17 @@ test('windows, refusals, IPC sender checks and the tray menu per engine state', 
     ['no frame', { sender: wc, senderFrame: null }],
   ];
   const ourUrl = wc.mainFrame.url;
-  for (const [what, event] of strangers) {
-    if (what === 'another page') wc.mainFrame.url = 'https://example.com/';
-    const setPolicy = fake.recorded.handlers.get('clatbar:setPolicy')!;
-    assert.throws(
-      () => setPolicy(event as never, 'current' as never, 'always' as never),
-      /not from a clatbar window/,
-      what,
-    );
-    wc.mainFrame.url = ourUrl;
-  }
+  // Every handler, not one as a sample: a call added to IPC_CALLS gets the same check or fails here.
+  for (const [what, event] of strangers)
+    for (const [channel, handler] of fake.recorded.handlers) {
+      if (what === 'another page') wc.mainFrame.url = 'https://example.com/';
+      assert.throws(
+        () => handler(event as never, 'current' as never, 'always' as never),
+        new RegExp(`refused "${channel.slice('clatbar:'.length)}": not from a clatbar window`),
+        `${channel} from ${what}`,
+      );
+      wc.mainFrame.url = ourUrl;
+    }
   // A second Diagnostics… shows the same window.
   lastMenu()
     .find((m) => m.label === 'Diagnostics…')
