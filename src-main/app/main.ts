@@ -240,8 +240,9 @@ const host: AppHost = {
     return choice.filePath;
   },
   openWindow: showWindow,
-  // The package's one mechanism: the systemd unit. systemd asks polkit, which asks the user for
-  // an administrator's password through the desktop's agent.
+  // The package's one mechanism: the systemd unit. systemd asks polkit, and the package's rule
+  // (assets/linux/50-clatbar.rules) lets an active local user start it without a password; anyone
+  // else is asked for an administrator's through the desktop's agent.
   startEngine: () =>
     new Promise((resolve, reject) =>
       execFile(SYSTEMCTL, ['start', ENGINE_UNIT], { timeout: 120_000 }, (err, _out, stderr) =>

@@ -10,6 +10,7 @@ import type {
   Traffic,
   Dns64Activity,
   Transition,
+  EngineSettings,
 } from '../shared/ipc.js';
 import type { Message } from '../shared/status.js';
 import { appMessage } from '../shared/i18n.js';
@@ -191,7 +192,24 @@ export function toEngineStatus(reply: unknown, controlSocket: string, sampledAt:
   if (dns64) status.dns64 = dns64;
   const transitions = transitionsFrom(reply.transitions);
   if (transitions) status.transitions = transitions;
+  // The inbound filter in force: the daemon's instance (or, with none, the network's option), or
+  // the foreground engine's --inbound.
+  if (reply.inbound === 'allow' || reply.inbound === 'deny') status.inbound = reply.inbound;
+  const settings: EngineSettings = {};
   const dns64Mode = reply.dns64Mode;
-  if (dns64Mode === 'off' || dns64Mode === 'auto' || dns64Mode === 'on') status.settings = { dns64Mode };
+  if (dns64Mode === 'off' || dns64Mode === 'auto' || dns64Mode === 'on') settings.dns64Mode = dns64Mode;
+  // The daemon's default for networks without a policy of their own; the administrator's is
+  // locked, with the file it is written in.
+  const d = isObject(reply.defaultPolicy) ? reply.defaultPolicy : undefined;
+  if (d && (d.value === 'auto' || d.value === 'always' || d.value === 'never')) {
+    settings.defaultPolicy = d.value;
+    if (d.source === 'admin-default') {
+      const file = str(d, 'adminFile');
+      settings.locked = {
+        defaultPolicy: file ? appMessage('app.adminDefaultIn', { file }) : appMessage('app.adminDefault'),
+      };
+    }
+  }
+  if (Object.keys(settings).length) status.settings = settings;
   return status;
 }

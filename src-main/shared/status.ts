@@ -46,6 +46,18 @@ export const PolicyValueSchema = z.enum(['auto', 'always', 'never']);
 export const PolicySourceSchema = z.enum(['default', 'user-default', 'user', 'admin-default', 'admin']);
 export type PolicySource = z.infer<typeof PolicySourceSchema>;
 
+/**
+ * The policy of networks without one of their own (the daemon's): its value and who chose it.
+ * `admin-default` cannot be changed by the user; `adminFile` names the file it is written in (the
+ * engine's --admin-policy), for the settings window's lock.
+ */
+export const DefaultPolicySchema = z.object({
+  value: PolicyValueSchema,
+  source: z.enum(['default', 'user-default', 'admin-default']),
+  adminFile: z.string().optional(),
+});
+export type DefaultPolicy = z.infer<typeof DefaultPolicySchema>;
+
 export const TransitionSchema = z.object({
   time: z.string(),
   from: EngineStateSchema.nullable(),
@@ -133,6 +145,8 @@ export const EngineStatusDocSchema = z
      */
     preparedClatIpv6: z.string().optional(),
     dns64Mode: z.enum(['off', 'auto', 'on']).optional(),
+    /** The daemon's default policy for networks without one of their own. */
+    defaultPolicy: DefaultPolicySchema.optional(),
     inbound: z.enum(['allow', 'deny']).optional(),
     /** The inbound filter (clat/inbound-filter.ts): how it works, its drop count and when it was read. */
     inboundFilter: z

@@ -1,7 +1,10 @@
 // A stand-in for the engine's control server (shared/control.ts protocol: JSON-RPC 2.0, one
-// object per line, `subscribe` notifications), for the app's unit tests. A FAKE, and only until
-// the control-API work (engine/control/) lands on main: then these tests run against the real
-// server with a backend. It answers what each test gives it and records every request.
+// object per line, `subscribe` notifications), for the app's unit tests. A FAKE, for what the real
+// server (engine/control/server.ts, which test/unit/app/engine-client.test.ts also runs) cannot
+// show here: it records every request the client makes (the order, and that nothing is polled),
+// speaks other protocol versions (engines older or newer than this checkout), and answers as a
+// daemon to a caller outside the control group although the tests run as root. It answers what
+// each test gives it.
 import { createServer, type Server, type Socket } from 'node:net';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';

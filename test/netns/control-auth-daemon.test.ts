@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requires } from '../helpers/env.js';
 import { asUser, makeUsers, callsAs, callAs, type CallOutcome } from '../helpers/control-users.js';
-import { buildClatLab, hostState, privateEtc, waitFor, CLATBAR, PREFIX } from '../helpers/clat-lab.js';
+import { buildClatLab, hostState, nsh, privateEtc, waitFor, CLATBAR, PREFIX } from '../helpers/clat-lab.js';
 import { callControl } from '../../src-main/engine/control/client.js';
 import { CHANGE_TIMEOUT_MS, RPC_ERROR } from '../../src-main/shared/control.js';
 import { EngineStatusDocSchema, type EngineStatusDoc } from '../../src-main/shared/status.js';
@@ -185,10 +185,26 @@ test(
       await ok('clearOverride');
       await until('no override', (s) => s.state === 'active' && !s.policy?.override);
 
+      // The network's option reaches the CLAT it runs: the instance's own filter says allow (not
+      // only the stored policy), and the kernel's table has no connection-tracking rule; back to
+      // the default, deny with conntrack again.
+      const table = () => nsh(cl.lab, cl.laptop, 'nft list table ip clatbar');
       await ok('setNetworkOption', { network: 'current', option: 'inbound', value: 'allow' });
-      await until('inbound allow', (s) => s.inbound === 'allow');
+      await until(
+        'inbound allow in force',
+        (s) =>
+          s.state === 'active' && s.inbound === 'allow' && /--inbound allow/.test(s.inboundFilter?.how ?? ''),
+      );
+      assert.doesNotMatch(table(), /ct state/);
       await ok('setNetworkOption', { network: 'current', option: 'inbound', value: null });
-      await until('inbound default', (s) => s.inbound !== 'allow');
+      await until(
+        'inbound default in force',
+        (s) =>
+          s.state === 'active' &&
+          s.inbound === 'deny' &&
+          /connection tracking/.test(s.inboundFilter?.how ?? ''),
+      );
+      assert.match(table(), /ct state established,related accept/);
 
       await ok('setDns64Mode', { mode: 'on' });
       await until('DNS64 on', (s) => s.dns64Mode === 'on');

@@ -423,13 +423,23 @@ test('daemon: per-network policy, admin file, corrupt files, restart, another up
 
   await t.test('the admin file wins over the user and says so; SIGHUP re-reads it', async () => {
     const b = (await d.status()).network!.id;
-    writeFileSync(p.adminPolicyPath, JSON.stringify({ version: 1, networks: { [b]: { policy: 'never' } } }));
+    writeFileSync(
+      p.adminPolicyPath,
+      JSON.stringify({ version: 1, defaultPolicy: 'never', networks: { [b]: { policy: 'never' } } }),
+    );
     chmodSync(p.adminPolicyPath, 0o644);
     d.proc.kill('SIGHUP');
     await until(d, 'off by admin', (x) => x.state === 'off' && x.policy?.source === 'admin');
     const s = await d.status();
     assert.equal(s.policy?.adminForced, true);
     await assert.rejects(d.call('setPolicy', 'current', 'always'), /administrator/);
+    // The administrator's default, with the file, for the settings window's lock.
+    assert.deepEqual(s.defaultPolicy, {
+      value: 'never',
+      source: 'admin-default',
+      adminFile: p.adminPolicyPath,
+    });
+    await assert.rejects(d.call('setDefaultPolicy', 'always'), /administrator sets the default policy/);
     // A corrupt admin file is ignored with a warning.
     writeFileSync(p.adminPolicyPath, '{"version": 1, "networks": ');
     d.proc.kill('SIGHUP');
@@ -462,6 +472,19 @@ test('daemon: per-network policy, admin file, corrupt files, restart, another up
       assert.equal(logs.length, 3);
       assert.match(logs.at(-1)!.text, /DNS64 mode set to auto \(asked by uid 0, pid \d+\)/);
       assert.ok(d.events.some((e) => e.type === 'log') && d.events.some((e) => e.type === 'state'));
+      // The default policy is in the status, and a change of it is pushed although the state
+      // does not change (the network has a policy of its own): the settings window follows.
+      assert.deepEqual((await d.status()).defaultPolicy, { value: 'auto', source: 'default' });
+      await d.call('setPolicy', 'current', 'always');
+      const pushed = d.events.length;
+      await d.call('setDefaultPolicy', 'never');
+      assert.ok(
+        d.events.slice(pushed).some((e) => e.type === 'state' && e.status.defaultPolicy?.value === 'never'),
+        'a state push with the new default',
+      );
+      assert.deepEqual((await d.status()).defaultPolicy, { value: 'never', source: 'user-default' });
+      await d.call('setDefaultPolicy', 'auto');
+      await d.call('setPolicy', 'current', 'default');
       await assert.rejects(
         d.call('setPolicy', 'net-0000000000000000', 'never'),
         (e: Error & { code?: number }) => {

@@ -216,6 +216,11 @@ test('both windows through the development bridge against a real daemon', { time
   assert.equal(await page.getByTestId('clat-ipv4').innerText(), '192.0.0.4');
   assert.equal(await page.getByTestId('clat-ipv6').innerText(), clatV6());
   assert.match(await page.getByTestId('network-id').innerText(), /\S/);
+  // The inbound filter in force (issue 13: the status says which), in words.
+  assert.equal(
+    await page.getByTestId('inbound').innerText(),
+    'only replies to this computer’s own connections come in through the CLAT',
+  );
   assert.equal(await toggle.isChecked(), true);
   assert.equal(await toggle.isEnabled(), true);
 
@@ -230,6 +235,18 @@ test('both windows through the development bridge against a real daemon', { time
   // A drop the user can read: TTL 1 expires in the translator (RFC 7915 §4.1).
   nsh(cl.lab, cl.laptop, `ping -c 1 -W 2 -t 1 ${SERVER_V4}`, true);
   await page.getByText('hop limit ran out (Time Exceeded sent back)').waitFor();
+  // And one the inbound filter drops (issue 13: visible in the diagnostics window): the router, a
+  // host on the laptop's link, sends from inside the NAT64 prefix to the CLAT's IPv6 address,
+  // unasked; the kernel's counter reaches the page through the engine's status.
+  const forged = `${PREFIX.split('/')[0]}cb00:7163`;
+  cl.lab.exec(cl.router, 'ip', ['-6', 'addr', 'add', `${forged}/128`, 'dev', 'lo']);
+  cl.lab.exec(cl.router, '/usr/bin/python3', [
+    '-c',
+    'import socket, sys\ns = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\ns.bind((sys.argv[1], 0))\ns.sendto(b"unasked", (sys.argv[2], 4444))',
+    forged,
+    clatV6(),
+  ]);
+  await page.getByText(/^came in from the network through the CLAT unasked/).waitFor();
 
   await t.test(
     'the switch turns the CLAT off and on: the page takes the click within 1 s, the engine follows',
@@ -358,11 +375,32 @@ test('both windows through the development bridge against a real daemon', { time
 
     // The administrator forces this network's policy (SIGHUP re-reads the file): the setting is
     // shown locked, with where it comes from, instead of a control.
+    // The default for networks without a policy of their own: the engine's value, after a
+    // reload too (the network here has one, so the CLAT stays up).
+    await select.selectOption('always');
+    const defaultPolicy = settings.page.locator('#default-policy');
+    assert.equal(await defaultPolicy.inputValue(), 'auto');
+    await defaultPolicy.selectOption('never');
+    await until('the engine’s new default pushed to the page', async () => {
+      await settings.page.reload();
+      await defaultPolicy.waitFor();
+      return (await defaultPolicy.inputValue()) === 'never';
+    });
+    await defaultPolicy.selectOption('auto');
+    await until('the default back to automatic', async () => {
+      await settings.page.reload();
+      await defaultPolicy.waitFor();
+      return (await defaultPolicy.inputValue()) === 'auto';
+    });
+    await select.selectOption('default');
+
     const id = (await select.getAttribute('data-testid'))!.slice('policy-'.length);
     const adminFile = join(dir, 'admin-policy.json');
-    writeFileSync(adminFile, JSON.stringify({ version: 1, networks: { [id]: { policy: 'always' } } }), {
-      mode: 0o644,
-    });
+    writeFileSync(
+      adminFile,
+      JSON.stringify({ version: 1, defaultPolicy: 'always', networks: { [id]: { policy: 'always' } } }),
+      { mode: 0o644 },
+    );
     daemon.proc.kill('SIGHUP');
     await until('the daemon to read the admin file', async () => daemon.log().includes('SIGHUP'));
     await settings.page.reload();
@@ -371,6 +409,11 @@ test('both windows through the development bridge against a real daemon', { time
     // The file the engine reads (its --admin-policy), as the engine names it.
     assert.equal(await locked.innerText(), `🔒 Always — Set by the administrator in ${adminFile}`);
     assert.equal(await select.count(), 0, 'no control for a forced value');
+    // The administrator's default too, with its value and its file.
+    const lockedDefault = settings.page.getByTestId('locked-default');
+    await lockedDefault.waitFor();
+    assert.equal(await lockedDefault.innerText(), `🔒 Always — Set by the administrator in ${adminFile}`);
+    assert.equal(await defaultPolicy.count(), 0, 'no control for a forced default');
     rmSync(adminFile);
     daemon.proc.kill('SIGHUP');
     assert.deepEqual(settings.errors, []);

@@ -71,10 +71,12 @@ options:
                          dropped (drop reason inbound-unsolicited in \`clatbar status\`).
                          allow: anyone on the IPv6 network can reach IPv4 services on this
                          host (a dev server, a database on 0.0.0.0) through the CLAT, as
-                         they could not behind an IPv4 home router's NAT. Either way DNS
-                         queries from the network never reach the DNS64 stub. deny uses
-                         the kernel's connection tracking in an nftables table of its own
-                         (ip clatbar; needs /usr/sbin/nft), removed again on stop.
+                         they could not behind an IPv4 home router's NAT. Both use an
+                         nftables table of the engine's own (ip clatbar, /usr/sbin/nft),
+                         removed again on stop; in both, DNS queries from the network never
+                         reach the DNS64 stub. deny uses the kernel's connection tracking
+                         and refuses to start without nft; allow without nft starts, says
+                         that the DNS guard is missing, and has none.
                          default: ${DEFAULTS.inbound}
   --state-dir DIR        where the undo journal lives. default: ${DEFAULTS.stateDir}
                          (/run is a tmpfs: after a reboot the changes are gone too, so a

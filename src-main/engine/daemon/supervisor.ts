@@ -200,6 +200,8 @@ export class Supervisor implements EngineBackend {
     this.dns64Mode = this.store.dns64Mode ?? this.opts.dns64;
     this.trigger('policy files re-read');
     await this.settled();
+    // What the files say may change the status without a transition (the admin's default).
+    this.emit({ type: 'state', status: this.status() });
   }
 
   /** Resolves once no evaluation runs or is queued. */
@@ -621,6 +623,7 @@ export class Supervisor implements EngineBackend {
       reason: this.reason,
       transitions: [...this.transitions],
       dns64Mode: this.dns64Mode,
+      defaultPolicy: this.store.defaultPolicy(),
     };
     if (this.fix) doc.fix = this.fix;
     if (c) {
@@ -713,6 +716,10 @@ export class Supervisor implements EngineBackend {
     this.audit(what, by);
     this.trigger(what);
     await this.settled();
+    // The status document changed even where the state did not (the default policy, the DNS64
+    // mode, a network's option): subscribers see it now, not at the next transition. The app's
+    // settings window reads them from these pushes.
+    this.emit({ type: 'state', status: this.status() });
   }
 
   private known(id: string): string {

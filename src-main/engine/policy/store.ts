@@ -23,7 +23,7 @@ import {
   type Dns64Mode,
   type Inbound,
 } from '../../shared/control.js';
-import type { NetworkRecord, PolicySource } from '../../shared/status.js';
+import type { DefaultPolicy, NetworkRecord, PolicySource } from '../../shared/status.js';
 import { untrustedReason } from '../system/trusted-path.js';
 
 export const POLICY_FILE_VERSION = 1;
@@ -212,17 +212,19 @@ export class PolicyStore {
     const pin = a?.prefix ? { pinnedPrefix: a.prefix } : {};
     if (a?.policy) return { value: a.policy, source: 'admin', adminForced: true, inbound, ...pin };
     if (u?.policy) return { value: u.policy, source: 'user', adminForced: false, inbound, ...pin };
+    const d = this.defaultPolicy();
+    return { value: d.value, source: d.source, adminForced: false, inbound, ...pin };
+  }
+
+  /**
+   * The policy of a network without one of its own: the admin file's default, else the user's,
+   * else automatic (status.defaultPolicy, which the settings window shows and locks).
+   */
+  defaultPolicy(): DefaultPolicy {
     if (this.admin.defaultPolicy)
-      return {
-        value: this.admin.defaultPolicy,
-        source: 'admin-default',
-        adminForced: false,
-        inbound,
-        ...pin,
-      };
-    if (this.user.defaultPolicy)
-      return { value: this.user.defaultPolicy, source: 'user-default', adminForced: false, inbound, ...pin };
-    return { value: 'auto', source: 'default', adminForced: false, inbound, ...pin };
+      return { value: this.admin.defaultPolicy, source: 'admin-default', adminFile: this.adminPath };
+    if (this.user.defaultPolicy) return { value: this.user.defaultPolicy, source: 'user-default' };
+    return { value: 'auto', source: 'default' };
   }
 
   get dns64Mode(): Dns64Mode | undefined {

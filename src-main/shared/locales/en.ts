@@ -66,6 +66,10 @@ export const en = {
     unsupported:
       'this engine does not do “{{method}}”: it runs in the foreground (clatbar run --uplink) or is older than this app; the installed service (clatbar-engine) does',
     refused: 'The engine refused: {{reason}}',
+    // The daemon's default policy when the admin file sets it (status.defaultPolicy): the settings
+    // window's lock, as for a network's forced policy.
+    adminDefaultIn: 'Set by the administrator in {{file}}',
+    adminDefault: 'Set by the administrator',
   },
   notify: {
     activeTitle: 'IPv4 through clatbar is on',
@@ -175,6 +179,12 @@ export const en = {
     noDns64: 'does not do DNS64',
     noDns64Activity:
       'The engine reports no DNS64 activity. IPv4 addresses work through the CLAT either way; names of IPv4-only hosts then depend on the network’s own DNS64.',
+    // The inbound filter in force (status.inbound; clatbar run --inbound, or the network's option).
+    inbound: 'From the network',
+    inboundMode: {
+      deny: 'only replies to this computer’s own connections come in through the CLAT',
+      allow: 'anyone on the IPv6 network can reach IPv4 services on this computer through the CLAT',
+    },
   },
   settings: {
     title: 'clatbar settings',

@@ -68,6 +68,8 @@ export const ko = {
     unsupported:
       '이 엔진은 “{{method}}”을(를) 지원하지 않습니다: 포그라운드(clatbar run --uplink)로 실행 중이거나 이 앱보다 오래된 버전입니다. 설치된 서비스(clatbar-engine)는 지원합니다',
     refused: '엔진이 거부했습니다: {{reason}}',
+    adminDefaultIn: '관리자가 {{file}}에서 설정함',
+    adminDefault: '관리자가 설정함',
   },
   notify: {
     activeTitle: 'clatbar를 통한 IPv4가 켜졌습니다',
@@ -176,6 +178,11 @@ export const ko = {
     noDns64: 'DNS64를 하지 않음',
     noDns64Activity:
       '엔진이 DNS64 활동을 보고하지 않았습니다. IPv4 주소는 어느 쪽이든 CLAT을 거쳐 작동하고, IPv4 전용 호스트의 이름은 네트워크 자체의 DNS64에 달려 있습니다.',
+    inbound: '네트워크에서 들어오는 연결',
+    inboundMode: {
+      deny: '이 컴퓨터가 시작한 연결의 응답만 CLAT을 거쳐 들어옵니다',
+      allow: 'IPv6 네트워크의 누구나 CLAT을 거쳐 이 컴퓨터의 IPv4 서비스에 접속할 수 있습니다',
+    },
   },
   settings: {
     title: 'clatbar 설정',

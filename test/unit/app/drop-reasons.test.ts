@@ -1,17 +1,18 @@
-// Every reason the data path can count a drop under (the translator's REASONS and the data path's
-// own counters) has words for people in both message catalogs, so neither the diagnostics window
+// Every reason the data path can count a drop under (the translator's REASONS, the data path's
+// own counters and the kernel's inbound filter, engine/clat/inbound-filter.ts) has words for people in both message catalogs, so neither the diagnostics window
 // (in English or Korean) nor `clatbar status` shows a bare code when the translator learns a new
 // reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REASONS } from '../../../src-main/engine/siit/counters.js';
 import { DATA_PATH_DROPS } from '../../../src-main/app/status-view.js';
+import { DROP_REASON as INBOUND_DROP } from '../../../src-main/engine/clat/inbound-filter.js';
 import { DROP_REASONS } from '../../../src-main/shared/ipc.js';
 import { createTranslator } from '../../../src-main/shared/i18n.js';
 import { en } from '../../../src-main/shared/locales/en.js';
 import { ko } from '../../../src-main/shared/locales/ko.js';
 
-const ALL = [...REASONS.slice(1), ...Object.values(DATA_PATH_DROPS)];
+const ALL = [...REASONS.slice(1), ...Object.values(DATA_PATH_DROPS), INBOUND_DROP];
 
 test('every drop reason has words in the English and the Korean catalog', () => {
   assert.equal(REASONS[0], 'none', 'index 0 is "translated", not a drop');

@@ -1,7 +1,10 @@
-// The app's engine client: against the engine's real control server (test/helpers/control.ts,
-// no `hello`: polled), and against the control protocol (hello, status, subscribe pushes, calls,
-// errors) through test/helpers/control-peer.ts until the real control server lands; plus no
-// engine yet, engine restart, a peer that talks garbage, a peer that never answers.
+// The app's engine client: against the engine's real control server (engine/control/server.ts
+// with the foreground backend: hello, status, subscribe, the server's own counter pushes, state
+// and log pushes, a refusal, a restart); against a peer without `hello` (an engine from before the
+// control API: polled); and through test/helpers/control-peer.ts, a recording stand-in, for what
+// the real server cannot show here: the order of the client's requests (no polling once
+// subscribed), a refusal for want of the group (the tests run as root) and engines that speak
+// another protocol version. Plus no engine yet, a peer that talks garbage, one that never answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, Server } from 'node:net';
@@ -11,8 +14,13 @@ import { join } from 'node:path';
 import { serveStatus } from '../../helpers/control.js';
 import type { ClatStatus } from '../../../src-main/engine/clat/engine.js';
 import type { EngineStatus } from '../../../src-main/shared/ipc.js';
-import type { LogLine } from '../../../src-main/shared/status.js';
-import { PROTOCOL_VERSION, RPC_ERROR } from '../../../src-main/shared/control.js';
+import type { EngineStatusDoc, LogLine } from '../../../src-main/shared/status.js';
+import { DEFAULT_CONTROL_GROUP, PROTOCOL_VERSION, RPC_ERROR } from '../../../src-main/shared/control.js';
+import { VERSION } from '../../../src-main/shared/version.js';
+import { ControlServer } from '../../../src-main/engine/control/server.js';
+import { foregroundBackend } from '../../../src-main/engine/control/foreground.js';
+import { LogRing } from '../../../src-main/engine/control/log-ring.js';
+import { createTranslator } from '../../../src-main/shared/i18n.js';
 import { controlPeer, type Request, type Answer } from '../../helpers/control-peer.js';
 
 import { EngineClient, EngineCallError, toEngineStatus } from '../../../src-main/app/engine-client.js';
@@ -99,6 +107,16 @@ function tmpSocket(t: { after(fn: () => void): void }): string {
 
 const fast = { legacyPollMs: 50, retryMinMs: 20, retryMaxMs: 100, timeoutMs: 500 };
 
+/** A started client on path, closed after the test, with the log lines it was pushed. */
+function startClient(t: { after(fn: () => void): void }, path: string) {
+  const client = new EngineClient({ socketPath: path, ...fast });
+  t.after(() => client.close());
+  const logs: LogLine[] = [];
+  client.onLog((l) => logs.push(l));
+  client.start();
+  return { client, logs };
+}
+
 test('maps the engine status into what the tray and window show', async (t) => {
   const path = tmpSocket(t);
   let reply = engineStatus();
@@ -141,11 +159,13 @@ test('maps the engine status into what the tray and window show', async (t) => {
   assert.deepEqual(s.drops, { 'ttl-expired': 1, 'write-errors': 2 });
   assert.equal(s.dns64, undefined);
   assert.equal(s.warnings, undefined);
+  assert.equal(s.inbound, undefined, 'an engine that does not say: nothing is claimed');
 
   // Polling: new counters, a prefix source, DNS64 stats and a firewall warning show up.
   reply = engineStatus({
     counters: { ...reply.counters, translated46: 11 },
     firewallWarnings: ['nftables inet filter forward: policy drop'],
+    inbound: 'allow',
     ...({
       prefixSource: 'pref64',
       dns64: { mode: 'auto', queries: 7, synthesized: 3, cacheHits: 2, upstream: { timeouts: 1 } },
@@ -158,11 +178,14 @@ test('maps the engine status into what the tray and window show', async (t) => {
   assert.equal(next.dns64?.synthesized, 3);
   assert.equal(next.dns64?.upstreamTimeouts, 1);
   assert.equal(next.dns64?.mode, 'auto');
+  // The inbound filter in force, for the connection card.
+  assert.equal(next.inbound, 'allow');
   assert.ok((next.traffic?.sampledAt ?? 0) >= (s.traffic?.sampledAt ?? Infinity));
 
-  reply = engineStatus({ state: 'stopping' });
+  reply = engineStatus({ state: 'stopping', inbound: 'open' as never });
   const stopping = await until(client, 'stopping', (x) => x.state === 'stopping');
   assert.match(stopping.reason.text, /stopping/);
+  assert.equal(stopping.inbound, undefined, 'a mode the app does not know is left out');
 });
 
 test('no engine yet: says so with the fix, then connects when it starts', async (t) => {
@@ -366,6 +389,120 @@ function engineAnswers(doc: () => unknown, more: (req: Request) => Answer = () =
   };
 }
 
+test('the daemon’s default policy reaches Settings; the administrator’s is locked, naming its file', () => {
+  const mine = toEngineStatus(
+    daemonDoc({ dns64Mode: 'auto', defaultPolicy: { value: 'never', source: 'user-default' } }),
+    '/x',
+    0,
+  );
+  assert.deepEqual(mine.settings, { dns64Mode: 'auto', defaultPolicy: 'never' });
+  const forced = toEngineStatus(
+    daemonDoc({
+      defaultPolicy: { value: 'always', source: 'admin-default', adminFile: '/etc/clatbar/policy.json' },
+    }),
+    '/x',
+    0,
+  );
+  assert.equal(forced.settings?.defaultPolicy, 'always');
+  assert.equal(forced.settings?.locked?.defaultPolicy?.code, 'app.adminDefaultIn');
+  // The words come from the catalog in the window's language.
+  assert.equal(
+    createTranslator('en').msg(forced.settings!.locked!.defaultPolicy!),
+    'Set by the administrator in /etc/clatbar/policy.json',
+  );
+  assert.match(
+    createTranslator('ko').msg(forced.settings!.locked!.defaultPolicy!),
+    /관리자가 \/etc\/clatbar\/policy\.json에서/,
+  );
+  // A value the app does not know is left out, not shown as a default it is not.
+  assert.equal(
+    toEngineStatus(daemonDoc({ defaultPolicy: { value: 'sometimes' } }), '/x', 0).settings,
+    undefined,
+  );
+  // The foreground engine has no default policy: nothing to show.
+  assert.equal(toEngineStatus(engineStatus(), '/x', 0).settings, undefined);
+});
+
+test('the real control server: hello, pushes, a refusal in words, a restart and subscribing again', async (t) => {
+  const path = tmpSocket(t);
+  let doc = daemonDoc({ pid: 1 });
+  // The foreground backend pushes a state when the prefix changes; the test says when.
+  const prefixListeners = new Set<(p: string | null) => void>();
+  const ring = new LogRing(() => {});
+  const serve = () =>
+    ControlServer.listen({
+      path,
+      backend: foregroundBackend(
+        {
+          status: () => doc as EngineStatusDoc,
+          onPrefixChange: (cb) => {
+            prefixListeners.add(cb);
+            return () => prefixListeners.delete(cb);
+          },
+        },
+        ring,
+      ),
+      log: () => {},
+      // The server's own counter pushes, faster than the engine's once a second.
+      limits: { counterMs: 50 },
+    });
+  let server = await serve();
+  t.after(() => server.stop());
+  const { client, logs } = startClient(t, path);
+  const s = await until(client, 'the first engine', (x) => x.state === 'active' && x.engine?.pid === 1);
+  assert.equal(s.network?.name, 'Conference Wi-Fi');
+  await waitUntil(() => client.connected);
+  // What the server says of itself and of us (root runs the tests: admin).
+  assert.equal(client.hello?.protocol, PROTOCOL_VERSION);
+  assert.equal(client.hello?.version, VERSION);
+  assert.equal(client.hello?.group, DEFAULT_CONTROL_GROUP);
+  if (process.getuid?.() === 0) assert.equal(client.hello?.admin, true);
+
+  // Counters from the server's timer, merged into the last status.
+  doc = daemonDoc({ pid: 1, counters: { ...engineStatus().counters, translated46: 500 } });
+  const counted = await until(client, 'the pushed counters', (x) => x.traffic?.packets4to6 === 500);
+  assert.equal(counted.network?.name, 'Conference Wi-Fi');
+  // A state push.
+  doc = daemonDoc({
+    pid: 1,
+    state: 'standby',
+    reason: { code: 'standby.native-ipv4', text: 'native IPv4 is here' },
+  });
+  for (const l of prefixListeners) l(null);
+  const standby = await until(client, 'standby', (x) => x.state === 'standby');
+  assert.equal(standby.reason.code, 'standby.native-ipv4');
+  // A log line, as the engine writes it.
+  ring.log('stood down');
+  await waitUntil(() => logs.some((l) => l.text === 'stood down'));
+
+  // A refusal keeps the server's code and words, and is not a broken connection.
+  const err = await client.call('setPolicy', { network: 'current', policy: 'never' }).then(
+    () => assert.fail('the foreground engine has no per-network policy'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof EngineCallError);
+  assert.equal(err.code, RPC_ERROR.unsupported);
+  assert.match(err.message, /needs the engine in daemon mode/);
+  // Bad params: refused by the server's schema, before the backend.
+  const bad = await client.call('setPolicy', { network: 'current', policy: 'sometimes' }).then(
+    () => assert.fail('a policy that does not exist'),
+    (e: unknown) => e,
+  );
+  assert.ok(bad instanceof EngineCallError);
+  assert.equal(bad.code, RPC_ERROR.invalidParams);
+  assert.equal(client.status.state, 'standby');
+
+  // The engine restarts: disconnected, then the new one, subscribed again (its log lines arrive).
+  await server.stop();
+  await until(client, 'disconnected', (x) => x.state === 'disconnected');
+  doc = daemonDoc({ pid: 2 });
+  server = await serve();
+  await until(client, 'the second engine', (x) => x.engine?.pid === 2);
+  await waitUntil(() => client.connected);
+  ring.log('the second engine’s line');
+  await waitUntil(() => logs.some((l) => l.text === 'the second engine’s line'));
+});
+
 test('control API: hello, status, then pushes instead of polling', async (t) => {
   const path = tmpSocket(t);
   const peer = await controlPeer(
@@ -373,11 +510,7 @@ test('control API: hello, status, then pushes instead of polling', async (t) => 
     engineAnswers(() => daemonDoc()),
   );
   t.after(() => peer.stop());
-  const client = new EngineClient({ socketPath: path, ...fast });
-  t.after(() => client.close());
-  const logs: LogLine[] = [];
-  client.onLog((l) => logs.push(l));
-  client.start();
+  const { client, logs } = startClient(t, path);
   const s = await until(client, 'active', (x) => x.state === 'active');
   assert.deepEqual(s.reason, daemonDoc().reason);
   assert.deepEqual(s.network, {

@@ -3,16 +3,20 @@
 // refuses root; the single-instance lock; window options (sandbox, context isolation, no node
 // integration); navigation, new windows, webviews and permission requests refused; the CSP on
 // every response; every IPC handler refuses a sender that is not our window's main frame on our
-// page; and the menu the tray gets for each engine state, driven through the control protocol.
+// page; and the menu the tray gets for each engine state, pushed by the engine's real control
+// server (engine/control/server.ts; its backend is the foreground one with the test's status, and
+// a setPolicy that records what reached it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { register } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROTOCOL_VERSION } from '../../../src-main/shared/control.js';
 import { IPC_CALLS } from '../../../src-main/shared/ipc.js';
-import { controlPeer, type Answer, type Request } from '../../helpers/control-peer.js';
+import type { EngineStatusDoc } from '../../../src-main/shared/status.js';
+import { ControlServer } from '../../../src-main/engine/control/server.js';
+import { foregroundBackend } from '../../../src-main/engine/control/foreground.js';
+import { LogRing } from '../../../src-main/engine/control/log-ring.js';
 
 register('../../helpers/electron/loader.js', import.meta.url);
 const fake = await import('../../helpers/electron/fake-electron.js');
@@ -75,13 +79,28 @@ test('windows, refusals, IPC sender checks and the tray menu per engine state', 
     policy: { value: 'auto', source: 'default', override: null, adminForced: false },
     transitions: [],
   };
-  const peer = await controlPeer(socket, (req: Request): Answer => {
-    if (req.method === 'hello') return { result: { protocol: PROTOCOL_VERSION } };
-    if (req.method === 'status') return { result: state };
-    if (req.method === 'listNetworks') return { result: [] };
-    return { result: {} };
+  // The engine pushes a state when told to (the foreground backend's prefix change); the
+  // per-network policy, which the foreground engine refuses, is recorded instead.
+  const push = new Set<(p: string | null) => void>();
+  const policies: Array<{ network: string; policy: string }> = [];
+  const server = await ControlServer.listen({
+    path: socket,
+    backend: {
+      ...foregroundBackend(
+        {
+          status: () => state as EngineStatusDoc,
+          onPrefixChange: (cb) => {
+            push.add(cb);
+            return () => push.delete(cb);
+          },
+        },
+        new LogRing(() => {}),
+      ),
+      setPolicy: async (network, policy) => void policies.push({ network, policy }),
+    },
+    log: () => {},
   });
-  t.after(() => peer.stop());
+  t.after(() => server.stop());
   process.env.CLATBAR_CONTROL_SOCKET = socket;
   process.env.XDG_CONFIG_HOME = join(dir, 'config');
   t.after(() => {
@@ -147,11 +166,8 @@ test('windows, refusals, IPC sender checks and the tray menu per engine state', 
   lastMenu()
     .find((m) => m.label === 'Never')
     ?.click?.();
-  await until(() => peer.requests.some((r) => r.method === 'setPolicy'), 'setPolicy');
-  assert.deepEqual(peer.requests.find((r) => r.method === 'setPolicy')?.params, {
-    network: 'current',
-    policy: 'never',
-  });
+  await until(() => policies.length > 0, 'setPolicy');
+  assert.deepEqual(policies, [{ network: 'current', policy: 'never' }]);
 
   // Other states, pushed by the engine.
   for (const [next, line, icon] of [
@@ -160,12 +176,12 @@ test('windows, refusals, IPC sender checks and the tray menu per engine state', 
     ['attention', '~clatbar needs attention: native IPv4', 'attention'],
   ] as const) {
     state = { ...state, state: next, reason: { code: 'x', text: 'native IPv4' } };
-    peer.push('state', { status: state });
+    for (const cb of push) cb(null);
     await until(() => labels()[0] === line, `the ${next} menu`);
     assert.match((tray.image as { path: string }).path, new RegExp(`/${icon}-light-22\\.png$`));
   }
   // The engine goes away: attention, and no toggle.
-  await peer.stop();
+  await server.stop();
   await until(() => labels()[0] === '~clatbar: the engine is not running', 'the disconnected menu');
   assert.ok(!labels().some((l) => l.includes('IPv4 through clatbar') && l !== labels()[0]));
   assert.match((tray.image as { path: string }).path, /attention-light-22\.png$/);
@@ -206,16 +222,17 @@ test('windows, refusals, IPC sender checks and the tray menu per engine state', 
     ['no frame', { sender: wc, senderFrame: null }],
   ];
   const ourUrl = wc.mainFrame.url;
-  for (const [what, event] of strangers) {
-    if (what === 'another page') wc.mainFrame.url = 'https://example.com/';
-    const setPolicy = fake.recorded.handlers.get('clatbar:setPolicy')!;
-    assert.throws(
-      () => setPolicy(event as never, 'current' as never, 'always' as never),
-      /not from a clatbar window/,
-      what,
-    );
-    wc.mainFrame.url = ourUrl;
-  }
+  // Every handler, not one as a sample: a call added to IPC_CALLS gets the same check or fails here.
+  for (const [what, event] of strangers)
+    for (const [channel, handler] of fake.recorded.handlers) {
+      if (what === 'another page') wc.mainFrame.url = 'https://example.com/';
+      assert.throws(
+        () => handler(event as never, 'current' as never, 'always' as never),
+        new RegExp(`refused "${channel.slice('clatbar:'.length)}": not from a clatbar window`),
+        `${channel} from ${what}`,
+      );
+      wc.mainFrame.url = ourUrl;
+    }
   // A second Diagnostics… shows the same window.
   lastMenu()
     .find((m) => m.label === 'Diagnostics…')

@@ -1,7 +1,10 @@
 // The app service (app/service.ts): every IPC call's arguments checked against its schema before
 // anything reaches the engine; calls map to the control API; access learned from the engine's
 // answers; notifications on transitions; the app's settings and the autostart override. The engine
-// is test/helpers/control-peer.ts (a stand-in until the control server lands); the platform
+// is test/helpers/control-peer.ts, a recording stand-in (a refused caller cannot be had from a test
+// running as root), and every request it records is checked against the real server's schema for
+// its method (shared/control.ts METHODS), so what passes here is what the engine accepts; the
+// platform
 // (clipboard, dialogs, windows) is a recording AppHost, since Electron cannot run here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +17,7 @@ import { SettingsStore } from '../../../src-main/app/settings.js';
 import type { Notice } from '../../../src-main/app/notify.js';
 import { createTranslator } from '../../../src-main/shared/i18n.js';
 import { IPC_CALLS } from '../../../src-main/shared/ipc.js';
-import { PROTOCOL_VERSION, RPC_ERROR } from '../../../src-main/shared/control.js';
+import { METHODS, PROTOCOL_VERSION, RPC_ERROR, type MethodName } from '../../../src-main/shared/control.js';
 import { controlPeer, type Answer, type Request } from '../../helpers/control-peer.js';
 
 function doc(state: string) {
@@ -157,6 +160,12 @@ test('calls reach the engine with the control API’s params', async (t) => {
   await assert.rejects(service.handle('selfTest', []), /this engine does not do “selfTest”/);
   await service.handle('openSettings', []);
   assert.deepEqual(host.opened, ['settings']);
+  // Every request as the real control server's schema for its method accepts it.
+  for (const r of peer.requests) {
+    assert.ok(Object.hasOwn(METHODS, r.method), r.method);
+    const ok = METHODS[r.method as MethodName].params.safeParse(r.params);
+    assert.ok(ok.success, `${r.method} ${JSON.stringify(r.params)}: ${ok.error?.message}`);
+  }
 });
 
 test('a user the engine refuses is told, and the state says so', async (t) => {

@@ -44,6 +44,7 @@ test('user choices persist, versioned, in a file only root reads', async (t) => 
     adminForced: false,
     inbound: 'deny',
   });
+  assert.deepEqual(s.defaultPolicy(), { value: 'auto', source: 'default' });
   await s.seen('net-a', 'up0 2001:db8:1::/64');
   await s.setPolicy('net-a', 'never');
   await s.setDefaultPolicy('always');
@@ -58,6 +59,8 @@ test('user choices persist, versioned, in a file only root reads', async (t) => 
   });
   assert.equal(again.resolve('net-b').value, 'always');
   assert.equal(again.resolve('net-b').source, 'user-default');
+  // What the settings window shows as the default (status.defaultPolicy), read back from the file.
+  assert.deepEqual(again.defaultPolicy(), { value: 'always', source: 'user-default' });
   const file = join(dir, 'data', 'policy.json');
   assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { version: number }).version, 1);
   assert.equal(statSync(file).mode & 0o777, 0o600);
@@ -91,6 +94,8 @@ test('the admin file wins and says so; a corrupt one is ignored with a warning',
   // The admin default is under the user's per-network choice, over the user's default.
   assert.equal(s.resolve('net-b').source, 'user');
   assert.equal(s.resolve('net-c').source, 'admin-default');
+  // The default is locked, and the window can say in which file.
+  assert.deepEqual(s.defaultPolicy(), { value: 'never', source: 'admin-default', adminFile: adminPath });
   await assert.rejects(s.setPolicy('net-a', 'never'), AdminForced);
   await assert.rejects(s.setDefaultPolicy('auto'), /administrator sets the default policy/);
   writeFileSync(adminPath, '{"version": 1, "networks": {"net-a": {"policy": "sometimes"}}}');
