@@ -241,8 +241,9 @@ const host: AppHost = {
   },
   openWindow: showWindow,
   // The package's one mechanism: the systemd unit. systemd asks polkit, and the package's rule
-  // (assets/linux/50-clatbar.rules) lets an active local user start it without a password; anyone
-  // else is asked for an administrator's through the desktop's agent.
+  // (assets/linux/50-clatbar.rules) lets an active local user start it without a password (stop
+  // and restart only members of the group clatbar); anyone else is asked for an administrator's
+  // through the desktop's agent.
   startEngine: () =>
     new Promise((resolve, reject) =>
       execFile(SYSTEMCTL, ['start', ENGINE_UNIT], { timeout: 120_000 }, (err, _out, stderr) =>
