@@ -3,7 +3,8 @@
 // IPv4-only server), the medians of N tries (default 10) each of:
 //   RA with PREF64 -> first IPv4 ping through the CLAT answered (from standby)
 //   native IPv4 default route added -> the CLAT's IPv4 default route gone
-//   native IPv4 gone -> the CLAT's default route back
+//   native IPv4 gone -> the CLAT's default route back (within the grace period that keeps the
+//     CLAT without its route after native IPv4 arrived: one `ip route`, docs/daemon.md)
 //   PREF64 lifetime 0 -> standby (the TUN gone); a new prefix -> the status shows it
 // and, with the router quiet (no RAs) and no traffic for 60 s in standby: the change of
 // utime+stime and of voluntary context switches over all its threads; RSS in standby and active.

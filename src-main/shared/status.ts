@@ -5,7 +5,9 @@
 // States:
 //   off        the policy (`never`) or the user's `disable` keeps the CLAT off on this network
 //   standby    running and watching, but not translating: the network does not need or allow a
-//              CLAT now (offline, native IPv4, no NAT64 prefix, another CLAT); `reason` says which
+//              CLAT now (offline, native IPv4, no NAT64 prefix, another CLAT); `reason` says which.
+//              Just after native IPv4 arrived the CLAT is kept for a while without its IPv4
+//              default route (clatKeptUntil), ready to take IPv4 back at once
 //   active     translating; every field of the foreground engine's status is present
 //   attention  wanted but failing; `fix` says what to do
 //   stopping   the engine is putting the host back as it was
@@ -144,6 +146,13 @@ export const EngineStatusDocSchema = z
      * RA-to-first-packet target is 1 s; DAD alone takes 1-2 s on Linux).
      */
     preparedClatIpv6: z.string().optional(),
+    /**
+     * Standby after native IPv4 arrived (reason `standby.dual-stack-kept`): the CLAT instance is
+     * kept, without its IPv4 default route and without the DNS64 resolver hook, until this time
+     * (ISO 8601); native IPv4 going before then puts the route back instead of a whole bring-up.
+     * Afterwards it is torn down. Absent otherwise.
+     */
+    clatKeptUntil: z.string().optional(),
     dns64Mode: z.enum(['off', 'auto', 'on']).optional(),
     /** The daemon's default policy for networks without one of their own. */
     defaultPolicy: DefaultPolicySchema.optional(),

@@ -24,6 +24,7 @@ const cfg = JSON.parse(process.argv[2]) as {
   adminPolicyPath: string;
   controlSocket: string;
   overrideGraceMs?: number;
+  routeGraceMs?: number;
   dns64?: 'off' | 'auto' | 'on';
 };
 const out = (o: unknown): void => void process.stdout.write(`${JSON.stringify(o)}\n`);

@@ -46,6 +46,12 @@ import { startFakeNetworkManager } from '../helpers/networkmanager.js';
 
 const DRIVER = new URL('../helpers/supervisor-driver.js', import.meta.url).pathname;
 const LIMIT_MS = 2000;
+/**
+ * The grace period after native IPv4 arrived, shortened for the first test (the daemon's is
+ * grace.ts ROUTE_GRACE_MS): long enough for item 4 to take native IPv4 away within it on a
+ * loaded machine, short enough that 4b can wait for its end.
+ */
+const GRACE_MS = 5000;
 
 interface Driver {
   proc: ChildProcess;
@@ -80,7 +86,7 @@ function paths(dir: string, name: string): Paths {
  */
 async function startDriver(
   cl: ClatLab,
-  p: Paths & { dns64?: 'off' | 'auto' | 'on' },
+  p: Paths & { dns64?: 'off' | 'auto' | 'on'; routeGraceMs?: number },
   etc?: string,
   nodeFlags: string[] = [],
   env?: NodeJS.ProcessEnv,
@@ -191,6 +197,12 @@ async function untilPing(cl: ClatLab, ms = 15000): Promise<number> {
   throw new Error(`no IPv4 ping to ${SERVER_V4} within ${ms} ms`);
 }
 
+/** The CLAT's IPv4 default route is there. */
+const clatRoute = (cl: ClatLab): boolean =>
+  nsh(cl.lab, cl.laptop, 'ip -4 route show default dev clat0 2>/dev/null', true).trim() !== '';
+
+const NATIVE_IPV4_ADD = 'ip addr add 192.0.2.50/24 dev up0 && ip route add default via 192.0.2.1 dev up0';
+
 function pings(cl: ClatLab): boolean {
   return nsh(cl.lab, cl.laptop, `ping -n -c1 -W1 ${SERVER_V4} >/dev/null 2>&1 && echo ok`, true).includes(
     'ok',
@@ -207,6 +219,21 @@ function withoutNativeIpv4(state: Record<string, unknown>): Record<string, unkno
   return { ...state, addresses, routes4 };
 }
 
+/**
+ * Waits until the laptop equals the snapshot but for the native IPv4 the test added (a teardown
+ * may still be running); fails showing the difference.
+ */
+async function untilSnapshotButNativeIpv4(cl: ClatLab, before: Record<string, unknown>): Promise<void> {
+  let last = '';
+  await waitFor('the host as before, but for native IPv4', () => {
+    last = JSON.stringify(withoutNativeIpv4(hostState(cl.lab, cl.laptop)));
+    return last === JSON.stringify(before);
+  }).catch((e: unknown) => {
+    assert.deepEqual(JSON.parse(last), before);
+    throw e;
+  });
+}
+
 const NO_PREF64 = { pref64: [] };
 const WITH_PREF64 = { pref64: [{ prefix: PREFIX, lifetime: 600 }] };
 
@@ -216,7 +243,7 @@ test('daemon: standby without NAT64, active with PREF64 or RFC 7050, native IPv4
   mkdirSync(resolverDir);
   let unbound = await startRouterResolver(cl, resolverDir);
   const before = hostState(cl.lab, cl.laptop);
-  const d = await startDriver(cl, paths(dir, 'a'));
+  const d = await startDriver(cl, { ...paths(dir, 'a'), routeGraceMs: GRACE_MS });
   t.after(() => d.stop());
   if (process.env.CLATBAR_DEBUG_LOG) t.after(() => writeFileSync(process.env.CLATBAR_DEBUG_LOG!, d.log()));
 
@@ -266,46 +293,72 @@ test('daemon: standby without NAT64, active with PREF64 or RFC 7050, native IPv4
   );
 
   await t.test(
-    '4. native IPv4 added: standby within 2 s and the host back; removed: active within 2 s',
+    '4. native IPv4 added: standby within 2 s, the CLAT kept without its default route; removed: active within 2 s',
     async () => {
+      const tunIndex = () => nsh(cl.lab, cl.laptop, 'cat /sys/class/net/clat0/ifindex', true).trim();
+      const index = tunIndex();
       const t0 = Date.now();
-      nsh(
-        cl.lab,
-        cl.laptop,
-        'ip addr add 192.0.2.50/24 dev up0 && ip route add default via 192.0.2.1 dev up0',
+      nsh(cl.lab, cl.laptop, NATIVE_IPV4_ADD);
+      await until(
+        d,
+        'standby dual-stack, the CLAT kept',
+        (s) => s.state === 'standby' && s.classification === 'dual-stack' && s.clatKeptUntil !== undefined,
       );
-      await until(d, 'standby dual-stack', (s) => s.state === 'standby' && s.classification === 'dual-stack');
       const ms = Date.now() - t0;
       assert.ok(ms <= LIMIT_MS, `standby after ${ms} ms`);
-      // Back to the snapshot but for the native IPv4 the test added (and its routes).
-      nsh(cl.lab, cl.laptop, 'ip route del default via 192.0.2.1 dev up0');
+      const s = await d.status();
+      assert.equal(s.reason.code, 'standby.dual-stack-kept');
+      assert.match(
+        s.reason.text,
+        /native IPv4 \(default route via 192\.0\.2\.1 dev up0\); the CLAT stays ready without its IPv4 default route until /,
+      );
+      const left = Date.parse(s.clatKeptUntil!) - Date.now();
+      assert.ok(left > 0 && left <= GRACE_MS, `kept for ${left} ms more`);
+      assert.equal(s.tun, undefined, 'a kept CLAT is not an active one');
+      // The CLAT carries none of the host's IPv4; the inbound filter stays with the TUN.
+      assert.ok(!clatRoute(cl), 'no CLAT default route beside native IPv4');
+      assert.match(nsh(cl.lab, cl.laptop, `ip -4 route get ${SERVER_V4}`), /via 192\.0\.2\.1 dev up0/);
+      assert.match(nsh(cl.lab, cl.laptop, 'nft list table ip clatbar'), /table ip clatbar/);
+      assert.equal(tunIndex(), index, 'the TUN kept');
       const t1 = Date.now();
-      nsh(cl.lab, cl.laptop, 'ip addr del 192.0.2.50/24 dev up0');
-      // (the address removal alone is not "native IPv4 gone"; the route went first)
-      await until(d, 'active again', (s) => s.state === 'active');
+      nsh(cl.lab, cl.laptop, 'ip route del default via 192.0.2.1 dev up0');
+      await until(d, 'active again', (x) => x.state === 'active');
       const back = Date.now() - t1;
-      assert.ok(back <= LIMIT_MS + 1000, `active again after ${back} ms`);
+      assert.ok(back <= LIMIT_MS, `active again after ${back} ms`);
+      assert.equal(tunIndex(), index, 'the same TUN: its route put back, not a new bring-up');
+      assert.match(d.log(), /IPv4 default route via clat0 back/);
+      nsh(cl.lab, cl.laptop, 'ip addr del 192.0.2.50/24 dev up0');
       await untilPing(cl);
     },
   );
 
-  await t.test('4b. while in standby beside native IPv4 the host equals the snapshot', async () => {
-    nsh(cl.lab, cl.laptop, 'ip addr add 192.0.2.50/24 dev up0 && ip route add default via 192.0.2.1 dev up0');
-    await until(d, 'standby dual-stack', (s) => s.state === 'standby');
-    // The state says standby as the teardown begins; once it is done, the native IPv4 we added is
-    // the only difference from the snapshot taken before the daemon started.
-    let last = '';
-    await waitFor('the host as before, but for native IPv4', () => {
-      last = JSON.stringify(withoutNativeIpv4(hostState(cl.lab, cl.laptop)));
-      return last === JSON.stringify(before);
-    }).catch((e: unknown) => {
-      assert.deepEqual(JSON.parse(last), before);
-      throw e;
-    });
-    assert.equal((await d.status()).state, 'standby');
-    nsh(cl.lab, cl.laptop, 'ip route del default via 192.0.2.1 dev up0 && ip addr del 192.0.2.50/24 dev up0');
-    await until(d, 'active', (s) => s.state === 'active');
-  });
+  await t.test(
+    '4b. standby beside native IPv4: no CLAT route; after the grace period the host equals the snapshot',
+    async () => {
+      nsh(cl.lab, cl.laptop, NATIVE_IPV4_ADD);
+      await until(d, 'standby, the CLAT kept', (s) => s.state === 'standby' && s.clatKeptUntil !== undefined);
+      assert.ok(!clatRoute(cl), 'no CLAT default route beside native IPv4');
+      // What standby keeps beside native IPv4 for the grace period (the TUN, its addresses and
+      // route, proxy-ND, the uplink's sysctls, the inbound filter) goes when it is over; then the
+      // native IPv4 we added is the only difference from the snapshot taken before the daemon
+      // started.
+      await until(
+        d,
+        'the grace period over',
+        (s) => s.state === 'standby' && s.clatKeptUntil === undefined,
+        GRACE_MS + 10000,
+      );
+      assert.equal((await d.status()).reason.code, 'standby.dual-stack');
+      await untilSnapshotButNativeIpv4(cl, before);
+      assert.equal((await d.status()).state, 'standby');
+      nsh(
+        cl.lab,
+        cl.laptop,
+        'ip route del default via 192.0.2.1 dev up0 && ip addr del 192.0.2.50/24 dev up0',
+      );
+      await until(d, 'active', (s) => s.state === 'active');
+    },
+  );
 
   await t.test('5. PREF64 lifetime 0: standby; then the prefix again: active', async () => {
     const t0 = Date.now();
@@ -551,8 +604,26 @@ test('daemon mode of clatbar run: status on the socket, kill -9 then a new daemo
   await waitFor('active again', () => second.log().includes('state: active'), 30000);
   assert.match(second.log(), /recovered: \d+\/\d+ changes of an earlier run undone/);
   await untilPing(cl);
-  second.proc.kill('SIGTERM');
-  assert.equal(await second.exited, 0, second.log());
+
+  // kill -9 while the CLAT is kept without its default route (native IPv4 arrived): the next
+  // daemon undoes what is left, and stays in standby beside native IPv4 with the host as before.
+  nsh(cl.lab, cl.laptop, NATIVE_IPV4_ADD);
+  await waitFor('the CLAT kept', () =>
+    second.log().includes('the CLAT stays ready without its IPv4 default route'),
+  );
+  assert.ok(!clatRoute(cl));
+  second.proc.kill('SIGKILL');
+  await second.exited;
+  const third = start();
+  t.after(() => third.proc.kill('SIGKILL'));
+  await waitFor('standby', () => third.log().includes('state: standby: not needed'), 30000);
+  assert.match(third.log(), /recovered: \d+\/\d+ changes of an earlier run undone/);
+  await untilSnapshotButNativeIpv4(cl, before);
+  nsh(cl.lab, cl.laptop, 'ip route del default via 192.0.2.1 dev up0 && ip addr del 192.0.2.50/24 dev up0');
+  await waitFor('active', () => third.log().includes('state: active'), 30000);
+  await untilPing(cl);
+  third.proc.kill('SIGTERM');
+  assert.equal(await third.exited, 0, third.log());
   assert.deepEqual(hostState(cl.lab, cl.laptop), before);
 });
 
@@ -673,6 +744,7 @@ test('DNS64 in daemon mode: the system resolver points at the stub only while ac
   const resolv = () => readFileSync(join(etc, 'resolv.conf'), 'utf8');
   const unbound = await startRouterResolver(cl, dir);
   t.after(() => unbound.kill());
+  const before = hostState(cl.lab, cl.laptop);
   const d = await startDriver(cl, { ...paths(dir, 'd'), dns64: 'on' }, etc);
   t.after(() => d.stop());
   await until(d, 'active with the stub', (s) => s.state === 'active' && s.dns64 !== undefined);
@@ -688,8 +760,21 @@ test('DNS64 in daemon mode: the system resolver points at the stub only while ac
   cl.setRa(WITH_PREF64);
   await until(d, 'active again', (x) => x.state === 'active' && x.dns64 !== undefined);
   assert.match(resolv(), /nameserver 192\.0\.0\.4/);
+  // Native IPv4 arrives: the CLAT is kept for the grace period without its default route, and
+  // the resolver is given back as on any stand-down; native IPv4 gone: both back.
+  nsh(cl.lab, cl.laptop, NATIVE_IPV4_ADD);
+  await until(d, 'standby, the CLAT kept', (x) => x.state === 'standby' && x.clatKeptUntil !== undefined);
+  await waitFor('the resolver given back', () => resolv() === resolvConf);
+  nsh(cl.lab, cl.laptop, 'ip route del default via 192.0.2.1 dev up0');
+  await until(d, 'active again, the stub too', (x) => x.state === 'active' && x.dns64 !== undefined);
+  assert.match(resolv(), /nameserver 192\.0\.0\.4/);
+  // SIGTERM while kept: the host and its resolver as before, but for the native IPv4 added.
+  nsh(cl.lab, cl.laptop, 'ip route add default via 192.0.2.1 dev up0');
+  await until(d, 'kept again', (x) => x.state === 'standby' && x.clatKeptUntil !== undefined);
   await d.stop();
+  assert.equal(d.proc.exitCode, 0, d.log());
   assert.equal(resolv(), resolvConf);
+  assert.deepEqual(withoutNativeIpv4(hostState(cl.lab, cl.laptop)), before);
 });
 
 /** Polls status until the state and what it says about option 108 (dhcpV6OnlyPreferred) match. */

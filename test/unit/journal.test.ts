@@ -96,6 +96,36 @@ test('recover() undoes file changes of a SIGKILLed process, newest first', async
   await Journal.create(join(dir, 'state')).undoAll();
 });
 
+test('undoEntry() undoes one change in the middle and keeps the others; a failed undo keeps its entry', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'clatbar-journal-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const [a, b, c] = ['a', 'b', 'c'].map((n) => join(dir, `${n}.conf`));
+  const gone = join(dir, 'no-such-dir', 'x.conf');
+  const restorable = [a, b, c, gone];
+  const stateDir = join(dir, 'state');
+  const j = Journal.create(stateDir, { restorable });
+  for (const f of [a, b, c])
+    await j.apply(`create ${f}`, { kind: 'restore-file', path: f, content: null }, () =>
+      writeFileSync(f, 'x\n'),
+    );
+  assert.deepEqual(await j.undoEntry(`create ${b}`), { what: `create ${b}`, ok: true });
+  assert.ok(existsSync(a) && !existsSync(b) && existsSync(c));
+  // On disk as well: a crash now would undo only the two left.
+  assert.deepEqual(
+    Journal.leftover(stateDir, { restorable })?.entries.map((e) => e.what),
+    [`create ${a}`, `create ${c}`],
+  );
+  assert.equal(await j.undoEntry(`create ${b}`), null, 'no entry of that name any more');
+  // An undo that fails (its directory is gone) stays journaled, for stop or recovery to retry.
+  j.record('restore x', { kind: 'restore-file', path: gone, content: 'old\n' });
+  const failed = await j.undoEntry('restore x');
+  assert.equal(failed?.ok, false);
+  assert.equal(j.entries.length, 3);
+  j.forgetLast();
+  await j.undoAll();
+  assert.ok(!existsSync(a) && !existsSync(c));
+});
+
 test('recover() refuses while the owning clatbar process is alive, not for a reused pid', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'clatbar-journal-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

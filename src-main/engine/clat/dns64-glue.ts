@@ -74,14 +74,13 @@ export async function startDns64(
     unfollow();
     engine.setDns64Status(null);
     // The system resolver goes back to the network's servers before the stub stops, so nothing
-    // asks a stub that is gone. Only when the hook is still the newest change; otherwise the
-    // engine's undoAll reverts it in order. The watch that keeps resolved's settings ends first,
-    // or it would put them back.
+    // asks a stub that is gone: its own journal entry, wherever it stands (nothing journaled
+    // after it depends on it), so the daemon's grace period, which keeps the rest of the
+    // instance, gives the resolver back too. The watch that keeps resolved's settings ends
+    // first, or it would put them back.
     hooked.close();
-    if (engine.journal.entries.at(-1)?.what === hooked.what) {
-      const o = await engine.journal.undoLast();
-      if (o) log(o.ok ? `undone: ${o.what}` : `could not undo ${o.what}: ${o.detail ?? ''}`);
-    }
+    const o = await engine.journal.undoEntry(hooked.what);
+    if (o) log(o.ok ? `undone: ${o.what}` : `could not undo ${o.what}: ${o.detail ?? ''}`);
     await server.stop();
   };
 }

@@ -16,7 +16,14 @@ import {
   type ClatOptions,
   type ClatPlan,
 } from './plan.js';
-import { configureTun, configureUplink, configureAddressing, type HostSetup } from './host.js';
+import {
+  configureTun,
+  configureUplink,
+  configureAddressing,
+  defaultRouteStep,
+  ipBatch,
+  type HostSetup,
+} from './host.js';
 import type { DataPath, DataPathFactory } from './datapath-types.js';
 import { familyBytes } from '../system/link-stats.js';
 import type { PrefixSource } from '../../shared/ipc.js';
@@ -93,6 +100,8 @@ export class ClatEngine {
   private monitor: PrefixMonitor | null = null;
   private readonly prefixCbs: ((prefix: string | null) => void)[] = [];
   private inbound: InboundFilter | null = null;
+  /** The IPv4 default route into the TUN is in place (bring-up makes it; see withdrawDefaultRoute). */
+  private routed = true;
 
   private constructor(
     private readonly plan: ClatPlan,
@@ -396,6 +405,31 @@ export class ClatEngine {
         this.log(`while switching the NAT64 prefix: ${(err as Error).message}`);
       }
     }
+  }
+
+  /**
+   * Takes the IPv4 default route into the TUN out and keeps everything else (TUN, data path,
+   * addresses, proxy-ND, inbound filter): the daemon's grace period after native IPv4 arrived
+   * (docs/daemon.md, "Native IPv4 comes and goes"). This host's IPv4 no longer goes into the
+   * CLAT. The route's journal entry goes with it; throws, leaving both in place, if it could not
+   * be removed.
+   */
+  async withdrawDefaultRoute(): Promise<void> {
+    if (!this.routed || this.stopping) return;
+    const step = defaultRouteStep(this.plan);
+    const outcome = await this.journal.undoEntry(step.what);
+    if (outcome && !outcome.ok) throw new Error(`could not remove the ${step.what}: ${outcome.detail ?? ''}`);
+    this.routed = false;
+    this.log(`${step.what} removed; the rest of the CLAT stays ready`);
+  }
+
+  /** Puts the IPv4 default route back after withdrawDefaultRoute: one `ip`, journaled first. */
+  async restoreDefaultRoute(): Promise<void> {
+    if (this.routed || this.stopping) return;
+    const step = defaultRouteStep(this.plan);
+    await ipBatch(this.journal, [step]);
+    this.routed = true;
+    this.log(`${step.what} back: IPv4 apps reach the IPv4 internet through the NAT64 again`);
   }
 
   /** cb(prefix) after each change of the NAT64 prefix (null: none for now); returns an unsubscribe. */

@@ -89,7 +89,6 @@ export async function configureAddressing(
   log: (l: string) => void,
 ): Promise<void> {
   const { uplink, tun, clatIpv4 } = plan.opts;
-  const metric = String(DEFAULTS.routeMetric);
   await ipBatch(journal, [
     {
       what: `IPv4 address ${clatIpv4}/29 on ${tun}`,
@@ -107,29 +106,40 @@ export async function configureAddressing(
       undo: ['ip', '-6', 'neigh', 'del', 'proxy', clatIpv6, 'dev', uplink],
     },
     // Last: IPv4 goes into the TUN only once the addresses it needs are there.
-    {
-      what: `IPv4 default route via ${tun}`,
-      argv: [
-        'ip',
-        'route',
-        'add',
-        'default',
-        'dev',
-        tun,
-        'metric',
-        metric,
-        'mtu',
-        String(plan.ipv4Mtu),
-        'src',
-        clatIpv4,
-      ],
-      undo: ['ip', 'route', 'del', 'default', 'dev', tun, 'metric', metric],
-    },
+    defaultRouteStep(plan),
   ]);
   log(`CLAT IPv6 ${clatIpv6}: routed into ${tun}, answered for on ${uplink} by proxy-ND`);
   log(
-    `IPv4 default route via ${tun}, metric ${metric} (any native route wins), MTU ${plan.ipv4Mtu} = IPv6 path MTU ${plan.ipv6Mtu} - 28`,
+    `IPv4 default route via ${tun}, metric ${DEFAULTS.routeMetric} (any native route wins), MTU ${plan.ipv4Mtu} = IPv6 path MTU ${plan.ipv6Mtu} - 28`,
   );
+}
+
+/**
+ * The CLAT's IPv4 default route: the step of bring-up, and the one the daemon takes out and puts
+ * back on its own during the grace period after native IPv4 arrived (ClatEngine
+ * withdrawDefaultRoute/restoreDefaultRoute). Its `what` names its journal entry.
+ */
+export function defaultRouteStep(plan: ClatPlan): IpStep {
+  const { tun, clatIpv4 } = plan.opts;
+  const metric = String(DEFAULTS.routeMetric);
+  return {
+    what: `IPv4 default route via ${tun}`,
+    argv: [
+      'ip',
+      'route',
+      'add',
+      'default',
+      'dev',
+      tun,
+      'metric',
+      metric,
+      'mtu',
+      String(plan.ipv4Mtu),
+      'src',
+      clatIpv4,
+    ],
+    undo: ['ip', 'route', 'del', 'default', 'dev', tun, 'metric', metric],
+  };
 }
 
 export interface IpStep {

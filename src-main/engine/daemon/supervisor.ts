@@ -3,7 +3,9 @@
 //   netlink events (debounced) / prefix changes / policy changes
 //     -> one full re-read of the network (netstate.ts)
 //     -> uplink choice, network id, classification, policy  -> decide() (decide.ts, pure)
-//     -> the CLAT instance (engine/clat/engine.ts ClatEngine) brought up, followed or torn down.
+//     -> the CLAT instance (engine/clat/engine.ts ClatEngine) brought up, followed or torn down;
+//        or, when native IPv4 arrives, kept for a grace period without its IPv4 default route, so
+//        that native IPv4 going again is one `ip route` (grace.ts instanceStep).
 //
 // Evaluations never overlap: a trigger during one runs another right after it. Discovery (RA
 // socket for PREF64, ipv4only.arpa) runs on the uplink in every state but off-by-no-uplink, so
@@ -29,6 +31,7 @@ import {
 } from './netstate.js';
 import { watchNetwork, type NetWatch } from './netwatch.js';
 import { classify, decide, type Classified, type Decision, type Override } from './decide.js';
+import { ROUTE_GRACE_MS, instanceStep, keptReason } from './grace.js';
 import { hashIdentity, networkManagerIdentity, type NetworkIdentity } from './identity.js';
 import { ResolvedBus } from '../dns64/resolved-dbus.js';
 import { V6OnlyPreferred, clatAllowed } from './v6only-preferred.js';
@@ -78,6 +81,11 @@ export interface SupervisorOptions {
   systemBus?: boolean;
   /** No IPv6 default route for this long ends a manual override, ms. default 10000 */
   overrideGraceMs?: number;
+  /**
+   * How long the CLAT is kept without its IPv4 default route after native IPv4 arrived, ms
+   * (tests shorten it). default ROUTE_GRACE_MS (grace.ts)
+   */
+  routeGraceMs?: number;
 }
 
 interface Current {
@@ -129,6 +137,13 @@ export class Supervisor implements EngineBackend {
   private instance: ClatEngine | null = null;
   private instanceKey = '';
   private instancePrefix: Nat64Prefix | null = null;
+  /**
+   * The instance is kept without its IPv4 default route since native IPv4 arrived, until then
+   * (grace.ts); the timer asks for the evaluation that tears it down.
+   */
+  private kept: { until: number; timer: NodeJS.Timeout } | null = null;
+  /** Stops the instance's DNS64 stub and gives the system resolver back; null while none runs. */
+  private dns64Stop: (() => Promise<void>) | null = null;
   /** The bring-up that failed, so it is not retried until something about it changes. */
   private failedKey: string | null = null;
   private prepared: { uplink: string; subnet64: string; address: string; at: number } | null = null;
@@ -232,6 +247,7 @@ export class Supervisor implements EngineBackend {
   private async evaluate(whys: string[]): Promise<void> {
     const onlyNetlink = whys.every((w) => w.startsWith('netlink'));
     const why = whys.find((w) => !w.startsWith('netlink')) ?? whys[0];
+    const wasKind = this.current?.classified.kind ?? null;
     // A prefix change alone needs no re-read: links and routes changing trigger their own
     // evaluation. Spares a few subprocesses between the router advertisement and the CLAT.
     const snap =
@@ -306,7 +322,28 @@ export class Supervisor implements EngineBackend {
       prefix,
       decision,
     };
-    if (decision.state === 'active' && uplink && identity && prefix) {
+    const expired = !!this.kept && Date.now() >= this.kept.until;
+    const step = instanceStep({
+      want: decision,
+      instance: !this.instance ? 'none' : this.kept ? 'kept' : 'running',
+      sameInstance:
+        !!uplink &&
+        !!identity &&
+        this.instanceKey === instanceKey(uplink.name, identity.id, this.dns64Mode, policy.inbound) &&
+        this.instancePrefix?.prefix === prefix?.prefix,
+      wasKind,
+      expired,
+    });
+    if (step === 'withdraw' && (await this.withdraw(decision, why))) {
+      // kept: standby without the CLAT's default route
+    } else if (step === 'keep' && this.kept) {
+      this.setState('standby', keptReason(decision.reason, this.kept.until), undefined, why);
+    } else if (step === 'restore' && (await this.restore(decision, why))) {
+      // active again on the kept instance
+    } else if (decision.state === 'active' && uplink && identity && prefix) {
+      // A kept instance that cannot simply take its route back goes first: bringUp would follow
+      // a new prefix in place and call it active without a route.
+      if (this.kept) await this.tearDown('the uplink, network, prefix or settings changed');
       await this.bringUp(
         uplink.name,
         subnet64Of(uplink.address),
@@ -318,8 +355,12 @@ export class Supervisor implements EngineBackend {
       );
     } else {
       // The state first: 'active' always means an instance is there (status() has its fields).
+      // A kept instance is not kept any more from here on.
+      this.endGrace();
       this.setState(decision.state, decision.reason, undefined, why);
-      await this.tearDown(decision.reason.text);
+      await this.tearDown(
+        expired ? 'the grace period after native IPv4 arrived is over' : decision.reason.text,
+      );
       if (uplink && decision.state !== 'off') this.prepare(uplink, prefix);
     }
     this.v6only.follow(this.bus, nm, clatAllowed({ state: this.state, classification: classified.kind }));
@@ -476,16 +517,7 @@ export class Supervisor implements EngineBackend {
       this.instanceKey = key;
       this.instancePrefix = prefix;
       this.failedKey = null;
-      if (this.dns64Mode !== 'off') {
-        try {
-          const { startDns64 } = await import('../clat/dns64-glue.js');
-          engine.onStop(await startDns64(engine, this.dns64Mode, this.log));
-        } catch (err) {
-          this.opts.ring.warn(`DNS64 stub not started: ${(err as Error).message}`, {
-            code: 'dns64.not-started',
-          });
-        }
-      }
+      await this.startDns64(engine);
       this.setState('active', decision.reason, undefined, why);
     } catch (err) {
       this.failedKey = attemptKey;
@@ -508,16 +540,95 @@ export class Supervisor implements EngineBackend {
     }
   }
 
-  private async tearDown(why: string): Promise<void> {
+  /**
+   * Native IPv4 arrived: the instance stays, without its IPv4 default route (this host's IPv4
+   * goes the native way, the inbound filter stays) and without the DNS64 resolver hook, for the
+   * grace period. False when the route would not go: the caller stands down fully instead.
+   */
+  private async withdraw(decision: Decision, why: string): Promise<boolean> {
     const engine = this.instance;
-    if (!engine) return;
+    if (!engine) return false;
+    const graceMs = this.opts.routeGraceMs ?? ROUTE_GRACE_MS;
+    try {
+      await engine.withdrawDefaultRoute();
+    } catch (err) {
+      this.log(`${(err as Error).message}; stopping the CLAT instead`);
+      return false;
+    }
+    const until = Date.now() + graceMs;
+    const timer = setTimeout(() => this.trigger('the grace period is over'), graceMs);
+    timer.unref();
+    this.kept = { until, timer };
+    this.log(
+      `native IPv4 is here: the CLAT stays ready without its IPv4 default route for ${Math.round(graceMs / 1000)} s, in case it goes again`,
+    );
+    this.setState('standby', keptReason(decision.reason, until), undefined, why);
+    await this.stopDns64();
+    return true;
+  }
+
+  /**
+   * Native IPv4 went again within the grace period: the kept instance's default route back (one
+   * `ip`), then the DNS64 stub and its hook as the mode says. False when the route would not
+   * come back: the kept instance is gone then and the caller brings up a new one.
+   */
+  private async restore(decision: Decision, why: string): Promise<boolean> {
+    const engine = this.instance;
+    if (!engine) return false;
+    this.endGrace();
+    try {
+      await engine.restoreDefaultRoute();
+    } catch (err) {
+      this.log(`the CLAT's IPv4 default route could not be put back: ${(err as Error).message}`);
+      await this.tearDown('its default route could not be put back');
+      return false;
+    }
+    await this.startDns64(engine);
+    this.setState('active', decision.reason, undefined, why);
+    return true;
+  }
+
+  private endGrace(): void {
+    if (this.kept) clearTimeout(this.kept.timer);
+    this.kept = null;
+  }
+
+  /** The DNS64 stub beside the instance when the mode says so; a stub that fails is a warning. */
+  private async startDns64(engine: ClatEngine): Promise<void> {
+    if (this.dns64Mode === 'off') return;
+    try {
+      const { startDns64 } = await import('../clat/dns64-glue.js');
+      this.dns64Stop = await startDns64(engine, this.dns64Mode, this.log);
+    } catch (err) {
+      this.opts.ring.warn(`DNS64 stub not started: ${(err as Error).message}`, {
+        code: 'dns64.not-started',
+      });
+    }
+  }
+
+  private async stopDns64(): Promise<void> {
+    const stop = this.dns64Stop;
+    this.dns64Stop = null;
+    try {
+      await stop?.();
+    } catch (err) {
+      this.log(`while stopping the DNS64 stub: ${(err as Error).message}`);
+    }
+  }
+
+  /** The instance gone, every change of it undone. Returns whether all of it could be. */
+  private async tearDown(why: string): Promise<boolean> {
+    const engine = this.instance;
+    if (!engine) return true;
     this.instance = null;
     this.instanceKey = '';
     this.instancePrefix = null;
+    this.endGrace();
     this.log(`stopping the CLAT: ${why}`);
     // Its address was ours (answered for by proxy-ND) until now: the next bring-up on the same
     // /64 takes it again instead of waiting for DAD on a new one.
     const { uplink, clatIpv6 } = engine.status();
+    await this.stopDns64();
     const outcomes = await engine.stop();
     this.prepared = { uplink, subnet64: subnet64Of(clatIpv6), address: clatIpv6, at: Date.now() };
     const failed = outcomes.filter((o) => !o.ok).length;
@@ -525,6 +636,7 @@ export class Supervisor implements EngineBackend {
       this.opts.ring.warn(`${failed} change(s) could not be undone (see above)`, {
         code: 'teardown.incomplete',
       });
+    return failed === 0;
   }
 
   /**
@@ -602,13 +714,11 @@ export class Supervisor implements EngineBackend {
     await this.preparing;
     this.monitor?.close();
     this.monitor = null;
-    const engine = this.instance;
-    this.instance = null;
-    const outcomes = engine ? await engine.stop() : [];
+    const ok = await this.tearDown('the engine stops');
     await this.v6only.stop(this.bus);
     this.bus?.close();
     this.unring();
-    return outcomes.every((o) => o.ok);
+    return ok;
   }
 
   // ---- EngineBackend ----
@@ -658,7 +768,9 @@ export class Supervisor implements EngineBackend {
     }
     if (this.monitor) doc.discovery = { ...this.monitor.stats };
     if (this.prepared && !this.instance) doc.preparedClatIpv6 = this.prepared.address;
-    if (this.instance) {
+    if (this.kept) doc.clatKeptUntil = new Date(this.kept.until).toISOString();
+    // A kept instance does not translate for this host: its fields are an active status's.
+    if (this.instance && !this.kept) {
       const fields = clatFields(this.instance.status());
       // The instance's prefix words are its own (configured) view; the supervisor's above win.
       for (const k of ['prefixSource', 'prefixLifetime', 'prefixExpiresAt', 'prefixFrom'] as const)

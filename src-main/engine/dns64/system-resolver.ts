@@ -180,7 +180,7 @@ export interface HookOptions {
 
 export interface Hooked {
   how: 'systemd-resolved' | 'resolv.conf';
-  /** The journal entry's `what`, so a caller can undo this one first (journal.undoLast). */
+  /** The journal entry's `what`, so a caller can undo this one on its own (journal.undoEntry). */
   what: string;
   /**
    * Stops watching resolved (systemd-resolved only: our settings are put back when another

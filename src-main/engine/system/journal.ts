@@ -457,6 +457,26 @@ export class Journal {
     return outcome;
   }
 
+  /**
+   * Undoes one change now, wherever it stands (the newest entry named `what`), and drops it; the
+   * entries after it stay. For a change that nothing journaled after it depends on: the daemon's
+   * grace period takes the CLAT's IPv4 default route out and keeps the rest of the instance; the
+   * DNS64 stub gives its resolver hook back. An undo that fails keeps its entry, so stop and crash
+   * recovery try again. Null when no entry has that name.
+   */
+  async undoEntry(what: string): Promise<UndoOutcome | null> {
+    const i = this.data.entries.findLastIndex((e) => e.what === what);
+    if (i < 0) return null;
+    try {
+      await runUndo(this.data.entries[i].undo);
+    } catch (err) {
+      return { what, ok: false, detail: (err as Error).message };
+    }
+    this.data.entries.splice(i, 1);
+    this.flush();
+    return { what, ok: true };
+  }
+
   /** Undoes everything newest first. Keeps going past failures, reports each, then empties the file. */
   async undoAll(log: (line: string) => void = () => {}): Promise<UndoOutcome[]> {
     const outcomes: UndoOutcome[] = [];

@@ -292,6 +292,8 @@ export const en = {
     'network_dual-stack': 'the network has native IPv4 (default route {{route}})',
     'standby_dual-stack':
       'not needed: the network has native IPv4 (default route {{route}}); native IPv4 beats a CLAT',
+    'standby_dual-stack-kept':
+      'not needed now: the network has native IPv4 (default route {{route}}); the CLAT stays ready without its IPv4 default route until {{until}}, in case native IPv4 goes again',
     network_offline: 'no network: no IPv6 default route with a global address, no IPv4',
     standby_offline: 'no network: no IPv6 default route with a global address, no IPv4',
     'network_ipv6-only':

@@ -272,6 +272,8 @@ export const ko = {
     'network_dual-stack': '네트워크에 기본 IPv4가 있습니다 (기본 경로 {{route}})',
     'standby_dual-stack':
       '필요 없음: 네트워크에 기본 IPv4가 있습니다 (기본 경로 {{route}}); CLAT보다 기본 IPv4가 낫습니다',
+    'standby_dual-stack-kept':
+      '지금은 필요 없음: 네트워크에 기본 IPv4가 있습니다 (기본 경로 {{route}}); 기본 IPv4가 다시 없어질 때를 대비해 CLAT은 {{until}}까지 IPv4 기본 경로 없이 준비된 채로 있습니다',
     network_offline: '네트워크 없음: 전역 주소가 있는 IPv6 기본 경로도, IPv4도 없습니다',
     standby_offline: '네트워크 없음: 전역 주소가 있는 IPv6 기본 경로도, IPv4도 없습니다',
     'network_ipv6-only':

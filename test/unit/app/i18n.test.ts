@@ -6,6 +6,7 @@ import { appMessage, catalogKey, createTranslator, pickLanguage } from '../../..
 import { en } from '../../../src-main/shared/locales/en.js';
 import { ko } from '../../../src-main/shared/locales/ko.js';
 import { classify, decide, type ClassifyInput } from '../../../src-main/engine/daemon/decide.js';
+import { keptReason } from '../../../src-main/engine/daemon/grace.js';
 import {
   failedMessage,
   notRequestedMessage,
@@ -123,6 +124,14 @@ test('every reason the daemon decides on is in both catalogs, with its parameter
             override,
           }).reason,
         );
+  // Standby beside native IPv4 while the CLAT is kept without its default route (grace.ts).
+  messages.push(
+    keptReason(
+      decide({ network: networks[1], havePrefix: true, policy: 'auto', policySource: 'user', override: null })
+        .reason,
+      Date.now() + 120_000,
+    ),
+  );
   const codes = new Set<string>();
   for (const m of messages) {
     codes.add(m.code);
