@@ -61,6 +61,8 @@ const IDLE_S = option('--idle', 60);
  * window measures the engine at rest, after that tail; `--settle 30` shows the tail too.
  */
 const SETTLE_S = option('--settle', 120);
+const MIN_DELAY_BETWEEN_RAS_MS = 3000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const OTHER = '2001:db8:46::/96';
 
 /** ms until probe() is true, polling as fast as a subprocess allows. */
@@ -68,7 +70,7 @@ async function timeUntil(what: string, probe: () => boolean | Promise<boolean>, 
   const t0 = performance.now();
   while (performance.now() - t0 < ms) {
     if (await probe()) return performance.now() - t0;
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
   }
   throw new Error(`timed out: ${what}`);
 }
@@ -155,8 +157,13 @@ async function main(): Promise<void> {
       t.v4off.push(await timeUntil('CLAT route back', () => clatRoute(cl)));
       nsh(cl.lab, cl.laptop, 'ip addr del 192.0.2.50/24 dev up0');
       await timeUntil('active', () => state('active'));
+      // A router sends RAs at least MIN_DELAY_BETWEEN_RAS (3 s, RFC 4861 6.2.1) apart; the
+      // daemon damps a prefix that changes again sooner (discovery/monitor.ts), as it would a
+      // rogue router's, so each change here comes as a router's next RA would.
+      await sleep(MIN_DELAY_BETWEEN_RAS_MS);
       cl.setRa({ pref64: [{ prefix: OTHER, lifetime: 600 }] });
       t.newPrefix.push(await timeUntil('new prefix', async () => (await status())?.prefix === OTHER));
+      await sleep(MIN_DELAY_BETWEEN_RAS_MS);
       cl.setRa({ pref64: [{ prefix: OTHER, lifetime: 0 }] });
       t.withdraw.push(await timeUntil('standby after lifetime 0', () => state('standby')));
       cl.setRa({ pref64: [] });
@@ -164,9 +171,9 @@ async function main(): Promise<void> {
     const pid = proc.pid!;
     // Resident cost: the router quiet (an RA once an hour), no traffic, standby.
     cl.setRa({ pref64: [], interval: 3600 });
-    await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
+    await sleep(SETTLE_S * 1000);
     const a = procStats(pid);
-    await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+    await sleep(IDLE_S * 1000);
     const b = procStats(pid);
     cl.setRa({ pref64: [{ prefix: PREFIX, lifetime: 600 }], interval: 3600 });
     await timeUntil('active', () => state('active'));

@@ -49,6 +49,8 @@ test('without nft: --inbound deny refuses before any change; allow runs and says
       args: ['--inbound', 'allow'],
       stateDir: join(dir, 'allow'),
       privateEtc: withoutNft,
+      // The control socket is bound after the CLAT is up; the engine says when it listens.
+      until: /status: clatbar status/,
     });
     t.after(() => run.proc.kill('SIGKILL'));
     assert.match(run.log(), /CLAT is up/, run.log());
