@@ -78,6 +78,11 @@ export interface SupervisorOptions {
   systemBus?: boolean;
   /** No IPv6 default route for this long ends a manual override, ms. default 10000 */
   overrideGraceMs?: number;
+  /**
+   * Called when evaluations have run out, with the state they left; not after netlink events that
+   * changed nothing it looks at (an RA refreshing address lifetimes).
+   */
+  onSettled?: (state: EngineStateName) => void;
 }
 
 interface Current {
@@ -214,6 +219,7 @@ export class Supervisor implements EngineBackend {
     if (this.pending.size < 16) this.pending.add(why);
     if (this.running) return;
     this.running = (async () => {
+      const evaluated = this.evaluations;
       while (this.pending.size && !this.stopped) {
         const whys = [...this.pending];
         this.pending.clear();
@@ -224,6 +230,7 @@ export class Supervisor implements EngineBackend {
         }
       }
       this.running = null;
+      if (!this.stopped && this.evaluations !== evaluated) this.opts.onSettled?.(this.state);
     })();
   }
 
