@@ -528,6 +528,15 @@ test('daemon mode of clatbar run: status on the socket, kill -9 then a new daemo
   await waitFor('active again', () => second.log().includes('state: active'), 30000);
   assert.match(second.log(), /recovered: \d+\/\d+ changes of an earlier run undone/);
   await untilPing(cl);
+  // Settled in standby after the teardown, the daemon gives the memory it no longer uses back,
+  // once (engine/daemon/resident.ts, 5 s after the last evaluation).
+  const released = () => second.log().match(/settled: memory given back, RSS [\d.]+ -> [\d.]+ MB/g) ?? [];
+  const releasesBefore = released().length;
+  cl.setRa({ pref64: [{ prefix: PREFIX, lifetime: 0 }] });
+  await waitFor('memory given back in standby', () => released().length > releasesBefore, 20000);
+  const [, rssBefore, rssAfter] = /RSS ([\d.]+) -> ([\d.]+) MB/.exec(released().at(-1)!)!;
+  assert.ok(Number(rssAfter) < Number(rssBefore), released().at(-1));
+  assert.match((await ask())?.state ?? '', /^standby$/);
   second.proc.kill('SIGTERM');
   assert.equal(await second.exited, 0, second.log());
   assert.deepEqual(hostState(cl.lab, cl.laptop), before);
