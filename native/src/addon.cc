@@ -1,5 +1,6 @@
 // Module entry. Node-API only (no V8 or libuv ABI beyond uv_poll via napi_get_uv_event_loop),
-// so the same .node loads in Node and in Electron.
+// so the same .node loads in Node and in Electron; the one exception is releaseMemory()
+// (memory.cc), which calls V8's public API and is called only by the engine, on Node.
 #include <napi.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -23,6 +24,7 @@ void FixMmapThreshold() {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   FixMmapThreshold();
+  clatbar::InitMemory(env, exports);
 #if defined(__linux__)
   exports.Set("platform", Napi::String::New(env, "linux"));
   clatbar::InitTun(env, exports);

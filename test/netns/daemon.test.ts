@@ -622,6 +622,16 @@ test('daemon mode of clatbar run: status on the socket, kill -9 then a new daemo
   nsh(cl.lab, cl.laptop, 'ip route del default via 192.0.2.1 dev up0 && ip addr del 192.0.2.50/24 dev up0');
   await waitFor('active', () => third.log().includes('state: active'), 30000);
   await untilPing(cl);
+
+  // Settled in standby after the teardown, the daemon gives the memory it no longer uses back,
+  // once (engine/daemon/resident.ts, 5 s after the last evaluation).
+  const released = () => third.log().match(/settled: memory given back, RSS [\d.]+ -> [\d.]+ MB/g) ?? [];
+  const releasesBefore = released().length;
+  cl.setRa({ pref64: [{ prefix: PREFIX, lifetime: 0 }] });
+  await waitFor('memory given back in standby', () => released().length > releasesBefore, 20000);
+  const [, rssBefore, rssAfter] = /RSS ([\d.]+) -> ([\d.]+) MB/.exec(released().at(-1)!)!;
+  assert.ok(Number(rssAfter) < Number(rssBefore), released().at(-1));
+  assert.match((await ask())?.state ?? '', /^standby$/);
   third.proc.kill('SIGTERM');
   assert.equal(await third.exited, 0, third.log());
   assert.deepEqual(hostState(cl.lab, cl.laptop), before);

@@ -17,6 +17,8 @@ import { foregroundStatusDoc } from '../../engine/clat/status-doc.js';
 import { Supervisor } from '../../engine/daemon/supervisor.js';
 import { V6OnlyPreferred } from '../../engine/daemon/v6only-preferred.js';
 import { DEFAULT_ADMIN_POLICY } from '../../engine/policy/store.js';
+import { releaseWhenSettled } from '../../engine/daemon/resident.js';
+import { releaseMemory } from '../../engine/native/memory.js';
 
 const DEFAULT_DATA_DIR = '/var/lib/clatbar';
 
@@ -287,6 +289,22 @@ const command: Command = {
   },
 };
 
+/** Settled in standby: memory back to the system now, and the log says how much. */
+function giveMemoryBack(): void {
+  const before = process.memoryUsage.rss();
+  const t0 = performance.now();
+  try {
+    releaseMemory();
+  } catch (err) {
+    ring.warn(`could not give memory back: ${(err as Error).message}`, { code: 'memory.release-failed' });
+    return;
+  }
+  const mb = (b: number) => (b / 1048576).toFixed(1);
+  ring.log(
+    `settled: memory given back, RSS ${mb(before)} -> ${mb(process.memoryUsage.rss())} MB (${Math.round(performance.now() - t0)} ms)`,
+  );
+}
+
 /** Daemon mode: the supervisor until SIGTERM/SIGINT; SIGHUP re-reads the policy files. */
 async function runDaemon(o: {
   tun: string;
@@ -307,16 +325,19 @@ async function runDaemon(o: {
       'run it with sudo, or from the systemd unit (it grants CAP_NET_ADMIN)',
     );
   const dataPath = lazyDataPath();
+  const memory = releaseWhenSettled({ release: giveMemoryBack });
   const supervisor = new Supervisor({
     ...o,
     makeDataPath: dataPath.factory,
     prefetchBringUp: dataPath.prefetch,
     ring: ring,
+    onSettled: memory.settled,
   });
   let stopping: Promise<number> | null = null;
   const stop = (sig: string): Promise<number> => {
     stopping ??= (async () => {
       ring.log(`${sig} received`);
+      memory.stop();
       const ok = await supervisor.stop();
       await server?.stop();
       ring.log(

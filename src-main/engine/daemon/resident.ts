@@ -16,7 +16,45 @@
 // tests would each have to repeat; the growth factor is read each time new space would grow, so
 // setting it here, before the engine allocates anything, holds for every way it is started.
 import { setFlagsFromString } from 'node:v8';
+import type { EngineStateName } from '../../shared/status.js';
 
 export function keepYoungGenerationSmall(): void {
   setFlagsFromString('--semi-space-growth-factor=1');
+}
+
+/** Quiet time after the engine last looked at the network before it gives memory back. */
+export const RELEASE_AFTER_MS = 5000;
+
+export interface SettledRelease {
+  /** The engine finished looking at the network and is in `state`: the wait starts again. */
+  settled(state: EngineStateName): void;
+  stop(): void;
+}
+
+/**
+ * Gives memory back once each time the daemon settles out of the CLAT's way (standby, off,
+ * attention), `afterMs` after the last evaluation: a network change leaves 5-15 MB of garbage
+ * (old space, freed pages V8 keeps, malloc'd chunks) that V8's memory reducer collects when it
+ * sees fit, 80 s to more than 180 s later or not at all (docs/daemon.md). One timer per settle
+ * and none at rest, so the idle engine is never woken for it. Not while active: the collection
+ * stops the event loop, and so the data path, for ~100 ms.
+ */
+export function releaseWhenSettled(o: { afterMs?: number; release: () => void }): SettledRelease {
+  let timer: NodeJS.Timeout | null = null;
+  const cancel = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+  };
+  return {
+    settled(state) {
+      cancel();
+      if (state === 'active' || state === 'stopping') return;
+      timer = setTimeout(() => {
+        timer = null;
+        o.release();
+      }, o.afterMs ?? RELEASE_AFTER_MS);
+      timer.unref();
+    },
+    stop: cancel,
+  };
 }

@@ -86,6 +86,11 @@ export interface SupervisorOptions {
    * (tests shorten it). default ROUTE_GRACE_MS (grace.ts)
    */
   routeGraceMs?: number;
+  /**
+   * Called when evaluations have run out, with the state they left; not after netlink events that
+   * changed nothing it looks at (an RA refreshing address lifetimes).
+   */
+  onSettled?: (state: EngineStateName) => void;
 }
 
 interface Current {
@@ -231,6 +236,7 @@ export class Supervisor implements EngineBackend {
     if (this.pending.size < 16) this.pending.add(why);
     if (this.running) return;
     this.running = (async () => {
+      const evaluated = this.evaluations;
       while (this.pending.size && !this.stopped) {
         const whys = [...this.pending];
         this.pending.clear();
@@ -241,6 +247,7 @@ export class Supervisor implements EngineBackend {
         }
       }
       this.running = null;
+      if (!this.stopped && this.evaluations !== evaluated) this.opts.onSettled?.(this.state);
     })();
   }
 

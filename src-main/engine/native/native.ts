@@ -121,6 +121,8 @@ export interface NativeAddon {
   getPeerCred?: (fd: number) => { pid: number; uid: number; gid: number };
   getPeerGroups?: (fd: number) => number[];
   RaSocket?: new (opts: NativeRaOptions) => NativeRaSocket;
+  /** V8's low-memory collection, then malloc_trim(0); true when the C library gave pages back. */
+  releaseMemory?: () => boolean;
 }
 
 // build/src-main/engine/native/native.js -> <repo>/native/build/Release/clatbar_native.node.
