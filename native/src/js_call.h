@@ -6,6 +6,19 @@
 
 namespace clatbar {
 
+// Whether JS can run in `env` now. A worker thread being terminated runs its libuv loop once more
+// after its JS has stopped: a poll callback then makes N-API calls that need JS, each fails, and
+// node-addon-api turns the failure into an Error whose own construction needs JS too, which is a
+// fatal abort (tun-robustness's worker-exit test, seen under load). Every libuv callback that may
+// reach JS asks this first and does nothing when the answer is no: the environment is going away
+// with everything in it. napi_coerce_to_bool runs N-API's preamble, which checks exactly that,
+// and nothing else on a boolean.
+inline bool CanRunJs(napi_env env) {
+  napi_value t, r;
+  if (napi_get_boolean(env, true, &t) != napi_ok) return false;
+  return napi_coerce_to_bool(env, t, &r) == napi_ok;
+}
+
 // Runs `fn` with `recv` as `this` in `ctx`. There is no JS caller to throw to, so an exception
 // becomes an uncaught exception of the process (what a throwing 'data' listener on a socket does),
 // never silently dropped.

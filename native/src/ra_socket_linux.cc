@@ -172,6 +172,7 @@ class RaSocket : public Napi::ObjectWrap<RaSocket> {
     RaSocket* self = static_cast<RaSocket*>(h->data);
     if (!self || self->fd_ < 0) return;
     Napi::Env env = self->Env();
+    if (!CanRunJs(env)) return;  // a worker being terminated (js_call.h)
     Napi::HandleScope scope(env);
     self->Ref();
     if (status < 0) {

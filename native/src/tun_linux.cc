@@ -433,6 +433,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     if (self->timer_) self->timer_->Stop();
     if (!self->deferred_) return;
     Napi::Env env = self->Env();
+    if (!CanRunJs(env)) return;  // a worker being terminated (js_call.h)
     Napi::HandleScope scope(env);
     self->Ref();
     self->deferred_ = false;
@@ -454,6 +455,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     Tun* self = static_cast<Tun*>(h->data);
     if (!self || self->closed_) return;
     Napi::Env env = self->Env();
+    if (!CanRunJs(env)) return;  // a worker being terminated (js_call.h)
     Napi::HandleScope scope(env);
     // JS may close and drop the device from inside a callback; keep the object alive until here.
     self->Ref();

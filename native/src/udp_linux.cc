@@ -790,6 +790,7 @@ class UdpSocket : public Napi::ObjectWrap<UdpSocket> {
     UdpSocket* self = static_cast<UdpSocket*>(h->data);
     if (!self || self->fd_ < 0) return;
     Napi::Env env = self->Env();
+    if (!CanRunJs(env)) return;  // a worker being terminated (js_call.h)
     Napi::HandleScope scope(env);
     self->Ref();  // a callback may drop JS's last reference and close
     if (status < 0) {
