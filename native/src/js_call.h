@@ -21,15 +21,21 @@ inline bool CanRunJs(napi_env env) {
 
 // Runs `fn` with `recv` as `this` in `ctx`. There is no JS caller to throw to, so an exception
 // becomes an uncaught exception of the process (what a throwing 'data' listener on a socket does),
-// never silently dropped.
+// never silently dropped. Raw N-API rather than node-addon-api's MakeCallback: when the worker
+// this runs in is terminated from another thread during the call, what is pending afterwards is
+// V8's termination, and node-addon-api would wrap that in a Napi::Error whose construction needs
+// JS: the process aborted (Error::Error napi_define_properties). A termination ends quietly here.
 inline void CallJs(Napi::Env env, Napi::Object recv, Napi::FunctionReference& fn,
                    std::initializer_list<napi_value> args, Napi::AsyncContext& ctx) {
   if (fn.IsEmpty()) return;
-  try {
-    fn.MakeCallback(recv, args, ctx);
-  } catch (const Napi::Error& e) {
-    napi_fatal_exception(env, e.Value());
-  }
+  napi_value f = nullptr, result;
+  if (napi_get_reference_value(env, fn, &f) != napi_ok || f == nullptr) return;
+  if (napi_make_callback(env, ctx, recv, f, args.size(), args.begin(), &result) == napi_ok) return;
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return;
+  napi_value exc;
+  if (napi_get_and_clear_last_exception(env, &exc) != napi_ok) return;
+  if (CanRunJs(env)) napi_fatal_exception(env, exc);
 }
 
 // Hands `err` to `onError`, or makes it an uncaught exception when nobody listens.
