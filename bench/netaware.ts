@@ -18,6 +18,7 @@
 // one per command), so nothing changes on the host; the control socket lies outside it.
 import { readFileSync, readdirSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import {
   buildClatLab,
@@ -62,7 +63,6 @@ const IDLE_S = option('--idle', 60);
  */
 const SETTLE_S = option('--settle', 120);
 const MIN_DELAY_BETWEEN_RAS_MS = 3000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const OTHER = '2001:db8:46::/96';
 
 /** ms until probe() is true, polling as fast as a subprocess allows. */

@@ -6,13 +6,13 @@
 
 namespace clatbar {
 
-// Whether JS can run in `env` now. A worker thread being terminated runs its libuv loop once more
-// after its JS has stopped: a poll callback then makes N-API calls that need JS, each fails, and
-// node-addon-api turns the failure into an Error whose own construction needs JS too, which is a
-// fatal abort (tun-robustness's worker-exit test, seen under load). Every libuv callback that may
-// reach JS asks this first and does nothing when the answer is no: the environment is going away
-// with everything in it. napi_coerce_to_bool runs N-API's preamble, which checks exactly that,
-// and nothing else on a boolean.
+// Whether JS can run in `env` now. A terminated worker's libuv loop can still run a poll callback
+// after its JS has stopped; N-API calls that need JS then fail, and where node-addon-api builds an
+// Error for such a failure (the callbacks' error reports do: ErrnoError), building it needs JS
+// too: a fatal abort. Every libuv callback that may reach JS asks this first and does nothing when
+// the answer is no: the environment is going away with everything in it. (A termination *during*
+// a call into JS is CallJs's case, below.) napi_coerce_to_bool runs N-API's preamble, which checks
+// exactly that, and nothing else on a boolean.
 inline bool CanRunJs(napi_env env) {
   napi_value t, r;
   if (napi_get_boolean(env, true, &t) != napi_ok) return false;

@@ -202,6 +202,7 @@ const clatRoute = (cl: ClatLab): boolean =>
   nsh(cl.lab, cl.laptop, 'ip -4 route show default dev clat0 2>/dev/null', true).trim() !== '';
 
 const NATIVE_IPV4_ADD = 'ip addr add 192.0.2.50/24 dev up0 && ip route add default via 192.0.2.1 dev up0';
+const NATIVE_IPV4_DEL = 'ip route del default via 192.0.2.1 dev up0 && ip addr del 192.0.2.50/24 dev up0';
 
 function pings(cl: ClatLab): boolean {
   return nsh(cl.lab, cl.laptop, `ping -n -c1 -W1 ${SERVER_V4} >/dev/null 2>&1 && echo ok`, true).includes(
@@ -351,11 +352,7 @@ test('daemon: standby without NAT64, active with PREF64 or RFC 7050, native IPv4
       assert.equal((await d.status()).reason.code, 'standby.dual-stack');
       await untilSnapshotButNativeIpv4(cl, before);
       assert.equal((await d.status()).state, 'standby');
-      nsh(
-        cl.lab,
-        cl.laptop,
-        'ip route del default via 192.0.2.1 dev up0 && ip addr del 192.0.2.50/24 dev up0',
-      );
+      nsh(cl.lab, cl.laptop, NATIVE_IPV4_DEL);
       await until(d, 'active', (s) => s.state === 'active');
     },
   );
@@ -619,7 +616,7 @@ test('daemon mode of clatbar run: status on the socket, kill -9 then a new daemo
   await waitFor('standby', () => third.log().includes('state: standby: not needed'), 30000);
   assert.match(third.log(), /recovered: \d+\/\d+ changes of an earlier run undone/);
   await untilSnapshotButNativeIpv4(cl, before);
-  nsh(cl.lab, cl.laptop, 'ip route del default via 192.0.2.1 dev up0 && ip addr del 192.0.2.50/24 dev up0');
+  nsh(cl.lab, cl.laptop, NATIVE_IPV4_DEL);
   await waitFor('active', () => third.log().includes('state: active'), 30000);
   await untilPing(cl);
 
@@ -807,7 +804,7 @@ test('RFC 8925: option 108 asked for through NetworkManager while allowed; IPv4 
   );
   t.after(() => nm.stop());
   // The lease NetworkManager took before option 108 was asked for.
-  nsh(cl.lab, cl.laptop, 'ip addr add 192.0.2.50/24 dev up0 && ip route add default via 192.0.2.1 dev up0');
+  nsh(cl.lab, cl.laptop, NATIVE_IPV4_ADD);
   const p = paths(dir, 'v');
   const d = await startDriver(cl, p, undefined, [], pb.env);
   t.after(() => d.stop());
@@ -835,7 +832,7 @@ test('RFC 8925: option 108 asked for through NetworkManager while allowed; IPv4 
 
   await t.test('the reply carries option 108 and the lease goes: active, named IPv4 withheld', async () => {
     await nm.send({ dhcp4: { up0: { ipv6_only_preferred: '1800' } } });
-    nsh(cl.lab, cl.laptop, 'ip route del default via 192.0.2.1 dev up0 && ip addr del 192.0.2.50/24 dev up0');
+    nsh(cl.lab, cl.laptop, NATIVE_IPV4_DEL);
     await until(
       d,
       'active, IPv4 withheld',
