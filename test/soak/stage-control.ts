@@ -38,7 +38,11 @@ function malformedFrame(r: Prng): string | Buffer {
   }
 }
 
-/** A well-behaved client: one connection, `status` again and again, latencies recorded. */
+/**
+ * A well-behaved client: one connection, `status` again and again, latencies recorded. A call
+ * with no reply within 3 s counts as a timeout (its latency enters the percentiles as 3 s); a
+ * reply that is not a status, or a lost connection, counts as an error.
+ */
 class Prober {
   private sock: net.Socket;
   private buf = '';
@@ -46,7 +50,8 @@ class Prober {
   private current = 0;
   readonly failureReasons: string[] = [];
   readonly latencies: number[] = [];
-  failures = 0;
+  errors = 0;
+  timeouts = 0;
   private stopped = false;
   private id = 1;
   constructor(path: string) {
@@ -62,34 +67,48 @@ class Prober {
         try {
           m = JSON.parse(line) as typeof m;
         } catch {
-          this.failureReasons.push(`not JSON: ${line.slice(0, 100)}`);
+          this.reason(`not JSON: ${line.slice(0, 100)}`);
           continue;
         }
         if (m.id !== this.current) continue; // a notification, or the reply to a call that timed out
         const ok = typeof m.result?.state === 'string';
-        if (!ok) this.failureReasons.push(line.slice(0, 200));
+        if (!ok) this.reason(`not a status: ${line.slice(0, 200)}`);
         this.waiting?.(ok);
       }
     });
-    this.sock.on('error', () => this.waiting?.(false));
+    this.sock.on('error', (err) => {
+      this.reason(`connection: ${err.message}`);
+      this.waiting?.(false);
+    });
+  }
+  private reason(s: string): void {
+    if (this.failureReasons.length < 10) this.failureReasons.push(`${new Date().toISOString()} ${s}`);
   }
   async run(): Promise<void> {
     while (!this.stopped) {
       const t0 = performance.now();
       let timer: NodeJS.Timeout | undefined;
-      const ok = await new Promise<boolean>((resolve) => {
+      const outcome = await new Promise<boolean | 'timeout'>((resolve) => {
         this.waiting = resolve;
         this.current = this.id++;
         this.sock.write(`${JSON.stringify({ jsonrpc: '2.0', id: this.current, method: 'status' })}\n`);
-        timer = setTimeout(() => {
-          this.failureReasons.push('no reply within 3 s');
-          resolve(false);
-        }, 3000);
+        // Decided after this turn's I/O: if this process itself was blocked past the 3 s, the
+        // timer phase runs before the poll phase that reads a reply already waiting, and the
+        // daemon would be blamed for this process's stall.
+        timer = setTimeout(() => setImmediate(() => resolve('timeout')), 3000);
       });
       clearTimeout(timer);
       this.waiting = null;
-      if (ok) this.latencies.push(performance.now() - t0);
-      else this.failures++;
+      if (outcome === true) this.latencies.push(performance.now() - t0);
+      else if (outcome === 'timeout') {
+        this.timeouts++;
+        this.latencies.push(performance.now() - t0);
+        this.reason(`no reply within 3 s (call ${this.current})`);
+      } else this.errors++;
+      if (this.sock.destroyed) {
+        this.reason('the connection is gone: the client stops');
+        return;
+      }
       await sleep(20);
     }
   }
@@ -227,18 +246,21 @@ export async function controlStage(
   const lat = prober.latencies.slice().sort((a, b) => a - b);
   const p99 = lat[Math.floor(lat.length * 0.99)] ?? NaN;
   // The daemon stays up: the traffic stage's last round and counter check go through it.
-  const ok = alive && p99 < P99_LIMIT_MS && prober.failures === 0;
+  const failures = prober.errors + prober.timeouts;
+  const ok = alive && p99 < P99_LIMIT_MS && failures === 0;
   return {
     stage: 'control',
     ok,
-    summary: `${opts.malformed} malformed frames, ${opts.stalled} slow/stalled clients, ${opts.subscribers} subscribers: daemon ${alive ? 'alive' : 'DEAD'}; well-behaved status p99 ${p99.toFixed(1)} ms (limit ${P99_LIMIT_MS}) over ${lat.length} calls, max ${lat.at(-1)?.toFixed(1)} ms, ${prober.failures} failed`,
+    summary: `${opts.malformed} malformed frames, ${opts.stalled} slow/stalled clients, ${opts.subscribers} subscribers: daemon ${alive ? 'alive' : 'DEAD'}; well-behaved status p99 ${p99.toFixed(1)} ms (limit ${P99_LIMIT_MS}) over ${lat.length} calls, max ${lat.at(-1)?.toFixed(1)} ms, ${prober.errors} failed, ${prober.timeouts} without a reply within 3 s${failures ? ` (${prober.failureReasons.join('; ')})` : ''}`,
     ms: Date.now() - t0,
     data: {
       phases,
       p99Ms: p99,
       maxMs: lat.at(-1),
       calls: lat.length,
-      failures: prober.failures,
+      failures,
+      errors: prober.errors,
+      timeouts: prober.timeouts,
       failureReasons: prober.failureReasons.slice(0, 10),
       alive,
     },
