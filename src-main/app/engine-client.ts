@@ -9,10 +9,12 @@
 // the control API) is asked for `status` once a second on the same connection instead.
 // Everything the peer sends is bounded (MAX_REPLY_BYTES a line) and parsed defensively.
 import { connect, type Socket } from 'node:net';
+import { z } from 'zod';
 import {
   CALL_TIMEOUT_MS,
   CHANGE_METHODS,
   CHANGE_TIMEOUT_MS,
+  HelloResultSchema,
   MAX_REPLY_BYTES,
   PROTOCOL_VERSION,
   RPC_ERROR,
@@ -56,6 +58,9 @@ export class EngineCallError extends Error {
 }
 
 /** What `hello` told us. */
+/** What every protocol's hello has in common: its number (shared/control.ts HelloResultSchema). */
+const ProtocolOnlySchema = z.object({ protocol: z.number().int() });
+
 export interface EngineHello {
   protocol: number;
   /** The engine's version (clatbar x.y.z). */
@@ -250,36 +255,42 @@ export class EngineClient {
         this.retryMs = this.retryMinMs;
         return this.poll(sock);
       }
-      if (!isObject(hello) || typeof hello.protocol !== 'number')
-        throw new ProtocolError('"hello" did not say which protocol it speaks');
-      const version =
-        typeof hello.engine === 'string'
-          ? hello.engine
-          : typeof hello.version === 'string'
-            ? hello.version
-            : undefined;
-      const caller = isObject(hello.caller) ? hello.caller : {};
-      this.hello = {
-        protocol: hello.protocol,
-        ...(version ? { version } : {}),
-        ...(typeof caller.admin === 'boolean' ? { admin: caller.admin } : {}),
-        ...(typeof caller.group === 'string' ? { group: caller.group } : {}),
-      };
-      if (hello.protocol !== PROTOCOL_VERSION) {
+      // The protocol number first, on its own: an engine of another protocol may say hello
+      // differently, and the user is owed "update the app" (or the engine), not "not an engine".
+      const spoken = ProtocolOnlySchema.safeParse(hello);
+      if (!spoken.success) throw new ProtocolError('"hello" did not say which protocol it speaks');
+      const { protocol } = spoken.data;
+      if (protocol !== PROTOCOL_VERSION) {
+        // Whatever that protocol calls its version ("engine" now, "version" before), as a hint.
+        const named = isObject(hello) ? (hello.engine ?? hello.version) : undefined;
+        const version = typeof named === 'string' ? named : undefined;
+        this.hello = { protocol, ...(version ? { version: version.slice(0, 64) } : {}) };
         // Versions that do not fit: say which side to update, and check again only slowly.
         this.retryMs = this.retryMaxMs;
         return this.failed({
           state: 'attention',
           reason: appMessage('app.incompatible', {
             app: PROTOCOL_VERSION,
-            engine: hello.protocol,
-            version: version ?? '?',
+            engine: protocol,
+            version: version?.slice(0, 64) ?? '?',
           }),
           problem: appMessage(
-            hello.protocol > PROTOCOL_VERSION ? 'app.incompatibleAppOlder' : 'app.incompatibleEngineOlder',
+            protocol > PROTOCOL_VERSION ? 'app.incompatibleAppOlder' : 'app.incompatibleEngineOlder',
           ),
         });
       }
+      // caller may be missing (an engine that does not say; the service then asks listNetworks
+      // to learn whether it may change things).
+      const said = HelloResultSchema.partial({ caller: true }).safeParse(hello);
+      if (!said.success)
+        throw new ProtocolError(
+          `"hello" does not fit protocol ${PROTOCOL_VERSION}: ${z.prettifyError(said.error).replace(/\s*\n\s*/g, '; ')}`,
+        );
+      this.hello = {
+        protocol,
+        version: said.data.engine,
+        ...(said.data.caller ? { admin: said.data.caller.admin, group: said.data.caller.group } : {}),
+      };
       const doc = await this.send('status');
       if (!mine()) return;
       toEngineStatus(doc, this.options.socketPath, Date.now()); // a status, or ProtocolError now

@@ -10,6 +10,9 @@
 import type { EngineStatus } from '../shared/ipc.js';
 import type { Translator } from '../shared/i18n.js';
 
+/** The engine's reason code while it brings the CLAT up again (engine/daemon/supervisor.ts bringUp). */
+const RESTARTING = 'standby.restarting';
+
 export type NoticeKind = 'active' | 'standby' | 'attention';
 
 export interface Notice {
@@ -30,6 +33,11 @@ export interface NotifyOptions {
 /** The kind of notice a transition from prev to next deserves, before rate limits. */
 export function noticeKind(prev: EngineStatus, next: EngineStatus): NoticeKind | null {
   if (prev.state === 'disconnected') return null;
+  // The engine bringing the CLAT up again (another DNS64 mode or inbound choice, often the user's
+  // own click): a moment of standby between two actives on one network is no news.
+  const restarting = (s: EngineStatus) => s.state === 'standby' && s.reason.code === RESTARTING;
+  if (restarting(next) && prev.state === 'active') return null;
+  if (next.state === 'active' && restarting(prev) && prev.network?.id === next.network?.id) return null;
   if (next.state === 'active')
     return prev.state !== 'active' || prev.network?.id !== next.network?.id ? 'active' : null;
   if (next.state === 'standby' && prev.state === 'active') return 'standby';

@@ -15,6 +15,7 @@ const CALLS = [
   'setPolicy',
   'setDefaultPolicy',
   'setDns64Mode',
+  'setInbound',
   'forgetNetwork',
   'listNetworks',
   'selfTest',

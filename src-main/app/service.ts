@@ -171,6 +171,12 @@ export class AppService {
         return this.engineCall('setDefaultPolicy', { policy: a[0] });
       case 'setDns64Mode':
         return this.engineCall('setDns64Mode', { mode: a[0] });
+      case 'setInbound':
+        return this.engineCall('setNetworkOption', {
+          network: a[0],
+          option: 'inbound',
+          value: a[1] === 'default' ? null : a[1],
+        });
       case 'forgetNetwork':
         return this.engineCall('forgetNetwork', { network: a[0] });
       case 'logs': {

@@ -8,7 +8,15 @@
 // per call (preload.cts); the development bridge serves the same calls over a WebSocket.
 import { z } from 'zod';
 import { en } from './locales/en.js';
-import { Dns64ModeSchema, NetworkRefSchema, PolicySchema, type Dns64Mode, type Policy } from './control.js';
+import {
+  Dns64ModeSchema,
+  InboundSchema,
+  NetworkRefSchema,
+  PolicySchema,
+  type Dns64Mode,
+  type Inbound,
+  type Policy,
+} from './control.js';
 import type { Message, LogLine, NetworkRecord } from './status.js';
 
 /** What the engine is doing, as the tray and the windows show it. */
@@ -187,6 +195,7 @@ export const IPC_CALLS = {
   setPolicy: z.tuple([NetworkRefSchema, z.union([PolicySchema, z.literal('default')])]),
   setDefaultPolicy: z.tuple([PolicySchema]),
   setDns64Mode: z.tuple([Dns64ModeSchema]),
+  setInbound: z.tuple([NetworkRefSchema, z.union([InboundSchema, z.literal('default')])]),
   forgetNetwork: z.tuple([NetworkRefSchema]),
   listNetworks: none,
   selfTest: none,
@@ -224,6 +233,8 @@ export interface ClatbarApi {
   setPolicy(network: string, policy: Policy | 'default'): Promise<void>;
   setDefaultPolicy(policy: Policy): Promise<void>;
   setDns64Mode(mode: Dns64Mode): Promise<void>;
+  /** Whether the network lets IPv4 connections in through the CLAT; 'default' drops its own choice. */
+  setInbound(network: string, inbound: Inbound | 'default'): Promise<void>;
   forgetNetwork(network: string): Promise<void>;
   listNetworks(): Promise<NetworkRecord[]>;
   selfTest(): Promise<unknown>;

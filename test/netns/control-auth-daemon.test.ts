@@ -272,6 +272,28 @@ test(
       assert.equal(set.status, 0, set.stderr);
       assert.equal(set.stdout, 'policy of current: always\n');
       await until('policy always', (s) => s.policy?.value === 'always' && s.state === 'active');
+      // The other choices the CLI makes, each seen in force in the engine's status.
+      const say = async (args: string[], words: string) => {
+        const r = await cli(member, ['policy', ...args]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, words);
+      };
+      await say(['inbound', 'current', 'allow'], 'inbound on current: allow\n');
+      await until('inbound allow', (s) => s.state === 'active' && s.inbound === 'allow');
+      assert.match((await cli(member, ['policy', 'list'])).stdout, /inbound allow {2}\(current\)/);
+      await say(['inbound', 'current', 'default'], 'inbound on current: the default (deny)\n');
+      await until('inbound deny', (s) => s.state === 'active' && s.inbound === 'deny');
+      await say(['default', 'never'], 'default policy: never\n');
+      await until('default never', (s) => s.defaultPolicy?.value === 'never' && s.state === 'active');
+      await say(['default', 'auto'], 'default policy: auto\n');
+      await until('default auto', (s) => s.defaultPolicy?.value === 'auto');
+      await say(['dns64', 'on'], 'DNS64 stub: on\n');
+      await until('DNS64 on', (s) => s.dns64Mode === 'on');
+      await say(['dns64', 'auto'], 'DNS64 stub: auto\n');
+      await until('DNS64 auto', (s) => s.dns64Mode === 'auto');
+      const bad = await cli(member, ['policy', 'inbound', 'current', 'maybe']);
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /the inbound choice must be one of allow, deny, default, not 'maybe'/);
       const unknown = await cli(member, ['policy', 'forget', 'nosuchnet']);
       assert.equal(unknown.status, 1);
       assert.match(unknown.stderr, /the engine says: no network with the id "nosuchnet" is remembered/);

@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { z } from 'zod';
 import { launchChromium } from '../helpers/chromium.js';
 import { requires } from '../helpers/env.js';
 import {
@@ -35,6 +36,8 @@ import {
   type ClatLab,
 } from '../helpers/clat-lab.js';
 import { startDevBridge, type DevBridge } from '../../src-main/app/dev-bridge.js';
+import { callControl } from '../../src-main/engine/control/client.js';
+import { EngineStatusDocSchema } from '../../src-main/shared/status.js';
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -394,6 +397,39 @@ test('both windows through the development bridge against a real daemon', { time
     });
     await select.selectOption('default');
 
+    // Incoming IPv4 for this network, and the DNS64 mode: each choice is in force in the engine
+    // (its status, and for inbound the kernel table it owns), and the window shows it after a reload.
+    const engineStatus = async () => {
+      const doc = await callControl(daemon.sock, 'status', undefined, { timeoutMs: 5000 });
+      const r = EngineStatusDocSchema.safeParse(doc);
+      if (!r.success) throw new Error(`not a status: ${z.prettifyError(r.error)}\n${JSON.stringify(doc)}`);
+      return r.data;
+    };
+    const nft = () => nsh(cl.lab, cl.laptop, 'nft list table ip clatbar');
+    const inbound = settings.page.locator('select[data-testid^=inbound-]');
+    assert.equal(await inbound.inputValue(), 'default');
+    await inbound.selectOption('allow');
+    await until('inbound allow in force', async () => {
+      const s = await engineStatus();
+      return s.state === 'active' && s.inbound === 'allow';
+    });
+    await waitFor('no connection tracking rule', () => !/ct state/.test(nft()), 20000);
+    await settings.page.reload();
+    await inbound.waitFor();
+    assert.equal(await inbound.inputValue(), 'allow');
+    await inbound.selectOption('default');
+    await until('inbound deny in force', async () => {
+      const s = await engineStatus();
+      return s.state === 'active' && s.inbound === 'deny';
+    });
+    await waitFor('connection tracking back', () => /ct state established,related accept/.test(nft()), 20000);
+    const dns64 = settings.page.locator('#dns64-mode');
+    const mode = await dns64.inputValue();
+    await dns64.selectOption('on');
+    await until('DNS64 on in the engine', async () => (await engineStatus()).dns64Mode === 'on');
+    await dns64.selectOption(mode);
+    await until('DNS64 back', async () => (await engineStatus()).dns64Mode === mode);
+
     const id = (await select.getAttribute('data-testid'))!.slice('policy-'.length);
     const adminFile = join(dir, 'admin-policy.json');
     writeFileSync(
@@ -416,6 +452,21 @@ test('both windows through the development bridge against a real daemon', { time
     assert.equal(await defaultPolicy.count(), 0, 'no control for a forced default');
     rmSync(adminFile);
     daemon.proc.kill('SIGHUP');
+    // Forget: the engine keeps nothing of the network's choices (it is current, so it is listed
+    // again, with the defaults).
+    await until('the daemon to drop the admin file', async () => {
+      await settings.page.reload();
+      await settings.page.getByTestId('networks').waitFor();
+      return (await select.count()) === 1;
+    });
+    await select.selectOption('never');
+    await page.locator('[data-testid=state].off').waitFor();
+    await settings.page.getByRole('button', { name: /^Forget: / }).click();
+    await page.locator('[data-testid=state].active').waitFor({ timeout: 20000 });
+    await settings.page.reload();
+    await select.waitFor();
+    assert.equal(await select.inputValue(), 'default');
+    assert.equal(await inbound.inputValue(), 'default');
     assert.deepEqual(settings.errors, []);
     await settings.page.close();
   });

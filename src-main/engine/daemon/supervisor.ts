@@ -38,6 +38,7 @@ import { V6OnlyPreferred, clatAllowed } from './v6only-preferred.js';
 import type { LogRing } from '../control/log-ring.js';
 import { PolicyStore, AdminForced, type ResolvedPolicy } from '../policy/store.js';
 import { clatFields } from '../clat/status-doc.js';
+import { engineMessage } from '../../shared/engine-words.js';
 import {
   ControlError,
   RPC_ERROR,
@@ -481,8 +482,12 @@ export class Supervisor implements EngineBackend {
     why: string,
   ): Promise<void> {
     const key = instanceKey(uplink, network, this.dns64Mode, inbound);
-    if (this.instance && this.instanceKey !== key)
+    if (this.instance && this.instanceKey !== key) {
+      // 'active' always means an instance is there (status() has its fields): while the old one
+      // goes and the new one comes up, the state says so. The app does not notify for it.
+      this.setState('standby', engineMessage('standby.restarting'), undefined, why);
       await this.tearDown('the uplink, network or settings changed');
+    }
     if (this.instance) {
       if (prefix.prefix !== this.instancePrefix?.prefix) {
         this.instance.followPrefix(prefix, this.instancePrefix);
@@ -884,7 +889,13 @@ export class Supervisor implements EngineBackend {
   }
 
   listNetworks(): NetworkRecord[] {
-    return this.store.list(this.current?.identity?.id ?? null);
+    const here = this.current?.identity ?? null;
+    const list = this.store.list(here?.id ?? null);
+    // The network the laptop is on is always listed, so its policy can be chosen: also right
+    // after it was forgotten (the store remembers it again at the next network change).
+    if (here && !list.some((n) => n.id === here.id))
+      list.push({ id: here.id, name: here.name, current: true });
+    return list;
   }
 
   logs(since?: number, limit?: number): LogLine[] {

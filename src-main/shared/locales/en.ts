@@ -196,6 +196,11 @@ export const en = {
     globalDefault: 'Default for new networks',
     dns64: 'DNS64 mode',
     dns64Mode: { off: 'Off', auto: 'Automatic', on: 'On' },
+    /** Per network: may hosts on it open connections to this computer's IPv4 services (setNetworkOption inbound). */
+    inbound: 'Incoming IPv4',
+    inboundHelp:
+      'Whether hosts on the network may connect to IPv4 services on this computer through clatbar. Blocked lets in only replies to what this computer started.',
+    inboundMode: { default: 'Default (blocked)', deny: 'Blocked', allow: 'Allowed' },
     notifications: 'Show notifications',
     startAtLogin: 'Start at login',
     locked: 'Set by the administrator: {{reason}}',
@@ -301,6 +306,8 @@ export const en = {
     'standby_ipv6-only':
       'IPv6-only on {{uplink}}, and the network announces no NAT64 prefix (no PREF64, ipv4only.arpa not synthesized)',
     standby_starting: 'starting: looking at the network',
+    /** The CLAT is brought up again for another uplink, network, DNS64 mode or inbound choice. */
+    standby_restarting: 'restarting the CLAT: the uplink, network or settings changed',
     // RFC 8925: the network withholds IPv4 from this host by DHCPv4 option 108 (engine/daemon/decide.ts).
     'network_v6only-preferred':
       'IPv6-only on {{uplink}}: the network withholds IPv4 from this computer by DHCPv4 option 108 (IPv6-only preferred) for {{wait}} s, and announces no NAT64 prefix',

@@ -194,6 +194,10 @@ export const ko = {
     globalDefault: '새 네트워크의 기본값',
     dns64: 'DNS64 모드',
     dns64Mode: { off: '끔', auto: '자동', on: '켬' },
+    inbound: '들어오는 IPv4',
+    inboundHelp:
+      '이 네트워크의 호스트가 clatbar를 거쳐 이 컴퓨터의 IPv4 서비스에 접속할 수 있는지 정합니다. 차단하면 이 컴퓨터가 시작한 연결의 응답만 들어옵니다.',
+    inboundMode: { default: '기본값 (차단)', deny: '차단', allow: '허용' },
     notifications: '알림 표시',
     startAtLogin: '로그인할 때 시작',
     locked: '관리자가 설정함: {{reason}}',
@@ -281,6 +285,7 @@ export const ko = {
     'standby_ipv6-only':
       '{{uplink}}에서 IPv6 전용이고, 네트워크가 NAT64 프리픽스를 알리지 않습니다 (PREF64 없음, ipv4only.arpa 합성 안 됨)',
     standby_starting: '시작하는 중: 네트워크를 살펴보고 있습니다',
+    standby_restarting: 'CLAT을 다시 시작하는 중: 업링크, 네트워크 또는 설정이 바뀌었습니다',
     'network_v6only-preferred':
       '{{uplink}}에서 IPv6 전용: 네트워크가 DHCPv4 옵션 108(IPv6 전용 선호)로 {{wait}}초 동안 이 컴퓨터에 IPv4를 주지 않고, NAT64 프리픽스도 알리지 않습니다',
     'standby_v6only-preferred':

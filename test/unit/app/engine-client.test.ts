@@ -626,6 +626,28 @@ test('control API: versions that do not fit say which side to update', async (t)
   }
 });
 
+test('control API: a hello of this protocol that does not fit its schema is not an engine', async (t) => {
+  for (const hello of [
+    { protocol: PROTOCOL_VERSION }, // no engine version
+    { protocol: PROTOCOL_VERSION, engine: '0.2.0', caller: { uid: 0, admin: 'yes', group: 'clatbar' } },
+    { protocol: String(PROTOCOL_VERSION), engine: '0.2.0' },
+  ]) {
+    const path = tmpSocket(t);
+    const peer = await controlPeer(path, (req) =>
+      req.method === 'hello' ? { result: hello } : { result: daemonDoc() },
+    );
+    t.after(() => peer.stop());
+    const client = new EngineClient({ socketPath: path, ...fast });
+    t.after(() => client.close());
+    client.start();
+    const s = await until(client, JSON.stringify(hello), (x) => x.state === 'attention');
+    assert.equal(s.reason.code, 'app.notAnEngine', JSON.stringify(hello));
+    assert.match(s.reason.text, /hello/);
+    assert.deepEqual([...new Set(peer.requests.map((r) => r.method))], ['hello']);
+    client.close();
+  }
+});
+
 test('control API: the engine restarts; the client reconnects and subscribes again', async (t) => {
   const path = tmpSocket(t);
   let peer = await controlPeer(

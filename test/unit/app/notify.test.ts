@@ -27,6 +27,17 @@ test('the transitions that matter, and the ones that do not', () => {
   assert.equal(noticeKind(s('stopping'), s('disconnected')), null);
   assert.equal(noticeKind(s('disconnected'), s('active')), null);
   assert.equal(noticeKind(s('disconnected'), s('attention')), null);
+  // The CLAT brought up again on the same network (another DNS64 mode or inbound choice).
+  const restarting = (network = A): EngineStatus => ({
+    state: 'standby',
+    reason: { code: 'standby.restarting', text: 'restarting the CLAT' },
+    network,
+  });
+  assert.equal(noticeKind(s('active'), restarting()), null);
+  assert.equal(noticeKind(restarting(), s('active')), null);
+  // ... but not when it comes up on another network, or does not come up.
+  assert.equal(noticeKind(restarting(A), s('active', B)), 'active');
+  assert.equal(noticeKind(restarting(), s('attention')), 'attention');
 });
 
 test('the notice says what happened in words', () => {

@@ -106,6 +106,8 @@ test('calls with bad arguments are refused before anything reaches the engine', 
     ['setPolicy', ['x'.repeat(200), 'auto']],
     ['enable', ['now']],
     ['setDns64Mode', [{ mode: 'on' }]],
+    ['setInbound', ['current', 'open']],
+    ['setInbound', ['current', null]],
     ['logs', [-1]],
     ['setAppSettings', [{ notifications: 'yes' }]],
     ['setAppSettings', [{ notifications: true, evil: 1 }]],
@@ -125,18 +127,23 @@ test('calls reach the engine with the control API’s params', async (t) => {
   await service.handle('setPolicy', ['current', 'never']);
   await service.handle('setDefaultPolicy', ['always']);
   await service.handle('setDns64Mode', ['auto']);
+  await service.handle('setInbound', ['nm:1', 'allow']);
+  await service.handle('setInbound', ['current', 'default']);
   await service.handle('forgetNetwork', ['nm:1']);
   assert.deepEqual(await service.handle('logs', [5, 100]), [
     { seq: 1, time: 'x', level: 'info', text: 'hi' },
   ]);
   await service.handle('enable', []);
   assert.deepEqual(await service.handle('listNetworks', []), [{ id: 'nm:1', name: 'Home', current: true }]);
-  const sent = peer.requests.slice(-7, -1).map((r) => [r.method, r.params]);
+  const sent = peer.requests.slice(-9, -1).map((r) => [r.method, r.params]);
   assert.deepEqual(sent, [
     // No on/off click in force (the status says override null): nothing to end, one call.
     ['setPolicy', { network: 'current', policy: 'never' }],
     ['setDefaultPolicy', { policy: 'always' }],
     ['setDns64Mode', { mode: 'auto' }],
+    // "default" drops the network's own choice: null in the control API.
+    ['setNetworkOption', { network: 'nm:1', option: 'inbound', value: 'allow' }],
+    ['setNetworkOption', { network: 'current', option: 'inbound', value: null }],
     ['forgetNetwork', { network: 'nm:1' }],
     ['logs', { since: 5, limit: 100 }],
     ['enable', undefined],
