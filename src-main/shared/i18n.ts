@@ -6,7 +6,7 @@ import i18next, { type TFunction } from 'i18next';
 import { en } from './locales/en.js';
 import { ko } from './locales/ko.js';
 import type { Message } from './status.js';
-import { catalogKey } from './engine-words.js';
+import { catalogKey, engineMessage, unnestParams } from './engine-words.js';
 
 export { catalogKey, engineMessage } from './engine-words.js';
 
@@ -59,17 +59,25 @@ export function createTranslator(language: Language): Translator {
   // code the engine sent as a parameter, in this language.
   for (const group of ['prefixSource', 'policySource'] as const)
     instance.services.formatter?.add(group, (value: unknown) => words(group, String(value)));
+  // "{{reason, message}}": a message inside a log line (its code as the value, its parameters as
+  // reason.NAME; engine-words.ts nestedParams), in this language too.
+  instance.services.formatter?.add('message', (value: unknown, _lng, options: Record<string, unknown>) => {
+    const name = String(options.interpolationkey ?? '');
+    const nested = engineMessage(String(value), unnestParams(name, options));
+    return translate(nested);
+  });
+  const translate = (message: Message): string => {
+    // The app's own messages use their catalog key as code ("app.noEngine"); the engine's codes
+    // live under engine, with their dots as '_' (i18next reads dots as nesting).
+    const key = /^(app|access)\./.test(message.code) ? message.code : `engine.${catalogKey(message.code)}`;
+    const params = message.params ?? {};
+    return instance.exists(key) ? (t(key, params) as string) : message.text;
+  };
   return {
     language,
     t: (key, params) => t(key, params ?? {}) as string,
     words,
-    msg(message) {
-      // The app's own messages use their catalog key as code ("app.noEngine"); the engine's codes
-      // live under engine, with their dots as '_' (i18next reads dots as nesting).
-      const key = /^(app|access)\./.test(message.code) ? message.code : `engine.${catalogKey(message.code)}`;
-      const params = message.params ?? {};
-      return instance.exists(key) ? (t(key, params) as string) : message.text;
-    },
+    msg: translate,
   };
 }
 

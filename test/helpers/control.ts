@@ -24,6 +24,6 @@ export function serveStatus(
     path,
     backend: { ...statusBackend(status, opts.ring), ...opts.backend },
     group: opts.group,
-    log: (l) => opts.lines?.push(l),
+    log: (l) => opts.lines?.push(l.text),
   });
 }

@@ -9,6 +9,7 @@
 import { startDns64 } from '../../src-main/engine/clat/dns64-glue.js';
 import type { ClatEngine } from '../../src-main/engine/clat/engine.js';
 import { Journal } from '../../src-main/engine/system/journal.js';
+import type { Said } from '../../src-main/shared/say.js';
 
 const [stateDir, atStart, next] = process.argv.slice(2);
 let prefix = atStart;
@@ -35,7 +36,7 @@ const engine = {
   },
   setDns64Status: () => {},
 };
-const log = (l: string): void => void process.stderr.write(`${l}\n`);
+const log = (l: Said): void => void process.stderr.write(`${l.text}\n`);
 let stop: () => Promise<void>;
 try {
   // Only the members startDns64 uses are there (options, journal, status, onPrefixChange,

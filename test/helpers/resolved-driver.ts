@@ -15,6 +15,7 @@ import {
   learnUplinkResolvers,
   type Hooked,
 } from '../../src-main/engine/dns64/system-resolver.js';
+import type { Said } from '../../src-main/shared/say.js';
 
 const [verb, iface, address, stateDir, uplink, resolvConfPath] = process.argv.slice(2);
 
@@ -24,9 +25,9 @@ if (verb === 'learn') {
   const journal = Journal.create(stateDir, { restorable: resolvConfPath ? [resolvConfPath] : [] });
   const log: string[] = [];
   let first = true;
-  const logLine = (l: string): void => {
-    if (first) log.push(l);
-    else process.stdout.write(`${JSON.stringify({ log: l })}\n`);
+  const logLine = (m: Said): void => {
+    if (first) log.push(m.text);
+    else process.stdout.write(`${JSON.stringify({ log: m.text })}\n`);
   };
   let hooked: Hooked;
   try {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveStatus } from '../helpers/control.js';
 import { LogRing } from '../../src-main/engine/control/log-ring.js';
+import { say } from '../../src-main/shared/say.js';
 
 const clatbar = fileURLToPath(new URL('../../../bin/clatbar', import.meta.url));
 
@@ -34,32 +35,32 @@ test('logs: the backlog; logs -f: then each new line; Ctrl-C exits 0; the engine
   const ring = new LogRing(() => {});
   const server = await serveStatus(path, () => ({ state: 'running' }), { ring });
   t.after(() => server.stop());
-  ring.push('first line');
-  ring.push('second line');
+  ring.log(say('run.signal', { signal: 'first' }));
+  ring.log(say('run.signal', { signal: 'second' }));
 
   const once = spawn(process.execPath, [clatbar, 'logs', '--after-seq', '1', '--control-socket', path]);
   let onceOut = '';
   once.stdout.on('data', (d: Buffer) => (onceOut += d.toString()));
   assert.equal(await new Promise((r) => once.on('close', r)), 0);
-  assert.match(onceOut, /^2 \S+ second line\n$/);
+  assert.match(onceOut, /^2 \S+ second received\n$/);
 
   const f = follow(path);
-  await until('the backlog', () => f.out().includes('second line'));
-  ring.push('third line');
-  await until('the new line', () => f.out().includes('third line'));
+  await until('the backlog', () => f.out().includes('second received'));
+  ring.log(say('run.signal', { signal: 'third' }));
+  await until('the new line', () => f.out().includes('third received'));
   assert.deepEqual(
     f
       .out()
       .trim()
       .split('\n')
       .map((l) => l.split(' ').slice(2).join(' ')),
-    ['first line', 'second line', 'third line'],
+    ['first received', 'second received', 'third received'],
   );
   f.c.kill('SIGINT');
   assert.equal(await f.exited, 0);
 
   const g = follow(path);
-  await until('the backlog again', () => g.out().includes('third line'));
+  await until('the backlog again', () => g.out().includes('third received'));
   await server.stop();
   assert.equal(await g.exited, 1);
   assert.match(g.err(), /the engine closed the connection/);

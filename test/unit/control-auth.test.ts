@@ -141,7 +141,7 @@ test('connection caps: a non-root uid gets a bounded number, root always gets in
     path,
     backend: statusBackend(() => ({ state: 'running' })),
     group,
-    log: (l) => lines.push(l),
+    log: (l) => lines.push(l.text),
     limits: { perUid: 3, maxConnections: 10, reserved: 4 },
   });
   t.after(() => server.stop());

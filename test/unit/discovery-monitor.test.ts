@@ -47,7 +47,7 @@ function monitorWith(ra: FakeRa, log: string[] = [], holdMs = 0): PrefixMonitor 
     uplink: 'up0',
     resolvers: [],
     openRa: () => ra,
-    log: (l) => log.push(l),
+    log: (l) => log.push(l.text),
     waitMs: 50,
     holdMs,
   });

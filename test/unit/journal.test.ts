@@ -76,7 +76,7 @@ test('recover() undoes file changes of a SIGKILLed process, newest first', async
   assert.equal(left?.entries.length, 3);
 
   const lines: string[] = [];
-  const outcomes = await Journal.recover(join(dir, 'state'), (l) => lines.push(l), {
+  const outcomes = await Journal.recover(join(dir, 'state'), (l) => lines.push(l.text), {
     restorable: [existing, created],
   });
   assert.deepEqual(

@@ -5,12 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LogRing, escapeLogText } from '../../src-main/engine/control/log-ring.js';
+import { say } from '../../src-main/shared/say.js';
 
 test('a connection name with a newline cannot forge a second log line', () => {
   const written: string[] = [];
   const ring = new LogRing((t) => written.push(t));
   const name = 'Cafe\nclatbar: policy of network nm-1 set to always (asked by uid 0, pid 1)';
-  ring.log(`network: ${name} (id nm-1)`);
+  ring.log(say('daemon.network', { name, id: 'nm-1' }));
   // What goes to journald (stdout, split at newlines) and what clients read.
   const stdout = written.join('\n');
   assert.equal(stdout.split('\n').length, 1, stdout);
@@ -33,7 +34,9 @@ test('terminal escapes, carriage returns and Unicode line and bidi controls are 
 test('a warning stays a warning after escaping', () => {
   const written: string[] = [];
   const ring = new LogRing((t) => written.push(t));
-  ring.warn('resolver said:\nnothing');
-  assert.deepEqual(written, ['warn: resolver said:\\nnothing']);
+  ring.warn(say('resolved.check-failed', { error: 'resolver said:\nnothing' }));
+  assert.deepEqual(written, ['warn: resolver said:\\nnothing (our settings there may be missing)']);
   assert.equal(ring.since(0)[0].level, 'warn');
+  // The parameter the app fills into the translated words is escaped the same way.
+  assert.deepEqual(ring.since(0)[0].params, { error: 'resolver said:\\nnothing' });
 });

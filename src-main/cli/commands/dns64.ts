@@ -155,8 +155,9 @@ const dns64: Command = {
       timeoutMs: positiveInt('timeout', values.timeout, 1500),
       attempts: values.attempts === undefined ? undefined : positiveInt('attempts', values.attempts, 2),
       cache: { maxEntries: positiveInt('cache-entries', values['cache-entries'], 10000) },
-      log: info,
-      warn: log,
+      // The stub's own lines are coded messages (say.ts); this command has no ring, only stderr.
+      log: (m) => info(m.text),
+      warn: (m) => log(m.text),
     });
     try {
       await server.start();

@@ -19,6 +19,7 @@ import { V6OnlyPreferred } from '../../engine/daemon/v6only-preferred.js';
 import { DEFAULT_ADMIN_POLICY } from '../../engine/policy/store.js';
 import { releaseWhenSettled } from '../../engine/daemon/resident.js';
 import { releaseMemory } from '../../engine/native/memory.js';
+import { say } from '../../shared/say.js';
 
 const DEFAULT_DATA_DIR = '/var/lib/clatbar';
 
@@ -164,7 +165,7 @@ const command: Command = {
         // The daemon's DHCPv4 option-108 requests through NetworkManager have their own journal.
         ...(await new V6OnlyPreferred({ stateDir, log }).recover()),
       ];
-      if (outcomes.length === 0) log(`nothing to clean up in ${stateDir}`);
+      if (outcomes.length === 0) log(say('run.nothing-to-clean', { dir: stateDir }));
       return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failure;
     }
     const dns64 = values.dns64;
@@ -235,7 +236,7 @@ const command: Command = {
     let onSignal: (sig: string) => void = (sig) => {
       if (stopSignal) return;
       stopSignal = sig;
-      log(`${sig} received`);
+      log(say('run.signal', { signal: sig }));
       abort.abort();
     };
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => onSignal(sig));
@@ -244,7 +245,7 @@ const command: Command = {
       engine = await ClatEngine.start(opts, log, await loadDataPath());
     } catch (err) {
       if (err instanceof NotNeeded || err instanceof StartAborted) {
-        log(err.message);
+        log(err.said);
         return EXIT.ok;
       }
       throw err;
@@ -261,9 +262,9 @@ const command: Command = {
           log,
         });
         engine.onStop(() => server.stop());
-        log(`status: clatbar status, or JSON-RPC "status" on ${opts.controlSocket}`);
+        log(say('run.status-hint', { socket: opts.controlSocket }));
       } catch (err) {
-        log(`control socket ${opts.controlSocket} not available: ${(err as Error).message}`);
+        log(say('run.control-unavailable', { socket: opts.controlSocket, error: (err as Error).message }));
       }
     }
     if (dns64 !== 'off' && !stopSignal) {
@@ -272,7 +273,7 @@ const command: Command = {
         const stopDns = await startDns64(engine, dns64, log);
         engine.onStop(stopDns);
       } catch (err) {
-        log(`DNS64 stub not started: ${(err as Error).message}`);
+        log(say('dns64.not-started', { error: (err as Error).message }));
       }
     }
     const done = new Promise<number>((resolve) => {
@@ -280,7 +281,7 @@ const command: Command = {
       onSignal = (sig) => {
         if (stopping) return;
         stopping = true;
-        if (sig !== stopSignal) log(`${sig} received`);
+        if (sig !== stopSignal) log(say('run.signal', { signal: sig }));
         void engine.stop().then((outcomes) => resolve(outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failure));
       };
     });
@@ -296,12 +297,16 @@ function giveMemoryBack(): void {
   try {
     releaseMemory();
   } catch (err) {
-    ring.warn(`could not give memory back: ${(err as Error).message}`, { code: 'memory.release-failed' });
+    ring.warn(say('memory.release-failed', { error: (err as Error).message }));
     return;
   }
   const mb = (b: number) => (b / 1048576).toFixed(1);
   ring.log(
-    `settled: memory given back, RSS ${mb(before)} -> ${mb(process.memoryUsage.rss())} MB (${Math.round(performance.now() - t0)} ms)`,
+    say('memory.released', {
+      before: mb(before),
+      after: mb(process.memoryUsage.rss()),
+      ms: Math.round(performance.now() - t0),
+    }),
   );
 }
 
@@ -336,13 +341,11 @@ async function runDaemon(o: {
   let stopping: Promise<number> | null = null;
   const stop = (sig: string): Promise<number> => {
     stopping ??= (async () => {
-      ring.log(`${sig} received`);
+      ring.log(say('run.signal', { signal: sig }));
       memory.stop();
       const ok = await supervisor.stop();
       await server?.stop();
-      ring.log(
-        ok ? 'stopped; the host is as it was' : 'stopped, but some changes could not be undone (see above)',
-      );
+      ring.log(ok ? say('daemon.stopped') : say('daemon.stopped-incomplete'));
       return ok ? EXIT.ok : EXIT.failure;
     })();
     return stopping;
@@ -354,9 +357,7 @@ async function runDaemon(o: {
   process.on('SIGHUP', () => {
     if (!stopping) void supervisor.reload();
   });
-  ring.log(
-    `clatbar engine (daemon) starting: pid ${process.pid}, state in ${o.stateDir}, choices in ${o.dataDir}`,
-  );
+  ring.log(say('daemon.starting', { pid: process.pid, stateDir: o.stateDir, dataDir: o.dataDir }));
   await supervisor.start();
   if (!stopping) {
     try {
@@ -370,9 +371,9 @@ async function runDaemon(o: {
       });
       // A signal while the socket was being set up found no server to stop: stop it here.
       if (stopping) await server.stop();
-      else ring.log(`status: clatbar status, or JSON-RPC "status" on ${o.controlSocket}`);
+      else ring.log(say('run.status-hint', { socket: o.controlSocket }));
     } catch (err) {
-      ring.warn(`control socket ${o.controlSocket} not available: ${(err as Error).message}`);
+      ring.warn(say('run.control-unavailable', { socket: o.controlSocket, error: (err as Error).message }));
     }
   }
   return done;

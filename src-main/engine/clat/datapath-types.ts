@@ -1,5 +1,6 @@
 // The seam between bring-up and the packet loop: bring-up needs a TUN that exists and moves
 // packets; how (native TUN + SIIT translator, or a stand-in) is the factory's business.
+import type { Say } from '../../shared/say.js';
 export interface DataPathParams {
   tun: string;
   clatIpv4: string;
@@ -15,7 +16,7 @@ export interface DataPathParams {
   linkMtu: number;
   /** MTU of IPv4 packets the kernel hands us (route MTU). */
   ipv4Mtu: number;
-  log: (line: string) => void;
+  log: Say;
 }
 
 export interface DataPath {

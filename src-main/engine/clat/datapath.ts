@@ -19,6 +19,7 @@ import { UdpCoalescer } from './udp-coalesce.js';
 import { execOut } from '../system/exec.js';
 import { writeFileSync } from 'node:fs';
 import type { DataPath, DataPathFactory, DataPathParams } from './datapath-types.js';
+import { say, type Say } from '../../shared/say.js';
 
 /** RFC 7600: 192.0.0.8, the IPv4 dummy address, as the source of ICMPv6 errors from unmapped IPv6 routers. */
 const IPV4_DUMMY = '192.0.0.8';
@@ -94,7 +95,7 @@ class TranslatingDataPath implements DataPath {
   private curInPlace = false;
   private readonly savedVnet = new Uint8Array(VNET_HDR_LEN);
   private paused = false;
-  private readonly log: (l: string) => void;
+  private readonly log: Say;
   readonly c: DataPathCounters = {
     batches: 0,
     packetsIn: 0,
@@ -142,8 +143,7 @@ class TranslatingDataPath implements DataPath {
     this.tun.onError((err) => {
       // A rejected packet (EINVAL from a malformed vnet header, say) costs that packet only.
       this.c.writeErrors++;
-      if (this.c.writeErrors === 1)
-        this.log(`TUN error (first of its kind, later ones only counted): ${err.message}`);
+      if (this.c.writeErrors === 1) this.log(say('clat.tun-error', { error: err.message }));
       if (err.code === 'EBADFD' || err.code === 'ENODEV') this.tun.close();
     });
     this.tun.onDrain(() => {
@@ -303,13 +303,12 @@ export const translatingDataPath: DataPathFactory = async (p) => {
   try {
     await execOut(['ip', 'link', 'set', 'dev', p.tun, 'txqueuelen', String(TUN_QUEUE)]);
   } catch (err) {
-    p.log(`could not set ${p.tun} txqueuelen ${TUN_QUEUE}: ${(err as Error).message}`);
+    p.log(say('clat.txqueuelen-failed', { tun: p.tun, length: TUN_QUEUE, error: (err as Error).message }));
   }
   try {
     if (tun.name !== p.tun) throw new Error(`asked for TUN ${p.tun}, got ${tun.name}`);
     // Less headroom than the translator needs would mean a copy per IPv4 packet, not a failure.
-    if (tun.headroom < HEADROOM)
-      p.log(`${p.tun}: only ${tun.headroom} bytes of headroom; IPv4 -> IPv6 will copy packets`);
+    if (tun.headroom < HEADROOM) p.log(say('clat.little-headroom', { tun: p.tun, bytes: tun.headroom }));
     tun.setUp(true);
     return new TranslatingDataPath(tun, p);
   } catch (err) {

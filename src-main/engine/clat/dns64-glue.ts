@@ -7,11 +7,12 @@ import { formatServer } from '../dns/upstream.js';
 import { learnUplinkResolvers, hookSystemResolver, type Hooked } from '../dns64/system-resolver.js';
 import { formatDomains } from '../dns64/resolved-dbus.js';
 import type { ClatEngine } from './engine.js';
+import { say, type Say } from '../../shared/say.js';
 
 export async function startDns64(
   engine: ClatEngine,
   mode: 'auto' | 'on',
-  log: (l: string) => void,
+  log: Say,
 ): Promise<() => Promise<void>> {
   const { uplink, clatIpv4, tun } = engine.options;
   // Learned before hooking, or we would learn ourselves: the uplink's own servers in
@@ -20,9 +21,15 @@ export async function startDns64(
   const upstreams = learned.upstreams;
   if (upstreams.length === 0)
     throw new Error(`no resolvers known for ${uplink} (asked ${learned.source}); DNS left alone`);
+  const servers = upstreams.map(formatServer).join(', ');
   log(
-    `DNS64 upstreams from ${learned.source}: ${upstreams.map(formatServer).join(', ')}` +
-      (learned.domains.length ? ` (domains there: ${formatDomains(learned.domains)})` : ''),
+    learned.domains.length
+      ? say('dns64.upstreams-domains', {
+          source: learned.source,
+          servers,
+          domains: formatDomains(learned.domains),
+        })
+      : say('dns64.upstreams', { source: learned.source, servers }),
   );
   // "" while the network announces no prefix (it went away since bring-up): the stub then
   // passes answers through until one comes back.
@@ -61,9 +68,7 @@ export async function startDns64(
       uplink,
       log,
     });
-    log(
-      `DNS64 (${mode}) on ${clatIpv4}:53, via ${hooked.how}, forwarding to ${upstreams.length} resolver(s)`,
-    );
+    log(say('dns64.started', { mode, address: clatIpv4, how: hooked.how, count: upstreams.length }));
   } catch (err) {
     unfollow();
     engine.setDns64Status(null);
@@ -80,7 +85,12 @@ export async function startDns64(
     // first, or it would put them back.
     hooked.close();
     const o = await engine.journal.undoEntry(hooked.what);
-    if (o) log(o.ok ? `undone: ${o.what}` : `could not undo ${o.what}: ${o.detail ?? ''}`);
+    if (o)
+      log(
+        o.ok
+          ? say('journal.undone', { what: o.what })
+          : say('journal.undo-failed', { what: o.what, error: o.detail ?? '' }),
+      );
     await server.stop();
   };
 }

@@ -39,6 +39,7 @@ import {
   type InboundMode,
   type InboundFilterStatus,
 } from './inbound-filter.js';
+import { say, type Said, type Say } from '../../shared/say.js';
 
 /** The DNS64 stub's part of the status: its mode, where it listens, and its counters. */
 export interface Dns64Status {
@@ -109,24 +110,22 @@ export class ClatEngine {
     readonly journal: Journal,
     private readonly dataPath: DataPath,
     private readonly info: Omit<ClatStatus, 'state' | 'counters'>,
-    private readonly log: (l: string) => void,
+    private readonly log: Say,
     private readonly extras: Array<() => Promise<void> | void>,
   ) {}
 
   /** Undoes what an earlier run left in stateDir (after a crash or kill -9). */
-  static recover(stateDir: string, log: (l: string) => void): Promise<UndoOutcome[]> {
+  static recover(stateDir: string, log: Say): Promise<UndoOutcome[]> {
     return Journal.recover(stateDir, log);
   }
 
-  static async start(
-    opts: ClatOptions,
-    log: (l: string) => void,
-    makeDataPath: DataPathFactory,
-  ): Promise<ClatEngine> {
+  static async start(opts: ClatOptions, log: Say, makeDataPath: DataPathFactory): Promise<ClatEngine> {
     // A journal left by a crashed run goes first: its TUN would otherwise look like another CLAT.
     const recovered = await Journal.recover(opts.stateDir, log);
     if (recovered.length)
-      log(`recovered: ${recovered.filter((o) => o.ok).length}/${recovered.length} undone`);
+      log(
+        say('journal.recovered', { undone: recovered.filter((o) => o.ok).length, total: recovered.length }),
+      );
     let monitor: PrefixMonitor | null = null;
     let chosen: Nat64Prefix = { prefix: opts.prefix ?? '', source: 'configured' };
     let plan: ClatPlan;
@@ -144,11 +143,17 @@ export class ClatEngine {
     }
     const up = plan.uplink;
     log(
-      `uplink ${up.name}: ${up.address} in ${up.subnet64}, IPv6 default route via ${up.defaultRoute.gateway ?? 'link'}, MTU ${up.mtu}`,
+      say('clat.uplink', {
+        uplink: up.name,
+        address: up.address,
+        subnet: up.subnet64,
+        gateway: up.defaultRoute.gateway ?? 'link',
+        mtu: up.mtu,
+      }),
     );
     if (opts.mtu !== undefined && opts.mtu > up.mtu)
-      log(`--mtu ${opts.mtu} is above ${up.name}'s MTU ${up.mtu}; using ${plan.ipv6Mtu}`);
-    log(`NAT64 prefix ${formatPrefix6(plan.prefix)}, ${describeSource(chosen)}`);
+      log(say('clat.mtu-capped', { mtu: opts.mtu, uplink: up.name, linkMtu: up.mtu, using: plan.ipv6Mtu }));
+    log(prefixLine(formatPrefix6(plan.prefix), chosen));
     const journal = Journal.create(opts.stateDir);
     let dataPath: DataPath | null = null;
     try {
@@ -158,7 +163,7 @@ export class ClatEngine {
         const candidate = generateClatIpv6(up.subnet64, opts.clatIpv4, plan.prefix, up.allAddresses).address;
         const dad = await dadProbe(journal, up.name, candidate);
         if (dad === 'duplicate') {
-          log(`DAD: ${candidate} is in use on ${up.name}; trying another`);
+          log(say('clat.dad-duplicate', { address: candidate, uplink: up.name }));
           if (attempt >= 4)
             throw new CheckFailed(
               'five random addresses in a row were taken',
@@ -168,8 +173,8 @@ export class ClatEngine {
         }
         log(
           dad === 'unique'
-            ? `DAD: ${candidate} is free`
-            : `DAD is off on ${up.name}; using ${candidate} unprobed`,
+            ? say('clat.dad-free', { address: candidate })
+            : say('clat.dad-off', { address: candidate, uplink: up.name }),
         );
         clatIpv6 = candidate;
       }
@@ -184,8 +189,9 @@ export class ClatEngine {
       }
       const neutral = isChecksumNeutral(clatIpv6, opts.clatIpv4, plan.prefix);
       log(
-        `CLAT addresses: ${opts.clatIpv4} <-> ${clatIpv6}` +
-          (neutral ? ' (checksum-neutral: translation leaves TCP/UDP checksums unchanged)' : ''),
+        neutral
+          ? say('clat.addresses-neutral', { ipv4: opts.clatIpv4, ipv6: clatIpv6 })
+          : say('clat.addresses', { ipv4: opts.clatIpv4, ipv6: clatIpv6 }),
       );
 
       // 2. The TUN: journaled first; the data path creates it with offloads.
@@ -200,7 +206,11 @@ export class ClatEngine {
         linkMtu: up.mtu,
         log,
       });
-      log(`${opts.tun}: up, MTU ${up.mtu}${dataPath.describe ? `, ${dataPath.describe()}` : ''}`);
+      log(
+        dataPath.describe
+          ? say('clat.tun-up-details', { tun: opts.tun, mtu: up.mtu, details: dataPath.describe() })
+          : say('clat.tun-up', { tun: opts.tun, mtu: up.mtu }),
+      );
       configureTun(plan, log);
       // Before any route or proxy entry points traffic at the TUN: never a moment unfiltered.
       const inbound = await InboundFilter.install(
@@ -223,15 +233,15 @@ export class ClatEngine {
       const findings = await findFirewallProblems(opts.tun, up.name);
       // Two lines, two calls: the log writes one call as one line (control characters escaped).
       for (const f of findings) {
-        log(`firewall warning: ${f.where}: ${f.problem}`);
-        log(`  to allow it: ${f.fix}`);
+        log(say('firewall.warning', { where: f.where, problem: f.problem }));
+        log(say('firewall.to-allow', { fix: f.fix }));
       }
-      if (findings.length === 0) log('firewall: nothing found that would drop the translated traffic');
+      if (findings.length === 0) log(say('firewall.nothing-found'));
 
       // Linux drops a device's proxy-ND entries when it goes down (suspend, roaming, a cable
       // out and in): the watch puts ours back, or IPv4 would stay dead after the first down/up.
       const uplinkWatch = await watchUplink({ uplink: up.name, clatIpv6, subnet64: up.subnet64, log });
-      log('CLAT is up: IPv4 apps now reach the IPv4 internet through the NAT64');
+      log(say('clat.up'));
       const engine = new ClatEngine(
         plan,
         journal,
@@ -262,7 +272,7 @@ export class ClatEngine {
       return engine;
     } catch (err) {
       monitor?.close();
-      log(`bring-up failed: ${(err as Error).message.split('\n')[0]}; undoing what was done`);
+      log(say('clat.bring-up-failed', { error: (err as Error).message.split('\n')[0] }));
       if (dataPath) await dataPath.stop();
       await journal.undoAll(log);
       throw err;
@@ -274,7 +284,7 @@ export class ClatEngine {
    * bounded wait. Returns the running monitor (its current is the prefix to start with), or
    * throws CheckFailed saying what the network did and did not announce.
    */
-  private static async discover(opts: ClatOptions, log: (l: string) => void): Promise<PrefixMonitor> {
+  private static async discover(opts: ClatOptions, log: Say): Promise<PrefixMonitor> {
     await checkBeforeDiscovery(opts);
     // The network's resolvers as they are now, before the DNS64 stub hooks the system
     // resolver: RFC 7050 asks the network's DNS64, never our own. The same per-link answer the
@@ -283,17 +293,15 @@ export class ClatEngine {
     try {
       resolvers = (await learnUplinkResolvers({ iface: opts.uplink, exclude: [opts.clatIpv4] })).upstreams;
     } catch (err) {
-      log(`the uplink's resolvers could not be read (${(err as Error).message}); trying resolv.conf`);
+      log(say('resolvers.uplink-unreadable', { uplink: opts.uplink, error: (err as Error).message }));
       resolvers = learnResolvers({ exclude: [opts.clatIpv4] });
     }
     log(
-      `no --prefix: looking for the NAT64 prefix on ${opts.uplink} (router solicitation for PREF64, RFC 8781; ` +
-        (resolvers.length
-          ? `AAAA ipv4only.arpa from ${resolvers.map(formatServer).join(', ')}, RFC 7050)`
-          : 'no resolvers known for ipv4only.arpa)'),
+      resolvers.length
+        ? say('discovery.looking', { uplink: opts.uplink, servers: resolvers.map(formatServer).join(', ') })
+        : say('discovery.looking-no-resolvers', { uplink: opts.uplink }),
     );
-    const aborted = (): StartAborted =>
-      new StartAborted('stopped while looking for the NAT64 prefix; nothing was changed');
+    const aborted = (): StartAborted => new StartAborted(say('clat.aborted-discovery'));
     if (opts.signal?.aborted) throw aborted();
     const monitor = new PrefixMonitor({
       uplink: opts.uplink,
@@ -353,10 +361,7 @@ export class ClatEngine {
     this.monitor = monitor;
     monitor.onChange((next) => {
       if (next?.source === 'pref64' && next.prefix !== configured)
-        this.log(
-          `the network announces the NAT64 prefix ${next.prefix} in PREF64 (router ${next.from ?? '?'}); ` +
-            `using --prefix ${configured} as told (leave --prefix out to follow the network)`,
-        );
+        this.log(say('clat.prefix-differs', { prefix: next.prefix, router: next.from ?? '?', configured }));
     });
   }
 
@@ -366,7 +371,7 @@ export class ClatEngine {
    */
   followPrefix(next: Nat64Prefix | null, prev: Nat64Prefix | null): void {
     if (this.stopping) return;
-    const was = prev ? `${prev.prefix} (${prev.source})` : 'none';
+    const was = prev?.prefix ?? '';
     delete this.info.prefixLifetime;
     delete this.info.prefixExpiresAt;
     delete this.info.prefixFrom;
@@ -376,14 +381,10 @@ export class ClatEngine {
       this.info.prefix = '';
       // What the monitor knows now, not a guess: the resolvers may have said nothing at all.
       this.info.prefixProblem = `the NAT64 prefix ${prev?.prefix ?? ''} went away and the network announces no other (${this.monitor?.whyNone() ?? 'no PREF64'})`;
-      this.log(
-        `NAT64 prefix: ${was} is gone and nothing replaces it; IPv4 packets are dropped (not translated) until the network announces a prefix again`,
-      );
+      this.log(prev ? say('clat.prefix-gone', { was }) : say('clat.prefix-none'));
     } else {
       if (!this.dataPath.setPrefix) {
-        this.log(
-          `the network's NAT64 prefix is now ${next.prefix}, but this data path cannot change its prefix while running; restart clatbar`,
-        );
+        this.log(say('clat.prefix-fixed', { prefix: next.prefix }));
         return;
       }
       this.dataPath.setPrefix(next.prefix);
@@ -392,17 +393,17 @@ export class ClatEngine {
       const neutral = isChecksumNeutral(this.info.clatIpv6, this.info.clatIpv4, parsePrefix6(next.prefix));
       this.info.checksumNeutral = neutral;
       this.log(
-        `NAT64 prefix changed: ${was} -> ${next.prefix} (${describeSource(next)}); the translator uses it from now on` +
-          (neutral
-            ? ''
-            : ' (checksums are now adjusted per packet: the CLAT address is not checksum-neutral with it)'),
+        prev
+          ? say('clat.prefix-changed', { was, prefix: next.prefix, source: next.source })
+          : say('clat.prefix-arrived', { prefix: next.prefix, source: next.source }),
       );
+      if (!neutral) this.log(say('clat.prefix-not-neutral'));
     }
     for (const cb of this.prefixCbs) {
       try {
         cb(next ? next.prefix : null);
       } catch (err) {
-        this.log(`while switching the NAT64 prefix: ${(err as Error).message}`);
+        this.log(say('clat.prefix-switch-failed', { error: (err as Error).message }));
       }
     }
   }
@@ -420,7 +421,7 @@ export class ClatEngine {
     const outcome = await this.journal.undoEntry(step.what);
     if (outcome && !outcome.ok) throw new Error(`could not remove the ${step.what}: ${outcome.detail ?? ''}`);
     this.routed = false;
-    this.log(`${step.what} removed; the rest of the CLAT stays ready`);
+    this.log(say('clat.default-route-withdrawn', { tun: this.plan.opts.tun }));
   }
 
   /** Puts the IPv4 default route back after withdrawDefaultRoute: one `ip`, journaled first. */
@@ -429,7 +430,7 @@ export class ClatEngine {
     const step = defaultRouteStep(this.plan);
     await ipBatch(this.journal, [step]);
     this.routed = true;
-    this.log(`${step.what} back: IPv4 apps reach the IPv4 internet through the NAT64 again`);
+    this.log(say('clat.default-route-restored', { tun: this.plan.opts.tun }));
   }
 
   /** cb(prefix) after each change of the NAT64 prefix (null: none for now); returns an unsubscribe. */
@@ -492,38 +493,38 @@ export class ClatEngine {
   /** Stops the data path and undoes every change, newest first. Safe to call twice. */
   stop(): Promise<UndoOutcome[]> {
     this.stopping ??= (async () => {
-      this.log('stopping: tearing the CLAT down');
+      this.log(say('clat.stopping'));
       this.monitor?.close();
       for (const fn of this.extras.reverse()) {
         try {
           await fn();
         } catch (err) {
-          this.log(`while stopping: ${(err as Error).message}`);
+          this.log(say('clat.stop-step-failed', { error: (err as Error).message }));
         }
       }
       await this.dataPath.stop();
       const outcomes = await this.journal.undoAll(this.log);
       const failed = outcomes.filter((o) => !o.ok).length;
-      this.log(
-        failed
-          ? `stopped, but ${failed} change(s) could not be undone (see above)`
-          : 'stopped; the host is as it was',
-      );
+      this.log(failed ? say('clat.stopped-incomplete', { failed }) : say('clat.stopped'));
       return outcomes;
     })();
     return this.stopping;
   }
 }
 
-/** "learned from PREF64 ..." words for the log. */
-function describeSource(p: Nat64Prefix): string {
+/** The log line naming the NAT64 prefix the CLAT starts with, and where it came from. */
+function prefixLine(prefix: string, p: Nat64Prefix): Said {
   switch (p.source) {
     case 'configured':
-      return 'configured (--prefix)';
+      return say('clat.prefix-configured', { prefix });
     case 'pref64':
-      return `from PREF64 in router advertisements from ${p.from ?? 'the router'} (RFC 8781), lifetime ${p.lifetime} s`;
+      return p.from
+        ? say('clat.prefix-pref64', { prefix, router: p.from, lifetime: p.lifetime ?? 0 })
+        : say('clat.prefix-pref64-unknown-router', { prefix, lifetime: p.lifetime ?? 0 });
     case 'ipv4only.arpa':
-      return `from ipv4only.arpa as synthesized by ${p.from ?? 'the resolvers'} (RFC 7050)`;
+      return p.from
+        ? say('clat.prefix-rfc7050', { prefix, servers: p.from })
+        : say('clat.prefix-rfc7050-unknown-servers', { prefix });
   }
 }
 

@@ -6,6 +6,7 @@ import type { Journal } from '../system/journal.js';
 import { readSysctl, ifSysctl } from '../system/iproute.js';
 import { DEFAULTS, type ClatPlan } from './plan.js';
 import { CommandError, execOut } from '../system/exec.js';
+import { say, type Say } from '../../shared/say.js';
 
 export interface HostSetup {
   /** How forwarding was turned on, for the status and the docs' wording. */
@@ -13,7 +14,7 @@ export interface HostSetup {
 }
 
 /** The TUN's own settings: they vanish with the device, so they need no journal entry. */
-export function configureTun(plan: ClatPlan, log: (l: string) => void): void {
+export function configureTun(plan: ClatPlan, log: Say): void {
   const tun = plan.opts.tun;
   const set = (key: string, value: string) => {
     if (readSysctl(key) !== null) writeSysctl(key, value);
@@ -25,7 +26,7 @@ export function configureTun(plan: ClatPlan, log: (l: string) => void): void {
   // The TUN is not a link to any router: no RAs, no autoconfigured addresses from it.
   set(ifSysctl(6, tun, 'accept_ra'), '0');
   set(ifSysctl(6, tun, 'autoconf'), '0');
-  log(`${tun}: loose rp_filter, no router advertisements`);
+  log(say('clat.tun-sysctls', { tun }));
 }
 
 function writeSysctl(key: string, value: string): void {
@@ -43,33 +44,29 @@ function writeSysctl(key: string, value: string): void {
  *    net.ipv6.conf.all.forwarding=1.
  * 4. proxy_ndp=1 on the uplink, and proxy_delay=0 so proxied answers are not held back.
  */
-export async function configureUplink(
-  journal: Journal,
-  plan: ClatPlan,
-  log: (l: string) => void,
-): Promise<HostSetup> {
+export async function configureUplink(journal: Journal, plan: ClatPlan, log: Say): Promise<HostSetup> {
   const up = plan.opts.uplink;
   const tun = plan.opts.tun;
   const acceptRa = readSysctl(ifSysctl(6, up, 'accept_ra'));
   if (acceptRa === '1') {
     await journal.setSysctl(ifSysctl(6, up, 'accept_ra'), '2');
-    log(`${up}: accept_ra 1 -> 2, so router advertisements keep working once forwarding is on`);
+    log(say('clat.accept-ra-raised', { uplink: up }));
   } else {
-    log(`${up}: accept_ra is ${acceptRa}; left alone (0 means addresses are static, 2 is already right)`);
+    log(say('clat.accept-ra-kept', { uplink: up, value: String(acceptRa) }));
   }
   await journal.setSysctl(ifSysctl(6, up, 'forwarding'), '1');
-  log(`${up}: IPv6 forwarding on (proxy-ND answers only on forwarding interfaces)`);
+  log(say('clat.forwarding-on', { uplink: up }));
   let forwarding: HostSetup['forwarding'];
   if (existsSync(`/proc/sys/${ifSysctl(6, up, 'force_forwarding')}`)) {
     await journal.setSysctl(ifSysctl(6, up, 'force_forwarding'), '1');
     // The TUN's value dies with the device; journaled anyway costs nothing and reads well.
     writeSysctl(ifSysctl(6, tun, 'force_forwarding'), '1');
     forwarding = 'per-interface (force_forwarding)';
-    log(`${up}, ${tun}: force_forwarding on; the rest of the host is not made a router`);
+    log(say('clat.force-forwarding-on', { uplink: up, tun }));
   } else {
     await journal.setSysctl('net/ipv6/conf/all/forwarding', '1');
     forwarding = 'global (net.ipv6.conf.all.forwarding)';
-    log('net.ipv6.conf.all.forwarding on (this kernel has no per-interface force_forwarding)');
+    log(say('clat.global-forwarding-on'));
   }
   await journal.setSysctl(ifSysctl(6, up, 'proxy_ndp'), '1');
   // Linux holds back its answer to a multicast solicitation for a proxied address by a random
@@ -77,7 +74,7 @@ export async function configureUplink(
   // We are the only one, and the wait lands on the first packet of every new IPv4 flow after
   // the router's cache entry expired: a DNS lookup or a connect() that stalls for no reason.
   await journal.setSysctl(`net/ipv6/neigh/${up}/proxy_delay`, '0');
-  log(`${up}: proxy_ndp on, answering at once (proxy_delay 0)`);
+  log(say('clat.proxy-ndp-on', { uplink: up }));
   return { forwarding };
 }
 
@@ -86,7 +83,7 @@ export async function configureAddressing(
   journal: Journal,
   plan: ClatPlan,
   clatIpv6: string,
-  log: (l: string) => void,
+  log: Say,
 ): Promise<void> {
   const { uplink, tun, clatIpv4 } = plan.opts;
   await ipBatch(journal, [
@@ -108,9 +105,14 @@ export async function configureAddressing(
     // Last: IPv4 goes into the TUN only once the addresses it needs are there.
     defaultRouteStep(plan),
   ]);
-  log(`CLAT IPv6 ${clatIpv6}: routed into ${tun}, answered for on ${uplink} by proxy-ND`);
+  log(say('clat.ipv6-address-routed', { address: clatIpv6, tun, uplink }));
   log(
-    `IPv4 default route via ${tun}, metric ${DEFAULTS.routeMetric} (any native route wins), MTU ${plan.ipv4Mtu} = IPv6 path MTU ${plan.ipv6Mtu} - 28`,
+    say('clat.default-route-added', {
+      tun,
+      metric: DEFAULTS.routeMetric,
+      ipv4Mtu: plan.ipv4Mtu,
+      ipv6Mtu: plan.ipv6Mtu,
+    }),
   );
 }
 

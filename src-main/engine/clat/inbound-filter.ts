@@ -19,6 +19,7 @@ import { existsSync } from 'node:fs';
 import type { Journal } from '../system/journal.js';
 import { execOut } from '../system/exec.js';
 import { CheckFailed } from '../net/uplink.js';
+import { say, type Say } from '../../shared/say.js';
 
 export type InboundMode = 'allow' | 'deny';
 
@@ -130,11 +131,11 @@ export class InboundFilter {
   static async install(
     journal: Journal,
     p: { tun: string; clatIpv4: string; mode: InboundMode },
-    log: (l: string) => void,
+    log: Say,
   ): Promise<InboundFilter> {
     if (p.mode === 'allow' && !existsSync(NFT)) {
       const problem = `${NFT} is not installed: DNS queries from the network through the CLAT are not blocked`;
-      log(`inbound: allow (--inbound allow); ${problem}`);
+      log(say('inbound.allow-without-nft', { nft: NFT }));
       return new InboundFilter(p.mode, false, problem);
     }
     const what = `nftables table ${TABLE.join(' ')} (inbound ${p.mode} on ${p.tun})`;
@@ -152,8 +153,8 @@ export class InboundFilter {
     }
     log(
       p.mode === 'deny'
-        ? `inbound: deny: only replies to this host's own flows (and ICMP errors about them) come in through ${p.tun}; the rest is counted and dropped (${what}, kernel connection tracking)`
-        : `inbound: allow (--inbound allow): anyone on the IPv6 network can reach IPv4 services on this host through ${p.tun}; DNS queries to the stub from there are still dropped (${what})`,
+        ? say('inbound.deny', { tun: p.tun, table: TABLE.join(' ') })
+        : say('inbound.allow', { tun: p.tun, table: TABLE.join(' ') }),
     );
     return new InboundFilter(p.mode, true);
   }

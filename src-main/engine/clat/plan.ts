@@ -11,6 +11,7 @@ import { clatIpv4Problem, inSubnet64 } from '../net/clat-address.js';
 import type { Nat64Prefix } from '../discovery/monitor.js';
 import { DEFAULT_CONTROL_SOCKET } from '../../shared/control.js';
 import type { InboundMode } from './inbound-filter.js';
+import { say, type Said } from '../../shared/say.js';
 
 export { CheckFailed };
 
@@ -85,11 +86,18 @@ export interface ClatPlan {
   ipv4Mtu: number;
 }
 
+/** An outcome of start that is not an error, with the log line that says so. */
+class StartEnded extends Error {
+  constructor(readonly said: Said) {
+    super(said.text);
+  }
+}
+
 /** "Not needed" is not an error: native IPv4 is better than any CLAT. */
-export class NotNeeded extends Error {}
+export class NotNeeded extends StartEnded {}
 
 /** opts.signal was aborted before anything was changed (during prefix discovery). */
-export class StartAborted extends Error {}
+export class StartAborted extends StartEnded {}
 
 function checkPrivilege(): void {
   if (!hasNetAdmin())
@@ -145,9 +153,7 @@ async function checkHost(opts: ClatOptions): Promise<void> {
     throw new CheckFailed(found.map((c) => c.what).join('; '), found.map((c) => c.fix).join('; '));
   const native = (await defaultRoutes(4)).filter((r) => r.dev !== opts.tun);
   if (native.length > 0 && !opts.force)
-    throw new NotNeeded(
-      `not needed: this host has native IPv4 (default route via ${native[0].gateway ?? native[0].dev}); native IPv4 always beats a CLAT. Use --force to run anyway (our route then loses to the native one).`,
-    );
+    throw new NotNeeded(say('clat.not-needed', { via: native[0].gateway ?? native[0].dev ?? '?' }));
 }
 
 /**

@@ -7,8 +7,13 @@
 // journal and in `clatbar logs`, which could pass for one of the engine's ("policy ... set by
 // uid 0"), and terminal escapes would reach the admin's terminal. So every control character
 // (and the Unicode line separators and bidi overrides) is written as a visible escape: one
-// log call is one line, showing what was there.
-import type { LogLine, Message } from '../../shared/status.js';
+// log call is one line, showing what was there. The parameters are escaped the same way: the
+// app fills them into the translated words of the line's code.
+//
+// Every line is a coded message (say.ts): its code and parameters go to the clients, which show
+// it in their language; its English text goes to stdout and into the line's text.
+import type { LogLine } from '../../shared/status.js';
+import type { Said } from '../../shared/say.js';
 
 export const LOG_RING_LINES = 2000;
 const WARNING_WORDS = /^(warning|firewall warning)\b/i;
@@ -38,24 +43,22 @@ export class LogRing {
     private readonly capacity = LOG_RING_LINES,
   ) {}
 
-  /** A plain line; "warning: ..." and "firewall warning: ..." lines count as warnings. */
-  readonly log = (text: string): void => {
-    this.push(text);
+  /** A line at level info, unless its English says "warning: ..." or "firewall warning: ...". */
+  readonly log = (m: Said): void => {
+    this.push(m);
   };
 
-  warn(text: string, m?: Omit<Message, 'text'>): void {
-    this.push(text, 'warn', m);
-  }
+  readonly warn = (m: Said): void => {
+    this.push(m, 'warn');
+  };
 
-  push(
-    raw: string,
-    level: LogLine['level'] = WARNING_WORDS.test(raw) ? 'warn' : 'info',
-    m?: Omit<Message, 'text'>,
-  ): LogLine {
-    const text = escapeLogText(raw);
-    const line: LogLine = { seq: ++this.seq, time: new Date().toISOString(), level, text };
-    if (m?.code) line.code = m.code;
-    if (m?.params) line.params = m.params;
+  push(m: Said, level: LogLine['level'] = WARNING_WORDS.test(m.text) ? 'warn' : 'info'): LogLine {
+    const text = escapeLogText(m.text);
+    const line: LogLine = { seq: ++this.seq, time: new Date().toISOString(), level, text, code: m.code };
+    if (m.params)
+      line.params = Object.fromEntries(
+        Object.entries(m.params).map(([k, v]) => [k, typeof v === 'string' ? escapeLogText(v) : v]),
+      );
     this.lines.push(line);
     if (this.lines.length > this.capacity) this.lines.shift();
     // stdout says the level unless the words already do ("warning: ...").

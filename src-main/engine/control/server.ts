@@ -36,6 +36,7 @@ import type { EngineEvent } from '../../shared/status.js';
 import { VERSION } from '../../shared/version.js';
 import { GroupResolver, callerOf, describeUid } from './auth.js';
 import { bindControlSocket, unlinkControlSocket } from './socket.js';
+import { say, type Said, type Say } from '../../shared/say.js';
 
 /** Reading stops while this much is queued for the client; it resumes on drain. */
 const HIGH_WATER_BYTES = 256 * 1024;
@@ -67,7 +68,7 @@ export interface ControlServerOptions {
   backend: EngineBackend;
   /** The group whose members may change things besides root. */
   group?: string;
-  log: (line: string) => void;
+  log: Say;
   /** selfTest and diagnostics: run by the server, not the backend (they look at the host). */
   selfTest?: () => Promise<unknown>;
   diagnostics?: () => Promise<unknown>;
@@ -135,16 +136,14 @@ export class ControlServer {
     return this.conns.size;
   }
 
-  log(line: string): void {
-    this.opts.log(`control: ${line}`);
-  }
+  readonly log: Say = (m) => this.opts.log(m);
 
   private tokens = REFUSAL_LOG_BURST;
   private tokensAt = Date.now();
   private suppressed = 0;
 
   /** A line about a refusal or a dropped client, rate-limited (REFUSAL_LOG_*). */
-  logRefusal(line: string | (() => string)): void {
+  logRefusal(line: Said | (() => Said)): void {
     const now = Date.now();
     this.tokens = Math.min(
       REFUSAL_LOG_BURST,
@@ -156,9 +155,9 @@ export class ControlServer {
       return;
     }
     this.tokens--;
-    const more = this.suppressed ? ` (and ${this.suppressed} more refusals not logged)` : '';
+    if (this.suppressed) this.log(say('control.refusals-not-logged', { count: this.suppressed }));
     this.suppressed = 0;
-    this.log(`${typeof line === 'string' ? line : line()}${more}`);
+    this.log(typeof line === 'function' ? line() : line);
   }
 
   /** Refused connections still open (for tests of the bound). */
@@ -171,13 +170,13 @@ export class ControlServer {
     try {
       caller = callerOf(sock, this.groupInfo.current());
     } catch (err) {
-      this.log(`dropped a connection whose credentials could not be read: ${(err as Error).message}`);
+      this.log(say('control.no-credentials', { error: (err as Error).message }));
       sock.destroy();
       return;
     }
     const busy = this.refuseReason(caller);
     if (busy) {
-      this.logRefusal(() => `refused a connection of ${describeUid(caller.uid)} pid ${caller.pid}: ${busy}`);
+      this.logRefusal(() => busy.log(`${describeUid(caller.uid)} pid ${caller.pid}`));
       if (this.refused.size >= MAX_LINGERING_REFUSALS) {
         sock.destroy();
         return;
@@ -185,7 +184,7 @@ export class ControlServer {
       // Said, then gone a moment later (at once, the client's own request could fail with EPIPE
       // before it reads why); stop() drops the ones still open, or it would wait for them.
       sock.end(
-        `${JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: RPC_ERROR.busy, message: busy } })}\n`,
+        `${JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: RPC_ERROR.busy, message: busy.message } })}\n`,
       );
       this.refused.add(sock);
       sock.once('close', () => this.refused.delete(sock));
@@ -202,18 +201,30 @@ export class ControlServer {
     sock.resume();
   }
 
-  /** Why a new connection of this caller is refused, or null. */
-  private refuseReason(caller: Caller): string | null {
+  /**
+   * Why a new connection of this caller is refused (the words for the client, and the log line
+   * for a caller described as `who`), or null.
+   */
+  private refuseReason(caller: Caller): { message: string; log: (who: string) => Said } | null {
     const { maxConnections, perUid, reserved } = this.limits;
     if (this.conns.size >= maxConnections)
-      return `the engine holds ${maxConnections} connections already; try again later`;
+      return {
+        message: `the engine holds ${maxConnections} connections already; try again later`,
+        log: (who) => say('control.refused-full', { who, max: maxConnections }),
+      };
     if (caller.uid === 0) return null;
     if (!caller.admin && this.conns.size >= maxConnections - reserved)
-      return `too many connections; the last ${reserved} are kept for root and the ${this.group} group`;
+      return {
+        message: `too many connections; the last ${reserved} are kept for root and the ${this.group} group`,
+        log: (who) => say('control.refused-reserved', { who, reserved, group: this.group }),
+      };
     let mine = 0;
     for (const c of this.conns) if (c.caller.uid === caller.uid) mine++;
     if (mine >= perUid)
-      return `uid ${caller.uid} holds ${perUid} connections already; close some (each tray app or terminal needs one)`;
+      return {
+        message: `uid ${caller.uid} holds ${perUid} connections already; close some (each tray app or terminal needs one)`,
+        log: (who) => say('control.refused-per-uid', { who, uid: caller.uid, max: perUid }),
+      };
     return null;
   }
 
@@ -405,7 +416,7 @@ class Connection {
         code: RPC_ERROR.invalidRequest,
         message: `request longer than ${MAX_REQUEST_BYTES} bytes without a line end; send one JSON object per line. Closing the connection`,
       });
-      this.server.logRefusal(`closed ${this.who}: a request over ${MAX_REQUEST_BYTES} bytes`);
+      this.server.logRefusal(say('control.closed-oversize', { who: this.who, bytes: MAX_REQUEST_BYTES }));
       this.sock.end(() => this.sock.destroy());
       this.closed = true;
       return;
@@ -456,7 +467,7 @@ class Connection {
       this.stallTimer = null;
       if (this.sock.isPaused()) return this.armStall();
       this.server.logRefusal(
-        `closed ${this.who}: half a request and not the rest within ${this.server.limits.halfLineMs} ms`,
+        say('control.closed-stalled', { who: this.who, ms: this.server.limits.halfLineMs }),
       );
       this.destroy();
     }, this.server.limits.halfLineMs);
@@ -504,7 +515,7 @@ class Connection {
       const spec = METHODS[name];
       if (spec.access === 'admin' && !this.caller.admin) {
         this.server.logRefusal(
-          `refused "${name}" to ${this.who}: not root and not in the group ${this.server.group}`,
+          say('control.refused-method', { method: name, who: this.who, group: this.server.group }),
         );
         throw new RpcFailure(
           RPC_ERROR.notAllowed,
@@ -520,7 +531,13 @@ class Connection {
         );
       if (CHANGE_METHODS.has(name))
         this.server.log(
-          `${name}${params.data ? ` ${JSON.stringify(params.data)}` : ''} asked by ${this.who}`,
+          params.data
+            ? say('control.change-with-params', {
+                method: name,
+                params: JSON.stringify(params.data),
+                who: this.who,
+              })
+            : say('control.change', { method: name, who: this.who }),
         );
       const result = await this.server.call(name, params.data, this.caller, this);
       if (!isNotification) this.reply(id, undefined, result ?? null);
@@ -569,7 +586,7 @@ class Connection {
     if (this.closed || this.sock.destroyed || !this.sock.writable) return;
     if (this.sock.writableLength + line.length > this.server.limits.queueBytes) {
       this.server.logRefusal(
-        `dropped ${this.who}: it does not read its replies (over ${this.server.limits.queueBytes} bytes queued)`,
+        say('control.dropped-slow-reader', { who: this.who, bytes: this.server.limits.queueBytes }),
       );
       this.destroy();
       return;

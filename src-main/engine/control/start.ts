@@ -7,6 +7,7 @@ import { selfTest, type SelfTestReport, type SelfTestTargets } from './selftest.
 import { diagnostics } from './diagnostics.js';
 import type { LogLine } from '../../shared/status.js';
 import type { EngineBackend } from '../../shared/control.js';
+import type { Say } from '../../shared/say.js';
 
 export interface StartControlOptions {
   path: string;
@@ -16,7 +17,7 @@ export interface StartControlOptions {
   /** Where the engine's log lines are kept (logs, diagnostics). */
   ring: { since(since?: number, limit?: number): LogLine[] };
   targets: SelfTestTargets;
-  log: (line: string) => void;
+  log: Say;
 }
 
 export function startControlServer(o: StartControlOptions): Promise<ControlServer> {

@@ -5,6 +5,7 @@ import type { IpLink, IpRoute, IpAddrInfo } from '../system/iproute.js';
 import { ipJson } from '../system/iproute.js';
 import type { Message } from '../../shared/status.js';
 import { parseIPv6, formatIPv6 } from '../ip/address.js';
+import { engineMessage } from '../../shared/engine-words.js';
 
 export interface NetSnapshot {
   /** Every link with its addresses and link kind (`ip -d addr show`). */
@@ -89,12 +90,12 @@ export function pickUplink(s: NetSnapshot, ourTun: string): UplinkChoice | { non
       why: { code: '', text: '' },
     });
   }
-  if (candidates.length === 0) {
-    const text = passed.length
-      ? `no interface qualifies as the uplink: ${passed.join(', ')}`
-      : 'no interface has an IPv6 default route';
-    return { none: { code: 'uplink.none', params: { passed: passed.join(', ') }, text } };
-  }
+  if (candidates.length === 0)
+    return {
+      none: passed.length
+        ? engineMessage('uplink.none', { passed: passed.join(', ') })
+        : engineMessage('uplink.no-default-route'),
+    };
   candidates.sort(
     (a, b) => a.metric - b.metric || (byName.get(a.name)?.ifindex ?? 0) - (byName.get(b.name)?.ifindex ?? 0),
   );

@@ -8,10 +8,12 @@
 // a link that stays silent; a timer every minute was the one thing that woke an idle daemon.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { commandEnv, commandPath } from '../system/exec.js';
+import { say, type Said, type Say } from '../../shared/say.js';
 
 export interface NetWatchOptions {
-  onChange: (why: string) => void;
-  log: (line: string) => void;
+  /** After a burst of events: why (the first reason of the burst, a clock jump ahead of netlink). */
+  onChange: (why: Said) => void;
+  log: Say;
   /** Quiet time after the last event before onChange, ms. default 100 */
   debounceMs?: number;
   /**
@@ -33,17 +35,17 @@ export function watchNetwork(opts: NetWatchOptions): NetWatch {
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
   let child: ChildProcess | null = null;
-  let why = '';
+  let why: Said | null = null;
 
-  const schedule = (reason: string): void => {
+  const schedule = (reason: Said): void => {
     if (stopped) return;
-    why ||= reason;
+    why ??= reason;
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = null;
       const w = why;
-      why = '';
-      if (!stopped) opts.onChange(w);
+      why = null;
+      if (!stopped && w) opts.onChange(w);
     }, debounceMs);
   };
 
@@ -57,8 +59,8 @@ export function watchNetwork(opts: NetWatchOptions): NetWatch {
     wall = w;
     mono = m;
     if (Math.abs(jump) <= CLOCK_JUMP_MS) return;
-    why = ''; // the jump wins over netlink lines of the same burst: it restarts discovery
-    schedule(`the wall clock jumped ${Math.round(jump / 1000)} s (suspend and resume?)`);
+    why = null; // the jump wins over netlink lines of the same burst: it restarts discovery
+    schedule(say('why.clock-jump', { seconds: Math.round(jump / 1000) }));
   };
 
   const start = (): void => {
@@ -68,7 +70,7 @@ export function watchNetwork(opts: NetWatchOptions): NetWatch {
     try {
       ip = commandPath('ip');
     } catch (err) {
-      opts.log(`cannot watch the network: ${(err as Error).message}`);
+      opts.log(say('netwatch.failed', { error: (err as Error).message }));
       return;
     }
     const c = spawn(ip, ['-o', 'monitor', 'link', 'address', 'route'], {
@@ -80,14 +82,14 @@ export function watchNetwork(opts: NetWatchOptions): NetWatch {
     // Any line is a reason to look again; its text is not parsed (the full re-read is the truth).
     c.stdout?.on('data', (chunk: string) => {
       checkClock();
-      schedule(`netlink: ${chunk.split('\n')[0].slice(0, 120)}`);
+      schedule(say('why.netlink', { event: chunk.split('\n')[0].slice(0, 120) }));
     });
-    c.on('error', (err) => opts.log(`cannot watch the network (${ip} monitor: ${err.message})`));
+    c.on('error', (err) => opts.log(say('netwatch.monitor-failed', { command: ip, error: err.message })));
     c.on('exit', () => {
       if (child === c) child = null;
       if (!stopped) {
         // ip monitor does not end by itself; if it does, look once and start it again.
-        schedule('ip monitor ended');
+        schedule(say('why.monitor-ended'));
         setTimeout(start, 1000).unref();
       }
     });

@@ -36,9 +36,10 @@ import { hashIdentity, networkManagerIdentity, type NetworkIdentity } from './id
 import { ResolvedBus } from '../dns64/resolved-dbus.js';
 import { V6OnlyPreferred, clatAllowed } from './v6only-preferred.js';
 import type { LogRing } from '../control/log-ring.js';
+import { say, type Said, type Say } from '../../shared/say.js';
+import { engineMessage, nestedParams } from '../../shared/engine-words.js';
 import { PolicyStore, AdminForced, type ResolvedPolicy } from '../policy/store.js';
 import { clatFields } from '../clat/status-doc.js';
-import { engineMessage } from '../../shared/engine-words.js';
 import {
   ControlError,
   RPC_ERROR,
@@ -104,7 +105,9 @@ interface Current {
   decision: Decision;
 }
 
-const PREFIX_CHANGED = 'NAT64 prefix changed';
+/** The reasons to look at the network again that say nothing about links and routes. */
+const PREFIX_CHANGED = 'why.prefix-changed';
+const NETLINK = 'why.netlink';
 
 /** A prepared address is used when probed this recently, and probed again in standby after. */
 const PREPARED_FRESH_MS = 30 * 60_000;
@@ -131,7 +134,7 @@ function fingerprint(s: NetSnapshot): string {
 
 export class Supervisor implements EngineBackend {
   private readonly store: PolicyStore;
-  private readonly log: (line: string) => void;
+  private readonly log: Say;
   private readonly startedAt = new Date().toISOString();
   private state: EngineStateName = 'standby';
   private reason: Message = { code: 'standby.starting', text: 'starting: looking at the network' };
@@ -166,7 +169,8 @@ export class Supervisor implements EngineBackend {
   private monitorUplink: string | null = null;
   private watch: NetWatch | null = null;
   private running: Promise<void> | null = null;
-  private readonly pending = new Set<string>();
+  /** Reasons to look again, by their text: every kind is kept, each once. */
+  private readonly pending = new Map<string, Said>();
   private stopped = false;
   private dns64Mode: Dns64Mode;
   private readonly listeners = new Set<(e: EngineEvent) => void>();
@@ -179,7 +183,7 @@ export class Supervisor implements EngineBackend {
     this.store = new PolicyStore({
       dataDir: opts.dataDir,
       adminPath: opts.adminPolicyPath,
-      warn: (text, code) => opts.ring.warn(text, { code }),
+      warn: opts.ring.warn,
     });
     this.dns64Mode = opts.dns64;
     this.v6only = new V6OnlyPreferred({ stateDir: opts.stateDir, log: this.log });
@@ -191,7 +195,7 @@ export class Supervisor implements EngineBackend {
     const recovered = await Journal.recover(this.opts.stateDir, this.log);
     if (recovered.length)
       this.log(
-        `recovered: ${recovered.filter((o) => o.ok).length}/${recovered.length} changes of an earlier run undone`,
+        say('journal.recovered', { undone: recovered.filter((o) => o.ok).length, total: recovered.length }),
       );
     await this.v6only.recover();
     this.store.load();
@@ -201,25 +205,23 @@ export class Supervisor implements EngineBackend {
       try {
         this.bus = await ResolvedBus.connect(1000);
       } catch (err) {
-        this.log(
-          `no system bus (${(err as Error).message}); network ids are hashes of uplink, router and /64`,
-        );
+        this.log(say('daemon.no-system-bus', { error: (err as Error).message }));
       }
     this.watch = watchNetwork({
       onChange: (why) => this.trigger(why),
       log: this.log,
       debounceMs: this.opts.debounceMs,
     });
-    this.trigger('start');
+    this.trigger(say('why.start'));
     await this.settled();
   }
 
   /** Re-reads both policy files (SIGHUP) and decides again. */
   async reload(): Promise<void> {
-    this.log('SIGHUP: reading the policy files again');
+    this.log(say('daemon.reload'));
     this.store.load();
     this.dns64Mode = this.store.dns64Mode ?? this.opts.dns64;
-    this.trigger('policy files re-read');
+    this.trigger(say('why.reload'));
     await this.settled();
     // What the files say may change the status without a transition (the admin's default).
     this.emit({ type: 'state', status: this.status() });
@@ -230,21 +232,21 @@ export class Supervisor implements EngineBackend {
     while (this.running) await this.running;
   }
 
-  private trigger(why: string): void {
+  private trigger(why: Said): void {
     if (this.stopped) return;
     // A set: bounded, and every kind of reason is kept (a prefix change must not be folded
     // into a netlink event that turns out to change nothing).
-    if (this.pending.size < 16) this.pending.add(why);
+    if (this.pending.size < 16) this.pending.set(why.text, why);
     if (this.running) return;
     this.running = (async () => {
       const evaluated = this.evaluations;
       while (this.pending.size && !this.stopped) {
-        const whys = [...this.pending];
+        const whys = [...this.pending.values()];
         this.pending.clear();
         try {
           await this.evaluate(whys);
         } catch (err) {
-          this.log(`while looking at the network: ${(err as Error).message}`);
+          this.log(say('daemon.evaluate-failed', { error: (err as Error).message }));
         }
       }
       this.running = null;
@@ -252,14 +254,16 @@ export class Supervisor implements EngineBackend {
     })();
   }
 
-  private async evaluate(whys: string[]): Promise<void> {
-    const onlyNetlink = whys.every((w) => w.startsWith('netlink'));
-    const why = whys.find((w) => !w.startsWith('netlink')) ?? whys[0];
+  private async evaluate(whys: Said[]): Promise<void> {
+    const onlyNetlink = whys.every((w) => w.code === NETLINK);
+    const why = whys.find((w) => w.code !== NETLINK) ?? whys[0];
     const wasKind = this.current?.classified.kind ?? null;
     // A prefix change alone needs no re-read: links and routes changing trigger their own
     // evaluation. Spares a few subprocesses between the router advertisement and the CLAT.
     const snap =
-      whys.every((w) => w === PREFIX_CHANGED) && this.lastSnapshot ? this.lastSnapshot : await readNetState();
+      whys.every((w) => w.code === PREFIX_CHANGED) && this.lastSnapshot
+        ? this.lastSnapshot
+        : await readNetState();
     if (this.stopped) return;
     this.lastSnapshot = snap;
     // Most netlink events change nothing that matters here (an RA refreshing address lifetimes
@@ -272,24 +276,24 @@ export class Supervisor implements EngineBackend {
     const prevUplink = this.current?.uplink?.name ?? null;
     if (uplink?.name !== prevUplink)
       this.log(
-        uplink ? `uplink: ${uplink.why.text}` : `no uplink: ${'none' in picked ? picked.none.text : ''}`,
+        'none' in picked
+          ? say('daemon.no-uplink', nestedParams('why', picked.none))
+          : say('daemon.uplink', nestedParams('why', picked.why)),
       );
-    await this.followUplink(uplink?.name ?? null, why.startsWith('the wall clock'));
+    await this.followUplink(uplink?.name ?? null, why.code === 'why.clock-jump');
     const identity = uplink ? await this.identify(uplink, whys) : null;
     const prevId = this.current?.identity?.id ?? null;
     if (identity && identity.id !== prevId) {
-      this.log(`network: ${identity.name} (id ${identity.id})`);
-      void this.store.seen(identity.id, identity.name).catch((err: Error) =>
-        this.opts.ring.warn(`could not save the network history: ${err.message}`, {
-          code: 'policy.save-failed',
-        }),
-      );
+      this.log(say('daemon.network', { name: identity.name, id: identity.id }));
+      void this.store
+        .seen(identity.id, identity.name)
+        .catch((err: Error) => this.opts.ring.warn(say('policy.save-failed', { error: err.message })));
     }
     this.expireOverride(identity);
     const nm = await this.v6only.observe(
       identity?.idSource === 'networkmanager' ? this.bus : null,
       uplink?.name ?? null,
-      !whys.every((w) => w === PREFIX_CHANGED),
+      !whys.every((w) => w.code === PREFIX_CHANGED),
     );
     const policy = this.store.resolve(identity?.id ?? null);
     const prefix: Nat64Prefix | null = policy.pinnedPrefix
@@ -351,7 +355,7 @@ export class Supervisor implements EngineBackend {
     } else if (decision.state === 'active' && uplink && identity && prefix) {
       // A kept instance that cannot simply take its route back goes first: bringUp would follow
       // a new prefix in place and call it active without a route.
-      if (this.kept) await this.tearDown('the uplink, network, prefix or settings changed');
+      if (this.kept) await this.tearDown(say('daemon.why-kept-changed'));
       await this.bringUp(
         uplink.name,
         subnet64Of(uplink.address),
@@ -366,9 +370,7 @@ export class Supervisor implements EngineBackend {
       // A kept instance is not kept any more from here on.
       this.endGrace();
       this.setState(decision.state, decision.reason, undefined, why);
-      await this.tearDown(
-        expired ? 'the grace period after native IPv4 arrived is over' : decision.reason.text,
-      );
+      await this.tearDown(expired ? say('daemon.why-grace-over') : decision.reason);
       if (uplink && decision.state !== 'off') this.prepare(uplink, prefix);
     }
     this.v6only.follow(this.bus, nm, clatAllowed({ state: this.state, classification: classified.kind }));
@@ -379,21 +381,16 @@ export class Supervisor implements EngineBackend {
    * prefix change alone keeps the id (no bus round trips between an RA and the CLAT); a bus that
    * fails keeps the last id on the same uplink rather than flip the network (and its override).
    */
-  private async identify(uplink: UplinkChoice, whys: string[]): Promise<NetworkIdentity> {
+  private async identify(uplink: UplinkChoice, whys: Said[]): Promise<NetworkIdentity> {
     const prev = this.current?.uplink?.name === uplink.name ? this.current.identity : null;
-    if (prev && whys.every((w) => w === PREFIX_CHANGED)) return prev;
+    if (prev && whys.every((w) => w.code === PREFIX_CHANGED)) return prev;
     if (this.bus) {
       try {
         const nm = await networkManagerIdentity(this.bus, uplink.name);
         if (nm) return nm;
       } catch (err) {
         if (!this.busWarned)
-          this.opts.ring.warn(
-            `asking NetworkManager for the network's connection failed: ${(err as Error).message}`,
-            {
-              code: 'identity.networkmanager-failed',
-            },
-          );
+          this.opts.ring.warn(say('identity.networkmanager-failed', { error: (err as Error).message }));
         this.busWarned = true;
         if (prev) return prev;
       }
@@ -416,7 +413,7 @@ export class Supervisor implements EngineBackend {
     try {
       resolvers = (await learnUplinkResolvers({ iface: name, exclude: [this.opts.clatIpv4] })).upstreams;
     } catch (err) {
-      this.log(`the resolvers of ${name} could not be read (${(err as Error).message}); trying resolv.conf`);
+      this.log(say('resolvers.uplink-unreadable', { uplink: name, error: (err as Error).message }));
       resolvers = learnResolvers({ exclude: [this.opts.clatIpv4] });
     }
     if (this.stopped || this.monitorUplink !== name) return;
@@ -431,9 +428,18 @@ export class Supervisor implements EngineBackend {
       // Loads beside the re-read that follows, not in the bring-up's way.
       if (next) this.opts.prefetchBringUp?.();
       this.log(
-        `NAT64 prefix on ${name}: ${prev?.prefix ?? 'none'} -> ${next ? `${next.prefix} (${next.source})` : 'none'}`,
+        next
+          ? prev
+            ? say('daemon.prefix-changed', {
+                uplink: name,
+                was: prev.prefix,
+                prefix: next.prefix,
+                source: next.source,
+              })
+            : say('daemon.prefix-found', { uplink: name, prefix: next.prefix, source: next.source })
+          : say('daemon.prefix-lost', { uplink: name, was: prev?.prefix ?? '' }),
       );
-      this.trigger(PREFIX_CHANGED);
+      this.trigger(say(PREFIX_CHANGED));
     });
     this.monitor = monitor;
   }
@@ -465,7 +471,7 @@ export class Supervisor implements EngineBackend {
         if (result === 'unique' || result === 'skipped')
           this.prepared = { uplink: uplink.name, subnet64, address, at: Date.now() };
       } catch (err) {
-        this.log(`could not prepare a CLAT address on ${uplink.name}: ${(err as Error).message}`);
+        this.log(say('daemon.prepare-failed', { uplink: uplink.name, error: (err as Error).message }));
       } finally {
         this.preparingFor = null;
       }
@@ -479,14 +485,14 @@ export class Supervisor implements EngineBackend {
     inbound: Inbound,
     prefix: Nat64Prefix,
     decision: Decision,
-    why: string,
+    why: Said,
   ): Promise<void> {
     const key = instanceKey(uplink, network, this.dns64Mode, inbound);
     if (this.instance && this.instanceKey !== key) {
       // 'active' always means an instance is there (status() has its fields): while the old one
       // goes and the new one comes up, the state says so. The app does not notify for it.
       this.setState('standby', engineMessage('standby.restarting'), undefined, why);
-      await this.tearDown('the uplink, network or settings changed');
+      await this.tearDown(say('daemon.why-instance-changed'));
     }
     if (this.instance) {
       if (prefix.prefix !== this.instancePrefix?.prefix) {
@@ -557,23 +563,21 @@ export class Supervisor implements EngineBackend {
    * goes the native way, the inbound filter stays) and without the DNS64 resolver hook, for the
    * grace period. False when the route would not go: the caller stands down fully instead.
    */
-  private async withdraw(decision: Decision, why: string): Promise<boolean> {
+  private async withdraw(decision: Decision, why: Said): Promise<boolean> {
     const engine = this.instance;
     if (!engine) return false;
     const graceMs = this.opts.routeGraceMs ?? ROUTE_GRACE_MS;
     try {
       await engine.withdrawDefaultRoute();
     } catch (err) {
-      this.log(`${(err as Error).message}; stopping the CLAT instead`);
+      this.log(say('daemon.withdraw-failed', { error: (err as Error).message }));
       return false;
     }
     const until = Date.now() + graceMs;
-    const timer = setTimeout(() => this.trigger('the grace period is over'), graceMs);
+    const timer = setTimeout(() => this.trigger(say('why.grace-over')), graceMs);
     timer.unref();
     this.kept = { until, timer };
-    this.log(
-      `native IPv4 is here: the CLAT stays ready without its IPv4 default route for ${Math.round(graceMs / 1000)} s, in case it goes again`,
-    );
+    this.log(say('daemon.kept', { seconds: Math.round(graceMs / 1000) }));
     this.setState('standby', keptReason(decision.reason, until), undefined, why);
     await this.stopDns64();
     return true;
@@ -584,15 +588,15 @@ export class Supervisor implements EngineBackend {
    * `ip`), then the DNS64 stub and its hook as the mode says. False when the route would not
    * come back: the kept instance is gone then and the caller brings up a new one.
    */
-  private async restore(decision: Decision, why: string): Promise<boolean> {
+  private async restore(decision: Decision, why: Said): Promise<boolean> {
     const engine = this.instance;
     if (!engine) return false;
     this.endGrace();
     try {
       await engine.restoreDefaultRoute();
     } catch (err) {
-      this.log(`the CLAT's IPv4 default route could not be put back: ${(err as Error).message}`);
-      await this.tearDown('its default route could not be put back');
+      this.log(say('daemon.restore-failed', { error: (err as Error).message }));
+      await this.tearDown(say('daemon.why-restore-failed'));
       return false;
     }
     await this.startDns64(engine);
@@ -612,9 +616,7 @@ export class Supervisor implements EngineBackend {
       const { startDns64 } = await import('../clat/dns64-glue.js');
       this.dns64Stop = await startDns64(engine, this.dns64Mode, this.log);
     } catch (err) {
-      this.opts.ring.warn(`DNS64 stub not started: ${(err as Error).message}`, {
-        code: 'dns64.not-started',
-      });
+      this.opts.ring.warn(say('dns64.not-started', { error: (err as Error).message }));
     }
   }
 
@@ -624,19 +626,19 @@ export class Supervisor implements EngineBackend {
     try {
       await stop?.();
     } catch (err) {
-      this.log(`while stopping the DNS64 stub: ${(err as Error).message}`);
+      this.log(say('dns64.stop-failed', { error: (err as Error).message }));
     }
   }
 
   /** The instance gone, every change of it undone. Returns whether all of it could be. */
-  private async tearDown(why: string): Promise<boolean> {
+  private async tearDown(why: Message): Promise<boolean> {
     const engine = this.instance;
     if (!engine) return true;
     this.instance = null;
     this.instanceKey = '';
     this.instancePrefix = null;
     this.endGrace();
-    this.log(`stopping the CLAT: ${why}`);
+    this.log(say('daemon.clat-stopping', nestedParams('why', why)));
     // Its address was ours (answered for by proxy-ND) until now: the next bring-up on the same
     // /64 takes it again instead of waiting for DAD on a new one.
     const { uplink, clatIpv6 } = engine.status();
@@ -644,10 +646,7 @@ export class Supervisor implements EngineBackend {
     const outcomes = await engine.stop();
     this.prepared = { uplink, subnet64: subnet64Of(clatIpv6), address: clatIpv6, at: Date.now() };
     const failed = outcomes.filter((o) => !o.ok).length;
-    if (failed)
-      this.opts.ring.warn(`${failed} change(s) could not be undone (see above)`, {
-        code: 'teardown.incomplete',
-      });
+    if (failed) this.opts.ring.warn(say('teardown.incomplete', { failed }));
     return failed === 0;
   }
 
@@ -661,7 +660,7 @@ export class Supervisor implements EngineBackend {
       if (this.overrideTimer) clearTimeout(this.overrideTimer);
       this.overrideTimer = null;
       if (identity.id !== this.override.network) {
-        this.log(`the manual ${this.override.kind} ends: the laptop is on another network now`);
+        this.log(say(`daemon.override-${this.override.kind}-ends-network`));
         this.override = null;
       }
       return;
@@ -671,16 +670,14 @@ export class Supervisor implements EngineBackend {
     this.overrideTimer = setTimeout(() => {
       this.overrideTimer = null;
       if (!this.override || this.current?.identity) return;
-      this.log(
-        `the manual ${this.override.kind} ends: no IPv6 default route for more than ${graceMs / 1000} s`,
-      );
+      this.log(say(`daemon.override-${this.override.kind}-ends-offline`, { seconds: graceMs / 1000 }));
       this.override = null;
-      this.trigger('override expired');
+      this.trigger(say('why.override-expired'));
     }, graceMs);
     this.overrideTimer.unref();
   }
 
-  private setState(state: EngineStateName, reason: Message, fix: Message | undefined, why: string): void {
+  private setState(state: EngineStateName, reason: Message, fix: Message | undefined, why: Said): void {
     const changed =
       state !== this.state || reason.code !== this.reason.code || reason.text !== this.reason.text;
     const from = this.state;
@@ -696,7 +693,10 @@ export class Supervisor implements EngineBackend {
     });
     if (this.transitions.length > MAX_TRANSITIONS)
       this.transitions.splice(0, this.transitions.length - MAX_TRANSITIONS);
-    this.log(`state: ${state}: ${reason.text}${fix ? ` (to fix: ${fix.text})` : ''} [after: ${why}]`);
+    const said = { state, ...nestedParams('reason', reason), ...nestedParams('why', why) };
+    this.log(
+      fix ? say('daemon.state-fix', { ...said, ...nestedParams('fix', fix) }) : say('daemon.state', said),
+    );
     this.emit({ type: 'state', status: this.status() });
   }
 
@@ -717,7 +717,7 @@ export class Supervisor implements EngineBackend {
       'stopping',
       { code: 'stopping', text: 'the engine is stopping and putting the network back as it was' },
       undefined,
-      'stop',
+      say('why.stop'),
     );
     this.stopped = true;
     this.watch?.stop();
@@ -726,7 +726,7 @@ export class Supervisor implements EngineBackend {
     await this.preparing;
     this.monitor?.close();
     this.monitor = null;
-    const ok = await this.tearDown('the engine stops');
+    const ok = await this.tearDown(say('daemon.why-engine-stops'));
     await this.v6only.stop(this.bus);
     this.bus?.close();
     this.unring();
@@ -805,16 +805,20 @@ export class Supervisor implements EngineBackend {
     return network;
   }
 
-  private audit(what: string, by: Caller): void {
-    this.log(`${what} (asked by uid ${by.uid}, pid ${by.pid})`);
+  /** A change someone asked for, in the log with who asked. */
+  private audit(what: Said, by: Caller): void {
+    this.log(say('daemon.asked', { ...nestedParams('what', what), uid: by.uid, pid: by.pid }));
   }
 
   private async setOverride(kind: Exclude<Override, null> | null, by: Caller): Promise<void> {
     const id = kind ? this.currentId('current') : null;
     this.override = kind && id ? { network: id, kind } : null;
     this.failedKey = null;
-    this.audit(kind ? `manual ${kind} for network ${id}` : 'manual override cleared', by);
-    this.trigger(kind ? `clatbar ${kind}` : 'override cleared');
+    this.audit(
+      kind && id ? say(`change.manual-${kind}`, { network: id }) : say('change.override-cleared'),
+      by,
+    );
+    this.trigger(kind ? say(`why.clatbar-${kind}`) : say('why.override-cleared'));
     await this.settled();
   }
 
@@ -830,7 +834,7 @@ export class Supervisor implements EngineBackend {
     return this.setOverride(null, by);
   }
 
-  private async change(what: string, by: Caller, fn: () => Promise<unknown>): Promise<void> {
+  private async change(what: Said, by: Caller, fn: () => Promise<unknown>): Promise<void> {
     try {
       await fn();
     } catch (err) {
@@ -854,17 +858,19 @@ export class Supervisor implements EngineBackend {
 
   setPolicy(network: string, policy: Policy | 'default', by: Caller): Promise<void> {
     const id = this.known(this.currentId(network));
-    return this.change(`policy of network ${id} set to ${policy}`, by, () =>
+    return this.change(say('change.policy', { network: id, policy }), by, () =>
       this.store.setPolicy(id, policy),
     );
   }
 
   setDefaultPolicy(policy: Policy, by: Caller): Promise<void> {
-    return this.change(`default policy set to ${policy}`, by, () => this.store.setDefaultPolicy(policy));
+    return this.change(say('change.default-policy', { policy }), by, () =>
+      this.store.setDefaultPolicy(policy),
+    );
   }
 
   setDns64Mode(mode: Dns64Mode, by: Caller): Promise<void> {
-    return this.change(`DNS64 mode set to ${mode}`, by, async () => {
+    return this.change(say('change.dns64-mode', { mode }), by, async () => {
       await this.store.setDns64Mode(mode);
       this.dns64Mode = mode;
     });
@@ -872,14 +878,16 @@ export class Supervisor implements EngineBackend {
 
   setNetworkOption(network: string, option: 'inbound', value: Inbound | null, by: Caller): Promise<void> {
     const id = this.known(this.currentId(network));
-    return this.change(`${option} on network ${id} set to ${value ?? 'default'}`, by, () =>
-      this.store.setInbound(id, value),
+    return this.change(
+      say('change.network-option', { option, network: id, value: value ?? 'default' }),
+      by,
+      () => this.store.setInbound(id, value),
     );
   }
 
   forgetNetwork(network: string, by: Caller): Promise<void> {
     const id = this.currentId(network);
-    return this.change(`network ${id} forgotten`, by, async () => {
+    return this.change(say('change.forget', { network: id }), by, async () => {
       if (!(await this.store.forget(id)))
         throw new ControlError(
           RPC_ERROR.invalidParams,

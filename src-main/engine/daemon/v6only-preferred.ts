@@ -25,6 +25,7 @@ import { Journal, type UndoOutcome } from '../system/journal.js';
 import { systemBusAddress, type ResolvedBus } from '../dns64/resolved-dbus.js';
 import type { Classification, EngineStateName, Message } from '../../shared/status.js';
 import { NM, NM_PATH, NM_UUID, nmDevice, nmGet } from './nm-dbus.js';
+import { say, type Say } from '../../shared/say.js';
 
 const KEY = 'dhcp-ipv6-only-preferred';
 /** NMSettingIP4DhcpIpv6OnlyPreferred: DEFAULT -1, NO 0, YES 1 (AUTO 2 since 1.58: NM's own CLAT). */
@@ -202,7 +203,7 @@ const same = (a: Held | null, b: Held | null): boolean =>
 export interface V6OnlyOptions {
   /** The daemon's state directory; the requests' journal lives in its networkmanager/ subdirectory. */
   stateDir: string;
-  log: (line: string) => void;
+  log: Say;
 }
 
 /**
@@ -235,7 +236,7 @@ export class V6OnlyPreferred {
     const outcomes = await Journal.recover(this.dir, this.opts.log);
     if (outcomes.length)
       this.opts.log(
-        `recovered: ${outcomes.filter((o) => o.ok).length}/${outcomes.length} option-108 requests of an earlier run undone`,
+        say('v6only.recovered', { undone: outcomes.filter((o) => o.ok).length, total: outcomes.length }),
       );
     return outcomes;
   }
@@ -253,9 +254,7 @@ export class V6OnlyPreferred {
       this.readFailed = false;
     } catch (err) {
       if (!this.readFailed)
-        this.opts.log(
-          `asking NetworkManager about ${iface} for option 108 failed: ${(err as Error).message}`,
-        );
+        this.opts.log(say('v6only.read-failed', { uplink: iface, error: (err as Error).message }));
       this.readFailed = true;
       if (this.nm?.iface !== iface) this.nm = null;
     }
@@ -298,7 +297,7 @@ export class V6OnlyPreferred {
         if (want && next && same(this.target, next) && !this.held) await this.request(bus, want);
       })
       // Never a rejected queue: every later request and stop() waits on it.
-      .catch((err: unknown) => this.opts.log(`option 108: ${(err as Error).message}`));
+      .catch((err: unknown) => this.opts.log(say('v6only.error', { error: (err as Error).message })));
   }
 
   /** Lets go of the request (stand-down, stop) and removes the journal. */
@@ -326,9 +325,7 @@ export class V6OnlyPreferred {
       );
       this.held = key;
       this.failed = null;
-      this.opts.log(
-        `asking for DHCPv4 option 108 (IPv6-only preferred, RFC 8925) on ${nm.iface}: NetworkManager ${nm.version}, connection ${nm.name}`,
-      );
+      this.opts.log(say('v6only.asking', { uplink: nm.iface, version: nm.version, connection: nm.name }));
     } catch (err) {
       const e = (err as Error).message.split('\n')[0];
       const status = failedMessage(nm, e);
@@ -337,7 +334,7 @@ export class V6OnlyPreferred {
         this.target = null;
         this.status = status;
       }
-      this.opts.log(`could not ask for DHCPv4 option 108 on ${nm.iface}: ${e}`);
+      this.opts.log(say('v6only.ask-failed', { uplink: nm.iface, error: e }));
     }
   }
 
@@ -349,16 +346,14 @@ export class V6OnlyPreferred {
       const r = await reapplyV6OnlyPreferred(bus, h.iface, h.uuid, YES, DEFAULT);
       this.opts.log(
         r === 'changed'
-          ? `no longer asking for DHCPv4 option 108 on ${h.iface} (${h.name})`
-          : `the option-108 request on ${h.iface} (${h.name}) needs no undoing: ${WORDS[r]}`,
+          ? say('v6only.released', { uplink: h.iface, connection: h.name })
+          : say(`v6only.release-${r}`, { uplink: h.iface, connection: h.name }),
       );
       // Undone in this process: the journal's step (a program) need not run.
       this.journal?.forgetLast();
     } catch (err) {
       // The journal's own step tries again (another process, its own connection to the bus).
-      this.opts.log(
-        `letting go of DHCPv4 option 108 on ${h.iface} failed (${(err as Error).message}); undoing by the journal`,
-      );
+      this.opts.log(say('v6only.release-failed', { uplink: h.iface, error: (err as Error).message }));
       await this.journal?.undoLast();
     }
   }

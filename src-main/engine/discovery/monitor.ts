@@ -18,6 +18,7 @@ import { Upstreams, formatServer, type UpstreamServer } from '../dns/upstream.js
 import { RCODE, TYPE } from '../dns/wire.js';
 import type { PrefixSource } from '../../shared/ipc.js';
 import { envNumber } from '../system/env-override.js';
+import { say, type Said, type Say } from '../../shared/say.js';
 
 export type { PrefixSource };
 
@@ -47,7 +48,7 @@ export interface MonitorOptions {
   resolvers: UpstreamServer[];
   /** Opens the RA socket on the uplink; null when raw ICMPv6 is not available. */
   openRa: () => RaSource | null;
-  log: (line: string) => void;
+  log: Say;
   /** Longest wait at start, ms. default 4000 */
   waitMs?: number;
   /** Per-attempt timeout of the ipv4only.arpa query, ms. default 1000 */
@@ -229,13 +230,13 @@ export class PrefixMonitor {
     try {
       ra = opts.openRa();
     } catch (err) {
-      opts.log(
-        `router advertisements on ${opts.uplink} cannot be read (${(err as Error).message}); PREF64 is not watched`,
-      );
+      opts.log(say('discovery.ra-unreadable', { uplink: opts.uplink, error: (err as Error).message }));
     }
     this.ra = ra;
     if (ra) {
-      ra.onError((err) => opts.log(`reading router advertisements on ${opts.uplink}: ${err.message}`));
+      ra.onError((err) =>
+        opts.log(say('discovery.ra-read-error', { uplink: opts.uplink, error: err.message })),
+      );
       ra.onMessage((m) => this.onRa(m.source, m.payload));
       this.solicit();
       this.rsTimer = setTimeout(() => {
@@ -311,7 +312,7 @@ export class PrefixMonitor {
       this.ra?.solicit();
       this.stats.solicitations++;
     } catch (err) {
-      this.opts.log(`router solicitation on ${this.opts.uplink} failed: ${(err as Error).message}`);
+      this.opts.log(say('discovery.rs-failed', { uplink: this.opts.uplink, error: (err as Error).message }));
     }
   }
 
@@ -342,11 +343,11 @@ export class PrefixMonitor {
             // busy or briefly unreachable); only a reply without synthesis takes it away.
             this.rfc7050Outcome = `no answer for ipv4only.arpa from ${names}`;
             if (this.rfc7050)
-              this.note(`no answer for ipv4only.arpa from ${names}; keeping ${this.rfc7050.prefix}`);
+              this.note(say('discovery.rfc7050-silent', { servers: names, prefix: this.rfc7050.prefix }));
             return;
           }
           const r = prefixesFromAnswers(answers);
-          for (const why of r.rejected) this.note(`ipv4only.arpa answer not used: ${why}`);
+          for (const why of r.rejected) this.note(say('discovery.rfc7050-rejected', { reason: why }));
           if (r.prefixes.length === 0) {
             this.rfc7050Outcome =
               answers.length === 0
@@ -357,7 +358,10 @@ export class PrefixMonitor {
           }
           if (r.prefixes.length > 1)
             this.note(
-              `ipv4only.arpa gives ${r.prefixes.length} prefixes (${r.prefixes.map((p) => p.prefix).join(', ')}); using the first`,
+              say('discovery.rfc7050-several', {
+                count: r.prefixes.length,
+                prefixes: r.prefixes.map((p) => p.prefix).join(', '),
+              }),
             );
           this.rfc7050Outcome = `ipv4only.arpa synthesized by ${names} as ${r.prefixes[0].prefix}`;
           this.rfc7050 = { prefix: r.prefixes[0].prefix, source: 'ipv4only.arpa', from: names };
@@ -396,16 +400,16 @@ export class PrefixMonitor {
   }
 
   /** Logs a problem once (RAs repeat every few minutes; the log should not). */
-  private note(line: string): void {
-    if (this.loggedProblems.has(line)) return;
+  private note(m: Said): void {
+    if (this.loggedProblems.has(m.text)) return;
     if (this.loggedProblems.size >= MAX_NOTES) {
       if (this.loggedProblems.size === MAX_NOTES)
-        this.opts.log(`more than ${MAX_NOTES} different discovery problems; further ones are only counted`);
+        this.opts.log(say('discovery.too-many-problems', { max: MAX_NOTES }));
       this.loggedProblems.add('');
       return;
     }
-    this.loggedProblems.add(line);
-    this.opts.log(line);
+    this.loggedProblems.add(m.text);
+    this.opts.log(m);
   }
 
   private onRa(router: string, payload: Uint8Array): void {
@@ -420,7 +424,7 @@ export class PrefixMonitor {
     this.stats.pref64Ignored += parsed.ignored.length;
     this.stats.pref64HostBitsCleared += parsed.hostBitsCleared;
     for (const i of parsed.ignored)
-      this.note(`PREF64 option from ${router} ignored: ${i.detail} (${i.problem})`);
+      this.note(say('discovery.pref64-ignored', { router, detail: i.detail, problem: i.problem }));
     const now = Date.now();
     let newest: string | null = null; // table key
     if (parsed.options.some((o) => o.lifetime > 0)) {
@@ -439,7 +443,7 @@ export class PrefixMonitor {
       if (opt.lifetime === 0) {
         // RFC 8781 §4: lifetime 0 withdraws the prefix, as far as this router is concerned.
         if (this.table.delete(key))
-          this.opts.log(`router ${router} withdrew the NAT64 prefix ${opt.prefix} (PREF64 lifetime 0)`);
+          this.opts.log(say('discovery.pref64-withdrawn', { router, prefix: opt.prefix }));
         if (this.pref64 === key) this.pref64 = null;
         continue;
       }
@@ -493,7 +497,11 @@ export class PrefixMonitor {
       if (e.expiresAt <= now) {
         this.table.delete(k);
         this.opts.log(
-          `the NAT64 prefix ${e.opt.prefix} from ${e.router} expired (its PREF64 lifetime of ${e.opt.lifetime} s ran out without a new router advertisement)`,
+          say('discovery.pref64-expired', {
+            prefix: e.opt.prefix,
+            router: e.router,
+            lifetime: e.opt.lifetime,
+          }),
         );
         if (this.pref64 === k) this.pref64 = null;
       }

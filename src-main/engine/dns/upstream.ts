@@ -33,8 +33,24 @@ export interface UpstreamOptions {
   sockets?: number;
   /** Most queries in flight at once; more are refused (counted as failures). */
   maxInflight?: number;
-  /** Plain-words notes about servers that stop answering (at most one per server per minute). */
-  log?: (line: string) => void;
+  /**
+   * A server that stopped answering (at most one per server per minute); the caller puts it into
+   * words (dns/ knows no catalog).
+   */
+  onProblem?: (p: UpstreamProblem) => void;
+}
+
+/** Why a query to one server failed: no answer in time, or a send the kernel refused at once. */
+export interface UpstreamProblem {
+  /** "192.0.2.53:53", "[2001:db8::53]:53". */
+  server: string;
+  kind: 'timeout' | 'no-route' | 'no-address' | 'firewall' | 'unreachable';
+  /** The timeout, for 'timeout'. */
+  ms: number;
+  /** The errno code (or the message) of a refused send. */
+  error?: string;
+  /** How many other servers are left to try. */
+  others: number;
 }
 
 export interface UpstreamReply {
@@ -122,10 +138,10 @@ export class Upstreams {
   private readonly pending = new Map<number, Pending>();
   private readonly tcpSockets = new Set<net.Socket>();
   private closed = false;
-  private readonly log: (line: string) => void;
+  private readonly onProblem: (p: UpstreamProblem) => void;
   private readonly lastComplaint = new Map<string, number>();
   /** Why the last UDP send to a server failed at once, for the log line of that attempt. */
-  private readonly sendErrors = new Map<string, string>();
+  private readonly sendErrors = new Map<string, NodeJS.ErrnoException>();
   readonly stats: UpstreamStats = { sent: 0, timeouts: 0, tcpRetries: 0, failovers: 0, badReplies: 0 };
 
   constructor(servers: UpstreamServer[], opts: UpstreamOptions = {}) {
@@ -135,15 +151,22 @@ export class Upstreams {
     this.attempts = opts.attempts ?? Math.max(2, servers.length * 2);
     this.socketCount = opts.sockets ?? 8;
     this.maxInflight = opts.maxInflight ?? 4096;
-    this.log = opts.log ?? (() => {});
+    this.onProblem = opts.onProblem ?? (() => {});
   }
 
-  private complain(server: UpstreamServer, what: string): void {
+  /** Says once a minute per server that it failed: at once (sendError), or by not answering. */
+  private complain(server: UpstreamServer, sendError: NodeJS.ErrnoException | undefined): void {
     const key = formatServer(server);
     const now = Date.now();
     if (now - (this.lastComplaint.get(key) ?? -Infinity) < 60_000) return;
     this.lastComplaint.set(key, now);
-    this.log(`upstream ${key} ${what}${this.servers.length > 1 ? '; trying the next one' : ''}`);
+    this.onProblem({
+      server: key,
+      kind: sendError ? sendFailure(sendError) : 'timeout',
+      ms: this.timeoutMs,
+      error: sendError ? (sendError.code ?? sendError.message) : undefined,
+      others: this.servers.length - 1,
+    });
   }
 
   get list(): readonly UpstreamServer[] {
@@ -186,7 +209,7 @@ export class Upstreams {
           const key = formatServer(server);
           const sendError = this.sendErrors.get(key);
           this.sendErrors.delete(key);
-          this.complain(server, sendError ?? `did not answer within ${this.timeoutMs} ms`);
+          this.complain(server, sendError);
         }
         continue;
       }
@@ -307,7 +330,7 @@ export class Upstreams {
       };
       this.pending.set(key, entry);
       list[slot].send(q, server.port, server.address, (err) => {
-        if (err) this.sendErrors.set(formatServer(server), sendFailure(err));
+        if (err) this.sendErrors.set(formatServer(server), err);
         if (err && this.pending.get(key)?.timer === timer) {
           this.pending.delete(key);
           clearTimeout(timer);
@@ -417,19 +440,19 @@ function sameAddress(a: string, b: string): boolean {
   }
 }
 
-/** A send the kernel refused, in words for the log. */
-function sendFailure(err: NodeJS.ErrnoException): string {
+/** What a send the kernel refused at once says about the host. */
+function sendFailure(err: NodeJS.ErrnoException): UpstreamProblem['kind'] {
   switch (err.code) {
     case 'ENETUNREACH':
     case 'EHOSTUNREACH':
-      return `cannot be reached: this host has no route to it (${err.code}); check \`ip route get\` for it`;
+      return 'no-route';
     case 'EADDRNOTAVAIL':
     case 'EAFNOSUPPORT':
-      return `cannot be reached: this host has no address of its family (${err.code})`;
+      return 'no-address';
     case 'EPERM':
     case 'EACCES':
-      return `cannot be reached: a firewall rule on this host refused the query (${err.code})`;
+      return 'firewall';
     default:
-      return `cannot be reached: ${err.code ?? err.message}`;
+      return 'unreachable';
   }
 }

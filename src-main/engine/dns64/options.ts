@@ -4,6 +4,7 @@ import type { CacheOptions } from './cache.js';
 import type { Pref64 } from '../ip/rfc6052.js';
 import type { Prefix6 } from '../ip/address.js';
 import type { UpstreamServer, UpstreamStats } from '../dns/upstream.js';
+import type { Say } from '../../shared/say.js';
 
 export type Dns64Mode = 'on' | 'auto';
 
@@ -48,9 +49,9 @@ export interface Dns64Options {
    * CLATBAR_DNS64_FASTPATH=0 turns the default off (for measurement). See setFastPath().
    */
   udpFastPath?: boolean;
-  log?: (line: string) => void;
+  log?: Say;
   /** Problems (upstreams not answering, internal errors); default: log. */
-  warn?: (line: string) => void;
+  warn?: Say;
 }
 
 export interface Dns64Stats {

@@ -12,7 +12,7 @@ import { AnswerTable, BatchUdpSocket, ReplyBatch, batchUdpUnavailable } from '..
 import { EDNS_UDP_SIZE, FLAG, RCODE, TYPE, nameToText, skipQuestionName } from '../dns/wire.js';
 import type { Pref64 } from '../ip/rfc6052.js';
 import { formatIPv6, formatPrefix6, parsePrefix6, type Prefix6 } from '../ip/address.js';
-import { Upstreams, formatServer, type UpstreamServer } from '../dns/upstream.js';
+import { Upstreams, formatServer, type UpstreamProblem, type UpstreamServer } from '../dns/upstream.js';
 import { DEFAULT_EXCLUDE, servfail, type Query, type Result } from './rfc6147.js';
 import { Dns64Resolver } from './resolver.js';
 import {
@@ -28,6 +28,7 @@ import { openBatchListener, openDgramListener } from './udp.js';
 import type { Dns64Mode, Dns64Options, Dns64Stats, ListenAddress } from './options.js';
 import { MAX_TCP_PIPELINE, sendTcp, serveTcp, type TcpConn } from './tcp.js';
 import { durableReplyTo, replyTo, type Sink } from './sink.js';
+import { say, type Said, type Say } from '../../shared/say.js';
 
 export type { Dns64Mode, Dns64Options, Dns64Stats, ListenAddress } from './options.js';
 
@@ -60,8 +61,8 @@ export class Dns64Server {
   private readonly up: Upstreams;
   private readonly resolver: Dns64Resolver;
   private readonly cache: AnswerCache;
-  private readonly log: (line: string) => void;
-  private readonly warn: (line: string) => void;
+  private readonly log: Say;
+  private readonly warn: Say;
   private readonly inflight = new Map<string, Waiter[]>();
   private readonly answerWithinMs: number;
   private readonly udpSockets: dgram.Socket[] = [];
@@ -126,7 +127,7 @@ export class Dns64Server {
     this.up = new Upstreams(opts.upstreams, {
       timeoutMs: opts.timeoutMs,
       attempts: opts.attempts,
-      log: this.warn,
+      onProblem: (p) => this.warn(upstreamProblem(p)),
     });
     this.cache = new AnswerCache(opts.cache);
     this.resolver = new Dns64Resolver(
@@ -189,7 +190,7 @@ export class Dns64Server {
     this.timers.push(sweep);
     if (this.mode === 'auto') {
       const probe = (): void =>
-        void this.probe().catch((err: Error) => this.warn(`DNS64 probe failed: ${err.message}`));
+        void this.probe().catch((err: Error) => this.warn(say('dns64.probe-failed', { error: err.message })));
       probe();
       const t = setInterval(probe, this.opts.probeIntervalMs ?? 300_000);
       t.unref();
@@ -222,7 +223,7 @@ export class Dns64Server {
   setPrefix(prefix: Pref64 | null): void {
     const text = prefix ? formatPrefix6(prefix) : null;
     if (text === (this.prefix ? formatPrefix6(this.prefix) : null)) return;
-    this.log(`NAT64 prefix now ${text ?? 'none (passing queries through)'}; cache flushed`);
+    this.log(text ? say('dns64.prefix', { prefix: text }) : say('dns64.no-prefix'));
     this.prefix = prefix;
     this.flush();
     if (this.mode === 'auto' && this.started) void this.probe().catch(() => {});
@@ -230,7 +231,7 @@ export class Dns64Server {
 
   setUpstreams(servers: UpstreamServer[]): void {
     this.up.setServers(servers);
-    this.log(`upstream resolvers now ${servers.map(formatServer).join(', ')}; cache flushed`);
+    this.log(say('dns64.upstreams-changed', { servers: servers.map(formatServer).join(', ') }));
     this.flush();
     if (this.mode === 'auto' && this.started) void this.probe().catch(() => {});
   }
@@ -257,7 +258,7 @@ export class Dns64Server {
       try {
         this.answers = new AnswerTable(EDNS_UDP_SIZE);
       } catch (err) {
-        this.log(`cache hits answered in JS: ${(err as Error).message}`);
+        this.log(say('dns64.no-fast-path', { error: (err as Error).message }));
         this.fastPath = false;
         return;
       }
@@ -289,7 +290,7 @@ export class Dns64Server {
     if (this.stopped) return this.upstreamDns64;
     if (!found) {
       this.warn(
-        `could not ask the upstreams whether they do DNS64 (no answer); ${this.upstreamDns64 ? 'still passing through' : 'synthesizing ourselves'}`,
+        this.upstreamDns64 ? say('dns64.probe-silent-passing') : say('dns64.probe-silent-synthesizing'),
       );
       return this.upstreamDns64;
     }
@@ -297,8 +298,8 @@ export class Dns64Server {
     if (does !== this.upstreamDns64) {
       this.log(
         does
-          ? `the upstreams already do DNS64 (ipv4only.arpa is ${found.map(formatIPv6).join(', ')}): passing AAAA queries through`
-          : 'the upstreams do not do DNS64: synthesizing AAAA records ourselves',
+          ? say('dns64.upstreams-do-dns64', { addresses: found.map(formatIPv6).join(', ') })
+          : say('dns64.synthesizing'),
       );
       this.upstreamDns64 = does;
       this.flush();
@@ -318,10 +319,12 @@ export class Dns64Server {
         resolve();
       });
     });
-    server.on('error', (err) => this.warn(`TCP listener ${l.address}: ${err.message}`));
+    server.on('error', (err) =>
+      this.warn(say('dns64.tcp-listener-error', { address: l.address, error: err.message })),
+    );
     this.tcpServers.push(server);
     this.bound.push({ address: l.address, port });
-    this.log(`listening on ${formatServer({ address: l.address, port })} (UDP and TCP)`);
+    this.log(say('dns64.listening', { address: formatServer({ address: l.address, port }) }));
   }
 
   private batchChecked = false;
@@ -333,7 +336,7 @@ export class Dns64Server {
     this.batchChecked = true;
     if (this.opts.udpBatch === false) return (this.batchOk = false);
     const why = batchUdpUnavailable();
-    if (why) this.log(`UDP without batching (node:dgram): ${why}`);
+    if (why) this.log(say('dns64.udp-unbatched', { reason: why }));
     return (this.batchOk = why === null);
   }
 
@@ -373,7 +376,9 @@ export class Dns64Server {
           this.handle(sock.message(i), null, null, null);
         } catch (err) {
           // Nothing a client sends may take the engine down; a bug here costs one answer.
-          this.warn(`internal error on a query from ${sock.sourceAddress(i)}: ${(err as Error).message}`);
+          this.warn(
+            say('dns64.internal-error', { client: sock.sourceAddress(i), error: (err as Error).message }),
+          );
         }
       }
     } finally {
@@ -404,7 +409,7 @@ export class Dns64Server {
       this.handle(msg, sock, rinfo, null);
     } catch (err) {
       // Nothing a client sends may take the engine down; a bug here costs one answer.
-      this.warn(`internal error on a query from ${rinfo.address}: ${(err as Error).message}`);
+      this.warn(say('dns64.internal-error', { client: rinfo.address, error: (err as Error).message }));
     }
   }
 
@@ -541,7 +546,7 @@ export class Dns64Server {
     this.resolver
       .resolve(q)
       .catch((err: Error) => {
-        this.warn(`internal error answering ${nameToText(q.qname)}: ${err.message}`);
+        this.warn(say('dns64.internal-error-answering', { name: nameToText(q.qname), error: err.message }));
         return this.resolver.servfail(q);
       })
       .then((res) => {
@@ -554,7 +559,7 @@ export class Dns64Server {
         // Past the deadline the list is empty: those clients had their SERVFAIL.
         this.answerAll(list.splice(0), res);
       })
-      .catch((err: Error) => this.warn(`could not send an answer: ${err.message}`));
+      .catch((err: Error) => this.warn(say('dns64.send-failed', { error: err.message })));
   }
 
   /** Sends a resolution's result to the clients that waited on it. */
@@ -621,5 +626,23 @@ export class Dns64Server {
   ): void {
     if (rcode === RCODE.FORMERR) this.c.formerr++;
     this.send(errorReply(msg, qEnd, rcode, ednsSize, dnssecOk, extRcode), sink);
+  }
+}
+
+/** An upstream that stopped answering, as a line of the log. */
+function upstreamProblem(p: UpstreamProblem): Said {
+  const { server, others } = p;
+  const error = p.error ?? '';
+  switch (p.kind) {
+    case 'timeout':
+      return say('upstream.timeout', { server, ms: p.ms, others });
+    case 'no-route':
+      return say('upstream.no-route', { server, error, others });
+    case 'no-address':
+      return say('upstream.no-address', { server, error, others });
+    case 'firewall':
+      return say('upstream.firewall', { server, error, others });
+    case 'unreachable':
+      return say('upstream.unreachable', { server, error, others });
   }
 }

@@ -32,6 +32,7 @@ import {
   type ResolvedDomain,
   type ResolvedServer,
 } from './resolved-dbus.js';
+import { say, sayNothing, type Say } from '../../shared/say.js';
 
 export const RESOLV_CONF = '/etc/resolv.conf';
 /** resolved's list of the servers it uses itself, for programs that bypass its stub. */
@@ -175,7 +176,7 @@ export interface HookOptions {
   resolvConfPath?: string;
   /** Force or forbid systemd-resolved (default: ask the bus). */
   useResolved?: boolean;
-  log?: (line: string) => void;
+  log?: Say;
 }
 
 export interface Hooked {
@@ -225,7 +226,7 @@ export async function hookSystemResolver(opts: HookOptions): Promise<Hooked> {
  * too: the stub's synthesized answers cannot validate, and it speaks plain DNS only.
  */
 async function hookResolved(opts: HookOptions): Promise<{ what: string; close: () => void }> {
-  const log = opts.log ?? (() => {});
+  const log = opts.log ?? sayNothing;
   if (!opts.iface) throw new Error('systemd-resolved needs the link to attach our DNS server to');
   const iface = opts.iface;
   const ifindex = await ifindexOf(iface);
@@ -272,14 +273,16 @@ async function hookResolved(opts: HookOptions): Promise<{ what: string; close: (
   } catch (err) {
     keeper.close();
     log(
-      `systemd-resolved: cannot watch for changes to ${iface}'s settings (${explain(err, 'subscribing to its signals', iface).message}); ` +
-        `they are set, but if another program resets them, names go to the uplink's servers unsynthesized until clatbar restarts`,
+      say('resolved.unwatched', {
+        iface,
+        error: explain(err, 'subscribing to its signals', iface).message,
+      }),
     );
   }
   log(
-    `systemd-resolved: every DNS name now goes to ${opts.address} (the DNS64 stub) through ${iface} ` +
-      `(ifindex ${ifindex}): routing domain ~., default route yes, LLMNR, mDNS, DNSSEC and DNS-over-TLS off there` +
-      `${opts.uplink ? `; ${opts.uplink} is not changed` : ''}. Stopping reverts it (RevertLink), journaled`,
+    opts.uplink
+      ? say('resolved.hooked-uplink-kept', { address: opts.address, iface, ifindex, uplink: opts.uplink })
+      : say('resolved.hooked', { address: opts.address, iface, ifindex }),
   );
   return { what, close: () => keeper.close() };
 }
@@ -359,7 +362,7 @@ class ResolvedKeeper {
     private readonly ifindex: number,
     private readonly iface: string,
     private readonly address: string,
-    private readonly log: (l: string) => void,
+    private readonly log: Say,
   ) {}
 
   trigger(why: string): void {
@@ -388,26 +391,20 @@ class ResolvedKeeper {
         const now = Date.now();
         while (this.reapplied.length && now - this.reapplied[0] > REAPPLY_WINDOW_MS) this.reapplied.shift();
         if (this.reapplied.length >= REAPPLY_LIMIT) {
-          this.log(
-            `systemd-resolved: the settings on ${this.iface} were reset ${REAPPLY_LIMIT} times within a minute; ` +
-              `no longer putting them back: another program manages ${this.iface}'s DNS (for NetworkManager: ` +
-              `unmanaged-devices=interface-name:${this.iface} in NetworkManager.conf)`,
-          );
+          this.log(say('resolved.given-up', { iface: this.iface, times: REAPPLY_LIMIT }));
           this.close();
           return;
         }
         this.reapplied.push(now);
         await applyOurLink(this.bus, this.ifindex, this.address);
-        this.log(
-          `systemd-resolved: our settings on ${this.iface} were gone (${why}); set again (DNS ${this.address}, ~.)`,
-        );
+        this.log(say('resolved.reapplied', { iface: this.iface, why, address: this.address }));
       } catch (err) {
         if (this.closed) return;
         const cause = err instanceof StepFailed ? err.cause : err;
         const e = explain(cause, `checking our settings on ${this.iface}`, this.iface);
         // The link going away (the engine stopping) ends the watch quietly.
         if (e.dbusName === 'org.freedesktop.resolve1.NoSuchLink') return;
-        this.log(`${e.message} (our settings there may be missing)`);
+        this.log(say('resolved.check-failed', { error: e.message }));
       }
     }
   }
@@ -424,19 +421,11 @@ class ResolvedKeeper {
  * taking the first positive answer: some AAAA answers then come unsynthesized from the network.
  * Not changed (see hookResolved for why the uplink is left alone); said, so a user can tell.
  */
-async function warnIfUplinkClaimsAll(
-  bus: ResolvedBus,
-  uplink: string,
-  log: (l: string) => void,
-): Promise<void> {
+async function warnIfUplinkClaimsAll(bus: ResolvedBus, uplink: string, log: Say): Promise<void> {
   try {
     const cfg = await bus.linkConfig(await ifindexOf(uplink));
     if (cfg.domains.some((d) => d.name === '.' && d.routeOnly))
-      log(
-        `note: ${uplink} has the routing domain ~. in systemd-resolved as well (domains: ${formatDomains(cfg.domains)}), so ` +
-          `resolved asks its servers and the stub in parallel; names with only IPv4 addresses may then get no ` +
-          `synthesized AAAA, and IPv4 apps still work through the CLAT`,
-      );
+      log(say('resolved.uplink-claims-all', { uplink, domains: formatDomains(cfg.domains) }));
   } catch {
     // Only a warning: an uplink resolved does not know has no domains to compete with.
   }
@@ -444,7 +433,7 @@ async function warnIfUplinkClaimsAll(
 
 /** /etc/resolv.conf (or the given path) naming only the stub; the old file journaled. */
 async function hookResolvConf(opts: HookOptions): Promise<string> {
-  const log = opts.log ?? (() => {});
+  const log = opts.log ?? sayNothing;
   const path = opts.resolvConfPath ?? RESOLV_CONF;
   const old = existsSync(path) ? readFileSync(path, 'utf8') : null;
   const isLink = existsSync(path) && lstatSync(path).isSymbolicLink();
@@ -476,6 +465,6 @@ async function hookResolvConf(opts: HookOptions): Promise<string> {
     what = `${path} -> nameserver ${opts.address}`;
     await opts.journal.apply(what, { kind: 'restore-file', path, content: old, mode: 0o644 }, write);
   }
-  log(`${path} now names ${opts.address} as the only nameserver (the old file is journaled)`);
+  log(say('resolvconf.hooked', { path, address: opts.address }));
   return what;
 }

@@ -1,6 +1,7 @@
 // DNS over TCP for the DNS64 (RFC 7766): length-prefixed frames, pipelined queries answered as
 // they complete, bounded in what a client can make us hold.
 import type net from 'node:net';
+import { say, type Say } from '../../shared/say.js';
 
 /** Queries one connection may have in flight before we stop reading from it. */
 export const MAX_TCP_PIPELINE = 64;
@@ -16,7 +17,7 @@ export interface TcpHandlers {
   frame: (frame: Buffer, conn: TcpConn) => void;
   /** A frame too short to be a query: the connection is closed. */
   tooShort: () => void;
-  warn: (line: string) => void;
+  warn: Say;
   closed: (conn: TcpConn) => void;
 }
 
@@ -51,7 +52,7 @@ export function serveTcp(sock: net.Socket, idleMs: number, h: TcpHandlers): TcpC
       try {
         h.frame(frame, conn);
       } catch (err) {
-        h.warn(`internal error on a TCP query: ${(err as Error).message}`);
+        h.warn(say('dns64.internal-error-tcp', { error: (err as Error).message }));
         sock.destroy();
         return;
       }

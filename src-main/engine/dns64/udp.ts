@@ -6,13 +6,10 @@ import net from 'node:net';
 import { BatchUdpSocket } from '../native/batch-socket.js';
 import { literalLookup } from '../dns/upstream.js';
 import type { ListenAddress } from './options.js';
+import { say, type Say } from '../../shared/say.js';
 
 /** A batched UDP listener; the caller attaches onBatch. */
-export function openBatchListener(
-  l: ListenAddress,
-  batch: number,
-  warn: (line: string) => void,
-): BatchUdpSocket {
+export function openBatchListener(l: ListenAddress, batch: number, warn: Say): BatchUdpSocket {
   const sock = BatchUdpSocket.open({
     address: l.address,
     port: l.port,
@@ -24,7 +21,7 @@ export function openBatchListener(
     rcvbuf: 4 << 20,
     sndbuf: 4 << 20,
   });
-  sock.onError((err) => warn(`UDP listener ${l.address}: ${err.message}`));
+  sock.onError((err) => warn(say('dns64.udp-listener-error', { address: l.address, error: err.message })));
   return sock;
 }
 
@@ -32,7 +29,7 @@ export function openBatchListener(
 export async function openDgramListener(
   l: ListenAddress,
   family: 'udp4' | 'udp6',
-  warn: (line: string) => void,
+  warn: Say,
 ): Promise<dgram.Socket> {
   const sock = dgram.createSocket({ type: family, ipv6Only: family === 'udp6', lookup: literalLookup });
   await new Promise<void>((resolve, reject) => {
@@ -48,6 +45,8 @@ export async function openDgramListener(
   } catch {
     // Bigger buffers only absorb bursts; the kernel's limits are fine without them.
   }
-  sock.on('error', (err) => warn(`UDP listener ${l.address}: ${err.message}`));
+  sock.on('error', (err) =>
+    warn(say('dns64.udp-listener-error', { address: l.address, error: err.message })),
+  );
   return sock;
 }

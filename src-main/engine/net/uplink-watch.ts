@@ -13,6 +13,7 @@ import { commandEnv, commandPath, execOut } from '../system/exec.js';
 import { addresses, proxyNeighbours } from '../system/iproute.js';
 import { inSubnet64 } from './clat-address.js';
 import { parseIPv6, prefixMatch6 } from '../ip/address.js';
+import { say, type Say } from '../../shared/say.js';
 
 export interface UplinkWatchOptions {
   uplink: string;
@@ -20,7 +21,7 @@ export interface UplinkWatchOptions {
   clatIpv6: string;
   /** The uplink's /64 the CLAT address was taken from, "2001:db8:1::/64". */
   subnet64: string;
-  log: (line: string) => void;
+  log: Say;
   /** Quiet time after the last event before looking (ms). */
   debounceMs?: number;
 }
@@ -124,33 +125,25 @@ export async function watchUplink(opts: UplinkWatchOptions): Promise<UplinkWatch
   const checkOnce = async (): Promise<UplinkState> => {
     const prev = state;
     const now = await readUplinkState(uplink, clatIpv6, subnet64);
-    if (!now.exists && prev.exists)
-      log(`${uplink} is gone: IPv4 through the CLAT stops until it is back (or stop clatbar)`);
-    else if (now.exists && !prev.exists)
-      log(
-        `${uplink} is back as a new device: its own settings (forwarding, proxy_ndp, accept_ra) start from the ` +
-          'defaults again, so IPv4 through the CLAT needs a restart of clatbar run',
-      );
-    if (now.exists && !now.up && prev.up)
-      log(`${uplink} is down: IPv4 through the CLAT pauses until it comes back`);
-    if (now.up && !prev.up) log(`${uplink} is up again`);
+    if (!now.exists && prev.exists) log(say('uplink.gone', { uplink }));
+    else if (now.exists && !prev.exists) log(say('uplink.new-device', { uplink }));
+    if (now.exists && !now.up && prev.up) log(say('uplink.down', { uplink }));
+    if (now.up && !prev.up) log(say('uplink.up-again', { uplink }));
     if (now.up && !now.inSubnet && prev.inSubnet)
-      log(
-        `${uplink} has no address in ${subnet64} any more: the CLAT address ${clatIpv6} is off-link until it returns ` +
-          '(a different network needs a new clatbar run)',
-      );
-    if (now.up && now.inSubnet && !prev.inSubnet) log(`${uplink} has an address in ${subnet64} again`);
+      log(say('uplink.left-subnet', { uplink, subnet: subnet64, address: clatIpv6 }));
+    if (now.up && now.inSubnet && !prev.inSubnet)
+      log(say('uplink.back-in-subnet', { uplink, subnet: subnet64 }));
     if (now.up && !now.proxy) {
       // `replace` adds or keeps: safe if something else re-added it meanwhile.
       try {
         await execOut(['ip', '-6', 'neigh', 'replace', 'proxy', clatIpv6, 'dev', uplink]);
         restored++;
         now.proxy = true;
-        log(
-          `${uplink}: proxy-ND entry for ${clatIpv6} was gone (the kernel drops them when a link goes down); put back`,
-        );
+        log(say('uplink.proxy-nd-restored', { uplink, address: clatIpv6 }));
       } catch (err) {
-        log(`${uplink}: could not put the proxy-ND entry for ${clatIpv6} back: ${(err as Error).message}`);
+        log(
+          say('uplink.proxy-nd-restore-failed', { uplink, address: clatIpv6, error: (err as Error).message }),
+        );
       }
     }
     state = now;
@@ -192,7 +185,7 @@ export async function watchUplink(opts: UplinkWatchOptions): Promise<UplinkWatch
       }
     });
     child.on('error', (err) => {
-      log(`cannot watch ${uplink} (ip monitor: ${err.message}); a down/up of ${uplink} will not be repaired`);
+      log(say('uplink.watch-failed', { uplink, error: err.message }));
     });
     child.on('exit', () => {
       if (monitor === child) monitor = null;

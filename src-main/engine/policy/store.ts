@@ -25,6 +25,7 @@ import {
 } from '../../shared/control.js';
 import type { DefaultPolicy, NetworkRecord, PolicySource } from '../../shared/status.js';
 import { untrustedReason } from '../system/trusted-path.js';
+import { say, type Say } from '../../shared/say.js';
 
 export const POLICY_FILE_VERSION = 1;
 export const DEFAULT_ADMIN_POLICY = '/etc/clatbar/policy.json';
@@ -84,7 +85,8 @@ export interface ResolvedPolicy {
 export interface PolicyStoreOptions {
   dataDir: string;
   adminPath?: string;
-  warn: (text: string, code: string) => void;
+  /** Problems with the files: the daemon writes them into its log as warnings. */
+  warn: Say;
 }
 
 export class AdminForced extends Error {}
@@ -124,15 +126,18 @@ export class PolicyStore {
     this.untrustedDir = this.dataDirProblem();
     if (this.untrustedDir) {
       this.opts.warn(
-        `not using the policy file ${this.userPath}: ${this.untrustedDir}; the defaults apply and choices are not saved. ${this.dataDirFix()}`,
-        'policy.user-untrusted',
+        say('policy.user-untrusted', {
+          path: this.userPath,
+          reason: this.untrustedDir,
+          dir: this.opts.dataDir,
+        }),
       );
       return empty;
     }
     const fileWhy = untrustedReason(this.userPath, 'file');
     if (fileWhy && !/ENOENT/.test(fileWhy)) {
       // In a directory of root's alone, so moving it aside is safe; reading it is not.
-      this.moveAside(`cannot be trusted (${fileWhy})`);
+      this.moveAside('untrusted', fileWhy);
       return empty;
     }
     let text: string;
@@ -140,30 +145,27 @@ export class PolicyStore {
       text = readFileSync(this.userPath, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return empty;
-      this.moveAside(`cannot be read (${(err as Error).message})`);
+      this.moveAside('unreadable', (err as Error).message);
       return empty;
     }
     try {
       const file = UserFileSchema.parse(JSON.parse(text));
       return { ...file, networks: idMap(file.networks) };
     } catch (err) {
-      this.moveAside(`is not a valid policy file (${firstLine(err)})`);
+      this.moveAside('invalid', firstLine(err));
       return empty;
     }
   }
 
-  private moveAside(why: string): void {
+  /** The user file set aside (policy.json.corrupt-TIME) for what is wrong with it, and said so. */
+  private moveAside(what: 'untrusted' | 'unreadable' | 'invalid', detail: string): void {
     const aside = `${this.userPath}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     try {
       renameSync(this.userPath, aside);
-      this.opts.warn(
-        `the policy file ${this.userPath} ${why}; moved aside to ${aside}, the defaults apply`,
-        'policy.user-corrupt',
-      );
+      this.opts.warn(say(`policy.user-${what}-moved`, { path: this.userPath, detail, aside }));
     } catch (err) {
       this.opts.warn(
-        `the policy file ${this.userPath} ${why}, and could not be moved aside (${(err as Error).message}); the defaults apply`,
-        'policy.user-corrupt',
+        say(`policy.user-${what}-kept`, { path: this.userPath, detail, error: (err as Error).message }),
       );
     }
   }
@@ -178,29 +180,20 @@ export class PolicyStore {
       const target = realpathSync(this.adminPath);
       const why = untrustedReason(dirname(this.adminPath), 'directory') ?? untrustedReason(target, 'file');
       if (why) {
-        this.opts.warn(
-          `ignoring the admin policy ${this.adminPath}: ${why}; it must be owned by root and not writable by group or others, in directories only root can write (chown root: ${this.adminPath}; chmod 644 ${this.adminPath})`,
-          'policy.admin-untrusted',
-        );
+        this.opts.warn(say('policy.admin-untrusted', { path: this.adminPath, reason: why }));
         return none;
       }
       text = readFileSync(target, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return none;
-      this.opts.warn(
-        `ignoring the admin policy ${this.adminPath}: ${(err as Error).message}`,
-        'policy.admin-corrupt',
-      );
+      this.opts.warn(say('policy.admin-unreadable', { path: this.adminPath, error: (err as Error).message }));
       return none;
     }
     try {
       const file = AdminFileSchema.parse(JSON.parse(text));
       return file.networks ? { ...file, networks: idMap(file.networks) } : file;
     } catch (err) {
-      this.opts.warn(
-        `ignoring the admin policy ${this.adminPath}: not a valid policy file (${firstLine(err)}); fix it and send SIGHUP (systemctl reload clatbar-engine)`,
-        'policy.admin-corrupt',
-      );
+      this.opts.warn(say('policy.admin-invalid', { path: this.adminPath, detail: firstLine(err) }));
       return none;
     }
   }

@@ -22,6 +22,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { execOut, CommandError } from './exec.js';
 import { untrustedReason } from './trusted-path.js';
+import { say, sayNothing, type Say } from '../../shared/say.js';
 
 /**
  * The resolved-undo program (dns64/resolved-undo.ts) that reverts our systemd-resolved link
@@ -336,7 +337,7 @@ export class Journal {
    */
   static async recover(
     stateDir: string,
-    log: (line: string) => void = () => {},
+    log: Say = sayNothing,
     opts: JournalOptions = {},
   ): Promise<UndoOutcome[]> {
     const left = Journal.leftover(stateDir, opts);
@@ -348,7 +349,11 @@ export class Journal {
     }
     const j = new Journal(stateDir, left, opts);
     log(
-      `recovering: undoing ${left.entries.length} change(s) left by pid ${left.owner.pid} (started ${left.owner.startedAt})`,
+      say('journal.recovering', {
+        count: left.entries.length,
+        pid: left.owner.pid,
+        startedAt: left.owner.startedAt,
+      }),
     );
     return j.undoAll(log);
   }
@@ -478,17 +483,17 @@ export class Journal {
   }
 
   /** Undoes everything newest first. Keeps going past failures, reports each, then empties the file. */
-  async undoAll(log: (line: string) => void = () => {}): Promise<UndoOutcome[]> {
+  async undoAll(log: Say = sayNothing): Promise<UndoOutcome[]> {
     const outcomes: UndoOutcome[] = [];
     while (this.data.entries.length > 0) {
       const entry = this.data.entries[this.data.entries.length - 1];
       try {
         await runUndo(entry.undo);
         outcomes.push({ what: entry.what, ok: true });
-        log(`undone: ${entry.what}`);
+        log(say('journal.undone', { what: entry.what }));
       } catch (err) {
         outcomes.push({ what: entry.what, ok: false, detail: (err as Error).message });
-        log(`could not undo ${entry.what}: ${(err as Error).message}`);
+        log(say('journal.undo-failed', { what: entry.what, error: (err as Error).message }));
       }
       this.data.entries.pop();
       this.flush();

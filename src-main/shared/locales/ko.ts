@@ -366,5 +366,287 @@ export const ko = {
     selftest_firewall_unchecked: '{{findings}}',
     selftest_firewall_fix: '{{fixes}}',
     selftest_firewall_pass: 'CLAT의 트래픽을 버릴 규칙을 찾지 못했습니다',
+    uplink_none: '업링크로 쓸 수 있는 인터페이스가 없습니다: {{passed}}',
+    'uplink_no-default-route': 'IPv6 기본 경로가 있는 인터페이스가 없습니다',
+    // ---- 엔진 로그 줄 (say.ts) ----
+    'clat_tun-sysctls': '{{tun}}: rp_filter 느슨하게(loose), 라우터 광고 받지 않음',
+    'clat_accept-ra-raised': '{{uplink}}: accept_ra 1 -> 2, 포워딩을 켜도 라우터 광고를 계속 받도록 했습니다',
+    'clat_accept-ra-kept':
+      '{{uplink}}: accept_ra가 {{value}}이므로 그대로 둡니다 (0은 정적 주소, 2는 이미 맞는 값)',
+    'clat_forwarding-on': '{{uplink}}: IPv6 포워딩 켬 (proxy-ND는 포워딩이 켜진 인터페이스에서만 응답합니다)',
+    'clat_force-forwarding-on':
+      '{{uplink}}, {{tun}}: force_forwarding 켬; 호스트의 나머지는 라우터가 되지 않습니다',
+    'clat_global-forwarding-on':
+      'net.ipv6.conf.all.forwarding 켬 (이 커널에는 인터페이스별 force_forwarding이 없습니다)',
+    'clat_proxy-ndp-on': '{{uplink}}: proxy_ndp 켬, 지연 없이 바로 응답 (proxy_delay 0)',
+    'clat_ipv6-address-routed':
+      'CLAT IPv6 {{address}}: {{tun}}으로 라우팅하고, {{uplink}}에서 proxy-ND로 대신 응답합니다',
+    'clat_default-route-added':
+      '{{tun}}을 거치는 IPv4 기본 경로 추가, 메트릭 {{metric}} (기본 IPv4 경로가 있으면 그쪽이 우선), MTU {{ipv4Mtu}} = IPv6 경로 MTU {{ipv6Mtu}} - 28',
+    dns64_upstreams: 'DNS64 업스트림 ({{source}}에서 가져옴): {{servers}}',
+    'dns64_upstreams-domains':
+      'DNS64 업스트림 ({{source}}에서 가져옴): {{servers}} (그쪽 도메인: {{domains}})',
+    dns64_started: 'DNS64({{mode}})가 {{address}}:53에서 동작, {{how}} 경유, 리졸버 {{count}}개로 전달',
+    journal_undone: '되돌림: {{what}}',
+    'journal_undo-failed': '되돌리지 못함: {{what}}: {{error}}',
+    'clat_tun-error': 'TUN 오류 (이 종류로는 처음, 이후는 개수만 셉니다): {{error}}',
+    'clat_txqueuelen-failed': '{{tun}}의 txqueuelen을 {{length}}(으)로 설정하지 못했습니다: {{error}}',
+    'clat_little-headroom': '{{tun}}: 헤드룸이 {{bytes}}바이트뿐이라 IPv4 -> IPv6 변환 때 패킷을 복사합니다',
+    'inbound_allow-without-nft':
+      '인바운드: 허용 (--inbound allow); {{nft}}가 설치되어 있지 않아 네트워크에서 CLAT을 거쳐 들어오는 DNS 질의를 막지 못합니다',
+    inbound_deny:
+      '인바운드: 거부: 이 호스트가 시작한 흐름의 응답(과 그에 대한 ICMP 오류)만 {{tun}}으로 들어옵니다; 나머지는 세고 버립니다 (nftables 테이블 {{table}} ({{tun}}에서 inbound deny), 커널 연결 추적)',
+    inbound_allow:
+      '인바운드: 허용 (--inbound allow): IPv6 네트워크의 누구나 {{tun}}을 거쳐 이 호스트의 IPv4 서비스에 접속할 수 있습니다; 그쪽에서 스텁으로 오는 DNS 질의는 여전히 버립니다 (nftables 테이블 {{table}} ({{tun}}에서 inbound allow))',
+    journal_recovered: '복구: 이전 실행이 남긴 변경 {{total}}개 중 {{undone}}개를 되돌렸습니다',
+    clat_uplink:
+      '업링크 {{uplink}}: {{subnet}} 안의 {{address}}, IPv6 기본 경로 {{gateway}} 경유, MTU {{mtu}}',
+    'clat_mtu-capped': '--mtu {{mtu}}가 {{uplink}}의 MTU {{linkMtu}}보다 커서 {{using}}을 씁니다',
+    'clat_prefix-configured': 'NAT64 프리픽스 {{prefix}}, 설정값 (--prefix)',
+    'clat_prefix-pref64':
+      'NAT64 프리픽스 {{prefix}}, {{router}}의 라우터 광고 PREF64에서 받음 (RFC 8781), 수명 {{lifetime}}초',
+    'clat_prefix-pref64-unknown-router':
+      'NAT64 프리픽스 {{prefix}}, 라우터 광고 PREF64에서 받음 (RFC 8781), 수명 {{lifetime}}초',
+    'clat_prefix-rfc7050':
+      'NAT64 프리픽스 {{prefix}}, {{servers}}가 합성한 ipv4only.arpa에서 알아냄 (RFC 7050)',
+    'clat_prefix-rfc7050-unknown-servers':
+      'NAT64 프리픽스 {{prefix}}, 네트워크 리졸버가 합성한 ipv4only.arpa에서 알아냄 (RFC 7050)',
+    'clat_dad-duplicate': 'DAD: {{address}}는 {{uplink}}에서 이미 쓰이고 있어 다른 주소를 시도합니다',
+    'clat_dad-free': 'DAD: {{address}}는 비어 있습니다',
+    'clat_dad-off': '{{uplink}}에서 DAD가 꺼져 있어 {{address}}를 확인 없이 씁니다',
+    clat_addresses: 'CLAT 주소: {{ipv4}} <-> {{ipv6}}',
+    'clat_addresses-neutral':
+      'CLAT 주소: {{ipv4}} <-> {{ipv6}} (체크섬 중립: 변환해도 TCP/UDP 체크섬이 바뀌지 않습니다)',
+    'clat_tun-up': '{{tun}}: 올라옴, MTU {{mtu}}',
+    'clat_tun-up-details': '{{tun}}: 올라옴, MTU {{mtu}}, {{details}}',
+    firewall_warning: '방화벽 경고: {{where}}: {{problem}}',
+    'firewall_to-allow': '  허용하려면: {{fix}}',
+    'firewall_nothing-found': '방화벽: 변환된 트래픽을 버릴 규칙을 찾지 못했습니다',
+    clat_up: 'CLAT 작동 시작: 이제 IPv4 앱이 NAT64를 거쳐 IPv4 인터넷에 연결됩니다',
+    'clat_bring-up-failed': '시작 실패: {{error}}; 지금까지 한 변경을 되돌립니다',
+    'resolvers_uplink-unreadable': '{{uplink}}의 리졸버를 읽지 못했습니다 ({{error}}); resolv.conf를 봅니다',
+    discovery_looking:
+      '--prefix 없음: {{uplink}}에서 NAT64 프리픽스를 찾습니다 (PREF64용 라우터 요청, RFC 8781; {{servers}}에 ipv4only.arpa AAAA 질의, RFC 7050)',
+    'discovery_looking-no-resolvers':
+      '--prefix 없음: {{uplink}}에서 NAT64 프리픽스를 찾습니다 (PREF64용 라우터 요청, RFC 8781; ipv4only.arpa를 물어볼 리졸버를 모름)',
+    'clat_prefix-differs':
+      '네트워크가 PREF64로 NAT64 프리픽스 {{prefix}}를 알립니다 (라우터 {{router}}); 지정한 대로 --prefix {{configured}}를 씁니다 (네트워크를 따르려면 --prefix를 빼세요)',
+    'clat_prefix-gone':
+      'NAT64 프리픽스: {{was}}가 사라졌고 대신할 것이 없습니다; 네트워크가 다시 프리픽스를 알릴 때까지 IPv4 패킷은 변환하지 않고 버립니다',
+    'clat_prefix-none':
+      'NAT64 프리픽스 없음: 네트워크가 프리픽스를 알릴 때까지 IPv4 패킷은 변환하지 않고 버립니다',
+    'clat_prefix-fixed':
+      '네트워크의 NAT64 프리픽스가 이제 {{prefix}}이지만, 이 데이터 경로는 실행 중에 프리픽스를 바꿀 수 없습니다; clatbar를 다시 시작하세요',
+    'clat_prefix-changed':
+      'NAT64 프리픽스 변경: {{was}} -> {{prefix}} ({{source, prefixSource}}); 변환기가 지금부터 이것을 씁니다',
+    'clat_prefix-arrived':
+      'NAT64 프리픽스 {{prefix}} ({{source, prefixSource}}); 변환기가 지금부터 이것을 씁니다',
+    'clat_prefix-not-neutral':
+      '이제 패킷마다 체크섬을 조정합니다: 새 NAT64 프리픽스로는 CLAT 주소가 체크섬 중립이 아닙니다',
+    'clat_prefix-switch-failed': 'NAT64 프리픽스를 바꾸는 중 오류: {{error}}',
+    'clat_default-route-withdrawn':
+      '{{tun}}을 거치는 IPv4 기본 경로를 뺐습니다; CLAT의 나머지는 준비된 채로 있습니다',
+    'clat_default-route-restored':
+      '{{tun}}을 거치는 IPv4 기본 경로를 되살렸습니다: IPv4 앱이 다시 NAT64를 거쳐 IPv4 인터넷에 연결됩니다',
+    clat_stopping: '멈추는 중: CLAT을 내립니다',
+    'clat_stop-step-failed': '멈추는 중 오류: {{error}}',
+    'clat_stopped-incomplete': '멈췄지만 변경 {{failed}}개를 되돌리지 못했습니다 (위 참고)',
+    clat_stopped: '멈췄습니다; 호스트는 원래 상태 그대로입니다',
+    journal_recovering: '복구 중: pid {{pid}}(시작 {{startedAt}})가 남긴 변경 {{count}}개를 되돌립니다',
+    uplink_gone:
+      '{{uplink}}가 사라졌습니다: 돌아올 때까지 CLAT을 거치는 IPv4가 멈춥니다 (또는 clatbar를 멈추세요)',
+    'uplink_new-device':
+      '{{uplink}}가 새 장치로 돌아왔습니다: 장치 설정(forwarding, proxy_ndp, accept_ra)이 기본값으로 돌아갔으므로 CLAT을 거치는 IPv4를 쓰려면 clatbar run을 다시 시작해야 합니다',
+    uplink_down: '{{uplink}}가 내려갔습니다: 다시 올라올 때까지 CLAT을 거치는 IPv4가 잠시 멈춥니다',
+    'uplink_up-again': '{{uplink}}가 다시 올라왔습니다',
+    'uplink_left-subnet':
+      '{{uplink}}에 더 이상 {{subnet}} 주소가 없습니다: 돌아올 때까지 CLAT 주소 {{address}}는 링크 밖입니다 (다른 네트워크라면 clatbar run을 새로 해야 합니다)',
+    'uplink_back-in-subnet': '{{uplink}}에 다시 {{subnet}} 주소가 생겼습니다',
+    'uplink_proxy-nd-restored':
+      '{{uplink}}: {{address}}의 proxy-ND 항목이 사라졌습니다 (링크가 내려가면 커널이 지웁니다); 다시 넣었습니다',
+    'uplink_proxy-nd-restore-failed':
+      '{{uplink}}: {{address}}의 proxy-ND 항목을 다시 넣지 못했습니다: {{error}}',
+    'uplink_watch-failed':
+      '{{uplink}}를 지켜볼 수 없습니다 (ip monitor: {{error}}); {{uplink}}가 내려갔다 올라와도 복구하지 않습니다',
+    netwatch_failed: '네트워크 변화를 지켜볼 수 없습니다: {{error}}',
+    'netwatch_monitor-failed': '네트워크 변화를 지켜볼 수 없습니다 ({{command}} monitor: {{error}})',
+    'discovery_ra-unreadable':
+      '{{uplink}}의 라우터 광고를 읽을 수 없습니다 ({{error}}); PREF64를 지켜보지 않습니다',
+    'discovery_ra-read-error': '{{uplink}}의 라우터 광고를 읽는 중 오류: {{error}}',
+    'discovery_rs-failed': '{{uplink}}에서 라우터 요청(RS)을 보내지 못했습니다: {{error}}',
+    'discovery_rfc7050-silent': '{{servers}}에서 ipv4only.arpa 응답이 없습니다; {{prefix}}를 유지합니다',
+    'discovery_rfc7050-rejected': 'ipv4only.arpa 응답을 쓰지 않음: {{reason}}',
+    'discovery_rfc7050-several':
+      'ipv4only.arpa가 프리픽스 {{count}}개를 줍니다 ({{prefixes}}); 첫 번째를 씁니다',
+    'discovery_too-many-problems': '서로 다른 탐색 문제가 {{max}}개를 넘었습니다; 이후 문제는 개수만 셉니다',
+    'discovery_pref64-ignored': '{{router}}의 PREF64 옵션 무시: {{detail}} ({{problem}})',
+    'discovery_pref64-withdrawn':
+      '라우터 {{router}}가 NAT64 프리픽스 {{prefix}}를 거둬들였습니다 (PREF64 수명 0)',
+    'discovery_pref64-expired':
+      '{{router}}의 NAT64 프리픽스 {{prefix}}가 만료되었습니다 (새 라우터 광고 없이 PREF64 수명 {{lifetime}}초가 지났습니다)',
+    'dns64_probe-failed': 'DNS64 확인 실패: {{error}}',
+    dns64_prefix: 'NAT64 프리픽스가 이제 {{prefix}}; 캐시를 비웠습니다',
+    'dns64_no-prefix': 'NAT64 프리픽스 없음 (질의를 그대로 전달); 캐시를 비웠습니다',
+    'dns64_upstreams-changed': '업스트림 리졸버가 이제 {{servers}}; 캐시를 비웠습니다',
+    'dns64_no-fast-path': '캐시 적중을 JS에서 응답합니다: {{error}}',
+    'dns64_probe-silent-passing':
+      '업스트림이 DNS64를 하는지 물어볼 수 없었습니다 (응답 없음); 계속 그대로 전달합니다',
+    'dns64_probe-silent-synthesizing':
+      '업스트림이 DNS64를 하는지 물어볼 수 없었습니다 (응답 없음); 직접 합성합니다',
+    'dns64_upstreams-do-dns64':
+      '업스트림이 이미 DNS64를 합니다 (ipv4only.arpa = {{addresses}}): AAAA 질의를 그대로 전달합니다',
+    dns64_synthesizing: '업스트림이 DNS64를 하지 않습니다: AAAA 레코드를 직접 합성합니다',
+    'dns64_tcp-listener-error': 'TCP 리스너 {{address}}: {{error}}',
+    'dns64_udp-listener-error': 'UDP 리스너 {{address}}: {{error}}',
+    dns64_listening: '{{address}}에서 대기 중 (UDP와 TCP)',
+    'dns64_udp-unbatched': 'UDP를 배치 없이 처리 (node:dgram): {{reason}}',
+    'dns64_internal-error': '{{client}}의 질의를 처리하다 내부 오류: {{error}}',
+    'dns64_internal-error-tcp': 'TCP 질의를 처리하다 내부 오류: {{error}}',
+    'dns64_internal-error-answering': '{{name}}에 응답하다 내부 오류: {{error}}',
+    'dns64_send-failed': '응답을 보내지 못했습니다: {{error}}',
+    upstream_timeout:
+      '업스트림 {{server}}가 {{ms}}ms 안에 응답하지 않았습니다 (시도할 다른 리졸버 {{others}}개)',
+    'upstream_no-route':
+      '업스트림 {{server}}에 닿을 수 없습니다: 이 호스트에 그쪽으로 가는 경로가 없습니다 ({{error}}); `ip route get`으로 확인하세요 (시도할 다른 리졸버 {{others}}개)',
+    'upstream_no-address':
+      '업스트림 {{server}}에 닿을 수 없습니다: 이 호스트에 그 주소 체계의 주소가 없습니다 ({{error}}) (시도할 다른 리졸버 {{others}}개)',
+    upstream_firewall:
+      '업스트림 {{server}}에 닿을 수 없습니다: 이 호스트의 방화벽 규칙이 질의를 막았습니다 ({{error}}) (시도할 다른 리졸버 {{others}}개)',
+    upstream_unreachable:
+      '업스트림 {{server}}에 닿을 수 없습니다: {{error}} (시도할 다른 리졸버 {{others}}개)',
+    resolved_unwatched:
+      'systemd-resolved: {{iface}} 설정의 변화를 지켜볼 수 없습니다 ({{error}}); 설정은 되어 있지만, 다른 프로그램이 초기화하면 clatbar를 다시 시작할 때까지 이름 질의가 합성 없이 업링크의 서버로 갑니다',
+    resolved_hooked:
+      'systemd-resolved: 이제 모든 DNS 이름이 {{iface}}(ifindex {{ifindex}})를 거쳐 {{address}}(DNS64 스텁)로 갑니다: 라우팅 도메인 ~., 기본 경로 yes, 그 링크에서 LLMNR, mDNS, DNSSEC, DNS-over-TLS 끔. 멈추면 되돌립니다 (RevertLink, 저널에 기록됨)',
+    'resolved_hooked-uplink-kept':
+      'systemd-resolved: 이제 모든 DNS 이름이 {{iface}}(ifindex {{ifindex}})를 거쳐 {{address}}(DNS64 스텁)로 갑니다: 라우팅 도메인 ~., 기본 경로 yes, 그 링크에서 LLMNR, mDNS, DNSSEC, DNS-over-TLS 끔; {{uplink}}는 바꾸지 않습니다. 멈추면 되돌립니다 (RevertLink, 저널에 기록됨)',
+    'resolved_given-up':
+      'systemd-resolved: {{iface}}의 설정이 1분 안에 {{times}}번 초기화되었습니다; 더 이상 되살리지 않습니다: 다른 프로그램이 {{iface}}의 DNS를 관리합니다 (NetworkManager라면 NetworkManager.conf에 unmanaged-devices=interface-name:{{iface}})',
+    resolved_reapplied:
+      'systemd-resolved: {{iface}}에 둔 설정이 사라졌습니다 ({{why}}); 다시 설정했습니다 (DNS {{address}}, ~.)',
+    'resolved_check-failed': '{{error}} (그 링크의 설정이 빠져 있을 수 있습니다)',
+    'resolved_uplink-claims-all':
+      '참고: {{uplink}}도 systemd-resolved에 라우팅 도메인 ~.를 가지고 있어서 (도메인: {{domains}}), resolved가 그쪽 서버와 스텁에 동시에 묻습니다; IPv4 주소만 있는 이름은 합성된 AAAA를 못 받을 수 있지만, IPv4 앱은 CLAT을 거쳐 계속 동작합니다',
+    resolvconf_hooked: '{{path}}가 이제 {{address}}만 네임서버로 씁니다 (이전 파일은 저널에 기록됨)',
+    v6only_recovered: '복구: 이전 실행의 옵션 108 요청 {{total}}개 중 {{undone}}개를 되돌렸습니다',
+    'v6only_read-failed': '옵션 108 때문에 NetworkManager에 {{uplink}}를 물어보지 못했습니다: {{error}}',
+    v6only_error: '옵션 108: {{error}}',
+    v6only_asking:
+      '{{uplink}}에서 DHCPv4 옵션 108(IPv6 전용 선호, RFC 8925)을 요청합니다: NetworkManager {{version}}, 연결 {{connection}}',
+    'v6only_ask-failed': '{{uplink}}에서 DHCPv4 옵션 108을 요청하지 못했습니다: {{error}}',
+    v6only_released: '{{uplink}}({{connection}})에서 더 이상 DHCPv4 옵션 108을 요청하지 않습니다',
+    'v6only_release-gone':
+      '{{uplink}}({{connection}})의 옵션 108 요청은 되돌릴 필요가 없습니다: 장치나 NetworkManager가 사라지면서 적용된 연결도 함께 사라졌습니다',
+    'v6only_release-other-activation':
+      '{{uplink}}({{connection}})의 옵션 108 요청은 되돌릴 필요가 없습니다: 장치가 요청한 적 없는 다른 활성화로 동작 중입니다',
+    'v6only_release-changed-by-someone-else':
+      '{{uplink}}({{connection}})의 옵션 108 요청은 되돌릴 필요가 없습니다: 그 사이 다른 누군가가 설정을 바꿨습니다',
+    'v6only_release-failed':
+      '{{uplink}}에서 DHCPv4 옵션 108 요청을 거두지 못했습니다 ({{error}}); 저널로 되돌립니다',
+    'policy_user-untrusted':
+      '정책 파일 {{path}}를 쓰지 않습니다: {{reason}}; 기본값을 쓰고 선택은 저장하지 않습니다. root만 쓸 수 있는 디렉터리를 쓰거나(기본값 /var/lib/clatbar가 그렇습니다) 그렇게 만드세요: sudo chown root:root {{dir}} && sudo chmod 0700 {{dir}} (상위 디렉터리도 마찬가지)',
+    'policy_user-untrusted-moved':
+      '정책 파일 {{path}}를 믿을 수 없습니다 ({{detail}}); {{aside}}로 옮겨 두고 기본값을 씁니다',
+    'policy_user-untrusted-kept':
+      '정책 파일 {{path}}를 믿을 수 없고 ({{detail}}) 옮기지도 못했습니다 ({{error}}); 기본값을 씁니다',
+    'policy_user-unreadable-moved':
+      '정책 파일 {{path}}를 읽을 수 없습니다 ({{detail}}); {{aside}}로 옮겨 두고 기본값을 씁니다',
+    'policy_user-unreadable-kept':
+      '정책 파일 {{path}}를 읽을 수 없고 ({{detail}}) 옮기지도 못했습니다 ({{error}}); 기본값을 씁니다',
+    'policy_user-invalid-moved':
+      '정책 파일 {{path}}가 올바른 정책 파일이 아닙니다 ({{detail}}); {{aside}}로 옮겨 두고 기본값을 씁니다',
+    'policy_user-invalid-kept':
+      '정책 파일 {{path}}가 올바른 정책 파일이 아니고 ({{detail}}) 옮기지도 못했습니다 ({{error}}); 기본값을 씁니다',
+    'policy_admin-untrusted':
+      '관리자 정책 {{path}}를 무시합니다: {{reason}}; root 소유이고 그룹이나 다른 사용자가 쓸 수 없어야 하며, root만 쓸 수 있는 디렉터리 안에 있어야 합니다 (chown root: {{path}}; chmod 644 {{path}})',
+    'policy_admin-unreadable': '관리자 정책 {{path}}를 무시합니다: {{error}}',
+    'policy_admin-invalid':
+      '관리자 정책 {{path}}를 무시합니다: 올바른 정책 파일이 아닙니다 ({{detail}}); 고친 뒤 SIGHUP을 보내세요 (systemctl reload clatbar-engine)',
+    'control_refusals-not-logged':
+      'control: 거부 {{count}}건을 더 로그에 남기지 않았습니다 (한꺼번에 너무 많음)',
+    'control_no-credentials': 'control: 자격 증명을 읽을 수 없는 연결을 끊었습니다: {{error}}',
+    'control_refused-full':
+      'control: {{who}}의 연결을 거부했습니다: 엔진이 이미 연결 {{max}}개를 맡고 있습니다; 나중에 다시 시도하세요',
+    'control_refused-reserved':
+      'control: {{who}}의 연결을 거부했습니다: 연결이 너무 많습니다; 마지막 {{reserved}}개는 root와 {{group}} 그룹 몫입니다',
+    'control_refused-per-uid':
+      'control: {{who}}의 연결을 거부했습니다: uid {{uid}}가 이미 연결 {{max}}개를 쓰고 있습니다; 몇 개를 닫으세요 (트레이 앱이나 터미널마다 하나씩 씁니다)',
+    'control_closed-oversize': 'control: {{who}} 연결을 닫았습니다: 요청이 {{bytes}}바이트를 넘습니다',
+    'control_closed-stalled':
+      'control: {{who}} 연결을 닫았습니다: 요청의 절반만 오고 {{ms}}ms 안에 나머지가 오지 않았습니다',
+    'control_refused-method':
+      'control: {{who}}의 "{{method}}"를 거부했습니다: root도 아니고 {{group}} 그룹도 아닙니다',
+    'control_change-with-params': 'control: {{who}}가 {{method}} {{params}}를 요청했습니다',
+    control_change: 'control: {{who}}가 {{method}}를 요청했습니다',
+    'control_dropped-slow-reader':
+      'control: {{who}} 연결을 끊었습니다: 응답을 읽지 않습니다 ({{bytes}}바이트 넘게 쌓임)',
+    'daemon_no-system-bus':
+      '시스템 버스 없음 ({{error}}); 네트워크 ID는 업링크, 라우터, /64의 해시로 만듭니다',
+    daemon_reload: 'SIGHUP: 정책 파일을 다시 읽습니다',
+    'daemon_evaluate-failed': '네트워크를 살펴보는 중 오류: {{error}}',
+    daemon_uplink: '업링크: {{why, message}}',
+    'daemon_no-uplink': '업링크 없음: {{why, message}}',
+    daemon_network: '네트워크: {{name}} (ID {{id}})',
+    'policy_save-failed': '네트워크 기록을 저장하지 못했습니다: {{error}}',
+    'identity_networkmanager-failed': 'NetworkManager에 네트워크의 연결을 물어보지 못했습니다: {{error}}',
+    'daemon_prefix-changed': '{{uplink}}의 NAT64 프리픽스: {{was}} -> {{prefix}} ({{source}})',
+    'daemon_prefix-found': '{{uplink}}의 NAT64 프리픽스: 없음 -> {{prefix}} ({{source}})',
+    'daemon_prefix-lost': '{{uplink}}의 NAT64 프리픽스: {{was}} -> 없음',
+    'daemon_prepare-failed': '{{uplink}}에서 CLAT 주소를 미리 준비하지 못했습니다: {{error}}',
+    'daemon_withdraw-failed': '{{error}}; 대신 CLAT을 멈춥니다',
+    daemon_kept:
+      '기본 IPv4가 생겼습니다: 다시 없어질 때를 대비해 CLAT은 {{seconds}}초 동안 IPv4 기본 경로 없이 준비된 채로 있습니다',
+    'daemon_restore-failed': 'CLAT의 IPv4 기본 경로를 되살리지 못했습니다: {{error}}',
+    'dns64_not-started': 'DNS64 스텁을 시작하지 않았습니다: {{error}}',
+    'dns64_stop-failed': 'DNS64 스텁을 멈추는 중 오류: {{error}}',
+    'daemon_clat-stopping': 'CLAT을 멈춥니다: {{why, message}}',
+    teardown_incomplete: '변경 {{failed}}개를 되돌리지 못했습니다 (위 참고)',
+    'daemon_why-grace-over': '기본 IPv4가 생긴 뒤의 유예 시간이 끝났습니다',
+    'daemon_why-instance-changed': '업링크, 네트워크 또는 설정이 바뀌었습니다',
+    'daemon_why-kept-changed': '업링크, 네트워크, 프리픽스 또는 설정이 바뀌었습니다',
+    'daemon_why-restore-failed': '기본 경로를 되살리지 못했습니다',
+    'daemon_why-engine-stops': '엔진이 멈춥니다',
+    'daemon_override-enable-ends-network': '수동 켜기가 끝납니다: 노트북이 이제 다른 네트워크에 있습니다',
+    'daemon_override-disable-ends-network': '수동 끄기가 끝납니다: 노트북이 이제 다른 네트워크에 있습니다',
+    'daemon_override-enable-ends-offline':
+      '수동 켜기가 끝납니다: {{seconds}}초 넘게 IPv6 기본 경로가 없습니다',
+    'daemon_override-disable-ends-offline':
+      '수동 끄기가 끝납니다: {{seconds}}초 넘게 IPv6 기본 경로가 없습니다',
+    daemon_state: '상태 {{state}}: {{reason, message}} [계기: {{why, message}}]',
+    'daemon_state-fix':
+      '상태 {{state}}: {{reason, message}} (해결: {{fix, message}}) [계기: {{why, message}}]',
+    daemon_asked: '{{what, message}} (uid {{uid}}, pid {{pid}}의 요청)',
+    why_start: '시작',
+    why_stop: '멈춤',
+    why_reload: '정책 파일 다시 읽음',
+    'why_prefix-changed': 'NAT64 프리픽스 변경',
+    why_netlink: 'netlink 이벤트: {{event}}',
+    'why_clock-jump': '벽시계가 {{seconds}}초 건너뜀 (절전 후 깨어남?)',
+    'why_monitor-ended': 'ip monitor 종료',
+    'why_grace-over': '유예 시간 끝남',
+    'why_override-expired': '수동 설정 만료',
+    'why_override-cleared': '수동 설정 해제',
+    'why_clatbar-enable': 'clatbar enable (수동 켜기)',
+    'why_clatbar-disable': 'clatbar disable (수동 끄기)',
+    'change_manual-enable': '네트워크 {{network}}에서 수동으로 켬',
+    'change_manual-disable': '네트워크 {{network}}에서 수동으로 끔',
+    'change_override-cleared': '수동 설정 해제',
+    change_policy: '네트워크 {{network}}의 정책을 {{policy}}(으)로 설정',
+    'change_default-policy': '기본 정책을 {{policy}}(으)로 설정',
+    'change_dns64-mode': 'DNS64 모드를 {{mode}}(으)로 설정',
+    'change_network-option': '네트워크 {{network}}의 {{option}}을(를) {{value}}(으)로 설정',
+    change_forget: '네트워크 {{network}}를 잊음',
+    'clat_not-needed':
+      '필요 없음: 이 호스트에 기본 IPv4가 있습니다 (기본 경로 {{via}} 경유); 기본 IPv4가 CLAT보다 항상 낫습니다. 그래도 실행하려면 --force를 쓰세요 (그때 우리 경로는 기본 경로에 밀립니다).',
+    'clat_aborted-discovery': 'NAT64 프리픽스를 찾다가 멈췄습니다; 바뀐 것은 없습니다',
+    'run_nothing-to-clean': '{{dir}}에 정리할 것이 없습니다',
+    run_signal: '{{signal}} 받음',
+    'run_status-hint': '상태 보기: clatbar status, 또는 {{socket}}에서 JSON-RPC "status"',
+    'run_control-unavailable': '제어 소켓 {{socket}}를 쓸 수 없습니다: {{error}}',
+    'memory_release-failed': '메모리를 돌려주지 못했습니다: {{error}}',
+    memory_released: '안정됨: 메모리를 돌려줌, RSS {{before}} -> {{after}} MB ({{ms}}ms)',
+    daemon_starting: 'clatbar 엔진(데몬) 시작: pid {{pid}}, 상태는 {{stateDir}}, 선택은 {{dataDir}}에 저장',
+    daemon_stopped: '멈췄습니다; 호스트는 원래 상태 그대로입니다',
+    'daemon_stopped-incomplete': '멈췄지만 되돌리지 못한 변경이 있습니다 (위 참고)',
   },
 } as const satisfies Catalog;

@@ -20,6 +20,7 @@ import { VERSION } from '../../../src-main/shared/version.js';
 import { ControlServer } from '../../../src-main/engine/control/server.js';
 import { foregroundBackend } from '../../../src-main/engine/control/foreground.js';
 import { LogRing } from '../../../src-main/engine/control/log-ring.js';
+import { say } from '../../../src-main/shared/say.js';
 import { createTranslator } from '../../../src-main/shared/i18n.js';
 import { controlPeer, type Request, type Answer } from '../../helpers/control-peer.js';
 
@@ -472,8 +473,8 @@ test('the real control server: hello, pushes, a refusal in words, a restart and 
   const standby = await until(client, 'standby', (x) => x.state === 'standby');
   assert.equal(standby.reason.code, 'standby.native-ipv4');
   // A log line, as the engine writes it.
-  ring.log('stood down');
-  await waitUntil(() => logs.some((l) => l.text === 'stood down'));
+  ring.log(say('daemon.kept', { seconds: 60 }));
+  await waitUntil(() => logs.some((l) => l.code === 'daemon.kept' && l.params?.seconds === 60));
 
   // A refusal keeps the server's code and words, and is not a broken connection.
   const err = await client.call('setPolicy', { network: 'current', policy: 'never' }).then(
@@ -499,8 +500,8 @@ test('the real control server: hello, pushes, a refusal in words, a restart and 
   server = await serve();
   await until(client, 'the second engine', (x) => x.engine?.pid === 2);
   await waitUntil(() => client.connected);
-  ring.log('the second engine’s line');
-  await waitUntil(() => logs.some((l) => l.text === 'the second engine’s line'));
+  ring.log(say('daemon.starting', { pid: 2, stateDir: '/run/clatbar', dataDir: '/var/lib/clatbar' }));
+  await waitUntil(() => logs.some((l) => l.code === 'daemon.starting' && l.params?.pid === 2));
 });
 
 test('control API: hello, status, then pushes instead of polling', async (t) => {

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { PolicyStore, AdminForced } from '../../../src-main/engine/policy/store.js';
 import { LogRing } from '../../../src-main/engine/control/log-ring.js';
 import { requires } from '../../helpers/env.js';
+import { say } from '../../../src-main/shared/say.js';
 
 /** uid/gid of an unprivileged user that exists on every Debian system: the other user here. */
 const NOBODY = 65534;
@@ -30,7 +31,7 @@ function setup(t: { after(fn: () => void): void }) {
   const warnings: string[] = [];
   const adminPath = join(dir, 'admin.json');
   const make = () =>
-    new PolicyStore({ dataDir: join(dir, 'data'), adminPath, warn: (w) => warnings.push(w) });
+    new PolicyStore({ dataDir: join(dir, 'data'), adminPath, warn: (w) => warnings.push(w.text) });
   return { dir, adminPath, warnings, make };
 }
 
@@ -204,7 +205,7 @@ test("the admin file counts only in root's directories; a root-owned symlink to 
   writeFileSync(adminPath, JSON.stringify({ version: 1, defaultPolicy: 'never' }));
   // root's file, but in a directory its owner can swap it out of.
   chownSync(userDir, NOBODY, NOBODY);
-  const s = new PolicyStore({ dataDir: join(dir, 'data'), adminPath, warn: (w) => warnings.push(w) });
+  const s = new PolicyStore({ dataDir: join(dir, 'data'), adminPath, warn: (w) => warnings.push(w.text) });
   s.load();
   assert.equal(s.resolve('net-c').source, 'default');
   assert.match(warnings.join('\n'), /ignoring the admin policy .*etc-of-nobody.* belongs to uid 65534/);
@@ -212,7 +213,11 @@ test("the admin file counts only in root's directories; a root-owned symlink to 
   chownSync(userDir, 0, 0);
   const linked = join(dir, 'linked.json');
   symlinkSync(adminPath, linked);
-  const l = new PolicyStore({ dataDir: join(dir, 'data'), adminPath: linked, warn: (w) => warnings.push(w) });
+  const l = new PolicyStore({
+    dataDir: join(dir, 'data'),
+    adminPath: linked,
+    warn: (w) => warnings.push(w.text),
+  });
   l.load();
   assert.equal(l.resolve('net-c').source, 'admin-default');
 });
@@ -252,19 +257,29 @@ test('the log ring is bounded and numbered', () => {
   const ring = new LogRing((l) => out.push(l), 5);
   const seen: number[] = [];
   const off = ring.onLine((l) => seen.push(l.seq));
-  for (let i = 1; i <= 8; i++) ring.log(`line ${i}`);
-  ring.warn('careful', { code: 'x.y' });
+  for (let i = 1; i <= 8; i++) ring.log(say('run.signal', { signal: `SIG${i}` }));
+  ring.warn(say('policy.save-failed', { error: 'disk full' }));
   off();
-  ring.log('after');
+  ring.log(say('daemon.reload'));
   assert.deepEqual(
     ring.since().map((l) => l.seq),
     [6, 7, 8, 9, 10],
   );
   assert.deepEqual(
     ring.since(8, 1).map((l) => l.text),
-    ['after'],
+    ['SIGHUP: reading the policy files again'],
   );
-  assert.equal(ring.since(0).find((l) => l.seq === 9)?.code, 'x.y');
+  assert.deepEqual(
+    ring.since(0).find((l) => l.seq === 9),
+    {
+      seq: 9,
+      time: ring.since(0).find((l) => l.seq === 9)?.time,
+      level: 'warn',
+      text: 'could not save the network history: disk full',
+      code: 'policy.save-failed',
+      params: { error: 'disk full' },
+    },
+  );
   assert.equal(seen.length, 9);
-  assert.equal(out[8], 'warn: careful');
+  assert.equal(out[8], 'warn: could not save the network history: disk full');
 });

@@ -96,7 +96,7 @@ test('NetworkManager 1.52: option 108 asked for in the applied connection, journ
   assert.equal(await readNmUplink(f.bus, 'veth9'), null);
 
   const lines: string[] = [];
-  const v6 = new V6OnlyPreferred({ stateDir: f.stateDir, log: (l) => lines.push(l) });
+  const v6 = new V6OnlyPreferred({ stateDir: f.stateDir, log: (l) => lines.push(l.text) });
   v6.follow(f.bus, nm, true);
   assert.equal(v6.status?.code, 'v6only.requested');
   await v6.settled();
@@ -159,7 +159,7 @@ test('crash: the next start undoes the request through the journal (a separate p
   // The journal names this (live) process as its owner; a later process's recovery replays it
   // (the owner's command line is not a clatbar one here).
   const lines: string[] = [];
-  const next = new V6OnlyPreferred({ stateDir: f.stateDir, log: (l) => lines.push(l) });
+  const next = new V6OnlyPreferred({ stateDir: f.stateDir, log: (l) => lines.push(l.text) });
   const outcomes = await next.recover();
   assert.deepEqual(
     outcomes.map((o) => o.ok),
@@ -188,7 +188,7 @@ test('a request that cannot be journaled is not made, says why, and is not tried
   // A state directory others could write: its journal would be replayed as root.
   chmodSync(f.stateDir, 0o777);
   const lines: string[] = [];
-  const v6 = new V6OnlyPreferred({ stateDir: f.stateDir, log: (l) => lines.push(l) });
+  const v6 = new V6OnlyPreferred({ stateDir: f.stateDir, log: (l) => lines.push(l.text) });
   const nm = await readNmUplink(f.bus, 'up0');
   v6.follow(f.bus, nm, true);
   await v6.settled();
