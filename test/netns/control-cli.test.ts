@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { requires } from '../helpers/env.js';
 import { buildClatLab, startServers, waitFor, nsh, PREFIX, SERVER_V4, CLATBAR } from '../helpers/clat-lab.js';
 import { controlSocketPath } from '../../src-main/shared/control.js';
+import { assertCodedLines } from '../helpers/coded-log.js';
+import type { LogLine } from '../../src-main/shared/status.js';
 
 /** `ip netns exec NS clatbar ARGS` with its exit status and output (asynchronous). */
 function cli(ns: string, args: string[]): Promise<{ status: number | null; out: string; err: string }> {
@@ -114,12 +116,15 @@ test(
     assert.equal(diag.status, 0, diag.err);
     const d = JSON.parse(diag.out) as {
       versions: { node: string };
-      logs: unknown[];
+      logs: LogLine[];
       selfTest: unknown;
       made: { tun: string };
     };
     assert.equal(d.versions.node, process.versions.node);
     assert.ok(d.logs.length > 5);
+    // The foreground engine's bring-up, line by line, as codes with the catalog's words.
+    assertCodedLines(d.logs);
+    assert.ok(d.logs.some((l) => l.code === 'clat.up'));
     assert.ok(d.selfTest, 'the latest self-test is in the report');
     assert.equal(d.made.tun, 'clat0');
     assert.doesNotMatch(diag.out, /\b[0-9a-f]{2}(:[0-9a-f]{2}){5}\b/i, 'no MAC address in the report');

@@ -43,6 +43,7 @@ import type { EngineStatusDoc, EngineEvent } from '../../src-main/shared/status.
 import { EngineStatusDocSchema } from '../../src-main/shared/status.js';
 import { startPrivateBus } from '../helpers/private-bus.js';
 import { startFakeNetworkManager } from '../helpers/networkmanager.js';
+import { assertCodedLines } from '../helpers/coded-log.js';
 
 const DRIVER = new URL('../helpers/supervisor-driver.js', import.meta.url).pathname;
 const LIMIT_MS = 2000;
@@ -413,6 +414,15 @@ test('daemon: standby without NAT64, active with PREF64 or RFC 7050, native IPv4
     await d.stop();
     assert.equal(d.proc.exitCode, 0, d.log());
     assert.deepEqual(hostState(cl.lab, cl.laptop), before);
+  });
+
+  await t.test('every log line of these bring-ups and teardowns is coded, in English and Korean', () => {
+    // The lines as subscribers got them, the last teardown's included (pushed before the exit).
+    const lines = d.events.flatMap((e) => (e.type === 'log' ? [e.line] : []));
+    assertCodedLines(lines);
+    const codes = new Set(lines.map((l) => l.code));
+    for (const code of ['clat.up', 'clat.stopping', 'journal.undone', 'clat.stopped', 'daemon.state'])
+      assert.ok(codes.has(code), `a ${code} line among ${[...codes].join(' ')}`);
   });
 });
 

@@ -571,6 +571,19 @@ test('both windows through the development bridge against a real daemon', { time
     await until('the log’s levels in Korean', async () =>
       (await kp.locator('[data-testid=logs] .line .level').allInnerTexts()).includes('정보'),
     );
+    // The lines themselves: every one is coded by the engine, so every one is in Korean, the
+    // state lines with their reason and trigger (messages inside the line) too.
+    const klines = await kp.locator('[data-testid=logs] .line > span:last-child').allInnerTexts();
+    assert.ok(klines.length >= 10, `${klines.length} lines`);
+    for (const l of klines) assert.match(l, /[\uac00-\ud7a3]/, `not in Korean: ${l}`);
+    assert.ok(
+      klines.some((l) => l.startsWith('CLAT 작동 시작: 이제 IPv4 앱이 NAT64를 거쳐')),
+      klines.join('\n'),
+    );
+    assert.ok(
+      klines.some((l) => /^상태 active: .+ \[계기: .+\]$/.test(l)),
+      klines.join('\n'),
+    );
     await kp.getByTestId('selftest-run').click();
     await kp.getByTestId('selftests').waitFor({ timeout: 20000 });
     const krows = await kp.getByTestId('selftests').locator('li').allInnerTexts();
