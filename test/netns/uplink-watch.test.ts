@@ -19,7 +19,7 @@ const CLAT6 = '2001:db8:1::c1a7';
 const WATCHER = `
 const { watchUplink } = await import(process.argv[1]);
 const w = await watchUplink({ uplink: 'up0', clatIpv6: '${CLAT6}', subnet64: '2001:db8:1::/64', debounceMs: 100,
-  log: (l) => console.log('log: ' + l) });
+  log: (l) => console.log('log: ' + l.text) });
 console.log('ready');
 process.on('SIGTERM', () => { w.stop(); console.log('restored ' + w.restored); process.exit(0); });
 `;

@@ -145,15 +145,27 @@ test('a message inside a line (the state line’s reason and trigger) is words i
     createTranslator('ko').msg(line),
     '상태 standby: 필요 없음: 네트워크에 기본 IPv4가 있습니다 (기본 경로 via 192.0.2.1 dev up0); CLAT보다 기본 IPv4가 낫습니다 [계기: 벽시계가 3600초 건너뜀 (절전 후 깨어남?)]',
   );
-  // A source code as a parameter is its catalog words, in English as in Korean.
+  // Where a prefix came from, inside the line that says it changed.
   const changed = say('clat.prefix-changed', {
     was: '64:ff9b::/96',
     prefix: '2001:db8:64::/96',
+    ...nestedParams('from', say('prefix-from.pref64', { router: 'fe80::1', lifetime: 600 })),
+  });
+  assert.equal(
+    changed.text,
+    'NAT64 prefix changed: 64:ff9b::/96 -> 2001:db8:64::/96 (from PREF64 in router advertisements from fe80::1 (RFC 8781), lifetime 600 s); the translator uses it from now on',
+  );
+  assert.equal(
+    createTranslator('ko').msg(changed),
+    'NAT64 프리픽스 변경: 64:ff9b::/96 -> 2001:db8:64::/96 (fe80::1의 라우터 광고 PREF64에서 받음 (RFC 8781), 수명 600초); 변환기가 지금부터 이것을 씁니다',
+  );
+  // A source code as a parameter ({{source, prefixSource}}) is its catalog words in the engine's
+  // English too, as i18next gives them.
+  const status = engineMessage('network.ipv6-only-nat64', {
+    uplink: 'up0',
+    prefix: '64:ff9b::/96',
     source: 'pref64',
   });
-  assert.match(changed.text, /\(learned from the router advertisements \(PREF64, RFC 8781\)\)/);
-  assert.match(
-    createTranslator('ko').msg(changed),
-    /^NAT64 프리픽스 변경: 64:ff9b::\/96 -> 2001:db8:64::\/96 \(라우터 광고/,
-  );
+  assert.equal(status.text, createTranslator('en').msg(status));
+  assert.match(status.text, /learned from the router advertisements \(PREF64, RFC 8781\)$/);
 });

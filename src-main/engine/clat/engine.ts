@@ -40,6 +40,7 @@ import {
   type InboundFilterStatus,
 } from './inbound-filter.js';
 import { say, type Said, type Say } from '../../shared/say.js';
+import { nestedParams } from '../../shared/engine-words.js';
 
 /** The DNS64 stub's part of the status: its mode, where it listens, and its counters. */
 export interface Dns64Status {
@@ -153,7 +154,9 @@ export class ClatEngine {
     );
     if (opts.mtu !== undefined && opts.mtu > up.mtu)
       log(say('clat.mtu-capped', { mtu: opts.mtu, uplink: up.name, linkMtu: up.mtu, using: plan.ipv6Mtu }));
-    log(prefixLine(formatPrefix6(plan.prefix), chosen));
+    log(
+      say('clat.prefix', { prefix: formatPrefix6(plan.prefix), ...nestedParams('from', prefixFrom(chosen)) }),
+    );
     const journal = Journal.create(opts.stateDir);
     let dataPath: DataPath | null = null;
     try {
@@ -394,8 +397,12 @@ export class ClatEngine {
       this.info.checksumNeutral = neutral;
       this.log(
         prev
-          ? say('clat.prefix-changed', { was, prefix: next.prefix, source: next.source })
-          : say('clat.prefix-arrived', { prefix: next.prefix, source: next.source }),
+          ? say('clat.prefix-changed', {
+              was,
+              prefix: next.prefix,
+              ...nestedParams('from', prefixFrom(next)),
+            })
+          : say('clat.prefix-arrived', { prefix: next.prefix, ...nestedParams('from', prefixFrom(next)) }),
       );
       if (!neutral) this.log(say('clat.prefix-not-neutral'));
     }
@@ -512,19 +519,19 @@ export class ClatEngine {
   }
 }
 
-/** The log line naming the NAT64 prefix the CLAT starts with, and where it came from. */
-function prefixLine(prefix: string, p: Nat64Prefix): Said {
+/** Where a NAT64 prefix came from, in the log's words ("from PREF64 in router advertisements ..."). */
+function prefixFrom(p: Nat64Prefix): Said {
   switch (p.source) {
     case 'configured':
-      return say('clat.prefix-configured', { prefix });
+      return say('prefix-from.configured');
     case 'pref64':
       return p.from
-        ? say('clat.prefix-pref64', { prefix, router: p.from, lifetime: p.lifetime ?? 0 })
-        : say('clat.prefix-pref64-unknown-router', { prefix, lifetime: p.lifetime ?? 0 });
+        ? say('prefix-from.pref64', { router: p.from, lifetime: p.lifetime ?? 0 })
+        : say('prefix-from.pref64-unknown-router', { lifetime: p.lifetime ?? 0 });
     case 'ipv4only.arpa':
       return p.from
-        ? say('clat.prefix-rfc7050', { prefix, servers: p.from })
-        : say('clat.prefix-rfc7050-unknown-servers', { prefix });
+        ? say('prefix-from.rfc7050', { servers: p.from })
+        : say('prefix-from.rfc7050-unknown-servers');
   }
 }
 

@@ -435,15 +435,16 @@ export const en = {
     clat_uplink:
       'uplink {{uplink}}: {{address}} in {{subnet}}, IPv6 default route via {{gateway}}, MTU {{mtu}}',
     'clat_mtu-capped': "--mtu {{mtu}} is above {{uplink}}'s MTU {{linkMtu}}; using {{using}}",
-    'clat_prefix-configured': 'NAT64 prefix {{prefix}}, configured (--prefix)',
-    'clat_prefix-pref64':
-      'NAT64 prefix {{prefix}}, from PREF64 in router advertisements from {{router}} (RFC 8781), lifetime {{lifetime}} s',
-    'clat_prefix-pref64-unknown-router':
-      'NAT64 prefix {{prefix}}, from PREF64 in router advertisements (RFC 8781), lifetime {{lifetime}} s',
-    'clat_prefix-rfc7050':
-      'NAT64 prefix {{prefix}}, from ipv4only.arpa as synthesized by {{servers}} (RFC 7050)',
-    'clat_prefix-rfc7050-unknown-servers':
-      "NAT64 prefix {{prefix}}, from ipv4only.arpa as synthesized by the network's resolvers (RFC 7050)",
+    clat_prefix: 'NAT64 prefix {{prefix}}, {{from, message}}',
+    // Where the prefix came from, inside the lines above and below ({{from, message}}).
+    'prefix-from_configured': 'configured (--prefix)',
+    'prefix-from_pref64':
+      'from PREF64 in router advertisements from {{router}} (RFC 8781), lifetime {{lifetime}} s',
+    'prefix-from_pref64-unknown-router':
+      'from PREF64 in router advertisements (RFC 8781), lifetime {{lifetime}} s',
+    'prefix-from_rfc7050': 'from ipv4only.arpa as synthesized by {{servers}} (RFC 7050)',
+    'prefix-from_rfc7050-unknown-servers':
+      "from ipv4only.arpa as synthesized by the network's resolvers (RFC 7050)",
     'clat_dad-duplicate': 'DAD: {{address}} is in use on {{uplink}}; trying another',
     'clat_dad-free': 'DAD: {{address}} is free',
     'clat_dad-off': 'DAD is off on {{uplink}}; using {{address}} unprobed',
@@ -474,9 +475,9 @@ export const en = {
     'clat_prefix-fixed':
       "the network's NAT64 prefix is now {{prefix}}, but this data path cannot change its prefix while running; restart clatbar",
     'clat_prefix-changed':
-      'NAT64 prefix changed: {{was}} -> {{prefix}} ({{source, prefixSource}}); the translator uses it from now on',
+      'NAT64 prefix changed: {{was}} -> {{prefix}} ({{from, message}}); the translator uses it from now on',
     'clat_prefix-arrived':
-      'NAT64 prefix {{prefix}} ({{source, prefixSource}}); the translator uses it from now on',
+      'NAT64 prefix changed: none -> {{prefix}} ({{from, message}}); the translator uses it from now on',
     'clat_prefix-not-neutral':
       'checksums are now adjusted per packet: the CLAT address is not checksum-neutral with the new NAT64 prefix',
     'clat_prefix-switch-failed': 'while switching the NAT64 prefix: {{error}}',

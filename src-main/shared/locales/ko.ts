@@ -402,15 +402,12 @@ export const ko = {
     clat_uplink:
       '업링크 {{uplink}}: {{subnet}} 안의 {{address}}, IPv6 기본 경로 {{gateway}} 경유, MTU {{mtu}}',
     'clat_mtu-capped': '--mtu {{mtu}}가 {{uplink}}의 MTU {{linkMtu}}보다 커서 {{using}}을 씁니다',
-    'clat_prefix-configured': 'NAT64 프리픽스 {{prefix}}, 설정값 (--prefix)',
-    'clat_prefix-pref64':
-      'NAT64 프리픽스 {{prefix}}, {{router}}의 라우터 광고 PREF64에서 받음 (RFC 8781), 수명 {{lifetime}}초',
-    'clat_prefix-pref64-unknown-router':
-      'NAT64 프리픽스 {{prefix}}, 라우터 광고 PREF64에서 받음 (RFC 8781), 수명 {{lifetime}}초',
-    'clat_prefix-rfc7050':
-      'NAT64 프리픽스 {{prefix}}, {{servers}}가 합성한 ipv4only.arpa에서 알아냄 (RFC 7050)',
-    'clat_prefix-rfc7050-unknown-servers':
-      'NAT64 프리픽스 {{prefix}}, 네트워크 리졸버가 합성한 ipv4only.arpa에서 알아냄 (RFC 7050)',
+    clat_prefix: 'NAT64 프리픽스 {{prefix}}, {{from, message}}',
+    'prefix-from_configured': '설정값 (--prefix)',
+    'prefix-from_pref64': '{{router}}의 라우터 광고 PREF64에서 받음 (RFC 8781), 수명 {{lifetime}}초',
+    'prefix-from_pref64-unknown-router': '라우터 광고 PREF64에서 받음 (RFC 8781), 수명 {{lifetime}}초',
+    'prefix-from_rfc7050': '{{servers}}가 합성한 ipv4only.arpa에서 알아냄 (RFC 7050)',
+    'prefix-from_rfc7050-unknown-servers': '네트워크 리졸버가 합성한 ipv4only.arpa에서 알아냄 (RFC 7050)',
     'clat_dad-duplicate': 'DAD: {{address}}는 {{uplink}}에서 이미 쓰이고 있어 다른 주소를 시도합니다',
     'clat_dad-free': 'DAD: {{address}}는 비어 있습니다',
     'clat_dad-off': '{{uplink}}에서 DAD가 꺼져 있어 {{address}}를 확인 없이 씁니다',
@@ -438,9 +435,9 @@ export const ko = {
     'clat_prefix-fixed':
       '네트워크의 NAT64 프리픽스가 이제 {{prefix}}이지만, 이 데이터 경로는 실행 중에 프리픽스를 바꿀 수 없습니다; clatbar를 다시 시작하세요',
     'clat_prefix-changed':
-      'NAT64 프리픽스 변경: {{was}} -> {{prefix}} ({{source, prefixSource}}); 변환기가 지금부터 이것을 씁니다',
+      'NAT64 프리픽스 변경: {{was}} -> {{prefix}} ({{from, message}}); 변환기가 지금부터 이것을 씁니다',
     'clat_prefix-arrived':
-      'NAT64 프리픽스 {{prefix}} ({{source, prefixSource}}); 변환기가 지금부터 이것을 씁니다',
+      'NAT64 프리픽스 변경: 없음 -> {{prefix}} ({{from, message}}); 변환기가 지금부터 이것을 씁니다',
     'clat_prefix-not-neutral':
       '이제 패킷마다 체크섬을 조정합니다: 새 NAT64 프리픽스로는 CLAT 주소가 체크섬 중립이 아닙니다',
     'clat_prefix-switch-failed': 'NAT64 프리픽스를 바꾸는 중 오류: {{error}}',
