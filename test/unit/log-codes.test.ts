@@ -12,6 +12,7 @@ import { createTranslator } from '../../src-main/shared/i18n.js';
 import { en } from '../../src-main/shared/locales/en.js';
 import { ko } from '../../src-main/shared/locales/ko.js';
 import { LogRing } from '../../src-main/engine/control/log-ring.js';
+import type { Message } from '../../src-main/shared/status.js';
 
 const SRC = fileURLToPath(new URL('../../../src-main/', import.meta.url));
 const enWords: Readonly<Record<string, string>> = en.engine;
@@ -122,6 +123,13 @@ test('the log functions refuse what is not a coded message (checked by the compi
   });
 });
 
+/** The line's English (engine-words.ts, the same through i18next) and its Korean. */
+function speaks(m: Message, english: string, korean: string): void {
+  assert.equal(m.text, english);
+  assert.equal(createTranslator('en').msg(m), english);
+  assert.equal(createTranslator('ko').msg(m), korean);
+}
+
 test('a message inside a line (the state line’s reason and trigger) is words in each language', () => {
   const reason = engineMessage('standby.dual-stack', { route: 'via 192.0.2.1 dev up0' });
   const line = say('daemon.state', {
@@ -136,36 +144,26 @@ test('a message inside a line (the state line’s reason and trigger) is words i
     why: 'why.clock-jump',
     'why.seconds': 3600,
   });
-  assert.equal(
-    line.text,
+  speaks(
+    line,
     'state: standby: not needed: the network has native IPv4 (default route via 192.0.2.1 dev up0); native IPv4 beats a CLAT [after: the wall clock jumped 3600 s (suspend and resume?)]',
-  );
-  assert.equal(createTranslator('en').msg(line), line.text);
-  assert.equal(
-    createTranslator('ko').msg(line),
     '상태 standby: 필요 없음: 네트워크에 기본 IPv4가 있습니다 (기본 경로 via 192.0.2.1 dev up0); CLAT보다 기본 IPv4가 낫습니다 [계기: 벽시계가 3600초 건너뜀 (절전 후 깨어남?)]',
   );
   // Where a prefix came from, inside the line that says it changed.
-  const changed = say('clat.prefix-changed', {
-    was: '64:ff9b::/96',
-    prefix: '2001:db8:64::/96',
-    ...nestedParams('from', say('prefix-from.pref64', { router: 'fe80::1', lifetime: 600 })),
-  });
-  assert.equal(
-    changed.text,
+  speaks(
+    say('clat.prefix-changed', {
+      was: '64:ff9b::/96',
+      prefix: '2001:db8:64::/96',
+      ...nestedParams('from', say('prefix-from.pref64', { router: 'fe80::1', lifetime: 600 })),
+    }),
     'NAT64 prefix changed: 64:ff9b::/96 -> 2001:db8:64::/96 (from PREF64 in router advertisements from fe80::1 (RFC 8781), lifetime 600 s); the translator uses it from now on',
-  );
-  assert.equal(
-    createTranslator('ko').msg(changed),
     'NAT64 프리픽스 변경: 64:ff9b::/96 -> 2001:db8:64::/96 (fe80::1의 라우터 광고 PREF64에서 받음 (RFC 8781), 수명 600초); 변환기가 지금부터 이것을 씁니다',
   );
   // A source code as a parameter ({{source, prefixSource}}) is its catalog words in the engine's
   // English too, as i18next gives them.
-  const status = engineMessage('network.ipv6-only-nat64', {
-    uplink: 'up0',
-    prefix: '64:ff9b::/96',
-    source: 'pref64',
-  });
-  assert.equal(status.text, createTranslator('en').msg(status));
-  assert.match(status.text, /learned from the router advertisements \(PREF64, RFC 8781\)$/);
+  speaks(
+    engineMessage('network.ipv6-only-nat64', { uplink: 'up0', prefix: '64:ff9b::/96', source: 'pref64' }),
+    'IPv6-only on up0 with the NAT64 prefix 64:ff9b::/96, learned from the router advertisements (PREF64, RFC 8781)',
+    'up0에서 IPv6 전용, NAT64 프리픽스 64:ff9b::/96, 라우터 광고에서 (PREF64, RFC 8781)',
+  );
 });
