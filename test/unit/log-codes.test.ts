@@ -153,11 +153,12 @@ test('a message inside a line (the state line’s reason and trigger) is words i
   speaks(
     say('clat.prefix-changed', {
       was: '64:ff9b::/96',
+      wasSource: 'ipv4only.arpa',
       prefix: '2001:db8:64::/96',
       ...nestedParams('from', say('prefix-from.pref64', { router: 'fe80::1', lifetime: 600 })),
     }),
-    'NAT64 prefix changed: 64:ff9b::/96 -> 2001:db8:64::/96 (from PREF64 in router advertisements from fe80::1 (RFC 8781), lifetime 600 s); the translator uses it from now on',
-    'NAT64 프리픽스 변경: 64:ff9b::/96 -> 2001:db8:64::/96 (fe80::1의 라우터 광고 PREF64에서 받음 (RFC 8781), 수명 600초); 변환기가 지금부터 이것을 씁니다',
+    'NAT64 prefix changed: 64:ff9b::/96 (ipv4only.arpa) -> 2001:db8:64::/96 (from PREF64 in router advertisements from fe80::1 (RFC 8781), lifetime 600 s); the translator uses it from now on',
+    'NAT64 프리픽스 변경: 64:ff9b::/96 (ipv4only.arpa) -> 2001:db8:64::/96 (fe80::1의 라우터 광고 PREF64에서 받음 (RFC 8781), 수명 600초); 변환기가 지금부터 이것을 씁니다',
   );
   // A source code as a parameter ({{source, prefixSource}}) is its catalog words in the engine's
   // English too, as i18next gives them.

@@ -399,6 +399,7 @@ export class ClatEngine {
         prev
           ? say('clat.prefix-changed', {
               was,
+              wasSource: prev.source,
               prefix: next.prefix,
               ...nestedParams('from', prefixFrom(next)),
             })

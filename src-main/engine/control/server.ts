@@ -136,6 +136,7 @@ export class ControlServer {
     return this.conns.size;
   }
 
+  /** The server's lines: control.* codes, whose English starts with "control: " as before. */
   readonly log: Say = (m) => this.opts.log(m);
 
   private tokens = REFUSAL_LOG_BURST;

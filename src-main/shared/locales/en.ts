@@ -475,7 +475,7 @@ export const en = {
     'clat_prefix-fixed':
       "the network's NAT64 prefix is now {{prefix}}, but this data path cannot change its prefix while running; restart clatbar",
     'clat_prefix-changed':
-      'NAT64 prefix changed: {{was}} -> {{prefix}} ({{from, message}}); the translator uses it from now on',
+      'NAT64 prefix changed: {{was}} ({{wasSource}}) -> {{prefix}} ({{from, message}}); the translator uses it from now on',
     'clat_prefix-arrived':
       'NAT64 prefix changed: none -> {{prefix}} ({{from, message}}); the translator uses it from now on',
     'clat_prefix-not-neutral':

@@ -435,7 +435,7 @@ export const ko = {
     'clat_prefix-fixed':
       '네트워크의 NAT64 프리픽스가 이제 {{prefix}}이지만, 이 데이터 경로는 실행 중에 프리픽스를 바꿀 수 없습니다; clatbar를 다시 시작하세요',
     'clat_prefix-changed':
-      'NAT64 프리픽스 변경: {{was}} -> {{prefix}} ({{from, message}}); 변환기가 지금부터 이것을 씁니다',
+      'NAT64 프리픽스 변경: {{was}} ({{wasSource}}) -> {{prefix}} ({{from, message}}); 변환기가 지금부터 이것을 씁니다',
     'clat_prefix-arrived':
       'NAT64 프리픽스 변경: 없음 -> {{prefix}} ({{from, message}}); 변환기가 지금부터 이것을 씁니다',
     'clat_prefix-not-neutral':
