@@ -1,8 +1,11 @@
 // What the engine may write into its log: a coded message, made only by say() from a code the
-// catalog has (locales/en.ts, section engine) and exactly the parameters its template names. The English text comes from the catalog, so the app can show the same line in Korean
-// (LogView.svelte translates by code). The brand exists only in the type: a string or a
-// hand-made {code, text} is not a Said, so every log function of the engine (Say) refuses a
-// plain line at compile time. The OS's and libraries' words (err.message) go in as a parameter.
+// catalog has (locales/en.ts, section engine) and exactly the parameters its template names. The
+// English text comes from the catalog, so the app can show the same line in Korean (LogView.svelte
+// translates by code). The brand exists only in the type: a string or a hand-made {code, text} is
+// not a Said, so every log function of the engine (Say) refuses a plain line at compile time. The
+// OS's and libraries' words (err.message) go in as a parameter. Here, in shared/, because every
+// part of the engine that logs may import shared/ (eslint/layout.js); dns/ reports its problems
+// as data and its caller words them.
 import { engineMessage, type EngineCode, type EngineParamsArg } from './engine-words.js';
 import type { Message } from './status.js';
 
