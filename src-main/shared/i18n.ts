@@ -57,7 +57,8 @@ export function createTranslator(language: Language): Translator {
   };
   // "{{source, prefixSource}}" in a message: the words for a prefix source (or policy source)
   // code the engine sent as a parameter, in this language.
-  for (const group of ['prefixSource', 'policySource'] as const)
+  // "{{state, state}}" (the Korean state line): an engine state's words.
+  for (const group of ['prefixSource', 'policySource', 'state'] as const)
     instance.services.formatter?.add(group, (value: unknown) => words(group, String(value)));
   // "{{reason, message}}": a message inside a log line (its code as the value, its parameters as
   // reason.NAME; engine-words.ts nestedParams), in this language too.

@@ -581,7 +581,7 @@ test('both windows through the development bridge against a real daemon', { time
       klines.join('\n'),
     );
     assert.ok(
-      klines.some((l) => /^상태 active: .+ \[계기: .+\]$/.test(l)),
+      klines.some((l) => /^상태 작동 중: .+ \[계기: .+\]$/.test(l)),
       klines.join('\n'),
     );
     await kp.getByTestId('selftest-run').click();

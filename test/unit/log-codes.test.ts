@@ -147,7 +147,7 @@ test('a message inside a line (the state line’s reason and trigger) is words i
   speaks(
     line,
     'state: standby: not needed: the network has native IPv4 (default route via 192.0.2.1 dev up0); native IPv4 beats a CLAT [after: the wall clock jumped 3600 s (suspend and resume?)]',
-    '상태 standby: 필요 없음: 네트워크에 기본 IPv4가 있습니다 (기본 경로 via 192.0.2.1 dev up0); CLAT보다 기본 IPv4가 낫습니다 [계기: 벽시계가 3600초 건너뜀 (절전 후 깨어남?)]',
+    '상태 대기 중: 필요 없음: 네트워크에 기본 IPv4가 있습니다 (기본 경로 via 192.0.2.1 dev up0); CLAT보다 기본 IPv4가 낫습니다 [계기: 벽시계가 3600초 건너뜀 (절전 후 깨어남?)]',
   );
   // Where a prefix came from, inside the line that says it changed.
   speaks(

@@ -609,9 +609,10 @@ export const ko = {
       '수동 켜기가 끝납니다: {{seconds}}초 넘게 IPv6 기본 경로가 없습니다',
     'daemon_override-disable-ends-offline':
       '수동 끄기가 끝납니다: {{seconds}}초 넘게 IPv6 기본 경로가 없습니다',
-    daemon_state: '상태 {{state}}: {{reason, message}} [계기: {{why, message}}]',
+    // {{state, state}}: the state's words in Korean (i18n.ts); the English line keeps the code.
+    daemon_state: '상태 {{state, state}}: {{reason, message}} [계기: {{why, message}}]',
     'daemon_state-fix':
-      '상태 {{state}}: {{reason, message}} (해결: {{fix, message}}) [계기: {{why, message}}]',
+      '상태 {{state, state}}: {{reason, message}} (해결: {{fix, message}}) [계기: {{why, message}}]',
     daemon_asked: '{{what, message}} (uid {{uid}}, pid {{pid}}의 요청)',
     why_start: '시작',
     why_stop: '멈춤',
