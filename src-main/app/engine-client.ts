@@ -57,10 +57,10 @@ export class EngineCallError extends Error {
   }
 }
 
-/** What `hello` told us. */
 /** What every protocol's hello has in common: its number (shared/control.ts HelloResultSchema). */
 const ProtocolOnlySchema = z.object({ protocol: z.number().int() });
 
+/** What `hello` told us. */
 export interface EngineHello {
   protocol: number;
   /** The engine's version (clatbar x.y.z). */
@@ -263,8 +263,8 @@ export class EngineClient {
       if (protocol !== PROTOCOL_VERSION) {
         // Whatever that protocol calls its version ("engine" now, "version" before), as a hint.
         const named = isObject(hello) ? (hello.engine ?? hello.version) : undefined;
-        const version = typeof named === 'string' ? named : undefined;
-        this.hello = { protocol, ...(version ? { version: version.slice(0, 64) } : {}) };
+        const version = typeof named === 'string' ? named.slice(0, 64) : undefined;
+        this.hello = { protocol, ...(version ? { version } : {}) };
         // Versions that do not fit: say which side to update, and check again only slowly.
         this.retryMs = this.retryMaxMs;
         return this.failed({
@@ -272,7 +272,7 @@ export class EngineClient {
           reason: appMessage('app.incompatible', {
             app: PROTOCOL_VERSION,
             engine: protocol,
-            version: version?.slice(0, 64) ?? '?',
+            version: version ?? '?',
           }),
           problem: appMessage(
             protocol > PROTOCOL_VERSION ? 'app.incompatibleAppOlder' : 'app.incompatibleEngineOlder',

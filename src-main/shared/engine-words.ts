@@ -29,6 +29,13 @@ export type EngineParamsArg<C extends EngineCode> = [
   ? []
   : [params: EngineParams<C>];
 
+/**
+ * The catalog groups a parameter can name as its format ("{{source, prefixSource}}"): the value
+ * is a code whose words are in that group. One list for the engine's English (here) and the app's
+ * languages (i18n.ts).
+ */
+export const WORD_FORMATS = ['prefixSource', 'policySource', 'state'] as const;
+
 /** An engine code as a catalog key: i18next reads dots as nesting, so they are written as '_'. */
 export function catalogKey(code: string): string {
   return code.replaceAll('.', '_');
@@ -65,8 +72,9 @@ export function unnestParams(name: string, params: Readonly<Record<string, unkno
  */
 function formatted(value: string, format: string | undefined, name: string, params: Params): string {
   if (format === 'message') return engineMessage(value, unnestParams(name, params)).text;
-  if (format !== 'prefixSource' && format !== 'policySource') return value;
-  return (en[format] as Readonly<Record<string, string>>)[catalogKey(value)] ?? value;
+  const group = WORD_FORMATS.find((g) => g === format);
+  if (!group) return value;
+  return (en[group] as Readonly<Record<string, string>>)[catalogKey(value)] ?? value;
 }
 
 /** The message for `code` with the catalog's English filled in; the code itself when it has none. */

@@ -6,7 +6,7 @@ import i18next, { type TFunction } from 'i18next';
 import { en } from './locales/en.js';
 import { ko } from './locales/ko.js';
 import type { Message } from './status.js';
-import { catalogKey, engineMessage, unnestParams } from './engine-words.js';
+import { WORD_FORMATS, catalogKey, engineMessage, unnestParams } from './engine-words.js';
 
 export { catalogKey, engineMessage } from './engine-words.js';
 
@@ -55,10 +55,10 @@ export function createTranslator(language: Language): Translator {
     const key = `${group}.${catalogKey(code)}`;
     return instance.exists(key) ? (t(key) as string) : code;
   };
-  // "{{source, prefixSource}}" in a message: the words for a prefix source (or policy source)
-  // code the engine sent as a parameter, in this language.
-  // "{{state, state}}" (the Korean state line): an engine state's words.
-  for (const group of ['prefixSource', 'policySource', 'state'] as const)
+  // "{{source, prefixSource}}" in a message: the words for a prefix source (policy source, state)
+  // code the engine sent as a parameter, in this language. The Korean state line uses
+  // "{{state, state}}"; its English keeps the code.
+  for (const group of WORD_FORMATS)
     instance.services.formatter?.add(group, (value: unknown) => words(group, String(value)));
   // "{{reason, message}}": a message inside a log line (its code as the value, its parameters as
   // reason.NAME; engine-words.ts nestedParams), in this language too.

@@ -6,7 +6,6 @@ import { READ_OPTIONS, SOCKET_HELP, askEngine } from '../engine-call.js';
 import {
   Dns64ModeSchema,
   InboundSchema,
-  METHODS,
   NetworkRefSchema,
   PolicySchema,
   callTimeoutMs,
@@ -161,10 +160,8 @@ const command: Command = {
           ? `'${positionals.join(' ')}': ${name} takes ${verb.args.length ? verb.args.join(' ') : 'nothing more'}`
           : `'${name}' is not one of ${USAGE_WORDS}`,
       );
+    // Each argument is checked there (the engine checks again): a slip is a usage error here.
     const params = verb.params(args);
-    // The engine makes the same check; here a slip is a usage error before anything is sent.
-    if (!METHODS[verb.method].params.safeParse(params).success)
-      throw new UsageError(`'${positionals.join(' ')}' is not a valid request; see --help`);
     const json = values.json && name === 'list';
     const r = await askEngine('policy', values['control-socket'], verb.method, params, {
       json,
