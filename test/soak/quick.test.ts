@@ -2,11 +2,9 @@
 // own process (it builds and removes its own pid-tagged namespaces), then its JSON read back.
 // Every stage's verdict must be PASS, with the exceptions written down here (the project's rule
 // for the issue's explicit timings in tests: generous bounds; this machine is shared and loaded):
-// the control stage's status p99, 50 ms in the soak's own verdict, is asserted at 500 ms, with a
-// call that got no reply within 3 s counted in it as a 3 s sample (the soak's own verdict fails on
-// any; a CI run once failed on a status call whose reason it did not print: the reasons are in the
-// stage's summary now, which the assertions print first); the
-// DNS stage's 5 s answer bound at 15 s; everything else those stages check is asserted as is.
+// the control stage's status p99, 50 ms in the soak's own verdict, is asserted at 500 ms (every
+// call must still be answered: no error, no call without a reply within 3 s; the reasons are in
+// the stage's summary, which the assertions print first); the DNS stage's 5 s answer bound at 15 s; everything else those stages check is asserted as is.
 // The flap stage's RSS bound is printed, not asserted (see below).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,7 +50,7 @@ test('soak --quick: every stage passes', { timeout: 240_000 }, async (t) => {
   for (const s of doc.stages) {
     if (s.stage === 'control') {
       assert.equal(s.data.alive, true, `control: the daemon died\n${log}`);
-      assert.equal(s.data.errors, 0, `control: status calls failed: ${s.summary}\n${log}`);
+      assert.equal(s.data.failures, 0, `control: status calls failed: ${s.summary}\n${log}`);
       t.diagnostic(`control: ${s.summary}`);
       assert.ok(Number(s.data.p99Ms) < 500, `control: status p99 ${s.data.p99Ms} ms: ${s.summary}\n${log}`);
     } else if (s.stage === 'dns') {
